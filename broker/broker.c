@@ -1,0 +1,328 @@
+/*  broker: the central forwarder actor.                                     */
+#include "broker.h"
+#include "broker_control.h"
+#include "broker_topics.h"
+#include "zch_envelope.h"
+#include "zch_log.h"
+#include "zch_main.h"
+#include "zch_zmq.h"
+
+#define BROKER_MAX_FRAMES   4       //  one more than any valid form, to spot extras
+#define BROKER_BATCH        1024    //  ingress messages per turn before looking at the rest
+#define BROKER_DRAIN_QUIET  100     //  ms of silence on ingress that ends a drain
+#define BROKER_DRAIN_MAX    5000    //  ms a drain may take at most
+#define BROKER_LINGER       5000    //  ms egress may take to deliver at exit
+
+static const char s_ack_prefix [] = "$ack.";
+
+typedef struct {
+    zsock_t *pipe;
+    void *ingress;              //  XSUB
+    void *egress;               //  XPUB
+    void *control;              //  ROUTER
+    broker_topics_t *topics;
+    broker_stats_t stats;
+    int64_t malformed_logged_at;
+    uint64_t malformed_logged;
+} self_t;
+
+//  Frees what s_self_new made.
+static void
+s_self_destroy (self_t **self_p)
+{
+    self_t *self = *self_p;
+    if (!self)
+        return;
+    if (self->ingress)
+        zmq_close (self->ingress);
+    if (self->egress)
+        zmq_close (self->egress);
+    if (self->control)
+        zmq_close (self->control);
+    broker_topics_destroy (&self->topics);
+    free (self);
+    *self_p = NULL;
+}
+
+//  Opens and binds the three sockets. Returns NULL with a reason in error.
+static self_t *
+s_self_new (zsock_t *pipe, const broker_config_t *config, char *error, size_t error_size)
+{
+    self_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        snprintf (error, error_size, "out of memory");
+        return NULL;
+    }
+    self->pipe = pipe;
+    void *context = zsys_init ();
+    self->ingress = zmq_socket (context, ZMQ_XSUB);
+    self->egress = zmq_socket (context, ZMQ_XPUB);
+    self->control = zmq_socket (context, ZMQ_ROUTER);
+    self->topics = broker_topics_new ();
+    if (!self->ingress || !self->egress || !self->control || !self->topics) {
+        snprintf (error, error_size, "cannot create sockets: %s", zmq_strerror (zmq_errno ()));
+        s_self_destroy (&self);
+        return NULL;
+    }
+    zch_zmq_set (self->ingress, ZMQ_LINGER, 0);
+    zch_zmq_set (self->ingress, ZMQ_RCVHWM, 10000);
+    zch_zmq_set (self->egress, ZMQ_LINGER, BROKER_LINGER);
+    zch_zmq_set (self->egress, ZMQ_SNDHWM, config->egress_hwm);
+    //  Every subscription reaches us, so each barrier is answered
+    zch_zmq_set (self->egress, ZMQ_XPUB_VERBOSE, 1);
+    zch_zmq_set (self->control, ZMQ_LINGER, 0);
+    zch_zmq_set (self->control, ZMQ_ROUTER_MANDATORY, 0);
+    if (zch_zmq_attach (self->ingress, "ingress", config->ingress, true, error, error_size)
+    ||  zch_zmq_attach (self->egress, "egress", config->egress, true, error, error_size)
+    ||  zch_zmq_attach (self->control, "control", config->control, true, error, error_size)
+    ||  (config->ingress_local
+         && zch_zmq_attach (self->ingress, "ingress", config->ingress_local, true, error, error_size))
+    ||  (config->egress_local
+         && zch_zmq_attach (self->egress, "egress", config->egress_local, true, error, error_size))) {
+        s_self_destroy (&self);
+        return NULL;
+    }
+    //  Filtering happens in one place, here: take everything
+    uint8_t subscribe_all = 1;
+    zmq_send (self->ingress, &subscribe_all, 1, 0);
+    return self;
+}
+
+//  Counts and, at most once a second, logs a dropped producer message.
+static void
+s_malformed (self_t *self, const char *reason)
+{
+    self->stats.malformed++;
+    int64_t now = zclock_mono ();
+    if (now - self->malformed_logged_at >= 1000) {
+        zch_warning ("broker: dropped malformed message (%s); %llu dropped since the last report",
+                     reason, (unsigned long long) (self->stats.malformed - self->malformed_logged));
+        self->malformed_logged_at = now;
+        self->malformed_logged = self->stats.malformed;
+    }
+}
+
+//  Frees the zmq_msg_t that a zero-copy payload frame points into.
+static void
+s_release_held (void *data, void *hint)
+{
+    (void) data;
+    zmq_msg_t *held = hint;
+    zmq_msg_close (held);
+    free (held);
+}
+
+//  Makes payload a frame over part of frame without copying: frame moves
+//  to the heap and lives until libzmq frees payload. Returns 0 or -1.
+static int
+s_payload_slice (zmq_msg_t *frame, size_t offset, size_t size, zmq_msg_t *payload)
+{
+    zmq_msg_t *held = malloc (sizeof *held);
+    if (!held)
+        return -1;
+    zmq_msg_init (held);
+    zmq_msg_move (held, frame);
+    //  Only now is the address final (small messages live inside zmq_msg_t)
+    uint8_t *data = (uint8_t *) zmq_msg_data (held) + offset;
+    if (zmq_msg_init_data (payload, data, size, s_release_held, held)) {
+        zmq_msg_close (held);
+        free (held);
+        return -1;
+    }
+    return 0;
+}
+
+//  Stamps and forwards one producer message held in frames [0..count).
+static void
+s_forward (self_t *self, zmq_msg_t *frames, size_t count)
+{
+    zch_frame_t views [BROKER_MAX_FRAMES];
+    for (size_t i = 0; i < count; i++) {
+        views [i].data = zmq_msg_data (&frames [i]);
+        views [i].size = zmq_msg_size (&frames [i]);
+    }
+    zch_envelope_view_t view;
+    const char *reason;
+    if (zch_envelope_parse (views, count, &view, &reason)) {
+        s_malformed (self, reason);
+        return;
+    }
+    uint64_t seq = broker_topics_next_seq (self->topics, view.topic, view.topic_len);
+    uint8_t meta [ZCH_META_MAX];
+    size_t meta_size = seq? zch_meta_stamp (view.meta, view.meta_size, seq, zch_now_ns (),
+                                            meta, sizeof meta): 0;
+    if (meta_size == 0) {
+        s_malformed (self, seq? "meta too large once stamped": "out of memory");
+        return;
+    }
+    zmq_msg_t topic_frame, meta_frame, payload_frame;
+    if (count == 1) {
+        zmq_msg_init_size (&topic_frame, view.topic_len);
+        memcpy (zmq_msg_data (&topic_frame), view.topic, view.topic_len);
+        if (s_payload_slice (&frames [0], view.payload_offset, view.payload_size, &payload_frame)) {
+            zmq_msg_close (&topic_frame);
+            s_malformed (self, "out of memory");
+            return;
+        }
+    }
+    else {
+        zmq_msg_init (&topic_frame);
+        zmq_msg_move (&topic_frame, &frames [0]);
+        zmq_msg_init (&payload_frame);
+        zmq_msg_move (&payload_frame, &frames [view.payload_frame]);
+    }
+    zmq_msg_init_size (&meta_frame, meta_size);
+    memcpy (zmq_msg_data (&meta_frame), meta, meta_size);
+    //  XPUB never blocks: what a slow front-end cannot take, its
+    //  high-water mark drops, and the front-end sees the seq gap
+    zmq_msg_send (&topic_frame, self->egress, ZMQ_SNDMORE);
+    zmq_msg_send (&meta_frame, self->egress, ZMQ_SNDMORE);
+    zmq_msg_send (&payload_frame, self->egress, 0);
+    self->stats.messages_in++;
+    self->stats.bytes_in += view.payload_size;
+}
+
+//  Receives and forwards up to limit messages from ingress. Returns how
+//  many multipart messages it read.
+static size_t
+s_ingress_drain (self_t *self, size_t limit)
+{
+    size_t handled = 0;
+    while (handled < limit) {
+        zmq_msg_t frames [BROKER_MAX_FRAMES];
+        size_t count = 0;
+        bool more = true;
+        while (more) {
+            zmq_msg_t *frame = &frames [count < BROKER_MAX_FRAMES? count: BROKER_MAX_FRAMES - 1];
+            if (count >= BROKER_MAX_FRAMES)
+                zmq_msg_close (frame);  //  keep the count, not the extras
+            zmq_msg_init (frame);
+            if (zmq_msg_recv (frame, self->ingress, ZMQ_DONTWAIT) < 0) {
+                //  libzmq delivers multiparts whole, so this is the
+                //  first frame: nothing more to read now
+                zmq_msg_close (frame);
+                for (size_t i = 0; i < count && i < BROKER_MAX_FRAMES; i++)
+                    zmq_msg_close (&frames [i]);
+                return handled;
+            }
+            more = zmq_msg_more (frame);
+            count++;
+        }
+        size_t held = count < BROKER_MAX_FRAMES? count: BROKER_MAX_FRAMES;
+        if (count > 3)
+            s_malformed (self, "wrong frame count");
+        else
+            s_forward (self, frames, count);
+        for (size_t i = 0; i < held; i++)
+            zmq_msg_close (&frames [i]);
+        handled++;
+    }
+    return handled;
+}
+
+//  Handles subscription messages from front-ends: answers each barrier
+//  ("$ack." topic) at once, which proves every earlier subscription from
+//  that front-end is in place.
+static void
+s_egress_drain (self_t *self)
+{
+    while (true) {
+        zmq_msg_t message;
+        zmq_msg_init (&message);
+        if (zmq_msg_recv (&message, self->egress, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close (&message);
+            return;
+        }
+        const uint8_t *data = zmq_msg_data (&message);
+        size_t size = zmq_msg_size (&message);
+        if (size >= 1 && data [0] == 1) {
+            self->stats.subscriptions++;
+            size_t topic_len = size - 1;
+            if (topic_len > strlen (s_ack_prefix)
+            &&  memcmp (data + 1, s_ack_prefix, strlen (s_ack_prefix)) == 0) {
+                uint8_t meta [64];
+                size_t meta_size = zch_meta_encode (0, zch_now_ns (), NULL, 0, meta, sizeof meta);
+                zmq_send (self->egress, data + 1, topic_len, ZMQ_SNDMORE);
+                zmq_send (self->egress, meta, meta_size, ZMQ_SNDMORE);
+                zmq_send (self->egress, "", 0, 0);
+            }
+        }
+        else
+        if (size >= 1 && data [0] == 0)
+            self->stats.unsubscriptions++;
+        zmq_msg_close (&message);
+    }
+}
+
+//  Reads what is still arriving on ingress until it has been quiet for a
+//  moment, so that messages producers already sent are not lost at exit.
+static void
+s_drain_for_exit (self_t *self)
+{
+    int64_t deadline = zclock_mono () + BROKER_DRAIN_MAX;
+    zmq_pollitem_t item = { self->ingress, 0, ZMQ_POLLIN, 0 };
+    while (zclock_mono () < deadline) {
+        if (zmq_poll (&item, 1, BROKER_DRAIN_QUIET) <= 0)
+            break;
+        s_ingress_drain (self, BROKER_BATCH);
+        s_egress_drain (self);
+    }
+}
+
+void
+broker_actor (zsock_t *pipe, void *args)
+{
+    const broker_config_t *config = args;
+    char error [512];
+    self_t *self = s_self_new (pipe, config, error, sizeof error);
+    if (!self) {
+        zch_error ("broker: %s", error);
+        zch_actor_ready (pipe, error);
+        return;
+    }
+    zch_notice ("broker: ingress %s, egress %s, control %s",
+                config->ingress, config->egress, config->control);
+    zch_actor_ready (pipe, NULL);
+
+    zmq_pollitem_t items [] = {
+        { zsock_resolve (pipe), 0, ZMQ_POLLIN, 0 },
+        { self->ingress, 0, ZMQ_POLLIN, 0 },
+        { self->egress, 0, ZMQ_POLLIN, 0 },
+        { self->control, 0, ZMQ_POLLIN, 0 }
+    };
+    bool busy = false;
+    while (true) {
+        if (zmq_poll (items, 4, busy? 0: -1) < 0 && zmq_errno () != EINTR)
+            break;
+        if (items [0].revents & ZMQ_POLLIN) {
+            char *command = zstr_recv (pipe);
+            bool terminate = !command || streq (command, "$TERM");
+            zstr_free (&command);
+            if (terminate)
+                break;
+        }
+        //  Subscriptions first: a barrier must not wait behind a backlog
+        s_egress_drain (self);
+        busy = s_ingress_drain (self, BROKER_BATCH) == BROKER_BATCH;
+        if (items [3].revents & ZMQ_POLLIN) {
+            self->stats.topics = broker_topics_count (self->topics);
+            broker_control_serve (self->control, &self->stats);
+        }
+    }
+    s_drain_for_exit (self);
+    zch_notice ("broker: stopped after forwarding %llu messages (%llu malformed dropped)",
+                (unsigned long long) self->stats.messages_in,
+                (unsigned long long) self->stats.malformed);
+    s_self_destroy (&self);
+}
+
+void
+broker_config_defaults (broker_config_t *config)
+{
+    config->ingress = BROKER_INGRESS_DEFAULT;
+    config->egress = BROKER_EGRESS_DEFAULT;
+    config->control = BROKER_CONTROL_DEFAULT;
+    config->ingress_local = NULL;
+    config->egress_local = NULL;
+    config->egress_hwm = BROKER_EGRESS_HWM_DEFAULT;
+}

@@ -1,0 +1,33 @@
+/*  broker: the central forwarder, as a czmq actor.
+
+    XSUB ingress subscribed to everything, XPUB egress, ROUTER control.
+    Every accepted message gets its topic's next seq stamped into meta and
+    is forwarded with its topic and payload frames moved, never copied.     */
+#ifndef BROKER_H_INCLUDED
+#define BROKER_H_INCLUDED
+
+#include <czmq.h>
+
+#define BROKER_INGRESS_DEFAULT  "tcp://*:2206"
+#define BROKER_EGRESS_DEFAULT   "tcp://*:2207"
+#define BROKER_CONTROL_DEFAULT  "tcp://*:2208"
+#define BROKER_EGRESS_HWM_DEFAULT 1000000
+
+typedef struct {
+    const char *ingress;        //  endpoints to bind
+    const char *egress;
+    const char *control;
+    const char *ingress_local;  //  extra endpoints (inproc, for the all-in-one); may be NULL
+    const char *egress_local;
+    int egress_hwm;             //  messages queued per subscriber front-end
+} broker_config_t;
+
+//  Fills config with the defaults.
+void broker_config_defaults (broker_config_t *config);
+
+//  The actor: start with zch_actor_start (broker_actor, &config, ...); the
+//  config must outlive it. On $TERM it reads what is still arriving on its
+//  ingress, forwards it, and ends.
+void broker_actor (zsock_t *pipe, void *args);
+
+#endif

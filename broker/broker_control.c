@@ -1,0 +1,96 @@
+/*  broker_control: requests on the broker's ROUTER control endpoint.        */
+#include "broker_control.h"
+
+#include <msgpack.h>
+#include <stdbool.h>
+#include <string.h>
+#include <zmq.h>
+
+#define CONTROL_MAX_FRAMES 8
+
+//  Packs the counters as a msgpack map into buffer.
+static void
+s_pack_stats (msgpack_sbuffer *buffer, const broker_stats_t *stats)
+{
+    struct { const char *name; uint64_t value; } fields [] = {
+        { "messages_in", stats->messages_in },
+        { "bytes_in", stats->bytes_in },
+        { "malformed", stats->malformed },
+        { "subscriptions", stats->subscriptions },
+        { "unsubscriptions", stats->unsubscriptions },
+        { "topics", stats->topics },
+        { "control_errors", stats->control_errors },
+    };
+    msgpack_packer packer;
+    msgpack_packer_init (&packer, buffer, msgpack_sbuffer_write);
+    msgpack_pack_map (&packer, sizeof fields / sizeof fields [0]);
+    for (size_t i = 0; i < sizeof fields / sizeof fields [0]; i++) {
+        size_t name_len = strlen (fields [i].name);
+        msgpack_pack_str (&packer, name_len);
+        msgpack_pack_str_body (&packer, fields [i].name, name_len);
+        msgpack_pack_uint64 (&packer, fields [i].value);
+    }
+}
+
+//  Reads one request: routing frames up to and including an empty
+//  delimiter (REQ peers) go back unchanged; the rest is the request.
+//  Returns the number of frames read, 0 when none is waiting.
+static size_t
+s_recv_request (void *control, zmq_msg_t *frames, size_t *body_at)
+{
+    size_t count = 0;
+    bool more = true;
+    while (more) {
+        zmq_msg_t *frame = &frames [count < CONTROL_MAX_FRAMES? count: CONTROL_MAX_FRAMES - 1];
+        if (count >= CONTROL_MAX_FRAMES)
+            zmq_msg_close (frame);
+        zmq_msg_init (frame);
+        if (zmq_msg_recv (frame, control, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close (frame);
+            return count < CONTROL_MAX_FRAMES? count: CONTROL_MAX_FRAMES;
+        }
+        more = zmq_msg_more (frame);
+        count++;
+    }
+    if (count > CONTROL_MAX_FRAMES)
+        count = CONTROL_MAX_FRAMES;
+    *body_at = 1;
+    if (count >= 3 && zmq_msg_size (&frames [1]) == 0)
+        *body_at = 2;
+    return count;
+}
+
+void
+broker_control_serve (void *control, broker_stats_t *stats)
+{
+    zmq_msg_t frames [CONTROL_MAX_FRAMES];
+    size_t body_at = 1, count;
+    while ((count = s_recv_request (control, frames, &body_at)) > 0) {
+        const char *request = "";
+        size_t request_len = 0;
+        if (count > body_at) {
+            request = zmq_msg_data (&frames [body_at]);
+            request_len = zmq_msg_size (&frames [body_at]);
+        }
+        for (size_t i = 0; i < body_at && i < count; i++)
+            zmq_send (control, zmq_msg_data (&frames [i]), zmq_msg_size (&frames [i]), ZMQ_SNDMORE);
+        if (request_len == 4 && memcmp (request, "PING", 4) == 0)
+            zmq_send (control, "PONG", 4, 0);
+        else
+        if (request_len == 5 && memcmp (request, "STATS", 5) == 0) {
+            msgpack_sbuffer buffer;
+            msgpack_sbuffer_init (&buffer);
+            s_pack_stats (&buffer, stats);
+            zmq_send (control, "STATS", 5, ZMQ_SNDMORE);
+            zmq_send (control, buffer.data, buffer.size, 0);
+            msgpack_sbuffer_destroy (&buffer);
+        }
+        else {
+            stats->control_errors++;
+            zmq_send (control, "ERR", 3, ZMQ_SNDMORE);
+            zmq_send (control, "unknown request", 15, 0);
+        }
+        for (size_t i = 0; i < count; i++)
+            zmq_msg_close (&frames [i]);
+    }
+}

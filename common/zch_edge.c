@@ -1,0 +1,653 @@
+/*  zch_edge: the TCP edge shared by both front-ends.                        */
+#include "zch_edge.h"
+#include "zch_log.h"
+#include "zch_net.h"
+#include "zch_text.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define ZCH_READ_CHUNK      (64 * 1024)
+#define ZCH_ACCEPT_BATCH    64
+#define ZCH_ACCEPT_BACKOFF  100         //  ms without accepting after EMFILE
+
+static const char s_slow_consumer [] = "-ERR slow consumer\n";
+static const char s_line_too_long [] = "-ERR line too long\n";
+
+struct zch_conn_t {
+    zch_watch_t watch;                  //  first, so a watch is its conn
+    zch_edge_t *edge;
+    uint64_t id;
+    void *user;
+    char peer [64];
+    //  Input not yet consumed; NULL while empty, so idle clients cost nothing
+    char *in;
+    size_t in_len, in_cap;
+    zch_line_scanner_t scanner;
+    //  Output not yet written: out [out_start .. out_len)
+    char *out;
+    size_t out_start, out_len, out_cap;
+    bool mid_line;                      //  the kernel has part of a line
+    bool dirty;                         //  in the edge's dirty list
+    bool paused;                        //  in the edge's paused list
+    bool eof;                           //  the client sent all it will send
+    bool closing;                       //  reading stopped, closes when written
+    bool dead;                          //  close now, discard output
+    int64_t close_deadline;
+    zch_conn_t *prev, *next;            //  all clients
+};
+
+struct zch_edge_t {
+    zch_loop_t *loop;
+    zch_watch_t listener;
+    bool accepting;
+    int64_t accept_resume_at;           //  after EMFILE, 0 otherwise
+    zch_edge_config_t config;
+    zch_edge_handlers_t handlers;
+    void *ctx;
+    zch_conn_t *conns;                  //  list head
+    size_t conn_count;
+    //  Clients with output to write or closing, and paused clients
+    zch_conn_t **dirty;
+    size_t dirty_count, dirty_cap;
+    zch_conn_t **paused;
+    size_t paused_count, paused_cap;
+    char scratch [ZCH_READ_CHUNK];
+    zch_edge_stats_t stats;
+};
+
+static atomic_uint_fast64_t s_next_conn_id = 1;
+
+static void s_listener_ready (zch_watch_t *watch, uint32_t events);
+static void s_conn_ready (zch_watch_t *watch, uint32_t events);
+static int s_conn_make_room (zch_conn_t *conn, size_t len);
+
+//  Appends conn to a list of pointers, growing it. Returns 0 or -1.
+static int
+s_list_push (zch_conn_t ***list, size_t *count, size_t *cap, zch_conn_t *conn)
+{
+    if (*count == *cap) {
+        size_t new_cap = *cap? *cap * 2: 64;
+        zch_conn_t **grown = realloc (*list, new_cap * sizeof *grown);
+        if (!grown)
+            return -1;
+        *list = grown;
+        *cap = new_cap;
+    }
+    (*list) [(*count)++] = conn;
+    return 0;
+}
+
+//  Puts conn on the dirty list so the next flush writes it.
+static void
+s_mark_dirty (zch_conn_t *conn)
+{
+    if (!conn->dirty) {
+        zch_edge_t *edge = conn->edge;
+        if (s_list_push (&edge->dirty, &edge->dirty_count, &edge->dirty_cap, conn) == 0)
+            conn->dirty = true;
+        else
+            conn->dead = true;          //  cannot track it: drop rather than leak
+    }
+}
+
+zch_edge_t *
+zch_edge_new (zch_loop_t *loop, int listen_fd, const zch_edge_config_t *config,
+              const zch_edge_handlers_t *handlers, void *ctx)
+{
+    zch_edge_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->loop = loop;
+    self->config = *config;
+    self->handlers = *handlers;
+    self->ctx = ctx;
+    self->listener.fd = listen_fd;
+    self->listener.handler = s_listener_ready;
+    if (zch_loop_add (loop, &self->listener, EPOLLIN)) {
+        free (self);
+        return NULL;
+    }
+    self->accepting = true;
+    return self;
+}
+
+//  Frees a connection now; only called from the flush or destroy.
+static void
+s_conn_free (zch_conn_t *conn)
+{
+    zch_edge_t *edge = conn->edge;
+    if (edge->handlers.on_close)
+        edge->handlers.on_close (edge->ctx, conn);
+    zch_loop_remove (edge->loop, &conn->watch);
+    //  Unread input would make close() reset the connection and throw
+    //  away what the kernel still has to send, the last error included
+    char discard [4096];
+    for (int i = 0; i < 16 && recv (conn->watch.fd, discard, sizeof discard, 0) > 0; i++)
+        ;
+    close (conn->watch.fd);
+    if (conn->prev)
+        conn->prev->next = conn->next;
+    else
+        edge->conns = conn->next;
+    if (conn->next)
+        conn->next->prev = conn->prev;
+    edge->conn_count--;
+    edge->stats.closed++;
+    zch_debug ("%s: client %s closed", edge->config.role, conn->peer);
+    free (conn->in);
+    free (conn->out);
+    free (conn);
+}
+
+void
+zch_edge_destroy (zch_edge_t **self_p)
+{
+    zch_edge_t *self = *self_p;
+    if (!self)
+        return;
+    while (self->conns)
+        s_conn_free (self->conns);
+    if (self->listener.fd >= 0) {
+        zch_loop_remove (self->loop, &self->listener);
+        close (self->listener.fd);
+    }
+    free (self->dirty);
+    free (self->paused);
+    free (self);
+    *self_p = NULL;
+}
+
+//  Accepts waiting clients and greets them.
+static void
+s_listener_ready (zch_watch_t *watch, uint32_t events)
+{
+    (void) events;
+    zch_edge_t *self = (zch_edge_t *) ((char *) watch - offsetof (zch_edge_t, listener));
+    for (int i = 0; i < ZCH_ACCEPT_BATCH && self->accepting; i++) {
+        int fd = accept4 (watch->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                //  Level-triggered: without a pause this would spin
+                zch_warning ("%s: cannot accept: %s", self->config.role, strerror (errno));
+                zch_loop_modify (self->loop, &self->listener, 0);
+                self->accept_resume_at = zclock_mono () + ZCH_ACCEPT_BACKOFF;
+            }
+            return;
+        }
+        zch_conn_t *conn = calloc (1, sizeof *conn);
+        if (!conn) {
+            close (fd);
+            return;
+        }
+        conn->watch.fd = fd;
+        conn->watch.handler = s_conn_ready;
+        conn->edge = self;
+        conn->id = atomic_fetch_add (&s_next_conn_id, 1);
+        zch_net_peer_name (fd, conn->peer, sizeof conn->peer);
+        int on = 1;
+        setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+        if (zch_loop_add (self->loop, &conn->watch, EPOLLIN)) {
+            close (fd);
+            free (conn);
+            continue;
+        }
+        conn->next = self->conns;
+        if (self->conns)
+            self->conns->prev = conn;
+        self->conns = conn;
+        self->conn_count++;
+        self->stats.accepted++;
+        zch_debug ("%s: client %s connected", self->config.role, conn->peer);
+        if (self->config.greeting) {
+            size_t greeting_len = strlen (self->config.greeting);
+            char *line = zch_conn_reserve (conn, greeting_len + 1);
+            if (line) {
+                memcpy (line, self->config.greeting, greeting_len);
+                line [greeting_len] = '\n';
+                zch_conn_commit (conn, greeting_len + 1);
+            }
+        }
+    }
+}
+
+//  Stops reading a client and schedules its close after the grace period.
+static void
+s_conn_begin_close (zch_conn_t *conn)
+{
+    if (conn->closing)
+        return;
+    conn->closing = true;
+    conn->close_deadline = zclock_mono () + conn->edge->config.close_grace_ms;
+    s_mark_dirty (conn);
+}
+
+void
+zch_conn_close (zch_conn_t *conn)
+{
+    s_conn_begin_close (conn);
+}
+
+bool
+zch_conn_closing (zch_conn_t *conn)
+{
+    return conn->closing || conn->dead;
+}
+
+//  Drops a client that does not read: keeps the line the kernel already
+//  has part of (so the stream stays line-aligned), discards the rest, and
+//  queues the error in its place.
+static void
+s_conn_drop_slow (zch_conn_t *conn)
+{
+    zch_edge_t *edge = conn->edge;
+    size_t keep = conn->out_start;
+    if (conn->mid_line) {
+        char *line_end = memchr (conn->out + conn->out_start, '\n',
+                                 conn->out_len - conn->out_start);
+        if (line_end)
+            keep = (size_t) (line_end - conn->out) + 1;
+    }
+    size_t dropped = conn->out_len - keep;
+    conn->out_len = keep;
+    edge->stats.slow_consumers++;
+    edge->stats.dropped_bytes += dropped;
+    zch_warning ("%s: slow consumer %s dropped, %zu bytes of output discarded (slow consumers: %llu)",
+                 edge->config.role, conn->peer, dropped,
+                 (unsigned long long) edge->stats.slow_consumers);
+    //  max_output bounds what roles queue, not this last line
+    if (s_conn_make_room (conn, sizeof s_slow_consumer - 1) == 0) {
+        memcpy (conn->out + conn->out_len, s_slow_consumer, sizeof s_slow_consumer - 1);
+        conn->out_len += sizeof s_slow_consumer - 1;
+    }
+    //  The kernel's buffer is full by now: grow it by a little so that the
+    //  rest of the line and the error fit, and the client learns why
+    int sndbuf = 0;
+    socklen_t sndbuf_len = sizeof sndbuf;
+    if (getsockopt (conn->watch.fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &sndbuf_len) == 0) {
+        size_t needed = conn->out_len - conn->out_start + 64 * 1024;
+        if (needed < INT_MAX / 4) {
+            sndbuf = sndbuf / 2 + (int) needed;    //  the kernel doubles it back
+            setsockopt (conn->watch.fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+        }
+    }
+    s_conn_begin_close (conn);
+}
+
+//  Makes room for len more bytes of output, compacting or growing.
+//  Returns 0, or -1 when out of memory.
+static int
+s_conn_make_room (zch_conn_t *conn, size_t len)
+{
+    if (conn->out_start == conn->out_len)
+        conn->out_start = conn->out_len = 0;
+    if (conn->out_cap - conn->out_len >= len)
+        return 0;
+    if (conn->out_start > 0) {
+        memmove (conn->out, conn->out + conn->out_start, conn->out_len - conn->out_start);
+        conn->out_len -= conn->out_start;
+        conn->out_start = 0;
+        if (conn->out_cap - conn->out_len >= len)
+            return 0;
+    }
+    size_t new_cap = conn->out_cap? conn->out_cap: 4096;
+    while (new_cap - conn->out_len < len + sizeof s_slow_consumer)
+        new_cap *= 2;
+    char *grown = realloc (conn->out, new_cap);
+    if (!grown)
+        return -1;
+    conn->out = grown;
+    conn->out_cap = new_cap;
+    return 0;
+}
+
+char *
+zch_conn_reserve (zch_conn_t *conn, size_t len)
+{
+    if (conn->closing || conn->dead)
+        return NULL;
+    size_t pending = conn->out_len - conn->out_start;
+    if (pending + len > conn->edge->config.max_output) {
+        s_conn_drop_slow (conn);
+        return NULL;
+    }
+    if (s_conn_make_room (conn, len)) {
+        conn->dead = true;
+        s_mark_dirty (conn);
+        return NULL;
+    }
+    return conn->out + conn->out_len;
+}
+
+void
+zch_conn_commit (zch_conn_t *conn, size_t len)
+{
+    conn->out_len += len;
+    s_mark_dirty (conn);
+}
+
+int
+zch_conn_write (zch_conn_t *conn, const void *data, size_t len)
+{
+    char *space = zch_conn_reserve (conn, len);
+    if (!space)
+        return -1;
+    memcpy (space, data, len);
+    zch_conn_commit (conn, len);
+    return 0;
+}
+
+//  Offers complete lines in buf to the role. Returns how many bytes were
+//  consumed; stops early when the client pauses or closes.
+static size_t
+s_conn_parse (zch_conn_t *conn, const char *buf, size_t len)
+{
+    zch_edge_t *edge = conn->edge;
+    size_t offset = 0;
+    while (!conn->paused && !conn->closing && !conn->dead) {
+        const char *line;
+        size_t line_len, consumed;
+        int rc = zch_line_next (&conn->scanner, buf + offset, len - offset,
+                                edge->config.max_line, &line, &line_len, &consumed);
+        if (rc == ZCH_LINE_NEED_MORE)
+            break;
+        if (rc == ZCH_LINE_TOO_LONG) {
+            edge->stats.lines_too_long++;
+            zch_notice ("%s: client %s sent a line over %zu bytes, closing",
+                        edge->config.role, conn->peer, edge->config.max_line);
+            zch_conn_write (conn, s_line_too_long, sizeof s_line_too_long - 1);
+            s_conn_begin_close (conn);
+            return len;                 //  the rest of the stream is not trusted
+        }
+        if (edge->handlers.on_line (edge->ctx, conn, line, line_len) == ZCH_EDGE_PAUSE) {
+            conn->paused = true;
+            if (s_list_push (&edge->paused, &edge->paused_count, &edge->paused_cap, conn)) {
+                conn->dead = true;
+                s_mark_dirty (conn);
+            }
+            zch_loop_modify (edge->loop, &conn->watch, conn->watch.events & ~EPOLLIN);
+            break;
+        }
+        offset += consumed;
+    }
+    return offset;
+}
+
+//  Keeps the unconsumed tail buf [consumed..len) as the client's input.
+//  Returns 0, or -1 when out of memory.
+static int
+s_conn_keep_input (zch_conn_t *conn, const char *buf, size_t len, size_t consumed)
+{
+    size_t rest = len - consumed;
+    if (rest == 0) {
+        free (conn->in);                //  idle clients hold no buffer
+        conn->in = NULL;
+        conn->in_len = conn->in_cap = 0;
+        return 0;
+    }
+    if (buf == conn->in) {
+        memmove (conn->in, conn->in + consumed, rest);
+        conn->in_len = rest;
+        return 0;
+    }
+    if (conn->in_cap < rest) {
+        size_t new_cap = rest < ZCH_READ_CHUNK? ZCH_READ_CHUNK: rest;
+        char *grown = realloc (conn->in, new_cap);
+        if (!grown)
+            return -1;
+        conn->in = grown;
+        conn->in_cap = new_cap;
+    }
+    memcpy (conn->in, buf + consumed, rest);
+    conn->in_len = rest;
+    return 0;
+}
+
+//  Reads what the client sent and parses it. Clients with no partial line
+//  read into the edge's scratch buffer, so most reads copy nothing.
+static void
+s_conn_read (zch_conn_t *conn)
+{
+    zch_edge_t *edge = conn->edge;
+    char *buf;
+    size_t have, room;
+    if (conn->in_len == 0) {
+        buf = edge->scratch;
+        have = 0;
+        room = sizeof edge->scratch;
+    }
+    else {
+        //  A line may reach max_line plus CR LF; read in chunks up to that
+        size_t want = conn->in_len + ZCH_READ_CHUNK;
+        if (conn->in_cap < want) {
+            char *grown = realloc (conn->in, want);
+            if (!grown) {
+                conn->dead = true;
+                s_mark_dirty (conn);
+                return;
+            }
+            conn->in = grown;
+            conn->in_cap = want;
+        }
+        buf = conn->in;
+        have = conn->in_len;
+        room = conn->in_cap - conn->in_len;
+    }
+    ssize_t got = recv (conn->watch.fd, buf + have, room, 0);
+    if (got < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            conn->dead = true;
+            s_mark_dirty (conn);
+        }
+        return;
+    }
+    //  At end of stream what the client already sent still counts; it is
+    //  closed once every line was handled (a paused client resumes first)
+    if (got == 0)
+        conn->eof = true;
+    size_t len = have + (size_t) got;
+    size_t consumed = s_conn_parse (conn, buf, len);
+    if (s_conn_keep_input (conn, buf, len, consumed)) {
+        conn->dead = true;
+        s_mark_dirty (conn);
+    }
+    if (conn->eof && !conn->paused)
+        s_conn_begin_close (conn);
+}
+
+//  Writes as much queued output as the kernel takes.
+static void
+s_conn_write_out (zch_conn_t *conn)
+{
+    while (conn->out_start < conn->out_len) {
+        ssize_t sent = send (conn->watch.fd, conn->out + conn->out_start,
+                             conn->out_len - conn->out_start, MSG_NOSIGNAL);
+        if (sent < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                conn->dead = true;
+            break;
+        }
+        conn->out_start += (size_t) sent;
+        conn->mid_line = conn->out [conn->out_start - 1] != '\n';
+    }
+    if (conn->out_start == conn->out_len)
+        conn->out_start = conn->out_len = 0;
+}
+
+//  Sets the interest set from the client's state.
+static void
+s_conn_update_interest (zch_conn_t *conn)
+{
+    uint32_t events = 0;
+    if (!conn->paused && !conn->closing)
+        events |= EPOLLIN;
+    if (conn->out_len > conn->out_start)
+        events |= EPOLLOUT;
+    zch_loop_modify (conn->edge->loop, &conn->watch, events);
+}
+
+//  Handles readiness of one client.
+static void
+s_conn_ready (zch_watch_t *watch, uint32_t events)
+{
+    zch_conn_t *conn = (zch_conn_t *) watch;
+    if (conn->dead)
+        return;
+    if (events & (EPOLLERR | EPOLLHUP) && !(events & EPOLLIN)) {
+        conn->dead = true;
+        s_mark_dirty (conn);
+        return;
+    }
+    if (events & EPOLLOUT)
+        s_mark_dirty (conn);
+    if ((events & EPOLLIN) && !conn->paused && !conn->closing)
+        s_conn_read (conn);
+}
+
+void
+zch_edge_flush (zch_edge_t *self)
+{
+    int64_t now = zclock_mono ();
+    if (self->accept_resume_at && now >= self->accept_resume_at) {
+        self->accept_resume_at = 0;
+        if (self->accepting)
+            zch_loop_modify (self->loop, &self->listener, EPOLLIN);
+    }
+    //  Every client with output, closing or dead is on the dirty list.
+    //  Closing clients stay there so their deadline is checked every turn.
+    bool any_dead = false;
+    for (size_t i = 0; i < self->dirty_count; i++) {
+        zch_conn_t *conn = self->dirty [i];
+        if (!conn->dead)
+            s_conn_write_out (conn);
+        bool written = conn->out_start == conn->out_len;
+        if (conn->closing && (written || now >= conn->close_deadline))
+            conn->dead = true;
+        if (conn->dead)
+            any_dead = true;
+        else
+            s_conn_update_interest (conn);
+    }
+    //  The paused list must forget the dead before they are freed
+    if (any_dead) {
+        size_t paused_kept = 0;
+        for (size_t i = 0; i < self->paused_count; i++)
+            if (!self->paused [i]->dead)
+                self->paused [paused_kept++] = self->paused [i];
+        self->paused_count = paused_kept;
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < self->dirty_count; i++) {
+        zch_conn_t *conn = self->dirty [i];
+        if (conn->dead)
+            s_conn_free (conn);
+        else
+        if (conn->closing || conn->out_start < conn->out_len)
+            self->dirty [kept++] = conn;
+        else
+            conn->dirty = false;
+    }
+    self->dirty_count = kept;
+}
+
+void
+zch_edge_resume (zch_edge_t *self)
+{
+    //  Take the list: a client that pauses again goes back on it
+    size_t count = self->paused_count;
+    zch_conn_t **list = self->paused;
+    self->paused = NULL;
+    self->paused_count = self->paused_cap = 0;
+    for (size_t i = 0; i < count; i++) {
+        zch_conn_t *conn = list [i];
+        conn->paused = false;
+        if (conn->dead || conn->closing)
+            continue;
+        size_t consumed = s_conn_parse (conn, conn->in, conn->in_len);
+        if (s_conn_keep_input (conn, conn->in, conn->in_len, consumed))
+            conn->dead = true;
+        if (conn->eof && !conn->paused)
+            s_conn_begin_close (conn);
+        s_mark_dirty (conn);            //  the flush restores EPOLLIN
+    }
+    if (self->paused == NULL) {
+        self->paused = list;
+        self->paused_cap = count;
+    }
+    else
+        free (list);
+}
+
+bool
+zch_edge_has_paused (zch_edge_t *self)
+{
+    return self->paused_count > 0;
+}
+
+void
+zch_edge_stop_accepting (zch_edge_t *self)
+{
+    self->accepting = false;
+    zch_loop_modify (self->loop, &self->listener, 0);
+}
+
+void
+zch_edge_close_all (zch_edge_t *self)
+{
+    for (zch_conn_t *conn = self->conns; conn; conn = conn->next)
+        s_conn_begin_close (conn);
+}
+
+size_t
+zch_edge_pending_output (zch_edge_t *self)
+{
+    size_t pending = 0;
+    for (size_t i = 0; i < self->dirty_count; i++)
+        pending += self->dirty [i]->out_len - self->dirty [i]->out_start;
+    return pending;
+}
+
+size_t
+zch_edge_client_count (zch_edge_t *self)
+{
+    return self->conn_count;
+}
+
+const zch_edge_stats_t *
+zch_edge_stats (zch_edge_t *self)
+{
+    return &self->stats;
+}
+
+void *
+zch_conn_user (zch_conn_t *conn)
+{
+    return conn->user;
+}
+
+void
+zch_conn_set_user (zch_conn_t *conn, void *user)
+{
+    conn->user = user;
+}
+
+const char *
+zch_conn_peer (zch_conn_t *conn)
+{
+    return conn->peer;
+}
+
+uint64_t
+zch_conn_id (zch_conn_t *conn)
+{
+    return conn->id;
+}

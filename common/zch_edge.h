@@ -1,0 +1,113 @@
+/*  zch_edge: the TCP edge shared by both front-ends.
+
+    One edge serves one listening socket inside one worker's loop: it
+    accepts clients, splits their input into lines (bounded), hands each
+    line to the role, and queues the role's output per client with a hard
+    limit. Output is written once per loop turn (zch_edge_flush), so many
+    deliveries become one send. Connections are only freed at that safe
+    point, never inside a handler.                                          */
+#ifndef ZCH_EDGE_H_INCLUDED
+#define ZCH_EDGE_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "zch_loop.h"
+
+typedef struct zch_edge_t zch_edge_t;
+typedef struct zch_conn_t zch_conn_t;
+
+//  What a line handler tells the edge
+#define ZCH_EDGE_NEXT   0       //  line consumed, go on
+#define ZCH_EDGE_PAUSE  1       //  not consumed: stop reading this client until zch_edge_resume
+
+typedef struct {
+    //  One complete line (terminator stripped). Returns ZCH_EDGE_NEXT or
+    //  ZCH_EDGE_PAUSE. May write to and close conn, never free it.
+    int (*on_line) (void *ctx, zch_conn_t *conn, const char *line, size_t len);
+    //  The connection is about to be freed; drop every reference to it.
+    void (*on_close) (void *ctx, zch_conn_t *conn);
+} zch_edge_handlers_t;
+
+typedef struct {
+    const char *role;           //  for log lines: "source", "subscriber"
+    const char *greeting;       //  sent on accept, without newline; may be NULL
+    size_t max_line;            //  longest accepted line, terminator excluded
+    size_t max_output;          //  pending output per client before it is dropped
+    int close_grace_ms;         //  how long a closing client may take to read its last bytes
+} zch_edge_config_t;
+
+typedef struct {
+    uint64_t accepted;
+    uint64_t closed;
+    uint64_t lines_too_long;
+    uint64_t slow_consumers;    //  clients dropped for exceeding max_output
+    uint64_t dropped_bytes;     //  output discarded with them
+} zch_edge_stats_t;
+
+//  Serves listen_fd (taken over: the edge closes it) in loop. The config's
+//  strings must outlive the edge. Returns NULL when out of memory.
+zch_edge_t *zch_edge_new (zch_loop_t *loop, int listen_fd, const zch_edge_config_t *config,
+                          const zch_edge_handlers_t *handlers, void *ctx);
+
+//  Closes every client (calling on_close) and the listener; NULLs the pointer.
+void zch_edge_destroy (zch_edge_t **self_p);
+
+//  Writes queued output and frees connections that finished closing.
+//  Call once per loop turn, after the handlers ran.
+void zch_edge_flush (zch_edge_t *self);
+
+//  Offers buffered input again to every paused client, then reads again.
+void zch_edge_resume (zch_edge_t *self);
+
+//  True when some client is paused.
+bool zch_edge_has_paused (zch_edge_t *self);
+
+//  Stops accepting new clients (for draining at shutdown).
+void zch_edge_stop_accepting (zch_edge_t *self);
+
+//  Asks every client to close once its output is written.
+void zch_edge_close_all (zch_edge_t *self);
+
+//  Bytes queued and not yet written, over all clients.
+size_t zch_edge_pending_output (zch_edge_t *self);
+
+//  Connected clients.
+size_t zch_edge_client_count (zch_edge_t *self);
+
+//  Counters since start.
+const zch_edge_stats_t *zch_edge_stats (zch_edge_t *self);
+
+//  Queues data for the client. If that would pass max_output the client is
+//  a slow consumer: its queued output is dropped, "-ERR slow consumer" is
+//  queued instead and it is closed after the grace period. Returns 0, or -1
+//  when the data was not queued (the client is closing).
+int zch_conn_write (zch_conn_t *conn, const void *data, size_t len);
+
+//  Reserves len bytes at the end of the client's output for the caller to
+//  fill in place (then zch_conn_commit). Same limits as zch_conn_write;
+//  returns NULL when nothing may be queued.
+char *zch_conn_reserve (zch_conn_t *conn, size_t len);
+
+//  Marks len reserved bytes as written by the caller.
+void zch_conn_commit (zch_conn_t *conn, size_t len);
+
+//  Closes the client once its queued output is written (or the grace
+//  period ends). No more lines are read from it.
+void zch_conn_close (zch_conn_t *conn);
+
+//  True once the client is closing.
+bool zch_conn_closing (zch_conn_t *conn);
+
+//  The role's own per-client state.
+void *zch_conn_user (zch_conn_t *conn);
+void zch_conn_set_user (zch_conn_t *conn, void *user);
+
+//  "ip:port" of the client.
+const char *zch_conn_peer (zch_conn_t *conn);
+
+//  A process-unique number for the client, never reused.
+uint64_t zch_conn_id (zch_conn_t *conn);
+
+#endif

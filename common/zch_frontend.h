@@ -1,0 +1,33 @@
+/*  zch_frontend: what both TCP front-ends (source, subscriber) share as
+    programs: their settings, their flags, and their main.                  */
+#ifndef ZCH_FRONTEND_H_INCLUDED
+#define ZCH_FRONTEND_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "zch_workers.h"
+
+typedef struct {
+    const char *listen;         //  HOST:PORT for text clients
+    const char *broker;         //  broker endpoint (ingress or egress)
+    int workers;                //  loops sharing the port
+    bool workerman;             //  the seed system's compatibility profile
+    size_t max_line;            //  longest accepted line
+    size_t max_output;          //  pending output per client before it is dropped
+} zch_frontend_config_t;
+
+typedef zch_workers_t *(zch_frontend_start_fn) (const zch_frontend_config_t *config,
+                                                char *error, size_t error_size);
+
+//  Sets profile from its name. Returns 0, or -1 if the name is unknown.
+int zch_frontend_set_profile (zch_frontend_config_t *config, const char *name);
+
+//  The whole main of a front-end program: parses the flags over the
+//  defaults in config (printing usage for --help, whose role-specific
+//  first lines are summary), starts the workers with start, runs until
+//  SIGINT or SIGTERM and drains. Returns the exit code.
+int zch_frontend_main (int argc, char *argv [], const char *program, const char *summary,
+                       zch_frontend_config_t *config, zch_frontend_start_fn *start);
+
+#endif

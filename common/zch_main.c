@@ -1,0 +1,80 @@
+/*  zch_main: signals, actor start-up, program set-up.                       */
+#include "zch_main.h"
+#include "zch_log.h"
+#include "zch_net.h"
+
+#include <signal.h>
+#include <time.h>
+
+static sigset_t
+s_control_signals (void)
+{
+    sigset_t set;
+    sigemptyset (&set);
+    sigaddset (&set, SIGINT);
+    sigaddset (&set, SIGTERM);
+    sigaddset (&set, SIGHUP);
+    return set;
+}
+
+void
+zch_process_init (const char *ident)
+{
+    zsys_handler_set (NULL);
+    sigset_t set = s_control_signals ();
+    pthread_sigmask (SIG_BLOCK, &set, NULL);
+    signal (SIGPIPE, SIG_IGN);
+    zch_net_raise_fd_limit ();
+    zsys_init ();
+    zch_log_init (ident);
+}
+
+int
+zch_signals_wait (void)
+{
+    sigset_t set = s_control_signals ();
+    int signal_number = 0;
+    while (sigwait (&set, &signal_number) != 0)
+        ;
+    return signal_number;
+}
+
+zactor_t *
+zch_actor_start (zactor_fn *actor, void *args, char *error, size_t error_size)
+{
+    zactor_t *self = zactor_new (actor, args);
+    if (!self) {
+        snprintf (error, error_size, "cannot start thread");
+        return NULL;
+    }
+    char *status = zstr_recv (self);
+    if (status && streq (status, "OK")) {
+        zstr_free (&status);
+        return self;
+    }
+    snprintf (error, error_size, "%s", status? status: "start-up interrupted");
+    zstr_free (&status);
+    zactor_destroy (&self);
+    return NULL;
+}
+
+void
+zch_actor_ready (zsock_t *pipe, const char *error)
+{
+    zsock_signal (pipe, 0);
+    zstr_send (pipe, error? error: "OK");
+    //  A failed actor lingers until told to end, so that zactor_destroy's
+    //  $TERM still finds it
+    if (error) {
+        char *command = zstr_recv (pipe);
+        zstr_free (&command);
+    }
+}
+
+uint64_t
+zch_now_ns (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_REALTIME, &now);
+    return (uint64_t) now.tv_sec * 1000000000u + (uint64_t) now.tv_nsec;
+}

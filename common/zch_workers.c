@@ -1,0 +1,80 @@
+/*  zch_workers: N worker actors of one front-end sharing a TCP port.        */
+#include "zch_workers.h"
+#include "zch_main.h"
+#include "zch_net.h"
+
+struct zch_workers_t {
+    int count;
+    zactor_t *actors [ZCH_WORKERS_MAX];
+    zch_worker_args_t args [ZCH_WORKERS_MAX];
+};
+
+zch_workers_t *
+zch_workers_start (const char *address, int count, zactor_fn *worker,
+                   const void *config, char *error, size_t error_size)
+{
+    if (count < 1 || count > ZCH_WORKERS_MAX) {
+        snprintf (error, error_size, "workers must be 1..%d", ZCH_WORKERS_MAX);
+        return NULL;
+    }
+    if (zch_net_check_free (address, error, error_size))
+        return NULL;
+    zch_workers_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        snprintf (error, error_size, "out of memory");
+        return NULL;
+    }
+    for (int i = 0; i < count; i++) {
+        int fd = zch_net_listen (address, true, error, error_size);
+        if (fd < 0) {
+            zch_workers_destroy (&self);
+            return NULL;
+        }
+        self->args [i] = (zch_worker_args_t) { .config = config, .listen_fd = fd, .index = i };
+        self->actors [i] = zch_actor_start (worker, &self->args [i], error, error_size);
+        if (!self->actors [i]) {
+            zch_workers_destroy (&self);
+            return NULL;
+        }
+        self->count = i + 1;
+    }
+    return self;
+}
+
+void
+zch_workers_destroy (zch_workers_t **self_p)
+{
+    zch_workers_t *self = *self_p;
+    if (!self)
+        return;
+    //  Ask all first, so their drains overlap, then wait for each
+    for (int i = 0; i < self->count; i++)
+        zstr_send (self->actors [i], "DRAIN");
+    for (int i = 0; i < self->count; i++)
+        zactor_destroy (&self->actors [i]);
+    free (self);
+    *self_p = NULL;
+}
+
+void
+zch_worker_commands (zsock_t *pipe, zch_worker_state_t *state)
+{
+    while (zsock_events (pipe) & ZMQ_POLLIN) {
+        char *command = zstr_recv (pipe);
+        state->stopping = true;         //  DRAIN, $TERM, or the pipe broke
+        if (!command || streq (command, "$TERM"))
+            state->terminated = true;
+        zstr_free (&command);
+    }
+}
+
+void
+zch_worker_await_term (zsock_t *pipe, zch_worker_state_t *state)
+{
+    while (!state->terminated) {
+        char *command = zstr_recv (pipe);
+        if (!command || streq (command, "$TERM"))
+            state->terminated = true;
+        zstr_free (&command);
+    }
+}

@@ -1,0 +1,43 @@
+/*  zch_workers: N worker actors of one front-end sharing a TCP port.
+
+    Like Workerman's `count`: each worker has its own listener on the same
+    address (SO_REUSEPORT, so the kernel spreads connections), its own
+    loop and its own broker socket; they share nothing.                     */
+#ifndef ZCH_WORKERS_H_INCLUDED
+#define ZCH_WORKERS_H_INCLUDED
+
+#include <czmq.h>
+
+#define ZCH_WORKERS_MAX 64
+
+//  What each worker actor receives as args (valid while it runs).
+typedef struct {
+    const void *config;         //  the role's config
+    int listen_fd;              //  the worker's own listener, now its to close
+    int index;                  //  0..count-1
+} zch_worker_args_t;
+
+typedef struct zch_workers_t zch_workers_t;
+
+//  A worker's view of its owner's commands: DRAIN asks it to stop taking
+//  work and deliver what it holds; $TERM (always last) ends it.
+typedef struct {
+    bool stopping;              //  DRAIN or $TERM came
+    bool terminated;            //  $TERM came
+} zch_worker_state_t;
+
+//  Reads every waiting command from the owner into state.
+void zch_worker_commands (zsock_t *pipe, zch_worker_state_t *state);
+
+//  Once drained: waits for $TERM unless it already came.
+void zch_worker_await_term (zsock_t *pipe, zch_worker_state_t *state);
+
+//  Checks that address is free, opens count listeners on it and starts one
+//  worker actor on each. Returns NULL with a one-line reason in error.
+zch_workers_t *zch_workers_start (const char *address, int count, zactor_fn *worker,
+                                  const void *config, char *error, size_t error_size);
+
+//  Stops every worker (each drains as its role defines) and NULLs the pointer.
+void zch_workers_destroy (zch_workers_t **self_p);
+
+#endif

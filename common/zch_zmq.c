@@ -1,0 +1,57 @@
+/*  zch_zmq: ZeroMQ sockets inside an epoll loop.                            */
+#include "zch_zmq.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <zmq.h>
+
+int
+zch_zmq_fd (void *socket)
+{
+    int fd = -1;
+    size_t size = sizeof fd;
+    zmq_getsockopt (socket, ZMQ_FD, &fd, &size);
+    return fd;
+}
+
+static int
+s_events (void *socket)
+{
+    int events = 0;
+    size_t size = sizeof events;
+    zmq_getsockopt (socket, ZMQ_EVENTS, &events, &size);
+    return events;
+}
+
+bool
+zch_zmq_readable (void *socket)
+{
+    return (s_events (socket) & ZMQ_POLLIN) != 0;
+}
+
+bool
+zch_zmq_writable (void *socket)
+{
+    return (s_events (socket) & ZMQ_POLLOUT) != 0;
+}
+
+void
+zch_zmq_set (void *socket, int option, int value)
+{
+    int rc = zmq_setsockopt (socket, option, &value, sizeof value);
+    assert (rc == 0);
+    (void) rc;
+}
+
+int
+zch_zmq_attach (void *socket, const char *what, const char *endpoint, bool bind,
+                char *error, size_t error_size)
+{
+    int rc = bind? zmq_bind (socket, endpoint): zmq_connect (socket, endpoint);
+    if (rc != 0) {
+        snprintf (error, error_size, "cannot %s %s %s: %s", bind? "bind": "connect",
+                  what, endpoint, zmq_strerror (zmq_errno ()));
+        return -1;
+    }
+    return 0;
+}

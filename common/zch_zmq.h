@@ -1,0 +1,28 @@
+/*  zch_zmq: ZeroMQ sockets inside an epoll loop, and endpoint set-up with
+    errors a person can act on.                                             */
+#ifndef ZCH_ZMQ_H_INCLUDED
+#define ZCH_ZMQ_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+
+//  The descriptor that signals (edge-triggered) that the socket's events
+//  may have changed; after it fires, check zch_zmq_readable/writable.
+int zch_zmq_fd (void *socket);
+
+//  True when a message can be received now.
+bool zch_zmq_readable (void *socket);
+
+//  True when a message can be sent now.
+bool zch_zmq_writable (void *socket);
+
+//  Sets an integer socket option, asserting it is a valid option (a
+//  programmer error otherwise).
+void zch_zmq_set (void *socket, int option, int value);
+
+//  Binds (bind true) or connects to endpoint. Returns 0, or -1 with a
+//  one-line reason naming what and where in error.
+int zch_zmq_attach (void *socket, const char *what, const char *endpoint, bool bind,
+                    char *error, size_t error_size);
+
+#endif

@@ -1,0 +1,335 @@
+/*  client_common: connection, line reading and writing for the client
+    tools. See client_common.h.                                            */
+#include "client_common.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CLIENT_BUF_INITIAL (64 * 1024)
+
+//  Parses a TCP port number, refusing signs, junk and out-of-range values.
+int
+client_port_parse (const char *text, int *port)
+{
+    if (!text || *text < '0' || *text > '9')
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long value = strtoul (text, &end, 10);
+    if (errno || *end || value < 1 || value > 65535)
+        return -1;
+    *port = (int) value;
+    return 0;
+}
+
+//  Tells whether text can be sent as one space-free token on a line.
+bool
+client_token_valid (const char *text)
+{
+    if (!*text)
+        return false;
+    for (const unsigned char *p = (const unsigned char *) text; *p; p++)
+        if (*p <= ' ' || *p == 0x7f)
+            return false;
+    return true;
+}
+
+//  One-line usage errors, so scripts and people see the cause at once.
+void
+client_usage_error (const char *prog, const char *format, ...)
+{
+    va_list args;
+    va_start (args, format);
+    fprintf (stderr, "%s: ", prog);
+    vfprintf (stderr, format, args);
+    fprintf (stderr, " (see --help)\n");
+    va_end (args);
+}
+
+//  Says which option getopt_long refused, naming the tool, not argv[0].
+void
+client_option_error (const char *prog, char **argv, int opt)
+{
+    const char *what = opt == ':' ? "missing value for option" : "invalid option";
+    const char *word = argv [optind - 1];
+    if (strncmp (word, "--", 2) == 0)
+        client_usage_error (prog, "%s '%s'", what, word);
+    else
+        client_usage_error (prog, "%s '-%c'", what, optopt);
+}
+
+//  Prints "<prog>: host:port: what[: reason]" on stderr; IPv6 literals
+//  get brackets so the port stays readable.
+void
+client_link_complain (client_link_t *link, const char *what, const char *reason)
+{
+    bool v6 = strchr (link->host, ':') != NULL;
+    fprintf (stderr, "%s: %s%s%s:%d: %s%s%s\n", link->prog,
+             v6 ? "[" : "", link->host, v6 ? "]" : "", link->port, what,
+             reason ? ": " : "", reason ? reason : "");
+}
+
+//  Explains a failed fill or read_line result on stderr.
+void
+client_link_complain_fill (client_link_t *link, int rc)
+{
+    if (rc == CLIENT_FILL_CLOSED)
+        client_link_complain (link, "connection closed by server", NULL);
+    else
+    if (rc == CLIENT_FILL_TIMEOUT)
+        client_link_complain (link, "no answer from server", NULL);
+    else
+    if (rc == CLIENT_LINE_TOO_LONG)
+        client_link_complain (link, "server sent a line that is too long", NULL);
+    else
+        client_link_complain (link, "read failed", strerror (errno));
+}
+
+//  Tries each address host resolves to until one connects; returns the
+//  socket, or -1 with *reason saying why the last attempt failed.
+static int
+s_connect_any (const char *host, int port, const char **reason)
+{
+    char service [16];
+    snprintf (service, sizeof service, "%d", port);
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+    struct addrinfo *list;
+    int rc = getaddrinfo (host, service, &hints, &list);
+    if (rc) {
+        *reason = gai_strerror (rc);
+        return -1;
+    }
+    int fd = -1;
+    *reason = "no address";
+    for (struct addrinfo *ai = list; ai && fd == -1; ai = ai->ai_next) {
+        fd = socket (ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd == -1)
+            *reason = strerror (errno);
+        else
+        if (connect (fd, ai->ai_addr, ai->ai_addrlen) == -1) {
+            *reason = strerror (errno);
+            close (fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo (list);
+    return fd;
+}
+
+//  Opens the connection and the read buffer of a link.
+int
+client_link_open (client_link_t *link, const char *prog, const char *host, int port)
+{
+    *link = (client_link_t) { .prog = prog, .host = host, .port = port, .fd = -1 };
+    const char *reason;
+    link->fd = s_connect_any (host, port, &reason);
+    if (link->fd == -1) {
+        client_link_complain (link, "cannot connect", reason);
+        return -1;
+    }
+    link->cap = CLIENT_BUF_INITIAL;
+    link->buf = malloc (link->cap);
+    if (!link->buf) {
+        client_link_complain (link, "out of memory", NULL);
+        client_link_close (link);
+        return -1;
+    }
+    return 0;
+}
+
+//  Releases a link's socket and buffer; idempotent.
+void
+client_link_close (client_link_t *link)
+{
+    if (link->fd != -1)
+        close (link->fd);
+    link->fd = -1;
+    free (link->buf);
+    link->buf = NULL;
+    link->start = link->len = link->cap = link->scanned = 0;
+}
+
+//  Switches the link's socket to non-blocking mode for poll loops.
+int
+client_link_set_nonblocking (client_link_t *link)
+{
+    int flags = fcntl (link->fd, F_GETFL);
+    if (flags == -1 || fcntl (link->fd, F_SETFL, flags | O_NONBLOCK) == -1)
+        return -1;
+    return 0;
+}
+
+//  Makes room at the end of the buffer: drops consumed bytes, then grows.
+static int
+s_link_make_room (client_link_t *link)
+{
+    if (link->start > 0) {
+        memmove (link->buf, link->buf + link->start, link->len - link->start);
+        link->len -= link->start;
+        link->start = 0;
+    }
+    if (link->len < link->cap)
+        return 0;
+    char *bigger = realloc (link->buf, link->cap * 2);
+    if (!bigger)
+        return -1;
+    link->buf = bigger;
+    link->cap *= 2;
+    return 0;
+}
+
+//  Reads what the socket has into the buffer, once.
+int
+client_link_fill (client_link_t *link)
+{
+    if (s_link_make_room (link)) {
+        errno = ENOMEM;
+        return CLIENT_FILL_ERROR;
+    }
+    ssize_t got;
+    do
+        got = read (link->fd, link->buf + link->len, link->cap - link->len);
+    while (got == -1 && errno == EINTR);
+    if (got > 0) {
+        link->len += (size_t) got;
+        return CLIENT_FILL_OK;
+    }
+    if (got == 0)
+        return CLIENT_FILL_CLOSED;
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+        return CLIENT_FILL_AGAIN;
+    return CLIENT_FILL_ERROR;
+}
+
+//  Cuts the next whole line out of the buffer, remembering how far it
+//  looked so a long line is not rescanned on every fill.
+int
+client_link_line (client_link_t *link, char **line, size_t *line_len)
+{
+    char *from = link->buf + link->start;
+    size_t avail = link->len - link->start;
+    char *lf = memchr (from + link->scanned, '\n', avail - link->scanned);
+    if (!lf) {
+        link->scanned = avail;
+        return avail > CLIENT_LINE_MAX ? CLIENT_LINE_TOO_LONG : CLIENT_LINE_NONE;
+    }
+    size_t n = (size_t) (lf - from);
+    link->start += n + 1;
+    link->scanned = 0;
+    if (n > 0 && from [n - 1] == '\r')
+        n--;
+    from [n] = '\0';
+    *line = from;
+    *line_len = n;
+    return CLIENT_LINE_FOUND;
+}
+
+//  Milliseconds on the monotonic clock, for deadlines.
+static int64_t
+s_now_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+//  Waits for one line with a deadline; used for handshakes.
+int
+client_link_read_line (client_link_t *link, int timeout_ms, char **line, size_t *line_len)
+{
+    int64_t deadline = s_now_ms () + timeout_ms;
+    while (true) {
+        int rc = client_link_line (link, line, line_len);
+        if (rc != CLIENT_LINE_NONE)
+            return rc;
+        int64_t left = deadline - s_now_ms ();
+        if (left <= 0)
+            return CLIENT_FILL_TIMEOUT;
+        struct pollfd pfd = { .fd = link->fd, .events = POLLIN };
+        rc = poll (&pfd, 1, (int) left);
+        if (rc == -1 && errno != EINTR)
+            return CLIENT_FILL_ERROR;
+        if (rc <= 0)
+            continue;
+        rc = client_link_fill (link);
+        if (rc < 0)
+            return rc;
+    }
+}
+
+//  Writes a whole buffer, waiting out a full socket buffer.
+int
+client_link_write (client_link_t *link, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t put = send (link->fd, buf, len, MSG_NOSIGNAL);
+        if (put >= 0) {
+            buf += put;
+            len -= (size_t) put;
+        }
+        else
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            struct pollfd pfd = { .fd = link->fd, .events = POLLOUT };
+            if (poll (&pfd, 1, -1) == -1 && errno != EINTR)
+                return -1;
+        }
+        else
+        if (errno != EINTR)
+            return -1;
+    }
+    return 0;
+}
+
+//  Checks the front-end's greeting, so a wrong port fails clearly.
+int
+client_link_greet (client_link_t *link, const char *greeting)
+{
+    char *line;
+    size_t len;
+    int rc = client_link_read_line (link, CLIENT_HANDSHAKE_MS, &line, &len);
+    if (rc != CLIENT_LINE_FOUND) {
+        client_link_complain_fill (link, rc);
+        return -1;
+    }
+    if (strncmp (line, "-ERR", 4) == 0) {
+        client_link_complain (link, "server refused the connection", line);
+        return -1;
+    }
+    if (strcmp (line, greeting) != 0) {
+        client_link_complain (link, "unexpected greeting (wrong port?)", line);
+        return -1;
+    }
+    return 0;
+}
+
+//  Sends one command line and insists on "+OK" as the answer.
+int
+client_link_command (client_link_t *link, const char *command)
+{
+    if (client_link_write (link, command, strlen (command))) {
+        client_link_complain (link, "write failed", strerror (errno));
+        return -1;
+    }
+    char *line;
+    size_t len;
+    int rc = client_link_read_line (link, CLIENT_HANDSHAKE_MS, &line, &len);
+    if (rc != CLIENT_LINE_FOUND) {
+        client_link_complain_fill (link, rc);
+        return -1;
+    }
+    if (strncmp (line, "+OK", 3) == 0 && (line [3] == '\0' || line [3] == ' '))
+        return 0;
+    client_link_complain (link, strncmp (line, "-ERR", 4) == 0
+                          ? "server error" : "unexpected reply", line);
+    return -1;
+}

@@ -1,0 +1,113 @@
+/*  client_common: what zchannel pub and zchannel sub share. Private to
+    the launcher's client tools; see zchannel_client.h for the tools.
+
+    A client_link_t is one connection to a front-end's text port: the
+    socket and a buffer of the bytes read from it that do not yet form a
+    whole line. Errors are reported on stderr here, prefixed with the
+    tool's name, so callers only choose the exit code.                     */
+#ifndef CLIENT_COMMON_H_INCLUDED
+#define CLIENT_COMMON_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+//  Exit codes shared by the tools
+#define CLIENT_EXIT_OK      0
+#define CLIENT_EXIT_FAIL    1
+#define CLIENT_EXIT_USAGE   2
+
+//  How long the handshake (greeting, first reply) may take
+#define CLIENT_HANDSHAKE_MS 10000
+
+//  A server reply line longer than this is an error, not a reason to grow
+#define CLIENT_LINE_MAX     (16 * 1024 * 1024)
+
+//  Results of client_link_line
+#define CLIENT_LINE_FOUND     1
+#define CLIENT_LINE_NONE      0     //  no whole line buffered
+#define CLIENT_LINE_TOO_LONG -1
+
+//  Results of client_link_fill
+#define CLIENT_FILL_OK        1     //  read some bytes
+#define CLIENT_FILL_AGAIN     0     //  nothing to read now (non-blocking)
+#define CLIENT_FILL_CLOSED   -1     //  the server closed the connection
+#define CLIENT_FILL_ERROR    -2     //  errno says why
+#define CLIENT_FILL_TIMEOUT  -3     //  only from client_link_read_line
+
+typedef struct {
+    const char *prog;           //  "zchannel pub", for messages
+    const char *host;
+    int port;
+    int fd;
+    char *buf;                  //  bytes read but not yet returned as lines
+    size_t start;               //  first unconsumed byte in buf
+    size_t len;                 //  end of valid bytes in buf
+    size_t cap;
+    size_t scanned;             //  bytes after start known to hold no LF
+} client_link_t;
+
+//  Parses a TCP port number (1..65535). Returns 0, or -1 if text is not one.
+int client_port_parse (const char *text, int *port);
+
+//  True when text can stand as one token on a text-protocol line: not
+//  empty, no spaces, no control bytes. Topics and patterns are checked
+//  fully by the server; this only keeps the line well-formed.
+bool client_token_valid (const char *text);
+
+//  Prints a usage error as one line, "<prog>: <message> (see --help)".
+void client_usage_error (const char *prog, const char *format, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
+//  Reports a getopt_long failure (opterr must be 0 and optstring start
+//  with ':') with client_usage_error.
+void client_option_error (const char *prog, char **argv, int opt);
+
+//  Connects link to host:port (blocking). Returns 0, or -1 after printing
+//  "<prog>: cannot connect to host:port: reason" on stderr. On success
+//  call client_link_close when done.
+int client_link_open (client_link_t *link, const char *prog,
+                      const char *host, int port);
+
+//  Closes the socket and frees the buffer. Safe to call twice.
+void client_link_close (client_link_t *link);
+
+//  Makes the socket non-blocking. Returns 0 or -1.
+int client_link_set_nonblocking (client_link_t *link);
+
+//  Reads once from the socket into the buffer (growing it, up to the line
+//  limit). Returns a CLIENT_FILL_* code.
+int client_link_fill (client_link_t *link);
+
+//  Takes the next whole line from the buffer, without I/O. On
+//  CLIENT_LINE_FOUND *line points into the buffer (valid until the next
+//  fill), without its LF or a CR before it, and is NUL-terminated.
+int client_link_line (client_link_t *link, char **line, size_t *line_len);
+
+//  Waits up to timeout_ms for one whole line. Returns CLIENT_LINE_FOUND,
+//  or a CLIENT_FILL_* code (CLOSED, ERROR, TIMEOUT), or CLIENT_LINE_TOO_LONG.
+int client_link_read_line (client_link_t *link, int timeout_ms,
+                           char **line, size_t *line_len);
+
+//  Writes all of buf, waiting for the socket when it is non-blocking and
+//  full. Never raises SIGPIPE. Returns 0, or -1 with errno set.
+int client_link_write (client_link_t *link, const char *buf, size_t len);
+
+//  Reads the greeting line and checks it is the expected one. Returns 0,
+//  or -1 after saying on stderr what went wrong.
+int client_link_greet (client_link_t *link, const char *greeting);
+
+//  Sends command (one line, with its LF) and waits for "+OK". A "-ERR"
+//  answer, a timeout or a close is reported on stderr. Returns 0 or -1.
+int client_link_command (client_link_t *link, const char *command);
+
+//  Prints "<prog>: <host:port>: <what>" on stderr, with reason appended
+//  when it is not NULL, for the failures of a link.
+void client_link_complain (client_link_t *link, const char *what,
+                           const char *reason);
+
+//  Prints why a client_link_fill or client_link_read_line result that
+//  is not success ended the conversation.
+void client_link_complain_fill (client_link_t *link, int rc);
+
+#endif

@@ -1,0 +1,303 @@
+/*  client_sub: `zchannel sub`, a subscriber over the subscriber
+    front-end's text protocol.
+
+    Output goes through one buffer written with write(2), not stdio, so a
+    closed stdout (EPIPE, e.g. `| head`) is seen at once and ends the tool
+    quietly. The buffer is flushed after every message on a terminal, and
+    otherwise whenever the socket has nothing more to read, so a pipe gets
+    big writes under load and still sees each message without delay when
+    the stream is quiet.                                                   */
+#include "zchannel_client.h"
+#include "client_common.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SUB_PROG         "zchannel sub"
+#define SUB_DEFAULT_HOST "127.0.0.1"
+#define SUB_DEFAULT_PORT 2346
+#define SUB_GREETING     "Welcome to Subscriber Server"
+#define SUB_OUT_SIZE     (64 * 1024)
+
+//  What handling one step of input led to
+#define SUB_GO_ON   0
+#define SUB_DONE    1           //  stop, success (count reached, stdout closed)
+#define SUB_FAILED -1           //  stop, failure (already reported)
+
+typedef struct {
+    client_link_t link;
+    bool verbose;
+    bool tty;                   //  stdout is a terminal: flush per message
+    uint64_t count;             //  messages to wait for; 0 = no limit
+    uint64_t received;
+    char out [SUB_OUT_SIZE];    //  stdout bytes not yet written
+    size_t out_len;
+} sub_t;
+
+//  Prints the usage text to stream.
+static void
+s_usage (FILE *stream)
+{
+    fprintf (stream,
+        "Usage: zchannel sub [OPTIONS] PATTERN\n"
+        "Subscribe to PATTERN and print each message's payload on a line.\n"
+        "\n"
+        "  -H, --host HOST   subscriber front-end host (default " SUB_DEFAULT_HOST ")\n"
+        "  -p, --port PORT   subscriber front-end text port (default %d)\n"
+        "  -n, --count N     exit 0 after N messages\n"
+        "  -v, --verbose     print '<topic> <seq> <payload>' instead\n"
+        "  -h, --help        show this help and exit\n"
+        "\n"
+        "PATTERN is a topic whose tokens may be '*' (one token) or, last, '>'\n"
+        "(one or more tokens). Payloads are printed as sent on the wire, with\n"
+        "'\\', CR and LF escaped as \\\\, \\r and \\n. Exits 1 if the server closes\n"
+        "the connection or reports an error (e.g. -ERR slow consumer).\n",
+        SUB_DEFAULT_PORT);
+}
+
+//  Writes bytes to stdout, completely. Returns SUB_GO_ON, SUB_DONE when
+//  the reader went away, or SUB_FAILED.
+static int
+s_sub_write (const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t put = write (STDOUT_FILENO, data, len);
+        if (put >= 0) {
+            data += put;
+            len -= (size_t) put;
+        }
+        else
+        if (errno == EPIPE)
+            return SUB_DONE;
+        else
+        if (errno != EINTR) {
+            fprintf (stderr, SUB_PROG ": writing standard output: %s\n", strerror (errno));
+            return SUB_FAILED;
+        }
+    }
+    return SUB_GO_ON;
+}
+
+//  Writes out what the output buffer holds.
+static int
+s_sub_flush (sub_t *self)
+{
+    int rc = s_sub_write (self->out, self->out_len);
+    self->out_len = 0;
+    return rc;
+}
+
+//  Puts one output line (text plus LF) into the buffer, flushing as needed.
+static int
+s_sub_emit (sub_t *self, const char *text, size_t len)
+{
+    int rc = SUB_GO_ON;
+    if (self->out_len + len + 1 > SUB_OUT_SIZE)
+        rc = s_sub_flush (self);
+    if (rc == SUB_GO_ON && len + 1 > SUB_OUT_SIZE) {
+        rc = s_sub_write (text, len);       //  too big to buffer: write it through
+        if (rc == SUB_GO_ON)
+            rc = s_sub_write ("\n", 1);
+        return rc;
+    }
+    if (rc == SUB_GO_ON) {
+        memcpy (self->out + self->out_len, text, len);
+        self->out [self->out_len + len] = '\n';
+        self->out_len += len + 1;
+    }
+    return rc;
+}
+
+//  Handles one line from the server: prints a delivery, stops on an error.
+static int
+s_sub_handle (sub_t *self, char *line, size_t len)
+{
+    if (strncmp (line, "MSG ", 4) == 0) {
+        char *text = line + 4;
+        size_t text_len = len - 4;
+        if (!self->verbose) {
+            //  "<topic> <seq> <payload>": the payload follows the second space
+            char *space = memchr (text, ' ', text_len);
+            char *payload = space ? memchr (space + 1, ' ', text_len - (size_t) (space + 1 - text))
+                                  : NULL;
+            payload = payload ? payload + 1 : line + len;
+            text_len -= (size_t) (payload - text);
+            text = payload;
+        }
+        int rc = s_sub_emit (self, text, text_len);
+        if (rc == SUB_GO_ON && self->tty)
+            rc = s_sub_flush (self);
+        self->received++;
+        if (rc == SUB_GO_ON && self->count && self->received >= self->count)
+            rc = SUB_DONE;
+        return rc;
+    }
+    if (strncmp (line, "-ERR", 4) == 0) {
+        int rc = s_sub_flush (self);        //  show what came before the error
+        if (rc != SUB_FAILED)
+            client_link_complain (&self->link, "server error", line);
+        return SUB_FAILED;
+    }
+    return SUB_GO_ON;                       //  +OK, PONG: nothing to show
+}
+
+//  The delivery loop: reads lines until the count is reached, stdout
+//  closes, or the server ends the conversation.
+static int
+s_sub_run (sub_t *self)
+{
+    while (true) {
+        char *line;
+        size_t len;
+        int found;
+        while ((found = client_link_line (&self->link, &line, &len)) == CLIENT_LINE_FOUND) {
+            int rc = s_sub_handle (self, line, len);
+            if (rc != SUB_GO_ON)
+                return rc;
+        }
+        int rc = found == CLIENT_LINE_TOO_LONG ? found : client_link_fill (&self->link);
+        if (rc == CLIENT_FILL_AGAIN) {
+            //  Nothing more to read now: a good moment to write
+            rc = self->out_len ? s_sub_flush (self) : SUB_GO_ON;
+            if (rc != SUB_GO_ON)
+                return rc;
+            struct pollfd pfd = { .fd = self->link.fd, .events = POLLIN };
+            if (poll (&pfd, 1, -1) == -1 && errno != EINTR) {
+                fprintf (stderr, SUB_PROG ": poll: %s\n", strerror (errno));
+                return SUB_FAILED;
+            }
+        }
+        else
+        if (rc != CLIENT_FILL_OK) {
+            if (s_sub_flush (self) != SUB_FAILED)
+                client_link_complain_fill (&self->link, rc);
+            return SUB_FAILED;
+        }
+    }
+}
+
+//  Parses the command line; returns -1 after a usage error, 1 for
+//  --help, 0 to go on with *pattern set.
+static int
+s_sub_options (sub_t *self, int argc, char **argv, const char **host, int *port,
+               const char **pattern)
+{
+    static const struct option options [] = {
+        { "host", required_argument, NULL, 'H' },
+        { "port", required_argument, NULL, 'p' },
+        { "count", required_argument, NULL, 'n' },
+        { "verbose", no_argument, NULL, 'v' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+    optind = 0;                 //  glibc: start a fresh scan
+    opterr = 0;
+    int opt;
+    while ((opt = getopt_long (argc, argv, ":H:p:n:vh", options, NULL)) != -1) {
+        char *end;
+        switch (opt) {
+            case 'h':
+                return 1;
+            case 'H':
+                *host = optarg;
+                break;
+            case 'p':
+                if (client_port_parse (optarg, port)) {
+                    client_usage_error (SUB_PROG, "invalid port '%s'", optarg);
+                    return -1;
+                }
+                break;
+            case 'n':
+                errno = 0;
+                self->count = strtoull (optarg, &end, 10);
+                if (errno || *end || *optarg < '0' || *optarg > '9' || self->count == 0) {
+                    client_usage_error (SUB_PROG, "invalid count '%s'", optarg);
+                    return -1;
+                }
+                break;
+            case 'v':
+                self->verbose = true;
+                break;
+            default:
+                client_option_error (SUB_PROG, argv, opt);
+                return -1;
+        }
+    }
+    if (argc - optind != 1) {
+        client_usage_error (SUB_PROG, "%s",
+                            argc - optind < 1 ? "missing PATTERN" : "too many arguments");
+        return -1;
+    }
+    *pattern = argv [optind];
+    if (!client_token_valid (*pattern)) {
+        client_usage_error (SUB_PROG, "invalid pattern '%s': no spaces or control characters",
+                            *pattern);
+        return -1;
+    }
+    return 0;
+}
+
+//  Subscribes and runs the delivery loop; the caller owns self's memory.
+static int
+s_sub_session (sub_t *self, const char *host, int port, const char *pattern)
+{
+    if (client_link_open (&self->link, SUB_PROG, host, port))
+        return CLIENT_EXIT_FAIL;
+    int rc = CLIENT_EXIT_FAIL;
+    size_t command_len = strlen (pattern) + 6;
+    char *command = malloc (command_len);
+    if (!command)
+        goto cleanup;
+    snprintf (command, command_len, "SUB %s\n", pattern);
+    if (client_link_greet (&self->link, SUB_GREETING)
+    ||  client_link_command (&self->link, command)
+    ||  client_link_set_nonblocking (&self->link))
+        goto cleanup;
+    self->tty = isatty (STDOUT_FILENO);
+    int done = s_sub_run (self);
+    if (done != SUB_FAILED && s_sub_flush (self) != SUB_FAILED)
+        rc = CLIENT_EXIT_OK;
+
+cleanup:
+    free (command);
+    client_link_close (&self->link);
+    return rc;
+}
+
+//  Entry point of `zchannel sub`.
+int
+zchannel_sub_main (int argc, char **argv)
+{
+    sub_t *self = calloc (1, sizeof (sub_t));
+    if (!self) {
+        fprintf (stderr, SUB_PROG ": out of memory\n");
+        return CLIENT_EXIT_FAIL;
+    }
+    const char *host = SUB_DEFAULT_HOST;
+    int port = SUB_DEFAULT_PORT;
+    const char *pattern = NULL;
+    int rc = s_sub_options (self, argc, argv, &host, &port, &pattern);
+    if (rc == 1) {
+        s_usage (stdout);
+        rc = CLIENT_EXIT_OK;
+    }
+    else
+    if (rc)
+        rc = CLIENT_EXIT_USAGE;
+    else {
+        //  A closed stdout must show up as EPIPE, not kill the process
+        struct sigaction ignore = { .sa_handler = SIG_IGN }, saved;
+        sigaction (SIGPIPE, &ignore, &saved);
+        rc = s_sub_session (self, host, port, pattern);
+        sigaction (SIGPIPE, &saved, NULL);
+    }
+    free (self);
+    return rc;
+}

@@ -1,0 +1,31 @@
+/*  zchannel_client: the `zchannel pub` and `zchannel sub` client tools.
+
+    Both speak the text protocol (proto/PROTOCOL.md) over a plain TCP
+    connection to a front-end; they need neither ZeroMQ nor czmq. The
+    launcher calls them with argv[0] naming the subcommand ("pub", "sub");
+    each parses its own options with getopt_long, so it resets getopt's
+    state first.
+
+    Exit codes: 0 success, 1 a failure at run time (cannot connect, a
+    "-ERR ..." from the server, the server closing early; one line on
+    stderr says which), 2 a usage error. Both tools print their usage to
+    stdout and return 0 for --help. Neither keeps any state after it
+    returns: memory is freed and the signal dispositions they change
+    (SIGPIPE) are restored.                                                  */
+#ifndef ZCHANNEL_CLIENT_H_INCLUDED
+#define ZCHANNEL_CLIENT_H_INCLUDED
+
+//  zchannel pub [--host H] [--port P] TOPIC [MESSAGE]
+//  Publishes MESSAGE, or one message per line of stdin, to TOPIC through
+//  the source front-end (default 127.0.0.1:2345), and returns once every
+//  message was acknowledged (+OK).
+int zchannel_pub_main (int argc, char **argv);
+
+//  zchannel sub [--host H] [--port P] [--count N] [-v|--verbose] PATTERN
+//  Subscribes to PATTERN at the subscriber front-end (default
+//  127.0.0.1:2346) and prints each delivered payload, one line each, as
+//  it was on the wire (still escaped). Returns after N messages with
+//  --count, otherwise only on an error.
+int zchannel_sub_main (int argc, char **argv);
+
+#endif

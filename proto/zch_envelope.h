@@ -1,0 +1,75 @@
+/*  zch_envelope: the ZeroMQ envelope [topic][meta][payload].
+
+    meta is a msgpack map: v (1), seq (per-topic, broker-assigned), ts
+    (nanoseconds since the epoch, when the message entered the system), src
+    (origin id), ct (content type), h (map of string headers). Unknown keys
+    are kept and ignored. Producers may also send [topic][payload] or one
+    frame "topic payload". This module only looks at bytes: it never touches
+    a socket, so the broker and the front-ends share it and fuzzers drive it. */
+#ifndef ZCH_ENVELOPE_H_INCLUDED
+#define ZCH_ENVELOPE_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ZCH_META_MAX      4096  //  largest meta frame accepted or produced
+#define ZCH_META_VERSION  1
+
+//  A frame as bytes; the envelope functions never keep these pointers.
+typedef struct {
+    const uint8_t *data;
+    size_t size;
+} zch_frame_t;
+
+//  What an incoming multipart says, as views into its frames.
+typedef struct {
+    const char *topic;
+    size_t topic_len;
+    const uint8_t *meta;        //  NULL when the producer sent none
+    size_t meta_size;
+    size_t payload_frame;       //  index of the frame holding the payload
+    size_t payload_offset;      //  where the payload starts in that frame
+    size_t payload_size;
+} zch_envelope_view_t;
+
+//  Classifies a multipart of count frames: 3 frames [topic][meta][payload],
+//  2 frames [topic][payload], or 1 frame "topic payload" (split at the first
+//  space; a frame without a space is malformed). Checks the topic with
+//  zch_topic_validate and, for 3 frames, the meta with zch_meta_decode.
+//  Returns 0, or -1 with *reason set to a static text.
+int zch_envelope_parse (const zch_frame_t *frames, size_t count,
+                        zch_envelope_view_t *view, const char **reason);
+
+//  Decoded meta. Strings are views into the meta bytes.
+typedef struct {
+    bool has_seq;
+    uint64_t seq;
+    bool has_ts;
+    uint64_t ts;
+    const char *src;            //  NULL if absent
+    size_t src_len;
+    const char *ct;             //  NULL if absent
+    size_t ct_len;
+} zch_meta_t;
+
+//  Decodes a meta frame: a msgpack map of at most ZCH_META_MAX bytes with
+//  string keys, whose known keys have the right types (v, seq and ts
+//  unsigned integers, src and ct strings, h a map of strings to strings).
+//  Returns 0, or -1 if it is malformed.
+int zch_meta_decode (const uint8_t *data, size_t size, zch_meta_t *meta);
+
+//  Encodes a fresh meta map {v, seq, ts, src?} into out. src may be NULL.
+//  Returns the size written, or 0 if out_cap is too small.
+size_t zch_meta_encode (uint64_t seq, uint64_t ts, const char *src, size_t src_len,
+                        uint8_t *out, size_t out_cap);
+
+//  Re-encodes a producer's meta (already accepted by zch_meta_decode) with
+//  seq set to seq, ts set to ts only if it had none, v set to 1, and every
+//  other key kept. in may be NULL (no meta: same as zch_meta_encode without
+//  src). Returns the size written, or 0 if in is malformed or out_cap is
+//  too small.
+size_t zch_meta_stamp (const uint8_t *in, size_t in_size, uint64_t seq, uint64_t ts,
+                       uint8_t *out, size_t out_cap);
+
+#endif

@@ -1,0 +1,298 @@
+/*  source_worker: one loop of the data-source front-end.                    */
+#include "source.h"
+#include "zch_edge.h"
+#include "zch_envelope.h"
+#include "zch_log.h"
+#include "zch_main.h"
+#include "zch_text.h"
+#include "zch_topic.h"
+#include "zch_zmq.h"
+
+#define SOURCE_SNDHWM       10000   //  messages queued towards the broker
+#define SOURCE_LINGER       5000    //  ms to hand queued messages over at exit
+#define SOURCE_DRAIN_MAX    3000    //  ms clients get to read their last replies
+#define SOURCE_MAX_OUTPUT   (1024 * 1024)   //  replies only: small
+#define SOURCE_TICK         200     //  ms between housekeeping turns
+#define SOURCE_PAUSED_TICK  10      //  ms between broker checks while paused
+
+//  Per-client flags, kept in the connection's user pointer
+#define CLIENT_VERBOSE      1
+
+typedef struct {
+    zsock_t *pipe;
+    const source_config_t *config;
+    int index;
+    zch_loop_t *loop;
+    zch_edge_t *edge;
+    void *publisher;            //  XPUB to the broker's ingress, NODROP
+    zch_watch_t pipe_watch;
+    zch_watch_t publisher_watch;
+    int broker_subscriptions;   //  > 0 once the broker listens to us
+    zch_worker_state_t state;
+    uint64_t published;
+    uint64_t rejected;
+} self_t;
+
+static int s_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t len);
+
+static void
+s_watch_nothing (zch_watch_t *watch, uint32_t events)
+{
+    //  ZeroMQ descriptors only say "look again": the turn checks them
+    (void) watch;
+    (void) events;
+}
+
+//  Tracks the broker's subscription: XPUB reports it as "\1" when the
+//  broker connects and "\0" when it goes away. Without it a PUB-style
+//  socket would drop what we send, so we publish only while it holds.
+static void
+s_broker_events (self_t *self)
+{
+    while (zch_zmq_readable (self->publisher)) {
+        zmq_msg_t message;
+        zmq_msg_init (&message);
+        if (zmq_msg_recv (&message, self->publisher, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close (&message);
+            break;
+        }
+        if (zmq_msg_size (&message) >= 1) {
+            bool subscribe = ((uint8_t *) zmq_msg_data (&message)) [0] == 1;
+            self->broker_subscriptions += subscribe? 1: -1;
+            if (self->broker_subscriptions <= 0)
+                zch_warning ("source: worker %d lost the broker, holding clients back", self->index);
+            else
+                zch_info ("source: worker %d connected to the broker", self->index);
+        }
+        zmq_msg_close (&message);
+    }
+    if (zch_edge_has_paused (self->edge) && self->broker_subscriptions > 0
+    &&  zch_zmq_writable (self->publisher))
+        zch_edge_resume (self->edge);
+}
+
+//  Sends one envelope. Returns 0, or -1 when the broker cannot take it
+//  now (the caller pauses the client; nothing was sent).
+static int
+s_publish (self_t *self, zch_conn_t *conn, const char *topic, size_t topic_len,
+           const char *payload, size_t payload_len)
+{
+    if (self->broker_subscriptions <= 0)
+        return -1;
+    uint8_t meta [128];
+    const char *peer = zch_conn_peer (conn);
+    size_t meta_size = zch_meta_encode (0, zch_now_ns (), peer, strlen (peer), meta, sizeof meta);
+    if (zmq_send (self->publisher, topic, topic_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+        return -1;
+    //  Once the first frame is in, libzmq takes the rest of the message
+    zmq_send (self->publisher, meta, meta_size, ZMQ_SNDMORE);
+    zmq_send (self->publisher, payload, payload_len, 0);
+    self->published++;
+    return 0;
+}
+
+//  Writes a reply line.
+static void
+s_reply (zch_conn_t *conn, const char *text)
+{
+    char line [256];
+    int len = snprintf (line, sizeof line, "%s\n", text);
+    zch_conn_write (conn, line, (size_t) len);
+}
+
+//  Writes "-ERR <prefix><reason>".
+static void
+s_reply_error (self_t *self, zch_conn_t *conn, const char *prefix, const char *reason)
+{
+    char line [256];
+    int len = snprintf (line, sizeof line, "-ERR %s%s\n", prefix, reason);
+    zch_conn_write (conn, line, (size_t) len);
+    self->rejected++;
+}
+
+//  PUB and PUBLISH: publish, then confirm when the client asked to.
+static int
+s_handle_publish (self_t *self, zch_conn_t *conn, const char *topic, size_t topic_len,
+                  const char *payload, size_t payload_len)
+{
+    const char *reason;
+    if (zch_topic_validate (topic, topic_len, &reason)) {
+        s_reply_error (self, conn, "invalid topic: ", reason);
+        return ZCH_EDGE_NEXT;
+    }
+    if (s_publish (self, conn, topic, topic_len, payload, payload_len))
+        return ZCH_EDGE_PAUSE;
+    if ((uintptr_t) zch_conn_user (conn) & CLIENT_VERBOSE)
+        s_reply (conn, "+OK");
+    return ZCH_EDGE_NEXT;
+}
+
+//  One line from a client.
+static int
+s_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t len)
+{
+    self_t *self = ctx;
+    if (self->config->workerman)
+        return s_handle_publish (self, conn, SOURCE_DEFAULT_TOPIC, strlen (SOURCE_DEFAULT_TOPIC),
+                                 line, len);
+    zch_command_t command;
+    const char *reason;
+    if (zch_command_parse (line, len, &command, &reason)) {
+        s_reply_error (self, conn, "", reason);
+        return ZCH_EDGE_NEXT;
+    }
+    uintptr_t flags = (uintptr_t) zch_conn_user (conn);
+    switch (command.verb) {
+        case ZCH_VERB_PUB:
+            return s_handle_publish (self, conn, command.arg, command.arg_len,
+                                     command.rest, command.rest_len);
+        case ZCH_VERB_PUBLISH:
+            return s_handle_publish (self, conn, SOURCE_DEFAULT_TOPIC, strlen (SOURCE_DEFAULT_TOPIC),
+                                     command.rest, command.rest_len);
+        case ZCH_VERB_VERBOSE:
+            if (command.arg_len == 2 && strncasecmp (command.arg, "on", 2) == 0)
+                flags |= CLIENT_VERBOSE;
+            else
+                flags &= ~(uintptr_t) CLIENT_VERBOSE;
+            zch_conn_set_user (conn, (void *) flags);
+            s_reply (conn, "+OK");
+            break;
+        case ZCH_VERB_PING:
+            s_reply (conn, "PONG");
+            break;
+        case ZCH_VERB_QUIT:
+            zch_conn_close (conn);
+            break;
+        case ZCH_VERB_EMPTY:
+            break;
+        case ZCH_VERB_SUB:
+        case ZCH_VERB_UNSUB:
+            s_reply_error (self, conn, "", "subscriptions are served by the subscriber front-end");
+            break;
+        case ZCH_VERB_AUTH:
+            s_reply_error (self, conn, "", "authentication is not enabled");
+            break;
+        default:
+            s_reply_error (self, conn, "", "unknown command");
+            break;
+    }
+    return ZCH_EDGE_NEXT;
+}
+
+//  Frees what s_self_new made.
+static void
+s_self_destroy (self_t **self_p)
+{
+    self_t *self = *self_p;
+    if (!self)
+        return;
+    zch_edge_destroy (&self->edge);
+    if (self->publisher)
+        zmq_close (self->publisher);
+    zch_loop_destroy (&self->loop);
+    free (self);
+    *self_p = NULL;
+}
+
+//  Sets up the loop, the edge and the broker socket.
+static self_t *
+s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t error_size)
+{
+    self_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        close (args->listen_fd);
+        snprintf (error, error_size, "out of memory");
+        return NULL;
+    }
+    self->pipe = pipe;
+    self->config = args->config;
+    self->index = args->index;
+    self->loop = zch_loop_new ();
+    static const zch_edge_handlers_t handlers = { .on_line = s_on_line };
+    zch_edge_config_t edge_config = {
+        .role = "source", .greeting = SOURCE_GREETING, .max_line = self->config->max_line,
+        .max_output = self->config->max_output, .close_grace_ms = 1000
+    };
+    self->edge = self->loop? zch_edge_new (self->loop, args->listen_fd, &edge_config, &handlers, self): NULL;
+    if (!self->edge) {
+        close (args->listen_fd);
+        snprintf (error, error_size, "out of memory");
+        s_self_destroy (&self);
+        return NULL;
+    }
+    self->publisher = zmq_socket (zsys_init (), ZMQ_XPUB);
+    if (!self->publisher) {
+        snprintf (error, error_size, "cannot create socket: %s", zmq_strerror (zmq_errno ()));
+        s_self_destroy (&self);
+        return NULL;
+    }
+    zch_zmq_set (self->publisher, ZMQ_XPUB_NODROP, 1);
+    zch_zmq_set (self->publisher, ZMQ_SNDHWM, SOURCE_SNDHWM);
+    zch_zmq_set (self->publisher, ZMQ_LINGER, SOURCE_LINGER);
+    if (zch_zmq_attach (self->publisher, "to broker", self->config->broker, false, error, error_size)) {
+        s_self_destroy (&self);
+        return NULL;
+    }
+    self->pipe_watch = (zch_watch_t) { .fd = zsock_fd (pipe), .handler = s_watch_nothing };
+    self->publisher_watch = (zch_watch_t) { .fd = zch_zmq_fd (self->publisher), .handler = s_watch_nothing };
+    zch_loop_add (self->loop, &self->pipe_watch, EPOLLIN);
+    zch_loop_add (self->loop, &self->publisher_watch, EPOLLIN);
+    return self;
+}
+
+//  Lets clients read their last replies, then closes them.
+static void
+s_drain (self_t *self)
+{
+    zch_edge_stop_accepting (self->edge);
+    zch_edge_close_all (self->edge);
+    int64_t deadline = zclock_mono () + SOURCE_DRAIN_MAX;
+    while (zch_edge_client_count (self->edge) > 0 && zclock_mono () < deadline) {
+        zch_edge_flush (self->edge);
+        zch_loop_run_once (self->loop, 10);
+    }
+}
+
+void
+source_worker_actor (zsock_t *pipe, void *args)
+{
+    char error [512];
+    self_t *self = s_self_new (pipe, args, error, sizeof error);
+    if (!self) {
+        zch_error ("source: %s", error);
+        zch_actor_ready (pipe, error);
+        return;
+    }
+    if (self->index == 0)
+        zch_notice ("source: listening on %s, publishing to %s", self->config->listen, self->config->broker);
+    zch_actor_ready (pipe, NULL);
+    while (!self->state.stopping) {
+        bool paused = zch_edge_has_paused (self->edge);
+        zch_loop_run_once (self->loop, paused? SOURCE_PAUSED_TICK: SOURCE_TICK);
+        zch_worker_commands (self->pipe, &self->state);
+        s_broker_events (self);
+        zch_edge_flush (self->edge);
+    }
+    s_drain (self);
+    zch_info ("source: worker %d stopped after publishing %llu messages",
+              self->index, (unsigned long long) self->published);
+    zch_worker_await_term (pipe, &self->state);
+    s_self_destroy (&self);
+}
+
+void
+source_config_defaults (source_config_t *config)
+{
+    *config = (source_config_t) {
+        .listen = SOURCE_LISTEN_DEFAULT, .broker = SOURCE_BROKER_DEFAULT,
+        .workers = SOURCE_WORKERS_DEFAULT, .workerman = false, .max_line = ZCH_LINE_MAX_DEFAULT,
+        .max_output = SOURCE_MAX_OUTPUT
+    };
+}
+
+zch_workers_t *
+source_start (const source_config_t *config, char *error, size_t error_size)
+{
+    return zch_workers_start (config->listen, config->workers, source_worker_actor,
+                              config, error, error_size);
+}

@@ -1,0 +1,30 @@
+/*  subscriber: the subscriber front-end. Plain TCP clients subscribe to
+    patterns; each worker holds one SUB socket on the broker's egress with
+    one upstream subscription per distinct literal prefix, matches topics
+    exactly itself, and writes each delivery once per matching client.      */
+#ifndef SUBSCRIBER_H_INCLUDED
+#define SUBSCRIBER_H_INCLUDED
+
+#include "zch_frontend.h"
+
+#define SUBSCRIBER_LISTEN_DEFAULT   "0.0.0.0:2346"
+#define SUBSCRIBER_BROKER_DEFAULT   "tcp://127.0.0.1:2207"
+#define SUBSCRIBER_WORKERS_DEFAULT  2
+#define SUBSCRIBER_MAX_OUTPUT       (8 * 1024 * 1024)
+#define SUBSCRIBER_GREETING         "Welcome to Subscriber Server"
+#define SUBSCRIBER_WORKERMAN_TOPIC  "topic1"
+
+//  broker is the broker's egress.
+typedef zch_frontend_config_t subscriber_config_t;
+
+//  Fills config with the defaults.
+void subscriber_config_defaults (subscriber_config_t *config);
+
+//  Starts the workers; config must outlive them. Returns NULL with a
+//  one-line reason in error.
+zch_workers_t *subscriber_start (const subscriber_config_t *config, char *error, size_t error_size);
+
+//  One worker, as a czmq actor (args: zch_worker_args_t).
+void subscriber_worker_actor (zsock_t *pipe, void *args);
+
+#endif

@@ -1,0 +1,536 @@
+/*  subscriber_worker: one loop of the subscriber front-end.                 */
+#include "subscriber.h"
+#include "subscriber_index.h"
+#include "zch_edge.h"
+#include "zch_envelope.h"
+#include "zch_log.h"
+#include "zch_main.h"
+#include "zch_text.h"
+#include "zch_topic.h"
+#include "zch_zmq.h"
+
+#define SUBSCRIBER_RCVHWM       1000000 //  messages queued from the broker
+#define SUBSCRIBER_BATCH        4096    //  broker messages per turn before serving clients
+#define SUBSCRIBER_TICK         200     //  ms between housekeeping turns
+#define SUBSCRIBER_DRAIN_QUIET  200     //  ms of silence from the broker that ends a drain
+#define SUBSCRIBER_DRAIN_MAX    5000    //  ms a drain may take at most
+
+#define PATTERN_PENDING ((void *) 1)    //  waiting for its barrier
+#define PATTERN_ACTIVE  ((void *) 2)    //  in the trie, delivering
+
+typedef struct {
+    zch_conn_t *conn;
+    zhashx_t *patterns;         //  pattern -> PATTERN_*; NULL until the first SUB
+    uint64_t last_delivery;     //  number of the last delivery written, to write each once
+    int barriers;               //  barriers in flight; other commands wait for them
+} client_t;
+
+//  A subscription barrier in flight: "$ack.<worker id>.<number>" was
+//  subscribed after the client's pattern, so its answer proves the pattern
+//  live at the broker.
+typedef struct {
+    uint64_t number;
+    client_t *client;           //  NULL once the client is gone
+    char pattern [ZCH_TOPIC_MAX + 1];
+} barrier_t;
+
+typedef struct {
+    zsock_t *pipe;
+    const subscriber_config_t *config;
+    int index;
+    zch_loop_t *loop;
+    zch_edge_t *edge;
+    void *upstream;             //  SUB on the broker's egress
+    subscriber_index_t *subscriptions;
+    zch_watch_t pipe_watch;
+    zch_watch_t upstream_watch;
+    zlistx_t *barriers;         //  barrier_t, oldest first
+    char ack_prefix [64];       //  "$ack.<worker id>."
+    uint64_t next_barrier;
+    uint64_t delivery;          //  number of the message being delivered
+    char *line;                 //  the delivery line, built once per message
+    size_t line_cap;
+    zch_worker_state_t state;
+    uint64_t received;
+    uint64_t malformed;
+} self_t;
+
+//  What s_deliver_to needs while matching one message.
+typedef struct {
+    self_t *self;
+    const char *topic;
+    size_t topic_len;
+    uint64_t seq;
+    const char *payload;
+    size_t payload_len;
+    size_t line_len;            //  0 until built
+} delivery_t;
+
+static void
+s_watch_nothing (zch_watch_t *watch, uint32_t events)
+{
+    //  ZeroMQ descriptors only say "look again": the turn checks them
+    (void) watch;
+    (void) events;
+}
+
+//  Writes a reply line.
+static void
+s_reply (zch_conn_t *conn, const char *text)
+{
+    char line [320];
+    int len = snprintf (line, sizeof line, "%s\n", text);
+    zch_conn_write (conn, line, (size_t) len);
+}
+
+//  Writes "-ERR <prefix><reason>".
+static void
+s_reply_error (zch_conn_t *conn, const char *prefix, const char *reason)
+{
+    char line [320];
+    int len = snprintf (line, sizeof line, "-ERR %s%s\n", prefix, reason);
+    zch_conn_write (conn, line, (size_t) len);
+}
+
+//  Makes sure the delivery line buffer holds size bytes. Returns 0 or -1.
+static int
+s_line_room (self_t *self, size_t size)
+{
+    if (self->line_cap >= size)
+        return 0;
+    size_t new_cap = self->line_cap? self->line_cap: 4096;
+    while (new_cap < size)
+        new_cap *= 2;
+    char *grown = realloc (self->line, new_cap);
+    if (!grown)
+        return -1;
+    self->line = grown;
+    self->line_cap = new_cap;
+    return 0;
+}
+
+//  Builds the delivery line once: "MSG <topic> <seq> <payload>", or in
+//  the workerman profile "Received: <payload>". Returns its length, 0 if
+//  out of memory.
+static size_t
+s_build_line (self_t *self, delivery_t *delivery)
+{
+    size_t escaped = zch_text_escaped_size (delivery->payload, delivery->payload_len);
+    if (s_line_room (self, delivery->topic_len + escaped + 48))
+        return 0;
+    char *cursor = self->line;
+    if (self->config->workerman)
+        cursor += sprintf (cursor, "Received: ");
+    else {
+        memcpy (cursor, "MSG ", 4);
+        memcpy (cursor + 4, delivery->topic, delivery->topic_len);
+        cursor += 4 + delivery->topic_len;
+        cursor += sprintf (cursor, " %llu ", (unsigned long long) delivery->seq);
+    }
+    cursor += zch_text_escape (delivery->payload, delivery->payload_len, cursor);
+    *cursor++ = '\n';
+    return (size_t) (cursor - self->line);
+}
+
+//  Trie callback: writes the delivery to one matching client, once.
+static void
+s_deliver_to (void *value, void *arg)
+{
+    client_t *client = value;
+    delivery_t *delivery = arg;
+    self_t *self = delivery->self;
+    if (client->last_delivery == self->delivery)
+        return;
+    client->last_delivery = self->delivery;
+    if (delivery->line_len == 0)
+        delivery->line_len = s_build_line (self, delivery);
+    if (delivery->line_len)
+        zch_conn_write (client->conn, self->line, delivery->line_len);
+}
+
+//  Answers the barriers up to number: their patterns go live, and each
+//  client gets its +OK in the order it subscribed.
+static void
+s_barrier_answered (self_t *self, uint64_t number)
+{
+    barrier_t *barrier;
+    while ((barrier = zlistx_first (self->barriers)) && barrier->number <= number) {
+        client_t *client = barrier->client;
+        if (client) {
+            size_t len = strlen (barrier->pattern);
+            if (zhashx_lookup (client->patterns, barrier->pattern) == PATTERN_PENDING) {
+                if (subscriber_index_add (self->subscriptions, barrier->pattern, len, client) == 0)
+                    zhashx_update (client->patterns, barrier->pattern, PATTERN_ACTIVE);
+            }
+            client->barriers--;
+            if (!self->config->workerman)
+                s_reply (client->conn, "+OK");
+        }
+        zlistx_delete (self->barriers, zlistx_cursor (self->barriers));
+    }
+    //  Commands that waited behind the barrier can go on
+    zch_edge_resume (self->edge);
+}
+
+//  Handles a message on the broker's "$ack." system topics.
+static void
+s_system_message (self_t *self, const char *topic, size_t topic_len)
+{
+    char ack_topic [ZCH_TOPIC_MAX + 1];
+    size_t prefix_len = strlen (self->ack_prefix);
+    if (topic_len <= prefix_len || topic_len > ZCH_TOPIC_MAX
+    ||  memcmp (topic, self->ack_prefix, prefix_len) != 0)
+        return;                 //  another front-end's barrier
+    memcpy (ack_topic, topic, topic_len);
+    ack_topic [topic_len] = 0;
+    zmq_setsockopt (self->upstream, ZMQ_UNSUBSCRIBE, ack_topic, topic_len);
+    s_barrier_answered (self, strtoull (ack_topic + prefix_len, NULL, 10));
+}
+
+//  Receives up to SUBSCRIBER_BATCH messages from the broker and delivers
+//  them. Returns how many it read.
+static size_t
+s_upstream_drain (self_t *self)
+{
+    size_t handled = 0;
+    while (handled < SUBSCRIBER_BATCH) {
+        zmq_msg_t frames [3];
+        size_t count = 0;
+        bool more = true;
+        while (more) {
+            zmq_msg_t *frame = &frames [count < 3? count: 2];
+            if (count >= 3)
+                zmq_msg_close (frame);
+            zmq_msg_init (frame);
+            if (zmq_msg_recv (frame, self->upstream, ZMQ_DONTWAIT) < 0) {
+                zmq_msg_close (frame);
+                for (size_t i = 0; i < count && i < 3; i++)
+                    zmq_msg_close (&frames [i]);
+                return handled;
+            }
+            more = zmq_msg_more (frame);
+            count++;
+        }
+        handled++;
+        zch_meta_t meta;
+        if (count != 3
+        ||  zch_meta_decode (zmq_msg_data (&frames [1]), zmq_msg_size (&frames [1]), &meta)
+        ||  zmq_msg_size (&frames [0]) == 0) {
+            self->malformed++;
+            zch_warning ("subscriber: dropped a malformed message from the broker");
+        }
+        else {
+            const char *topic = zmq_msg_data (&frames [0]);
+            size_t topic_len = zmq_msg_size (&frames [0]);
+            if (topic [0] == '$')
+                s_system_message (self, topic, topic_len);
+            else {
+                delivery_t delivery = {
+                    .self = self, .topic = topic, .topic_len = topic_len, .seq = meta.seq,
+                    .payload = zmq_msg_data (&frames [2]), .payload_len = zmq_msg_size (&frames [2])
+                };
+                self->delivery++;
+                self->received++;
+                subscriber_index_match (self->subscriptions, topic, topic_len, s_deliver_to, &delivery);
+            }
+        }
+        for (size_t i = 0; i < (count < 3? count: 3); i++)
+            zmq_msg_close (&frames [i]);
+    }
+    return handled;
+}
+
+//  Starts a subscription: the pattern's prefix goes upstream now, and a
+//  barrier right behind it; the pattern delivers once the barrier returns.
+static void
+s_subscribe (self_t *self, client_t *client, const char *pattern, size_t len)
+{
+    barrier_t *barrier = calloc (1, sizeof *barrier);
+    if (!client->patterns)
+        client->patterns = zhashx_new ();
+    if (!barrier || !client->patterns) {
+        free (barrier);
+        s_reply_error (client->conn, "", "out of memory");
+        return;
+    }
+    memcpy (barrier->pattern, pattern, len);
+    barrier->pattern [len] = 0;
+    if (!zhashx_lookup (client->patterns, barrier->pattern)) {
+        if (subscriber_index_hold_prefix (self->subscriptions, pattern, len)) {
+            free (barrier);
+            s_reply_error (client->conn, "", "cannot subscribe upstream");
+            return;
+        }
+        zhashx_insert (client->patterns, barrier->pattern, PATTERN_PENDING);
+    }
+    barrier->number = ++self->next_barrier;
+    barrier->client = client;
+    char ack_topic [ZCH_TOPIC_MAX + 1];
+    int ack_len = snprintf (ack_topic, sizeof ack_topic, "%s%llu", self->ack_prefix,
+                            (unsigned long long) barrier->number);
+    zmq_setsockopt (self->upstream, ZMQ_SUBSCRIBE, ack_topic, (size_t) ack_len);
+    zlistx_add_end (self->barriers, barrier);
+    client->barriers++;
+}
+
+//  Ends one of the client's subscriptions.
+static void
+s_unsubscribe (self_t *self, client_t *client, const char *pattern)
+{
+    void *state = zhashx_lookup (client->patterns, pattern);
+    size_t len = strlen (pattern);
+    if (state == PATTERN_ACTIVE)
+        subscriber_index_remove (self->subscriptions, pattern, len, client);
+    subscriber_index_release_prefix (self->subscriptions, pattern, len);
+    zhashx_delete (client->patterns, pattern);
+}
+
+//  The workerman profile: any line subscribes the client to topic1.
+static int
+s_workerman_line (self_t *self, client_t *client)
+{
+    if (!client->patterns || !zhashx_lookup (client->patterns, SUBSCRIBER_WORKERMAN_TOPIC))
+        s_subscribe (self, client, SUBSCRIBER_WORKERMAN_TOPIC, strlen (SUBSCRIBER_WORKERMAN_TOPIC));
+    return ZCH_EDGE_NEXT;
+}
+
+//  One line from a client.
+static int
+s_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t len)
+{
+    self_t *self = ctx;
+    client_t *client = zch_conn_user (conn);
+    if (!client) {
+        client = calloc (1, sizeof *client);
+        if (!client) {
+            zch_conn_close (conn);
+            return ZCH_EDGE_NEXT;
+        }
+        client->conn = conn;
+        zch_conn_set_user (conn, client);
+    }
+    if (self->config->workerman)
+        return s_workerman_line (self, client);
+    zch_command_t command;
+    const char *reason;
+    int rc = zch_command_parse (line, len, &command, &reason);
+    //  Replies keep the order of requests: only SUB may overtake a barrier
+    if (client->barriers > 0 && command.verb != ZCH_VERB_SUB)
+        return ZCH_EDGE_PAUSE;
+    if (rc) {
+        s_reply_error (conn, "", reason);
+        return ZCH_EDGE_NEXT;
+    }
+    char pattern [ZCH_TOPIC_MAX + 1];
+    switch (command.verb) {
+        case ZCH_VERB_SUB:
+        case ZCH_VERB_UNSUB:
+            if (zch_pattern_validate (command.arg, command.arg_len, &reason)) {
+                s_reply_error (conn, "invalid pattern: ", reason);
+                break;
+            }
+            if (command.verb == ZCH_VERB_SUB) {
+                if (command.rest_len > 0) {
+                    s_reply_error (conn, "", "SUB takes no options here");
+                    break;
+                }
+                s_subscribe (self, client, command.arg, command.arg_len);
+                break;
+            }
+            memcpy (pattern, command.arg, command.arg_len);
+            pattern [command.arg_len] = 0;
+            if (!client->patterns || !zhashx_lookup (client->patterns, pattern))
+                s_reply_error (conn, "", "not subscribed");
+            else {
+                s_unsubscribe (self, client, pattern);
+                s_reply (conn, "+OK");
+            }
+            break;
+        case ZCH_VERB_PING:
+            s_reply (conn, "PONG");
+            break;
+        case ZCH_VERB_QUIT:
+            zch_conn_close (conn);
+            break;
+        case ZCH_VERB_EMPTY:
+            break;
+        case ZCH_VERB_PUB:
+        case ZCH_VERB_PUBLISH:
+        case ZCH_VERB_VERBOSE:
+            s_reply_error (conn, "", "publishing is served by the source front-end");
+            break;
+        case ZCH_VERB_AUTH:
+            s_reply_error (conn, "", "authentication is not enabled");
+            break;
+        default:
+            s_reply_error (conn, "", "unknown command");
+            break;
+    }
+    return ZCH_EDGE_NEXT;
+}
+
+//  A client is going: drop its subscriptions and forget its barriers.
+static void
+s_on_close (void *ctx, zch_conn_t *conn)
+{
+    self_t *self = ctx;
+    client_t *client = zch_conn_user (conn);
+    if (!client)
+        return;
+    if (client->patterns) {
+        zlistx_t *patterns = zhashx_keys (client->patterns);
+        for (const char *pattern = zlistx_first (patterns); pattern; pattern = zlistx_next (patterns))
+            s_unsubscribe (self, client, pattern);
+        zlistx_destroy (&patterns);
+        zhashx_destroy (&client->patterns);
+    }
+    if (client->barriers > 0)
+        for (barrier_t *barrier = zlistx_first (self->barriers); barrier;
+             barrier = zlistx_next (self->barriers))
+            if (barrier->client == client)
+                barrier->client = NULL;
+    free (client);
+    zch_conn_set_user (conn, NULL);
+}
+
+static void
+s_barrier_free (void **item)
+{
+    free (*item);
+    *item = NULL;
+}
+
+//  Frees what s_self_new made.
+static void
+s_self_destroy (self_t **self_p)
+{
+    self_t *self = *self_p;
+    if (!self)
+        return;
+    zch_edge_destroy (&self->edge);     //  first: its on_close uses the rest
+    subscriber_index_destroy (&self->subscriptions);
+    zlistx_destroy (&self->barriers);
+    if (self->upstream)
+        zmq_close (self->upstream);
+    zch_loop_destroy (&self->loop);
+    free (self->line);
+    free (self);
+    *self_p = NULL;
+}
+
+//  Sets up the loop, the edge and the broker socket.
+static self_t *
+s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t error_size)
+{
+    self_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        close (args->listen_fd);
+        snprintf (error, error_size, "out of memory");
+        return NULL;
+    }
+    self->pipe = pipe;
+    self->config = args->config;
+    self->index = args->index;
+    self->loop = zch_loop_new ();
+    self->barriers = zlistx_new ();
+    self->upstream = zmq_socket (zsys_init (), ZMQ_SUB);
+    static const zch_edge_handlers_t handlers = { .on_line = s_on_line, .on_close = s_on_close };
+    zch_edge_config_t edge_config = {
+        .role = "subscriber", .greeting = SUBSCRIBER_GREETING, .max_line = self->config->max_line,
+        .max_output = self->config->max_output, .close_grace_ms = 1000
+    };
+    self->edge = self->loop? zch_edge_new (self->loop, args->listen_fd, &edge_config, &handlers, self): NULL;
+    if (!self->edge)
+        close (args->listen_fd);
+    if (self->upstream)
+        self->subscriptions = subscriber_index_new (self->upstream);
+    if (!self->edge || !self->barriers || !self->upstream || !self->subscriptions) {
+        snprintf (error, error_size, "cannot set up worker: %s", zmq_strerror (zmq_errno ()));
+        s_self_destroy (&self);
+        return NULL;
+    }
+    zlistx_set_destructor (self->barriers, s_barrier_free);
+    zch_zmq_set (self->upstream, ZMQ_RCVHWM, SUBSCRIBER_RCVHWM);
+    zch_zmq_set (self->upstream, ZMQ_LINGER, 0);
+    if (zch_zmq_attach (self->upstream, "to broker", self->config->broker, false, error, error_size)) {
+        s_self_destroy (&self);
+        return NULL;
+    }
+    zuuid_t *uuid = zuuid_new ();
+    snprintf (self->ack_prefix, sizeof self->ack_prefix, "$ack.%s.", zuuid_str (uuid));
+    zuuid_destroy (&uuid);
+    self->pipe_watch = (zch_watch_t) { .fd = zsock_fd (pipe), .handler = s_watch_nothing };
+    self->upstream_watch = (zch_watch_t) { .fd = zch_zmq_fd (self->upstream), .handler = s_watch_nothing };
+    zch_loop_add (self->loop, &self->pipe_watch, EPOLLIN);
+    zch_loop_add (self->loop, &self->upstream_watch, EPOLLIN);
+    return self;
+}
+
+//  Delivers what the broker still sends until it has been quiet for a
+//  moment, lets clients read it, then closes them.
+static void
+s_drain (self_t *self)
+{
+    zch_edge_stop_accepting (self->edge);
+    int64_t deadline = zclock_mono () + SUBSCRIBER_DRAIN_MAX;
+    int64_t quiet_since = zclock_mono ();
+    while (zclock_mono () < deadline) {
+        if (s_upstream_drain (self) > 0)
+            quiet_since = zclock_mono ();
+        zch_edge_flush (self->edge);
+        if (zclock_mono () - quiet_since >= SUBSCRIBER_DRAIN_QUIET
+        &&  zch_edge_pending_output (self->edge) == 0)
+            break;
+        zch_loop_run_once (self->loop, 10);
+    }
+    zch_edge_close_all (self->edge);
+    while (zch_edge_client_count (self->edge) > 0 && zclock_mono () < deadline + 1000) {
+        zch_edge_flush (self->edge);
+        zch_loop_run_once (self->loop, 10);
+    }
+}
+
+void
+subscriber_worker_actor (zsock_t *pipe, void *args)
+{
+    char error [512];
+    self_t *self = s_self_new (pipe, args, error, sizeof error);
+    if (!self) {
+        zch_error ("subscriber: %s", error);
+        zch_actor_ready (pipe, error);
+        return;
+    }
+    if (self->index == 0)
+        zch_notice ("subscriber: listening on %s, receiving from %s",
+                    self->config->listen, self->config->broker);
+    zch_actor_ready (pipe, NULL);
+    bool busy = false;
+    while (!self->state.stopping) {
+        zch_loop_run_once (self->loop, busy? 0: SUBSCRIBER_TICK);
+        zch_worker_commands (self->pipe, &self->state);
+        busy = s_upstream_drain (self) == SUBSCRIBER_BATCH;
+        zch_edge_flush (self->edge);
+    }
+    s_drain (self);
+    zch_info ("subscriber: worker %d stopped after receiving %llu messages",
+              self->index, (unsigned long long) self->received);
+    zch_worker_await_term (pipe, &self->state);
+    s_self_destroy (&self);
+}
+
+void
+subscriber_config_defaults (subscriber_config_t *config)
+{
+    *config = (subscriber_config_t) {
+        .listen = SUBSCRIBER_LISTEN_DEFAULT, .broker = SUBSCRIBER_BROKER_DEFAULT,
+        .workers = SUBSCRIBER_WORKERS_DEFAULT, .workerman = false,
+        .max_line = ZCH_LINE_MAX_DEFAULT, .max_output = SUBSCRIBER_MAX_OUTPUT
+    };
+}
+
+zch_workers_t *
+subscriber_start (const subscriber_config_t *config, char *error, size_t error_size)
+{
+    return zch_workers_start (config->listen, config->workers, subscriber_worker_actor,
+                              config, error, error_size);
+}

@@ -1,0 +1,23 @@
+/*  bench_net: addresses and sockets for zch_bench.                        */
+#ifndef BENCH_NET_H_INCLUDED
+#define BENCH_NET_H_INCLUDED
+
+#include <stddef.h>
+
+//  Splits "host:port" (or "[v6-address]:port") into host, copied into a
+//  buffer of host_size bytes, and port. Returns 0, or -1 if text is not
+//  such an address.
+int bench_addr_parse (const char *text, char *host, size_t host_size, int *port);
+
+//  Connects to host:port (blocking), then makes the socket non-blocking
+//  with TCP_NODELAY. Returns the socket, or -1 after printing why on
+//  stderr. The caller closes it.
+int bench_connect (const char *host, int port);
+
+//  Prints count distinct TCP ports that are free on 127.0.0.1, on one
+//  line, for scripts. They are picked below the kernel's ephemeral range
+//  (at random in 20000..32767), so outgoing connections do not take them
+//  before the server binds. Returns 0, or -1 after printing why.
+int bench_free_ports (int count);
+
+#endif

@@ -1,0 +1,60 @@
+/*  bench_run: the load engine of zch_bench.
+
+    One thread, one epoll loop, every socket non-blocking. Subscribers
+    connect first and each waits for its +OK; then the publishers connect
+    and write "PUB <topic> <payload>" lines in 64 KiB batches, as fast as
+    the source takes them or paced to a rate. Each payload starts with
+    "<publisher>:<seq>:<send-time-ns>:" (CLOCK_MONOTONIC) and is padded
+    with 'x' to the payload size. Subscribers read in 1 MiB chunks and
+    check every "MSG <topic> <broker-seq> <payload>" line: per subscriber,
+    each publisher's seq must rise by one with no gap, repeat or reversal.
+    Nothing is allocated per message.                                      */
+#ifndef BENCH_RUN_H_INCLUDED
+#define BENCH_RUN_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bench_hist.h"
+
+typedef struct {
+    char source_host [256];
+    int source_port;
+    char subscriber_host [256];
+    int subscriber_port;
+    int publishers;
+    int subscribers;
+    uint64_t messages;          //  per publisher
+    size_t size;                //  payload bytes (at least the header's)
+    uint64_t rate;              //  messages per second per publisher; 0 = as fast as possible
+    const char *topic;
+    int timeout_s;              //  give up after this long without progress
+} bench_config_t;
+
+typedef struct {
+    uint64_t sent;              //  messages written completely to the source
+    uint64_t expected;          //  sent * subscribers
+    uint64_t received;          //  deliveries of our messages, repeats included
+    uint64_t unique;            //  distinct (subscriber, publisher, seq) received
+    uint64_t lost;              //  expected - unique
+    uint64_t out_of_order;      //  a seq not above the last one from that publisher
+    uint64_t duplicates;        //  a (subscriber, publisher, seq) seen again
+    uint64_t gaps;              //  a seq that skipped ahead (a message missing before it)
+    uint64_t foreign;           //  delivery lines that are not ours or do not parse
+    uint64_t server_errors;     //  -ERR lines from either front-end
+    bool timed_out;             //  stopped waiting after timeout_s without progress
+    bool dup_check;             //  false when duplicates could not be told apart
+    int64_t first_send_ns;
+    int64_t last_send_ns;
+    int64_t last_receive_ns;
+    bench_hist_t *latency;      //  send to receive, ns; owned by the result
+} bench_result_t;
+
+//  Runs one benchmark. Fills result (the caller destroys result->latency).
+//  Returns 0 when it ran to the end (whatever it measured), or -1 when it
+//  could not run (connection, subscription or memory failure), after
+//  saying why on stderr.
+int bench_run (const bench_config_t *config, bench_result_t *result);
+
+#endif

@@ -1,0 +1,111 @@
+#!/usr/bin/python3
+"""Shutdown: SIGTERM/SIGINT make each program exit 0 promptly, and nothing
+already accepted is lost for a connected subscriber that keeps up.
+(a) separate processes, stopped source -> broker -> subscriber;
+(b) `zchannel run`, one SIGTERM; (c) `zchannel run`, one SIGINT, and SIGINT
+on separate processes."""
+
+import signal
+import threading
+import time
+
+import harness as h
+from harness import msg_line, subscribe
+
+N = 5000
+PROMPT = 8.0          # "within ~5 s", with some slack for sanitizer builds
+
+
+class Reader:
+    """Reads a subscriber client until EOF in the background."""
+
+    def __init__(self, client):
+        self.client = client
+        self.data = None
+        self.error = None
+        self.t = threading.Thread(target=self._run, daemon=True)
+        self.t.start()
+
+    def _run(self):
+        try:
+            self.data = self.client.read_to_eof(60, "close at shutdown")
+        except h.TestFailure as e:
+            self.error = str(e)
+
+    def check(self, topic, n, what):
+        self.t.join(30)
+        h.check(not self.t.is_alive(), "%s: subscriber connection never closed" % what)
+        h.check(self.error is None, "%s: %s" % (what, self.error))
+        h.check(not self.client.reset, "%s: connection was reset, not closed" % what)
+        lines = self.data.split(b"\n")
+        tail = lines.pop()
+        h.check(tail == b"", "%s: stream ends with an unterminated line %s"
+                % (what, h.short(tail)))
+        got = [l for l in lines if l.startswith(b"MSG ")]
+        h.compare_lines(what, got, [msg_line(topic, i, "s%d" % i) for i in range(1, n + 1)])
+
+
+def publish_verbose(pub, topic, n):
+    pub.sendline("VERBOSE on")
+    pub.expect(b"+OK", what="VERBOSE on")
+    pub.send(b"".join(b"PUB %s s%d\n" % (topic.encode(), i) for i in range(1, n + 1)))
+    oks = pub.read_lines(n, timeout=30, what="+OK per PUB")
+    bad = [l for l in oks if l != b"+OK"]
+    h.check(not bad, "publisher: expected %d x +OK, got e.g. %r" % (n, bad[:3]))
+
+
+def stop(proc, sig, what):
+    t0 = time.monotonic()
+    proc.signal(sig)
+    rc = proc.wait(PROMPT)
+    h.check(rc is not None, "%s: still running %.0fs after %s" % (what, PROMPT, sig.name))
+    h.check(rc == 0, "%s: exit code %d after %s, expected 0" % (what, rc, sig.name))
+    return time.monotonic() - t0
+
+
+def separate(sig):
+    with h.system() as S:
+        sub = S.sub_client("subscriber")
+        subscribe(sub, "sd.t")
+        reader = Reader(sub)
+        pub = S.source_client("publisher")
+        publish_verbose(pub, "sd.t", N)
+        times = [stop(S.source, sig, "source"),
+                 stop(S.broker, sig, "broker"),
+                 stop(S.subscriber, sig, "subscriber")]
+        reader.check("sd.t", N, "subscriber client (separate processes, %s)" % sig.name)
+    return max(times)
+
+
+def all_in_one(sig, n):
+    sp, bp = h.free_port(), h.free_port()
+    ingress, egress, control = (h.tcp_ep(h.free_port()) for _ in range(3))
+    proc = h.start([h.LAUNCHER, "run", "--source-listen", "%s:%d" % (h.HOST, sp),
+                    "--subscriber-listen", "%s:%d" % (h.HOST, bp), "--ingress", ingress,
+                    "--egress", egress, "--control", control], name="zchannel-run")
+    try:
+        h.wait_broker(control, proc)
+        h.wait_frontend(sp, h.SOURCE_GREETING, proc, name="run-source").close()
+        sub = h.wait_frontend(bp, h.SUBSCRIBER_GREETING, proc, name="run-subscriber")
+        subscribe(sub, "sd.one")
+        reader = Reader(sub)
+        pub = h.wait_frontend(sp, h.SOURCE_GREETING, proc, name="run-publisher")
+        publish_verbose(pub, "sd.one", n)
+        took = stop(proc, sig, "zchannel run")
+        reader.check("sd.one", n, "subscriber client (zchannel run, %s)" % sig.name)
+        return took
+    finally:
+        proc.kill()
+
+
+def test():
+    ta = separate(signal.SIGTERM)
+    tb = all_in_one(signal.SIGTERM, N)
+    tc = all_in_one(signal.SIGINT, 1000)
+    td = separate(signal.SIGINT)
+    return ("separate SIGTERM (slowest exit %.1fs), zchannel run SIGTERM (%.1fs), "
+            "SIGINT (%.1fs, separate %.1fs): exit 0, nothing lost" % (ta, tb, tc, td))
+
+
+if __name__ == "__main__":
+    h.run("10-shutdown", test, budget=110)

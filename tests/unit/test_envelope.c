@@ -1,0 +1,466 @@
+/*  Unit tests of zch_envelope: envelope forms and the meta codec.          */
+#include "zch_envelope.h"
+#include "zch_topic.h"
+#include "zch_check.h"
+
+#include <msgpack.h>
+#include <stdlib.h>
+#include <string.h>
+
+//  A frame over a C string.
+static zch_frame_t
+s_frame (const char *text)
+{
+    return (zch_frame_t) { (const uint8_t *) text, strlen (text) };
+}
+
+//  True when reason is the expected text.
+static int
+s_is (const char *reason, const char *expected)
+{
+    return reason && strcmp (reason, expected) == 0;
+}
+
+//  Packs a string into a test map.
+static void
+s_pack_str (msgpack_packer *pk, const char *s)
+{
+    msgpack_pack_str (pk, strlen (s));
+    msgpack_pack_str_body (pk, s, strlen (s));
+}
+
+//  The three forms and how each one's payload is located.
+static void
+s_test_forms (void)
+{
+    zch_envelope_view_t view;
+    const char *why = NULL;
+    uint8_t meta [64];
+    size_t meta_size = zch_meta_encode (7, 1000, "me", 2, meta, sizeof meta);
+    CHECK (meta_size > 0);
+
+    zch_frame_t three [3] = { s_frame ("a.b"), { meta, meta_size }, s_frame ("xyz") };
+    CHECK (zch_envelope_parse (three, 3, &view, &why) == 0);
+    CHECK_VIEW (view.topic, view.topic_len, "a.b");
+    CHECK (view.meta == meta && view.meta_size == meta_size);
+    CHECK (view.payload_frame == 2 && view.payload_offset == 0 && view.payload_size == 3);
+    three [2] = (zch_frame_t) { NULL, 0 };
+    CHECK (zch_envelope_parse (three, 3, &view, &why) == 0);
+    CHECK (view.payload_frame == 2 && view.payload_size == 0);
+
+    zch_frame_t two [2] = { s_frame ("a.b"), s_frame ("hello world") };
+    CHECK (zch_envelope_parse (two, 2, &view, &why) == 0);
+    CHECK_VIEW (view.topic, view.topic_len, "a.b");
+    CHECK (view.meta == NULL && view.meta_size == 0);
+    CHECK (view.payload_frame == 1 && view.payload_offset == 0 && view.payload_size == 11);
+    two [1] = (zch_frame_t) { NULL, 0 };
+    CHECK (zch_envelope_parse (two, 2, &view, &why) == 0 && view.payload_size == 0);
+
+    zch_frame_t one = s_frame ("a.b hello world");
+    CHECK (zch_envelope_parse (&one, 1, &view, &why) == 0);
+    CHECK_VIEW (view.topic, view.topic_len, "a.b");
+    CHECK (view.meta == NULL);
+    CHECK (view.payload_frame == 0 && view.payload_offset == 4 && view.payload_size == 11);
+    CHECK (memcmp (one.data + view.payload_offset, "hello world", 11) == 0);
+    one = s_frame ("t ");
+    CHECK (zch_envelope_parse (&one, 1, &view, &why) == 0);
+    CHECK (view.topic_len == 1 && view.payload_offset == 2 && view.payload_size == 0);
+    one = s_frame ("t  two");
+    CHECK (zch_envelope_parse (&one, 1, &view, &why) == 0);
+    CHECK (view.payload_offset == 2 && view.payload_size == 4);
+
+    //  a 255-byte topic fits in the single-frame form; 256 does not
+    char big [400];
+    memset (big, 'a', sizeof big);
+    big [255] = ' ';
+    one = (zch_frame_t) { (const uint8_t *) big, sizeof big };
+    CHECK (zch_envelope_parse (&one, 1, &view, &why) == 0);
+    CHECK (view.topic_len == 255 && view.payload_size == sizeof big - 256);
+    big [255] = 'a';
+    big [256] = ' ';
+    CHECK (zch_envelope_parse (&one, 1, &view, &why) == -1 && s_is (why, "topic too long"));
+    big [256] = 'a';
+    CHECK (zch_envelope_parse (&one, 1, &view, &why) == -1 && s_is (why, "topic too long"));
+    //  a 256-byte topic frame in the two-frame form
+    zch_frame_t long_two [2] = { { (const uint8_t *) big, 256 }, s_frame ("x") };
+    CHECK (zch_envelope_parse (long_two, 2, &view, &why) == -1 && s_is (why, "topic too long"));
+    long_two [0].size = 255;
+    CHECK (zch_envelope_parse (long_two, 2, &view, &why) == 0);
+}
+
+//  Malformed multiparts: each with its reason, and the view cleared.
+static void
+s_test_malformed (void)
+{
+    zch_envelope_view_t view;
+    const char *why = NULL;
+    zch_frame_t frames [4] = { s_frame ("a"), s_frame ("b"), s_frame ("c"), s_frame ("d") };
+    CHECK (zch_envelope_parse (frames, 0, &view, &why) == -1 && s_is (why, "wrong frame count"));
+    CHECK (zch_envelope_parse (frames, 4, &view, &why) == -1 && s_is (why, "wrong frame count"));
+    CHECK (zch_envelope_parse (NULL, 1, &view, &why) == -1 && s_is (why, "wrong frame count"));
+    CHECK (zch_envelope_parse (frames, 4, &view, NULL) == -1);     //  reason optional
+
+    zch_frame_t one = s_frame ("topic");
+    CHECK (zch_envelope_parse (&one, 1, &view, &why) == -1);
+    CHECK (s_is (why, "no space in single-frame message"));
+    one = (zch_frame_t) { NULL, 0 };
+    CHECK (zch_envelope_parse (&one, 1, &view, &why) == -1);
+    CHECK (s_is (why, "no space in single-frame message"));
+    one = s_frame (" payload");
+    CHECK (zch_envelope_parse (&one, 1, &view, &why) == -1 && s_is (why, "empty topic"));
+    one = s_frame ("$ack.1 x");
+    CHECK (zch_envelope_parse (&one, 1, &view, &why) == -1 && s_is (why, "reserved topic"));
+    one = s_frame ("a.* x");
+    CHECK (zch_envelope_parse (&one, 1, &view, &why) == -1 && s_is (why, "wildcard in topic"));
+    one = s_frame ("a\tb x");
+    CHECK (zch_envelope_parse (&one, 1, &view, &why) == -1);
+    CHECK (s_is (why, "space or control character in topic"));
+
+    zch_frame_t two [2] = { { NULL, 0 }, s_frame ("x") };
+    CHECK (zch_envelope_parse (two, 2, &view, &why) == -1 && s_is (why, "empty topic"));
+    two [0] = s_frame ("a b");
+    CHECK (zch_envelope_parse (two, 2, &view, &why) == -1);
+    CHECK (s_is (why, "space or control character in topic"));
+    two [0] = s_frame ("a..b");
+    CHECK (zch_envelope_parse (two, 2, &view, &why) == -1 && s_is (why, "empty token in topic"));
+    two [0] = s_frame ("\xc0\x80");
+    CHECK (zch_envelope_parse (two, 2, &view, &why) == -1 && s_is (why, "invalid utf-8 in topic"));
+    two [0] = s_frame ("$ack.7");
+    CHECK (zch_envelope_parse (two, 2, &view, &why) == -1 && s_is (why, "reserved topic"));
+    CHECK (view.topic == NULL && view.topic_len == 0 && view.payload_size == 0);
+
+    zch_frame_t three [3] = { s_frame ("a"), s_frame ("not msgpack map"), s_frame ("x") };
+    CHECK (zch_envelope_parse (three, 3, &view, &why) == -1 && s_is (why, "malformed meta"));
+    three [1] = (zch_frame_t) { NULL, 0 };
+    CHECK (zch_envelope_parse (three, 3, &view, &why) == -1 && s_is (why, "malformed meta"));
+    static const uint8_t truncated [] = { 0x81, 0xa3, 's', 'e' };
+    three [1] = (zch_frame_t) { truncated, sizeof truncated };
+    CHECK (zch_envelope_parse (three, 3, &view, &why) == -1 && s_is (why, "malformed meta"));
+    CHECK (view.meta == NULL);
+    static const uint8_t empty_map [] = { 0x80 };
+    three [1] = (zch_frame_t) { empty_map, 1 };
+    CHECK (zch_envelope_parse (three, 3, &view, &why) == 0);
+}
+
+//  Decodes hand-written bytes; returns the return code.
+static int
+s_decode (const void *bytes, size_t size, zch_meta_t *meta)
+{
+    return zch_meta_decode ((const uint8_t *) bytes, size, meta);
+}
+
+#define S_DECODE(meta, ...) \
+    s_decode ((const uint8_t []) { __VA_ARGS__ }, sizeof ((const uint8_t []) { __VA_ARGS__ }), (meta))
+
+//  Accepted meta maps: known keys, integer encodings, unknown keys.
+static void
+s_test_meta_valid (void)
+{
+    zch_meta_t meta;
+    uint8_t buf [ZCH_META_MAX];
+    size_t size = zch_meta_encode (42, 1700000000123456789ULL, "src-1", 5, buf, sizeof buf);
+    CHECK (size > 0);
+    CHECK (zch_meta_decode (buf, size, &meta) == 0);
+    CHECK (meta.has_seq && meta.seq == 42);
+    CHECK (meta.has_ts && meta.ts == 1700000000123456789ULL);
+    CHECK_VIEW (meta.src, meta.src_len, "src-1");
+    CHECK (meta.src > (const char *) buf && meta.src < (const char *) buf + size);
+    CHECK (meta.ct == NULL && meta.ct_len == 0);
+
+    CHECK (S_DECODE (&meta, 0x80) == 0);                           //  {}
+    CHECK (!meta.has_seq && !meta.has_ts && !meta.src && !meta.ct);
+    //  {"seq": uint8 200}, uint16, uint32, uint64 max, and a
+    //  non-negative int8 (msgpack-c reads it as an unsigned integer)
+    CHECK (S_DECODE (&meta, 0x81, 0xa3, 's', 'e', 'q', 0xcc, 200) == 0 && meta.seq == 200);
+    CHECK (S_DECODE (&meta, 0x81, 0xa3, 's', 'e', 'q', 0xcd, 1, 0) == 0 && meta.seq == 256);
+    CHECK (S_DECODE (&meta, 0x81, 0xa3, 's', 'e', 'q', 0xce, 1, 0, 0, 0) == 0 && meta.seq == 1u << 24);
+    CHECK (S_DECODE (&meta, 0x81, 0xa3, 's', 'e', 'q', 0xcf, 0xff, 0xff, 0xff, 0xff,
+                     0xff, 0xff, 0xff, 0xff) == 0 && meta.seq == UINT64_MAX);
+    CHECK (S_DECODE (&meta, 0x81, 0xa3, 's', 'e', 'q', 0xd0, 5) == 0 && meta.seq == 5);
+    CHECK (S_DECODE (&meta, 0x81, 0xa3, 's', 'e', 'q', 0x00) == 0 && meta.has_seq && meta.seq == 0);
+    //  {"ct": "text/plain", "h": {"k": "v"}, "v": 1}
+    //  (decoded outside CHECK: the views must outlive the bytes' block)
+    int rc = S_DECODE (&meta, 0x83, 0xa2, 'c', 't', 0xaa, 't', 'e', 'x', 't', '/', 'p', 'l', 'a', 'i', 'n',
+                       0xa1, 'h', 0x81, 0xa1, 'k', 0xa1, 'v', 0xa1, 'v', 0x01);
+    CHECK (rc == 0);
+    CHECK_VIEW (meta.ct, meta.ct_len, "text/plain");
+    //  str8 / str16 keys and values; map16 at the top
+    rc = S_DECODE (&meta, 0xde, 0, 1, 0xd9, 3, 's', 'r', 'c', 0xda, 0, 2, 'o', 'k');
+    CHECK (rc == 0);
+    CHECK_VIEW (meta.src, meta.src_len, "ok");
+    //  empty src, empty h
+    CHECK (S_DECODE (&meta, 0x82, 0xa3, 's', 'r', 'c', 0xa0, 0xa1, 'h', 0x80) == 0);
+    CHECK (meta.src != NULL && meta.src_len == 0);
+
+    //  unknown keys of every type are accepted and ignored, also twice
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, 10);
+    s_pack_str (&pk, "nil");   msgpack_pack_nil (&pk);
+    s_pack_str (&pk, "bool");  msgpack_pack_true (&pk);
+    s_pack_str (&pk, "neg");   msgpack_pack_int64 (&pk, -5);
+    s_pack_str (&pk, "f32");   msgpack_pack_float (&pk, 1.5f);
+    s_pack_str (&pk, "f64");   msgpack_pack_double (&pk, 2.5);
+    s_pack_str (&pk, "bin");   msgpack_pack_bin (&pk, 2); msgpack_pack_bin_body (&pk, "\0\1", 2);
+    s_pack_str (&pk, "ext");   msgpack_pack_ext (&pk, 3, 7); msgpack_pack_ext_body (&pk, "abc", 3);
+    s_pack_str (&pk, "arr");   msgpack_pack_array (&pk, 2); msgpack_pack_int (&pk, 1); msgpack_pack_nil (&pk);
+    s_pack_str (&pk, "map");   msgpack_pack_map (&pk, 1); msgpack_pack_int (&pk, 1); msgpack_pack_int (&pk, 2);
+    s_pack_str (&pk, "nil");   msgpack_pack_false (&pk);
+    CHECK (zch_meta_decode ((const uint8_t *) sb.data, sb.size, &meta) == 0);
+    CHECK (!meta.has_seq && !meta.has_ts);
+    msgpack_sbuffer_destroy (&sb);
+
+    //  nesting within msgpack-c's depth limit
+    uint8_t deep [64];
+    size_t n = 0;
+    deep [n++] = 0x81;
+    deep [n++] = 0xa1;
+    deep [n++] = 'x';
+    for (int i = 0; i < 20; i++)
+        deep [n++] = 0x91;
+    deep [n++] = 0xc0;
+    CHECK (zch_meta_decode (deep, n, &meta) == 0);
+}
+
+//  Rejected meta frames: shape, truncation, trailing bytes, types, sizes,
+//  and headers that claim more than the frame holds.
+static void
+s_test_meta_malformed (void)
+{
+    zch_meta_t meta;
+    CHECK (zch_meta_decode (NULL, 0, &meta) == -1);
+    CHECK (zch_meta_decode ((const uint8_t *) "", 0, &meta) == -1);
+    //  not a map
+    CHECK (S_DECODE (&meta, 0x90) == -1);
+    CHECK (S_DECODE (&meta, 0x01) == -1);
+    CHECK (S_DECODE (&meta, 0xc0) == -1);
+    CHECK (S_DECODE (&meta, 0xa1, 'x') == -1);
+    CHECK (S_DECODE (&meta, 0xc1) == -1);
+    //  trailing bytes after the map
+    CHECK (S_DECODE (&meta, 0x80, 0xc0) == -1);
+    CHECK (S_DECODE (&meta, 0x80, 0x80) == -1);
+    //  non-string keys
+    CHECK (S_DECODE (&meta, 0x81, 0x01, 0x02) == -1);
+    CHECK (S_DECODE (&meta, 0x81, 0xc4, 1, 'v', 0x01) == -1);
+    CHECK (S_DECODE (&meta, 0x81, 0xc0, 0x01) == -1);
+    //  known keys with the wrong types
+    CHECK (S_DECODE (&meta, 0x81, 0xa3, 's', 'e', 'q', 0xa1, '1') == -1);
+    CHECK (S_DECODE (&meta, 0x81, 0xa3, 's', 'e', 'q', 0xff) == -1);                  //  -1
+    CHECK (S_DECODE (&meta, 0x81, 0xa3, 's', 'e', 'q', 0xd0, 0x80) == -1);            //  int8 -128
+    CHECK (S_DECODE (&meta, 0x81, 0xa3, 's', 'e', 'q', 0xcb, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f) == -1);
+    CHECK (S_DECODE (&meta, 0x81, 0xa3, 's', 'e', 'q', 0xc0) == -1);
+    CHECK (S_DECODE (&meta, 0x81, 0xa2, 't', 's', 0xc3) == -1);
+    CHECK (S_DECODE (&meta, 0x81, 0xa1, 'v', 0xa1, '1') == -1);
+    CHECK (S_DECODE (&meta, 0x81, 0xa3, 's', 'r', 'c', 0x01) == -1);
+    CHECK (S_DECODE (&meta, 0x81, 0xa3, 's', 'r', 'c', 0xc4, 1, 'x') == -1);          //  bin, not str
+    CHECK (S_DECODE (&meta, 0x81, 0xa2, 'c', 't', 0xc0) == -1);
+    CHECK (S_DECODE (&meta, 0x81, 0xa1, 'h', 0x90) == -1);
+    CHECK (S_DECODE (&meta, 0x81, 0xa1, 'h', 0xa1, 'x') == -1);
+    CHECK (S_DECODE (&meta, 0x81, 0xa1, 'h', 0x81, 0xa1, 'k', 0x01) == -1);
+    CHECK (S_DECODE (&meta, 0x81, 0xa1, 'h', 0x81, 0x01, 0xa1, 'v') == -1);
+    CHECK (S_DECODE (&meta, 0x81, 0xa1, 'h', 0x81, 0xa1, 'k', 0xc4, 1, 'v') == -1);
+    //  a known key twice
+    CHECK (S_DECODE (&meta, 0x82, 0xa3, 's', 'e', 'q', 0x01, 0xa3, 's', 'e', 'q', 0x02) == -1);
+    CHECK (S_DECODE (&meta, 0x82, 0xa3, 's', 'r', 'c', 0xa0, 0xa3, 's', 'r', 'c', 0xa0) == -1);
+    //  headers claiming more than there is: none may cause a large allocation
+    CHECK (S_DECODE (&meta, 0xdf, 0xff, 0xff, 0xff, 0xff) == -1);
+    CHECK (S_DECODE (&meta, 0xde, 0xff, 0xff) == -1);
+    CHECK (S_DECODE (&meta, 0x81, 0xa1, 'x', 0xdd, 0xff, 0xff, 0xff, 0xff) == -1);
+    CHECK (S_DECODE (&meta, 0x81, 0xa1, 'x', 0xdf, 0x7f, 0xff, 0xff, 0xff, 0x01) == -1);
+    CHECK (S_DECODE (&meta, 0x81, 0xa1, 'x', 0xdb, 0xff, 0xff, 0xff, 0xff, 'a') == -1);
+    CHECK (S_DECODE (&meta, 0x81, 0xa1, 'x', 0xc6, 0xff, 0xff, 0xff, 0xff, 'a') == -1);
+    CHECK (S_DECODE (&meta, 0x81, 0xa1, 'x', 0xc9, 0xff, 0xff, 0xff, 0xff, 1, 'a') == -1);
+    CHECK (S_DECODE (&meta, 0x81, 0xa1, 'x', 0x9f, 1, 2, 3) == -1);
+    CHECK (S_DECODE (&meta, 0x8f) == -1);
+    CHECK (S_DECODE (&meta, 0x81, 0xa1, 'x', 0xd8, 1) == -1);                         //  fixext16, short
+    CHECK (S_DECODE (&meta, 0x81, 0xa1, 'x', 0xcf, 1, 2) == -1);                      //  uint64, short
+
+    //  every strict prefix of a valid meta is rejected
+    uint8_t buf [ZCH_META_MAX];
+    size_t size = zch_meta_encode (9, 99, "abc", 3, buf, sizeof buf);
+    int ok = 1;
+    for (size_t cut = 0; cut < size; cut++)
+        ok &= zch_meta_decode (buf, cut, &meta) == -1;
+    CHECK (ok);
+
+    //  nesting deeper than msgpack-c's stack (32)
+    uint8_t deep [128];
+    size_t n = 0;
+    deep [n++] = 0x81;
+    deep [n++] = 0xa1;
+    deep [n++] = 'x';
+    for (int i = 0; i < 100; i++)
+        deep [n++] = 0x91;
+    deep [n++] = 0xc0;
+    CHECK (zch_meta_decode (deep, n, &meta) == -1);
+
+    //  exactly ZCH_META_MAX bytes is accepted, one more is not:
+    //  {"pad": bin32 of n bytes} takes 1 + 4 + 5 + n bytes
+    static uint8_t big [ZCH_META_MAX + 1];
+    size_t pad = ZCH_META_MAX - 10;
+    memcpy (big, "\x81\xa3pad\xc6", 6);
+    big [6] = 0;
+    big [7] = 0;
+    big [8] = (uint8_t) (pad >> 8);
+    big [9] = (uint8_t) pad;
+    CHECK (zch_meta_decode (big, ZCH_META_MAX, &meta) == 0);
+    pad++;
+    big [8] = (uint8_t) (pad >> 8);
+    big [9] = (uint8_t) pad;
+    CHECK (zch_meta_decode (big, ZCH_META_MAX + 1, &meta) == -1);
+}
+
+//  Encoding into a fixed buffer, and failing cleanly when it is too small.
+static void
+s_test_meta_encode (void)
+{
+    uint8_t buf [ZCH_META_MAX];
+    zch_meta_t meta;
+    size_t size = zch_meta_encode (1, 2, NULL, 0, buf, sizeof buf);
+    CHECK (size == 1 + 2 + 1 + 4 + 1 + 3 + 1);                     //  {v:1, seq:1, ts:2}
+    CHECK (zch_meta_decode (buf, size, &meta) == 0 && meta.seq == 1 && meta.ts == 2 && !meta.src);
+    size = zch_meta_encode (1, 2, "", 0, buf, sizeof buf);
+    CHECK (zch_meta_decode (buf, size, &meta) == 0 && meta.src && meta.src_len == 0);
+
+    size = zch_meta_encode (UINT64_MAX, UINT64_MAX, "origin", 6, buf, sizeof buf);
+    CHECK (size > 0);
+    uint8_t small [64];
+    int ok = 1;
+    for (size_t cap = 0; cap < size; cap++) {
+        memset (small, 0xee, sizeof small);
+        ok &= zch_meta_encode (UINT64_MAX, UINT64_MAX, "origin", 6, small, cap) == 0;
+        ok &= small [cap] == 0xee;                                  //  nothing past cap
+    }
+    CHECK (ok);
+    CHECK (zch_meta_encode (UINT64_MAX, UINT64_MAX, "origin", 6, small, size) == size);
+    CHECK (memcmp (small, buf, size) == 0);
+
+    //  a src that would make the frame larger than ZCH_META_MAX
+    static char src [ZCH_META_MAX];
+    static uint8_t out [2 * ZCH_META_MAX];
+    memset (src, 's', sizeof src);
+    CHECK (zch_meta_encode (1, 2, src, sizeof src, out, sizeof out) == 0);
+    CHECK (zch_meta_encode (1, 2, src, 100, out, sizeof out) > 100);
+}
+
+//  Unpacks a stamped meta for inspection; the caller destroys the zone.
+static int
+s_unpack (const uint8_t *data, size_t size, msgpack_zone *zone, msgpack_object *obj)
+{
+    msgpack_zone_init (zone, 2048);
+    size_t off = 0;
+    return msgpack_unpack ((const char *) data, size, &off, zone, obj) == MSGPACK_UNPACK_SUCCESS
+        && off == size && obj->type == MSGPACK_OBJECT_MAP? 0: -1;
+}
+
+//  True when the map's i-th key is name.
+static int
+s_key_at (const msgpack_object *map, uint32_t i, const char *name)
+{
+    if (i >= map->via.map.size)
+        return 0;
+    const msgpack_object *key = &map->via.map.ptr [i].key;
+    return key->type == MSGPACK_OBJECT_STR
+        && key->via.str.size == strlen (name)
+        && memcmp (key->via.str.ptr, name, strlen (name)) == 0;
+}
+
+//  Stamping: v and seq replaced, ts kept or added, other keys kept in order.
+static void
+s_test_meta_stamp (void)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init (&sb);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, 7);
+    s_pack_str (&pk, "custom"); msgpack_pack_array (&pk, 2); msgpack_pack_int (&pk, -1); msgpack_pack_double (&pk, 0.5);
+    s_pack_str (&pk, "seq");    msgpack_pack_uint64 (&pk, 5);
+    s_pack_str (&pk, "src");    s_pack_str (&pk, "producer");
+    s_pack_str (&pk, "v");      msgpack_pack_uint64 (&pk, 9);
+    s_pack_str (&pk, "ts");     msgpack_pack_uint64 (&pk, 77);
+    s_pack_str (&pk, "h");      msgpack_pack_map (&pk, 1); s_pack_str (&pk, "a"); s_pack_str (&pk, "b");
+    s_pack_str (&pk, "zz");     msgpack_pack_nil (&pk);
+
+    uint8_t out [ZCH_META_MAX];
+    size_t size = zch_meta_stamp ((const uint8_t *) sb.data, sb.size, 1234, 999, out, sizeof out);
+    CHECK (size > 0);
+    zch_meta_t meta;
+    CHECK (zch_meta_decode (out, size, &meta) == 0);
+    CHECK (meta.seq == 1234 && meta.ts == 77);                      //  ts kept
+    CHECK_VIEW (meta.src, meta.src_len, "producer");
+    msgpack_zone zone;
+    msgpack_object map;
+    CHECK (s_unpack (out, size, &zone, &map) == 0);
+    CHECK (map.via.map.size == 7);                                  //  no duplicate v or seq
+    CHECK (s_key_at (&map, 0, "v") && map.via.map.ptr [0].val.via.u64 == 1);
+    CHECK (s_key_at (&map, 1, "seq"));
+    CHECK (s_key_at (&map, 2, "ts"));
+    CHECK (s_key_at (&map, 3, "custom"));
+    CHECK (map.via.map.ptr [3].val.type == MSGPACK_OBJECT_ARRAY && map.via.map.ptr [3].val.via.array.size == 2);
+    CHECK (map.via.map.ptr [3].val.via.array.ptr [0].via.i64 == -1);
+    CHECK (map.via.map.ptr [3].val.via.array.ptr [1].via.f64 == 0.5);
+    CHECK (s_key_at (&map, 4, "src"));
+    CHECK (s_key_at (&map, 5, "h") && map.via.map.ptr [5].val.type == MSGPACK_OBJECT_MAP);
+    CHECK (s_key_at (&map, 6, "zz") && map.via.map.ptr [6].val.type == MSGPACK_OBJECT_NIL);
+    msgpack_zone_destroy (&zone);
+
+    //  every cap short of the size fails without writing past it
+    int ok = 1;
+    static uint8_t small [ZCH_META_MAX + 1];
+    for (size_t cap = 0; cap < size; cap++) {
+        small [cap] = 0xee;
+        ok &= zch_meta_stamp ((const uint8_t *) sb.data, sb.size, 1234, 999, small, cap) == 0;
+        ok &= small [cap] == 0xee;
+    }
+    CHECK (ok);
+    CHECK (zch_meta_stamp ((const uint8_t *) sb.data, sb.size, 1234, 999, small, size) == size);
+    msgpack_sbuffer_destroy (&sb);
+
+    //  no ts in the input: the given one is used
+    static const uint8_t no_ts [] = { 0x81, 0xa3, 's', 'r', 'c', 0xa1, 'p' };
+    size = zch_meta_stamp (no_ts, sizeof no_ts, 3, 555, out, sizeof out);
+    CHECK (zch_meta_decode (out, size, &meta) == 0 && meta.seq == 3 && meta.ts == 555);
+    CHECK_VIEW (meta.src, meta.src_len, "p");
+    //  an empty map becomes {v, seq, ts}
+    static const uint8_t empty [] = { 0x80 };
+    size = zch_meta_stamp (empty, 1, 3, 4, out, sizeof out);
+    uint8_t fresh [64];
+    CHECK (size > 0 && size == zch_meta_encode (3, 4, NULL, 0, fresh, sizeof fresh));
+    CHECK (memcmp (out, fresh, size) == 0);
+    //  no meta at all: same as zch_meta_encode without src
+    size = zch_meta_stamp (NULL, 0, 3, 4, out, sizeof out);
+    CHECK (size > 0 && memcmp (out, fresh, size) == 0);
+    //  malformed input
+    static const uint8_t bad [] = { 0x81, 0xa3, 's', 'e', 'q', 0xa1, 'x' };
+    CHECK (zch_meta_stamp (bad, sizeof bad, 1, 1, out, sizeof out) == 0);
+    CHECK (zch_meta_stamp (empty, 0, 1, 1, out, sizeof out) == 0);
+    static const uint8_t trailing [] = { 0x80, 0x00 };
+    CHECK (zch_meta_stamp (trailing, sizeof trailing, 1, 1, out, sizeof out) == 0);
+
+    //  an input near ZCH_META_MAX whose stamped form would exceed it
+    static uint8_t big [ZCH_META_MAX];
+    size_t pad = ZCH_META_MAX - 10;
+    memcpy (big, "\x81\xa3pad\xc6", 6);
+    big [6] = 0;
+    big [7] = 0;
+    big [8] = (uint8_t) (pad >> 8);
+    big [9] = (uint8_t) pad;
+    static uint8_t big_out [2 * ZCH_META_MAX];
+    CHECK (zch_meta_decode (big, ZCH_META_MAX, &meta) == 0);
+    CHECK (zch_meta_stamp (big, ZCH_META_MAX, 1, 1, big_out, sizeof big_out) == 0);
+}
+
+int
+main (void)
+{
+    s_test_forms ();
+    s_test_malformed ();
+    s_test_meta_valid ();
+    s_test_meta_malformed ();
+    s_test_meta_encode ();
+    s_test_meta_stamp ();
+    CHECK_DONE ("test_envelope");
+}
