@@ -1,7 +1,7 @@
 /*  broker: the central forwarder actor.                                     */
 #include "broker.h"
 #include "broker_control.h"
-#include "broker_topics.h"
+#include "broker_history.h"
 #include "zch_envelope.h"
 #include "zch_log.h"
 #include "zch_main.h"
@@ -20,7 +20,8 @@ typedef struct {
     void *ingress;              //  XSUB
     void *egress;               //  XPUB
     void *control;              //  ROUTER
-    broker_topics_t *topics;
+    broker_history_t *history;  //  seq, last value and history per topic
+    broker_control_t *requests; //  control requests and streams in progress
     broker_stats_t stats;
     int64_t malformed_logged_at;
     uint64_t malformed_logged;
@@ -39,7 +40,8 @@ s_self_destroy (self_t **self_p)
         zmq_close (self->egress);
     if (self->control)
         zmq_close (self->control);
-    broker_topics_destroy (&self->topics);
+    broker_control_destroy (&self->requests);
+    broker_history_destroy (&self->history);
     free (self);
     *self_p = NULL;
 }
@@ -58,8 +60,10 @@ s_self_new (zsock_t *pipe, const broker_config_t *config, char *error, size_t er
     self->ingress = zmq_socket (context, ZMQ_XSUB);
     self->egress = zmq_socket (context, ZMQ_XPUB);
     self->control = zmq_socket (context, ZMQ_ROUTER);
-    self->topics = broker_topics_new ();
-    if (!self->ingress || !self->egress || !self->control || !self->topics) {
+    self->history = broker_history_new (config->history_per_topic, config->history_bytes);
+    self->requests = self->control && self->history?
+        broker_control_new (self->control, self->history, &self->stats): NULL;
+    if (!self->ingress || !self->egress || !self->control || !self->history || !self->requests) {
         snprintf (error, error_size, "cannot create sockets: %s", zmq_strerror (zmq_errno ()));
         s_self_destroy (&self);
         return NULL;
@@ -75,6 +79,8 @@ s_self_new (zsock_t *pipe, const broker_config_t *config, char *error, size_t er
     if (zch_zmq_attach (self->ingress, "ingress", config->ingress, true, error, error_size)
     ||  zch_zmq_attach (self->egress, "egress", config->egress, true, error, error_size)
     ||  zch_zmq_attach (self->control, "control", config->control, true, error, error_size)
+    ||  (config->control_local
+         && zch_zmq_attach (self->control, "control", config->control_local, true, error, error_size))
     ||  (config->ingress_local
          && zch_zmq_attach (self->ingress, "ingress", config->ingress_local, true, error, error_size))
     ||  (config->egress_local
@@ -147,7 +153,8 @@ s_forward (self_t *self, zmq_msg_t *frames, size_t count)
         s_malformed (self, reason);
         return;
     }
-    uint64_t seq = broker_topics_next_seq (self->topics, view.topic, view.topic_len);
+    broker_topic_t *topic = broker_history_topic (self->history, view.topic, view.topic_len);
+    uint64_t seq = topic? broker_history_next_seq (topic): 0;
     uint8_t meta [ZCH_META_MAX];
     size_t meta_size = seq? zch_meta_stamp (view.meta, view.meta_size, seq, zch_now_ns (),
                                             meta, sizeof meta): 0;
@@ -155,6 +162,11 @@ s_forward (self_t *self, zmq_msg_t *frames, size_t count)
         s_malformed (self, seq? "meta too large once stamped": "out of memory");
         return;
     }
+    //  Kept before the frames move: a small payload lives inside its zmq_msg_t
+    const uint8_t *payload = (const uint8_t *) zmq_msg_data (&frames [view.payload_frame])
+                           + view.payload_offset;
+    if (broker_history_add (self->history, topic, seq, meta, meta_size, payload, view.payload_size))
+        self->stats.history_store_failed++;
     zmq_msg_t topic_frame, meta_frame, payload_frame;
     if (count == 1) {
         zmq_msg_init_size (&topic_frame, view.topic_len);
@@ -291,8 +303,10 @@ broker_actor (zsock_t *pipe, void *args)
         { self->control, 0, ZMQ_POLLIN, 0 }
     };
     bool busy = false;
+    int streams_wait = -1;      //  what the control streams allow the poll to sleep
     while (true) {
-        if (zmq_poll (items, 4, busy? 0: -1) < 0 && zmq_errno () != EINTR)
+        int timeout = busy? 0: streams_wait;
+        if (zmq_poll (items, 4, timeout) < 0 && zmq_errno () != EINTR)
             break;
         if (items [0].revents & ZMQ_POLLIN) {
             char *command = zstr_recv (pipe);
@@ -305,9 +319,14 @@ broker_actor (zsock_t *pipe, void *args)
         s_egress_drain (self);
         busy = s_ingress_drain (self, BROKER_BATCH) == BROKER_BATCH;
         if (items [3].revents & ZMQ_POLLIN) {
-            self->stats.topics = broker_topics_count (self->topics);
-            broker_control_serve (self->control, &self->stats);
+            self->stats.topics = broker_history_topic_count (self->history);
+            self->stats.history_bytes = broker_history_bytes (self->history);
+            self->stats.history_messages = broker_history_messages (self->history);
+            self->stats.history_evicted = broker_history_evicted (self->history);
+            broker_control_serve (self->requests);
         }
+        //  One chunk per snapshot or history stream per turn
+        streams_wait = broker_control_work (self->requests);
     }
     s_drain_for_exit (self);
     zch_notice ("broker: stopped after forwarding %llu messages (%llu malformed dropped)",
@@ -324,5 +343,8 @@ broker_config_defaults (broker_config_t *config)
     config->control = BROKER_CONTROL_DEFAULT;
     config->ingress_local = NULL;
     config->egress_local = NULL;
+    config->control_local = NULL;
     config->egress_hwm = BROKER_EGRESS_HWM_DEFAULT;
+    config->history_per_topic = BROKER_HISTORY_PER_TOPIC_DEFAULT;
+    config->history_bytes = BROKER_HISTORY_BYTES_DEFAULT;
 }

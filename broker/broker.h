@@ -8,6 +8,8 @@
 
 #include <czmq.h>
 
+#include "broker_history.h"
+
 #define BROKER_INGRESS_DEFAULT  "tcp://*:2206"
 #define BROKER_EGRESS_DEFAULT   "tcp://*:2207"
 #define BROKER_CONTROL_DEFAULT  "tcp://*:2208"
@@ -19,7 +21,10 @@ typedef struct {
     const char *control;
     const char *ingress_local;  //  extra endpoints (inproc, for the all-in-one); may be NULL
     const char *egress_local;
+    const char *control_local;
     int egress_hwm;             //  messages queued per subscriber front-end
+    int history_per_topic;      //  newest messages kept per topic (0: no history, no last value)
+    size_t history_bytes;       //  bytes the history may hold over all topics
 } broker_config_t;
 
 //  Fills config with the defaults.

@@ -18,12 +18,16 @@ s_usage (FILE *out)
         "  --egress EP        where front-ends subscribe (XPUB), default " BROKER_EGRESS_DEFAULT "\n"
         "  --control EP       control requests (ROUTER), default " BROKER_CONTROL_DEFAULT "\n"
         "  --egress-hwm N     messages queued per subscriber before drops, default %d\n"
+        "  --history-per-topic N  newest messages kept per topic, default %d (0: none,\n"
+        "                     no last value either)\n"
+        "  --history-bytes BYTES  bytes of history over all topics (K/M/G suffixes),\n"
+        "                     default %zu; the oldest go first\n"
         "  --log-level LEVEL  error, warning, notice, info or debug, default info\n"
         "  --help             show this help and exit\n"
         "  --version          show the version and exit\n"
         "\n"
         "SIGINT or SIGTERM: forward what producers already sent, then exit.\n",
-        BROKER_EGRESS_HWM_DEFAULT);
+        BROKER_EGRESS_HWM_DEFAULT, BROKER_HISTORY_PER_TOPIC_DEFAULT, BROKER_HISTORY_BYTES_DEFAULT);
 }
 
 int
@@ -36,6 +40,8 @@ main (int argc, char *argv [])
         { "egress", required_argument, NULL, 'e' },
         { "control", required_argument, NULL, 'c' },
         { "egress-hwm", required_argument, NULL, 'H' },
+        { "history-per-topic", required_argument, NULL, 'n' },
+        { "history-bytes", required_argument, NULL, 'B' },
         { "log-level", required_argument, NULL, 'l' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
@@ -50,6 +56,15 @@ main (int argc, char *argv [])
             case 'c': config.control = optarg; break;
             case 'H':
                 if (zch_args_int ("zchannel-broker", "--egress-hwm", optarg, 1, INT_MAX, &config.egress_hwm))
+                    return 2;
+                break;
+            case 'n':
+                if (zch_args_int ("zchannel-broker", "--history-per-topic", optarg, 0, INT_MAX,
+                                  &config.history_per_topic))
+                    return 2;
+                break;
+            case 'B':
+                if (zch_args_size ("zchannel-broker", "--history-bytes", optarg, &config.history_bytes))
                     return 2;
                 break;
             case 'l':
