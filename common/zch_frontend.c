@@ -26,6 +26,7 @@ s_usage (const char *program, const char *summary, const zch_frontend_config_t *
     printf ("Usage: %s [OPTION]...\n%s\n\n"
             "  --listen HOST:PORT    where text clients connect, default %s\n"
             "  --broker EP           the broker endpoint, default %s\n"
+            "%s%s%s"
             "  --workers N           loops sharing the port, default %d\n"
             "  --profile NAME        'workerman' for the seed system's behaviour, default 'default'\n"
             "  --max-line BYTES      longest accepted line (K/M suffixes), default %zu\n"
@@ -35,7 +36,9 @@ s_usage (const char *program, const char *summary, const zch_frontend_config_t *
             "  --version             show the version and exit\n"
             "\n"
             "SIGINT or SIGTERM: stop accepting, deliver what is queued, then exit.\n",
-            program, summary, config->listen, config->broker, config->workers,
+            program, summary, config->listen, config->broker,
+            config->control? "  --control EP          the broker's control endpoint (history, snapshots), default ": "",
+            config->control? config->control: "", config->control? "\n": "", config->workers,
             config->max_line, config->max_output);
 }
 
@@ -52,6 +55,8 @@ s_parse (int argc, char *argv [], const char *program, const char *summary,
         { "max-line", required_argument, NULL, 'm' },
         { "max-output", required_argument, NULL, 'o' },
         { "log-level", required_argument, NULL, 'l' },
+        { "control", required_argument, NULL, 'c' },
+        { "upstream-hwm", required_argument, NULL, 'u' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 }
@@ -78,6 +83,19 @@ s_parse (int argc, char *argv [], const char *program, const char *summary,
                 break;
             case 'o':
                 if (zch_args_size (program, "--max-output", optarg, &config->max_output))
+                    return 2;
+                break;
+            case 'c':
+            case 'u':
+                //  Only for roles that talk to the control endpoint
+                if (!config->control) {
+                    zch_args_bad_option (program, argv [optind - 1]);
+                    return 2;
+                }
+                if (option == 'c')
+                    config->control = optarg;
+                else
+                if (zch_args_int (program, "--upstream-hwm", optarg, 1, INT_MAX, &config->upstream_hwm))
                     return 2;
                 break;
             case 'l':

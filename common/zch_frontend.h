@@ -15,6 +15,8 @@ typedef struct {
     bool workerman;             //  the seed system's compatibility profile
     size_t max_line;            //  longest accepted line
     size_t max_output;          //  pending output per client before it is dropped
+    const char *control;        //  broker control endpoint; NULL for a role without --control
+    int upstream_hwm;           //  messages queued from the broker (a test knob, hidden)
 } zch_frontend_config_t;
 
 typedef zch_workers_t *(zch_frontend_start_fn) (const zch_frontend_config_t *config,

@@ -14,6 +14,7 @@
 
 #define RUN_INGRESS_LOCAL   "inproc://zchannel-ingress"
 #define RUN_EGRESS_LOCAL    "inproc://zchannel-egress"
+#define RUN_CONTROL_LOCAL   "inproc://zchannel-control"
 
 typedef struct {
     broker_config_t broker;
@@ -38,6 +39,8 @@ s_usage (FILE *out)
         "  --ingress EP                   ZeroMQ producers (XSUB), default " BROKER_INGRESS_DEFAULT "\n"
         "  --egress EP                    ZeroMQ consumers (XPUB), default " BROKER_EGRESS_DEFAULT "\n"
         "  --control EP                   control requests (ROUTER), default " BROKER_CONTROL_DEFAULT "\n"
+        "  --history-per-topic N          newest messages kept per topic, default %d (0: none)\n"
+        "  --history-bytes BYTES          bytes of history over all topics, default %zu\n"
         "  --profile NAME                 'workerman' for the seed system's behaviour\n"
         "  --workers N                    loops per front-end, default %d\n"
         "  --max-line BYTES               longest accepted line, default %d\n"
@@ -45,6 +48,7 @@ s_usage (FILE *out)
         "  --log-level LEVEL              error, warning, notice, info or debug\n"
         "  --help                         show this help and exit\n"
         "  --version                      show the version and exit\n",
+        BROKER_HISTORY_PER_TOPIC_DEFAULT, BROKER_HISTORY_BYTES_DEFAULT,
         SOURCE_WORKERS_DEFAULT, ZCH_LINE_MAX_DEFAULT, SUBSCRIBER_MAX_OUTPUT);
 }
 
@@ -58,6 +62,8 @@ s_run_parse (int argc, char *argv [], run_config_t *config)
         { "ingress", required_argument, NULL, 'i' },
         { "egress", required_argument, NULL, 'e' },
         { "control", required_argument, NULL, 'c' },
+        { "history-per-topic", required_argument, NULL, 'n' },
+        { "history-bytes", required_argument, NULL, 'B' },
         { "profile", required_argument, NULL, 'p' },
         { "workers", required_argument, NULL, 'w' },
         { "max-line", required_argument, NULL, 'm' },
@@ -79,6 +85,15 @@ s_run_parse (int argc, char *argv [], run_config_t *config)
             case 'i': config->broker.ingress = optarg; break;
             case 'e': config->broker.egress = optarg; break;
             case 'c': config->broker.control = optarg; break;
+            case 'n':
+                if (zch_args_int (program, "--history-per-topic", optarg, 0, INT_MAX,
+                                  &config->broker.history_per_topic))
+                    return 2;
+                break;
+            case 'B':
+                if (zch_args_size (program, "--history-bytes", optarg, &config->broker.history_bytes))
+                    return 2;
+                break;
             case 'p':
                 if (zch_frontend_set_profile (&config->source, optarg)
                 ||  zch_frontend_set_profile (&config->subscriber, optarg)) {
@@ -131,6 +146,8 @@ s_run (int argc, char *argv [])
     subscriber_config_defaults (&config.subscriber);
     config.broker.ingress_local = RUN_INGRESS_LOCAL;
     config.broker.egress_local = RUN_EGRESS_LOCAL;
+    config.broker.control_local = RUN_CONTROL_LOCAL;
+    config.subscriber.control = RUN_CONTROL_LOCAL;
     config.source.broker = RUN_INGRESS_LOCAL;
     config.subscriber.broker = RUN_EGRESS_LOCAL;
     int exit_code = s_run_parse (argc, argv, &config);

@@ -66,7 +66,7 @@ subscriber_index_hold_prefix (subscriber_index_t *self, const char *pattern, siz
     return 0;
 }
 
-void
+int
 subscriber_index_release_prefix (subscriber_index_t *self, const char *pattern, size_t len)
 {
     char key [ZCH_TOPIC_MAX + 1];
@@ -78,7 +78,9 @@ subscriber_index_release_prefix (subscriber_index_t *self, const char *pattern, 
     if (count == 1) {
         zhashx_delete (self->prefixes, key);
         zmq_setsockopt (self->upstream, ZMQ_UNSUBSCRIBE, key, strlen (key));
+        return 1;
     }
+    return 0;
 }
 
 int

@@ -1,6 +1,8 @@
 /*  subscriber_worker: one loop of the subscriber front-end.                 */
 #include "subscriber.h"
+#include "subscriber_catchup.h"
 #include "subscriber_index.h"
+#include "subscriber_sync.h"
 #include "zch_edge.h"
 #include "zch_envelope.h"
 #include "zch_log.h"
@@ -9,7 +11,6 @@
 #include "zch_topic.h"
 #include "zch_zmq.h"
 
-#define SUBSCRIBER_RCVHWM       1000000 //  messages queued from the broker
 #define SUBSCRIBER_BATCH        4096    //  broker messages per turn before serving clients
 #define SUBSCRIBER_TICK         200     //  ms between housekeeping turns
 #define SUBSCRIBER_DRAIN_QUIET  200     //  ms of silence from the broker that ends a drain
@@ -23,6 +24,7 @@ typedef struct {
     zhashx_t *patterns;         //  pattern -> PATTERN_*; NULL until the first SUB
     uint64_t last_delivery;     //  number of the last delivery written, to write each once
     int barriers;               //  barriers in flight; other commands wait for them
+    subscriber_sync_t *sync;    //  a SNAPSHOT or FROM catch-up; other commands wait for it
 } client_t;
 
 //  A subscription barrier in flight: "$ack.<worker id>.<number>" was
@@ -31,6 +33,8 @@ typedef struct {
 typedef struct {
     uint64_t number;
     client_t *client;           //  NULL once the client is gone
+    subscriber_sync_kind_t sync;    //  a catch-up to start once live
+    uint64_t from;
     char pattern [ZCH_TOPIC_MAX + 1];
 } barrier_t;
 
@@ -44,6 +48,8 @@ typedef struct {
     subscriber_index_t *subscriptions;
     zch_watch_t pipe_watch;
     zch_watch_t upstream_watch;
+    subscriber_catchup_t *catchup;  //  gap healing and catch-ups over the control link
+    zch_watch_t control_watch;
     zlistx_t *barriers;         //  barrier_t, oldest first
     char ack_prefix [64];       //  "$ack.<worker id>."
     uint64_t next_barrier;
@@ -142,10 +148,66 @@ s_deliver_to (void *value, void *arg)
     if (client->last_delivery == self->delivery)
         return;
     client->last_delivery = self->delivery;
+    if (client->sync) {
+        bool fresh = subscriber_sync_offer (&client->sync, delivery->topic, delivery->topic_len,
+                                            delivery->seq, delivery->payload, delivery->payload_len);
+        if (!client->sync)
+            zch_edge_resume (self->edge);   //  its commands waited for the catch-up
+        if (!fresh)
+            return;
+    }
     if (delivery->line_len == 0)
         delivery->line_len = s_build_line (self, delivery);
     if (delivery->line_len)
         zch_conn_write (client->conn, self->line, delivery->line_len);
+}
+
+//  Hands one message to every matching client, once each.
+static void
+s_deliver (void *ctx, const char *topic, size_t topic_len, uint64_t seq,
+           const char *payload, size_t payload_len)
+{
+    self_t *self = ctx;
+    delivery_t delivery = {
+        .self = self, .topic = topic, .topic_len = topic_len, .seq = seq,
+        .payload = payload, .payload_len = payload_len
+    };
+    self->delivery++;
+    subscriber_index_match (self->subscriptions, topic, topic_len, s_deliver_to, &delivery);
+}
+
+//  Trie callback: tells one matching client, once, of lost messages.
+static void
+s_gap_to (void *value, void *arg)
+{
+    client_t *client = value;
+    delivery_t *delivery = arg;
+    if (client->last_delivery == delivery->self->delivery)
+        return;
+    client->last_delivery = delivery->self->delivery;
+    zch_conn_write (client->conn, delivery->payload, delivery->payload_len);
+}
+
+//  Messages from..to of topic are lost for good: "-ERR gap <topic>
+//  <from>-<to>" to every client that follows the topic.
+static void
+s_gap (void *ctx, const char *topic, size_t topic_len, uint64_t from, uint64_t to)
+{
+    self_t *self = ctx;
+    char line [ZCH_TOPIC_MAX + 64];
+    int len = snprintf (line, sizeof line, "-ERR gap %.*s %llu-%llu\n", (int) topic_len, topic,
+                        (unsigned long long) from, (unsigned long long) to);
+    delivery_t delivery = { .self = self, .payload = line, .payload_len = (size_t) len };
+    self->delivery++;
+    subscriber_index_match (self->subscriptions, topic, topic_len, s_gap_to, &delivery);
+}
+
+//  A client's catch-up ended: the commands it paused may go on.
+static void
+s_sync_ended (void *ctx)
+{
+    self_t *self = ctx;
+    zch_edge_resume (self->edge);
 }
 
 //  Answers the barriers up to number: their patterns go live, and each
@@ -165,6 +227,13 @@ s_barrier_answered (self_t *self, uint64_t number)
             client->barriers--;
             if (!self->config->workerman)
                 s_reply (client->conn, "+OK");
+            if (barrier->sync != SUBSCRIBER_SYNC_NONE) {
+                client->sync = subscriber_sync_new (self->catchup, client->conn, barrier->sync,
+                                                    barrier->pattern, len, barrier->from,
+                                                    self->config->max_output, &client->sync);
+                if (!client->sync)
+                    s_reply (client->conn, "-ERR catch-up failed: cannot ask the broker");
+            }
         }
         zlistx_delete (self->barriers, zlistx_cursor (self->barriers));
     }
@@ -225,13 +294,12 @@ s_upstream_drain (self_t *self)
             if (topic [0] == '$')
                 s_system_message (self, topic, topic_len);
             else {
-                delivery_t delivery = {
-                    .self = self, .topic = topic, .topic_len = topic_len, .seq = meta.seq,
-                    .payload = zmq_msg_data (&frames [2]), .payload_len = zmq_msg_size (&frames [2])
-                };
-                self->delivery++;
                 self->received++;
-                subscriber_index_match (self->subscriptions, topic, topic_len, s_deliver_to, &delivery);
+                const char *payload = zmq_msg_data (&frames [2]);
+                size_t payload_len = zmq_msg_size (&frames [2]);
+                //  A seq jump holds the topic until the history fills it
+                if (subscriber_catchup_live (self->catchup, topic, topic_len, meta.seq, payload, payload_len))
+                    s_deliver (self, topic, topic_len, meta.seq, payload, payload_len);
             }
         }
         for (size_t i = 0; i < (count < 3? count: 3); i++)
@@ -243,7 +311,8 @@ s_upstream_drain (self_t *self)
 //  Starts a subscription: the pattern's prefix goes upstream now, and a
 //  barrier right behind it; the pattern delivers once the barrier returns.
 static void
-s_subscribe (self_t *self, client_t *client, const char *pattern, size_t len)
+s_subscribe (self_t *self, client_t *client, const char *pattern, size_t len,
+             subscriber_sync_kind_t sync, uint64_t from)
 {
     barrier_t *barrier = calloc (1, sizeof *barrier);
     if (!client->patterns)
@@ -265,6 +334,8 @@ s_subscribe (self_t *self, client_t *client, const char *pattern, size_t len)
     }
     barrier->number = ++self->next_barrier;
     barrier->client = client;
+    barrier->sync = sync;
+    barrier->from = from;
     char ack_topic [ZCH_TOPIC_MAX + 1];
     int ack_len = snprintf (ack_topic, sizeof ack_topic, "%s%llu", self->ack_prefix,
                             (unsigned long long) barrier->number);
@@ -281,7 +352,9 @@ s_unsubscribe (self_t *self, client_t *client, const char *pattern)
     size_t len = strlen (pattern);
     if (state == PATTERN_ACTIVE)
         subscriber_index_remove (self->subscriptions, pattern, len, client);
-    subscriber_index_release_prefix (self->subscriptions, pattern, len);
+    if (subscriber_index_release_prefix (self->subscriptions, pattern, len))
+        //  No longer followed upstream: the next message there is no gap
+        subscriber_catchup_forget_prefix (self->catchup, pattern, zch_pattern_prefix_len (pattern, len));
     zhashx_delete (client->patterns, pattern);
 }
 
@@ -290,7 +363,8 @@ static int
 s_workerman_line (self_t *self, client_t *client)
 {
     if (!client->patterns || !zhashx_lookup (client->patterns, SUBSCRIBER_WORKERMAN_TOPIC))
-        s_subscribe (self, client, SUBSCRIBER_WORKERMAN_TOPIC, strlen (SUBSCRIBER_WORKERMAN_TOPIC));
+        s_subscribe (self, client, SUBSCRIBER_WORKERMAN_TOPIC, strlen (SUBSCRIBER_WORKERMAN_TOPIC),
+                     SUBSCRIBER_SYNC_NONE, 0);
     return ZCH_EDGE_NEXT;
 }
 
@@ -314,8 +388,10 @@ s_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t len)
     zch_command_t command;
     const char *reason;
     int rc = zch_command_parse (line, len, &command, &reason);
-    //  Replies keep the order of requests: only SUB may overtake a barrier
-    if (client->barriers > 0 && command.verb != ZCH_VERB_SUB)
+    //  Replies keep the order of requests: only a plain SUB may overtake a
+    //  barrier, and nothing a catch-up
+    if ((client->sync && subscriber_sync_streaming (client->sync))
+    ||  (client->barriers > 0 && (command.verb != ZCH_VERB_SUB || command.rest_len > 0)))
         return ZCH_EDGE_PAUSE;
     if (rc) {
         s_reply_error (conn, "", reason);
@@ -330,11 +406,15 @@ s_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t len)
                 break;
             }
             if (command.verb == ZCH_VERB_SUB) {
-                if (command.rest_len > 0) {
-                    s_reply_error (conn, "", "SUB takes no options here");
-                    break;
-                }
-                s_subscribe (self, client, command.arg, command.arg_len);
+                subscriber_sync_kind_t sync;
+                uint64_t from;
+                if (subscriber_sync_parse (command.rest, command.rest_len, &sync, &from, &reason))
+                    s_reply_error (conn, "", reason);
+                else
+                if (sync == SUBSCRIBER_SYNC_FROM && zch_topic_validate (command.arg, command.arg_len, NULL))
+                    s_reply_error (conn, "", "FROM takes a topic, not a pattern");
+                else
+                    s_subscribe (self, client, command.arg, command.arg_len, sync, from);
                 break;
             }
             memcpy (pattern, command.arg, command.arg_len);
@@ -377,6 +457,7 @@ s_on_close (void *ctx, zch_conn_t *conn)
     client_t *client = zch_conn_user (conn);
     if (!client)
         return;
+    subscriber_sync_destroy (&client->sync);
     if (client->patterns) {
         zlistx_t *patterns = zhashx_keys (client->patterns);
         for (const char *pattern = zlistx_first (patterns); pattern; pattern = zlistx_next (patterns))
@@ -408,6 +489,7 @@ s_self_destroy (self_t **self_p)
     if (!self)
         return;
     zch_edge_destroy (&self->edge);     //  first: its on_close uses the rest
+    subscriber_catchup_destroy (&self->catchup);
     subscriber_index_destroy (&self->subscriptions);
     zlistx_destroy (&self->barriers);
     if (self->upstream)
@@ -450,9 +532,14 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
         return NULL;
     }
     zlistx_set_destructor (self->barriers, s_barrier_free);
-    zch_zmq_set (self->upstream, ZMQ_RCVHWM, SUBSCRIBER_RCVHWM);
+    zch_zmq_set (self->upstream, ZMQ_RCVHWM, self->config->upstream_hwm);
     zch_zmq_set (self->upstream, ZMQ_LINGER, 0);
-    if (zch_zmq_attach (self->upstream, "to broker", self->config->broker, false, error, error_size)) {
+    static const subscriber_catchup_handlers_t catchup_handlers = {
+        .deliver = s_deliver, .gap = s_gap, .sync_ended = s_sync_ended
+    };
+    if (zch_zmq_attach (self->upstream, "to broker", self->config->broker, false, error, error_size)
+    ||  !(self->catchup = subscriber_catchup_new (self->config->control, &catchup_handlers, self,
+                                                  error, error_size))) {
         s_self_destroy (&self);
         return NULL;
     }
@@ -463,6 +550,8 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
     self->upstream_watch = (zch_watch_t) { .fd = zch_zmq_fd (self->upstream), .handler = s_watch_nothing };
     zch_loop_add (self->loop, &self->pipe_watch, EPOLLIN);
     zch_loop_add (self->loop, &self->upstream_watch, EPOLLIN);
+    self->control_watch = (zch_watch_t) { .fd = subscriber_catchup_fd (self->catchup), .handler = s_watch_nothing };
+    zch_loop_add (self->loop, &self->control_watch, EPOLLIN);
     return self;
 }
 
@@ -477,6 +566,7 @@ s_drain (self_t *self)
     while (zclock_mono () < deadline) {
         if (s_upstream_drain (self) > 0)
             quiet_since = zclock_mono ();
+        subscriber_catchup_drain (self->catchup);
         zch_edge_flush (self->edge);
         if (zclock_mono () - quiet_since >= SUBSCRIBER_DRAIN_QUIET
         &&  zch_edge_pending_output (self->edge) == 0)
@@ -509,6 +599,7 @@ subscriber_worker_actor (zsock_t *pipe, void *args)
         zch_loop_run_once (self->loop, busy? 0: SUBSCRIBER_TICK);
         zch_worker_commands (self->pipe, &self->state);
         busy = s_upstream_drain (self) == SUBSCRIBER_BATCH;
+        subscriber_catchup_drain (self->catchup);
         zch_edge_flush (self->edge);
     }
     s_drain (self);
@@ -524,7 +615,8 @@ subscriber_config_defaults (subscriber_config_t *config)
     *config = (subscriber_config_t) {
         .listen = SUBSCRIBER_LISTEN_DEFAULT, .broker = SUBSCRIBER_BROKER_DEFAULT,
         .workers = SUBSCRIBER_WORKERS_DEFAULT, .workerman = false,
-        .max_line = ZCH_LINE_MAX_DEFAULT, .max_output = SUBSCRIBER_MAX_OUTPUT
+        .max_line = ZCH_LINE_MAX_DEFAULT, .max_output = SUBSCRIBER_MAX_OUTPUT,
+        .control = SUBSCRIBER_CONTROL_DEFAULT, .upstream_hwm = SUBSCRIBER_RCVHWM
     };
 }
 
