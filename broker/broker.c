@@ -75,7 +75,6 @@ s_self_new (zsock_t *pipe, const broker_config_t *config, char *error, size_t er
     //  Every subscription reaches us, so each barrier is answered
     zch_zmq_set (self->egress, ZMQ_XPUB_VERBOSE, 1);
     zch_zmq_set (self->control, ZMQ_LINGER, 0);
-    zch_zmq_set (self->control, ZMQ_ROUTER_MANDATORY, 0);
     if (zch_zmq_attach (self->ingress, "ingress", config->ingress, true, error, error_size)
     ||  zch_zmq_attach (self->egress, "egress", config->egress, true, error, error_size)
     ||  zch_zmq_attach (self->control, "control", config->control, true, error, error_size)

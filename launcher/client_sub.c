@@ -36,6 +36,9 @@ typedef struct {
     bool verbose;
     bool tty;                   //  stdout is a terminal: flush per message
     uint64_t count;             //  messages to wait for; 0 = no limit
+    bool snapshot;              //  --snapshot: current values first
+    bool from_set;              //  --from SEQ: what came after SEQ first
+    uint64_t from;
     uint64_t received;
     char out [SUB_OUT_SIZE];    //  stdout bytes not yet written
     size_t out_len;
@@ -53,12 +56,17 @@ s_usage (FILE *stream)
         "  -p, --port PORT   subscriber front-end text port (default %d)\n"
         "  -n, --count N     exit 0 after N messages\n"
         "  -v, --verbose     print '<topic> <seq> <payload>' instead\n"
+        "  -s, --snapshot    first the current value of every matching topic\n"
+        "  -f, --from SEQ    first every held message of the topic after SEQ\n"
+        "                    (PATTERN must then be a topic)\n"
         "  -h, --help        show this help and exit\n"
         "\n"
         "PATTERN is a topic whose tokens may be '*' (one token) or, last, '>'\n"
         "(one or more tokens). Payloads are printed as sent on the wire, with\n"
         "'\\', CR and LF escaped as \\\\, \\r and \\n. Exits 1 if the server closes\n"
-        "the connection or reports an error (e.g. -ERR slow consumer).\n",
+        "the connection or reports an error (e.g. -ERR slow consumer); the\n"
+        "notices '-ERR history starts at <seq>' and '-ERR gap <topic> <from>-<to>'\n"
+        "(messages the broker no longer holds) go to stderr and the tool goes on.\n",
         SUB_DEFAULT_PORT);
 }
 
@@ -139,6 +147,11 @@ s_sub_handle (sub_t *self, char *line, size_t len)
             rc = SUB_DONE;
         return rc;
     }
+    if (strncmp (line, "-ERR history starts at ", 23) == 0 || strncmp (line, "-ERR gap ", 9) == 0) {
+        int rc = s_sub_flush (self);        //  keep the notice next to its place in the stream
+        fprintf (stderr, SUB_PROG ": %s\n", line + 5);
+        return rc;
+    }
     if (strncmp (line, "-ERR", 4) == 0) {
         int rc = s_sub_flush (self);        //  show what came before the error
         if (rc != SUB_FAILED)
@@ -194,13 +207,15 @@ s_sub_options (sub_t *self, int argc, char **argv, const char **host, int *port,
         { "port", required_argument, NULL, 'p' },
         { "count", required_argument, NULL, 'n' },
         { "verbose", no_argument, NULL, 'v' },
+        { "snapshot", no_argument, NULL, 's' },
+        { "from", required_argument, NULL, 'f' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
     optind = 0;                 //  glibc: start a fresh scan
     opterr = 0;
     int opt;
-    while ((opt = getopt_long (argc, argv, ":H:p:n:vh", options, NULL)) != -1) {
+    while ((opt = getopt_long (argc, argv, ":H:p:n:vsf:h", options, NULL)) != -1) {
         char *end;
         switch (opt) {
             case 'h':
@@ -225,6 +240,18 @@ s_sub_options (sub_t *self, int argc, char **argv, const char **host, int *port,
             case 'v':
                 self->verbose = true;
                 break;
+            case 's':
+                self->snapshot = true;
+                break;
+            case 'f':
+                errno = 0;
+                self->from = strtoull (optarg, &end, 10);
+                if (errno || *end || *optarg < '0' || *optarg > '9') {
+                    client_usage_error (SUB_PROG, "invalid seq '%s'", optarg);
+                    return -1;
+                }
+                self->from_set = true;
+                break;
             default:
                 client_option_error (SUB_PROG, argv, opt);
                 return -1;
@@ -233,6 +260,10 @@ s_sub_options (sub_t *self, int argc, char **argv, const char **host, int *port,
     if (argc - optind != 1) {
         client_usage_error (SUB_PROG, "%s",
                             argc - optind < 1 ? "missing PATTERN" : "too many arguments");
+        return -1;
+    }
+    if (self->snapshot && self->from_set) {
+        client_usage_error (SUB_PROG, "--snapshot and --from exclude each other");
         return -1;
     }
     *pattern = argv [optind];
@@ -251,11 +282,17 @@ s_sub_session (sub_t *self, const char *host, int port, const char *pattern)
     if (client_link_open (&self->link, SUB_PROG, host, port))
         return CLIENT_EXIT_FAIL;
     int rc = CLIENT_EXIT_FAIL;
-    size_t command_len = strlen (pattern) + 6;
+    size_t command_len = strlen (pattern) + 40;
     char *command = malloc (command_len);
     if (!command)
         goto cleanup;
-    snprintf (command, command_len, "SUB %s\n", pattern);
+    if (self->snapshot)
+        snprintf (command, command_len, "SUB %s SNAPSHOT\n", pattern);
+    else
+    if (self->from_set)
+        snprintf (command, command_len, "SUB %s FROM %" PRIu64 "\n", pattern, self->from);
+    else
+        snprintf (command, command_len, "SUB %s\n", pattern);
     if (client_link_greet (&self->link, SUB_GREETING)
     ||  client_link_command (&self->link, command)
     ||  client_link_set_nonblocking (&self->link))

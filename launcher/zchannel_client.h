@@ -21,7 +21,8 @@
 //  message was acknowledged (+OK).
 int zchannel_pub_main (int argc, char **argv);
 
-//  zchannel sub [--host H] [--port P] [--count N] [-v|--verbose] PATTERN
+//  zchannel sub [--host H] [--port P] [--count N] [-v|--verbose]
+//               [--snapshot | --from SEQ] PATTERN
 //  Subscribes to PATTERN at the subscriber front-end (default
 //  127.0.0.1:2346) and prints each delivered payload, one line each, as
 //  it was on the wire (still escaped). Returns after N messages with
