@@ -311,8 +311,12 @@ subscriber_sync_on_end (subscriber_sync_t *self, bool complete, uint64_t a, uint
         if (self->sent_any && b > floor)
             s_error (self, "-ERR gap %s %llu-%llu", key, (unsigned long long) floor + 1,
                      (unsigned long long) b);
-        if (b > floor)
+        //  Live goes on after b, even when the client claimed more (a
+        //  broker that started afresh counts from 1 again)
+        if (b > 0)
             zhashx_update (self->floors, key, (void *) (uintptr_t) b);
+        else
+            zhashx_delete (self->floors, key);
     }
     s_flush_held (self);
     //  Topics whose live stream already went past the floor need no filter
