@@ -23,17 +23,21 @@ struct held_t {
     char payload [];
 };
 
+typedef struct topic_t topic_t;
+
 //  What the worker knows of one topic.
-typedef struct {
+struct topic_t {
     uint64_t last;              //  last seq delivered
-    request_t *healing;         //  the HEAL in flight, or NULL
-    uint64_t heal_to;           //  last seq it asks for
+    request_t *healing;         //  the HEAL (or tail probe) in flight, or NULL
+    uint64_t heal_to;           //  last seq it asks for (UINT64_MAX: a probe, until its END)
+    bool active;                //  on the active list
+    topic_t *next_active;
     held_t *held;               //  oldest first
     held_t *held_tail;
     size_t held_count;
     size_t name_len;
     char name [];
-} topic_t;
+};
 
 //  A request in flight, by tag.
 struct request_t {
@@ -51,6 +55,9 @@ struct subscriber_catchup_t {
     zhashx_t *topics;           //  name -> topic_t (keyed by its own name)
     zhashx_t *requests;         //  tag -> request_t
     uint64_t next_tag;
+    topic_t *active;            //  topics with traffic since the last tail probe
+    bool suspect;               //  the link dropped since then: probe the tails
+    size_t heals;               //  HEALs and probes in flight
     subscriber_catchup_stats_t stats;
 };
 
@@ -206,20 +213,27 @@ subscriber_catchup_cancel (subscriber_catchup_t *self, void *handle)
 }
 
 //  Asks the broker for seqs from..to of topic, which now holds its live
-//  messages until the answer is in.
+//  messages until the answer is in. to UINT64_MAX is a tail probe: a
+//  HISTORY of whatever came after from - 1.
 static void
 s_heal_start (subscriber_catchup_t *self, topic_t *topic, uint64_t from, uint64_t to)
 {
     char from_text [24], to_text [24];
     snprintf (from_text, sizeof from_text, "%llu", (unsigned long long) (from - 1));
     snprintf (to_text, sizeof to_text, "%llu", (unsigned long long) to);
-    const char *tokens [] = { "HEAL", topic->name, from_text, to_text };
-    size_t sizes [] = { 4, topic->name_len, strlen (from_text), strlen (to_text) };
-    self->stats.gaps++;
+    bool probe = to == UINT64_MAX;
+    const char *tokens [] = { probe? "HISTORY": "HEAL", topic->name, from_text, to_text };
+    size_t sizes [] = { strlen (tokens [0]), topic->name_len, strlen (from_text), strlen (to_text) };
+    if (!probe) {
+        self->stats.gaps++;
+        self->suspect = true;   //  a link that drops may also have dropped tails
+    }
     topic->heal_to = to;
-    topic->healing = s_request_send (self, tokens, sizes, 4);
-    if (topic->healing)
+    topic->healing = s_request_send (self, tokens, sizes, probe? 3: 4);
+    if (topic->healing) {
         topic->healing->topic = topic;
+        self->heals++;
+    }
     else
         zch_warning ("subscriber: cannot ask the broker for %s %llu-%llu",
                      topic->name, (unsigned long long) from, (unsigned long long) to);
@@ -286,12 +300,37 @@ s_hold (subscriber_catchup_t *self, topic_t *topic, uint64_t seq, const char *pa
     topic->held_count++;
 }
 
+//  Puts topic on the list of topics with traffic since the last probe.
+static void
+s_active (subscriber_catchup_t *self, topic_t *topic)
+{
+    if (!topic->active) {
+        topic->active = true;
+        topic->next_active = self->active;
+        self->active = topic;
+    }
+}
+
+//  Takes every topic off the active list.
+static void
+s_active_clear (subscriber_catchup_t *self)
+{
+    while (self->active) {
+        topic_t *topic = self->active;
+        self->active = topic->next_active;
+        topic->active = false;
+        topic->next_active = NULL;
+    }
+}
+
 bool
 subscriber_catchup_live (subscriber_catchup_t *self, const char *name, size_t len,
                          uint64_t seq, const char *payload, size_t payload_len)
 {
     topic_t *topic = s_topic_find (self, name, len);
-    if (!topic) {
+    if (topic)
+        s_active (self, topic);
+    else {
         topic = calloc (1, sizeof *topic + len + 1);
         if (!topic)
             return true;
@@ -302,6 +341,7 @@ subscriber_catchup_live (subscriber_catchup_t *self, const char *name, size_t le
             return true;
         }
         topic->last = seq;
+        s_active (self, topic);
         return true;
     }
     if (topic->healing || topic->held) {
@@ -314,7 +354,9 @@ subscriber_catchup_live (subscriber_catchup_t *self, const char *name, size_t le
         return true;
     }
     if (seq <= topic->last) {
-        //  One pipe never repeats itself: the broker started afresh
+        //  Already delivered by a probe; or, seq 1, a broker that started afresh
+        if (seq > 1)
+            return false;
         topic->last = seq;
         return true;
     }
@@ -334,6 +376,8 @@ s_heal_message (subscriber_catchup_t *self, topic_t *topic, uint64_t seq,
 {
     if (seq <= topic->last || seq > topic->heal_to)
         return;
+    if (topic->heal_to == UINT64_MAX)
+        self->suspect = true;   //  a probe found a lost tail: look again later
     if (seq > topic->last + 1)
         s_lost (self, topic, topic->last + 1, seq - 1);
     topic->last = seq;
@@ -344,9 +388,12 @@ s_heal_message (subscriber_catchup_t *self, topic_t *topic, uint64_t seq,
 //  The end of a HEAL answer (or its timeout): what did not come is lost;
 //  then what was held goes out.
 static void
-s_heal_end (subscriber_catchup_t *self, topic_t *topic)
+s_heal_end (subscriber_catchup_t *self, topic_t *topic, uint64_t end)
 {
     topic->healing = NULL;
+    self->heals--;
+    if (topic->heal_to == UINT64_MAX)
+        topic->heal_to = end > topic->last? end: topic->last;
     if (topic->last < topic->heal_to) {
         s_lost (self, topic, topic->last + 1, topic->heal_to);
         topic->last = topic->heal_to;
@@ -401,7 +448,11 @@ s_answer (subscriber_catchup_t *self, zmq_msg_t *frames, size_t count)
         bool complete = zmq_msg_size (&frames [2]) == 2
                      && memcmp (zmq_msg_data (&frames [2]), "OK", 2) == 0;
         if (request->topic)
-            s_heal_end (self, request->topic);
+            //  A probe's END says up to where the history went (frame 4)
+            s_heal_end (self, request->topic, s_number (&frames [4]));
+        else
+        if (!request->for_sync)
+            self->heals--;      //  its topic was forgotten meanwhile
         else
         if (request->sync) {
             subscriber_sync_on_end (request->sync, complete, s_number (&frames [3]), s_number (&frames [4]));
@@ -430,7 +481,10 @@ s_expire (subscriber_catchup_t *self)
     for (request_t *request = zlistx_first (expired); request; request = zlistx_next (expired)) {
         zch_warning ("subscriber: the broker did not answer request %s in time", request->tag);
         if (request->topic)
-            s_heal_end (self, request->topic);
+            s_heal_end (self, request->topic, 0);
+        else
+        if (!request->for_sync)
+            self->heals--;
         else
         if (request->sync) {
             subscriber_sync_on_end (request->sync, false, 0, 0);
@@ -472,8 +526,25 @@ subscriber_catchup_drain (subscriber_catchup_t *self)
 }
 
 void
+subscriber_catchup_quiet (subscriber_catchup_t *self)
+{
+    if (!self->suspect || self->heals > 0)
+        return;
+    //  Drops at the end of a burst leave no later seq to show them: ask
+    //  the history what came after the last seq of every busy topic
+    self->suspect = false;
+    for (topic_t *topic = self->active; topic; topic = topic->next_active)
+        if (!topic->healing && !topic->held) {
+            self->stats.probes++;
+            s_heal_start (self, topic, topic->last + 1, UINT64_MAX);
+        }
+    s_active_clear (self);
+}
+
+void
 subscriber_catchup_forget_prefix (subscriber_catchup_t *self, const char *prefix, size_t len)
 {
+    s_active_clear (self);
     zlistx_t *gone = zlistx_new ();
     if (!gone)
         return;

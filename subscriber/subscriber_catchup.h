@@ -7,7 +7,9 @@
     it holds that topic's live messages, asks the broker for the missing
     range (HEAL), delivers what comes back in order, then what it held.
     Seqs the history no longer holds are reported through the gap handler.
-    Messages of other topics flow on meanwhile.
+    Messages of other topics flow on meanwhile. Once the link has dropped
+    something, the tails of busy topics are probed when it goes quiet
+    (subscriber_catchup_quiet), since a dropped last message leaves no jump.
 
     It also carries the requests of client catch-ups (subscriber_sync.h)
     and routes their answers back to them.                                  */
@@ -37,6 +39,7 @@ typedef struct {
     uint64_t healed;            //  messages recovered from the history
     uint64_t lost;              //  messages the history no longer held
     uint64_t held_dropped;      //  live messages not held while healing (healed later)
+    uint64_t probes;            //  tail probes sent
 } subscriber_catchup_stats_t;
 
 //  Connects a DEALER to the broker's control endpoint. handlers and ctx
@@ -61,6 +64,13 @@ bool subscriber_catchup_live (subscriber_catchup_t *self, const char *topic, siz
 //  Reads and handles every answer waiting from the broker, and gives up
 //  on requests the broker has not answered for too long.
 void subscriber_catchup_drain (subscriber_catchup_t *self);
+
+//  Tells that the broker link has nothing to read now. If it dropped
+//  messages since the last call, the tails of the topics that had traffic
+//  may be lost with no later seq to show it: asks the history for what
+//  came after each one's last seq (a tail probe), until a round finds
+//  nothing more.
+void subscriber_catchup_quiet (subscriber_catchup_t *self);
 
 //  Forgets the seqs of topics under prefix (no longer subscribed
 //  upstream): a later message there is not a gap.

@@ -598,8 +598,11 @@ subscriber_worker_actor (zsock_t *pipe, void *args)
     while (!self->state.stopping) {
         zch_loop_run_once (self->loop, busy? 0: SUBSCRIBER_TICK);
         zch_worker_commands (self->pipe, &self->state);
-        busy = s_upstream_drain (self) == SUBSCRIBER_BATCH;
+        size_t received = s_upstream_drain (self);
+        busy = received == SUBSCRIBER_BATCH;
         subscriber_catchup_drain (self->catchup);
+        if (received == 0)
+            subscriber_catchup_quiet (self->catchup);
         zch_edge_flush (self->edge);
     }
     s_drain (self);
