@@ -20,7 +20,7 @@
 #define CONTROL_CHUNK_BYTES  (256 * 1024)
 #define CONTROL_SCAN         4096       //  topics a snapshot looks at per turn
 #define CONTROL_STALL_MS     30000      //  a stream that cannot send this long is dropped
-#define CONTROL_WAIT_MS      10         //  sleep when every stream waits for its requester
+#define CONTROL_WAIT_MAX_MS  50         //  longest sleep while every stream waits for its requester
 
 typedef enum { STREAM_SNAPSHOT, STREAM_HISTORY, STREAM_HEAL } stream_kind_t;
 
@@ -48,6 +48,7 @@ struct broker_control_t {
     broker_history_t *history;
     broker_stats_t *stats;
     zlistx_t *streams;          //  stream_t
+    int wait_ms;                //  sleep while blocked: 1 ms, doubling while nothing moves
 };
 
 //  A token of a request: bytes, not NUL-terminated.
@@ -82,6 +83,7 @@ broker_control_new (void *control, broker_history_t *history, broker_stats_t *st
         return NULL;
     }
     zlistx_set_destructor (self->streams, s_stream_free);
+    self->wait_ms = 1;
     int on = 1;
     zmq_setsockopt (control, ZMQ_ROUTER_MANDATORY, &on, sizeof on);
     return self;
@@ -478,12 +480,13 @@ s_history_chunk (broker_control_t *self, stream_t *stream)
 
 //  Sends one chunk of stream. Returns 1 when it is finished, 0 when more
 //  is to come, -1 when its requester cannot take more now, -2 when the
-//  requester is gone.
+//  requester is gone. Sets *moved when the stream got anywhere.
 static int
-s_stream_work (broker_control_t *self, stream_t *stream)
+s_stream_work (broker_control_t *self, stream_t *stream, bool *moved)
 {
     int rc;
     bool done;
+    uint64_t next = stream->next;
     if (stream->kind == STREAM_SNAPSHOT) {
         rc = s_snapshot_chunk (self, stream);
         done = stream->next >= stream->end;
@@ -494,9 +497,12 @@ s_stream_work (broker_control_t *self, stream_t *stream)
     }
     if (rc == 0 && done)
         rc = s_send_end (self, stream);
+    int err = errno;
+    *moved = rc == 0 || stream->next != next;
+    if (*moved)
+        stream->progress_at = zclock_mono ();
     if (rc)
-        return errno == EAGAIN? -1: -2;
-    stream->progress_at = zclock_mono ();
+        return err == EAGAIN? -1: -2;
     return done? 1: 0;
 }
 
@@ -505,11 +511,12 @@ broker_control_work (broker_control_t *self)
 {
     if (zlistx_size (self->streams) == 0)
         return -1;
-    bool ready = false;
+    bool ready = false, progress = false;
     int64_t now = zclock_mono ();
     stream_t *stream = zlistx_first (self->streams);
     while (stream) {
-        int rc = s_stream_work (self, stream);
+        bool moved = false;
+        int rc = s_stream_work (self, stream, &moved);
         bool drop = rc == 1 || rc == -2;
         if (rc == -1 && now - stream->progress_at > CONTROL_STALL_MS) {
             zch_warning ("broker: dropped a control stream whose requester read nothing for %d s",
@@ -520,6 +527,8 @@ broker_control_work (broker_control_t *self)
             self->stats->streams_abandoned++;
         if (rc == 0)
             ready = true;
+        if (moved)
+            progress = true;
         if (drop) {
             zlistx_delete (self->streams, zlistx_cursor (self->streams));
             //  The cursor went back to the previous item: next is the following one
@@ -530,5 +539,12 @@ broker_control_work (broker_control_t *self)
     }
     if (zlistx_size (self->streams) == 0)
         return -1;
-    return ready? 0: CONTROL_WAIT_MS;
+    if (ready || progress) {
+        self->wait_ms = 1;
+        return ready? 0: 1;     //  a queue that just took some may take more soon
+    }
+    //  A full queue says nothing when it drains: look again, less and less often
+    int wait = self->wait_ms;
+    self->wait_ms = wait * 2 < CONTROL_WAIT_MAX_MS? wait * 2: CONTROL_WAIT_MAX_MS;
+    return wait;
 }

@@ -9,6 +9,7 @@
 #include <czmq.h>
 
 #define CATCHUP_HOLD_MAX    100000  //  live messages held per healing topic
+#define CATCHUP_HOLD_BYTES  (64 * 1024 * 1024)  //  payload bytes held over all topics
 #define CATCHUP_TIMEOUT     10000   //  ms without an answer before a request is given up
 #define CATCHUP_MAX_FRAMES  6
 
@@ -58,19 +59,23 @@ struct subscriber_catchup_t {
     topic_t *active;            //  topics with traffic since the last tail probe
     bool suspect;               //  the link dropped since then: probe the tails
     size_t heals;               //  HEALs and probes in flight
+    size_t held_bytes;          //  payload bytes held over all topics
     subscriber_catchup_stats_t stats;
 };
 
-static void
+static size_t
 s_held_free_all (topic_t *topic)
 {
+    size_t bytes = 0;
     while (topic->held) {
         held_t *held = topic->held;
         topic->held = held->next;
+        bytes += held->size;
         free (held);
     }
     topic->held_tail = NULL;
     topic->held_count = 0;
+    return bytes;
 }
 
 static void
@@ -268,6 +273,7 @@ s_held_flush (subscriber_catchup_t *self, topic_t *topic)
         if (!topic->held)
             topic->held_tail = NULL;
         topic->held_count--;
+        self->held_bytes -= held->size;
         if (held->seq > topic->last) {
             topic->last = held->seq;
             self->handlers->deliver (self->ctx, topic->name, topic->name_len, held->seq,
@@ -282,7 +288,8 @@ s_held_flush (subscriber_catchup_t *self, topic_t *topic)
 static void
 s_hold (subscriber_catchup_t *self, topic_t *topic, uint64_t seq, const char *payload, size_t size)
 {
-    held_t *held = topic->held_count < CATCHUP_HOLD_MAX? malloc (sizeof *held + size): NULL;
+    held_t *held = topic->held_count < CATCHUP_HOLD_MAX && self->held_bytes + size <= CATCHUP_HOLD_BYTES?
+                   malloc (sizeof *held + size): NULL;
     if (!held) {
         self->stats.held_dropped++;
         return;
@@ -298,6 +305,7 @@ s_hold (subscriber_catchup_t *self, topic_t *topic, uint64_t seq, const char *pa
         topic->held = held;
     topic->held_tail = held;
     topic->held_count++;
+    self->held_bytes += size;
 }
 
 //  Puts topic on the list of topics with traffic since the last probe.
@@ -551,7 +559,10 @@ subscriber_catchup_forget_prefix (subscriber_catchup_t *self, const char *prefix
     for (topic_t *topic = zhashx_first (self->topics); topic; topic = zhashx_next (self->topics))
         if (topic->name_len >= len && memcmp (topic->name, prefix, len) == 0)
             zlistx_add_end (gone, topic->name);
-    for (const char *name = zlistx_first (gone); name; name = zlistx_next (gone))
+    for (const char *name = zlistx_first (gone); name; name = zlistx_next (gone)) {
+        topic_t *topic = zhashx_lookup (self->topics, name);
+        self->held_bytes -= s_held_free_all (topic);
         zhashx_delete (self->topics, name);
+    }
     zlistx_destroy (&gone);
 }
