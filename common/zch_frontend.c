@@ -37,7 +37,7 @@ s_usage (const char *program, const char *summary, const zch_frontend_config_t *
             "\n"
             "SIGINT or SIGTERM: stop accepting, deliver what is queued, then exit.\n",
             program, summary, config->listen, config->broker,
-            config->control? "  --control EP          the broker's control endpoint (history, snapshots), default ": "",
+            config->control? "  --control EP          the broker's control endpoint (history), default ": "",
             config->control? config->control: "", config->control? "\n": "", config->workers,
             config->max_line, config->max_output);
 }
@@ -89,7 +89,7 @@ s_parse (int argc, char *argv [], const char *program, const char *summary,
             case 'u':
                 //  Only for roles that talk to the control endpoint
                 if (!config->control) {
-                    zch_args_bad_option (program, argv [optind - 1]);
+                    zch_args_bad_option (program, option == 'c'? "--control": "--upstream-hwm");
                     return 2;
                 }
                 if (option == 'c')
