@@ -22,7 +22,7 @@
 #define CONTROL_STALL_MS     30000      //  a stream that cannot send this long is dropped
 #define CONTROL_WAIT_MAX_MS  50         //  longest sleep while every stream waits for its requester
 
-typedef enum { STREAM_SNAPSHOT, STREAM_HISTORY, STREAM_HEAL } stream_kind_t;
+typedef enum { STREAM_SNAPSHOT, STREAM_SEQS, STREAM_HISTORY, STREAM_HEAL } stream_kind_t;
 
 //  One SNAPSHOT, HISTORY or HEAL answer in progress.
 typedef struct {
@@ -33,6 +33,8 @@ typedef struct {
     char tag [CONTROL_TAG_MAX + 1];
     size_t tag_len;
     zch_trie_t *pattern;        //  SNAPSHOT: matches the pattern
+    char prefix [ZCH_TOPIC_MAX + 1];    //  SEQS: the topics' first bytes
+    size_t prefix_len;
     broker_topic_t *topic;      //  HISTORY, HEAL
     uint64_t next;              //  next seq to send, or next topic index (SNAPSHOT)
     uint64_t end;               //  last seq to send, or topic count at the start (SNAPSHOT)
@@ -116,6 +118,7 @@ s_pack_stats (msgpack_sbuffer *buffer, const broker_stats_t *stats)
         { "history_evicted", stats->history_evicted },
         { "history_store_failed", stats->history_store_failed },
         { "snapshot_requests", stats->snapshot_requests },
+        { "seqs_requests", stats->seqs_requests },
         { "history_requests", stats->history_requests },
         { "history_incomplete", stats->history_incomplete },
         { "gaps", stats->gaps },
@@ -215,7 +218,8 @@ static const char *
 s_stream_setup (broker_control_t *self, stream_t *stream, const token_t *tokens, int count)
 {
     const char *reason;
-    int args = stream->kind == STREAM_SNAPSHOT? 1: stream->kind == STREAM_HISTORY? 2: 3;
+    int args = stream->kind == STREAM_SNAPSHOT || stream->kind == STREAM_SEQS? 1:
+               stream->kind == STREAM_HISTORY? 2: 3;
     if (count < 1 + args)
         return "missing arguments";
     if (count > 2 + args)
@@ -235,6 +239,16 @@ s_stream_setup (broker_control_t *self, stream_t *stream, const token_t *tokens,
         stream->next = 0;
         stream->end = broker_history_topic_count (self->history);
         self->stats->snapshot_requests++;
+        return NULL;
+    }
+    if (stream->kind == STREAM_SEQS) {
+        if (tokens [1].size > ZCH_TOPIC_MAX)
+            return "prefix too long";
+        memcpy (stream->prefix, tokens [1].data, tokens [1].size);
+        stream->prefix_len = tokens [1].size;
+        stream->next = 0;
+        stream->end = broker_history_topic_count (self->history);
+        self->stats->seqs_requests++;
         return NULL;
     }
     uint64_t from, to = UINT64_MAX;
@@ -266,6 +280,7 @@ s_stream_start (broker_control_t *self, zmq_msg_t *frames, size_t body_at,
     const char *reason = stream? NULL: "out of memory";
     if (stream) {
         stream->kind = s_token_is (tokens [0], "SNAPSHOT")? STREAM_SNAPSHOT:
+                       s_token_is (tokens [0], "SEQS")? STREAM_SEQS:
                        s_token_is (tokens [0], "HISTORY")? STREAM_HISTORY: STREAM_HEAL;
         stream->route_len = zmq_msg_size (&frames [0]);
         if (stream->route_len > sizeof stream->route)
@@ -274,15 +289,18 @@ s_stream_start (broker_control_t *self, zmq_msg_t *frames, size_t body_at,
             memcpy (stream->route, zmq_msg_data (&frames [0]), stream->route_len);
         stream->delimiter = body_at == 2;
         stream->progress_at = zclock_mono ();
-        if (!reason && zlistx_size (self->streams) >= CONTROL_STREAMS_MAX)
-            reason = "busy";
         if (!reason)
             reason = s_stream_setup (self, stream, tokens, count);
+        if (!reason && zlistx_size (self->streams) >= CONTROL_STREAMS_MAX)
+            reason = "busy";
     }
     if (reason) {
+        //  The tag, once known, goes back too: the requester can tell which failed
         self->stats->control_errors++;
-        token_t parts [] = { { "ERR", 3 }, { reason, strlen (reason) } };
-        s_send (self, zmq_msg_data (&frames [0]), zmq_msg_size (&frames [0]), body_at == 2, parts, 2);
+        token_t parts [] = { { "ERR", 3 }, { reason, strlen (reason) },
+                             { stream? stream->tag: "", stream? stream->tag_len: 0 } };
+        s_send (self, zmq_msg_data (&frames [0]), zmq_msg_size (&frames [0]), body_at == 2, parts,
+                stream && stream->tag_len? 3: 2);
         void *item = stream;
         s_stream_free (&item);
         return;
@@ -342,7 +360,8 @@ s_request (broker_control_t *self, zmq_msg_t *frames, size_t body_at, size_t cou
         msgpack_sbuffer_destroy (&buffer);
     }
     else
-    if (n >= 1 && (s_token_is (tokens [0], "SNAPSHOT") || s_token_is (tokens [0], "HISTORY")
+    if (n >= 1 && (s_token_is (tokens [0], "SNAPSHOT") || s_token_is (tokens [0], "SEQS")
+               ||  s_token_is (tokens [0], "HISTORY")
                ||  s_token_is (tokens [0], "HEAL")))
         s_stream_start (self, frames, body_at, tokens, n);
     else {
@@ -385,7 +404,7 @@ static int
 s_send_end (broker_control_t *self, stream_t *stream)
 {
     char a [24], b [24];
-    if (stream->kind == STREAM_SNAPSHOT) {
+    if (stream->kind == STREAM_SNAPSHOT || stream->kind == STREAM_SEQS) {
         snprintf (a, sizeof a, "%llu", (unsigned long long) stream->sent);
         snprintf (b, sizeof b, "%llu", (unsigned long long) stream->missing);
     }
@@ -419,6 +438,35 @@ s_matched (void *value, void *arg)
 {
     (void) value;
     *(bool *) arg = true;
+}
+
+//  One chunk of a SEQS answer: the last seq of each topic under the prefix.
+//  Returns 0 or -1 (see s_send).
+static int
+s_seqs_chunk (broker_control_t *self, stream_t *stream)
+{
+    size_t scanned = 0, sent = 0;
+    while (stream->next < stream->end && scanned < CONTROL_SCAN && sent < CONTROL_CHUNK * 4) {
+        broker_topic_t *topic = broker_history_topic_at (self->history, stream->next);
+        size_t name_len;
+        const char *name = broker_history_name (topic, &name_len);
+        uint64_t seq = broker_history_last_seq (topic);
+        if (seq > 0 && name_len >= stream->prefix_len
+        &&  memcmp (name, stream->prefix, stream->prefix_len) == 0) {
+            char text [24];
+            snprintf (text, sizeof text, "%llu", (unsigned long long) seq);
+            token_t parts [] = {
+                { "SEQ", 3 }, { stream->tag, stream->tag_len }, { name, name_len }, { text, strlen (text) }
+            };
+            if (s_send (self, stream->route, stream->route_len, stream->delimiter, parts, 4))
+                return -1;
+            stream->sent++;
+            sent++;
+        }
+        stream->next++;
+        scanned++;
+    }
+    return 0;
 }
 
 //  One chunk of a snapshot: the last value of each matching topic.
@@ -487,8 +535,8 @@ s_stream_work (broker_control_t *self, stream_t *stream, bool *moved)
     int rc;
     bool done;
     uint64_t next = stream->next;
-    if (stream->kind == STREAM_SNAPSHOT) {
-        rc = s_snapshot_chunk (self, stream);
+    if (stream->kind == STREAM_SNAPSHOT || stream->kind == STREAM_SEQS) {
+        rc = stream->kind == STREAM_SNAPSHOT? s_snapshot_chunk (self, stream): s_seqs_chunk (self, stream);
         done = stream->next >= stream->end;
     }
     else {

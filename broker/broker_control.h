@@ -9,6 +9,7 @@
       HISTORY <topic> <from-seq> [tag]  -> [MSG, tag, topic, meta, payload]...
                                            [END, tag, OK|GAP, first, last]
       HEAL <topic> <from> <to> [tag]    -> [MSG, ...]... [END, tag, OK|GAP, sent, lost]
+      SEQS <prefix> [tag]               -> [SEQ, tag, topic, seq]... [END, tag, OK, sent, 0]
     anything else -> [ERR, reason]. proto/PROTOCOL.md section 5 is the
     reference. Streams go out in bounded chunks, one chunk per stream per
     loop turn, and a requester that does not read (its high-water mark is
@@ -33,6 +34,7 @@ typedef struct {
     uint64_t history_evicted;   //  messages the bounds pushed out
     uint64_t history_store_failed;  //  messages not stored (out of memory)
     uint64_t snapshot_requests;
+    uint64_t seqs_requests;
     uint64_t history_requests;
     uint64_t history_incomplete;    //  HISTORY answers that did not reach back to from-seq
     uint64_t gaps;                  //  HEAL requests: a front-end saw a seq jump

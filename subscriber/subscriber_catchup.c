@@ -11,10 +11,14 @@
 #define CATCHUP_HOLD_MAX    100000  //  live messages held per healing topic
 #define CATCHUP_HOLD_BYTES  (64 * 1024 * 1024)  //  payload bytes held over all topics
 #define CATCHUP_TIMEOUT     10000   //  ms without an answer before a request is given up
+#define CATCHUP_HEALS_MAX   256     //  HEALs in flight; more topics wait their turn
 #define CATCHUP_MAX_FRAMES  6
 
 typedef struct held_t held_t;
 typedef struct request_t request_t;
+typedef struct prime_t prime_t;
+
+typedef enum { REQUEST_HEAL, REQUEST_SYNC, REQUEST_PRIME, REQUEST_CHECK } request_kind_t;
 
 //  A live message held while its topic heals.
 struct held_t {
@@ -29,10 +33,11 @@ typedef struct topic_t topic_t;
 //  What the worker knows of one topic.
 struct topic_t {
     uint64_t last;              //  last seq delivered
-    request_t *healing;         //  the HEAL (or tail probe) in flight, or NULL
-    uint64_t heal_to;           //  last seq it asks for (UINT64_MAX: a probe, until its END)
-    bool active;                //  on the active list
-    topic_t *next_active;
+    request_t *healing;         //  the HEAL in flight, or NULL
+    uint64_t heal_to;           //  last seq it asks for
+    uint64_t checked;           //  the broker's seq in the last check (SEQS) that saw it
+    bool waiting;               //  on the waiting list: needs a HEAL
+    topic_t *next_waiting;
     held_t *held;               //  oldest first
     held_t *held_tail;
     size_t held_count;
@@ -43,10 +48,22 @@ struct topic_t {
 //  A request in flight, by tag.
 struct request_t {
     char tag [24];
-    topic_t *topic;             //  a HEAL
+    request_kind_t kind;
+    topic_t *topic;             //  a HEAL; NULL once the topic is forgotten
     subscriber_sync_t *sync;    //  a client's catch-up; NULL once the client is gone
-    bool for_sync;
+    prime_t *prime;             //  a SEQS (prime or check); NULL once the prefix is released
     int64_t deadline;
+};
+
+//  An upstream prefix whose topics' seqs were asked for (SEQS) once it
+//  went live. Once the answer is in (done), a topic under it seen for the
+//  first time owes every seq from 1: the earlier ones were dropped. After
+//  drops on the link the same request checks every topic under it.
+struct prime_t {
+    request_t *request;         //  in flight, or NULL
+    bool done;
+    size_t len;
+    char prefix [ZCH_TOPIC_MAX + 1];
 };
 
 struct subscriber_catchup_t {
@@ -55,10 +72,12 @@ struct subscriber_catchup_t {
     void *ctx;
     zhashx_t *topics;           //  name -> topic_t (keyed by its own name)
     zhashx_t *requests;         //  tag -> request_t
+    zlistx_t *primes;           //  prime_t
     uint64_t next_tag;
-    topic_t *active;            //  topics with traffic since the last tail probe
-    bool suspect;               //  the link dropped since then: probe the tails
-    size_t heals;               //  HEALs and probes in flight
+    bool suspect;               //  the link dropped since the last check
+    size_t heals;               //  HEALs in flight
+    topic_t *waiting;           //  topics waiting for a HEAL slot, oldest first
+    topic_t *waiting_tail;
     size_t held_bytes;          //  payload bytes held over all topics
     subscriber_catchup_stats_t stats;
 };
@@ -98,6 +117,16 @@ s_request_free (void **item)
     *item = NULL;
 }
 
+static void
+s_prime_free (void **item)
+{
+    prime_t *prime = *item;
+    if (prime && prime->request)
+        prime->request->prime = NULL;
+    free (prime);
+    *item = NULL;
+}
+
 subscriber_catchup_t *
 subscriber_catchup_new (const char *control, const subscriber_catchup_handlers_t *handlers,
                         void *ctx, char *error, size_t error_size)
@@ -112,7 +141,8 @@ subscriber_catchup_new (const char *control, const subscriber_catchup_handlers_t
     self->dealer = zmq_socket (zsys_init (), ZMQ_DEALER);
     self->topics = zhashx_new ();
     self->requests = zhashx_new ();
-    if (!self->dealer || !self->topics || !self->requests) {
+    self->primes = zlistx_new ();
+    if (!self->dealer || !self->topics || !self->requests || !self->primes) {
         snprintf (error, error_size, "cannot set up the control link: %s", zmq_strerror (zmq_errno ()));
         subscriber_catchup_destroy (&self);
         return NULL;
@@ -121,6 +151,7 @@ subscriber_catchup_new (const char *control, const subscriber_catchup_handlers_t
     zhashx_set_key_destructor (self->topics, NULL);
     zhashx_set_destructor (self->topics, s_topic_free);
     zhashx_set_destructor (self->requests, s_request_free);
+    zlistx_set_destructor (self->primes, s_prime_free);
     zch_zmq_set (self->dealer, ZMQ_LINGER, 0);
     if (zch_zmq_attach (self->dealer, "to broker control", control, false, error, error_size)) {
         subscriber_catchup_destroy (&self);
@@ -136,6 +167,7 @@ subscriber_catchup_destroy (subscriber_catchup_t **self_p)
     if (!self)
         return;
     zhashx_destroy (&self->topics);
+    zlistx_destroy (&self->primes);
     zhashx_destroy (&self->requests);
     if (self->dealer)
         zmq_close (self->dealer);
@@ -203,7 +235,7 @@ subscriber_catchup_request (subscriber_catchup_t *self, subscriber_sync_t *sync,
     request_t *request = s_request_send (self, tokens, sizes, count);
     if (request) {
         request->sync = sync;
-        request->for_sync = true;
+        request->kind = REQUEST_SYNC;
     }
     return request;
 }
@@ -217,24 +249,18 @@ subscriber_catchup_cancel (subscriber_catchup_t *self, void *handle)
         request->sync = NULL;
 }
 
-//  Asks the broker for seqs from..to of topic, which now holds its live
-//  messages until the answer is in. to UINT64_MAX is a tail probe: a
-//  HISTORY of whatever came after from - 1.
+//  Sends the request for seqs from..to of topic. topic->healing says
+//  whether it went.
 static void
-s_heal_start (subscriber_catchup_t *self, topic_t *topic, uint64_t from, uint64_t to)
+s_heal_send (subscriber_catchup_t *self, topic_t *topic, uint64_t from, uint64_t to)
 {
     char from_text [24], to_text [24];
     snprintf (from_text, sizeof from_text, "%llu", (unsigned long long) (from - 1));
     snprintf (to_text, sizeof to_text, "%llu", (unsigned long long) to);
-    bool probe = to == UINT64_MAX;
-    const char *tokens [] = { probe? "HISTORY": "HEAL", topic->name, from_text, to_text };
-    size_t sizes [] = { strlen (tokens [0]), topic->name_len, strlen (from_text), strlen (to_text) };
-    if (!probe) {
-        self->stats.gaps++;
-        self->suspect = true;   //  a link that drops may also have dropped tails
-    }
+    const char *tokens [] = { "HEAL", topic->name, from_text, to_text };
+    size_t sizes [] = { 4, topic->name_len, strlen (from_text), strlen (to_text) };
     topic->heal_to = to;
-    topic->healing = s_request_send (self, tokens, sizes, probe? 3: 4);
+    topic->healing = s_request_send (self, tokens, sizes, 4);
     if (topic->healing) {
         topic->healing->topic = topic;
         self->heals++;
@@ -244,6 +270,29 @@ s_heal_start (subscriber_catchup_t *self, topic_t *topic, uint64_t from, uint64_
                      topic->name, (unsigned long long) from, (unsigned long long) to);
     zch_debug ("subscriber: gap on %s: %llu-%llu, asking the history",
                topic->name, (unsigned long long) from, (unsigned long long) to);
+}
+
+//  Asks the broker for seqs from..to of topic, now or, when too many
+//  requests are in flight, once one ends. Either way the topic holds its
+//  live messages until the answer is in.
+static void
+s_heal_start (subscriber_catchup_t *self, topic_t *topic, uint64_t from, uint64_t to)
+{
+    self->stats.gaps++;
+    self->suspect = true;       //  a link that drops may also have dropped tails
+    if (self->heals < CATCHUP_HEALS_MAX) {
+        s_heal_send (self, topic, from, to);
+        return;
+    }
+    //  The range is worked out again when its turn comes
+    topic->waiting = true;
+    topic->heal_to = to;
+    topic->next_waiting = NULL;
+    if (self->waiting_tail)
+        self->waiting_tail->next_waiting = topic;
+    else
+        self->waiting = topic;
+    self->waiting_tail = topic;
 }
 
 //  Reports seqs from..to of topic as lost.
@@ -261,11 +310,11 @@ s_lost (subscriber_catchup_t *self, topic_t *topic, uint64_t from, uint64_t to)
 static void
 s_held_flush (subscriber_catchup_t *self, topic_t *topic)
 {
-    while (topic->held && !topic->healing) {
+    while (topic->held && !topic->healing && !topic->waiting) {
         held_t *held = topic->held;
         if (held->seq > topic->last + 1 && topic->last > 0) {
             s_heal_start (self, topic, topic->last + 1, held->seq - 1);
-            if (topic->healing)
+            if (topic->healing || topic->waiting)
                 return;
             s_lost (self, topic, topic->last + 1, held->seq - 1);
         }
@@ -308,27 +357,32 @@ s_hold (subscriber_catchup_t *self, topic_t *topic, uint64_t seq, const char *pa
     self->held_bytes += size;
 }
 
-//  Puts topic on the list of topics with traffic since the last probe.
-static void
-s_active (subscriber_catchup_t *self, topic_t *topic)
+//  Starts tracking a topic whose last seq delivered is last. Returns it,
+//  or NULL when out of memory.
+static topic_t *
+s_topic_new (subscriber_catchup_t *self, const char *name, size_t len, uint64_t last)
 {
-    if (!topic->active) {
-        topic->active = true;
-        topic->next_active = self->active;
-        self->active = topic;
+    topic_t *topic = calloc (1, sizeof *topic + len + 1);
+    if (!topic)
+        return NULL;
+    memcpy (topic->name, name, len);
+    topic->name_len = len;
+    topic->last = last;
+    if (zhashx_insert (self->topics, topic->name, topic)) {
+        free (topic);
+        return NULL;
     }
+    return topic;
 }
 
-//  Takes every topic off the active list.
-static void
-s_active_clear (subscriber_catchup_t *self)
+//  True when a done prime covers topic name.
+static bool
+s_primed (subscriber_catchup_t *self, const char *name, size_t len)
 {
-    while (self->active) {
-        topic_t *topic = self->active;
-        self->active = topic->next_active;
-        topic->active = false;
-        topic->next_active = NULL;
-    }
+    for (prime_t *prime = zlistx_first (self->primes); prime; prime = zlistx_next (self->primes))
+        if (prime->done && prime->len <= len && memcmp (prime->prefix, name, prime->len) == 0)
+            return true;
+    return false;
 }
 
 bool
@@ -336,23 +390,13 @@ subscriber_catchup_live (subscriber_catchup_t *self, const char *name, size_t le
                          uint64_t seq, const char *payload, size_t payload_len)
 {
     topic_t *topic = s_topic_find (self, name, len);
-    if (topic)
-        s_active (self, topic);
-    else {
-        topic = calloc (1, sizeof *topic + len + 1);
+    if (!topic) {
+        //  Under a primed prefix a new topic owes every seq from 1
+        topic = s_topic_new (self, name, len, s_primed (self, name, len) || seq == 0? 0: seq - 1);
         if (!topic)
             return true;
-        memcpy (topic->name, name, len);
-        topic->name_len = len;
-        if (zhashx_insert (self->topics, topic->name, topic)) {
-            free (topic);
-            return true;
-        }
-        topic->last = seq;
-        s_active (self, topic);
-        return true;
     }
-    if (topic->healing || topic->held) {
+    if (topic->healing || topic->held || topic->waiting) {
         if (seq > topic->last)
             s_hold (self, topic, seq, payload, payload_len);
         return false;
@@ -362,7 +406,7 @@ subscriber_catchup_live (subscriber_catchup_t *self, const char *name, size_t le
         return true;
     }
     if (seq <= topic->last) {
-        //  Already delivered by a probe; or, seq 1, a broker that started afresh
+        //  Already delivered by a heal; or, seq 1, a broker that started afresh
         if (seq > 1)
             return false;
         topic->last = seq;
@@ -370,7 +414,7 @@ subscriber_catchup_live (subscriber_catchup_t *self, const char *name, size_t le
     }
     s_hold (self, topic, seq, payload, payload_len);
     s_heal_start (self, topic, topic->last + 1, seq - 1);
-    if (!topic->healing) {
+    if (!topic->healing && !topic->waiting) {
         s_lost (self, topic, topic->last + 1, seq - 1);
         s_held_flush (self, topic);
     }
@@ -384,8 +428,6 @@ s_heal_message (subscriber_catchup_t *self, topic_t *topic, uint64_t seq,
 {
     if (seq <= topic->last || seq > topic->heal_to)
         return;
-    if (topic->heal_to == UINT64_MAX)
-        self->suspect = true;   //  a probe found a lost tail: look again later
     if (seq > topic->last + 1)
         s_lost (self, topic, topic->last + 1, seq - 1);
     topic->last = seq;
@@ -393,20 +435,60 @@ s_heal_message (subscriber_catchup_t *self, topic_t *topic, uint64_t seq,
     self->handlers->deliver (self->ctx, topic->name, topic->name_len, seq, payload, size);
 }
 
-//  The end of a HEAL answer (or its timeout): what did not come is lost;
-//  then what was held goes out.
+//  Sends the requests of waiting topics while there is room.
 static void
-s_heal_end (subscriber_catchup_t *self, topic_t *topic, uint64_t end)
+s_heal_pump (subscriber_catchup_t *self)
+{
+    while (self->waiting && self->heals < CATCHUP_HEALS_MAX) {
+        topic_t *topic = self->waiting;
+        self->waiting = topic->next_waiting;
+        if (!self->waiting)
+            self->waiting_tail = NULL;
+        topic->waiting = false;
+        topic->next_waiting = NULL;
+        //  Live messages may have come meanwhile: the gap ends before the first
+        uint64_t to = topic->held && topic->held->seq - 1 < topic->heal_to?
+                      topic->held->seq - 1: topic->heal_to;
+        if (to > topic->last) {
+            s_heal_send (self, topic, topic->last + 1, to);
+            if (!topic->healing)
+                s_lost (self, topic, topic->last + 1, to);
+        }
+        s_held_flush (self, topic);
+    }
+}
+
+//  Takes topic off the waiting list.
+static void
+s_waiting_remove (subscriber_catchup_t *self, topic_t *topic)
+{
+    topic_t **link = &self->waiting;
+    self->waiting_tail = NULL;
+    while (*link) {
+        if (*link == topic)
+            *link = topic->next_waiting;
+        else {
+            self->waiting_tail = *link;
+            link = &(*link)->next_waiting;
+        }
+    }
+    topic->waiting = false;
+    topic->next_waiting = NULL;
+}
+
+//  The end of a HEAL answer (or its failure): what did not come is lost;
+//  then what was held goes out, and waiting topics get their turn.
+static void
+s_heal_end (subscriber_catchup_t *self, topic_t *topic)
 {
     topic->healing = NULL;
     self->heals--;
-    if (topic->heal_to == UINT64_MAX)
-        topic->heal_to = end > topic->last? end: topic->last;
     if (topic->last < topic->heal_to) {
         s_lost (self, topic, topic->last + 1, topic->heal_to);
         topic->last = topic->heal_to;
     }
     s_held_flush (self, topic);
+    s_heal_pump (self);
 }
 
 //  Parses a decimal number frame. Returns 0 if it is none.
@@ -422,22 +504,84 @@ s_number (zmq_msg_t *frame)
     return strtoull (text, NULL, 10);
 }
 
+//  One [SEQ, tag, topic, seq] of a SEQS answer. A prime takes it as the
+//  topic's start; a check heals what the topic lacks: up to seq - 1 the
+//  first time (seq itself may still be on its way live), up to seq when
+//  the check before saw the same seq.
+static void
+s_seq (subscriber_catchup_t *self, request_kind_t kind, const char *name, size_t len, uint64_t seq)
+{
+    topic_t *topic = s_topic_find (self, name, len);
+    if (kind == REQUEST_PRIME) {
+        if (!topic)
+            s_topic_new (self, name, len, seq);
+        return;
+    }
+    if (!topic && !(topic = s_topic_new (self, name, len, 0)))
+        return;
+    if (seq <= topic->last)
+        return;
+    self->suspect = true;       //  something is missing: check again next time
+    if (topic->healing || topic->held || topic->waiting)
+        return;
+    uint64_t to = topic->checked == seq? seq: seq - 1;
+    topic->checked = seq;
+    if (to > topic->last) {
+        self->stats.tails++;
+        s_heal_start (self, topic, topic->last + 1, to);
+        if (!topic->healing && !topic->waiting) {
+            s_lost (self, topic, topic->last + 1, to);
+            topic->last = to;
+        }
+    }
+}
+
+//  A request ended: with its END (a, b as in the END frames), or failed
+//  (complete false, a = b = 0). Frees it.
+static void
+s_request_done (subscriber_catchup_t *self, request_t *request, bool complete, uint64_t a, uint64_t b)
+{
+    if (request->kind == REQUEST_HEAL) {
+        if (request->topic)
+            s_heal_end (self, request->topic);
+        else
+            self->heals--;      //  its topic was forgotten meanwhile
+    }
+    else
+    if (request->kind == REQUEST_SYNC) {
+        if (request->sync) {
+            subscriber_sync_on_end (request->sync, complete, a, b);
+            self->handlers->sync_ended (self->ctx);
+        }
+    }
+    else
+    if (request->prime) {
+        request->prime->request = NULL;
+        if (request->kind == REQUEST_PRIME)
+            request->prime->done = complete;
+    }
+    zhashx_delete (self->requests, request->tag);
+}
+
 //  Handles one answer from the broker, held in frames.
 static void
 s_answer (subscriber_catchup_t *self, zmq_msg_t *frames, size_t count)
 {
     char tag [24];
-    size_t tag_size = count >= 2? zmq_msg_size (&frames [1]): 0;
-    if (count < 2 || tag_size == 0 || tag_size >= sizeof tag)
-        return;                 //  ERR without a tag: the request times out
-    memcpy (tag, zmq_msg_data (&frames [1]), tag_size);
+    const char *kind = count > 0? zmq_msg_data (&frames [0]): "";
+    size_t kind_size = count > 0? zmq_msg_size (&frames [0]): 0;
+    bool error = kind_size == 3 && memcmp (kind, "ERR", 3) == 0;
+    //  [ERR, reason, tag]; the others [kind, tag, ...]
+    size_t tag_at = error? 2: 1;
+    size_t tag_size = count > tag_at? zmq_msg_size (&frames [tag_at]): 0;
+    if (tag_size == 0 || tag_size >= sizeof tag)
+        return;                 //  an ERR without a tag: the request times out
+    memcpy (tag, zmq_msg_data (&frames [tag_at]), tag_size);
     tag [tag_size] = 0;
     request_t *request = zhashx_lookup (self->requests, tag);
     if (!request)
         return;
     request->deadline = zclock_mono () + CATCHUP_TIMEOUT;
-    const char *kind = zmq_msg_data (&frames [0]);
-    size_t kind_size = zmq_msg_size (&frames [0]);
     zch_meta_t meta;
     if (kind_size == 3 && memcmp (kind, "MSG", 3) == 0 && count == 5
     &&  zch_meta_decode (zmq_msg_data (&frames [3]), zmq_msg_size (&frames [3]), &meta) == 0) {
@@ -452,21 +596,24 @@ s_answer (subscriber_catchup_t *self, zmq_msg_t *frames, size_t count)
             subscriber_sync_on_message (request->sync, topic, topic_len, meta.seq, payload, payload_len);
         return;
     }
+    if (kind_size == 3 && memcmp (kind, "SEQ", 3) == 0 && count == 4) {
+        //  A topic that was there when the prefix went live: its seq then
+        const char *topic = zmq_msg_data (&frames [2]);
+        size_t topic_len = zmq_msg_size (&frames [2]);
+        if (request->prime && topic_len <= ZCH_TOPIC_MAX)
+            s_seq (self, request->kind, topic, topic_len, s_number (&frames [3]));
+        return;
+    }
+    if (error) {
+        zch_warning ("subscriber: the broker refused request %s: %.*s", tag,
+                     (int) zmq_msg_size (&frames [1]), (const char *) zmq_msg_data (&frames [1]));
+        s_request_done (self, request, false, 0, 0);
+    }
+    else
     if (kind_size == 3 && memcmp (kind, "END", 3) == 0 && count == 5) {
         bool complete = zmq_msg_size (&frames [2]) == 2
                      && memcmp (zmq_msg_data (&frames [2]), "OK", 2) == 0;
-        if (request->topic)
-            //  A probe's END says up to where the history went (frame 4)
-            s_heal_end (self, request->topic, s_number (&frames [4]));
-        else
-        if (!request->for_sync)
-            self->heals--;      //  its topic was forgotten meanwhile
-        else
-        if (request->sync) {
-            subscriber_sync_on_end (request->sync, complete, s_number (&frames [3]), s_number (&frames [4]));
-            self->handlers->sync_ended (self->ctx);
-        }
-        zhashx_delete (self->requests, tag);
+        s_request_done (self, request, complete, s_number (&frames [3]), s_number (&frames [4]));
     }
 }
 
@@ -488,17 +635,7 @@ s_expire (subscriber_catchup_t *self)
         return;
     for (request_t *request = zlistx_first (expired); request; request = zlistx_next (expired)) {
         zch_warning ("subscriber: the broker did not answer request %s in time", request->tag);
-        if (request->topic)
-            s_heal_end (self, request->topic, 0);
-        else
-        if (!request->for_sync)
-            self->heals--;
-        else
-        if (request->sync) {
-            subscriber_sync_on_end (request->sync, false, 0, 0);
-            self->handlers->sync_ended (self->ctx);
-        }
-        zhashx_delete (self->requests, request->tag);
+        s_request_done (self, request, false, 0, 0);
     }
     zlistx_destroy (&expired);
 }
@@ -533,26 +670,64 @@ subscriber_catchup_drain (subscriber_catchup_t *self)
     }
 }
 
+//  Sends SEQS for prime's prefix, as a prime or a check. Returns 0 or -1.
+static int
+s_seqs_send (subscriber_catchup_t *self, prime_t *prime, request_kind_t kind)
+{
+    const char *tokens [] = { "SEQS", prime->prefix };
+    size_t sizes [] = { 4, prime->len };
+    prime->request = s_request_send (self, tokens, sizes, 2);
+    if (!prime->request)
+        return -1;
+    prime->request->kind = kind;
+    prime->request->prime = prime;
+    return 0;
+}
+
 void
 subscriber_catchup_quiet (subscriber_catchup_t *self)
 {
-    if (!self->suspect || self->heals > 0)
+    if (!self->suspect || self->heals > 0 || self->waiting)
         return;
-    //  Drops at the end of a burst leave no later seq to show them: ask
-    //  the history what came after the last seq of every busy topic
+    for (prime_t *prime = zlistx_first (self->primes); prime; prime = zlistx_next (self->primes))
+        if (prime->request)
+            return;
+    //  Drops at the end of a burst leave no later seq to show them, and a
+    //  topic whose every message was dropped is not even known: ask the
+    //  broker the seq of every topic under each prefix, and heal the lag
     self->suspect = false;
-    for (topic_t *topic = self->active; topic; topic = topic->next_active)
-        if (!topic->healing && !topic->held) {
-            self->stats.probes++;
-            s_heal_start (self, topic, topic->last + 1, UINT64_MAX);
+    zch_debug ("subscriber: link quiet after drops: checking the seqs of every topic");
+    for (prime_t *prime = zlistx_first (self->primes); prime; prime = zlistx_next (self->primes))
+        if (prime->done) {
+            self->stats.checks++;
+            s_seqs_send (self, prime, REQUEST_CHECK);
         }
-    s_active_clear (self);
+}
+
+void
+subscriber_catchup_prime (subscriber_catchup_t *self, const char *prefix, size_t len)
+{
+    prime_t *prime = len <= ZCH_TOPIC_MAX? calloc (1, sizeof *prime): NULL;
+    if (!prime)
+        return;
+    memcpy (prime->prefix, prefix, len);
+    prime->len = len;
+    if (s_seqs_send (self, prime, REQUEST_PRIME)) {
+        free (prime);
+        return;
+    }
+    zlistx_add_end (self->primes, prime);
 }
 
 void
 subscriber_catchup_forget_prefix (subscriber_catchup_t *self, const char *prefix, size_t len)
 {
-    s_active_clear (self);
+    prime_t *prime = zlistx_first (self->primes);
+    while (prime) {
+        if (prime->len == len && memcmp (prime->prefix, prefix, len) == 0)
+            zlistx_delete (self->primes, zlistx_cursor (self->primes));
+        prime = zlistx_next (self->primes);
+    }
     zlistx_t *gone = zlistx_new ();
     if (!gone)
         return;
@@ -561,6 +736,8 @@ subscriber_catchup_forget_prefix (subscriber_catchup_t *self, const char *prefix
             zlistx_add_end (gone, topic->name);
     for (const char *name = zlistx_first (gone); name; name = zlistx_next (gone)) {
         topic_t *topic = zhashx_lookup (self->topics, name);
+        if (topic->waiting)
+            s_waiting_remove (self, topic);
         self->held_bytes -= s_held_free_all (topic);
         zhashx_delete (self->topics, name);
     }

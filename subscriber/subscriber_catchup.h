@@ -7,9 +7,14 @@
     it holds that topic's live messages, asks the broker for the missing
     range (HEAL), delivers what comes back in order, then what it held.
     Seqs the history no longer holds are reported through the gap handler.
-    Messages of other topics flow on meanwhile. Once the link has dropped
-    something, the tails of busy topics are probed when it goes quiet
-    (subscriber_catchup_quiet), since a dropped last message leaves no jump.
+    Messages of other topics flow on meanwhile.
+
+    A dropped last message leaves no jump, and a topic whose every message
+    was dropped is never seen. So each upstream prefix, once live, is
+    primed with the seqs of the topics under it (SEQS), and once the link
+    has dropped something, the same request checks every topic under it
+    when the link goes quiet (subscriber_catchup_quiet), until a check
+    finds nothing missing.
 
     It also carries the requests of client catch-ups (subscriber_sync.h)
     and routes their answers back to them.                                  */
@@ -39,7 +44,8 @@ typedef struct {
     uint64_t healed;            //  messages recovered from the history
     uint64_t lost;              //  messages the history no longer held
     uint64_t held_dropped;      //  live messages not held while healing (healed later)
-    uint64_t probes;            //  tail probes sent
+    uint64_t checks;            //  SEQS checks sent after drops
+    uint64_t tails;             //  lags those found (a lost tail, an unseen topic)
 } subscriber_catchup_stats_t;
 
 //  Connects a DEALER to the broker's control endpoint. handlers and ctx
@@ -66,11 +72,14 @@ bool subscriber_catchup_live (subscriber_catchup_t *self, const char *topic, siz
 void subscriber_catchup_drain (subscriber_catchup_t *self);
 
 //  Tells that the broker link has nothing to read now. If it dropped
-//  messages since the last call, the tails of the topics that had traffic
-//  may be lost with no later seq to show it: asks the history for what
-//  came after each one's last seq (a tail probe), until a round finds
-//  nothing more.
+//  messages since the last check, checks the seqs of every topic under
+//  each primed prefix and heals what lags.
 void subscriber_catchup_quiet (subscriber_catchup_t *self);
+
+//  An upstream prefix just went live: asks the broker for the seqs of the
+//  topics under it now (SEQS), so that a topic seen for the first time
+//  later can tell whether earlier messages were dropped on the way.
+void subscriber_catchup_prime (subscriber_catchup_t *self, const char *prefix, size_t len);
 
 //  Forgets the seqs of topics under prefix (no longer subscribed
 //  upstream): a later message there is not a gap.

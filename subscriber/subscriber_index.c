@@ -60,9 +60,9 @@ subscriber_index_hold_prefix (subscriber_index_t *self, const char *pattern, siz
             zmq_setsockopt (self->upstream, ZMQ_UNSUBSCRIBE, key, strlen (key));
             return -1;
         }
+        return 1;
     }
-    else
-        zhashx_update (self->prefixes, key, (void *) (count + 1));
+    zhashx_update (self->prefixes, key, (void *) (count + 1));
     return 0;
 }
 

@@ -295,7 +295,7 @@ subscriber_sync_on_end (subscriber_sync_t *self, bool complete, uint64_t a, uint
 {
     self->request = NULL;
     if (a == 0 && b == 0 && !complete)
-        s_error (self, "-ERR catch-up failed: the broker did not answer");
+        s_error (self, "-ERR catch-up failed: the broker's history did not answer");
     else
     if (self->kind == SUBSCRIBER_SYNC_SNAPSHOT && !complete)
         s_error (self, "-ERR snapshot lacks %llu topics: their last value is no longer held",

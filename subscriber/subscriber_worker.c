@@ -35,6 +35,7 @@ typedef struct {
     client_t *client;           //  NULL once the client is gone
     subscriber_sync_kind_t sync;    //  a catch-up to start once live
     uint64_t from;
+    bool prime;                 //  its prefix is new upstream: ask the seqs under it once live
     char pattern [ZCH_TOPIC_MAX + 1];
 } barrier_t;
 
@@ -218,6 +219,9 @@ s_barrier_answered (self_t *self, uint64_t number)
     barrier_t *barrier;
     while ((barrier = zlistx_first (self->barriers)) && barrier->number <= number) {
         client_t *client = barrier->client;
+        if (barrier->prime)
+            subscriber_catchup_prime (self->catchup, barrier->pattern,
+                                      zch_pattern_prefix_len (barrier->pattern, strlen (barrier->pattern)));
         if (client) {
             size_t len = strlen (barrier->pattern);
             if (zhashx_lookup (client->patterns, barrier->pattern) == PATTERN_PENDING) {
@@ -325,11 +329,13 @@ s_subscribe (self_t *self, client_t *client, const char *pattern, size_t len,
     memcpy (barrier->pattern, pattern, len);
     barrier->pattern [len] = 0;
     if (!zhashx_lookup (client->patterns, barrier->pattern)) {
-        if (subscriber_index_hold_prefix (self->subscriptions, pattern, len)) {
+        int held = subscriber_index_hold_prefix (self->subscriptions, pattern, len);
+        if (held < 0) {
             free (barrier);
             s_reply_error (client->conn, "", "cannot subscribe upstream");
             return;
         }
+        barrier->prime = held == 1;
         zhashx_insert (client->patterns, barrier->pattern, PATTERN_PENDING);
     }
     barrier->number = ++self->next_barrier;

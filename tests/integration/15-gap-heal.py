@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Gap healing: the subscriber front-end's broker link is made to drop
 (--upstream-hwm 20 on the front-end, --egress-hwm 20 on the broker) and its
-reader is stalled (SIGSTOP) while 30,000 messages of 1 KiB on three topics
-go through the broker. After SIGCONT its two clients still get every
+reader is stalled (SIGSTOP) while 30,000 messages of 1 KiB
+go through the broker, on 400 topics (more gaps at once than a worker
+asks about at a time). After SIGCONT its two clients still get every
 message, per topic in seq order, with no -ERR line; the broker's STATS show
 that messages were really dropped on the link and filled from the history."""
 
@@ -13,7 +14,7 @@ import harness as h
 from harness import msg_line, subscribe
 
 N = 30000
-TOPICS = ["g.a", "g.b", "g.c"]
+TOPICS = ["g.t%03d" % i for i in range(400)]     # more than the 256 heals a worker sends at once
 SIZE = 1024
 
 
@@ -24,7 +25,7 @@ def payload(i):
 
 def test():
     with h.system(workers=1, broker_args=["--egress-hwm", "20", "--history-per-topic", str(N)],
-                  sub_args=["--upstream-hwm", "20"]) as S:
+                  sub_args=["--upstream-hwm", "20", "--max-output", "64M"]) as S:
         clients = [S.sub_client("client-%d" % k) for k in range(2)]
         for c in clients:
             subscribe(c, "g.>")
