@@ -84,6 +84,11 @@ def test():
         h.check([f[:3] for f in frames[:3]] == [[b"MSG", b"h1", b"live.t"]] * 3
                 and seqs == [N - 2, N - 1, N], "HISTORY: %r" % frames)
         h.check(frames[3] == [b"END", b"h1", b"OK", b"%d" % (N - 1023), b"%d" % N], "HISTORY END %r" % frames[3])
+        reader.send_multipart([b"SEQS", b"cs.0000", b"q"])
+        frames = [reader.recv_multipart() for _ in range(11)]
+        h.check(sorted(f[2] for f in frames[:10]) == [b"cs.%05d" % i for i in range(10)]
+                and all(f[:2] == [b"SEQ", b"q"] and f[3] == b"1" for f in frames[:10])
+                and frames[10] == [b"END", b"q", b"OK", b"10", b"0"], "SEQS cs.0000: %r" % frames)
         reader.send(b"HISTORY live.t x")
         h.check(reader.recv_multipart() == [b"ERR", b"bad seq"], "HISTORY with a bad seq")
         reader.close()
