@@ -375,6 +375,16 @@ s_topic_new (subscriber_catchup_t *self, const char *name, size_t len, uint64_t 
     return topic;
 }
 
+//  True when some prime (a prefix still subscribed upstream) covers name.
+static bool
+s_covered (subscriber_catchup_t *self, const char *name, size_t len)
+{
+    for (prime_t *prime = zlistx_first (self->primes); prime; prime = zlistx_next (self->primes))
+        if (prime->len <= len && memcmp (prime->prefix, name, prime->len) == 0)
+            return true;
+    return false;
+}
+
 //  True when a done prime covers topic name.
 static bool
 s_primed (subscriber_catchup_t *self, const char *name, size_t len)
@@ -731,8 +741,10 @@ subscriber_catchup_forget_prefix (subscriber_catchup_t *self, const char *prefix
     zlistx_t *gone = zlistx_new ();
     if (!gone)
         return;
+    //  A topic that another prefix still brings keeps its seq
     for (topic_t *topic = zhashx_first (self->topics); topic; topic = zhashx_next (self->topics))
-        if (topic->name_len >= len && memcmp (topic->name, prefix, len) == 0)
+        if (topic->name_len >= len && memcmp (topic->name, prefix, len) == 0
+        &&  !s_covered (self, topic->name, topic->name_len))
             zlistx_add_end (gone, topic->name);
     for (const char *name = zlistx_first (gone); name; name = zlistx_next (gone)) {
         topic_t *topic = zhashx_lookup (self->topics, name);
