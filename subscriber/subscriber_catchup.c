@@ -36,6 +36,7 @@ struct topic_t {
     request_t *healing;         //  the HEAL in flight, or NULL
     uint64_t heal_to;           //  last seq it asks for
     uint64_t checked;           //  the broker's seq in the last check (SEQS) that saw it
+    uint64_t edge;              //  seq a prime gave: it may still come live, once
     bool waiting;               //  on the waiting list: needs a HEAL
     topic_t *next_waiting;
     held_t *held;               //  oldest first
@@ -413,6 +414,12 @@ subscriber_catchup_live (subscriber_catchup_t *self, const char *name, size_t le
     }
     if (seq == topic->last + 1) {
         topic->last = seq;
+        topic->edge = 0;
+        return true;
+    }
+    if (seq == topic->edge && seq == topic->last) {
+        //  Published after the prefix went live, before the prime was answered
+        topic->edge = 0;
         return true;
     }
     if (seq <= topic->last) {
@@ -523,8 +530,8 @@ s_seq (subscriber_catchup_t *self, request_kind_t kind, const char *name, size_t
 {
     topic_t *topic = s_topic_find (self, name, len);
     if (kind == REQUEST_PRIME) {
-        if (!topic)
-            s_topic_new (self, name, len, seq);
+        if (!topic && (topic = s_topic_new (self, name, len, seq)))
+            topic->edge = seq;
         return;
     }
     if (!topic && !(topic = s_topic_new (self, name, len, 0)))
