@@ -7,8 +7,11 @@ Starts zchannel-broker twice on free loopback ports, with history on
 of SIZE bytes over a ZeroMQ PUB and reports, for each, the broker's
 forwarding rate (messages over the wall time from first to last accepted,
 as its STATS show) and its CPU time per message. Then, with history on,
-fills 100,000 topics and times SNAPSHOT '>' from a DEALER (every value
-received). Usage: history-bench.py [--build-dir DIR] [MESSAGES [SIZE]]"""
+fills 100,000 topics and times SNAPSHOT '>' from a Python DEALER (every
+value received), and through the whole path: broker, subscriber front-end
+and `zchannel sub --snapshot --count 100000`.
+Usage: history-bench.py [MESSAGES [SIZE]] (programs from build/, or the
+ZCH_* variables of tests/integration/harness.py)"""
 
 import os
 import subprocess
@@ -95,19 +98,37 @@ def snapshot(topics):
 
 def main():
     args = sys.argv[1:]
-    build = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "build")
-    if args[:1] == ["--build-dir"]:
-        build, args = args[1], args[2:]
     messages = int(args[0]) if args else 1000000
     size = int(args[1]) if len(args) > 1 else 64
-    broker = os.path.join(build, "broker", "zchannel-broker")
+    broker = h.BROKER
     for label, extra in (("history on ", []), ("history off", ["--history-per-topic", "0"])):
         rate, ns = run_broker(broker, extra, forward(messages, size))
         print("%s: %d x %d B over 100 topics: %.0f msg/s forwarded, %.0f ns broker CPU per message"
               % (label, messages, size, rate, ns))
     values, took = run_broker(broker, [], snapshot(100000))
-    print("snapshot: %d topics' last values streamed in %.3f s (%.0f values/s)"
+    print("snapshot to a Python DEALER: %d topics' last values in %.3f s (%.0f values/s)"
           % (values, took, values / took))
+    print(end_to_end_snapshot(100000))
+
+
+def end_to_end_snapshot(topics):
+    with h.system(workers=1) as S:
+        pub = h.zsocket(zmq.PUB, S.ingress)
+        pub.setsockopt(zmq.SNDHWM, 0)
+        while S.stats()["messages_in"] == 0:
+            pub.send_multipart([b"probe", b"p"])
+            time.sleep(0.05)
+        for i in range(topics):
+            pub.send_multipart([b"snap.%06d" % i, b"value-%d" % i])
+        while S.stats()["messages_in"] < topics + 1:
+            time.sleep(0.05)
+        t0 = time.monotonic()
+        rc, out, err = h.run_cmd([h.LAUNCHER, "sub", "--host", h.HOST, "--port", str(S.sub_port),
+                                  "--snapshot", "--count", str(topics), "-v", "snap.>"], timeout=60)
+        took = time.monotonic() - t0
+        pub.close(0)
+        return ("snapshot through the front-end: zchannel sub --snapshot got %d of %d values in "
+                "%.3f s (exit %d)" % (len(out.splitlines()), topics, took, rc))
 
 
 if __name__ == "__main__":
