@@ -126,9 +126,39 @@ def test():
         h.check(stats["snapshot_requests"] == 3, "STATS snapshot_requests %d, expected 3"
                 % stats["snapshot_requests"])
         S.check_alive()
+    all_in_one()
     return ("quiet snapshot: %d topics, one value each; busy snapshot: %d lines, %d topics "
-            "already past their pre-SUB value, no gap, no repeat"
+            "already past their pre-SUB value, no gap, no repeat; zchannel run serves both"
             % (TOPICS, count, snapped_live))
+
+
+def all_in_one():
+    """zchannel run: its subscriber reaches the history over inproc."""
+    sp, bp = h.free_port(), h.free_port()
+    ingress, egress, control = (h.tcp_ep(h.free_port()) for _ in range(3))
+    proc = h.start([h.LAUNCHER, "run", "--source-listen", "%s:%d" % (h.HOST, sp),
+                    "--subscriber-listen", "%s:%d" % (h.HOST, bp), "--ingress", ingress,
+                    "--egress", egress, "--control", control, "--history-per-topic", "3"],
+                   name="zchannel-run")
+    h.wait_broker(control, proc)
+    pub = h.wait_frontend(sp, h.SOURCE_GREETING, proc, name="run-publisher")
+    pub.send(b"".join(b"PUB run.a v%d\n" % i for i in range(1, 6)))
+    deadline = time.monotonic() + h.STEP
+    while h.broker_stats(control)["messages_in"] < 5:
+        h.check(time.monotonic() < deadline, "zchannel run: 5 messages not accepted")
+        time.sleep(0.05)
+    c = h.wait_frontend(bp, h.SUBSCRIBER_GREETING, proc, name="run-subscriber")
+    c.sendline("SUB run.> SNAPSHOT")
+    c.expect(b"+OK", what="zchannel run: reply to SUB run.> SNAPSHOT")
+    c.expect(msg_line("run.a", 5, "v5"), what="zchannel run: snapshot value")
+    d = h.wait_frontend(bp, h.SUBSCRIBER_GREETING, proc, name="run-from")
+    d.sendline("SUB run.a FROM 1")
+    d.expect(b"+OK", what="zchannel run: reply to SUB run.a FROM 1")
+    d.expect(b"-ERR history starts at 3", what="zchannel run: history notice")
+    h.compare_lines("zchannel run FROM 1", d.read_lines(3),
+                    [msg_line("run.a", i, "v%d" % i) for i in (3, 4, 5)])
+    rc = proc.stop()
+    h.check(rc == 0, "zchannel run: exit code %s after SIGTERM" % rc)
 
 
 if __name__ == "__main__":
