@@ -76,6 +76,8 @@ struct subscriber_catchup_t {
     zlistx_t *primes;           //  prime_t
     uint64_t next_tag;
     bool suspect;               //  the link dropped since the last check
+    int64_t lost_logged_at;     //  losses are logged at most once a second
+    uint64_t lost_logged;
     size_t heals;               //  HEALs in flight
     topic_t *waiting;           //  topics waiting for a HEAL slot, oldest first
     topic_t *waiting_tail;
@@ -301,8 +303,15 @@ static void
 s_lost (subscriber_catchup_t *self, topic_t *topic, uint64_t from, uint64_t to)
 {
     self->stats.lost += to - from + 1;
-    zch_warning ("subscriber: lost %s %llu-%llu: no longer in the broker's history",
-                 topic->name, (unsigned long long) from, (unsigned long long) to);
+    int64_t now = zclock_mono ();
+    if (now - self->lost_logged_at >= 1000) {
+        zch_warning ("subscriber: lost %s %llu-%llu: no longer in the broker's history; "
+                     "%llu messages lost since the last report", topic->name,
+                     (unsigned long long) from, (unsigned long long) to,
+                     (unsigned long long) (self->stats.lost - self->lost_logged));
+        self->lost_logged_at = now;
+        self->lost_logged = self->stats.lost;
+    }
     self->handlers->gap (self->ctx, topic->name, topic->name_len, from, to);
 }
 
