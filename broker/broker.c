@@ -10,13 +10,13 @@
 #define BROKER_MAX_FRAMES   4       //  one more than any valid form, to spot extras
 #define BROKER_BATCH        1024    //  ingress messages per turn before looking at the rest
 #define BROKER_DRAIN_QUIET  100     //  ms of silence on ingress that ends a drain
-#define BROKER_DRAIN_MAX    5000    //  ms a drain may take at most
 #define BROKER_LINGER       5000    //  ms egress may take to deliver at exit
 
 static const char s_ack_prefix [] = "$ack.";
 
 typedef struct {
     zsock_t *pipe;
+    const broker_config_t *config;
     void *ingress;              //  XSUB
     void *egress;               //  XPUB
     void *control;              //  ROUTER
@@ -54,6 +54,7 @@ s_self_new (zsock_t *pipe, const broker_config_t *config, char *error, size_t er
         return NULL;
     }
     self->pipe = pipe;
+    self->config = config;
     void *context = zsys_init ();
     self->ingress = zmq_socket (context, ZMQ_XSUB);
     self->egress = zmq_socket (context, ZMQ_XPUB);
@@ -259,7 +260,7 @@ s_egress_drain (self_t *self)
 static void
 s_drain_for_exit (self_t *self)
 {
-    int64_t deadline = zclock_mono () + BROKER_DRAIN_MAX;
+    int64_t deadline = zclock_mono () + self->config->drain_timeout;
     zmq_pollitem_t item = { self->ingress, 0, ZMQ_POLLIN, 0 };
     while (zclock_mono () < deadline) {
         if (zmq_poll (&item, 1, BROKER_DRAIN_QUIET) <= 0)
@@ -314,15 +315,4 @@ broker_actor (zsock_t *pipe, void *args)
                 (unsigned long long) self->stats.messages_in,
                 (unsigned long long) self->stats.malformed);
     s_self_destroy (&self);
-}
-
-void
-broker_config_defaults (broker_config_t *config)
-{
-    config->ingress = BROKER_INGRESS_DEFAULT;
-    config->egress = BROKER_EGRESS_DEFAULT;
-    config->control = BROKER_CONTROL_DEFAULT;
-    config->ingress_local = NULL;
-    config->egress_local = NULL;
-    config->egress_hwm = BROKER_EGRESS_HWM_DEFAULT;
 }

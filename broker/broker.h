@@ -8,6 +8,8 @@
 
 #include <czmq.h>
 
+#include "zch_option.h"
+
 #define BROKER_INGRESS_DEFAULT  "tcp://*:2206"
 #define BROKER_EGRESS_DEFAULT   "tcp://*:2207"
 #define BROKER_CONTROL_DEFAULT  "tcp://*:2208"
@@ -20,7 +22,11 @@ typedef struct {
     const char *ingress_local;  //  extra endpoints (inproc, for the all-in-one); may be NULL
     const char *egress_local;
     int egress_hwm;             //  messages queued per subscriber front-end
+    int drain_timeout;          //  ms a drain may take at shutdown
 } broker_config_t;
+
+//  The broker's settings (ingress_local and egress_local are the launcher's).
+extern const zch_option_t broker_options [];
 
 //  Fills config with the defaults.
 void broker_config_defaults (broker_config_t *config);

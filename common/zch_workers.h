@@ -8,6 +8,8 @@
 
 #include <czmq.h>
 
+#include "zch_edge.h"
+
 #define ZCH_WORKERS_MAX 64
 
 //  What each worker actor receives as args (valid while it runs).
@@ -21,13 +23,23 @@ typedef struct zch_workers_t zch_workers_t;
 
 //  A worker's view of its owner's commands: DRAIN asks it to stop taking
 //  work and deliver what it holds; $TERM (always last) ends it.
+//  LIMITS max-line max-output (after a SIGHUP reload) carries new limits.
 typedef struct {
     bool stopping;              //  DRAIN or $TERM came
     bool terminated;            //  $TERM came
+    bool limits_changed;        //  LIMITS came, not yet applied
+    size_t max_line;            //  its values
+    size_t max_output;
 } zch_worker_state_t;
 
 //  Reads every waiting command from the owner into state.
 void zch_worker_commands (zsock_t *pipe, zch_worker_state_t *state);
+
+//  Applies limits that LIMITS brought, at a turn boundary, to edge.
+void zch_worker_apply_limits (zch_worker_state_t *state, zch_edge_t *edge);
+
+//  Sends new limits to every worker (applied at each one's next turn).
+void zch_workers_set_limits (zch_workers_t *self, size_t max_line, size_t max_output);
 
 //  Once drained: waits for $TERM unless it already came.
 void zch_worker_await_term (zsock_t *pipe, zch_worker_state_t *state);

@@ -10,8 +10,6 @@
 
 #define SOURCE_SNDHWM       10000   //  messages queued towards the broker
 #define SOURCE_LINGER       5000    //  ms to hand queued messages over at exit
-#define SOURCE_DRAIN_MAX    3000    //  ms clients get to read their last replies
-#define SOURCE_MAX_OUTPUT   (1024 * 1024)   //  replies only: small
 #define SOURCE_TICK         200     //  ms between housekeeping turns
 #define SOURCE_PAUSED_TICK  10      //  ms between broker checks while paused
 
@@ -246,7 +244,7 @@ s_drain (self_t *self)
 {
     zch_edge_stop_accepting (self->edge);
     zch_edge_close_all (self->edge);
-    int64_t deadline = zclock_mono () + SOURCE_DRAIN_MAX;
+    int64_t deadline = zclock_mono () + self->config->drain_timeout;
     while (zch_edge_client_count (self->edge) > 0 && zclock_mono () < deadline) {
         zch_edge_flush (self->edge);
         zch_loop_run_once (self->loop, 10);
@@ -278,16 +276,6 @@ source_worker_actor (zsock_t *pipe, void *args)
               self->index, (unsigned long long) self->published);
     zch_worker_await_term (pipe, &self->state);
     s_self_destroy (&self);
-}
-
-void
-source_config_defaults (source_config_t *config)
-{
-    *config = (source_config_t) {
-        .listen = SOURCE_LISTEN_DEFAULT, .broker = SOURCE_BROKER_DEFAULT,
-        .workers = SOURCE_WORKERS_DEFAULT, .workerman = false, .max_line = ZCH_LINE_MAX_DEFAULT,
-        .max_output = SOURCE_MAX_OUTPUT
-    };
 }
 
 zch_workers_t *

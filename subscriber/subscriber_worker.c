@@ -13,7 +13,6 @@
 #define SUBSCRIBER_BATCH        4096    //  broker messages per turn before serving clients
 #define SUBSCRIBER_TICK         200     //  ms between housekeeping turns
 #define SUBSCRIBER_DRAIN_QUIET  200     //  ms of silence from the broker that ends a drain
-#define SUBSCRIBER_DRAIN_MAX    5000    //  ms a drain may take at most
 
 #define PATTERN_PENDING ((void *) 1)    //  waiting for its barrier
 #define PATTERN_ACTIVE  ((void *) 2)    //  in the trie, delivering
@@ -472,7 +471,7 @@ static void
 s_drain (self_t *self)
 {
     zch_edge_stop_accepting (self->edge);
-    int64_t deadline = zclock_mono () + SUBSCRIBER_DRAIN_MAX;
+    int64_t deadline = zclock_mono () + self->config->drain_timeout;
     int64_t quiet_since = zclock_mono ();
     while (zclock_mono () < deadline) {
         if (s_upstream_drain (self) > 0)
@@ -516,16 +515,6 @@ subscriber_worker_actor (zsock_t *pipe, void *args)
               self->index, (unsigned long long) self->received);
     zch_worker_await_term (pipe, &self->state);
     s_self_destroy (&self);
-}
-
-void
-subscriber_config_defaults (subscriber_config_t *config)
-{
-    *config = (subscriber_config_t) {
-        .listen = SUBSCRIBER_LISTEN_DEFAULT, .broker = SUBSCRIBER_BROKER_DEFAULT,
-        .workers = SUBSCRIBER_WORKERS_DEFAULT, .workerman = false,
-        .max_line = ZCH_LINE_MAX_DEFAULT, .max_output = SUBSCRIBER_MAX_OUTPUT
-    };
 }
 
 zch_workers_t *
