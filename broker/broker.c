@@ -5,6 +5,7 @@
 #include "zch_envelope.h"
 #include "zch_log.h"
 #include "zch_main.h"
+#include "zch_metrics.h"
 #include "zch_zmq.h"
 
 #define BROKER_MAX_FRAMES   4       //  one more than any valid form, to spot extras
@@ -22,6 +23,7 @@ typedef struct {
     void *control;              //  ROUTER
     broker_topics_t *topics;
     broker_stats_t stats;
+    zch_counters_t *counters;   //  stats published for the metrics endpoint
     int64_t malformed_logged_at;
     uint64_t malformed_logged;
 } self_t;
@@ -60,7 +62,8 @@ s_self_new (zsock_t *pipe, const broker_config_t *config, char *error, size_t er
     self->egress = zmq_socket (context, ZMQ_XPUB);
     self->control = zmq_socket (context, ZMQ_ROUTER);
     self->topics = broker_topics_new ();
-    if (!self->ingress || !self->egress || !self->control || !self->topics) {
+    self->counters = zch_metrics_counters ("broker");
+    if (!self->ingress || !self->egress || !self->control || !self->topics || !self->counters) {
         snprintf (error, error_size, "cannot create sockets: %s", zmq_strerror (zmq_errno ()));
         s_self_destroy (&self);
         return NULL;
@@ -255,6 +258,20 @@ s_egress_drain (self_t *self)
     }
 }
 
+//  Publishes the stats for the metrics endpoint, once per turn.
+static void
+s_publish_metrics (self_t *self)
+{
+    zch_counters_t *counters = self->counters;
+    zch_metrics_set (&counters->messages_received, self->stats.messages_in);
+    zch_metrics_set (&counters->bytes_received, self->stats.bytes_in);
+    zch_metrics_set (&counters->messages_sent, self->stats.messages_in);
+    zch_metrics_set (&counters->bytes_sent, self->stats.bytes_in);
+    zch_metrics_set (&counters->dropped [ZCH_DROP_MALFORMED], self->stats.malformed);
+    zch_metrics_set (&counters->subscriptions, self->stats.subscriptions - self->stats.unsubscriptions);
+    zch_metrics_set (&counters->topics, broker_topics_count (self->topics));
+}
+
 //  Reads what is still arriving on ingress until it has been quiet for a
 //  moment, so that messages producers already sent are not lost at exit.
 static void
@@ -268,6 +285,7 @@ s_drain_for_exit (self_t *self)
         s_ingress_drain (self, BROKER_BATCH);
         s_egress_drain (self);
     }
+    s_publish_metrics (self);
 }
 
 void
@@ -305,6 +323,7 @@ broker_actor (zsock_t *pipe, void *args)
         //  Subscriptions first: a barrier must not wait behind a backlog
         s_egress_drain (self);
         busy = s_ingress_drain (self, BROKER_BATCH) == BROKER_BATCH;
+        s_publish_metrics (self);
         if (items [3].revents & ZMQ_POLLIN) {
             self->stats.topics = broker_topics_count (self->topics);
             broker_control_serve (self->control, &self->stats);

@@ -4,6 +4,7 @@
 #include "zch_envelope.h"
 #include "zch_log.h"
 #include "zch_main.h"
+#include "zch_metrics.h"
 #include "zch_text.h"
 #include "zch_topic.h"
 #include "zch_zmq.h"
@@ -29,6 +30,8 @@ typedef struct {
     zch_worker_state_t state;
     uint64_t published;
     uint64_t rejected;
+    uint64_t published_bytes;
+    zch_counters_t *counters;   //  published once per turn (see s_publish_metrics)
 } self_t;
 
 static int s_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t len);
@@ -86,6 +89,7 @@ s_publish (self_t *self, zch_conn_t *conn, const char *topic, size_t topic_len,
     zmq_send (self->publisher, meta, meta_size, ZMQ_SNDMORE);
     zmq_send (self->publisher, payload, payload_len, 0);
     self->published++;
+    self->published_bytes += payload_len;
     return 0;
 }
 
@@ -219,7 +223,8 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
         return NULL;
     }
     self->publisher = zmq_socket (zsys_init (), ZMQ_XPUB);
-    if (!self->publisher) {
+    self->counters = zch_metrics_counters ("source");
+    if (!self->publisher || !self->counters) {
         snprintf (error, error_size, "cannot create socket: %s", zmq_strerror (zmq_errno ()));
         s_self_destroy (&self);
         return NULL;
@@ -238,6 +243,23 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
     return self;
 }
 
+//  Publishes the worker's counters for the metrics endpoint: before each
+//  flush, so a client never sees a +OK the counters do not have yet.
+static void
+s_publish_metrics (self_t *self)
+{
+    zch_counters_t *counters = self->counters;
+    const zch_edge_stats_t *edge = zch_edge_stats (self->edge);
+    zch_metrics_set (&counters->messages_received, self->published);
+    zch_metrics_set (&counters->bytes_received, self->published_bytes);
+    zch_metrics_set (&counters->messages_sent, self->published);
+    zch_metrics_set (&counters->bytes_sent, self->published_bytes);
+    zch_metrics_set (&counters->dropped [ZCH_DROP_MALFORMED], self->rejected + edge->lines_too_long);
+    zch_metrics_set (&counters->dropped [ZCH_DROP_SLOW_CONSUMER], edge->slow_consumers);
+    zch_metrics_set (&counters->slow_consumer_bytes, edge->dropped_bytes);
+    zch_metrics_set (&counters->clients, zch_edge_client_count (self->edge));
+}
+
 //  Lets clients read their last replies, then closes them.
 static void
 s_drain (self_t *self)
@@ -249,6 +271,7 @@ s_drain (self_t *self)
         zch_edge_flush (self->edge);
         zch_loop_run_once (self->loop, 10);
     }
+    s_publish_metrics (self);
 }
 
 void
@@ -268,7 +291,9 @@ source_worker_actor (zsock_t *pipe, void *args)
         bool paused = zch_edge_has_paused (self->edge);
         zch_loop_run_once (self->loop, paused? SOURCE_PAUSED_TICK: SOURCE_TICK);
         zch_worker_commands (self->pipe, &self->state);
+        zch_worker_apply_limits (&self->state, self->edge);
         s_broker_events (self);
+        s_publish_metrics (self);
         zch_edge_flush (self->edge);
     }
     s_drain (self);

@@ -5,6 +5,7 @@
 #include "zch_envelope.h"
 #include "zch_log.h"
 #include "zch_main.h"
+#include "zch_metrics.h"
 #include "zch_text.h"
 #include "zch_topic.h"
 #include "zch_zmq.h"
@@ -52,6 +53,11 @@ typedef struct {
     zch_worker_state_t state;
     uint64_t received;
     uint64_t malformed;
+    zch_counters_t *counters;   //  published once per turn (see s_publish_metrics)
+    uint64_t received_bytes;
+    uint64_t delivered;         //  one per message per client
+    uint64_t delivered_bytes;
+    uint64_t patterns;          //  client subscriptions held
 } self_t;
 
 //  What s_deliver_to needs while matching one message.
@@ -143,8 +149,10 @@ s_deliver_to (void *value, void *arg)
     client->last_delivery = self->delivery;
     if (delivery->line_len == 0)
         delivery->line_len = s_build_line (self, delivery);
-    if (delivery->line_len)
-        zch_conn_write (client->conn, self->line, delivery->line_len);
+    if (delivery->line_len && zch_conn_write (client->conn, self->line, delivery->line_len) == 0) {
+        self->delivered++;
+        self->delivered_bytes += delivery->payload_len;
+    }
 }
 
 //  Answers the barriers up to number: their patterns go live, and each
@@ -230,6 +238,7 @@ s_upstream_drain (self_t *self)
                 };
                 self->delivery++;
                 self->received++;
+                self->received_bytes += delivery.payload_len;
                 subscriber_index_match (self->subscriptions, topic, topic_len, s_deliver_to, &delivery);
             }
         }
@@ -261,6 +270,7 @@ s_subscribe (self_t *self, client_t *client, const char *pattern, size_t len)
             return;
         }
         zhashx_insert (client->patterns, barrier->pattern, PATTERN_PENDING);
+        self->patterns++;
     }
     barrier->number = ++self->next_barrier;
     barrier->client = client;
@@ -282,6 +292,7 @@ s_unsubscribe (self_t *self, client_t *client, const char *pattern)
         subscriber_index_remove (self->subscriptions, pattern, len, client);
     subscriber_index_release_prefix (self->subscriptions, pattern, len);
     zhashx_delete (client->patterns, pattern);
+    self->patterns--;
 }
 
 //  The workerman profile: any line subscribes the client to topic1.
@@ -433,6 +444,7 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
     self->loop = zch_loop_new ();
     self->barriers = zlistx_new ();
     self->upstream = zmq_socket (zsys_init (), ZMQ_SUB);
+    self->counters = zch_metrics_counters ("subscriber");
     static const zch_edge_handlers_t handlers = { .on_line = s_on_line, .on_close = s_on_close };
     zch_edge_config_t edge_config = {
         .role = "subscriber", .greeting = SUBSCRIBER_GREETING, .max_line = self->config->max_line,
@@ -443,7 +455,7 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
         close (args->listen_fd);
     if (self->upstream)
         self->subscriptions = subscriber_index_new (self->upstream);
-    if (!self->edge || !self->barriers || !self->upstream || !self->subscriptions) {
+    if (!self->edge || !self->barriers || !self->upstream || !self->subscriptions || !self->counters) {
         snprintf (error, error_size, "cannot set up worker: %s", zmq_strerror (zmq_errno ()));
         s_self_destroy (&self);
         return NULL;
@@ -465,6 +477,24 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
     return self;
 }
 
+//  Publishes the worker's counters for the metrics endpoint: before each
+//  flush, so a client never sees a delivery the counters do not have yet.
+static void
+s_publish_metrics (self_t *self)
+{
+    zch_counters_t *counters = self->counters;
+    const zch_edge_stats_t *edge = zch_edge_stats (self->edge);
+    zch_metrics_set (&counters->messages_received, self->received);
+    zch_metrics_set (&counters->bytes_received, self->received_bytes);
+    zch_metrics_set (&counters->messages_sent, self->delivered);
+    zch_metrics_set (&counters->bytes_sent, self->delivered_bytes);
+    zch_metrics_set (&counters->dropped [ZCH_DROP_MALFORMED], self->malformed + edge->lines_too_long);
+    zch_metrics_set (&counters->dropped [ZCH_DROP_SLOW_CONSUMER], edge->slow_consumers);
+    zch_metrics_set (&counters->slow_consumer_bytes, edge->dropped_bytes);
+    zch_metrics_set (&counters->clients, zch_edge_client_count (self->edge));
+    zch_metrics_set (&counters->subscriptions, self->patterns);
+}
+
 //  Delivers what the broker still sends until it has been quiet for a
 //  moment, lets clients read it, then closes them.
 static void
@@ -476,6 +506,7 @@ s_drain (self_t *self)
     while (zclock_mono () < deadline) {
         if (s_upstream_drain (self) > 0)
             quiet_since = zclock_mono ();
+        s_publish_metrics (self);
         zch_edge_flush (self->edge);
         if (zclock_mono () - quiet_since >= SUBSCRIBER_DRAIN_QUIET
         &&  zch_edge_pending_output (self->edge) == 0)
@@ -487,6 +518,7 @@ s_drain (self_t *self)
         zch_edge_flush (self->edge);
         zch_loop_run_once (self->loop, 10);
     }
+    s_publish_metrics (self);
 }
 
 void
@@ -507,7 +539,9 @@ subscriber_worker_actor (zsock_t *pipe, void *args)
     while (!self->state.stopping) {
         zch_loop_run_once (self->loop, busy? 0: SUBSCRIBER_TICK);
         zch_worker_commands (self->pipe, &self->state);
+        zch_worker_apply_limits (&self->state, self->edge);
         busy = s_upstream_drain (self) == SUBSCRIBER_BATCH;
+        s_publish_metrics (self);
         zch_edge_flush (self->edge);
     }
     s_drain (self);
