@@ -213,7 +213,7 @@ s_parse_zpl (const char *text, char *reason, size_t reason_size)
         char what [400];
         char *mark = strstr (said, "(zconfig): (");
         if (mark && sscanf (mark, "(zconfig): (%d) %399[^\n]", &line, what) == 2)
-            snprintf (reason, reason_size, "%d: %s", line, what);
+            snprintf (reason, reason_size, "%d: syntax error: %s", line, what);
         fclose (capture);
     }
     return tree;
