@@ -34,7 +34,7 @@ static const struct {
     double scale;               //  to the unit in the name
 } s_metrics [] = {
     { "zchannel_messages_received_total", "counter",
-      "Messages received by the stage (source: from clients; broker: from producers; subscriber: from the broker).",
+      "Messages received by the stage (source: from clients; broker: from producers; subscriber: from the broker, summed over its workers).",
       offsetof (zch_counters_t, messages_received), 1 },
     { "zchannel_bytes_received_total", "counter",
       "Payload bytes of the messages received by the stage.",
