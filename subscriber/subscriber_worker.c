@@ -513,6 +513,10 @@ s_drain (self_t *self)
             break;
         zch_loop_run_once (self->loop, 10);
     }
+    size_t pending = zch_edge_pending_output (self->edge);
+    if (pending > 0)
+        zch_warning ("subscriber: worker %d: drain timeout (%d ms) reached with %zu bytes "
+                     "not yet read by clients", self->index, self->config->drain_timeout, pending);
     zch_edge_close_all (self->edge);
     while (zch_edge_client_count (self->edge) > 0 && zclock_mono () < deadline + 1000) {
         zch_edge_flush (self->edge);
