@@ -5,7 +5,7 @@ messages through it; the publisher's and the subscriber's connections stay
 up and every message arrives, in order; a new client then meets the new
 limit and the debug lines appear. A broken file at the next SIGHUP is
 logged and the running settings are kept. Every log line carries time,
-level, program and component."""
+level, program and component; with --syslog none goes to stderr."""
 
 import os
 import re
@@ -127,6 +127,14 @@ def test():
                     if line:
                         h.check(LOG_LINE.match(line), "%s: log line without level, program, "
                                 "time and component: %r" % (proc.name, line))
+        # --syslog: the log leaves stderr
+        control = h.tcp_ep(h.free_port())
+        quiet = h.start([h.BROKER, "--ingress", h.tcp_ep(h.free_port()), "--egress",
+                         h.tcp_ep(h.free_port()), "--control", control, "--syslog"], name="syslog")
+        h.wait_broker(control, quiet)
+        h.check(quiet.stop() == 0, "broker --syslog: unclean exit")
+        h.check("broker:" not in quiet.stderr_text(),
+                "broker --syslog still logs to stderr: %r" % quiet.stderr_text())
     finally:
         os.unlink(config)
     return ("SIGHUP at %d of %d acked: max-line 64K->1K and log level info->debug applied live, "

@@ -1,0 +1,127 @@
+/*  Unit tests of zch_option: parsing, formatting and bounds of each type,
+    and that every shipped table's defaults parse and print back.           */
+#include "zch_option.h"
+#include "zch_frontend.h"
+#include "zch_service.h"
+#include "broker.h"
+#include "source.h"
+#include "subscriber.h"
+#include "zch_check.h"
+
+#include <limits.h>
+#include <string.h>
+
+typedef struct {
+    const char *text;
+    int number;
+    size_t size;
+    bool flag;
+    int choice;
+    int ms;
+} sample_t;
+
+static const zch_option_t s_table [] = {
+    { "text", ZCH_OPT_STRING, offsetof (sample_t, text), "a b", "T", "text", .flags = 0 },
+    { "number", ZCH_OPT_INT, offsetof (sample_t, number), "3", "N", "number", .min = 1, .max = 10 },
+    { "size", ZCH_OPT_SIZE, offsetof (sample_t, size), "64K", "B", "size", .flags = ZCH_OPT_RELOAD },
+    { "flag", ZCH_OPT_BOOL, offsetof (sample_t, flag), "false", NULL, "flag", .flags = 0 },
+    { "choice", ZCH_OPT_CHOICE, offsetof (sample_t, choice), "b", "C", "choice", .choices = "a|b|c" },
+    { "ms", ZCH_OPT_DURATION, offsetof (sample_t, ms), "5s", "D", "duration", .flags = 0 },
+    { NULL }
+};
+
+//  Parses text into the option called name; returns 0 or -1.
+static int
+s_parse (sample_t *sample, const char *name, const char *text)
+{
+    char reason [256];
+    return zch_option_parse (zch_option_find (s_table, name), sample, text, reason, sizeof reason);
+}
+
+//  Formats the option called name into a static buffer.
+static const char *
+s_format (const sample_t *sample, const char *name)
+{
+    static char out [256];
+    zch_option_format (zch_option_find (s_table, name), sample, out, sizeof out);
+    return out;
+}
+
+//  Every default of a shipped table parses and formats back to a value
+//  that parses to the same text.
+static void
+s_check_table (const zch_option_t *table, void *base)
+{
+    zch_option_defaults (table, base);
+    for (const zch_option_t *option = table; option->name; option++) {
+        char first [512], second [512], reason [256];
+        zch_option_format (option, base, first, sizeof first);
+        CHECK (zch_option_parse (option, base, first, reason, sizeof reason) == 0);
+        zch_option_format (option, base, second, sizeof second);
+        CHECK (strcmp (first, second) == 0);
+        CHECK (option->help && *option->help);
+        CHECK (option->type == ZCH_OPT_BOOL || option->arg);
+    }
+}
+
+int
+main (void)
+{
+    sample_t sample, other;
+    memset (&sample, 0, sizeof sample);
+    zch_option_defaults (s_table, &sample);
+    CHECK (strcmp (sample.text, "a b") == 0);
+    CHECK (sample.number == 3 && sample.size == 65536 && !sample.flag);
+    CHECK (sample.choice == 1 && sample.ms == 5000);
+
+    CHECK (s_parse (&sample, "number", "10") == 0 && sample.number == 10);
+    CHECK (s_parse (&sample, "number", "11") == -1 && sample.number == 10);
+    CHECK (s_parse (&sample, "number", "0") == -1);
+    CHECK (s_parse (&sample, "number", "4x") == -1);
+    CHECK (s_parse (&sample, "number", "") == -1);
+
+    CHECK (s_parse (&sample, "size", "8M") == 0 && sample.size == 8 * 1024 * 1024);
+    CHECK (strcmp (s_format (&sample, "size"), "8M") == 0);
+    CHECK (s_parse (&sample, "size", "1000") == 0 && strcmp (s_format (&sample, "size"), "1000") == 0);
+    CHECK (s_parse (&sample, "size", "0") == -1);
+    CHECK (s_parse (&sample, "size", "-1") == -1);
+    CHECK (s_parse (&sample, "size", "1T") == -1);
+    CHECK (s_parse (&sample, "size", "99999999999999999999") == -1);
+
+    CHECK (s_parse (&sample, "flag", "yes") == 0 && sample.flag);
+    CHECK (strcmp (s_format (&sample, "flag"), "true") == 0);
+    CHECK (s_parse (&sample, "flag", "OFF") == 0 && !sample.flag);
+    CHECK (s_parse (&sample, "flag", "maybe") == -1);
+
+    CHECK (s_parse (&sample, "choice", "C") == 0 && sample.choice == 2);
+    CHECK (strcmp (s_format (&sample, "choice"), "c") == 0);
+    CHECK (s_parse (&sample, "choice", "d") == -1 && sample.choice == 2);
+    CHECK (s_parse (&sample, "choice", "") == -1);
+
+    CHECK (s_parse (&sample, "ms", "250ms") == 0 && sample.ms == 250);
+    CHECK (strcmp (s_format (&sample, "ms"), "250ms") == 0);
+    CHECK (s_parse (&sample, "ms", "7") == 0 && sample.ms == 7000);
+    CHECK (strcmp (s_format (&sample, "ms"), "7s") == 0);
+    CHECK (s_parse (&sample, "ms", "1h") == -1);
+    CHECK (s_parse (&sample, "ms", "-1s") == -1);
+
+    //  differs / copy
+    memset (&other, 0, sizeof other);
+    zch_option_defaults (s_table, &other);
+    const zch_option_t *ms = zch_option_find (s_table, "ms");
+    CHECK (zch_option_differs (ms, &sample, &other));
+    zch_option_copy (ms, &other, &sample);
+    CHECK (!zch_option_differs (ms, &sample, &other) && other.ms == 7000);
+    CHECK (zch_option_find (s_table, "nothing") == NULL);
+
+    //  the shipped tables
+    broker_config_t broker;
+    zch_frontend_config_t frontend;
+    zch_process_config_t process;
+    s_check_table (broker_options, &broker);
+    s_check_table (source_options, &frontend);
+    s_check_table (subscriber_options, &frontend);
+    s_check_table (zch_frontend_options, &frontend);
+    s_check_table (zch_process_options, &process);
+    CHECK_DONE ("test_option");
+}
