@@ -17,7 +17,7 @@ const zch_option_t broker_options [] = {
       "N", "messages queued per subscriber front-end before drops", .flags = 0, .min = 1, .max = INT_MAX },
     { "drain-timeout", ZCH_OPT_DURATION, offsetof (broker_config_t, drain_timeout), "5s", "DURATION",
       "longest a drain at SIGINT/SIGTERM may take (5s, 500ms)", .flags = ZCH_OPT_SHARED },
-    { NULL }
+    { .name = NULL }
 };
 
 void

@@ -15,7 +15,7 @@ const zch_option_t zch_frontend_options [] = {
       "longest accepted line (K/M suffixes)", .flags = ZCH_OPT_SHARED | ZCH_OPT_RELOAD },
     { "drain-timeout", ZCH_OPT_DURATION, offsetof (zch_frontend_config_t, drain_timeout),
       ZCH_DRAIN_TIMEOUT_DEFAULT, "DURATION", "longest a drain at SIGINT/SIGTERM may take (5s, 500ms)", .flags = ZCH_OPT_SHARED },
-    { NULL }
+    { .name = NULL }
 };
 
 int

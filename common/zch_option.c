@@ -158,7 +158,7 @@ zch_option_format (const zch_option_t *option, const void *base, char *out, size
 {
     switch (option->type) {
         case ZCH_OPT_STRING: {
-            const char *text = *S_AT_CONST (base, option, const char *);
+            const char *text = *S_AT_CONST (base, option, char *);
             snprintf (out, out_size, "%s", text? text: "");
             return;
         }

@@ -16,7 +16,7 @@ const zch_option_t zch_process_options [] = {
       "log to syslog instead of stderr", .flags = ZCH_OPT_RELOAD },
     { "metrics-listen", ZCH_OPT_STRING, offsetof (zch_process_config_t, metrics_listen), "", "HOST:PORT",
       "serve Prometheus metrics over HTTP at /metrics (off when empty)", .flags = 0 },
-    { NULL }
+    { .name = NULL }
 };
 
 //  Applies the log level and destination.

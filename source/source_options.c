@@ -9,7 +9,7 @@ const zch_option_t source_options [] = {
       "the broker's ingress", .flags = ZCH_OPT_NO_RUN },
     { "max-output", ZCH_OPT_SIZE, offsetof (source_config_t, max_output), "1M", "BYTES",
       "replies queued per client before it is dropped", .flags = ZCH_OPT_SHARED | ZCH_OPT_RELOAD },
-    { NULL }
+    { .name = NULL }
 };
 
 void

@@ -9,7 +9,7 @@ const zch_option_t subscriber_options [] = {
       "the broker's egress", .flags = ZCH_OPT_NO_RUN },
     { "max-output", ZCH_OPT_SIZE, offsetof (subscriber_config_t, max_output), "8M", "BYTES",
       "output queued per client before it is dropped as a slow consumer", .flags = ZCH_OPT_SHARED | ZCH_OPT_RELOAD },
-    { NULL }
+    { .name = NULL }
 };
 
 void

@@ -27,7 +27,7 @@ static const zch_option_t s_table [] = {
     { "flag", ZCH_OPT_BOOL, offsetof (sample_t, flag), "false", NULL, "flag", .flags = 0 },
     { "choice", ZCH_OPT_CHOICE, offsetof (sample_t, choice), "b", "C", "choice", .choices = "a|b|c" },
     { "ms", ZCH_OPT_DURATION, offsetof (sample_t, ms), "5s", "D", "duration", .flags = 0 },
-    { NULL }
+    { .name = NULL }
 };
 
 //  Parses text into the option called name; returns 0 or -1.
