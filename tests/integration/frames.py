@@ -26,13 +26,15 @@ class FrameClient:
     """Connects to a frame port; sends objects as frames and reads frames
     back as decoded lists (str for str, bytes for bin)."""
 
-    def __init__(self, port, name=None, proc=None, timeout=h.STEP):
+    def __init__(self, port, name=None, proc=None, timeout=h.STEP, rcvbuf=None):
         self.name = name or "frames@%d" % port
         self.buf = bytearray()
         self.eof = False
         deadline = time.monotonic() + timeout
         while True:
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            if rcvbuf is not None:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
             try:
                 s.connect((h.HOST, port))
                 break
