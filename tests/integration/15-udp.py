@@ -37,11 +37,19 @@ def wait_log(proc, pattern, what, timeout=h.STEP):
         time.sleep(0.1)
 
 
+def wait_broker_connected(proc, workers=2):
+    """UDP is dropped while a source worker has no broker (there is no
+    back-pressure to hold it): wait until every worker says it connected."""
+    for i in range(workers):
+        wait_log(proc, r"worker %d connected to the broker" % i, "source worker %d" % i)
+
+
 def test_lines():
     port = free_udp_port()
     with h.system(source_args=["--udp-listen", "%s:%d" % (h.HOST, port)]) as S:
         sub = S.sub_client()
         subscribe(sub, "u.>")
+        wait_broker_connected(S.source)
         out = udp_socket()
         n = 200
         for i in range(n):
@@ -81,6 +89,7 @@ def test_raw_topic():
                                "--udp-topic", "raw.t"]) as S:
         sub = S.sub_client()
         subscribe(sub, "raw.t")
+        wait_broker_connected(S.source)
         out = udp_socket()
         payloads = [bytes(range(256)), b"PUB not.parsed here\n", b"", b"x" * 60000]
         for p in payloads:
