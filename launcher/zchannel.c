@@ -30,7 +30,7 @@ s_usage (FILE *out)
         "\n"
         "Commands:\n"
         "  run     run broker, source and subscriber in one process\n"
-        "  pub     publish a message, or one per line of stdin (see zchannel pub --help)\n"
+        "  pub     publish a message, one per line of stdin, or a file (see zchannel pub --help)\n"
         "  sub     print the messages on a pattern (see zchannel sub --help)\n"
         "\n"
         "zchannel run options:\n"
