@@ -3,6 +3,7 @@
 #include "zch_args.h"
 #include "zch_log.h"
 #include "zch_main.h"
+#include "zch_topic.h"
 
 #include <getopt.h>
 
@@ -30,13 +31,40 @@ s_usage (const char *program, const char *summary, const zch_frontend_config_t *
             "  --profile NAME        'workerman' for the seed system's behaviour, default 'default'\n"
             "  --max-line BYTES      longest accepted line (K/M suffixes), default %zu\n"
             "  --max-output BYTES    output queued per client before it is dropped, default %zu\n"
+            "  --frame-listen HOST:PORT  where frame-protocol clients connect, default off\n"
+            "  --max-payload BYTES   largest payload a client may send, default %zu\n"
+            "%s"
             "  --log-level LEVEL     error, warning, notice, info or debug, default info\n"
             "  --help                show this help and exit\n"
             "  --version             show the version and exit\n"
             "\n"
             "SIGINT or SIGTERM: stop accepting, deliver what is queued, then exit.\n",
             program, summary, config->listen, config->broker, config->workers,
-            config->max_line, config->max_output);
+            config->max_line, config->max_output, config->max_payload,
+            config->takes_udp?
+            "  --udp-listen HOST:PORT    take datagrams, one 'PUB <topic> <payload>' each, default off\n"
+            "  --udp-topic TOPIC     with --udp-listen: each datagram is a raw payload for TOPIC\n": "");
+}
+
+int
+zch_frontend_check (const zch_frontend_config_t *config, const char *program)
+{
+    const char *reason;
+    if (!config->takes_udp && (config->udp_listen || config->udp_topic)) {
+        fprintf (stderr, "%s: UDP ingest is served by the source front-end, not here\n", program);
+        return -1;
+    }
+    if (config->udp_topic && !config->udp_listen) {
+        fprintf (stderr, "%s: --udp-topic needs --udp-listen\n", program);
+        return -1;
+    }
+    if (config->udp_topic
+    &&  zch_topic_validate (config->udp_topic, strlen (config->udp_topic), &reason)) {
+        fprintf (stderr, "%s: --udp-topic '%s' is not a valid topic: %s\n",
+                 program, config->udp_topic, reason);
+        return -1;
+    }
+    return 0;
 }
 
 //  Parses the flags into config. Returns -1 to go on, else an exit code.
@@ -52,6 +80,10 @@ s_parse (int argc, char *argv [], const char *program, const char *summary,
         { "max-line", required_argument, NULL, 'm' },
         { "max-output", required_argument, NULL, 'o' },
         { "log-level", required_argument, NULL, 'l' },
+        { "frame-listen", required_argument, NULL, 'F' },
+        { "max-payload", required_argument, NULL, 'P' },
+        { "udp-listen", required_argument, NULL, 'U' },
+        { "udp-topic", required_argument, NULL, 'T' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 }
@@ -86,6 +118,13 @@ s_parse (int argc, char *argv [], const char *program, const char *summary,
                     return 2;
                 }
                 break;
+            case 'F': config->frame_listen = optarg; break;
+            case 'P':
+                if (zch_args_size (program, "--max-payload", optarg, &config->max_payload))
+                    return 2;
+                break;
+            case 'U': config->udp_listen = optarg; break;
+            case 'T': config->udp_topic = optarg; break;
             case 'h': s_usage (program, summary, config); return 0;
             case 'V': printf ("%s %s\n", program, ZCH_VERSION); return 0;
             default:
@@ -97,7 +136,7 @@ s_parse (int argc, char *argv [], const char *program, const char *summary,
         fprintf (stderr, "%s: unexpected argument '%s' (see --help)\n", program, argv [optind]);
         return 2;
     }
-    return -1;
+    return zch_frontend_check (config, program)? 2: -1;
 }
 
 int

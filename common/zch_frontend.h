@@ -15,6 +15,11 @@ typedef struct {
     bool workerman;             //  the seed system's compatibility profile
     size_t max_line;            //  longest accepted line
     size_t max_output;          //  pending output per client before it is dropped
+    const char *frame_listen;   //  HOST:PORT for frame-protocol clients; NULL: off
+    size_t max_payload;         //  largest payload accepted from a client
+    bool takes_udp;             //  the role serves UDP ingest (the source)
+    const char *udp_listen;     //  HOST:PORT for datagrams; NULL: off
+    const char *udp_topic;      //  with udp_listen: each datagram is a raw payload for it
 } zch_frontend_config_t;
 
 typedef zch_workers_t *(zch_frontend_start_fn) (const zch_frontend_config_t *config,
@@ -22,6 +27,11 @@ typedef zch_workers_t *(zch_frontend_start_fn) (const zch_frontend_config_t *con
 
 //  Sets profile from its name. Returns 0, or -1 if the name is unknown.
 int zch_frontend_set_profile (zch_frontend_config_t *config, const char *name);
+
+//  Checks the settings that depend on each other (UDP flags on a role that
+//  takes them, --udp-topic with --udp-listen and a valid topic). Returns
+//  0, or -1 after a one-line error on stderr naming program.
+int zch_frontend_check (const zch_frontend_config_t *config, const char *program);
 
 //  The whole main of a front-end program: parses the flags over the
 //  defaults in config (printing usage for --help, whose role-specific

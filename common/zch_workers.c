@@ -13,11 +13,19 @@ zch_workers_t *
 zch_workers_start (const char *address, int count, zactor_fn *worker,
                    const void *config, char *error, size_t error_size)
 {
+    return zch_workers_start_framed (address, NULL, count, worker, config, error, error_size);
+}
+
+zch_workers_t *
+zch_workers_start_framed (const char *address, const char *frame_address, int count,
+                          zactor_fn *worker, const void *config, char *error, size_t error_size)
+{
     if (count < 1 || count > ZCH_WORKERS_MAX) {
         snprintf (error, error_size, "workers must be 1..%d", ZCH_WORKERS_MAX);
         return NULL;
     }
-    if (zch_net_check_free (address, error, error_size))
+    if (zch_net_check_free (address, error, error_size)
+    ||  (frame_address && zch_net_check_free (frame_address, error, error_size)))
         return NULL;
     zch_workers_t *self = calloc (1, sizeof *self);
     if (!self) {
@@ -30,7 +38,15 @@ zch_workers_start (const char *address, int count, zactor_fn *worker,
             zch_workers_destroy (&self);
             return NULL;
         }
-        self->args [i] = (zch_worker_args_t) { .config = config, .listen_fd = fd, .index = i };
+        int frame_fd = frame_address? zch_net_listen (frame_address, true, error, error_size): -1;
+        if (frame_address && frame_fd < 0) {
+            close (fd);
+            zch_workers_destroy (&self);
+            return NULL;
+        }
+        self->args [i] = (zch_worker_args_t) {
+            .config = config, .listen_fd = fd, .frame_fd = frame_fd, .index = i
+        };
         self->actors [i] = zch_actor_start (worker, &self->args [i], error, error_size);
         if (!self->actors [i]) {
             zch_workers_destroy (&self);

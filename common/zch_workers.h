@@ -14,6 +14,7 @@
 typedef struct {
     const void *config;         //  the role's config
     int listen_fd;              //  the worker's own listener, now its to close
+    int frame_fd;               //  its frame-protocol listener, or -1 (also its to close)
     int index;                  //  0..count-1
 } zch_worker_args_t;
 
@@ -36,6 +37,12 @@ void zch_worker_await_term (zsock_t *pipe, zch_worker_state_t *state);
 //  worker actor on each. Returns NULL with a one-line reason in error.
 zch_workers_t *zch_workers_start (const char *address, int count, zactor_fn *worker,
                                   const void *config, char *error, size_t error_size);
+
+//  The same, with a second listener per worker for the frame protocol on
+//  frame_address (NULL: none; then frame_fd is -1).
+zch_workers_t *zch_workers_start_framed (const char *address, const char *frame_address,
+                                         int count, zactor_fn *worker, const void *config,
+                                         char *error, size_t error_size);
 
 //  Stops every worker (each drains as its role defines) and NULLs the pointer.
 void zch_workers_destroy (zch_workers_t **self_p);

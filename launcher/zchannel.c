@@ -5,6 +5,7 @@
 #include "source.h"
 #include "subscriber.h"
 #include "zch_args.h"
+#include "zch_frame.h"
 #include "zch_log.h"
 #include "zch_main.h"
 #include "zch_text.h"
@@ -29,7 +30,7 @@ s_usage (FILE *out)
         "\n"
         "Commands:\n"
         "  run     run broker, source and subscriber in one process\n"
-        "  pub     publish a message, or one per line of stdin (see zchannel pub --help)\n"
+        "  pub     publish a message, one per line of stdin, or a file (see zchannel pub --help)\n"
         "  sub     print the messages on a pattern (see zchannel sub --help)\n"
         "\n"
         "zchannel run options:\n"
@@ -42,10 +43,15 @@ s_usage (FILE *out)
         "  --workers N                    loops per front-end, default %d\n"
         "  --max-line BYTES               longest accepted line, default %d\n"
         "  --max-output BYTES             output queued per subscriber client, default %d\n"
+        "  --source-frame-listen HOST:PORT      frame-protocol publishers, default off\n"
+        "  --subscriber-frame-listen HOST:PORT  frame-protocol subscribers, default off\n"
+        "  --max-payload BYTES            largest payload a client may send, default %d\n"
+        "  --udp-listen HOST:PORT         UDP ingest, one 'PUB <topic> <payload>' per datagram, default off\n"
+        "  --udp-topic TOPIC              with --udp-listen: each datagram is a raw payload for TOPIC\n"
         "  --log-level LEVEL              error, warning, notice, info or debug\n"
         "  --help                         show this help and exit\n"
         "  --version                      show the version and exit\n",
-        SOURCE_WORKERS_DEFAULT, ZCH_LINE_MAX_DEFAULT, SUBSCRIBER_MAX_OUTPUT);
+        SOURCE_WORKERS_DEFAULT, ZCH_LINE_MAX_DEFAULT, SUBSCRIBER_MAX_OUTPUT, ZCH_PAYLOAD_MAX_DEFAULT);
 }
 
 //  Parses `zchannel run` flags. Returns -1 to go on, else an exit code.
@@ -63,6 +69,11 @@ s_run_parse (int argc, char *argv [], run_config_t *config)
         { "max-line", required_argument, NULL, 'm' },
         { "max-output", required_argument, NULL, 'o' },
         { "log-level", required_argument, NULL, 'l' },
+        { "source-frame-listen", required_argument, NULL, 'f' },
+        { "subscriber-frame-listen", required_argument, NULL, 'F' },
+        { "max-payload", required_argument, NULL, 'P' },
+        { "udp-listen", required_argument, NULL, 'U' },
+        { "udp-topic", required_argument, NULL, 'T' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 }
@@ -106,6 +117,15 @@ s_run_parse (int argc, char *argv [], run_config_t *config)
                     return 2;
                 }
                 break;
+            case 'f': config->source.frame_listen = optarg; break;
+            case 'F': config->subscriber.frame_listen = optarg; break;
+            case 'P':
+                if (zch_args_size (program, "--max-payload", optarg, &size))
+                    return 2;
+                config->source.max_payload = config->subscriber.max_payload = size;
+                break;
+            case 'U': config->source.udp_listen = optarg; break;
+            case 'T': config->source.udp_topic = optarg; break;
             case 'h': s_usage (stdout); return 0;
             case 'V': printf ("zchannel %s\n", ZCH_VERSION); return 0;
             default:
@@ -117,7 +137,7 @@ s_run_parse (int argc, char *argv [], run_config_t *config)
         fprintf (stderr, "%s: unexpected argument '%s' (see --help)\n", program, argv [optind]);
         return 2;
     }
-    return -1;
+    return zch_frontend_check (&config->source, program)? 2: -1;
 }
 
 //  zchannel run: all three roles, stopped in data-path order so that what

@@ -1,7 +1,11 @@
 /*  source_worker: one loop of the data-source front-end.                    */
 #include "source.h"
+#include "source_frames.h"
+#include "source_udp.h"
 #include "zch_edge.h"
 #include "zch_envelope.h"
+#include "zch_frame.h"
+#include "zch_net.h"
 #include "zch_log.h"
 #include "zch_main.h"
 #include "zch_text.h"
@@ -24,6 +28,9 @@ typedef struct {
     int index;
     zch_loop_t *loop;
     zch_edge_t *edge;
+    zch_edge_t *frame_edge;     //  frame-protocol clients, NULL when off
+    source_frames_t frames;     //  its handler's state
+    source_udp_t *udp;          //  UDP ingest, NULL when off
     void *publisher;            //  XPUB to the broker's ingress, NODROP
     zch_watch_t pipe_watch;
     zch_watch_t publisher_watch;
@@ -66,22 +73,28 @@ s_broker_events (self_t *self)
         }
         zmq_msg_close (&message);
     }
-    if (zch_edge_has_paused (self->edge) && self->broker_subscriptions > 0
-    &&  zch_zmq_writable (self->publisher))
-        zch_edge_resume (self->edge);
+    if (self->broker_subscriptions > 0 && zch_zmq_writable (self->publisher)) {
+        if (zch_edge_has_paused (self->edge))
+            zch_edge_resume (self->edge);
+        if (self->frame_edge && zch_edge_has_paused (self->frame_edge))
+            zch_edge_resume (self->frame_edge);
+    }
 }
 
-//  Sends one envelope. Returns 0, or -1 when the broker cannot take it
-//  now (the caller pauses the client; nothing was sent).
+//  Sends one envelope; src names the client, headers (a checked msgpack
+//  map, or NULL) go into meta as "h". Returns 0, or -1 when the broker
+//  cannot take it now (the caller pauses the client; nothing was sent).
 static int
-s_publish (self_t *self, zch_conn_t *conn, const char *topic, size_t topic_len,
-           const char *payload, size_t payload_len)
+s_publish (self_t *self, const char *src, const char *topic, size_t topic_len,
+           const char *payload, size_t payload_len, const uint8_t *headers, size_t headers_size)
 {
     if (self->broker_subscriptions <= 0)
         return -1;
-    uint8_t meta [128];
-    const char *peer = zch_conn_peer (conn);
-    size_t meta_size = zch_meta_encode (0, zch_now_ns (), peer, strlen (peer), meta, sizeof meta);
+    uint8_t meta [ZCH_META_MAX];
+    size_t meta_size = headers?
+        zch_headers_meta_encode (zch_now_ns (), src, strlen (src), headers, headers_size,
+                                 meta, sizeof meta):
+        zch_meta_encode (0, zch_now_ns (), src, strlen (src), meta, sizeof meta);
     if (zmq_send (self->publisher, topic, topic_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
         return -1;
     //  Once the first frame is in, libzmq takes the rest of the message
@@ -89,6 +102,23 @@ s_publish (self_t *self, zch_conn_t *conn, const char *topic, size_t topic_len,
     zmq_send (self->publisher, payload, payload_len, 0);
     self->published++;
     return 0;
+}
+
+//  source_frames' way to publish.
+static int
+s_frame_publish (void *ctx, zch_conn_t *conn, const char *topic, size_t topic_len,
+                 const char *payload, size_t payload_len, const uint8_t *headers, size_t headers_size)
+{
+    return s_publish (ctx, zch_conn_peer (conn), topic, topic_len, payload, payload_len,
+                      headers, headers_size);
+}
+
+//  source_udp's way to publish.
+static int
+s_udp_publish (void *ctx, const char *topic, size_t topic_len,
+               const char *payload, size_t payload_len, const char *src)
+{
+    return s_publish (ctx, src, topic, topic_len, payload, payload_len, NULL, 0);
 }
 
 //  Writes a reply line.
@@ -120,7 +150,11 @@ s_handle_publish (self_t *self, zch_conn_t *conn, const char *topic, size_t topi
         s_reply_error (self, conn, "invalid topic: ", reason);
         return ZCH_EDGE_NEXT;
     }
-    if (s_publish (self, conn, topic, topic_len, payload, payload_len))
+    if (payload_len > self->config->max_payload) {
+        s_reply_error (self, conn, "", "payload too large");
+        return ZCH_EDGE_NEXT;
+    }
+    if (s_publish (self, zch_conn_peer (conn), topic, topic_len, payload, payload_len, NULL, 0))
         return ZCH_EDGE_PAUSE;
     if ((uintptr_t) zch_conn_user (conn) & CLIENT_VERBOSE)
         s_reply (conn, "+OK");
@@ -187,11 +221,49 @@ s_self_destroy (self_t **self_p)
     if (!self)
         return;
     zch_edge_destroy (&self->edge);
+    zch_edge_destroy (&self->frame_edge);
+    source_udp_destroy (&self->udp);
     if (self->publisher)
         zmq_close (self->publisher);
     zch_loop_destroy (&self->loop);
     free (self);
     *self_p = NULL;
+}
+
+//  Sets up the frame edge and UDP ingest when configured. Returns 0 or -1.
+static int
+s_self_extras (self_t *self, const zch_worker_args_t *args, char *error, size_t error_size)
+{
+    if (args->frame_fd >= 0) {
+        static const zch_edge_handlers_t frame_handlers = { .on_line = source_frames_on_frame };
+        zch_edge_config_t frame_config = {
+            .role = "source", .framing = ZCH_EDGE_FRAMES,
+            .max_line = self->config->max_payload + ZCH_FRAME_OVERHEAD,
+            .max_output = self->config->max_output, .close_grace_ms = 1000
+        };
+        self->frames = (source_frames_t) {
+            .publish = s_frame_publish, .ctx = self, .max_payload = self->config->max_payload
+        };
+        self->frame_edge = zch_edge_new (self->loop, args->frame_fd, &frame_config,
+                                         &frame_handlers, &self->frames);
+        if (!self->frame_edge) {
+            close (args->frame_fd);
+            snprintf (error, error_size, "out of memory");
+            return -1;
+        }
+    }
+    if (self->config->udp_listen) {
+        int fd = zch_net_udp_bind (self->config->udp_listen, true, error, error_size);
+        if (fd < 0)
+            return -1;
+        self->udp = source_udp_new (self->loop, fd, self->config->udp_topic,
+                                    self->config->max_payload, s_udp_publish, self);
+        if (!self->udp) {
+            snprintf (error, error_size, "out of memory");
+            return -1;
+        }
+    }
+    return 0;
 }
 
 //  Sets up the loop, the edge and the broker socket.
@@ -201,6 +273,8 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
     self_t *self = calloc (1, sizeof *self);
     if (!self) {
         close (args->listen_fd);
+        if (args->frame_fd >= 0)
+            close (args->frame_fd);
         snprintf (error, error_size, "out of memory");
         return NULL;
     }
@@ -216,7 +290,13 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
     self->edge = self->loop? zch_edge_new (self->loop, args->listen_fd, &edge_config, &handlers, self): NULL;
     if (!self->edge) {
         close (args->listen_fd);
+        if (args->frame_fd >= 0)
+            close (args->frame_fd);
         snprintf (error, error_size, "out of memory");
+        s_self_destroy (&self);
+        return NULL;
+    }
+    if (s_self_extras (self, args, error, error_size)) {
         s_self_destroy (&self);
         return NULL;
     }
@@ -246,10 +326,37 @@ s_drain (self_t *self)
 {
     zch_edge_stop_accepting (self->edge);
     zch_edge_close_all (self->edge);
+    if (self->frame_edge) {
+        zch_edge_stop_accepting (self->frame_edge);
+        zch_edge_close_all (self->frame_edge);
+    }
     int64_t deadline = zclock_mono () + SOURCE_DRAIN_MAX;
-    while (zch_edge_client_count (self->edge) > 0 && zclock_mono () < deadline) {
+    while ((zch_edge_client_count (self->edge) > 0
+        ||  (self->frame_edge && zch_edge_client_count (self->frame_edge) > 0))
+    &&  zclock_mono () < deadline) {
         zch_edge_flush (self->edge);
+        if (self->frame_edge)
+            zch_edge_flush (self->frame_edge);
         zch_loop_run_once (self->loop, 10);
+    }
+}
+
+//  Logs the frame and UDP counters at exit (metrics will take them later).
+static void
+s_log_extras (self_t *self)
+{
+    if (self->frame_edge)
+        zch_info ("source: worker %d frames: %llu malformed, %llu refused, %llu over the size limit",
+                  self->index, (unsigned long long) self->frames.malformed,
+                  (unsigned long long) self->frames.rejected,
+                  (unsigned long long) zch_edge_stats (self->frame_edge)->lines_too_long);
+    if (self->udp) {
+        source_udp_report (self->udp, true);
+        const source_udp_stats_t *stats = source_udp_stats (self->udp);
+        zch_info ("source: worker %d udp: %llu datagrams received, %llu published, "
+                  "%llu malformed, %llu dropped", self->index,
+                  (unsigned long long) stats->received, (unsigned long long) stats->published,
+                  (unsigned long long) stats->malformed, (unsigned long long) stats->dropped);
     }
 }
 
@@ -263,19 +370,32 @@ source_worker_actor (zsock_t *pipe, void *args)
         zch_actor_ready (pipe, error);
         return;
     }
-    if (self->index == 0)
+    if (self->index == 0) {
         zch_notice ("source: listening on %s, publishing to %s", self->config->listen, self->config->broker);
+        if (self->frame_edge)
+            zch_notice ("source: frame protocol on %s", self->config->frame_listen);
+        if (self->udp)
+            zch_notice ("source: UDP ingest on %s%s%s", self->config->udp_listen,
+                        self->config->udp_topic? ", raw payloads for ": "",
+                        self->config->udp_topic? self->config->udp_topic: "");
+    }
     zch_actor_ready (pipe, NULL);
     while (!self->state.stopping) {
-        bool paused = zch_edge_has_paused (self->edge);
+        bool paused = zch_edge_has_paused (self->edge)
+                   || (self->frame_edge && zch_edge_has_paused (self->frame_edge));
         zch_loop_run_once (self->loop, paused? SOURCE_PAUSED_TICK: SOURCE_TICK);
         zch_worker_commands (self->pipe, &self->state);
         s_broker_events (self);
         zch_edge_flush (self->edge);
+        if (self->frame_edge)
+            zch_edge_flush (self->frame_edge);
+        if (self->udp)
+            source_udp_report (self->udp, false);
     }
     s_drain (self);
     zch_info ("source: worker %d stopped after publishing %llu messages",
               self->index, (unsigned long long) self->published);
+    s_log_extras (self);
     zch_worker_await_term (pipe, &self->state);
     s_self_destroy (&self);
 }
@@ -286,13 +406,15 @@ source_config_defaults (source_config_t *config)
     *config = (source_config_t) {
         .listen = SOURCE_LISTEN_DEFAULT, .broker = SOURCE_BROKER_DEFAULT,
         .workers = SOURCE_WORKERS_DEFAULT, .workerman = false, .max_line = ZCH_LINE_MAX_DEFAULT,
-        .max_output = SOURCE_MAX_OUTPUT
+        .max_output = SOURCE_MAX_OUTPUT, .max_payload = ZCH_PAYLOAD_MAX_DEFAULT, .takes_udp = true
     };
 }
 
 zch_workers_t *
 source_start (const source_config_t *config, char *error, size_t error_size)
 {
-    return zch_workers_start (config->listen, config->workers, source_worker_actor,
-                              config, error, error_size);
+    if (config->udp_listen && zch_net_udp_check_free (config->udp_listen, error, error_size))
+        return NULL;
+    return zch_workers_start_framed (config->listen, config->frame_listen, config->workers,
+                                     source_worker_actor, config, error, error_size);
 }
