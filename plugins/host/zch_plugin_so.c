@@ -2,6 +2,7 @@
 #include "zch_plugin_so.h"
 
 #include <dlfcn.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +62,35 @@ s_check (const zch_plugin_t *descriptor, const char *path, char *error, size_t e
     return 0;
 }
 
+//  Opens the file under a name never used before (a symlink in a fresh
+//  temporary directory), so that the loader matches it to an object already
+//  loaded by file identity only: an unchanged file is shared, a file
+//  replaced since (a new inode) is loaded anew. RTLD_LOCAL: plugins never
+//  see each other's symbols. Returns 0, or -1 with a reason.
+static int
+s_open (zch_plugin_so_t *self, char *error, size_t error_size)
+{
+    char real [PATH_MAX], directory [] = "/tmp/zch-plugin-XXXXXX", link [PATH_MAX];
+    if (!realpath (self->path, real)) {
+        snprintf (error, error_size, "plugin %s: cannot resolve its path", self->path);
+        return -1;
+    }
+    const char *name = strrchr (real, '/') + 1;
+    bool linked = mkdtemp (directory)
+               && (size_t) snprintf (link, sizeof link, "%s/%s", directory, name) < sizeof link
+               && symlink (real, link) == 0;
+    self->handle = dlopen (linked? link: real, RTLD_NOW | RTLD_LOCAL);
+    const char *reason = self->handle? NULL: dlerror ();
+    if (linked)
+        unlink (link);
+    rmdir (directory);
+    if (!self->handle) {
+        snprintf (error, error_size, "plugin %s: cannot load: %s", self->path, reason);
+        return -1;
+    }
+    return 0;
+}
+
 zch_plugin_so_t *
 zch_plugin_so_new (const char *name, const char *const *paths, size_t count,
                    char *error, size_t error_size)
@@ -78,12 +108,8 @@ zch_plugin_so_new (const char *name, const char *const *paths, size_t count,
                       name, name, ZCH_PLUGIN_DIR);
         goto failed;
     }
-    //  RTLD_LOCAL: plugins never see each other's symbols
-    self->handle = dlopen (self->path, RTLD_NOW | RTLD_LOCAL);
-    if (!self->handle) {
-        snprintf (error, error_size, "plugin %s: cannot load: %s", self->path, dlerror ());
+    if (s_open (self, error, error_size))
         goto failed;
-    }
     self->descriptor = dlsym (self->handle, ZCH_PLUGIN_SYMBOL);
     if (!self->descriptor) {
         snprintf (error, error_size, "plugin %s refused: it exports no '%s' descriptor",
