@@ -145,7 +145,7 @@ s_payload_slice (zmq_msg_t *frame, size_t offset, size_t size, zmq_msg_t *payloa
 //  or -1 when dropped (counted; the pipeline is already recycled).
 static int
 s_plugins_run (self_t *self, const zch_envelope_view_t *view, const zch_frame_t *views,
-               zch_pipeline_msg_t *msg)
+               uint64_t now, zch_pipeline_msg_t *msg)
 {
     zch_meta_t meta = { 0 };
     if (view->meta)
@@ -155,7 +155,7 @@ s_plugins_run (self_t *self, const zch_envelope_view_t *view, const zch_frame_t 
         .payload = views [view->payload_frame].data + view->payload_offset,
         .payload_len = view->payload_size, .meta = view->meta, .meta_size = view->meta_size,
         .seq = broker_topics_peek_seq (self->topics, view->topic, view->topic_len),
-        .ts = meta.has_ts? meta.ts: zch_now_ns ()
+        .ts = meta.has_ts? meta.ts: now
     };
     uint64_t errors = zch_pipeline_errors (self->pipeline);
     int rc = zch_pipeline_run (self->pipeline, msg);
@@ -210,8 +210,9 @@ s_forward (self_t *self, zmq_msg_t *frames, size_t count)
         s_malformed (self, reason);
         return;
     }
+    uint64_t now = zch_now_ns ();
     zch_pipeline_msg_t msg = { 0 };
-    if (self->pipeline && s_plugins_run (self, &view, views, &msg))
+    if (self->pipeline && s_plugins_run (self, &view, views, now, &msg))
         return;
     const char *topic = self->pipeline? msg.topic: view.topic;
     size_t topic_len = self->pipeline? msg.topic_len: view.topic_len;
@@ -219,11 +220,11 @@ s_forward (self_t *self, zmq_msg_t *frames, size_t count)
     uint8_t meta [ZCH_META_MAX];
     size_t meta_size = 0;
     if (seq && msg.headers_changed)
-        meta_size = zch_meta_stamp_headers (view.meta, view.meta_size, seq, zch_now_ns (),
+        meta_size = zch_meta_stamp_headers (view.meta, view.meta_size, seq, now,
                                             msg.headers, msg.header_count, meta, sizeof meta);
     else
     if (seq)
-        meta_size = zch_meta_stamp (view.meta, view.meta_size, seq, zch_now_ns (), meta, sizeof meta);
+        meta_size = zch_meta_stamp (view.meta, view.meta_size, seq, now, meta, sizeof meta);
     if (meta_size == 0) {
         if (self->pipeline)
             zch_pipeline_done (self->pipeline);
