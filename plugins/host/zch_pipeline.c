@@ -387,7 +387,7 @@ s_report_rate_limited (zch_pipeline_t *self, const instance_t *instance, const c
     int64_t now = zclock_mono ();
     if (now - self->logged_at < LOG_INTERVAL_MS)
         return;
-    zch_notice ("%s: plugin %s %s a message on %s (%llu dropped, %llu errors since the last report)",
+    zch_notice ("%s: plugin %s %s on %s (%llu dropped, %llu errors since the last report)",
                 self->stage_name, instance->plugin->name, what, self->view.topic,
                 (unsigned long long) (self->dropped - self->logged_dropped),
                 (unsigned long long) (self->errors - self->logged_errors));
@@ -422,7 +422,7 @@ s_run_instance (zch_pipeline_t *self, instance_t *instance)
     if (rc == ZCH_PLUGIN_DROP) {
         instance->counters.dropped++;
         self->dropped++;
-        s_report_rate_limited (self, instance, "dropped");
+        s_report_rate_limited (self, instance, "dropped a message");
         return ZCH_PLUGIN_DROP;
     }
     //  An error (or a value no one defined): the message as it was
@@ -432,7 +432,7 @@ s_run_instance (zch_pipeline_t *self, instance_t *instance)
     if (instance->spec->drop_on_error)
         self->dropped++;
     s_report_rate_limited (self, instance, instance->spec->drop_on_error?
-                           "failed on (dropped by on_error=drop)": "failed on (passed on unchanged)");
+                           "failed, message dropped (on_error=drop),": "failed, message passed on unchanged,");
     return instance->spec->drop_on_error? ZCH_PLUGIN_DROP: ZCH_PLUGIN_KEEP;
 }
 
