@@ -2,9 +2,13 @@
 
     NAME resolves to zch_NAME.so in each search directory, then in the
     install directory (ZCH_PLUGIN_DIR); a NAME holding a '/' is a path.
-    The object is opened with RTLD_NOW | RTLD_LOCAL, and its descriptor's
-    ABI version and size are checked before anything in it is called: a
-    mismatched plugin is closed again and refused with a clear reason.     */
+    The object is opened with RTLD_NOW | RTLD_LOCAL under a name never used
+    before, so an unchanged file is shared with earlier loads while a file
+    replaced on disk (a new inode) is loaded anew: that is how SIGHUP picks
+    up a new build. Its descriptor's ABI version and size are checked before
+    anything in it is called: a mismatched plugin is closed again and
+    refused with a clear reason. (The loader still runs the object's ELF
+    constructors, as any dlopen does; plugins should have none.)           */
 #ifndef ZCH_PLUGIN_SO_H_INCLUDED
 #define ZCH_PLUGIN_SO_H_INCLUDED
 
