@@ -211,7 +211,7 @@ s_forward (self_t *self, zmq_msg_t *frames, size_t count)
         return;
     }
     uint64_t now = zch_now_ns ();
-    zch_pipeline_msg_t msg = { 0 };
+    zch_pipeline_msg_t msg;     //  filled only when there are plugins
     if (self->pipeline && s_plugins_run (self, &view, views, now, &msg))
         return;
     const char *topic = self->pipeline? msg.topic: view.topic;
@@ -219,7 +219,7 @@ s_forward (self_t *self, zmq_msg_t *frames, size_t count)
     uint64_t seq = broker_topics_next_seq (self->topics, topic, topic_len);
     uint8_t meta [ZCH_META_MAX];
     size_t meta_size = 0;
-    if (seq && msg.headers_changed)
+    if (seq && self->pipeline && msg.headers_changed)
         meta_size = zch_meta_stamp_headers (view.meta, view.meta_size, seq, now,
                                             msg.headers, msg.header_count, meta, sizeof meta);
     else
