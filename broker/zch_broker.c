@@ -18,11 +18,15 @@ s_usage (FILE *out)
         "  --egress EP        where front-ends subscribe (XPUB), default " BROKER_EGRESS_DEFAULT "\n"
         "  --control EP       control requests (ROUTER), default " BROKER_CONTROL_DEFAULT "\n"
         "  --egress-hwm N     messages queued per subscriber before drops, default %d\n"
+        "  --plugin SPEC      add a plugin to the chain, in order:\n"
+        "                     NAME[@PATTERN][:key=value,...] (see plugins/README.md)\n"
+        "  --plugin-path DIR  look for zch_NAME.so in DIR first (repeatable)\n"
         "  --log-level LEVEL  error, warning, notice, info or debug, default info\n"
         "  --help             show this help and exit\n"
         "  --version          show the version and exit\n"
         "\n"
-        "SIGINT or SIGTERM: forward what producers already sent, then exit.\n",
+        "SIGINT or SIGTERM: forward what producers already sent, then exit.\n"
+        "SIGHUP: reload the plugins (a failed reload keeps the old ones).\n",
         BROKER_EGRESS_HWM_DEFAULT);
 }
 
@@ -37,6 +41,8 @@ main (int argc, char *argv [])
         { "control", required_argument, NULL, 'c' },
         { "egress-hwm", required_argument, NULL, 'H' },
         { "log-level", required_argument, NULL, 'l' },
+        { "plugin", required_argument, NULL, 'P' },
+        { "plugin-path", required_argument, NULL, 'D' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 }
@@ -58,6 +64,14 @@ main (int argc, char *argv [])
                     return 2;
                 }
                 break;
+            case 'P':
+                if (zch_args_plugin ("zchannel-broker", "--plugin", optarg, &config.plugins))
+                    return 2;
+                break;
+            case 'D':
+                if (zch_args_plugin_path ("zchannel-broker", optarg, &config.plugins))
+                    return 2;
+                break;
             case 'h': s_usage (stdout); return 0;
             case 'V': printf ("zchannel-broker %s\n", ZCH_VERSION); return 0;
             default:
@@ -77,7 +91,10 @@ main (int argc, char *argv [])
         return 1;
     }
     while (zch_signals_wait () == SIGHUP)
-        zch_notice ("broker: SIGHUP ignored, nothing to reload");
+        if (broker_reload (broker, &config, error, sizeof error))
+            zch_error ("broker: reload failed, keeping the running plugins: %s", error);
+        else
+            zch_notice ("broker: plugins reloaded");
     zactor_destroy (&broker);
     return 0;
 }

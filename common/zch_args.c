@@ -51,3 +51,29 @@ zch_args_bad_option (const char *program, const char *arg)
 {
     fprintf (stderr, "%s: unknown or incomplete option '%s' (see --help)\n", program, arg);
 }
+
+int
+zch_args_plugin (const char *program, const char *flag, const char *text, zch_plugin_args_t *args)
+{
+    if (args->count == ZCH_PLUGINS_MAX) {
+        fprintf (stderr, "%s: %s: at most %d plugins per stage\n", program, flag, ZCH_PLUGINS_MAX);
+        return -1;
+    }
+    if (*text == 0 || *text == ':' || *text == '@') {
+        fprintf (stderr, "%s: %s '%s': expected NAME[@PATTERN][:key=value,...]\n", program, flag, text);
+        return -1;
+    }
+    args->specs [args->count++] = text;
+    return 0;
+}
+
+int
+zch_args_plugin_path (const char *program, const char *text, zch_plugin_args_t *args)
+{
+    if (args->path_count == ZCH_PLUGIN_PATHS_MAX) {
+        fprintf (stderr, "%s: --plugin-path: at most %d directories\n", program, ZCH_PLUGIN_PATHS_MAX);
+        return -1;
+    }
+    args->paths [args->path_count++] = text;
+    return 0;
+}

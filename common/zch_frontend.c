@@ -34,11 +34,15 @@ s_usage (const char *program, const char *summary, const zch_frontend_config_t *
             "  --frame-listen HOST:PORT  where frame-protocol clients connect, default off\n"
             "  --max-payload BYTES   largest payload a client may send, default %zu\n"
             "%s"
+            "  --plugin SPEC         add a plugin to the chain, in order:\n"
+            "                        NAME[@PATTERN][:key=value,...] (see plugins/README.md)\n"
+            "  --plugin-path DIR     look for zch_NAME.so in DIR first (repeatable)\n"
             "  --log-level LEVEL     error, warning, notice, info or debug, default info\n"
             "  --help                show this help and exit\n"
             "  --version             show the version and exit\n"
             "\n"
-            "SIGINT or SIGTERM: stop accepting, deliver what is queued, then exit.\n",
+            "SIGINT or SIGTERM: stop accepting, deliver what is queued, then exit.\n"
+            "SIGHUP: reload the plugins (a failed reload keeps the old ones).\n",
             program, summary, config->listen, config->broker, config->workers,
             config->max_line, config->max_output, config->max_payload,
             config->takes_udp?
@@ -84,6 +88,8 @@ s_parse (int argc, char *argv [], const char *program, const char *summary,
         { "max-payload", required_argument, NULL, 'P' },
         { "udp-listen", required_argument, NULL, 'U' },
         { "udp-topic", required_argument, NULL, 'T' },
+        { "plugin", required_argument, NULL, 'G' },
+        { "plugin-path", required_argument, NULL, 'D' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 }
@@ -125,6 +131,14 @@ s_parse (int argc, char *argv [], const char *program, const char *summary,
                 break;
             case 'U': config->udp_listen = optarg; break;
             case 'T': config->udp_topic = optarg; break;
+            case 'G':
+                if (zch_args_plugin (program, "--plugin", optarg, &config->plugins))
+                    return 2;
+                break;
+            case 'D':
+                if (zch_args_plugin_path (program, optarg, &config->plugins))
+                    return 2;
+                break;
             case 'h': s_usage (program, summary, config); return 0;
             case 'V': printf ("%s %s\n", program, ZCH_VERSION); return 0;
             default:
@@ -141,7 +155,8 @@ s_parse (int argc, char *argv [], const char *program, const char *summary,
 
 int
 zch_frontend_main (int argc, char *argv [], const char *program, const char *summary,
-                   zch_frontend_config_t *config, zch_frontend_start_fn *start)
+                   zch_frontend_config_t *config, zch_frontend_start_fn *start,
+                   zch_frontend_reload_fn *reload)
 {
     int exit_code = s_parse (argc, argv, program, summary, config);
     if (exit_code >= 0)
@@ -154,7 +169,10 @@ zch_frontend_main (int argc, char *argv [], const char *program, const char *sum
         return 1;
     }
     while (zch_signals_wait () == SIGHUP)
-        zch_notice ("%s: SIGHUP ignored, nothing to reload", program);
+        if (reload (workers, error, sizeof error))
+            zch_error ("%s: reload failed, keeping the running plugins: %s", program, error);
+        else
+            zch_notice ("%s: plugins reloaded", program);
     zch_workers_destroy (&workers);
     return 0;
 }

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "zch_args.h"
 #include "zch_workers.h"
 
 typedef struct {
@@ -20,10 +21,15 @@ typedef struct {
     bool takes_udp;             //  the role serves UDP ingest (the source)
     const char *udp_listen;     //  HOST:PORT for datagrams; NULL: off
     const char *udp_topic;      //  with udp_listen: each datagram is a raw payload for it
+    zch_plugin_args_t plugins;  //  this front-end's plugin chain
 } zch_frontend_config_t;
 
 typedef zch_workers_t *(zch_frontend_start_fn) (const zch_frontend_config_t *config,
                                                 char *error, size_t error_size);
+
+//  Reloads the workers' plugins (SIGHUP). Returns 0, or -1 with a reason
+//  (the old plugins then stay).
+typedef int (zch_frontend_reload_fn) (zch_workers_t *workers, char *error, size_t error_size);
 
 //  Sets profile from its name. Returns 0, or -1 if the name is unknown.
 int zch_frontend_set_profile (zch_frontend_config_t *config, const char *name);
@@ -35,9 +41,11 @@ int zch_frontend_check (const zch_frontend_config_t *config, const char *program
 
 //  The whole main of a front-end program: parses the flags over the
 //  defaults in config (printing usage for --help, whose role-specific
-//  first lines are summary), starts the workers with start, runs until
-//  SIGINT or SIGTERM and drains. Returns the exit code.
+//  first lines are summary), starts the workers with start, reloads
+//  plugins with reload on SIGHUP, runs until SIGINT or SIGTERM and drains.
+//  Returns the exit code.
 int zch_frontend_main (int argc, char *argv [], const char *program, const char *summary,
-                       zch_frontend_config_t *config, zch_frontend_start_fn *start);
+                       zch_frontend_config_t *config, zch_frontend_start_fn *start,
+                       zch_frontend_reload_fn *reload);
 
 #endif

@@ -5,6 +5,7 @@
 
 struct zch_workers_t {
     int count;
+    const void *config;
     zactor_t *actors [ZCH_WORKERS_MAX];
     zch_worker_args_t args [ZCH_WORKERS_MAX];
 };
@@ -32,6 +33,7 @@ zch_workers_start_framed (const char *address, const char *frame_address, int co
         snprintf (error, error_size, "out of memory");
         return NULL;
     }
+    self->config = config;
     for (int i = 0; i < count; i++) {
         int fd = zch_net_listen (address, true, error, error_size);
         if (fd < 0) {
@@ -72,25 +74,63 @@ zch_workers_destroy (zch_workers_t **self_p)
     *self_p = NULL;
 }
 
-void
-zch_worker_commands (zsock_t *pipe, zch_worker_state_t *state)
+int
+zch_workers_reload (zch_workers_t *self, zch_worker_build_fn *build, zch_worker_free_fn *free_fn,
+                    char *error, size_t error_size)
 {
-    while (zsock_events (pipe) & ZMQ_POLLIN) {
-        char *command = zstr_recv (pipe);
+    void *items [ZCH_WORKERS_MAX] = { NULL };
+    for (int i = 0; i < self->count; i++)
+        if (build (self->config, i, &items [i], error, error_size)) {
+            for (int j = 0; j < i; j++)
+                free_fn (&items [j]);
+            return -1;
+        }
+    for (int i = 0; i < self->count; i++)
+        zsock_send (self->actors [i], "sp", "RELOAD", items [i]);
+    return 0;
+}
+
+//  Reads one command from the owner into state.
+static void
+s_worker_command (zsock_t *pipe, zch_worker_state_t *state)
+{
+    zmsg_t *message = zmsg_recv (pipe);
+    char *command = message? zmsg_popstr (message): NULL;
+    if (command && streq (command, "RELOAD")) {
+        zframe_t *frame = zmsg_pop (message);
+        void *item = NULL;
+        if (frame && zframe_size (frame) == sizeof item)
+            memcpy (&item, zframe_data (frame), sizeof item);
+        zframe_destroy (&frame);
+        //  A reload not yet taken is superseded by this one
+        if (state->reloaded && state->reload && state->reload_free)
+            state->reload_free (&state->reload);
+        state->reload = item;
+        state->reloaded = true;
+    }
+    else {
         state->stopping = true;         //  DRAIN, $TERM, or the pipe broke
         if (!command || streq (command, "$TERM"))
             state->terminated = true;
-        zstr_free (&command);
     }
+    zstr_free (&command);
+    zmsg_destroy (&message);
+}
+
+void
+zch_worker_commands (zsock_t *pipe, zch_worker_state_t *state)
+{
+    while (zsock_events (pipe) & ZMQ_POLLIN)
+        s_worker_command (pipe, state);
 }
 
 void
 zch_worker_await_term (zsock_t *pipe, zch_worker_state_t *state)
 {
-    while (!state->terminated) {
-        char *command = zstr_recv (pipe);
-        if (!command || streq (command, "$TERM"))
-            state->terminated = true;
-        zstr_free (&command);
-    }
+    while (!state->terminated)
+        s_worker_command (pipe, state);
+    //  A reload that came too late to be used
+    if (state->reloaded && state->reload && state->reload_free)
+        state->reload_free (&state->reload);
+    state->reloaded = false;
 }

@@ -48,9 +48,15 @@ s_usage (FILE *out)
         "  --max-payload BYTES            largest payload a client may send, default %d\n"
         "  --udp-listen HOST:PORT         UDP ingest, one 'PUB <topic> <payload>' per datagram, default off\n"
         "  --udp-topic TOPIC              with --udp-listen: each datagram is a raw payload for TOPIC\n"
+        "  --source-plugin SPEC           add a plugin to the source ingress chain\n"
+        "  --broker-plugin SPEC           add a plugin to the broker chain\n"
+        "  --subscriber-plugin SPEC       add a plugin to the subscriber egress chain\n"
+        "                                 SPEC: NAME[@PATTERN][:key=value,...] (plugins/README.md)\n"
+        "  --plugin-path DIR              look for zch_NAME.so in DIR first (repeatable)\n"
         "  --log-level LEVEL              error, warning, notice, info or debug\n"
         "  --help                         show this help and exit\n"
-        "  --version                      show the version and exit\n",
+        "  --version                      show the version and exit\n"
+        "SIGHUP reloads every stage's plugins (a failed reload keeps the old ones).\n",
         SOURCE_WORKERS_DEFAULT, ZCH_LINE_MAX_DEFAULT, SUBSCRIBER_MAX_OUTPUT, ZCH_PAYLOAD_MAX_DEFAULT);
 }
 
@@ -74,6 +80,10 @@ s_run_parse (int argc, char *argv [], run_config_t *config)
         { "max-payload", required_argument, NULL, 'P' },
         { "udp-listen", required_argument, NULL, 'U' },
         { "udp-topic", required_argument, NULL, 'T' },
+        { "source-plugin", required_argument, NULL, 'A' },
+        { "broker-plugin", required_argument, NULL, 'B' },
+        { "subscriber-plugin", required_argument, NULL, 'C' },
+        { "plugin-path", required_argument, NULL, 'D' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 }
@@ -126,6 +136,24 @@ s_run_parse (int argc, char *argv [], run_config_t *config)
                 break;
             case 'U': config->source.udp_listen = optarg; break;
             case 'T': config->source.udp_topic = optarg; break;
+            case 'A':
+                if (zch_args_plugin (program, "--source-plugin", optarg, &config->source.plugins))
+                    return 2;
+                break;
+            case 'B':
+                if (zch_args_plugin (program, "--broker-plugin", optarg, &config->broker.plugins))
+                    return 2;
+                break;
+            case 'C':
+                if (zch_args_plugin (program, "--subscriber-plugin", optarg, &config->subscriber.plugins))
+                    return 2;
+                break;
+            case 'D':
+                if (zch_args_plugin_path (program, optarg, &config->source.plugins)
+                ||  zch_args_plugin_path (program, optarg, &config->broker.plugins)
+                ||  zch_args_plugin_path (program, optarg, &config->subscriber.plugins))
+                    return 2;
+                break;
             case 'h': s_usage (stdout); return 0;
             case 'V': printf ("zchannel %s\n", ZCH_VERSION); return 0;
             default:
@@ -138,6 +166,23 @@ s_run_parse (int argc, char *argv [], run_config_t *config)
         return 2;
     }
     return zch_frontend_check (&config->source, program)? 2: -1;
+}
+
+//  SIGHUP: every stage's plugins, each kept as it was if its reload fails.
+static void
+s_run_reload (const run_config_t *config, zactor_t *broker, zch_workers_t *subscriber,
+              zch_workers_t *source)
+{
+    char error [512];
+    int failed = 0;
+    if (source_reload (source, error, sizeof error) && ++failed)
+        zch_error ("zchannel: source reload failed, keeping its plugins: %s", error);
+    if (broker_reload (broker, &config->broker, error, sizeof error) && ++failed)
+        zch_error ("zchannel: broker reload failed, keeping its plugins: %s", error);
+    if (subscriber_reload (subscriber, error, sizeof error) && ++failed)
+        zch_error ("zchannel: subscriber reload failed, keeping its plugins: %s", error);
+    if (!failed)
+        zch_notice ("zchannel: plugins reloaded");
 }
 
 //  zchannel run: all three roles, stopped in data-path order so that what
@@ -166,7 +211,7 @@ s_run (int argc, char *argv [])
         zch_notice ("zchannel: running; publish on %s, subscribe on %s",
                     config.source.listen, config.subscriber.listen);
         while (zch_signals_wait () == SIGHUP)
-            zch_notice ("zchannel: SIGHUP ignored, nothing to reload");
+            s_run_reload (&config, broker, subscriber, source);
     }
     else {
         fprintf (stderr, "zchannel: %s\n", error);

@@ -19,9 +19,11 @@ s_pub (source_frames_t *self, zch_conn_t *conn, const zch_frame_cmd_t *cmd)
         zch_frame_reply_err (conn, ZCH_FRAME_E_TOO_LARGE, "", "payload over --max-payload");
         return ZCH_EDGE_NEXT;
     }
+    //  Negative: the broker cannot take it now; positive: a plugin dropped
+    //  it, counted there (a pub is answered only when it fails, as text)
     if (self->publish (self->ctx, conn, cmd->topic, cmd->topic_len,
                        (const char *) cmd->payload, cmd->payload_len,
-                       cmd->headers, cmd->headers_size))
+                       cmd->headers, cmd->headers_size) < 0)
         return ZCH_EDGE_PAUSE;
     return ZCH_EDGE_NEXT;
 }

@@ -8,6 +8,7 @@
 #include "zch_net.h"
 #include "zch_log.h"
 #include "zch_main.h"
+#include "zch_pipeline.h"
 #include "zch_text.h"
 #include "zch_topic.h"
 #include "zch_zmq.h"
@@ -38,6 +39,8 @@ typedef struct {
     zch_worker_state_t state;
     uint64_t published;
     uint64_t rejected;
+    zch_pipeline_t *pipeline;   //  source ingress plugins; NULL: none
+    const char *dropped_by;     //  the plugin that dropped the last message
 } self_t;
 
 static int s_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t len);
@@ -82,26 +85,55 @@ s_broker_events (self_t *self)
 }
 
 //  Sends one envelope; src names the client, headers (a checked msgpack
-//  map, or NULL) go into meta as "h". Returns 0, or -1 when the broker
-//  cannot take it now (the caller pauses the client; nothing was sent).
+//  map, or NULL) go into meta as "h". Returns 0, 1 when a plugin dropped
+//  it, or -1 when the broker cannot take it now (the caller pauses the
+//  client; nothing was sent, and no plugin has seen it).
 static int
 s_publish (self_t *self, const char *src, const char *topic, size_t topic_len,
            const char *payload, size_t payload_len, const uint8_t *headers, size_t headers_size)
 {
     if (self->broker_subscriptions <= 0)
         return -1;
-    uint8_t meta [ZCH_META_MAX];
+    uint64_t ts = zch_now_ns ();
+    uint8_t meta [ZCH_META_MAX], headed [ZCH_META_MAX];
     size_t meta_size = headers?
-        zch_headers_meta_encode (zch_now_ns (), src, strlen (src), headers, headers_size,
-                                 meta, sizeof meta):
-        zch_meta_encode (0, zch_now_ns (), src, strlen (src), meta, sizeof meta);
-    if (zmq_send (self->publisher, topic, topic_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
-        return -1;
-    //  Once the first frame is in, libzmq takes the rest of the message
-    zmq_send (self->publisher, meta, meta_size, ZMQ_SNDMORE);
-    zmq_send (self->publisher, payload, payload_len, 0);
-    self->published++;
-    return 0;
+        zch_headers_meta_encode (ts, src, strlen (src), headers, headers_size, meta, sizeof meta):
+        zch_meta_encode (0, ts, src, strlen (src), meta, sizeof meta);
+    zch_pipeline_msg_t msg = {
+        .topic = topic, .topic_len = topic_len, .payload = (const uint8_t *) payload,
+        .payload_len = payload_len, .meta = meta, .meta_size = meta_size, .ts = ts
+    };
+    if (self->pipeline) {
+        //  Plugins see a message once: only when it can be sent now
+        if (!zch_zmq_writable (self->publisher))
+            return -1;
+        if (zch_pipeline_run (self->pipeline, &msg) == ZCH_PLUGIN_DROP) {
+            self->dropped_by = msg.dropped_by;
+            zch_pipeline_done (self->pipeline);
+            return 1;
+        }
+    }
+    uint8_t *meta_out = meta;
+    if (msg.headers_changed) {
+        //  Plugin headers travel as meta "h"
+        meta_size = zch_meta_stamp_headers (meta, meta_size, 0, ts, msg.headers,
+                                            msg.header_count, headed, sizeof headed);
+        meta_out = headed;
+    }
+    int rc = meta_size? zmq_send (self->publisher, msg.topic, msg.topic_len, ZMQ_SNDMORE | ZMQ_DONTWAIT): 0;
+    if (rc >= 0 && meta_size) {
+        //  Once the first frame is in, libzmq takes the rest of the message
+        zmq_send (self->publisher, meta_out, meta_size, ZMQ_SNDMORE);
+        zmq_send (self->publisher, msg.payload, msg.payload_len, 0);
+        self->published++;
+    }
+    if (self->pipeline)
+        zch_pipeline_done (self->pipeline);
+    if (meta_size == 0) {
+        self->dropped_by = "(headers too large)";
+        return 1;
+    }
+    return rc < 0? -1: 0;
 }
 
 //  source_frames' way to publish.
@@ -154,10 +186,15 @@ s_handle_publish (self_t *self, zch_conn_t *conn, const char *topic, size_t topi
         s_reply_error (self, conn, "", "payload too large");
         return ZCH_EDGE_NEXT;
     }
-    if (s_publish (self, zch_conn_peer (conn), topic, topic_len, payload, payload_len, NULL, 0))
+    int rc = s_publish (self, zch_conn_peer (conn), topic, topic_len, payload, payload_len, NULL, 0);
+    if (rc < 0)
         return ZCH_EDGE_PAUSE;
-    if ((uintptr_t) zch_conn_user (conn) & CLIENT_VERBOSE)
-        s_reply (conn, "+OK");
+    if ((uintptr_t) zch_conn_user (conn) & CLIENT_VERBOSE) {
+        if (rc == 0)
+            s_reply (conn, "+OK");
+        else
+            s_reply_error (self, conn, "dropped by plugin ", self->dropped_by);
+    }
     return ZCH_EDGE_NEXT;
 }
 
@@ -223,6 +260,7 @@ s_self_destroy (self_t **self_p)
     zch_edge_destroy (&self->edge);
     zch_edge_destroy (&self->frame_edge);
     source_udp_destroy (&self->udp);
+    zch_pipeline_destroy (&self->pipeline);
     if (self->publisher)
         zmq_close (self->publisher);
     zch_loop_destroy (&self->loop);
@@ -313,11 +351,29 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
         s_self_destroy (&self);
         return NULL;
     }
+    if (zch_pipeline_build (&self->config->plugins, ZCH_PLUGIN_STAGE_SOURCE, &self->pipeline,
+                            error, error_size)) {
+        s_self_destroy (&self);
+        return NULL;
+    }
+    self->state.reload_free = zch_pipeline_free;
     self->pipe_watch = (zch_watch_t) { .fd = zsock_fd (pipe), .handler = s_watch_nothing };
     self->publisher_watch = (zch_watch_t) { .fd = zch_zmq_fd (self->publisher), .handler = s_watch_nothing };
     zch_loop_add (self->loop, &self->pipe_watch, EPOLLIN);
     zch_loop_add (self->loop, &self->publisher_watch, EPOLLIN);
     return self;
+}
+
+//  Takes the pipeline a reload sent, between two messages.
+static void
+s_plugins_swap (self_t *self)
+{
+    if (self->pipeline)
+        zch_pipeline_report (self->pipeline, "source");
+    zch_pipeline_destroy (&self->pipeline);
+    self->pipeline = self->state.reload;
+    self->state.reload = NULL;
+    self->state.reloaded = false;
 }
 
 //  Lets clients read their last replies, then closes them.
@@ -385,6 +441,8 @@ source_worker_actor (zsock_t *pipe, void *args)
                    || (self->frame_edge && zch_edge_has_paused (self->frame_edge));
         zch_loop_run_once (self->loop, paused? SOURCE_PAUSED_TICK: SOURCE_TICK);
         zch_worker_commands (self->pipe, &self->state);
+        if (self->state.reloaded)
+            s_plugins_swap (self);
         s_broker_events (self);
         zch_edge_flush (self->edge);
         if (self->frame_edge)
@@ -393,6 +451,8 @@ source_worker_actor (zsock_t *pipe, void *args)
             source_udp_report (self->udp, false);
     }
     s_drain (self);
+    if (self->pipeline)
+        zch_pipeline_report (self->pipeline, "source");
     zch_info ("source: worker %d stopped after publishing %llu messages",
               self->index, (unsigned long long) self->published);
     s_log_extras (self);
@@ -408,6 +468,22 @@ source_config_defaults (source_config_t *config)
         .workers = SOURCE_WORKERS_DEFAULT, .workerman = false, .max_line = ZCH_LINE_MAX_DEFAULT,
         .max_output = SOURCE_MAX_OUTPUT, .max_payload = ZCH_PAYLOAD_MAX_DEFAULT, .takes_udp = true
     };
+}
+
+//  Builds worker index's new pipeline, off its thread.
+static int
+s_build (const void *config, int index, void **item, char *error, size_t error_size)
+{
+    (void) index;
+    const source_config_t *source = config;
+    return zch_pipeline_build (&source->plugins, ZCH_PLUGIN_STAGE_SOURCE,
+                               (zch_pipeline_t **) item, error, error_size);
+}
+
+int
+source_reload (zch_workers_t *workers, char *error, size_t error_size)
+{
+    return zch_workers_reload (workers, s_build, zch_pipeline_free, error, error_size);
 }
 
 zch_workers_t *

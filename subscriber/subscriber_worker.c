@@ -7,6 +7,7 @@
 #include "zch_frame_reply.h"
 #include "zch_log.h"
 #include "zch_main.h"
+#include "zch_pipeline.h"
 #include "zch_text.h"
 #include "zch_topic.h"
 #include "zch_zmq.h"
@@ -52,6 +53,7 @@ typedef struct {
     char ack_prefix [64];       //  "$ack.<worker id>."
     uint64_t next_barrier;
     uint64_t delivery;          //  number of the message being delivered
+    uint8_t plugin_meta [ZCH_META_MAX];     //  meta with the headers egress plugins set
     char *line;                 //  the delivery line, built once per message
     size_t line_cap;
     char *frame;                //  the delivery frame, built once per message
@@ -60,6 +62,7 @@ typedef struct {
     zch_worker_state_t state;
     uint64_t received;
     uint64_t malformed;
+    zch_pipeline_t *pipeline;   //  subscriber egress plugins; NULL: none
 } self_t;
 
 //  What s_deliver_to needs while matching one message.
@@ -250,6 +253,48 @@ s_system_message (self_t *self, const char *topic, size_t topic_len)
     s_barrier_answered (self, strtoull (ack_topic + prefix_len, NULL, 10));
 }
 
+//  Runs the egress plugins on a delivery, pointing it at their result.
+//  Returns 0, or -1 when a plugin dropped it.
+static int
+s_plugins_run (self_t *self, delivery_t *delivery, zmq_msg_t *meta, uint64_t ts)
+{
+    zch_pipeline_msg_t msg = {
+        .topic = delivery->topic, .topic_len = delivery->topic_len,
+        .payload = (const uint8_t *) delivery->payload, .payload_len = delivery->payload_len,
+        .meta = zmq_msg_data (meta), .meta_size = zmq_msg_size (meta),
+        .seq = delivery->seq, .ts = ts
+    };
+    if (zch_pipeline_run (self->pipeline, &msg) == ZCH_PLUGIN_DROP)
+        return -1;
+    delivery->topic = msg.topic;
+    delivery->topic_len = msg.topic_len;
+    delivery->payload = (const char *) msg.payload;
+    delivery->payload_len = msg.payload_len;
+    if (msg.headers_changed) {
+        //  Frame clients see the headers the plugins left
+        size_t size = zch_meta_stamp_headers (delivery->meta, delivery->meta_size, delivery->seq, ts,
+                                              msg.headers, msg.header_count,
+                                              self->plugin_meta, sizeof self->plugin_meta);
+        if (size) {
+            delivery->meta = self->plugin_meta;
+            delivery->meta_size = size;
+        }
+    }
+    return 0;
+}
+
+//  Takes the pipeline a reload sent, between two messages.
+static void
+s_plugins_swap (self_t *self)
+{
+    if (self->pipeline)
+        zch_pipeline_report (self->pipeline, "subscriber");
+    zch_pipeline_destroy (&self->pipeline);
+    self->pipeline = self->state.reload;
+    self->state.reload = NULL;
+    self->state.reloaded = false;
+}
+
 //  Receives up to SUBSCRIBER_BATCH messages from the broker and delivers
 //  them. Returns how many it read.
 static size_t
@@ -293,9 +338,15 @@ s_upstream_drain (self_t *self)
                     .payload = zmq_msg_data (&frames [2]), .payload_len = zmq_msg_size (&frames [2]),
                     .meta = zmq_msg_data (&frames [1]), .meta_size = zmq_msg_size (&frames [1])
                 };
-                self->delivery++;
                 self->received++;
-                subscriber_index_match (self->subscriptions, topic, topic_len, s_deliver_to, &delivery);
+                //  Plugins transform once per message, before the fan-out
+                if (!self->pipeline || s_plugins_run (self, &delivery, &frames [1], meta.ts) == 0) {
+                    self->delivery++;
+                    subscriber_index_match (self->subscriptions, delivery.topic, delivery.topic_len,
+                                            s_deliver_to, &delivery);
+                }
+                if (self->pipeline)
+                    zch_pipeline_done (self->pipeline);
             }
         }
         for (size_t i = 0; i < (count < 3? count: 3); i++)
@@ -553,6 +604,7 @@ s_self_destroy (self_t **self_p)
         return;
     zch_edge_destroy (&self->edge);     //  first: its on_close uses the rest
     zch_edge_destroy (&self->frame_edge);
+    zch_pipeline_destroy (&self->pipeline);
     subscriber_index_destroy (&self->subscriptions);
     zlistx_destroy (&self->barriers);
     if (self->upstream)
@@ -617,6 +669,12 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
         s_self_destroy (&self);
         return NULL;
     }
+    if (zch_pipeline_build (&self->config->plugins, ZCH_PLUGIN_STAGE_SUBSCRIBER, &self->pipeline,
+                            error, error_size)) {
+        s_self_destroy (&self);
+        return NULL;
+    }
+    self->state.reload_free = zch_pipeline_free;
     zuuid_t *uuid = zuuid_new ();
     snprintf (self->ack_prefix, sizeof self->ack_prefix, "$ack.%s.", zuuid_str (uuid));
     zuuid_destroy (&uuid);
@@ -697,10 +755,14 @@ subscriber_worker_actor (zsock_t *pipe, void *args)
     while (!self->state.stopping) {
         zch_loop_run_once (self->loop, busy? 0: SUBSCRIBER_TICK);
         zch_worker_commands (self->pipe, &self->state);
+        if (self->state.reloaded)
+            s_plugins_swap (self);
         busy = s_upstream_drain (self) == SUBSCRIBER_BATCH;
         s_flush_edges (self);
     }
     s_drain (self);
+    if (self->pipeline)
+        zch_pipeline_report (self->pipeline, "subscriber");
     zch_info ("subscriber: worker %d stopped after receiving %llu messages",
               self->index, (unsigned long long) self->received);
     if (self->frame_edge)
@@ -720,6 +782,22 @@ subscriber_config_defaults (subscriber_config_t *config)
         .max_line = ZCH_LINE_MAX_DEFAULT, .max_output = SUBSCRIBER_MAX_OUTPUT,
         .max_payload = ZCH_PAYLOAD_MAX_DEFAULT
     };
+}
+
+//  Builds worker index's new pipeline, off its thread.
+static int
+s_build (const void *config, int index, void **item, char *error, size_t error_size)
+{
+    (void) index;
+    const subscriber_config_t *subscriber = config;
+    return zch_pipeline_build (&subscriber->plugins, ZCH_PLUGIN_STAGE_SUBSCRIBER,
+                               (zch_pipeline_t **) item, error, error_size);
+}
+
+int
+subscriber_reload (zch_workers_t *workers, char *error, size_t error_size)
+{
+    return zch_workers_reload (workers, s_build, zch_pipeline_free, error, error_size);
 }
 
 zch_workers_t *
