@@ -6,6 +6,7 @@
 #include "zch_log.h"
 #include "zch_main.h"
 #include "zch_metrics.h"
+#include "zch_pipeline.h"
 #include "zch_zmq.h"
 
 #define BROKER_MAX_FRAMES   4       //  one more than any valid form, to spot extras
@@ -26,6 +27,9 @@ typedef struct {
     zch_counters_t *counters;   //  stats published for the metrics endpoint
     int64_t malformed_logged_at;
     uint64_t malformed_logged;
+    zch_pipeline_t *pipeline;   //  the broker's plugins; NULL: none
+    uint64_t plugin_dropped_bytes;  //  payload bytes of what plugins dropped
+    uint64_t plugin_ns;         //  time in pipelines replaced by reloads
 } self_t;
 
 //  Frees what s_self_new made.
@@ -42,6 +46,7 @@ s_self_destroy (self_t **self_p)
     if (self->control)
         zmq_close (self->control);
     broker_topics_destroy (&self->topics);
+    zch_pipeline_destroy (&self->pipeline);
     free (self);
     *self_p = NULL;
 }
@@ -83,6 +88,11 @@ s_self_new (zsock_t *pipe, const broker_config_t *config, char *error, size_t er
          && zch_zmq_attach (self->ingress, "ingress", config->ingress_local, true, error, error_size))
     ||  (config->egress_local
          && zch_zmq_attach (self->egress, "egress", config->egress_local, true, error, error_size))) {
+        s_self_destroy (&self);
+        return NULL;
+    }
+    if (zch_pipeline_build (&config->plugins, ZCH_PLUGIN_STAGE_BROKER, &self->pipeline,
+                            error, error_size)) {
         s_self_destroy (&self);
         return NULL;
     }
@@ -136,6 +146,64 @@ s_payload_slice (zmq_msg_t *frame, size_t offset, size_t size, zmq_msg_t *payloa
     return 0;
 }
 
+//  Runs the broker's plugins on a parsed message, before any seq is
+//  taken, so that a drop leaves no gap. Returns 0 (msg holds the result),
+//  or -1 when dropped (counted; the pipeline is already recycled).
+static int
+s_plugins_run (self_t *self, const zch_envelope_view_t *view, const zch_frame_t *views,
+               uint64_t now, zch_pipeline_msg_t *msg)
+{
+    zch_meta_t meta = { 0 };
+    if (view->meta)
+        zch_meta_decode (view->meta, view->meta_size, &meta);
+    *msg = (zch_pipeline_msg_t) {
+        .topic = view->topic, .topic_len = view->topic_len,
+        .payload = views [view->payload_frame].data + view->payload_offset,
+        .payload_len = view->payload_size, .meta = view->meta, .meta_size = view->meta_size,
+        .seq = broker_topics_peek_seq (self->topics, view->topic, view->topic_len),
+        .ts = meta.has_ts? meta.ts: now
+    };
+    uint64_t errors = zch_pipeline_errors (self->pipeline);
+    int rc = zch_pipeline_run (self->pipeline, msg);
+    self->stats.plugin_errors += zch_pipeline_errors (self->pipeline) - errors;
+    if (rc == ZCH_PLUGIN_DROP) {
+        self->stats.plugin_dropped++;
+        self->plugin_dropped_bytes += view->payload_size;
+        zch_pipeline_done (self->pipeline);
+        return -1;
+    }
+    return 0;
+}
+
+//  Replaces the frames a plugin changed with copies of its result.
+static void
+s_plugins_apply (const zch_pipeline_msg_t *msg, zmq_msg_t *topic_frame, zmq_msg_t *payload_frame)
+{
+    if (msg->topic_changed) {
+        zmq_msg_close (topic_frame);
+        zmq_msg_init_size (topic_frame, msg->topic_len);
+        memcpy (zmq_msg_data (topic_frame), msg->topic, msg->topic_len);
+    }
+    if (msg->payload_changed) {
+        zmq_msg_close (payload_frame);
+        zmq_msg_init_size (payload_frame, msg->payload_len);
+        if (msg->payload_len)
+            memcpy (zmq_msg_data (payload_frame), msg->payload, msg->payload_len);
+    }
+}
+
+//  Takes the pipeline a reload sent, between two messages.
+static void
+s_plugins_swap (self_t *self, zch_pipeline_t *pipeline)
+{
+    if (self->pipeline) {
+        zch_pipeline_report (self->pipeline, "broker");
+        self->plugin_ns += zch_pipeline_ns (self->pipeline);
+    }
+    zch_pipeline_destroy (&self->pipeline);
+    self->pipeline = pipeline;
+}
+
 //  Stamps and forwards one producer message held in frames [0..count).
 static void
 s_forward (self_t *self, zmq_msg_t *frames, size_t count)
@@ -151,11 +219,24 @@ s_forward (self_t *self, zmq_msg_t *frames, size_t count)
         s_malformed (self, reason);
         return;
     }
-    uint64_t seq = broker_topics_next_seq (self->topics, view.topic, view.topic_len);
+    uint64_t now = zch_now_ns ();
+    zch_pipeline_msg_t msg;     //  filled only when there are plugins
+    if (self->pipeline && s_plugins_run (self, &view, views, now, &msg))
+        return;
+    const char *topic = self->pipeline? msg.topic: view.topic;
+    size_t topic_len = self->pipeline? msg.topic_len: view.topic_len;
+    uint64_t seq = broker_topics_next_seq (self->topics, topic, topic_len);
     uint8_t meta [ZCH_META_MAX];
-    size_t meta_size = seq? zch_meta_stamp (view.meta, view.meta_size, seq, zch_now_ns (),
-                                            meta, sizeof meta): 0;
+    size_t meta_size = 0;
+    if (seq && self->pipeline && msg.headers_changed)
+        meta_size = zch_meta_stamp_headers (view.meta, view.meta_size, seq, now,
+                                            msg.headers, msg.header_count, meta, sizeof meta);
+    else
+    if (seq)
+        meta_size = zch_meta_stamp (view.meta, view.meta_size, seq, now, meta, sizeof meta);
     if (meta_size == 0) {
+        if (self->pipeline)
+            zch_pipeline_done (self->pipeline);
         s_malformed (self, seq? "meta too large once stamped": "out of memory");
         return;
     }
@@ -165,6 +246,8 @@ s_forward (self_t *self, zmq_msg_t *frames, size_t count)
         memcpy (zmq_msg_data (&topic_frame), view.topic, view.topic_len);
         if (s_payload_slice (&frames [0], view.payload_offset, view.payload_size, &payload_frame)) {
             zmq_msg_close (&topic_frame);
+            if (self->pipeline)
+                zch_pipeline_done (self->pipeline);
             s_malformed (self, "out of memory");
             return;
         }
@@ -174,6 +257,10 @@ s_forward (self_t *self, zmq_msg_t *frames, size_t count)
         zmq_msg_move (&topic_frame, &frames [0]);
         zmq_msg_init (&payload_frame);
         zmq_msg_move (&payload_frame, &frames [view.payload_frame]);
+    }
+    if (self->pipeline) {
+        s_plugins_apply (&msg, &topic_frame, &payload_frame);
+        zch_pipeline_done (self->pipeline);
     }
     zmq_msg_init_size (&meta_frame, meta_size);
     memcpy (zmq_msg_data (&meta_frame), meta, meta_size);
@@ -258,16 +345,20 @@ s_egress_drain (self_t *self)
     }
 }
 
-//  Publishes the stats for the metrics endpoint, once per turn.
+//  Publishes the stats for the metrics endpoint, once per turn. What the
+//  plugins dropped was received but not sent.
 static void
 s_publish_metrics (self_t *self)
 {
     zch_counters_t *counters = self->counters;
-    zch_metrics_set (&counters->messages_received, self->stats.messages_in);
-    zch_metrics_set (&counters->bytes_received, self->stats.bytes_in);
+    zch_metrics_set (&counters->messages_received, self->stats.messages_in + self->stats.plugin_dropped);
+    zch_metrics_set (&counters->bytes_received, self->stats.bytes_in + self->plugin_dropped_bytes);
     zch_metrics_set (&counters->messages_sent, self->stats.messages_in);
     zch_metrics_set (&counters->bytes_sent, self->stats.bytes_in);
     zch_metrics_set (&counters->dropped [ZCH_DROP_MALFORMED], self->stats.malformed);
+    zch_metrics_set (&counters->dropped [ZCH_DROP_PLUGIN], self->stats.plugin_dropped);
+    zch_metrics_set (&counters->plugin_ns,
+                     self->plugin_ns + (self->pipeline? zch_pipeline_ns (self->pipeline): 0));
     zch_metrics_set (&counters->subscriptions, self->stats.subscriptions - self->stats.unsubscriptions);
     zch_metrics_set (&counters->topics, broker_topics_count (self->topics));
 }
@@ -314,8 +405,12 @@ broker_actor (zsock_t *pipe, void *args)
         if (zmq_poll (items, 4, busy? 0: -1) < 0 && zmq_errno () != EINTR)
             break;
         if (items [0].revents & ZMQ_POLLIN) {
-            char *command = zstr_recv (pipe);
+            char *command = NULL;
+            void *pipeline = NULL;
+            zsock_recv (pipe, "sp", &command, &pipeline);
             bool terminate = !command || streq (command, "$TERM");
+            if (command && streq (command, "RELOAD"))
+                s_plugins_swap (self, pipeline);
             zstr_free (&command);
             if (terminate)
                 break;
@@ -330,8 +425,19 @@ broker_actor (zsock_t *pipe, void *args)
         }
     }
     s_drain_for_exit (self);
+    if (self->pipeline)
+        zch_pipeline_report (self->pipeline, "broker");
     zch_notice ("broker: stopped after forwarding %llu messages (%llu malformed dropped)",
                 (unsigned long long) self->stats.messages_in,
                 (unsigned long long) self->stats.malformed);
     s_self_destroy (&self);
+}
+
+int
+broker_reload (zactor_t *broker, const broker_config_t *config, char *error, size_t error_size)
+{
+    zch_pipeline_t *pipeline;
+    if (zch_pipeline_build (&config->plugins, ZCH_PLUGIN_STAGE_BROKER, &pipeline, error, error_size))
+        return -1;
+    return zsock_send (broker, "sp", "RELOAD", pipeline);
 }

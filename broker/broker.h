@@ -9,6 +9,7 @@
 #include <czmq.h>
 
 #include "zch_option.h"
+#include "zch_plugin_args.h"
 
 #define BROKER_INGRESS_DEFAULT  "tcp://*:2206"
 #define BROKER_EGRESS_DEFAULT   "tcp://*:2207"
@@ -23,6 +24,7 @@ typedef struct {
     const char *egress_local;
     int egress_hwm;             //  messages queued per subscriber front-end
     int drain_timeout;          //  ms a drain may take at shutdown
+    zch_plugin_args_t plugins;  //  the broker's plugin chain (zch_plugin_options)
 } broker_config_t;
 
 //  The broker's settings (ingress_local and egress_local are the launcher's).
@@ -35,5 +37,11 @@ void broker_config_defaults (broker_config_t *config);
 //  config must outlive it. On $TERM it reads what is still arriving on its
 //  ingress, forwards it, and ends.
 void broker_actor (zsock_t *pipe, void *args);
+
+//  Reloads the broker's plugins from config->plugins (SIGHUP): builds the
+//  new chain in the caller's thread and hands it to the actor, which swaps
+//  it in between two messages. Returns 0, or -1 with a reason (the old
+//  chain then stays).
+int broker_reload (zactor_t *broker, const broker_config_t *config, char *error, size_t error_size);
 
 #endif

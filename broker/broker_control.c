@@ -20,6 +20,8 @@ s_pack_stats (msgpack_sbuffer *buffer, const broker_stats_t *stats)
         { "unsubscriptions", stats->unsubscriptions },
         { "topics", stats->topics },
         { "control_errors", stats->control_errors },
+        { "plugin_dropped", stats->plugin_dropped },
+        { "plugin_errors", stats->plugin_errors },
     };
     msgpack_packer packer;
     msgpack_packer_init (&packer, buffer, msgpack_sbuffer_write);

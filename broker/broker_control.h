@@ -16,6 +16,8 @@ typedef struct {
     uint64_t unsubscriptions;
     uint64_t topics;            //  distinct topics (refreshed before serving)
     uint64_t control_errors;    //  control requests that made no sense
+    uint64_t plugin_dropped;    //  messages the broker's plugins dropped (no seq taken)
+    uint64_t plugin_errors;     //  errors the broker's plugins returned
 } broker_stats_t;
 
 //  Answers every request waiting on the ROUTER socket control.

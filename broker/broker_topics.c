@@ -63,6 +63,18 @@ broker_topics_next_seq (broker_topics_t *self, const char *topic, size_t len)
     return ++entry->seq;
 }
 
+uint64_t
+broker_topics_peek_seq (broker_topics_t *self, const char *topic, size_t len)
+{
+    char key [ZCH_TOPIC_MAX + 1];
+    if (len > ZCH_TOPIC_MAX)
+        return 0;
+    memcpy (key, topic, len);
+    key [len] = 0;
+    broker_topic_t *entry = zhashx_lookup (self->by_name, key);
+    return entry? entry->seq + 1: 1;
+}
+
 size_t
 broker_topics_count (broker_topics_t *self)
 {

@@ -17,6 +17,9 @@ void broker_topics_destroy (broker_topics_t **self_p);
 //  memory. topic is a validated topic, not NUL-terminated.
 uint64_t broker_topics_next_seq (broker_topics_t *self, const char *topic, size_t len);
 
+//  The seq the next message on topic will get, without taking it.
+uint64_t broker_topics_peek_seq (broker_topics_t *self, const char *topic, size_t len);
+
 //  Number of distinct topics seen.
 size_t broker_topics_count (broker_topics_t *self);
 

@@ -12,12 +12,13 @@ main (int argc, char *argv [])
     zch_process_config_t process;
     zch_config_part_t parts [] = {
         { "broker", "", broker_options, &config, sizeof config },
+        { "broker", "", zch_plugin_options, &config.plugins, sizeof config.plugins },
         { "broker", "", zch_process_options, &process, sizeof process },
     };
     broker_config_defaults (&config);
     zch_config_t *settings = zch_config_new ("zchannel-broker",
         "Forward messages from producers to subscriber front-ends, stamping a\n"
-        "per-topic sequence number into each.", parts, 2, false);
+        "per-topic sequence number into each.", parts, sizeof parts / sizeof parts [0], false);
     if (!settings) {
         fprintf (stderr, "zchannel-broker: out of memory\n");
         return 1;
@@ -37,8 +38,13 @@ main (int argc, char *argv [])
         return 1;
     }
     while (zch_signals_wait () == SIGHUP)
-        if (zch_config_reload (settings) > 0)
+        if (zch_config_reload (settings) >= 0) {
             zch_service_reloaded (service);
+            if (broker_reload (broker, &config, error, sizeof error))
+                zch_error ("broker: reload failed, keeping the running plugins: %s", error);
+            else
+                zch_notice ("broker: plugins reloaded");
+        }
     zactor_destroy (&broker);
     zch_service_destroy (&service);
     zch_config_destroy (&settings);

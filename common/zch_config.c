@@ -5,7 +5,7 @@
 #include <getopt.h>
 #include <czmq.h>
 
-#define CONFIG_PARTS_MAX    8
+#define CONFIG_PARTS_MAX    12
 #define CONFIG_TARGETS_MAX  4
 #define CONFIG_FILE_MAX     (1024 * 1024)
 #define CONFIG_FLAG_BASE    1000
@@ -159,10 +159,11 @@ s_report (zch_config_t *self, bool reloading, const char *format, ...)
         fprintf (stderr, "%s: %s\n", self->program, text);
 }
 
-//  Finds the line of a section header (key NULL) or of a key inside a
-//  section in ZPL text, for error messages. Returns 0 when not found.
+//  Finds the line of a section header (key NULL) or of the nth (from 0)
+//  occurrence of a key inside a section in ZPL text, for error messages.
+//  Returns 0 when not found.
 static int
-s_line_of (const char *text, const char *section, const char *key)
+s_line_of (const char *text, const char *section, const char *key, int nth)
 {
     int line = 1;
     bool in_section = false;
@@ -177,7 +178,8 @@ s_line_of (const char *text, const char *section, const char *key)
             if (top)
                 in_section = strlen (section) == name_len && strncmp (name, section, name_len) == 0;
             if (in_section && (top? key == NULL:
-                               key && strlen (key) == name_len && strncmp (name, key, name_len) == 0))
+                               key && strlen (key) == name_len && strncmp (name, key, name_len) == 0)
+            &&  nth-- == 0)
                 return line;
         }
         if (!end)
@@ -289,7 +291,10 @@ s_apply_section (zch_config_t *self, bool reloading, const char *text,
     const char *name = zconfig_name (section);
     for (zconfig_t *item = zconfig_child (section); item; item = zconfig_next (item)) {
         const char *key = zconfig_name (item);
-        int line = s_line_of (text, name, key);
+        int nth = 0;            //  earlier items with this key (a list's repeated key)
+        for (zconfig_t *before = zconfig_child (section); before != item; before = zconfig_next (before))
+            nth += streq (zconfig_name (before), key);
+        int line = s_line_of (text, name, key, nth);
         size_t part;
         const zch_option_t *option = s_find (self, name, key, &part);
         if (!option) {
@@ -347,7 +352,7 @@ s_apply_file (zch_config_t *self, bool reloading, void **bases)
     for (zconfig_t *section = zconfig_child (tree); section && rc == 0;
          section = zconfig_next (section)) {
         const char *name = zconfig_name (section);
-        int line = s_line_of (text, name, NULL);
+        int line = s_line_of (text, name, NULL, 0);
         const char *value = zconfig_value (section);
         if (!s_known_section (name)) {
             s_report (self, reloading, "%s:%d: unknown section '%s' (known: run, broker, source, subscriber)",
@@ -369,14 +374,37 @@ s_apply_file (zch_config_t *self, bool reloading, void **bases)
     return rc;
 }
 
+//  Lists that flags have started replacing in one s_fill, so that flags
+//  replace what the file gave instead of adding to it.
+typedef struct {
+    const void *list [CONFIG_PARTS_MAX * 4];
+    size_t count;
+} replaced_t;
+
+//  Empties a list target the first time a flag sets it.
+static void
+s_replace_list (replaced_t *replaced, const zch_option_t *option, void *base)
+{
+    const void *list = (const char *) base + option->offset;
+    for (size_t i = 0; i < replaced->count; i++)
+        if (replaced->list [i] == list)
+            return;
+    zch_option_clear (option, base);
+    if (replaced->count < sizeof replaced->list / sizeof replaced->list [0])
+        replaced->list [replaced->count++] = list;
+}
+
 //  Applies one flag's value to every target. Returns 0 or -1 (reported).
 static int
-s_apply_flag (zch_config_t *self, bool reloading, const flag_t *flag, const char *value, void **bases)
+s_apply_flag (zch_config_t *self, bool reloading, const flag_t *flag, const char *value,
+              void **bases, replaced_t *replaced)
 {
     if (!value)
         value = "true";         //  a bare boolean flag
     for (int t = 0; t < flag->count; t++) {
         char reason [512];
+        if (flag->option [t]->type == ZCH_OPT_LIST)
+            s_replace_list (replaced, flag->option [t], bases [flag->part [t]]);
         if (zch_option_parse (flag->option [t], bases [flag->part [t]], value, reason, sizeof reason)) {
             s_report (self, reloading, "--%s %s", flag->name, reason);
             return -1;
@@ -396,9 +424,11 @@ s_fill (zch_config_t *self, bool reloading, void **bases)
     opterr = 0;
     optind = 0;                 //  glibc: start afresh
     int option;
+    replaced_t replaced = { .count = 0 };
     while ((option = getopt_long (self->argc, self->argv, "", self->options, NULL)) != -1)
         if (option >= CONFIG_FLAG_BASE
-        &&  s_apply_flag (self, reloading, &self->flags [option - CONFIG_FLAG_BASE], optarg, bases))
+        &&  s_apply_flag (self, reloading, &self->flags [option - CONFIG_FLAG_BASE], optarg,
+                          bases, &replaced))
             return -1;
     return 0;
 }
@@ -428,31 +458,34 @@ static void
 s_help (zch_config_t *self)
 {
     printf ("Usage: %s [OPTION]...\n%s\n", self->program, self->usage);
-    //  Flags of one role first, in table order, then those setting several
-    const char *heading = NULL;
-    for (int pass = 0; pass < 2; pass++)
+    //  Flags of one role first, by section in part order, then those
+    //  setting several
+    for (size_t p = 0; p < self->part_count; p++) {
+        const char *section = self->parts [p].section;
+        if (p > 0 && streq (self->parts [p - 1].section, section))
+            continue;
+        printf ("\n%s settings (ZPL section %s/):\n", section, section);
         for (size_t i = 0; i < self->flag_count; i++) {
             const flag_t *flag = &self->flags [i];
-            if ((flag->count > 1) != (pass == 1))
-                continue;
-            const char *section = self->parts [flag->part [0]].section;
-            if (pass == 0 && (!heading || !streq (heading, section))) {
-                printf ("\n%s settings (ZPL section %s/):\n", section, section);
-                heading = section;
-            }
-            else
-            if (pass == 1 && !streq (heading, "*")) {
+            if (flag->count == 1 && streq (self->parts [flag->part [0]].section, section))
+                s_help_line (self, flag);
+        }
+    }
+    bool several = false;
+    for (size_t i = 0; i < self->flag_count; i++)
+        if (self->flags [i].count > 1) {
+            if (!several)
                 printf ("\nsettings of several roles at once:\n");
-                heading = "*";
-            }
-            s_help_line (self, flag);
+            several = true;
+            s_help_line (self, &self->flags [i]);
         }
     printf ("\n  %-35s %s\n  %-35s %s\n  %-35s %s\n  %-35s %s\n",
             "--config FILE", "read settings from a ZPL file; flags override it",
             "--print-config", "print the settings in effect as ZPL and exit",
             "--help", "show this help and exit",
             "--version", "show the version and exit");
-    printf ("\nSIGHUP: read the file and flags again and apply what reloads live.\n"
+    printf ("\nSIGHUP: read the file and flags again, apply what reloads live and reload\n"
+            "the plugins (a file or plugin that fails to load keeps what runs).\n"
             "SIGINT or SIGTERM: stop accepting, deliver what was accepted, then exit\n"
             "(bounded by --drain-timeout).\n");
 }
@@ -562,6 +595,17 @@ zch_config_print (zch_config_t *self, FILE *out)
             zch_option_format (option, part->base, value, sizeof value);
             fprintf (out, "    #   %s%s\n", option->help,
                      (option->flags & ZCH_OPT_RELOAD)? " (reloads)": "");
+            if (option->type == ZCH_OPT_LIST) {
+                //  One key per item, in order; "" for none
+                const zch_option_list_t *list = (const zch_option_list_t *)
+                    ((const char *) part->base + option->offset);
+                for (int i = 0; i < list->count || i == 0; i++) {
+                    fprintf (out, "    %s = ", option->name);
+                    s_print_value (out, list->count? list->items [i]: "");
+                    fprintf (out, "\n");
+                }
+                continue;
+            }
             fprintf (out, "    %s = ", option->name);
             s_print_value (out, value);
             fprintf (out, "\n");

@@ -4,6 +4,7 @@
 #include "zch_log.h"
 #include "zch_main.h"
 #include "zch_service.h"
+#include "zch_topic.h"
 
 
 const zch_option_t zch_frontend_options [] = {
@@ -15,26 +16,56 @@ const zch_option_t zch_frontend_options [] = {
       "longest accepted line (K/M suffixes)", .flags = ZCH_OPT_SHARED | ZCH_OPT_RELOAD },
     { "drain-timeout", ZCH_OPT_DURATION, offsetof (zch_frontend_config_t, drain_timeout),
       ZCH_DRAIN_TIMEOUT_DEFAULT, "DURATION", "longest a drain at SIGINT/SIGTERM may take (5s, 500ms)", .flags = ZCH_OPT_SHARED },
+    { "frame-listen", ZCH_OPT_STRING, offsetof (zch_frontend_config_t, frame_listen), "", "HOST:PORT",
+      "where frame-protocol clients connect (off when empty)", .flags = 0 },
+    { "max-payload", ZCH_OPT_SIZE, offsetof (zch_frontend_config_t, max_payload), "1M", "BYTES",
+      "largest payload a client may send (K/M suffixes)", .flags = ZCH_OPT_SHARED },
     { .name = NULL }
 };
 
 int
+zch_frontend_check (const zch_frontend_config_t *config, const char *program)
+{
+    const char *reason;
+    bool udp_listen = config->udp_listen && *config->udp_listen;
+    bool udp_topic = config->udp_topic && *config->udp_topic;
+    if (!config->takes_udp && (udp_listen || udp_topic)) {
+        fprintf (stderr, "%s: UDP ingest is served by the source front-end, not here\n", program);
+        return -1;
+    }
+    if (udp_topic && !udp_listen) {
+        fprintf (stderr, "%s: --udp-topic needs --udp-listen\n", program);
+        return -1;
+    }
+    if (udp_topic && zch_topic_validate (config->udp_topic, strlen (config->udp_topic), &reason)) {
+        fprintf (stderr, "%s: --udp-topic '%s' is not a valid topic: %s\n",
+                 program, config->udp_topic, reason);
+        return -1;
+    }
+    return 0;
+}
+
+int
 zch_frontend_main (int argc, char *argv [], const char *program, const char *usage,
                    const char *section, const zch_option_t *role_options,
-                   zch_frontend_config_t *config, zch_frontend_start_fn *start)
+                   zch_frontend_config_t *config, zch_frontend_start_fn *start,
+                   zch_frontend_reload_fn *reload)
 {
     zch_process_config_t process;
     zch_config_part_t parts [] = {
         { section, "", role_options, config, sizeof *config },
         { section, "", zch_frontend_options, config, sizeof *config },
+        { section, "", zch_plugin_options, &config->plugins, sizeof config->plugins },
         { section, "", zch_process_options, &process, sizeof process },
     };
-    zch_config_t *settings = zch_config_new (program, usage, parts, 3, false);
+    zch_config_t *settings = zch_config_new (program, usage, parts, sizeof parts / sizeof parts [0], false);
     if (!settings) {
         fprintf (stderr, "%s: out of memory\n", program);
         return 1;
     }
     int exit_code = zch_config_load (settings, argc, argv);
+    if (exit_code < 0 && zch_frontend_check (config, program))
+        exit_code = 2;
     if (exit_code >= 0) {
         zch_config_destroy (&settings);
         return exit_code;
@@ -49,10 +80,20 @@ zch_frontend_main (int argc, char *argv [], const char *program, const char *usa
         return 1;
     }
     while (zch_signals_wait () == SIGHUP)
-        if (zch_config_reload (settings) > 0) {
+    {
+        //  Settings first, then the plugins from the settings now in effect
+        int changed = zch_config_reload (settings);
+        if (changed > 0) {
             zch_service_reloaded (service);
             zch_workers_set_limits (workers, config->max_line, config->max_output);
         }
+        if (changed >= 0) {
+            if (reload (workers, error, sizeof error))
+                zch_error ("%s: reload failed, keeping the running plugins: %s", section, error);
+            else
+                zch_notice ("%s: plugins reloaded", section);
+        }
+    }
     zch_workers_destroy (&workers);
     zch_service_destroy (&service);
     zch_config_destroy (&settings);

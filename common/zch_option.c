@@ -102,6 +102,8 @@ zch_option_parse (const zch_option_t *option, void *base, const char *text,
 {
     switch (option->type) {
         case ZCH_OPT_STRING:
+            if (option->check && option->check (text, reason, reason_size))
+                return -1;
             *S_AT (base, option, const char *) = text;
             return 0;
         case ZCH_OPT_INT: {
@@ -148,6 +150,22 @@ zch_option_parse (const zch_option_t *option, void *base, const char *text,
                 return -1;
             }
             return 0;
+        case ZCH_OPT_LIST: {
+            zch_option_list_t *list = S_AT (base, option, zch_option_list_t);
+            if (*text == 0) {
+                list->count = 0;
+                return 0;
+            }
+            long most = option->max > 0 && option->max < ZCH_OPT_LIST_MAX? option->max: ZCH_OPT_LIST_MAX;
+            if (list->count >= most) {
+                snprintf (reason, reason_size, "takes at most %ld values", most);
+                return -1;
+            }
+            if (option->check && option->check (text, reason, reason_size))
+                return -1;
+            list->items [list->count++] = text;
+            return 0;
+        }
     }
     snprintf (reason, reason_size, "has an unknown type");
     return -1;
@@ -193,6 +211,19 @@ zch_option_format (const zch_option_t *option, const void *base, char *out, size
                 snprintf (out, out_size, "%dms", ms);
             return;
         }
+        case ZCH_OPT_LIST: {
+            //  For logs and --help; --print-config writes one key per item
+            const zch_option_list_t *list = S_AT_CONST (base, option, zch_option_list_t);
+            size_t used = 0;
+            *out = 0;
+            for (int i = 0; i < list->count && used < out_size; i++) {
+                int wrote = snprintf (out + used, out_size - used, "%s%s", i? " ": "", list->items [i]);
+                if (wrote < 0)
+                    break;
+                used += (size_t) wrote;
+            }
+            return;
+        }
     }
     snprintf (out, out_size, "?");
 }
@@ -200,6 +231,16 @@ zch_option_format (const zch_option_t *option, const void *base, char *out, size
 bool
 zch_option_differs (const zch_option_t *option, const void *a, const void *b)
 {
+    if (option->type == ZCH_OPT_LIST) {
+        const zch_option_list_t *list_a = S_AT_CONST (a, option, zch_option_list_t);
+        const zch_option_list_t *list_b = S_AT_CONST (b, option, zch_option_list_t);
+        if (list_a->count != list_b->count)
+            return true;
+        for (int i = 0; i < list_a->count; i++)
+            if (strcmp (list_a->items [i], list_b->items [i]))
+                return true;
+        return false;
+    }
     char text_a [512], text_b [512];
     zch_option_format (option, a, text_a, sizeof text_a);
     zch_option_format (option, b, text_b, sizeof text_b);
@@ -217,14 +258,23 @@ zch_option_copy (const zch_option_t *option, void *to, const void *from)
         case ZCH_OPT_DURATION: size = sizeof (int); break;
         case ZCH_OPT_SIZE:     size = sizeof (size_t); break;
         case ZCH_OPT_BOOL:     size = sizeof (bool); break;
+        case ZCH_OPT_LIST:     size = sizeof (zch_option_list_t); break;
     }
     memcpy ((char *) to + option->offset, (const char *) from + option->offset, size);
+}
+
+void
+zch_option_clear (const zch_option_t *option, void *base)
+{
+    if (option->type == ZCH_OPT_LIST)
+        S_AT (base, option, zch_option_list_t)->count = 0;
 }
 
 void
 zch_option_defaults (const zch_option_t *table, void *base)
 {
     for (const zch_option_t *option = table; option->name; option++) {
+        zch_option_clear (option, base);
         char reason [256];
         int rc = zch_option_parse (option, base, option->fallback, reason, sizeof reason);
         assert (rc == 0);       //  a bad default is a bug in the table

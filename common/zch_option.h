@@ -19,8 +19,19 @@ typedef enum {
     ZCH_OPT_SIZE,               //  size_t, digits with an optional K, M or G suffix
     ZCH_OPT_BOOL,               //  bool: true/false, yes/no, on/off, 1/0; a bare flag is true
     ZCH_OPT_CHOICE,             //  int: index of the value in choices ("a|b|c")
-    ZCH_OPT_DURATION            //  int milliseconds: "5s", "250ms", or plain seconds
+    ZCH_OPT_DURATION,           //  int milliseconds: "5s", "250ms", or plain seconds
+    ZCH_OPT_LIST                //  zch_option_list_t: each flag or key adds one string, in
+                                //  order, at most max; "" empties the list
 } zch_option_type_t;
+
+#define ZCH_OPT_LIST_MAX 32
+
+//  The value of a ZCH_OPT_LIST option. A repeated flag or config key adds
+//  one item each; flags replace what the file gave rather than add to it.
+typedef struct {
+    const char *items [ZCH_OPT_LIST_MAX];
+    int count;
+} zch_option_list_t;
 
 //  Option flags
 #define ZCH_OPT_RELOAD  1       //  SIGHUP applies a new value live
@@ -35,8 +46,11 @@ typedef struct {
     const char *arg;            //  placeholder in --help ("HOST:PORT"); NULL for booleans
     const char *help;           //  one line, lower case, no full stop
     int flags;                  //  ZCH_OPT_*
-    long min, max;              //  ZCH_OPT_INT bounds
+    long min, max;              //  ZCH_OPT_INT bounds; max: ZCH_OPT_LIST's most items
     const char *choices;        //  ZCH_OPT_CHOICE values, '|'-separated
+    //  Optional check of a ZCH_OPT_STRING or ZCH_OPT_LIST value: returns 0,
+    //  or -1 with a reason ("wants NAME[@PATTERN]...").
+    int (*check) (const char *text, char *reason, size_t reason_size);
 } zch_option_t;
 
 //  Parses text as option's value into base. Strings are stored as given
@@ -53,6 +67,9 @@ bool zch_option_differs (const zch_option_t *option, const void *a, const void *
 
 //  Copies the option's value from one config struct to another.
 void zch_option_copy (const zch_option_t *option, void *to, const void *from);
+
+//  Empties a ZCH_OPT_LIST option's value (flags replacing the file's).
+void zch_option_clear (const zch_option_t *option, void *base);
 
 //  Sets every option of the table to its default.
 void zch_option_defaults (const zch_option_t *table, void *base);

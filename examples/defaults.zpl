@@ -9,6 +9,9 @@
 #   own section. Flags override the file; SIGHUP reads it again.
 #
 #   Sizes take K, M or G (powers of 1024); durations 5s or 250ms.
+#   plugin and plugin-path are lists: repeat the key once per value, in
+#   order (plugin = "redact:conf=/etc/zchannel/redact.conf", then
+#   plugin = "uppercase"); "" alone means none. Flags replace the list.
 #   This file is `zchannel run --print-config`; a test keeps it so.
 
 run
@@ -30,12 +33,20 @@ broker
     egress-hwm = "1000000"
     #   longest a drain at SIGINT/SIGTERM may take (5s, 500ms)
     drain-timeout = "5s"
+    #   add a plugin to the chain, in order (repeatable): NAME[@PATTERN][:key=value,...] (reloads)
+    plugin = ""
+    #   look for zch_NAME.so in DIR first (repeatable) (reloads)
+    plugin-path = ""
 
 source
     #   where text clients connect
     listen = "0.0.0.0:2345"
     #   replies queued per client before it is dropped (reloads)
     max-output = "1M"
+    #   take datagrams, one 'PUB <topic> <payload>' each (off when empty)
+    udp-listen = ""
+    #   with udp-listen: each datagram is a raw payload for TOPIC
+    udp-topic = ""
     #   loops sharing the port
     workers = "2"
     #   'workerman' for the seed system's behaviour
@@ -44,6 +55,14 @@ source
     max-line = "64K"
     #   longest a drain at SIGINT/SIGTERM may take (5s, 500ms)
     drain-timeout = "5s"
+    #   where frame-protocol clients connect (off when empty)
+    frame-listen = ""
+    #   largest payload a client may send (K/M suffixes)
+    max-payload = "1M"
+    #   add a plugin to the chain, in order (repeatable): NAME[@PATTERN][:key=value,...] (reloads)
+    plugin = ""
+    #   look for zch_NAME.so in DIR first (repeatable) (reloads)
+    plugin-path = ""
 
 subscriber
     #   where text clients connect
@@ -58,3 +77,11 @@ subscriber
     max-line = "64K"
     #   longest a drain at SIGINT/SIGTERM may take (5s, 500ms)
     drain-timeout = "5s"
+    #   where frame-protocol clients connect (off when empty)
+    frame-listen = ""
+    #   largest payload a client may send (K/M suffixes)
+    max-payload = "1M"
+    #   add a plugin to the chain, in order (repeatable): NAME[@PATTERN][:key=value,...] (reloads)
+    plugin = ""
+    #   look for zch_NAME.so in DIR first (repeatable) (reloads)
+    plugin-path = ""

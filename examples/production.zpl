@@ -4,7 +4,8 @@
 #   loopback, quieter logs, more room for slow readers and a longer drain
 #   at shutdown. Install as /etc/zchannel/zchannel.zpl; `systemctl reload`
 #   (SIGHUP) applies the keys marked (reloads) in defaults.zpl: log-level,
-#   syslog, max-line, max-output.
+#   syslog, max-line, max-output, plugin, plugin-path (and reloads the
+#   plugins, whose own conf files are then read again).
 #
 #   Each daemon reads its own section, process settings (log-level, syslog,
 #   metrics-listen) included. `zchannel run` wants those in a run/ section
@@ -18,6 +19,11 @@ broker
     drain-timeout = "10s"
     log-level = "notice"
     metrics-listen = "127.0.0.1:9465"
+    #   plugins, in chain order: the key once per plugin (the shipped ones
+    #   are found without plugin-path), e.g.
+    #   plugin = "redact@orders.>:regex=[0-9]{16},replacement=#"
+    #   plugin = "rate_limit@sensors.>:rate=1000,burst=2000"
+    #   plugin-path = "/usr/local/lib/zchannel/plugins"
 
 source
     listen = "0.0.0.0:2345"

@@ -28,16 +28,44 @@ s_usage (FILE *out)
         "\n"
         "Commands:\n"
         "  run     run broker, source and subscriber in one process (see zchannel run --help)\n"
-        "  pub     publish a message, or one per line of stdin (see zchannel pub --help)\n"
+        "  pub     publish a message, one per line of stdin, or a file (see zchannel pub --help)\n"
         "  sub     print the messages on a pattern (see zchannel sub --help)\n"
         "  stat    show the broker's counters, refreshed every second (see zchannel stat --help)\n"
         "\n"
         "zchannel run takes every setting of the three roles: the broker's as they\n"
-        "are (--ingress, --egress, --control, ...), the front-ends' prefixed\n"
-        "(--source-listen, --subscriber-listen, --subscriber-max-output, ...),\n"
-        "and --profile, --workers, --max-line, --max-output, --drain-timeout for\n"
-        "every role at once; --config FILE reads sections run/, broker/, source/\n"
-        "and subscriber/.\n");
+        "are (--ingress, --egress, --control, ...), the front-ends' and every\n"
+        "stage's plugins prefixed (--source-listen, --subscriber-frame-listen,\n"
+        "--broker-plugin, ...), and --profile, --workers, --max-line, --max-output,\n"
+        "--max-payload, --drain-timeout, --plugin-path, --udp-listen, --udp-topic\n"
+        "for every role having them at once; --config FILE reads sections run/,\n"
+        "broker/, source/ and subscriber/.\n");
+}
+
+//  SIGHUP: the settings, then every stage's plugins from the settings now
+//  in effect, each stage kept as it was if its reload fails. A config file
+//  that does not load changes nothing, plugins included.
+static void
+s_run_reload (zch_config_t *settings, zch_service_t *service, run_config_t *config,
+              zactor_t *broker, zch_workers_t *subscriber, zch_workers_t *source)
+{
+    int changed = zch_config_reload (settings);
+    if (changed < 0)
+        return;
+    if (changed > 0) {
+        zch_service_reloaded (service);
+        zch_workers_set_limits (source, config->source.max_line, config->source.max_output);
+        zch_workers_set_limits (subscriber, config->subscriber.max_line, config->subscriber.max_output);
+    }
+    char error [512];
+    int failed = 0;
+    if (source_reload (source, error, sizeof error) && ++failed)
+        zch_error ("zchannel: source reload failed, keeping its plugins: %s", error);
+    if (broker_reload (broker, &config->broker, error, sizeof error) && ++failed)
+        zch_error ("zchannel: broker reload failed, keeping its plugins: %s", error);
+    if (subscriber_reload (subscriber, error, sizeof error) && ++failed)
+        zch_error ("zchannel: subscriber reload failed, keeping its plugins: %s", error);
+    if (!failed)
+        zch_notice ("zchannel: plugins reloaded");
 }
 
 //  zchannel run: all three roles, stopped in data-path order so that what
@@ -49,10 +77,15 @@ s_run (int argc, char *argv [])
     zch_config_part_t parts [] = {
         { "run", "", zch_process_options, &config.process, sizeof config.process },
         { "broker", "", broker_options, &config.broker, sizeof config.broker },
+        //  Plugin rows are prefixed even for the broker: --broker-plugin
+        { "broker", "broker-", zch_plugin_options, &config.broker.plugins, sizeof config.broker.plugins },
         { "source", "source-", source_options, &config.source, sizeof config.source },
         { "source", "source-", zch_frontend_options, &config.source, sizeof config.source },
+        { "source", "source-", zch_plugin_options, &config.source.plugins, sizeof config.source.plugins },
         { "subscriber", "subscriber-", subscriber_options, &config.subscriber, sizeof config.subscriber },
         { "subscriber", "subscriber-", zch_frontend_options, &config.subscriber, sizeof config.subscriber },
+        { "subscriber", "subscriber-", zch_plugin_options, &config.subscriber.plugins,
+          sizeof config.subscriber.plugins },
     };
     broker_config_defaults (&config.broker);
     source_config_defaults (&config.source);
@@ -65,6 +98,8 @@ s_run (int argc, char *argv [])
         return 1;
     }
     int exit_code = zch_config_load (settings, argc, argv);
+    if (exit_code < 0 && zch_frontend_check (&config.source, "zchannel run"))
+        exit_code = 2;
     if (exit_code >= 0) {
         zch_config_destroy (&settings);
         return exit_code;
@@ -83,12 +118,7 @@ s_run (int argc, char *argv [])
         zch_notice ("zchannel: running; publish on %s, subscribe on %s",
                     config.source.listen, config.subscriber.listen);
         while (zch_signals_wait () == SIGHUP)
-            if (zch_config_reload (settings) > 0) {
-                zch_service_reloaded (service);
-                zch_workers_set_limits (source, config.source.max_line, config.source.max_output);
-                zch_workers_set_limits (subscriber, config.subscriber.max_line,
-                                        config.subscriber.max_output);
-            }
+            s_run_reload (settings, service, &config, broker, subscriber, source);
         exit_code = 0;
     }
     else {

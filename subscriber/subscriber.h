@@ -26,6 +26,10 @@ void subscriber_config_defaults (subscriber_config_t *config);
 //  one-line reason in error.
 zch_workers_t *subscriber_start (const subscriber_config_t *config, char *error, size_t error_size);
 
+//  Reloads the workers' plugins from config->plugins (SIGHUP); as
+//  source_reload. Returns 0, or -1 with a reason (the old chains stay).
+int subscriber_reload (zch_workers_t *workers, char *error, size_t error_size);
+
 //  One worker, as a czmq actor (args: zch_worker_args_t).
 void subscriber_worker_actor (zsock_t *pipe, void *args);
 

@@ -9,5 +9,5 @@ main (int argc, char *argv [])
     return zch_frontend_main (argc, argv, "zchannel-subscriber",
         "Accept text clients that subscribe (SUB <pattern>) and deliver them\n"
         "every matching message from the broker's egress.", "subscriber", subscriber_options,
-        &config, subscriber_start);
+        &config, subscriber_start, subscriber_reload);
 }

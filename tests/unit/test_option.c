@@ -3,6 +3,7 @@
 #include "zch_option.h"
 #include "zch_frontend.h"
 #include "zch_service.h"
+#include "zch_plugin_args.h"
 #include "broker.h"
 #include "source.h"
 #include "subscriber.h"
@@ -18,7 +19,19 @@ typedef struct {
     bool flag;
     int choice;
     int ms;
+    zch_option_list_t list;
 } sample_t;
+
+//  A check refusing items that start with '-'.
+static int
+s_no_dash (const char *text, char *reason, size_t reason_size)
+{
+    if (*text == '-') {
+        snprintf (reason, reason_size, "no dash");
+        return -1;
+    }
+    return 0;
+}
 
 static const zch_option_t s_table [] = {
     { "text", ZCH_OPT_STRING, offsetof (sample_t, text), "a b", "T", "text", .flags = 0 },
@@ -27,6 +40,7 @@ static const zch_option_t s_table [] = {
     { "flag", ZCH_OPT_BOOL, offsetof (sample_t, flag), "false", NULL, "flag", .flags = 0 },
     { "choice", ZCH_OPT_CHOICE, offsetof (sample_t, choice), "b", "C", "choice", .choices = "a|b|c" },
     { "ms", ZCH_OPT_DURATION, offsetof (sample_t, ms), "5s", "D", "duration", .flags = 0 },
+    { "list", ZCH_OPT_LIST, offsetof (sample_t, list), "", "L", "list", .max = 3, .check = s_no_dash },
     { .name = NULL }
 };
 
@@ -114,6 +128,24 @@ main (void)
     CHECK (!zch_option_differs (ms, &sample, &other) && other.ms == 7000);
     CHECK (zch_option_find (s_table, "nothing") == NULL);
 
+    //  lists: each value adds one, in order, at most max; "" empties
+    const zch_option_t *list = zch_option_find (s_table, "list");
+    CHECK (sample.list.count == 0 && strcmp (s_format (&sample, "list"), "") == 0);
+    CHECK (s_parse (&sample, "list", "a") == 0 && s_parse (&sample, "list", "b c") == 0);
+    CHECK (sample.list.count == 2 && strcmp (sample.list.items [1], "b c") == 0);
+    CHECK (s_parse (&sample, "list", "-x") == -1 && sample.list.count == 2);
+    CHECK (s_parse (&sample, "list", "d") == 0 && s_parse (&sample, "list", "e") == -1);
+    CHECK (strcmp (s_format (&sample, "list"), "a b c d") == 0);
+    CHECK (zch_option_differs (list, &sample, &other));
+    zch_option_copy (list, &other, &sample);
+    CHECK (!zch_option_differs (list, &sample, &other) && other.list.count == 3);
+    other.list.items [2] = "z";
+    CHECK (zch_option_differs (list, &sample, &other));
+    CHECK (s_parse (&sample, "list", "") == 0 && sample.list.count == 0);
+    CHECK (s_parse (&sample, "list", "f") == 0 && sample.list.count == 1);
+    zch_option_clear (list, &sample);
+    CHECK (sample.list.count == 0);
+
     //  the shipped tables
     broker_config_t broker;
     zch_frontend_config_t frontend;
@@ -123,5 +155,13 @@ main (void)
     s_check_table (subscriber_options, &frontend);
     s_check_table (zch_frontend_options, &frontend);
     s_check_table (zch_process_options, &process);
+    zch_plugin_args_t plugins;
+    s_check_table (zch_plugin_options, &plugins);
+    char reason [256];
+    const zch_option_t *plugin = zch_option_find (zch_plugin_options, "plugin");
+    CHECK (zch_option_parse (plugin, &plugins, ":x", reason, sizeof reason) == -1);
+    for (int i = 0; i < ZCH_PLUGINS_MAX; i++)
+        CHECK (zch_option_parse (plugin, &plugins, "uppercase", reason, sizeof reason) == 0);
+    CHECK (zch_option_parse (plugin, &plugins, "uppercase", reason, sizeof reason) == -1);
     CHECK_DONE ("test_option");
 }

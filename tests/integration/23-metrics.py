@@ -8,7 +8,8 @@ malformed input, clients, subscriptions, topics. (The subscriber runs one
 worker here: each worker receives the stream it subscribed to, so with
 several the received counters are per worker summed.) `zchannel stat --once`
 prints the broker's STATS. A metrics address already taken stops start-up
-with exit 1 naming it."""
+with exit 1 naming it. In zchannel run, plugin drops, bad frames and bad
+datagrams are counted by cause at their stage."""
 
 import re
 import socket
@@ -89,6 +90,10 @@ def test():
 
         t = threading.Thread(target=scraper, daemon=True)
         t.start()
+        # one scrape before the traffic, at least one after it (never timing)
+        deadline = time.monotonic() + h.STEP
+        while not scrapes and time.monotonic() < deadline:
+            time.sleep(0.01)
         pub.send(b"".join(b"PUB %s %s\n" % (topic(i).encode(), payloads[i - 1].encode())
                           for i in range(1, N + 1)))
         oks = pub.read_lines(N, timeout=30, what="+OK per PUB")
@@ -101,9 +106,13 @@ def test():
         got = h.read_many(subs, [N] * CLIENTS, timeout=60, what="deliveries")
         for i, lines in enumerate(got):
             h.compare_lines("sub%d" % i, lines, expected)
+        before = len(scrapes)
+        deadline = time.monotonic() + h.STEP
+        while len(scrapes) <= before and time.monotonic() < deadline:
+            time.sleep(0.01)
         stop.set()
         t.join(30)
-        h.check(len(scrapes) >= 2, "only %d scrapes during the traffic" % len(scrapes))
+        h.check(len(scrapes) >= 2, "only %d scrapes around the traffic" % len(scrapes))
 
         # counters never go back between scrapes
         for a, b in zip(scrapes, scrapes[1:]):
@@ -183,9 +192,62 @@ def test():
         s.close()
         h.check(rc == 1 and taken.encode() in err,
                 "broker with --metrics-listen %s taken: exit %d, stderr %r" % (taken, rc, err))
+    test_plugins_frames_udp()
     return ("%d scrapes during traffic; after it, %d messages x %d clients and %d malformed "
-            "counted exactly at every stage; zchannel stat agrees" % (len(scrapes), N, CLIENTS, BAD))
+            "counted exactly at every stage; zchannel stat agrees; plugin drops, bad frames and "
+            "datagrams counted by cause in zchannel run" % (len(scrapes), N, CLIENTS, BAD))
+
+
+def test_plugins_frames_udp():
+    """zchannel run with a dropping plugin at each stage (each on its own
+    topic), a frame port and UDP ingest: what each plugin dropped is
+    cause="plugin" at its stage, a bad frame and a bad datagram are
+    cause="malformed" at the source, and only the untouched topic arrives."""
+    K = 50
+    mport, src, subp, fport, uport = (h.free_port() for _ in range(5))
+    run = h.start([h.LAUNCHER, "run", "--source-listen", "%s:%d" % (h.HOST, src),
+                   "--subscriber-listen", "%s:%d" % (h.HOST, subp),
+                   "--ingress", h.tcp_ep(h.free_port()), "--egress", h.tcp_ep(h.free_port()),
+                   "--control", h.tcp_ep(h.free_port()), "--workers", "1",
+                   "--metrics-listen", "%s:%d" % (h.HOST, mport),
+                   "--source-frame-listen", "%s:%d" % (h.HOST, fport),
+                   "--udp-listen", "%s:%d" % (h.HOST, uport), "--plugin-path", h.PLUGINS,
+                   "--source-plugin", "drop@pd.s", "--broker-plugin", "drop@pd.b",
+                   "--subscriber-plugin", "drop@pd.u"], name="zchannel-run")
+    sub = h.wait_frontend(subp, h.SUBSCRIBER_GREETING, run, name="sub")
+    subscribe(sub, "pd.>")
+    pub = h.wait_frontend(src, h.SOURCE_GREETING, run, name="pub")
+    with socket.create_connection((h.HOST, fport), timeout=h.STEP) as frames:
+        frames.sendall(b"\0\0\0\1\xc1")        # a frame whose body is not msgpack
+        h.check(frames.recv(4096), "no answer to a bad frame")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        udp.sendto(b"NOT A PUB LINE", (h.HOST, uport))
+    pub.send(b"".join(b"PUB pd.%s %d\n" % (t, i) for i in range(K) for t in (b"s", b"b", b"u", b"ok")))
+    got = sub.read_lines(K, timeout=30, what="the untouched topic")
+    h.check(all(l.startswith(b"MSG pd.ok ") for l in got), "a dropped topic arrived: %r"
+            % [l for l in got if not l.startswith(b"MSG pd.ok ")][:3])
+    want = {("source", "plugin"): K, ("broker", "plugin"): K, ("subscriber", "plugin"): K,
+            ("source", "malformed"): 2, ("broker", "malformed"): 0, ("subscriber", "malformed"): 0}
+    deadline = time.monotonic() + h.STEP
+    while True:
+        values = scrape(mport)
+        wrong = ["%s/%s: %s, expected %s" % (role, cause, metric(values, "zchannel_dropped_total",
+                                                                 role, cause), n)
+                 for (role, cause), n in sorted(want.items())
+                 if metric(values, "zchannel_dropped_total", role, cause) != n]
+        if not wrong or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    h.check(not wrong, "drops by cause in zchannel run: " + "; ".join(wrong))
+    h.check(metric(values, "zchannel_messages_received_total", "source") == 4 * K
+            and metric(values, "zchannel_messages_sent_total", "source") == 3 * K
+            and metric(values, "zchannel_messages_received_total", "broker") == 3 * K
+            and metric(values, "zchannel_messages_received_total", "subscriber") == 2 * K
+            and metric(values, "zchannel_messages_sent_total", "subscriber") == K,
+            "received/sent with plugin drops: %r" % {k: v for k, v in values.items() if "messages" in k})
+    h.check(metric(values, "zchannel_plugin_seconds_total", "broker") > 0, "no time in plugins")
+    h.check(run.stop() == 0, "zchannel run exits 0")
 
 
 if __name__ == "__main__":
-    h.run("15-metrics", test, budget=90)
+    h.run("23-metrics", test, budget=90)

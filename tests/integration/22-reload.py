@@ -4,7 +4,9 @@ max-line and raises the log level to debug while a publisher streams
 messages through it; the publisher's and the subscriber's connections stay
 up and every message arrives, in order; a new client then meets the new
 limit and the debug lines appear. A broken file at the next SIGHUP is
-logged and the running settings are kept. Every log line carries time,
+logged and the running settings are kept. A plugin key added to the file
+takes effect at the next SIGHUP; a chain that cannot load is refused and
+the running one stays. Every log line carries time,
 level, program and component; with --syslog none goes to stderr."""
 
 import os
@@ -121,6 +123,36 @@ def test():
             pub.expect(b"+OK", what="+OK on the first connection after two reloads")
             sub.expect(msg_line("rl.t", N + 1, "last"), what="delivery after two reloads")
 
+            # plugins from the file take effect at the next SIGHUP; one that
+            # cannot load is refused and the running chain stays
+            write_config(config, 'source\n    max-line = "1K"\n    plugin = "uppercase@rl.>"\n'
+                                 '    plugin-path = "%s"\n' % h.PLUGINS)
+            S.source.signal(signal.SIGHUP)
+            S.source.signalled = False
+            wait_log(S.source, r"config: source/plugin changed from  to uppercase@rl\.>", "plugin key")
+            wait_log(S.source, r"source: plugins reloaded", "plugins reloaded")
+            # each worker swaps its chain in at its next turn: until then a
+            # message may still pass the old (empty) one
+            seq, deadline = N + 1, time.monotonic() + h.STEP
+            while True:
+                seq += 1
+                pub.sendline("PUB rl.t plugged")
+                pub.expect(b"+OK", what="+OK with the plugin from the file")
+                line = sub.readline(what="delivery through the file's plugin")
+                if line == msg_line("rl.t", seq, "PLUGGED"):
+                    break
+                h.check(line == msg_line("rl.t", seq, "plugged") and time.monotonic() < deadline,
+                        "expected %r (then uppercase), got %r" % (msg_line("rl.t", seq, "plugged"), line))
+            write_config(config, 'source\n    max-line = "1K"\n    plugin = "uppercase@rl.>"\n'
+                                 '    plugin = "no_such_plugin"\n    plugin-path = "%s"\n' % h.PLUGINS)
+            S.source.signal(signal.SIGHUP)
+            S.source.signalled = False
+            wait_log(S.source, r"source: reload failed, keeping the running plugins: .*no_such_plugin",
+                     "refused plugin")
+            pub.sendline("PUB rl.t still")
+            pub.expect(b"+OK", what="+OK after a refused plugin")
+            sub.expect(msg_line("rl.t", seq + 1, "STILL"), what="the running chain after a refused one")
+
             # every log line: level, program, time, component
             for proc in S.procs():
                 for line in proc.stderr_text().encode().split(b"\n"):
@@ -138,9 +170,10 @@ def test():
     finally:
         os.unlink(config)
     return ("SIGHUP at %d of %d acked: max-line 64K->1K and log level info->debug applied live, "
-            "%d messages delivered in order over the same connections; bad file refused"
-            % (reloaded_at, N, N + 1))
+            "%d messages delivered in order over the same connections; bad file refused; "
+            "plugin from the file applied at SIGHUP, a broken one refused"
+            % (reloaded_at, N, seq + 1))
 
 
 if __name__ == "__main__":
-    h.run("14-reload", test, budget=90)
+    h.run("22-reload", test, budget=90)

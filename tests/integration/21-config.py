@@ -2,7 +2,8 @@
 """Configuration files: for each program, --print-config read back with
 --config gives the same text; a file setting every key (made from
 --print-config, which comes from the option tables) to a value other than
-its default is read whole; flags override the file; every key is a flag in
+its default is read whole; flags override the file; a repeated key
+(plugin, plugin-path) is a list in order, which flags replace; every key is a flag in
 --help; examples/defaults.zpl is `zchannel run --print-config` and every
 example loads; each config error (unknown key, bad value, unknown section,
 syntax, unreadable file) stops start-up with exit 2 and one line naming the
@@ -47,7 +48,7 @@ def other_value(key, value, n):
     if m:
         return "%d%s" % (int(m.group(1)) + 2, m.group(2))
     swaps = {"false": "true", "true": "false", "info": "debug", "default": "workerman"}
-    h.check(value in swaps, "13-config does not know how to change %s = %r; teach other_value"
+    h.check(value in swaps, "21-config does not know how to change %s = %r; teach other_value"
             % (key, value))
     return swaps[value]
 
@@ -105,8 +106,9 @@ def check_round_trip(name, cmd):
     text = out.decode()
     for section, key in keys:
         flag = "--" + key
-        if name == "zchannel run" and section in ("source", "subscriber"):
-            flag = "--%s-%s" % (section, key)
+        if name == "zchannel run" and (section in ("source", "subscriber")
+                                       or key.startswith("plugin")):
+            flag = "--%s-%s" % (section, key)     # --broker-plugin, --broker-plugin-path too
         h.check(re.search(r"^  %s\b" % re.escape(flag), text, re.M),
                 "%s --help does not list %s (key %s/%s):\n%s" % (name, flag, section, key, text))
     for p in (path, path_all):
@@ -133,7 +135,30 @@ def check_error(name, cmd, text, want, line=None, path=None):
     return lines[0]
 
 
+def check_lists():
+    """A repeated key is a list, kept in order; flags replace the file's
+    list; a bad item names its line (the second of two)."""
+    path = write('source\n    plugin = "a@x.>:k=v"\n    plugin = "b"\n    plugin-path = "/p"\n')
+    got = print_config("zchannel-source", [h.SOURCE], ["--config", path])
+    want = '    plugin = "a@x.>:k=v"\n    plugin = "b"\n'
+    h.check(want in got and '    plugin-path = "/p"\n' in got,
+            "a repeated key did not come back as a list in order:\n%s" % got)
+    got = print_config("zchannel-source", [h.SOURCE], ["--config", path, "--plugin", "c",
+                                                        "--plugin", "d"])
+    h.check('    plugin = "c"\n    plugin = "d"\n' in got and '"a@x.>:k=v"' not in got
+            and '    plugin-path = "/p"\n' in got,
+            "--plugin flags did not replace the file's list:\n%s" % got)
+    got = print_config("zchannel run", [h.LAUNCHER, "run"],
+                       ["--plugin-path", "/q", "--broker-plugin", "e", "--subscriber-plugin", "f"])
+    h.check(got.count('    plugin-path = "/q"\n') == 3 and '    plugin = "e"\n' in got
+            and '    plugin = "f"\n' in got, "zchannel run plugin flags:\n%s" % got)
+    os.unlink(path)
+    check_error("zchannel-source", [h.SOURCE], 'source\n    plugin = "a"\n    plugin = ":b"\n',
+                "expected NAME[@PATTERN]", line=3)
+
+
 def test():
+    check_lists()
     total = 0
     for name, cmd in PROGRAMS.items():
         total += check_round_trip(name, cmd)
@@ -179,4 +204,4 @@ def test():
 
 
 if __name__ == "__main__":
-    h.run("13-config", test, budget=60)
+    h.run("21-config", test, budget=60)

@@ -4,7 +4,9 @@ bin/, a systemd unit per role plus one for `zchannel run` (hardened,
 ExecStart naming the installed program and config, ExecReload sending
 SIGHUP) in lib/systemd/system, the default config in etc/zchannel/, the
 example configs in share/doc/zchannel/examples and a man page per program
-(listing every flag of its --help) in share/man/man1; the installed
+(listing every flag of its --help) in share/man/man1, the plugin SDK
+(include/zchannel/plugin.h, zchannel-plugin.pc) and every shipped plugin
+in <libdir>/zchannel/plugins; the installed
 programs start from the installed config; `systemd-analyze verify` accepts
 the units (skipped, with the reason, where it is absent); `cpack -G DEB`
 builds a .deb holding the same files, with its library dependencies."""
@@ -21,6 +23,10 @@ BUILD = os.environ.get("ZCH_BUILD_DIR", os.path.join(os.path.dirname(h.BROKER), 
 PROGRAMS = ["zchannel", "zchannel-broker", "zchannel-source", "zchannel-subscriber"]
 UNITS = ["zchannel-broker", "zchannel-source", "zchannel-subscriber", "zchannel"]
 EXAMPLES = ["defaults.zpl", "workerman.zpl", "production.zpl"]
+PLUGINS = ["uppercase", "json_wrap", "filter", "redact", "rate_limit", "zstd"]
+#  <libdir>/zchannel/plugins/zch_NAME.so, libdir lib/ or lib/<multiarch>/
+PLUGIN_SO = r"lib/(?:[^/]+/)?zchannel/plugins/zch_%s\.so"
+PC = r"lib/(?:[^/]+/)?pkgconfig/zchannel-plugin\.pc"
 HARDENING = ["DynamicUser=yes", "NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=yes",
              "PrivateTmp=yes", "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX",
              "LimitNOFILE=65536", "ExecReload=/bin/kill -HUP $MAINPID"]
@@ -54,6 +60,15 @@ def test():
         h.check(not missing, "install tree lacks %s" % missing)
         for p in PROGRAMS:
             h.check(os.access(os.path.join(prefix, "bin", p), os.X_OK), "bin/%s not executable" % p)
+        # the plugin SDK and the shipped plugins
+        tree = [os.path.relpath(os.path.join(d, f), prefix)
+                for d, _, fs in os.walk(prefix) for f in fs]
+        sdk = ["include/zchannel/plugin.h"] if "include/zchannel/plugin.h" in tree else []
+        sdk += [f for f in tree if re.fullmatch(PC, f)]
+        sdk += [f for f in tree for n in PLUGINS if re.fullmatch(PLUGIN_SO % n, f)]
+        h.check(len(sdk) == 2 + len(PLUGINS), "install tree lacks part of the plugin SDK or a "
+                "shipped plugin (%s); has %s" % (", ".join(PLUGINS), sdk))
+        want += sdk
 
         config = os.path.join(prefix, "etc/zchannel/zchannel.zpl")
         for u in UNITS:
@@ -99,6 +114,9 @@ def test():
                       + ["./usr/share/man/man1/%s.1" % p for p in PROGRAMS]
                       + ["./usr/share/doc/zchannel/examples/" + e for e in EXAMPLES]):
                 h.check(re.search(r"\s%s$" % re.escape(f), files, re.M), "%s lacks %s" % (debs[0], f))
+            for f in ([re.escape("./usr/include/zchannel/plugin.h"), r"\./usr/" + PC]
+                      + [r"\./usr/" + PLUGIN_SO % n for n in PLUGINS]):
+                h.check(re.search(r"\s%s$" % f, files, re.M), "%s lacks %s" % (debs[0], f))
             depends = run(["dpkg-deb", "-f", deb, "Depends"], "dpkg-deb -f")
             for lib in ("libczmq", "libzmq5", "libmicrohttpd", "libmsgpack"):
                 h.check(lib in depends, "%s: Depends lacks %s: %s" % (debs[0], lib, depends))
@@ -112,4 +130,4 @@ def test():
 
 
 if __name__ == "__main__":
-    h.run("17-install", test, budget=150)
+    h.run("25-install", test, budget=150)

@@ -65,4 +65,4 @@ def test():
 
 
 if __name__ == "__main__":
-    h.run("16-drain", test, budget=60)
+    h.run("24-drain", test, budget=60)
