@@ -707,3 +707,10 @@ zch_conn_id (zch_conn_t *conn)
 {
     return conn->id;
 }
+
+void
+zch_edge_set_limits (zch_edge_t *self, size_t max_line, size_t max_output)
+{
+    self->config.max_line = max_line;
+    self->config.max_output = max_output;
+}
