@@ -5,26 +5,32 @@
 #include "zch_envelope.h"
 #include "zch_log.h"
 #include "zch_main.h"
+#include "zch_metrics.h"
+#include "zch_pipeline.h"
 #include "zch_zmq.h"
 
 #define BROKER_MAX_FRAMES   4       //  one more than any valid form, to spot extras
 #define BROKER_BATCH        1024    //  ingress messages per turn before looking at the rest
 #define BROKER_DRAIN_QUIET  100     //  ms of silence on ingress that ends a drain
-#define BROKER_DRAIN_MAX    5000    //  ms a drain may take at most
 #define BROKER_LINGER       5000    //  ms egress may take to deliver at exit
 
 static const char s_ack_prefix [] = "$ack.";
 
 typedef struct {
     zsock_t *pipe;
+    const broker_config_t *config;
     void *ingress;              //  XSUB
     void *egress;               //  XPUB
     void *control;              //  ROUTER
     broker_history_t *history;  //  seq, last value and history per topic
     broker_control_t *requests; //  control requests and streams in progress
     broker_stats_t stats;
+    zch_counters_t *counters;   //  stats published for the metrics endpoint
     int64_t malformed_logged_at;
     uint64_t malformed_logged;
+    zch_pipeline_t *pipeline;   //  the broker's plugins; NULL: none
+    uint64_t plugin_dropped_bytes;  //  payload bytes of what plugins dropped
+    uint64_t plugin_ns;         //  time in pipelines replaced by reloads
 } self_t;
 
 //  Frees what s_self_new made.
@@ -42,6 +48,7 @@ s_self_destroy (self_t **self_p)
         zmq_close (self->control);
     broker_control_destroy (&self->requests);
     broker_history_destroy (&self->history);
+    zch_pipeline_destroy (&self->pipeline);
     free (self);
     *self_p = NULL;
 }
@@ -56,6 +63,7 @@ s_self_new (zsock_t *pipe, const broker_config_t *config, char *error, size_t er
         return NULL;
     }
     self->pipe = pipe;
+    self->config = config;
     void *context = zsys_init ();
     self->ingress = zmq_socket (context, ZMQ_XSUB);
     self->egress = zmq_socket (context, ZMQ_XPUB);
@@ -63,7 +71,9 @@ s_self_new (zsock_t *pipe, const broker_config_t *config, char *error, size_t er
     self->history = broker_history_new (config->history_per_topic, config->history_bytes);
     self->requests = self->control && self->history?
         broker_control_new (self->control, self->history, &self->stats): NULL;
-    if (!self->ingress || !self->egress || !self->control || !self->history || !self->requests) {
+    self->counters = zch_metrics_counters ("broker");
+    if (!self->ingress || !self->egress || !self->control || !self->history || !self->requests
+    ||  !self->counters) {
         snprintf (error, error_size, "cannot create sockets: %s", zmq_strerror (zmq_errno ()));
         s_self_destroy (&self);
         return NULL;
@@ -84,6 +94,11 @@ s_self_new (zsock_t *pipe, const broker_config_t *config, char *error, size_t er
          && zch_zmq_attach (self->ingress, "ingress", config->ingress_local, true, error, error_size))
     ||  (config->egress_local
          && zch_zmq_attach (self->egress, "egress", config->egress_local, true, error, error_size))) {
+        s_self_destroy (&self);
+        return NULL;
+    }
+    if (zch_pipeline_build (&config->plugins, ZCH_PLUGIN_STAGE_BROKER, &self->pipeline,
+                            error, error_size)) {
         s_self_destroy (&self);
         return NULL;
     }
@@ -137,6 +152,73 @@ s_payload_slice (zmq_msg_t *frame, size_t offset, size_t size, zmq_msg_t *payloa
     return 0;
 }
 
+//  The seq the next message on topic will get, without creating the topic
+//  (a message the plugins drop must leave no trace).
+static uint64_t
+s_peek_seq (self_t *self, const char *name, size_t len)
+{
+    broker_topic_t *topic = broker_history_find (self->history, name, len);
+    return topic? broker_history_next_seq (topic): 1;
+}
+
+//  Runs the broker's plugins on a parsed message, before any seq is
+//  taken, so that a drop leaves no gap. Returns 0 (msg holds the result),
+//  or -1 when dropped (counted; the pipeline is already recycled).
+static int
+s_plugins_run (self_t *self, const zch_envelope_view_t *view, const zch_frame_t *views,
+               uint64_t now, zch_pipeline_msg_t *msg)
+{
+    zch_meta_t meta = { 0 };
+    if (view->meta)
+        zch_meta_decode (view->meta, view->meta_size, &meta);
+    *msg = (zch_pipeline_msg_t) {
+        .topic = view->topic, .topic_len = view->topic_len,
+        .payload = views [view->payload_frame].data + view->payload_offset,
+        .payload_len = view->payload_size, .meta = view->meta, .meta_size = view->meta_size,
+        .seq = s_peek_seq (self, view->topic, view->topic_len),
+        .ts = meta.has_ts? meta.ts: now
+    };
+    uint64_t errors = zch_pipeline_errors (self->pipeline);
+    int rc = zch_pipeline_run (self->pipeline, msg);
+    self->stats.plugin_errors += zch_pipeline_errors (self->pipeline) - errors;
+    if (rc == ZCH_PLUGIN_DROP) {
+        self->stats.plugin_dropped++;
+        self->plugin_dropped_bytes += view->payload_size;
+        zch_pipeline_done (self->pipeline);
+        return -1;
+    }
+    return 0;
+}
+
+//  Replaces the frames a plugin changed with copies of its result.
+static void
+s_plugins_apply (const zch_pipeline_msg_t *msg, zmq_msg_t *topic_frame, zmq_msg_t *payload_frame)
+{
+    if (msg->topic_changed) {
+        zmq_msg_close (topic_frame);
+        zmq_msg_init_size (topic_frame, msg->topic_len);
+        memcpy (zmq_msg_data (topic_frame), msg->topic, msg->topic_len);
+    }
+    if (msg->payload_changed) {
+        zmq_msg_close (payload_frame);
+        zmq_msg_init_size (payload_frame, msg->payload_len);
+        if (msg->payload_len)
+            memcpy (zmq_msg_data (payload_frame), msg->payload, msg->payload_len);
+    }
+}
+
+//  Takes the pipeline a reload sent, between two messages.
+static void
+s_plugins_swap (self_t *self, zch_pipeline_t *pipeline)
+{
+    if (self->pipeline) {
+        zch_pipeline_report (self->pipeline, "broker");
+        self->plugin_ns += zch_pipeline_ns (self->pipeline);
+    }
+    zch_pipeline_destroy (&self->pipeline);
+    self->pipeline = pipeline;
+}
+
 //  Stamps and forwards one producer message held in frames [0..count).
 static void
 s_forward (self_t *self, zmq_msg_t *frames, size_t count)
@@ -152,19 +234,34 @@ s_forward (self_t *self, zmq_msg_t *frames, size_t count)
         s_malformed (self, reason);
         return;
     }
-    broker_topic_t *topic = broker_history_topic (self->history, view.topic, view.topic_len);
+    uint64_t now = zch_now_ns ();
+    zch_pipeline_msg_t msg;     //  filled only when there are plugins
+    if (self->pipeline && s_plugins_run (self, &view, views, now, &msg))
+        return;
+    //  The history keeps the message as forwarded: after the plugins
+    broker_topic_t *topic = self->pipeline?
+        broker_history_topic (self->history, msg.topic, msg.topic_len):
+        broker_history_topic (self->history, view.topic, view.topic_len);
     uint64_t seq = topic? broker_history_next_seq (topic): 0;
     uint8_t meta [ZCH_META_MAX];
-    size_t meta_size = seq? zch_meta_stamp (view.meta, view.meta_size, seq, zch_now_ns (),
-                                            meta, sizeof meta): 0;
+    size_t meta_size = 0;
+    if (seq && self->pipeline && msg.headers_changed)
+        meta_size = zch_meta_stamp_headers (view.meta, view.meta_size, seq, now,
+                                            msg.headers, msg.header_count, meta, sizeof meta);
+    else
+    if (seq)
+        meta_size = zch_meta_stamp (view.meta, view.meta_size, seq, now, meta, sizeof meta);
     if (meta_size == 0) {
+        if (self->pipeline)
+            zch_pipeline_done (self->pipeline);
         s_malformed (self, seq? "meta too large once stamped": "out of memory");
         return;
     }
     //  Kept before the frames move: a small payload lives inside its zmq_msg_t
-    const uint8_t *payload = (const uint8_t *) zmq_msg_data (&frames [view.payload_frame])
-                           + view.payload_offset;
-    if (broker_history_add (self->history, topic, seq, meta, meta_size, payload, view.payload_size))
+    const uint8_t *payload = self->pipeline? (const uint8_t *) msg.payload:
+        (const uint8_t *) zmq_msg_data (&frames [view.payload_frame]) + view.payload_offset;
+    size_t payload_size = self->pipeline? msg.payload_len: view.payload_size;
+    if (broker_history_add (self->history, topic, seq, meta, meta_size, payload, payload_size))
         self->stats.history_store_failed++;
     zmq_msg_t topic_frame, meta_frame, payload_frame;
     if (count == 1) {
@@ -172,6 +269,8 @@ s_forward (self_t *self, zmq_msg_t *frames, size_t count)
         memcpy (zmq_msg_data (&topic_frame), view.topic, view.topic_len);
         if (s_payload_slice (&frames [0], view.payload_offset, view.payload_size, &payload_frame)) {
             zmq_msg_close (&topic_frame);
+            if (self->pipeline)
+                zch_pipeline_done (self->pipeline);
             s_malformed (self, "out of memory");
             return;
         }
@@ -181,6 +280,10 @@ s_forward (self_t *self, zmq_msg_t *frames, size_t count)
         zmq_msg_move (&topic_frame, &frames [0]);
         zmq_msg_init (&payload_frame);
         zmq_msg_move (&payload_frame, &frames [view.payload_frame]);
+    }
+    if (self->pipeline) {
+        s_plugins_apply (&msg, &topic_frame, &payload_frame);
+        zch_pipeline_done (self->pipeline);
     }
     zmq_msg_init_size (&meta_frame, meta_size);
     memcpy (zmq_msg_data (&meta_frame), meta, meta_size);
@@ -265,12 +368,31 @@ s_egress_drain (self_t *self)
     }
 }
 
+//  Publishes the stats for the metrics endpoint, once per turn. What the
+//  plugins dropped was received but not sent.
+static void
+s_publish_metrics (self_t *self)
+{
+    zch_counters_t *counters = self->counters;
+    zch_metrics_set (&counters->messages_received, self->stats.messages_in + self->stats.plugin_dropped);
+    zch_metrics_set (&counters->bytes_received, self->stats.bytes_in + self->plugin_dropped_bytes);
+    zch_metrics_set (&counters->messages_sent, self->stats.messages_in);
+    zch_metrics_set (&counters->bytes_sent, self->stats.bytes_in);
+    zch_metrics_set (&counters->dropped [ZCH_DROP_MALFORMED], self->stats.malformed);
+    zch_metrics_set (&counters->dropped [ZCH_DROP_PLUGIN], self->stats.plugin_dropped);
+    zch_metrics_set (&counters->plugin_ns,
+                     self->plugin_ns + (self->pipeline? zch_pipeline_ns (self->pipeline): 0));
+    zch_metrics_set (&counters->subscriptions, self->stats.subscriptions - self->stats.unsubscriptions);
+    zch_metrics_set (&counters->topics, broker_history_topic_count (self->history));
+    zch_metrics_set (&counters->history, broker_history_messages (self->history));
+}
+
 //  Reads what is still arriving on ingress until it has been quiet for a
 //  moment, so that messages producers already sent are not lost at exit.
 static void
 s_drain_for_exit (self_t *self)
 {
-    int64_t deadline = zclock_mono () + BROKER_DRAIN_MAX;
+    int64_t deadline = zclock_mono () + self->config->drain_timeout;
     zmq_pollitem_t item = { self->ingress, 0, ZMQ_POLLIN, 0 };
     while (zclock_mono () < deadline) {
         if (zmq_poll (&item, 1, BROKER_DRAIN_QUIET) <= 0)
@@ -278,6 +400,7 @@ s_drain_for_exit (self_t *self)
         s_ingress_drain (self, BROKER_BATCH);
         s_egress_drain (self);
     }
+    s_publish_metrics (self);
 }
 
 void
@@ -308,8 +431,12 @@ broker_actor (zsock_t *pipe, void *args)
         if (zmq_poll (items, 4, timeout) < 0 && zmq_errno () != EINTR)
             break;
         if (items [0].revents & ZMQ_POLLIN) {
-            char *command = zstr_recv (pipe);
+            char *command = NULL;
+            void *pipeline = NULL;
+            zsock_recv (pipe, "sp", &command, &pipeline);
             bool terminate = !command || streq (command, "$TERM");
+            if (command && streq (command, "RELOAD"))
+                s_plugins_swap (self, pipeline);
             zstr_free (&command);
             if (terminate)
                 break;
@@ -317,6 +444,7 @@ broker_actor (zsock_t *pipe, void *args)
         //  Subscriptions first: a barrier must not wait behind a backlog
         s_egress_drain (self);
         busy = s_ingress_drain (self, BROKER_BATCH) == BROKER_BATCH;
+        s_publish_metrics (self);
         if (items [3].revents & ZMQ_POLLIN) {
             self->stats.topics = broker_history_topic_count (self->history);
             self->stats.history_bytes = broker_history_bytes (self->history);
@@ -328,22 +456,19 @@ broker_actor (zsock_t *pipe, void *args)
         streams_wait = broker_control_work (self->requests);
     }
     s_drain_for_exit (self);
+    if (self->pipeline)
+        zch_pipeline_report (self->pipeline, "broker");
     zch_notice ("broker: stopped after forwarding %llu messages (%llu malformed dropped)",
                 (unsigned long long) self->stats.messages_in,
                 (unsigned long long) self->stats.malformed);
     s_self_destroy (&self);
 }
 
-void
-broker_config_defaults (broker_config_t *config)
+int
+broker_reload (zactor_t *broker, const broker_config_t *config, char *error, size_t error_size)
 {
-    config->ingress = BROKER_INGRESS_DEFAULT;
-    config->egress = BROKER_EGRESS_DEFAULT;
-    config->control = BROKER_CONTROL_DEFAULT;
-    config->ingress_local = NULL;
-    config->egress_local = NULL;
-    config->control_local = NULL;
-    config->egress_hwm = BROKER_EGRESS_HWM_DEFAULT;
-    config->history_per_topic = BROKER_HISTORY_PER_TOPIC_DEFAULT;
-    config->history_bytes = BROKER_HISTORY_BYTES_DEFAULT;
+    zch_pipeline_t *pipeline;
+    if (zch_pipeline_build (&config->plugins, ZCH_PLUGIN_STAGE_BROKER, &pipeline, error, error_size))
+        return -1;
+    return zsock_send (broker, "sp", "RELOAD", pipeline);
 }

@@ -9,6 +9,8 @@
 #include <czmq.h>
 
 #include "broker_history.h"
+#include "zch_option.h"
+#include "zch_plugin_args.h"
 
 #define BROKER_INGRESS_DEFAULT  "tcp://*:2206"
 #define BROKER_EGRESS_DEFAULT   "tcp://*:2207"
@@ -25,7 +27,12 @@ typedef struct {
     int egress_hwm;             //  messages queued per subscriber front-end
     int history_per_topic;      //  newest messages kept per topic (0: no history, no last value)
     size_t history_bytes;       //  bytes the history may hold over all topics
+    int drain_timeout;          //  ms a drain may take at shutdown
+    zch_plugin_args_t plugins;  //  the broker's plugin chain (zch_plugin_options)
 } broker_config_t;
+
+//  The broker's settings (ingress_local and egress_local are the launcher's).
+extern const zch_option_t broker_options [];
 
 //  Fills config with the defaults.
 void broker_config_defaults (broker_config_t *config);
@@ -34,5 +41,11 @@ void broker_config_defaults (broker_config_t *config);
 //  config must outlive it. On $TERM it reads what is still arriving on its
 //  ingress, forwards it, and ends.
 void broker_actor (zsock_t *pipe, void *args);
+
+//  Reloads the broker's plugins from config->plugins (SIGHUP): builds the
+//  new chain in the caller's thread and hands it to the actor, which swaps
+//  it in between two messages. Returns 0, or -1 with a reason (the old
+//  chain then stays).
+int broker_reload (zactor_t *broker, const broker_config_t *config, char *error, size_t error_size);
 
 #endif

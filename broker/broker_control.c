@@ -126,6 +126,8 @@ s_pack_stats (msgpack_sbuffer *buffer, const broker_stats_t *stats)
         { "gap_messages_lost", stats->gap_messages_lost },
         { "streams_abandoned", stats->streams_abandoned },
         { "streams", stats->streams },
+        { "plugin_dropped", stats->plugin_dropped },
+        { "plugin_errors", stats->plugin_errors },
     };
     msgpack_packer packer;
     msgpack_packer_init (&packer, buffer, msgpack_sbuffer_write);

@@ -42,6 +42,8 @@ typedef struct {
     uint64_t gap_messages_lost;     //  messages asked for and no longer held
     uint64_t streams_abandoned;     //  requester gone, or stalled too long
     uint64_t streams;               //  in progress now
+    uint64_t plugin_dropped;    //  messages the broker's plugins dropped (no seq taken)
+    uint64_t plugin_errors;     //  errors the broker's plugins returned
 } broker_stats_t;
 
 typedef struct broker_control_t broker_control_t;

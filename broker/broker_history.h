@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #define BROKER_HISTORY_PER_TOPIC_DEFAULT 1024
-#define BROKER_HISTORY_BYTES_DEFAULT     ((size_t) 256 * 1024 * 1024)
+#define BROKER_HISTORY_BYTES_DEFAULT     ((size_t) 256 * 1024 * 1024)   //  "256M" in broker_options
 
 typedef struct broker_history_t broker_history_t;
 typedef struct broker_topic_t broker_topic_t;

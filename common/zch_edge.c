@@ -1,5 +1,6 @@
 /*  zch_edge: the TCP edge shared by both front-ends.                        */
 #include "zch_edge.h"
+#include "zch_frame.h"
 #include "zch_log.h"
 #include "zch_net.h"
 #include "zch_text.h"
@@ -17,6 +18,7 @@
 #define ZCH_READ_CHUNK      (64 * 1024)
 #define ZCH_ACCEPT_BATCH    64
 #define ZCH_ACCEPT_BACKOFF  100         //  ms without accepting after EMFILE
+#define ZCH_REPLY_MAX       128         //  the edge's own last words to a client
 
 static const char s_slow_consumer [] = "-ERR slow consumer\n";
 static const char s_line_too_long [] = "-ERR line too long\n";
@@ -35,6 +37,7 @@ struct zch_conn_t {
     char *out;
     size_t out_start, out_len, out_cap;
     bool mid_line;                      //  the kernel has part of a line
+    size_t frame_end;                   //  frame mode: first frame boundary >= out_start
     bool dirty;                         //  in the edge's dirty list
     bool paused;                        //  in the edge's paused list
     bool eof;                           //  the client sent all it will send
@@ -61,6 +64,11 @@ struct zch_edge_t {
     size_t paused_count, paused_cap;
     char scratch [ZCH_READ_CHUNK];
     zch_edge_stats_t stats;
+    //  What the edge itself says to a slow or over-long client, per mode
+    char slow_reply [ZCH_REPLY_MAX];
+    size_t slow_reply_len;
+    char too_long_reply [ZCH_REPLY_MAX];
+    size_t too_long_reply_len;
 };
 
 static atomic_uint_fast64_t s_next_conn_id = 1;
@@ -109,6 +117,20 @@ zch_edge_new (zch_loop_t *loop, int listen_fd, const zch_edge_config_t *config,
     self->config = *config;
     self->handlers = *handlers;
     self->ctx = ctx;
+    if (config->framing == ZCH_EDGE_FRAMES) {
+        char text [64];
+        snprintf (text, sizeof text, "frame over %zu bytes", config->max_line);
+        self->slow_reply_len = zch_frame_encode_err ((uint8_t *) self->slow_reply, ZCH_REPLY_MAX,
+                                                     "slow_consumer", "slow consumer");
+        self->too_long_reply_len = zch_frame_encode_err ((uint8_t *) self->too_long_reply,
+                                                         ZCH_REPLY_MAX, "too_large", text);
+    }
+    else {
+        self->slow_reply_len = sizeof s_slow_consumer - 1;
+        memcpy (self->slow_reply, s_slow_consumer, self->slow_reply_len);
+        self->too_long_reply_len = sizeof s_line_too_long - 1;
+        memcpy (self->too_long_reply, s_line_too_long, self->too_long_reply_len);
+    }
     self->listener.fd = listen_fd;
     self->listener.handler = s_listener_ready;
     if (zch_loop_add (loop, &self->listener, EPOLLIN)) {
@@ -241,14 +263,17 @@ zch_conn_closing (zch_conn_t *conn)
     return conn->closing || conn->dead;
 }
 
-//  Drops a client that does not read: keeps the line the kernel already
-//  has part of (so the stream stays line-aligned), discards the rest, and
-//  queues the error in its place.
+//  Drops a client that does not read: keeps the line or frame the kernel
+//  already has part of (so the stream stays aligned), discards the rest,
+//  and queues the error in its place.
 static void
 s_conn_drop_slow (zch_conn_t *conn)
 {
     zch_edge_t *edge = conn->edge;
     size_t keep = conn->out_start;
+    if (edge->config.framing == ZCH_EDGE_FRAMES)
+        keep = conn->frame_end;
+    else
     if (conn->mid_line) {
         char *line_end = memchr (conn->out + conn->out_start, '\n',
                                  conn->out_len - conn->out_start);
@@ -263,9 +288,9 @@ s_conn_drop_slow (zch_conn_t *conn)
                  edge->config.role, conn->peer, dropped,
                  (unsigned long long) edge->stats.slow_consumers);
     //  max_output bounds what roles queue, not this last line
-    if (s_conn_make_room (conn, sizeof s_slow_consumer - 1) == 0) {
-        memcpy (conn->out + conn->out_len, s_slow_consumer, sizeof s_slow_consumer - 1);
-        conn->out_len += sizeof s_slow_consumer - 1;
+    if (s_conn_make_room (conn, edge->slow_reply_len) == 0) {
+        memcpy (conn->out + conn->out_len, edge->slow_reply, edge->slow_reply_len);
+        conn->out_len += edge->slow_reply_len;
     }
     //  The kernel's buffer is full by now: grow it by a little so that the
     //  rest of the line and the error fit, and the client learns why
@@ -287,18 +312,19 @@ static int
 s_conn_make_room (zch_conn_t *conn, size_t len)
 {
     if (conn->out_start == conn->out_len)
-        conn->out_start = conn->out_len = 0;
+        conn->out_start = conn->out_len = conn->frame_end = 0;
     if (conn->out_cap - conn->out_len >= len)
         return 0;
     if (conn->out_start > 0) {
         memmove (conn->out, conn->out + conn->out_start, conn->out_len - conn->out_start);
         conn->out_len -= conn->out_start;
+        conn->frame_end -= conn->out_start;
         conn->out_start = 0;
         if (conn->out_cap - conn->out_len >= len)
             return 0;
     }
     size_t new_cap = conn->out_cap? conn->out_cap: 4096;
-    while (new_cap - conn->out_len < len + sizeof s_slow_consumer)
+    while (new_cap - conn->out_len < len + ZCH_REPLY_MAX)
         new_cap *= 2;
     char *grown = realloc (conn->out, new_cap);
     if (!grown)
@@ -344,25 +370,38 @@ zch_conn_write (zch_conn_t *conn, const void *data, size_t len)
     return 0;
 }
 
-//  Offers complete lines in buf to the role. Returns how many bytes were
+//  Finds the next frame in buf, with zch_line_next's result codes.
+static int
+s_frame_next (zch_edge_t *edge, const char *buf, size_t len,
+              const char **body, size_t *body_len, size_t *consumed)
+{
+    int rc = zch_frame_next ((const uint8_t *) buf, len, edge->config.max_line,
+                             (const uint8_t **) body, body_len, consumed, NULL);
+    return rc == ZCH_FRAME_FOUND? ZCH_LINE_FOUND:
+           rc == ZCH_FRAME_NEED_MORE? ZCH_LINE_NEED_MORE: ZCH_LINE_TOO_LONG;
+}
+
+//  Offers complete lines (or frames) in buf to the role. Returns how many bytes were
 //  consumed; stops early when the client pauses or closes.
 static size_t
 s_conn_parse (zch_conn_t *conn, const char *buf, size_t len)
 {
     zch_edge_t *edge = conn->edge;
     size_t offset = 0;
+    bool frames = edge->config.framing == ZCH_EDGE_FRAMES;
     while (!conn->paused && !conn->closing && !conn->dead) {
         const char *line;
         size_t line_len, consumed;
-        int rc = zch_line_next (&conn->scanner, buf + offset, len - offset,
+        int rc = frames? s_frame_next (edge, buf + offset, len - offset, &line, &line_len, &consumed):
+                 zch_line_next (&conn->scanner, buf + offset, len - offset,
                                 edge->config.max_line, &line, &line_len, &consumed);
         if (rc == ZCH_LINE_NEED_MORE)
             break;
         if (rc == ZCH_LINE_TOO_LONG) {
             edge->stats.lines_too_long++;
-            zch_notice ("%s: client %s sent a line over %zu bytes, closing",
-                        edge->config.role, conn->peer, edge->config.max_line);
-            zch_conn_write (conn, s_line_too_long, sizeof s_line_too_long - 1);
+            zch_notice ("%s: client %s sent a %s over %zu bytes, closing", edge->config.role,
+                        conn->peer, frames? "frame": "line", edge->config.max_line);
+            zch_conn_write (conn, edge->too_long_reply, edge->too_long_reply_len);
             s_conn_begin_close (conn);
             return len;                 //  the rest of the stream is not trusted
         }
@@ -462,6 +501,20 @@ s_conn_read (zch_conn_t *conn)
         s_conn_begin_close (conn);
 }
 
+//  Frame mode: moves frame_end past the frames the kernel took, so that a
+//  slow consumer's drop keeps the frame it has part of. Roles queue whole
+//  frames only, so every boundary before out_len has its length in full.
+static void
+s_conn_pass_frames (zch_conn_t *conn)
+{
+    while (conn->frame_end < conn->out_start) {
+        const uint8_t *header = (const uint8_t *) conn->out + conn->frame_end;
+        uint32_t size = (uint32_t) header [0] << 24 | (uint32_t) header [1] << 16
+                      | (uint32_t) header [2] << 8 | header [3];
+        conn->frame_end += ZCH_FRAME_HEADER + (size_t) size;
+    }
+}
+
 //  Writes as much queued output as the kernel takes.
 static void
 s_conn_write_out (zch_conn_t *conn)
@@ -477,10 +530,13 @@ s_conn_write_out (zch_conn_t *conn)
             break;
         }
         conn->out_start += (size_t) sent;
-        conn->mid_line = conn->out [conn->out_start - 1] != '\n';
+        if (conn->edge->config.framing == ZCH_EDGE_FRAMES)
+            s_conn_pass_frames (conn);
+        else
+            conn->mid_line = conn->out [conn->out_start - 1] != '\n';
     }
     if (conn->out_start == conn->out_len)
-        conn->out_start = conn->out_len = 0;
+        conn->out_start = conn->out_len = conn->frame_end = 0;
 }
 
 //  Sets the interest set from the client's state.
@@ -650,4 +706,11 @@ uint64_t
 zch_conn_id (zch_conn_t *conn)
 {
     return conn->id;
+}
+
+void
+zch_edge_set_limits (zch_edge_t *self, size_t max_line, size_t max_output)
+{
+    self->config.max_line = max_line;
+    self->config.max_output = max_output;
 }

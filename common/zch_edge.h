@@ -1,8 +1,8 @@
 /*  zch_edge: the TCP edge shared by both front-ends.
 
     One edge serves one listening socket inside one worker's loop: it
-    accepts clients, splits their input into lines (bounded), hands each
-    line to the role, and queues the role's output per client with a hard
+    accepts clients, splits their input into lines or, in frame mode, into
+    length-prefixed frames (bounded), hands each one to the role, and queues the role's output per client with a hard
     limit. Output is written once per loop turn (zch_edge_flush), so many
     deliveries become one send. Connections are only freed at that safe
     point, never inside a handler.                                          */
@@ -22,8 +22,13 @@ typedef struct zch_conn_t zch_conn_t;
 #define ZCH_EDGE_NEXT   0       //  line consumed, go on
 #define ZCH_EDGE_PAUSE  1       //  not consumed: stop reading this client until zch_edge_resume
 
+//  How a client's input is cut (zch_edge_config_t.framing)
+#define ZCH_EDGE_LINES  0       //  text lines, LF or CRLF (proto/zch_text.h)
+#define ZCH_EDGE_FRAMES 1       //  4-byte length + msgpack body (proto/zch_frame.h)
+
 typedef struct {
-    //  One complete line (terminator stripped). Returns ZCH_EDGE_NEXT or
+    //  One complete line (terminator stripped), or in frame mode one
+    //  frame's body (length prefix stripped). Returns ZCH_EDGE_NEXT or
     //  ZCH_EDGE_PAUSE. May write to and close conn, never free it.
     int (*on_line) (void *ctx, zch_conn_t *conn, const char *line, size_t len);
     //  The connection is about to be freed; drop every reference to it.
@@ -33,7 +38,8 @@ typedef struct {
 typedef struct {
     const char *role;           //  for log lines: "source", "subscriber"
     const char *greeting;       //  sent on accept, without newline; may be NULL
-    size_t max_line;            //  longest accepted line, terminator excluded
+    int framing;                //  ZCH_EDGE_LINES (the default) or ZCH_EDGE_FRAMES
+    size_t max_line;            //  longest accepted line, terminator excluded, or frame body
     size_t max_output;          //  pending output per client before it is dropped
     int close_grace_ms;         //  how long a closing client may take to read its last bytes
 } zch_edge_config_t;
@@ -41,7 +47,7 @@ typedef struct {
 typedef struct {
     uint64_t accepted;
     uint64_t closed;
-    uint64_t lines_too_long;
+    uint64_t lines_too_long;    //  or frames, in frame mode
     uint64_t slow_consumers;    //  clients dropped for exceeding max_output
     uint64_t dropped_bytes;     //  output discarded with them
 } zch_edge_stats_t;
@@ -79,9 +85,15 @@ size_t zch_edge_client_count (zch_edge_t *self);
 //  Counters since start.
 const zch_edge_stats_t *zch_edge_stats (zch_edge_t *self);
 
-//  Queues data for the client. If that would pass max_output the client is
-//  a slow consumer: its queued output is dropped, "-ERR slow consumer" is
-//  queued instead and it is closed after the grace period. Returns 0, or -1
+//  Changes max_line and max_output live (after a reload). Lines already
+//  buffered and output already queued are kept; the limits apply from the
+//  next read or write.
+void zch_edge_set_limits (zch_edge_t *self, size_t max_line, size_t max_output);
+
+//  Queues data for the client (in frame mode, whole frames only). If that
+//  would pass max_output the client is a slow consumer: its queued output
+//  is dropped, "-ERR slow consumer" (an err frame in frame mode) is queued
+//  instead and it is closed after the grace period. Returns 0, or -1
 //  when the data was not queued (the client is closing).
 int zch_conn_write (zch_conn_t *conn, const void *data, size_t len);
 

@@ -1,139 +1,101 @@
 /*  zch_frontend: the shared main of both TCP front-ends.                    */
 #include "zch_frontend.h"
-#include "zch_args.h"
+#include "zch_config.h"
 #include "zch_log.h"
 #include "zch_main.h"
+#include "zch_service.h"
+#include "zch_topic.h"
 
-#include <getopt.h>
+
+const zch_option_t zch_frontend_options [] = {
+    { "workers", ZCH_OPT_INT, offsetof (zch_frontend_config_t, workers), "2", "N",
+      "loops sharing the port", .flags = ZCH_OPT_SHARED, .min = 1, .max = ZCH_WORKERS_MAX },
+    { "profile", ZCH_OPT_CHOICE, offsetof (zch_frontend_config_t, workerman), "default", "NAME",
+      "'workerman' for the seed system's behaviour", .flags = ZCH_OPT_SHARED, .choices = "default|workerman" },
+    { "max-line", ZCH_OPT_SIZE, offsetof (zch_frontend_config_t, max_line), "64K", "BYTES",
+      "longest accepted line (K/M suffixes)", .flags = ZCH_OPT_SHARED | ZCH_OPT_RELOAD },
+    { "drain-timeout", ZCH_OPT_DURATION, offsetof (zch_frontend_config_t, drain_timeout),
+      ZCH_DRAIN_TIMEOUT_DEFAULT, "DURATION", "longest a drain at SIGINT/SIGTERM may take (5s, 500ms)", .flags = ZCH_OPT_SHARED },
+    { "frame-listen", ZCH_OPT_STRING, offsetof (zch_frontend_config_t, frame_listen), "", "HOST:PORT",
+      "where frame-protocol clients connect (off when empty)", .flags = 0 },
+    { "max-payload", ZCH_OPT_SIZE, offsetof (zch_frontend_config_t, max_payload), "1M", "BYTES",
+      "largest payload a client may send (K/M suffixes)", .flags = ZCH_OPT_SHARED },
+    { .name = NULL }
+};
 
 int
-zch_frontend_set_profile (zch_frontend_config_t *config, const char *name)
+zch_frontend_check (const zch_frontend_config_t *config, const char *program)
 {
-    if (streq (name, "workerman"))
-        config->workerman = true;
-    else
-    if (streq (name, "default"))
-        config->workerman = false;
-    else
+    const char *reason;
+    bool udp_listen = config->udp_listen && *config->udp_listen;
+    bool udp_topic = config->udp_topic && *config->udp_topic;
+    if (!config->takes_udp && (udp_listen || udp_topic)) {
+        fprintf (stderr, "%s: UDP ingest is served by the source front-end, not here\n", program);
         return -1;
+    }
+    if (udp_topic && !udp_listen) {
+        fprintf (stderr, "%s: --udp-topic needs --udp-listen\n", program);
+        return -1;
+    }
+    if (udp_topic && zch_topic_validate (config->udp_topic, strlen (config->udp_topic), &reason)) {
+        fprintf (stderr, "%s: --udp-topic '%s' is not a valid topic: %s\n",
+                 program, config->udp_topic, reason);
+        return -1;
+    }
     return 0;
 }
 
-//  Prints the usage text, with the defaults now in config.
-static void
-s_usage (const char *program, const char *summary, const zch_frontend_config_t *config)
-{
-    printf ("Usage: %s [OPTION]...\n%s\n\n"
-            "  --listen HOST:PORT    where text clients connect, default %s\n"
-            "  --broker EP           the broker endpoint, default %s\n"
-            "%s%s%s"
-            "  --workers N           loops sharing the port, default %d\n"
-            "  --profile NAME        'workerman' for the seed system's behaviour, default 'default'\n"
-            "  --max-line BYTES      longest accepted line (K/M suffixes), default %zu\n"
-            "  --max-output BYTES    output queued per client before it is dropped, default %zu\n"
-            "  --log-level LEVEL     error, warning, notice, info or debug, default info\n"
-            "  --help                show this help and exit\n"
-            "  --version             show the version and exit\n"
-            "\n"
-            "SIGINT or SIGTERM: stop accepting, deliver what is queued, then exit.\n",
-            program, summary, config->listen, config->broker,
-            config->control? "  --control EP          the broker's control endpoint (history), default ": "",
-            config->control? config->control: "", config->control? "\n": "", config->workers,
-            config->max_line, config->max_output);
-}
-
-//  Parses the flags into config. Returns -1 to go on, else an exit code.
-static int
-s_parse (int argc, char *argv [], const char *program, const char *summary,
-         zch_frontend_config_t *config)
-{
-    static const struct option options [] = {
-        { "listen", required_argument, NULL, 'L' },
-        { "broker", required_argument, NULL, 'b' },
-        { "workers", required_argument, NULL, 'w' },
-        { "profile", required_argument, NULL, 'p' },
-        { "max-line", required_argument, NULL, 'm' },
-        { "max-output", required_argument, NULL, 'o' },
-        { "log-level", required_argument, NULL, 'l' },
-        { "control", required_argument, NULL, 'c' },
-        { "upstream-hwm", required_argument, NULL, 'u' },
-        { "help", no_argument, NULL, 'h' },
-        { "version", no_argument, NULL, 'V' },
-        { NULL, 0, NULL, 0 }
-    };
-    opterr = 0;
-    int option;
-    while ((option = getopt_long (argc, argv, "", options, NULL)) != -1) {
-        switch (option) {
-            case 'L': config->listen = optarg; break;
-            case 'b': config->broker = optarg; break;
-            case 'w':
-                if (zch_args_int (program, "--workers", optarg, 1, ZCH_WORKERS_MAX, &config->workers))
-                    return 2;
-                break;
-            case 'p':
-                if (zch_frontend_set_profile (config, optarg)) {
-                    fprintf (stderr, "%s: unknown profile '%s' (known: default, workerman)\n", program, optarg);
-                    return 2;
-                }
-                break;
-            case 'm':
-                if (zch_args_size (program, "--max-line", optarg, &config->max_line))
-                    return 2;
-                break;
-            case 'o':
-                if (zch_args_size (program, "--max-output", optarg, &config->max_output))
-                    return 2;
-                break;
-            case 'c':
-            case 'u':
-                //  Only for roles that talk to the control endpoint
-                if (!config->control) {
-                    zch_args_bad_option (program, option == 'c'? "--control": "--upstream-hwm");
-                    return 2;
-                }
-                if (option == 'c')
-                    config->control = optarg;
-                else
-                if (zch_args_int (program, "--upstream-hwm", optarg, 1, INT_MAX, &config->upstream_hwm))
-                    return 2;
-                break;
-            case 'l':
-                if (zch_log_set_level (optarg)) {
-                    fprintf (stderr, "%s: unknown log level '%s'\n", program, optarg);
-                    return 2;
-                }
-                break;
-            case 'h': s_usage (program, summary, config); return 0;
-            case 'V': printf ("%s %s\n", program, ZCH_VERSION); return 0;
-            default:
-                zch_args_bad_option (program, argv [optind - 1]);
-                return 2;
-        }
-    }
-    if (optind < argc) {
-        fprintf (stderr, "%s: unexpected argument '%s' (see --help)\n", program, argv [optind]);
-        return 2;
-    }
-    return -1;
-}
-
 int
-zch_frontend_main (int argc, char *argv [], const char *program, const char *summary,
-                   zch_frontend_config_t *config, zch_frontend_start_fn *start)
+zch_frontend_main (int argc, char *argv [], const char *program, const char *usage,
+                   const char *section, const zch_option_t *role_options,
+                   zch_frontend_config_t *config, zch_frontend_start_fn *start,
+                   zch_frontend_reload_fn *reload)
 {
-    int exit_code = s_parse (argc, argv, program, summary, config);
-    if (exit_code >= 0)
+    zch_process_config_t process;
+    zch_config_part_t parts [] = {
+        { section, "", role_options, config, sizeof *config },
+        { section, "", zch_frontend_options, config, sizeof *config },
+        { section, "", zch_plugin_options, &config->plugins, sizeof config->plugins },
+        { section, "", zch_process_options, &process, sizeof process },
+    };
+    zch_config_t *settings = zch_config_new (program, usage, parts, sizeof parts / sizeof parts [0], false);
+    if (!settings) {
+        fprintf (stderr, "%s: out of memory\n", program);
+        return 1;
+    }
+    int exit_code = zch_config_load (settings, argc, argv);
+    if (exit_code < 0 && zch_frontend_check (config, program))
+        exit_code = 2;
+    if (exit_code >= 0) {
+        zch_config_destroy (&settings);
         return exit_code;
-    zch_process_init (program);
+    }
     char error [512];
-    zch_workers_t *workers = start (config, error, sizeof error);
+    zch_service_t *service = zch_service_new (program, &process, error, sizeof error);
+    zch_workers_t *workers = service? start (config, error, sizeof error): NULL;
     if (!workers) {
         fprintf (stderr, "%s: %s\n", program, error);
+        zch_service_destroy (&service);
+        zch_config_destroy (&settings);
         return 1;
     }
     while (zch_signals_wait () == SIGHUP)
-        zch_notice ("%s: SIGHUP ignored, nothing to reload", program);
+    {
+        //  Settings first, then the plugins from the settings now in effect
+        int changed = zch_config_reload (settings);
+        if (changed > 0) {
+            zch_service_reloaded (service);
+            zch_workers_set_limits (workers, config->max_line, config->max_output);
+        }
+        if (changed >= 0) {
+            if (reload (workers, error, sizeof error))
+                zch_error ("%s: reload failed, keeping the running plugins: %s", section, error);
+            else
+                zch_notice ("%s: plugins reloaded", section);
+        }
+    }
     zch_workers_destroy (&workers);
+    zch_service_destroy (&service);
+    zch_config_destroy (&settings);
     return 0;
 }

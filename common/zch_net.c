@@ -15,7 +15,7 @@
 
 //  Splits "HOST:PORT" or "[HOST]:PORT" and resolves it for a passive socket.
 static int
-s_resolve (const char *address, struct addrinfo **result, char *error, size_t error_size)
+s_resolve (const char *address, int type, struct addrinfo **result, char *error, size_t error_size)
 {
     char host [256];
     const char *colon = strrchr (address, ':');
@@ -41,7 +41,7 @@ s_resolve (const char *address, struct addrinfo **result, char *error, size_t er
         snprintf (error, error_size, "invalid port in '%s'", address);
         return -1;
     }
-    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = type,
                               .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
     if (strcmp (host, "*") == 0)
         strcpy (host, "0.0.0.0");
@@ -55,12 +55,13 @@ s_resolve (const char *address, struct addrinfo **result, char *error, size_t er
 
 //  Creates and binds a socket on the first resolved address.
 static int
-s_bind (const char *address, bool shared, bool listen_now, char *error, size_t error_size)
+s_bind_type (const char *address, int type, bool shared, bool listen_now,
+             char *error, size_t error_size)
 {
     struct addrinfo *result;
-    if (s_resolve (address, &result, error, error_size))
+    if (s_resolve (address, type, &result, error, error_size))
         return -1;
-    int fd = socket (result->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = socket (result->ai_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         snprintf (error, error_size, "cannot open socket for %s: %s", address, strerror (errno));
         freeaddrinfo (result);
@@ -72,13 +73,42 @@ s_bind (const char *address, bool shared, bool listen_now, char *error, size_t e
         setsockopt (fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on);
     if (bind (fd, result->ai_addr, result->ai_addrlen) < 0
     || (listen_now && listen (fd, 1024) < 0)) {
-        snprintf (error, error_size, "cannot listen on %s: %s", address, strerror (errno));
+        snprintf (error, error_size, "cannot %s on %s: %s", type == SOCK_DGRAM? "bind UDP": "listen",
+                  address, strerror (errno));
         close (fd);
         freeaddrinfo (result);
         return -1;
     }
     freeaddrinfo (result);
     return fd;
+}
+
+//  Creates and binds a TCP socket on the first resolved address.
+static int
+s_bind (const char *address, bool shared, bool listen_now, char *error, size_t error_size)
+{
+    return s_bind_type (address, SOCK_STREAM, shared, listen_now, error, error_size);
+}
+
+int
+zch_net_udp_bind (const char *address, bool shared, char *error, size_t error_size)
+{
+    int fd = s_bind_type (address, SOCK_DGRAM, shared, false, error, error_size);
+    //  Room for bursts: UDP has no back-pressure, what overflows is lost
+    int size = 4 * 1024 * 1024;
+    if (fd >= 0)
+        setsockopt (fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    return fd;
+}
+
+int
+zch_net_udp_check_free (const char *address, char *error, size_t error_size)
+{
+    int fd = s_bind_type (address, SOCK_DGRAM, false, false, error, error_size);
+    if (fd < 0)
+        return -1;
+    close (fd);
+    return 0;
 }
 
 int

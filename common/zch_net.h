@@ -16,6 +16,12 @@ int zch_net_listen (const char *address, bool shared, char *error, size_t error_
 //  one-line reason in error.
 int zch_net_check_free (const char *address, char *error, size_t error_size);
 
+//  The same two for UDP: a non-blocking datagram socket bound to address
+//  (shared: SO_REUSEPORT, the kernel spreads datagrams over the sockets),
+//  and the check that no other socket has that port.
+int zch_net_udp_bind (const char *address, bool shared, char *error, size_t error_size);
+int zch_net_udp_check_free (const char *address, char *error, size_t error_size);
+
 //  Writes "ip:port" of the socket's peer into out. Returns out.
 char *zch_net_peer_name (int fd, char *out, size_t out_size);
 

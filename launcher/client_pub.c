@@ -8,6 +8,8 @@
     so the n-th answer belongs to the n-th message.                        */
 #include "zchannel_client.h"
 #include "client_common.h"
+#include "client_frames.h"
+#include "client_pub_frames.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -46,6 +48,13 @@ typedef struct {
     uint64_t queued;            //  messages put into out
     uint64_t answered;          //  +OK and -ERR answers received
     uint64_t errors;            //  -ERR answers received
+    //  The frame protocol: --frame, --frame-port, --file, --header
+    bool frame;
+    int frame_port;
+    const char *file;
+    uint8_t *header_entries;    //  msgpack key/value strings, count pairs
+    size_t header_size;
+    uint32_t header_count;
 } pub_t;
 
 //  Prints the usage text to stream.
@@ -58,13 +67,18 @@ s_usage (FILE *stream)
         "\n"
         "  -H, --host HOST   source front-end host (default " PUB_DEFAULT_HOST ")\n"
         "  -p, --port PORT   source front-end text port (default %d)\n"
+        "  -F, --frame       use the source's frame port (binary-safe, headers)\n"
+        "      --frame-port PORT  the source's frame port (default %d; implies --frame)\n"
+        "  -f, --file PATH   publish the whole file as one binary payload ('-': stdin;\n"
+        "                    implies --frame)\n"
+        "  -e, --header K=V  add a header (repeatable; implies --frame)\n"
         "  -h, --help        show this help and exit\n"
         "\n"
-        "The text protocol cannot carry a newline inside a message, so MESSAGE\n"
-        "and standard input are split into one message per line (at LF, a CR\n"
-        "before it dropped). Exits 0 once the server acknowledged every\n"
-        "message, 1 on any error (a -ERR answer, a lost connection), 2 on a\n"
-        "usage error.\n", PUB_DEFAULT_PORT);
+        "Without --file, MESSAGE and standard input are split into one message per\n"
+        "line (at LF, a CR before it dropped): the text protocol cannot carry a\n"
+        "newline inside a message. Exits 0 once the server acknowledged every\n"
+        "message, 1 on any error (a -ERR or err answer, a lost connection), 2 on\n"
+        "a usage error.\n", PUB_DEFAULT_PORT, CLIENT_SOURCE_FRAME_PORT);
 }
 
 //  Makes room for extra more bytes at the end of buf.
@@ -279,16 +293,42 @@ s_pub_options (pub_t *self, int argc, char **argv, const char **host, int *port,
     static const struct option options [] = {
         { "host", required_argument, NULL, 'H' },
         { "port", required_argument, NULL, 'p' },
+        { "frame", no_argument, NULL, 'F' },
+        { "frame-port", required_argument, NULL, 'P' },
+        { "file", required_argument, NULL, 'f' },
+        { "header", required_argument, NULL, 'e' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
     optind = 0;                 //  glibc: start a fresh scan
     opterr = 0;
     int opt;
-    while ((opt = getopt_long (argc, argv, ":H:p:h", options, NULL)) != -1) {
+    while ((opt = getopt_long (argc, argv, ":H:p:Ff:e:h", options, NULL)) != -1) {
         switch (opt) {
             case 'h':
                 return 1;
+            case 'F':
+                self->frame = true;
+                break;
+            case 'P':
+                if (client_port_parse (optarg, &self->frame_port)) {
+                    client_usage_error (PUB_PROG, "invalid port '%s'", optarg);
+                    return -1;
+                }
+                self->frame = true;
+                break;
+            case 'f':
+                self->file = optarg;
+                self->frame = true;
+                break;
+            case 'e':
+                if (client_header_add (optarg, &self->header_entries, &self->header_size,
+                                       &self->header_count)) {
+                    client_usage_error (PUB_PROG, "invalid header '%s' (want KEY=VALUE)", optarg);
+                    return -1;
+                }
+                self->frame = true;
+                break;
             case 'H':
                 *host = optarg;
                 break;
@@ -317,6 +357,10 @@ s_pub_options (pub_t *self, int argc, char **argv, const char **host, int *port,
         return -1;
     }
     *message = left == 2 ? argv [optind + 1] : NULL;
+    if (*message && self->file) {
+        client_usage_error (PUB_PROG, "give either --file or MESSAGE, not both");
+        return -1;
+    }
     return 0;
 }
 
@@ -324,15 +368,28 @@ s_pub_options (pub_t *self, int argc, char **argv, const char **host, int *port,
 int
 zchannel_pub_main (int argc, char **argv)
 {
-    pub_t self = { .stdin_open = false };
+    pub_t self = { .stdin_open = false, .frame_port = CLIENT_SOURCE_FRAME_PORT };
     const char *host = PUB_DEFAULT_HOST;
     int port = PUB_DEFAULT_PORT;
     const char *message = NULL;
     int rc = s_pub_options (&self, argc, argv, &host, &port, &message);
     if (rc == 1)
         s_usage (stdout);
-    if (rc)
+    if (rc) {
+        free (self.header_entries);
         return rc == 1 ? CLIENT_EXIT_OK : CLIENT_EXIT_USAGE;
+    }
+    if (self.frame) {
+        uint8_t *headers = NULL;
+        size_t headers_size = self.header_count?
+            client_headers_finish (self.header_entries, self.header_size, self.header_count,
+                                   &headers): 0;
+        rc = client_pub_frames (host, self.frame_port, self.topic, message, self.file,
+                                headers, headers_size);
+        free (headers);
+        free (self.header_entries);
+        return rc;
+    }
     if (client_link_open (&self.link, PUB_PROG, host, port))
         return CLIENT_EXIT_FAIL;
 

@@ -9,6 +9,8 @@
     the stream is quiet.                                                   */
 #include "zchannel_client.h"
 #include "client_common.h"
+#include "client_format.h"
+#include "client_frames.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -42,6 +44,11 @@ typedef struct {
     uint64_t received;
     char out [SUB_OUT_SIZE];    //  stdout bytes not yet written
     size_t out_len;
+    //  --format, and the frame protocol (--frame, --frame-port)
+    client_format_t format;
+    client_buf_t rendered;      //  one message as the format prints it
+    bool frame;
+    int frame_port;
 } sub_t;
 
 //  Prints the usage text to stream.
@@ -59,6 +66,12 @@ s_usage (FILE *stream)
         "  -s, --snapshot    first the current value of every matching topic\n"
         "  -f, --from SEQ    first every held message of the topic after SEQ\n"
         "                    (PATTERN must then be a topic)\n"
+        "      --format FMT  line (the above), raw (payload bytes as they are, nothing\n"
+        "                    between messages) or json (one object per line: topic, seq,\n"
+        "                    payload, headers; a payload that is not UTF-8 is base64 with\n"
+        "                    \"payload_encoding\": \"base64\")\n"
+        "  -F, --frame       use the subscriber's frame port (headers, binary payloads)\n"
+        "      --frame-port PORT  the subscriber's frame port (default %d; implies --frame)\n"
         "  -h, --help        show this help and exit\n"
         "\n"
         "PATTERN is a topic whose tokens may be '*' (one token) or, last, '>'\n"
@@ -66,8 +79,9 @@ s_usage (FILE *stream)
         "'\\', CR and LF escaped as \\\\, \\r and \\n. Exits 1 if the server closes\n"
         "the connection or reports an error (e.g. -ERR slow consumer); the\n"
         "notices '-ERR history starts at <seq>' and '-ERR gap <topic> <from>-<to>'\n"
-        "(messages the broker no longer holds) go to stderr and the tool goes on.\n",
-        SUB_DEFAULT_PORT);
+        "(messages the broker no longer holds; with --frame the err frames\n"
+        "history_starts and gap) go to stderr and the tool goes on.\n",
+        SUB_DEFAULT_PORT, CLIENT_SUBSCRIBER_FRAME_PORT);
 }
 
 //  Writes bytes to stdout, completely. Returns SUB_GO_ON, SUB_DONE when
@@ -123,10 +137,66 @@ s_sub_emit (sub_t *self, const char *text, size_t len)
     return rc;
 }
 
+//  Puts bytes into the output buffer as they are, flushing as needed.
+static int
+s_sub_emit_bytes (sub_t *self, const char *data, size_t len)
+{
+    int rc = SUB_GO_ON;
+    if (self->out_len + len > SUB_OUT_SIZE)
+        rc = s_sub_flush (self);
+    if (rc != SUB_GO_ON)
+        return rc;
+    if (len > SUB_OUT_SIZE)
+        return s_sub_write (data, len);
+    memcpy (self->out + self->out_len, data, len);
+    self->out_len += len;
+    return SUB_GO_ON;
+}
+
+//  Prints one message in the chosen format and counts it.
+static int
+s_sub_render (sub_t *self, const char *topic, size_t topic_len, uint64_t seq,
+              const uint8_t *payload, size_t payload_len,
+              const uint8_t *headers, size_t headers_size)
+{
+    self->rendered.len = 0;
+    if (client_format_render (&self->rendered, self->format, self->verbose, topic, topic_len,
+                              seq, payload, payload_len, headers, headers_size)) {
+        fprintf (stderr, SUB_PROG ": out of memory\n");
+        return SUB_FAILED;
+    }
+    int rc = s_sub_emit_bytes (self, self->rendered.data, self->rendered.len);
+    if (rc == SUB_GO_ON && self->tty)
+        rc = s_sub_flush (self);
+    self->received++;
+    if (rc == SUB_GO_ON && self->count && self->received >= self->count)
+        rc = SUB_DONE;
+    return rc;
+}
+
+//  A MSG line in a format other than line: its parts, payload unescaped.
+static int
+s_sub_handle_formatted (sub_t *self, char *line, size_t len)
+{
+    char *topic = line + 4;
+    char *space = memchr (topic, ' ', len - 4);
+    if (!space)
+        return SUB_GO_ON;
+    char *seq_text = space + 1;
+    char *space2 = memchr (seq_text, ' ', len - (size_t) (seq_text - line));
+    char *payload = space2? space2 + 1: line + len;
+    uint64_t seq = strtoull (seq_text, NULL, 10);
+    size_t payload_len = client_text_unescape (payload, (size_t) (line + len - payload));
+    return s_sub_render (self, topic, (size_t) (space - topic), seq,
+                         (const uint8_t *) payload, payload_len, NULL, 0);
+}
+
 //  Handles one line from the server: prints a delivery, stops on an error.
 static int
 s_sub_handle (sub_t *self, char *line, size_t len)
 {
+    if (strncmp (line, "MSG ", 4) == 0 && self->format != CLIENT_FORMAT_LINE)
+        return s_sub_handle_formatted (self, line, len);
     if (strncmp (line, "MSG ", 4) == 0) {
         char *text = line + 4;
         size_t text_len = len - 4;
@@ -209,17 +279,36 @@ s_sub_options (sub_t *self, int argc, char **argv, const char **host, int *port,
         { "verbose", no_argument, NULL, 'v' },
         { "snapshot", no_argument, NULL, 's' },
         { "from", required_argument, NULL, 'f' },
+        { "format", required_argument, NULL, 'o' },
+        { "frame", no_argument, NULL, 'F' },
+        { "frame-port", required_argument, NULL, 'P' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
     optind = 0;                 //  glibc: start a fresh scan
     opterr = 0;
     int opt;
-    while ((opt = getopt_long (argc, argv, ":H:p:n:vsf:h", options, NULL)) != -1) {
+    while ((opt = getopt_long (argc, argv, ":H:p:n:vsf:Fh", options, NULL)) != -1) {
         char *end;
         switch (opt) {
             case 'h':
                 return 1;
+            case 'o':
+                if (client_format_parse (optarg, &self->format)) {
+                    client_usage_error (SUB_PROG, "unknown format '%s' (line, raw or json)", optarg);
+                    return -1;
+                }
+                break;
+            case 'F':
+                self->frame = true;
+                break;
+            case 'P':
+                if (client_port_parse (optarg, &self->frame_port)) {
+                    client_usage_error (SUB_PROG, "invalid port '%s'", optarg);
+                    return -1;
+                }
+                self->frame = true;
+                break;
             case 'H':
                 *host = optarg;
                 break;
@@ -275,10 +364,88 @@ s_sub_options (sub_t *self, int argc, char **argv, const char **host, int *port,
     return 0;
 }
 
+//  True for the err codes that are notices (messages the broker no longer
+//  holds), not failures.
+static bool
+s_sub_notice (const char *code, size_t len)
+{
+    return (len == 14 && memcmp (code, "history_starts", 14) == 0)
+        || (len == 3 && memcmp (code, "gap", 3) == 0);
+}
+
+//  The delivery loop over the frame protocol.
+static int
+s_sub_run_frames (sub_t *self)
+{
+    while (true) {
+        zch_frame_cmd_t cmd;
+        int found;
+        while ((found = client_frame_take (&self->link, &cmd)) == CLIENT_LINE_FOUND) {
+            int rc = SUB_GO_ON;
+            if (cmd.verb == ZCH_FRAME_MSG)
+                rc = s_sub_render (self, cmd.topic, cmd.topic_len, cmd.seq, cmd.payload,
+                                   cmd.payload_len, cmd.headers, cmd.headers_size);
+            else
+            if (cmd.verb == ZCH_FRAME_ERR && s_sub_notice (cmd.code, cmd.code_len)) {
+                rc = s_sub_flush (self);    //  keep the notice next to its place in the stream
+                fprintf (stderr, SUB_PROG ": %.*s\n", (int) cmd.text_len, cmd.text);
+            }
+            else
+            if (cmd.verb == ZCH_FRAME_ERR) {
+                char text [512];
+                snprintf (text, sizeof text, "%.*s: %.*s", (int) cmd.code_len, cmd.code,
+                          (int) cmd.text_len, cmd.text);
+                if (s_sub_flush (self) != SUB_FAILED)
+                    client_link_complain (&self->link, "server error", text);
+                rc = SUB_FAILED;
+            }
+            if (rc != SUB_GO_ON)
+                return rc;
+        }
+        int rc = found == CLIENT_LINE_TOO_LONG? found: client_link_fill (&self->link);
+        if (rc == CLIENT_FILL_AGAIN) {
+            rc = self->out_len? s_sub_flush (self): SUB_GO_ON;
+            if (rc != SUB_GO_ON)
+                return rc;
+            struct pollfd pfd = { .fd = self->link.fd, .events = POLLIN };
+            if (poll (&pfd, 1, -1) == -1 && errno != EINTR) {
+                fprintf (stderr, SUB_PROG ": poll: %s\n", strerror (errno));
+                return SUB_FAILED;
+            }
+        }
+        else
+        if (rc != CLIENT_FILL_OK) {
+            if (s_sub_flush (self) != SUB_FAILED)
+                client_link_complain_fill (&self->link, rc);
+            return SUB_FAILED;
+        }
+    }
+}
+
+//  Subscribes over the frame protocol and runs its delivery loop.
+static int
+s_sub_session_frames (sub_t *self, const char *host, const char *pattern)
+{
+    if (client_link_open (&self->link, SUB_PROG, host, self->frame_port))
+        return CLIENT_EXIT_FAIL;
+    int rc = CLIENT_EXIT_FAIL;
+    if (client_frame_subscribe (&self->link, pattern, self->snapshot, self->from_set, self->from) == 0
+    &&  client_link_set_nonblocking (&self->link) == 0) {
+        self->tty = isatty (STDOUT_FILENO);
+        int done = s_sub_run_frames (self);
+        if (done != SUB_FAILED && s_sub_flush (self) != SUB_FAILED)
+            rc = CLIENT_EXIT_OK;
+    }
+    client_link_close (&self->link);
+    return rc;
+}
+
 //  Subscribes and runs the delivery loop; the caller owns self's memory.
 static int
 s_sub_session (sub_t *self, const char *host, int port, const char *pattern)
 {
+    if (self->frame)
+        return s_sub_session_frames (self, host, pattern);
     if (client_link_open (&self->link, SUB_PROG, host, port))
         return CLIENT_EXIT_FAIL;
     int rc = CLIENT_EXIT_FAIL;
@@ -317,6 +484,7 @@ zchannel_sub_main (int argc, char **argv)
         fprintf (stderr, SUB_PROG ": out of memory\n");
         return CLIENT_EXIT_FAIL;
     }
+    self->frame_port = CLIENT_SUBSCRIBER_FRAME_PORT;
     const char *host = SUB_DEFAULT_HOST;
     int port = SUB_DEFAULT_PORT;
     const char *pattern = NULL;
@@ -335,6 +503,7 @@ zchannel_sub_main (int argc, char **argv)
         rc = s_sub_session (self, host, port, pattern);
         sigaction (SIGPIPE, &saved, NULL);
     }
+    free (self->rendered.data);
     free (self);
     return rc;
 }

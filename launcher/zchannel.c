@@ -4,19 +4,18 @@
 #include "broker.h"
 #include "source.h"
 #include "subscriber.h"
-#include "zch_args.h"
+#include "zch_config.h"
 #include "zch_log.h"
 #include "zch_main.h"
-#include "zch_text.h"
+#include "zch_service.h"
 #include "zchannel_client.h"
-
-#include <getopt.h>
 
 #define RUN_INGRESS_LOCAL   "inproc://zchannel-ingress"
 #define RUN_EGRESS_LOCAL    "inproc://zchannel-egress"
 #define RUN_CONTROL_LOCAL   "inproc://zchannel-control"
 
 typedef struct {
+    zch_process_config_t process;
     broker_config_t broker;
     source_config_t source;
     subscriber_config_t subscriber;
@@ -29,110 +28,45 @@ s_usage (FILE *out)
         "Usage: zchannel COMMAND [OPTION]...\n"
         "\n"
         "Commands:\n"
-        "  run     run broker, source and subscriber in one process\n"
-        "  pub     publish a message, or one per line of stdin (see zchannel pub --help)\n"
+        "  run     run broker, source and subscriber in one process (see zchannel run --help)\n"
+        "  pub     publish a message, one per line of stdin, or a file (see zchannel pub --help)\n"
         "  sub     print the messages on a pattern (see zchannel sub --help)\n"
+        "  stat    show the broker's counters, refreshed every second (see zchannel stat --help)\n"
         "\n"
-        "zchannel run options:\n"
-        "  --source-listen HOST:PORT      text publishers, default " SOURCE_LISTEN_DEFAULT "\n"
-        "  --subscriber-listen HOST:PORT  text subscribers, default " SUBSCRIBER_LISTEN_DEFAULT "\n"
-        "  --ingress EP                   ZeroMQ producers (XSUB), default " BROKER_INGRESS_DEFAULT "\n"
-        "  --egress EP                    ZeroMQ consumers (XPUB), default " BROKER_EGRESS_DEFAULT "\n"
-        "  --control EP                   control requests (ROUTER), default " BROKER_CONTROL_DEFAULT "\n"
-        "  --history-per-topic N          newest messages kept per topic, default %d (0: none)\n"
-        "  --history-bytes BYTES          bytes of history over all topics, default %zu\n"
-        "  --profile NAME                 'workerman' for the seed system's behaviour\n"
-        "  --workers N                    loops per front-end, default %d\n"
-        "  --max-line BYTES               longest accepted line, default %d\n"
-        "  --max-output BYTES             output queued per subscriber client, default %d\n"
-        "  --log-level LEVEL              error, warning, notice, info or debug\n"
-        "  --help                         show this help and exit\n"
-        "  --version                      show the version and exit\n",
-        BROKER_HISTORY_PER_TOPIC_DEFAULT, BROKER_HISTORY_BYTES_DEFAULT,
-        SOURCE_WORKERS_DEFAULT, ZCH_LINE_MAX_DEFAULT, SUBSCRIBER_MAX_OUTPUT);
+        "zchannel run takes every setting of the three roles: the broker's as they\n"
+        "are (--ingress, --egress, --control, ...), the front-ends' and every\n"
+        "stage's plugins prefixed (--source-listen, --subscriber-frame-listen,\n"
+        "--broker-plugin, ...), and --profile, --workers, --max-line, --max-output,\n"
+        "--max-payload, --drain-timeout, --plugin-path, --udp-listen, --udp-topic\n"
+        "for every role having them at once; --config FILE reads sections run/,\n"
+        "broker/, source/ and subscriber/.\n");
 }
 
-//  Parses `zchannel run` flags. Returns -1 to go on, else an exit code.
-static int
-s_run_parse (int argc, char *argv [], run_config_t *config)
+//  SIGHUP: the settings, then every stage's plugins from the settings now
+//  in effect, each stage kept as it was if its reload fails. A config file
+//  that does not load changes nothing, plugins included.
+static void
+s_run_reload (zch_config_t *settings, zch_service_t *service, run_config_t *config,
+              zactor_t *broker, zch_workers_t *subscriber, zch_workers_t *source)
 {
-    static const struct option options [] = {
-        { "source-listen", required_argument, NULL, 's' },
-        { "subscriber-listen", required_argument, NULL, 'S' },
-        { "ingress", required_argument, NULL, 'i' },
-        { "egress", required_argument, NULL, 'e' },
-        { "control", required_argument, NULL, 'c' },
-        { "history-per-topic", required_argument, NULL, 'n' },
-        { "history-bytes", required_argument, NULL, 'B' },
-        { "profile", required_argument, NULL, 'p' },
-        { "workers", required_argument, NULL, 'w' },
-        { "max-line", required_argument, NULL, 'm' },
-        { "max-output", required_argument, NULL, 'o' },
-        { "log-level", required_argument, NULL, 'l' },
-        { "help", no_argument, NULL, 'h' },
-        { "version", no_argument, NULL, 'V' },
-        { NULL, 0, NULL, 0 }
-    };
-    const char *program = "zchannel run";
-    opterr = 0;
-    optind = 1;
-    int option, workers;
-    size_t size;
-    while ((option = getopt_long (argc, argv, "", options, NULL)) != -1) {
-        switch (option) {
-            case 's': config->source.listen = optarg; break;
-            case 'S': config->subscriber.listen = optarg; break;
-            case 'i': config->broker.ingress = optarg; break;
-            case 'e': config->broker.egress = optarg; break;
-            case 'c': config->broker.control = optarg; break;
-            case 'n':
-                if (zch_args_int (program, "--history-per-topic", optarg, 0, INT_MAX,
-                                  &config->broker.history_per_topic))
-                    return 2;
-                break;
-            case 'B':
-                if (zch_args_size (program, "--history-bytes", optarg, &config->broker.history_bytes))
-                    return 2;
-                break;
-            case 'p':
-                if (zch_frontend_set_profile (&config->source, optarg)
-                ||  zch_frontend_set_profile (&config->subscriber, optarg)) {
-                    fprintf (stderr, "%s: unknown profile '%s' (known: default, workerman)\n", program, optarg);
-                    return 2;
-                }
-                break;
-            case 'w':
-                if (zch_args_int (program, "--workers", optarg, 1, ZCH_WORKERS_MAX, &workers))
-                    return 2;
-                config->source.workers = config->subscriber.workers = workers;
-                break;
-            case 'm':
-                if (zch_args_size (program, "--max-line", optarg, &size))
-                    return 2;
-                config->source.max_line = config->subscriber.max_line = size;
-                break;
-            case 'o':
-                if (zch_args_size (program, "--max-output", optarg, &config->subscriber.max_output))
-                    return 2;
-                break;
-            case 'l':
-                if (zch_log_set_level (optarg)) {
-                    fprintf (stderr, "%s: unknown log level '%s'\n", program, optarg);
-                    return 2;
-                }
-                break;
-            case 'h': s_usage (stdout); return 0;
-            case 'V': printf ("zchannel %s\n", ZCH_VERSION); return 0;
-            default:
-                zch_args_bad_option (program, argv [optind - 1]);
-                return 2;
-        }
+    int changed = zch_config_reload (settings);
+    if (changed < 0)
+        return;
+    if (changed > 0) {
+        zch_service_reloaded (service);
+        zch_workers_set_limits (source, config->source.max_line, config->source.max_output);
+        zch_workers_set_limits (subscriber, config->subscriber.max_line, config->subscriber.max_output);
     }
-    if (optind < argc) {
-        fprintf (stderr, "%s: unexpected argument '%s' (see --help)\n", program, argv [optind]);
-        return 2;
-    }
-    return -1;
+    char error [512];
+    int failed = 0;
+    if (source_reload (source, error, sizeof error) && ++failed)
+        zch_error ("zchannel: source reload failed, keeping its plugins: %s", error);
+    if (broker_reload (broker, &config->broker, error, sizeof error) && ++failed)
+        zch_error ("zchannel: broker reload failed, keeping its plugins: %s", error);
+    if (subscriber_reload (subscriber, error, sizeof error) && ++failed)
+        zch_error ("zchannel: subscriber reload failed, keeping its plugins: %s", error);
+    if (!failed)
+        zch_notice ("zchannel: plugins reloaded");
 }
 
 //  zchannel run: all three roles, stopped in data-path order so that what
@@ -141,29 +75,54 @@ static int
 s_run (int argc, char *argv [])
 {
     run_config_t config;
+    zch_config_part_t parts [] = {
+        { "run", "", zch_process_options, &config.process, sizeof config.process },
+        { "broker", "", broker_options, &config.broker, sizeof config.broker },
+        //  Plugin rows are prefixed even for the broker: --broker-plugin
+        { "broker", "broker-", zch_plugin_options, &config.broker.plugins, sizeof config.broker.plugins },
+        { "source", "source-", source_options, &config.source, sizeof config.source },
+        { "source", "source-", zch_frontend_options, &config.source, sizeof config.source },
+        { "source", "source-", zch_plugin_options, &config.source.plugins, sizeof config.source.plugins },
+        { "subscriber", "subscriber-", subscriber_options, &config.subscriber, sizeof config.subscriber },
+        { "subscriber", "subscriber-", zch_frontend_options, &config.subscriber, sizeof config.subscriber },
+        { "subscriber", "subscriber-", zch_plugin_options, &config.subscriber.plugins,
+          sizeof config.subscriber.plugins },
+    };
     broker_config_defaults (&config.broker);
     source_config_defaults (&config.source);
     subscriber_config_defaults (&config.subscriber);
+    zch_config_t *settings = zch_config_new ("zchannel run",
+        "Run broker, source and subscriber in one process; the front-ends reach\n"
+        "the broker over inproc.", parts, sizeof parts / sizeof parts [0], true);
+    if (!settings) {
+        fprintf (stderr, "zchannel run: out of memory\n");
+        return 1;
+    }
+    int exit_code = zch_config_load (settings, argc, argv);
+    if (exit_code < 0 && zch_frontend_check (&config.source, "zchannel run"))
+        exit_code = 2;
+    if (exit_code >= 0) {
+        zch_config_destroy (&settings);
+        return exit_code;
+    }
     config.broker.ingress_local = RUN_INGRESS_LOCAL;
     config.broker.egress_local = RUN_EGRESS_LOCAL;
     config.broker.control_local = RUN_CONTROL_LOCAL;
     config.subscriber.control = RUN_CONTROL_LOCAL;
     config.source.broker = RUN_INGRESS_LOCAL;
     config.subscriber.broker = RUN_EGRESS_LOCAL;
-    int exit_code = s_run_parse (argc, argv, &config);
-    if (exit_code >= 0)
-        return exit_code;
 
-    zch_process_init ("zchannel");
     char error [512];
-    zactor_t *broker = zch_actor_start (broker_actor, &config.broker, error, sizeof error);
+    zch_service_t *service = zch_service_new ("zchannel", &config.process, error, sizeof error);
+    zactor_t *broker = service? zch_actor_start (broker_actor, &config.broker, error, sizeof error): NULL;
     zch_workers_t *subscriber = broker? subscriber_start (&config.subscriber, error, sizeof error): NULL;
     zch_workers_t *source = subscriber? source_start (&config.source, error, sizeof error): NULL;
     if (source) {
         zch_notice ("zchannel: running; publish on %s, subscribe on %s",
                     config.source.listen, config.subscriber.listen);
         while (zch_signals_wait () == SIGHUP)
-            zch_notice ("zchannel: SIGHUP ignored, nothing to reload");
+            s_run_reload (settings, service, &config, broker, subscriber, source);
+        exit_code = 0;
     }
     else {
         fprintf (stderr, "zchannel: %s\n", error);
@@ -172,7 +131,9 @@ s_run (int argc, char *argv [])
     zch_workers_destroy (&source);
     zactor_destroy (&broker);
     zch_workers_destroy (&subscriber);
-    return exit_code < 0? 0: exit_code;
+    zch_service_destroy (&service);
+    zch_config_destroy (&settings);
+    return exit_code;
 }
 
 int
@@ -189,6 +150,8 @@ main (int argc, char *argv [])
         return zchannel_pub_main (argc - 1, argv + 1);
     if (streq (command, "sub"))
         return zchannel_sub_main (argc - 1, argv + 1);
+    if (streq (command, "stat"))
+        return zchannel_stat_main (argc - 1, argv + 1);
     if (streq (command, "--help") || streq (command, "-h") || streq (command, "help")) {
         s_usage (stdout);
         return 0;

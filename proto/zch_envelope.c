@@ -270,16 +270,28 @@ s_key_stamped (const msgpack_object *key)
     return s_key_is (key, "v") || s_key_is (key, "seq") || s_key_is (key, "ts");
 }
 
+//  The h replacement a stamp writes: none (keep the producer's h), or
+//  count headers (count 0: no h at all).
+typedef struct {
+    bool replace;
+    const zch_header_t *headers;
+    size_t count;
+} s_h_t;
+
 //  Packs the stamped map: v, seq, ts, then the other keys of the decoded
-//  input map in their order. Returns the size written, or 0.
+//  input map in their order (h replaced when h->replace). Returns the size
+//  written, or 0.
 static size_t
 s_meta_pack_stamped (const msgpack_object *map, const zch_meta_t *meta,
-                     uint64_t seq, uint64_t ts, uint8_t *out, size_t out_cap)
+                     uint64_t seq, uint64_t ts, const s_h_t *h, uint8_t *out, size_t out_cap)
 {
     uint32_t kept = 0;
     for (uint32_t i = 0; i < map->via.map.size; i++)
-        if (!s_key_stamped (&map->via.map.ptr [i].key))
+        if (!s_key_stamped (&map->via.map.ptr [i].key)
+        &&  !(h->replace && s_key_is (&map->via.map.ptr [i].key, "h")))
             kept++;
+    if (h->replace && h->count > 0)
+        kept++;
     s_out_t buf = { out, out_cap < ZCH_META_MAX? out_cap: ZCH_META_MAX, 0 };
     msgpack_packer pk;
     msgpack_packer_init (&pk, &buf, s_out_write);
@@ -289,10 +301,42 @@ s_meta_pack_stamped (const msgpack_object *map, const zch_meta_t *meta,
           || s_pack_key (&pk, "ts")  || msgpack_pack_uint64 (&pk, meta->has_ts? meta->ts: ts);
     for (uint32_t i = 0; !rc && i < map->via.map.size; i++) {
         const msgpack_object_kv *kv = &map->via.map.ptr [i];
-        if (!s_key_stamped (&kv->key))
+        if (!s_key_stamped (&kv->key) && !(h->replace && s_key_is (&kv->key, "h")))
             rc = msgpack_pack_object (&pk, kv->key) || msgpack_pack_object (&pk, kv->val);
     }
+    if (!rc && h->replace && h->count > 0) {
+        rc = s_pack_key (&pk, "h") || msgpack_pack_map (&pk, (uint32_t) h->count);
+        for (size_t i = 0; !rc && i < h->count; i++) {
+            const zch_header_t *header = &h->headers [i];
+            rc = msgpack_pack_str (&pk, header->key_len)
+              || msgpack_pack_str_body (&pk, header->key, header->key_len)
+              || msgpack_pack_str (&pk, header->value_len)
+              || msgpack_pack_str_body (&pk, header->value, header->value_len);
+        }
+    }
     return rc? 0: buf.size;
+}
+
+//  Decodes in (NULL: an empty map) and packs it stamped; 0 on failure.
+static size_t
+s_meta_restamp (const uint8_t *in, size_t in_size, uint64_t seq, uint64_t ts,
+                const s_h_t *h, uint8_t *out, size_t out_cap)
+{
+    static const uint8_t empty_map [] = { 0x80 };
+    if (!in) {
+        in = empty_map;
+        in_size = sizeof empty_map;
+    }
+    msgpack_zone zone;
+    if (!out || !msgpack_zone_init (&zone, S_ZONE_CHUNK))
+        return 0;
+    size_t written = 0;
+    msgpack_object map;
+    zch_meta_t meta;
+    if (s_meta_unpack (in, in_size, &zone, &map, &meta) == 0)
+        written = s_meta_pack_stamped (&map, &meta, seq, ts, h, out, out_cap);
+    msgpack_zone_destroy (&zone);
+    return written;
 }
 
 //  Re-encodes a producer's meta with v and seq set, ts kept or set, and
@@ -304,16 +348,57 @@ zch_meta_stamp (const uint8_t *in, size_t in_size, uint64_t seq, uint64_t ts,
 {
     if (!in)
         return zch_meta_encode (seq, ts, NULL, 0, out, out_cap);
-    msgpack_zone zone;
-    if (!out || !msgpack_zone_init (&zone, S_ZONE_CHUNK))
+    s_h_t h = { false, NULL, 0 };
+    return s_meta_restamp (in, in_size, seq, ts, &h, out, out_cap);
+}
+
+//  zch_meta_stamp with the h map replaced: for plugins that change headers.
+size_t
+zch_meta_stamp_headers (const uint8_t *in, size_t in_size, uint64_t seq, uint64_t ts,
+                        const zch_header_t *headers, size_t count,
+                        uint8_t *out, size_t out_cap)
+{
+    if (count > UINT32_MAX || (count && !headers))
         return 0;
-    size_t written = 0;
+    for (size_t i = 0; i < count; i++)
+        if (headers [i].key_len > UINT32_MAX || headers [i].value_len > UINT32_MAX)
+            return 0;
+    s_h_t h = { true, headers, count };
+    return s_meta_restamp (in, in_size, seq, ts, &h, out, out_cap);
+}
+
+//  Reads the h map of a valid meta into views over data.
+int
+zch_meta_headers (const uint8_t *data, size_t size, zch_header_t *headers, size_t cap)
+{
+    msgpack_zone zone;
+    if (!msgpack_zone_init (&zone, S_ZONE_CHUNK))
+        return -1;
+    int count = -1;
     msgpack_object map;
     zch_meta_t meta;
-    if (s_meta_unpack (in, in_size, &zone, &map, &meta) == 0)
-        written = s_meta_pack_stamped (&map, &meta, seq, ts, out, out_cap);
+    if (s_meta_unpack (data, size, &zone, &map, &meta) == 0) {
+        count = 0;
+        for (uint32_t i = 0; i < map.via.map.size; i++) {
+            const msgpack_object_kv *kv = &map.via.map.ptr [i];
+            if (!s_key_is (&kv->key, "h"))
+                continue;
+            if (kv->val.via.map.size > cap) {
+                count = -1;
+                break;
+            }
+            for (uint32_t j = 0; j < kv->val.via.map.size; j++) {
+                const msgpack_object_kv *header = &kv->val.via.map.ptr [j];
+                headers [j] = (zch_header_t) {
+                    header->key.via.str.ptr, header->key.via.str.size,
+                    header->val.via.str.ptr, header->val.via.str.size
+                };
+            }
+            count = (int) kv->val.via.map.size;
+        }
+    }
     msgpack_zone_destroy (&zone);
-    return written;
+    return count;
 }
 
 //  Says why a topic failed zch_topic_validate, naming the topic.

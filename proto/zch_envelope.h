@@ -72,4 +72,25 @@ size_t zch_meta_encode (uint64_t seq, uint64_t ts, const char *src, size_t src_l
 size_t zch_meta_stamp (const uint8_t *in, size_t in_size, uint64_t seq, uint64_t ts,
                        uint8_t *out, size_t out_cap);
 
+//  A header from meta's h map, as views into the meta bytes (not
+//  NUL-terminated).
+typedef struct {
+    const char *key;
+    size_t key_len;
+    const char *value;
+    size_t value_len;
+} zch_header_t;
+
+//  Reads the h map of a meta frame (accepted by zch_meta_decode) into at
+//  most cap headers. Returns how many it read (0 when h is absent), or -1
+//  if the meta is malformed or holds more than cap headers.
+int zch_meta_headers (const uint8_t *data, size_t size, zch_header_t *headers, size_t cap);
+
+//  zch_meta_stamp, with h replaced by the count headers given (count 0
+//  removes h). Keys must be unique. Returns the size written, or 0 if in
+//  is malformed or the result does not fit out_cap or ZCH_META_MAX.
+size_t zch_meta_stamp_headers (const uint8_t *in, size_t in_size, uint64_t seq, uint64_t ts,
+                               const zch_header_t *headers, size_t count,
+                               uint8_t *out, size_t out_cap);
+
 #endif

@@ -20,12 +20,20 @@
 //  for topic1.
 typedef zch_frontend_config_t source_config_t;
 
-//  Fills config with the defaults.
+//  The source's own options (zch_frontend_options has the shared ones).
+extern const zch_option_t source_options [];
+
+//  Fills config with the defaults of both tables.
 void source_config_defaults (source_config_t *config);
 
 //  Starts the workers; config must outlive them. Returns NULL with a
 //  one-line reason in error.
 zch_workers_t *source_start (const source_config_t *config, char *error, size_t error_size);
+
+//  Reloads the workers' plugins from config->plugins (SIGHUP): builds each
+//  worker's new chain here, and each worker swaps it in between two
+//  messages. Returns 0, or -1 with a reason (the old chains then stay).
+int source_reload (zch_workers_t *workers, char *error, size_t error_size);
 
 //  One worker, as a czmq actor (args: zch_worker_args_t).
 void source_worker_actor (zsock_t *pipe, void *args);

@@ -1,17 +1,21 @@
 /*  source_worker: one loop of the data-source front-end.                    */
 #include "source.h"
+#include "source_frames.h"
+#include "source_udp.h"
 #include "zch_edge.h"
 #include "zch_envelope.h"
+#include "zch_frame.h"
+#include "zch_net.h"
 #include "zch_log.h"
 #include "zch_main.h"
+#include "zch_metrics.h"
+#include "zch_pipeline.h"
 #include "zch_text.h"
 #include "zch_topic.h"
 #include "zch_zmq.h"
 
 #define SOURCE_SNDHWM       10000   //  messages queued towards the broker
 #define SOURCE_LINGER       5000    //  ms to hand queued messages over at exit
-#define SOURCE_DRAIN_MAX    3000    //  ms clients get to read their last replies
-#define SOURCE_MAX_OUTPUT   (1024 * 1024)   //  replies only: small
 #define SOURCE_TICK         200     //  ms between housekeeping turns
 #define SOURCE_PAUSED_TICK  10      //  ms between broker checks while paused
 
@@ -24,6 +28,9 @@ typedef struct {
     int index;
     zch_loop_t *loop;
     zch_edge_t *edge;
+    zch_edge_t *frame_edge;     //  frame-protocol clients, NULL when off
+    source_frames_t frames;     //  its handler's state
+    source_udp_t *udp;          //  UDP ingest, NULL when off
     void *publisher;            //  XPUB to the broker's ingress, NODROP
     zch_watch_t pipe_watch;
     zch_watch_t publisher_watch;
@@ -31,6 +38,13 @@ typedef struct {
     zch_worker_state_t state;
     uint64_t published;
     uint64_t rejected;
+    zch_pipeline_t *pipeline;   //  source ingress plugins; NULL: none
+    const char *dropped_by;     //  the plugin that dropped the last message
+    uint64_t received_bytes;    //  payload bytes of what was published or dropped by a plugin
+    uint64_t published_bytes;   //  as sent (after the plugins)
+    uint64_t plugin_dropped;
+    uint64_t plugin_ns;         //  time in pipelines replaced by reloads
+    zch_counters_t *counters;   //  published once per turn (see s_publish_metrics)
 } self_t;
 
 static int s_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t len);
@@ -66,29 +80,87 @@ s_broker_events (self_t *self)
         }
         zmq_msg_close (&message);
     }
-    if (zch_edge_has_paused (self->edge) && self->broker_subscriptions > 0
-    &&  zch_zmq_writable (self->publisher))
-        zch_edge_resume (self->edge);
+    if (self->broker_subscriptions > 0 && zch_zmq_writable (self->publisher)) {
+        if (zch_edge_has_paused (self->edge))
+            zch_edge_resume (self->edge);
+        if (self->frame_edge && zch_edge_has_paused (self->frame_edge))
+            zch_edge_resume (self->frame_edge);
+    }
 }
 
-//  Sends one envelope. Returns 0, or -1 when the broker cannot take it
-//  now (the caller pauses the client; nothing was sent).
+//  Sends one envelope; src names the client, headers (a checked msgpack
+//  map, or NULL) go into meta as "h". Returns 0, 1 when a plugin dropped
+//  it, or -1 when the broker cannot take it now (the caller pauses the
+//  client; nothing was sent, and no plugin has seen it).
 static int
-s_publish (self_t *self, zch_conn_t *conn, const char *topic, size_t topic_len,
-           const char *payload, size_t payload_len)
+s_publish (self_t *self, const char *src, const char *topic, size_t topic_len,
+           const char *payload, size_t payload_len, const uint8_t *headers, size_t headers_size)
 {
     if (self->broker_subscriptions <= 0)
         return -1;
-    uint8_t meta [128];
-    const char *peer = zch_conn_peer (conn);
-    size_t meta_size = zch_meta_encode (0, zch_now_ns (), peer, strlen (peer), meta, sizeof meta);
-    if (zmq_send (self->publisher, topic, topic_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
-        return -1;
-    //  Once the first frame is in, libzmq takes the rest of the message
-    zmq_send (self->publisher, meta, meta_size, ZMQ_SNDMORE);
-    zmq_send (self->publisher, payload, payload_len, 0);
-    self->published++;
-    return 0;
+    uint64_t ts = zch_now_ns ();
+    uint8_t meta [ZCH_META_MAX], headed [ZCH_META_MAX];
+    size_t meta_size = headers?
+        zch_headers_meta_encode (ts, src, strlen (src), headers, headers_size, meta, sizeof meta):
+        zch_meta_encode (0, ts, src, strlen (src), meta, sizeof meta);
+    zch_pipeline_msg_t msg = {
+        .topic = topic, .topic_len = topic_len, .payload = (const uint8_t *) payload,
+        .payload_len = payload_len, .meta = meta, .meta_size = meta_size, .ts = ts
+    };
+    if (self->pipeline) {
+        //  Plugins see a message once: only when it can be sent now
+        if (!zch_zmq_writable (self->publisher))
+            return -1;
+        if (zch_pipeline_run (self->pipeline, &msg) == ZCH_PLUGIN_DROP) {
+            self->dropped_by = msg.dropped_by;
+            zch_pipeline_done (self->pipeline);
+            self->plugin_dropped++;
+            self->received_bytes += payload_len;
+            return 1;
+        }
+    }
+    uint8_t *meta_out = meta;
+    if (msg.headers_changed) {
+        //  Plugin headers travel as meta "h"
+        meta_size = zch_meta_stamp_headers (meta, meta_size, 0, ts, msg.headers,
+                                            msg.header_count, headed, sizeof headed);
+        meta_out = headed;
+    }
+    int rc = meta_size? zmq_send (self->publisher, msg.topic, msg.topic_len, ZMQ_SNDMORE | ZMQ_DONTWAIT): 0;
+    if (rc >= 0 && meta_size) {
+        //  Once the first frame is in, libzmq takes the rest of the message
+        zmq_send (self->publisher, meta_out, meta_size, ZMQ_SNDMORE);
+        zmq_send (self->publisher, msg.payload, msg.payload_len, 0);
+        self->published++;
+        self->published_bytes += msg.payload_len;
+        self->received_bytes += payload_len;
+    }
+    if (self->pipeline)
+        zch_pipeline_done (self->pipeline);
+    if (meta_size == 0) {
+        self->dropped_by = "(headers too large)";
+        self->plugin_dropped++;
+        self->received_bytes += payload_len;
+        return 1;
+    }
+    return rc < 0? -1: 0;
+}
+
+//  source_frames' way to publish.
+static int
+s_frame_publish (void *ctx, zch_conn_t *conn, const char *topic, size_t topic_len,
+                 const char *payload, size_t payload_len, const uint8_t *headers, size_t headers_size)
+{
+    return s_publish (ctx, zch_conn_peer (conn), topic, topic_len, payload, payload_len,
+                      headers, headers_size);
+}
+
+//  source_udp's way to publish.
+static int
+s_udp_publish (void *ctx, const char *topic, size_t topic_len,
+               const char *payload, size_t payload_len, const char *src)
+{
+    return s_publish (ctx, src, topic, topic_len, payload, payload_len, NULL, 0);
 }
 
 //  Writes a reply line.
@@ -120,10 +192,22 @@ s_handle_publish (self_t *self, zch_conn_t *conn, const char *topic, size_t topi
         s_reply_error (self, conn, "invalid topic: ", reason);
         return ZCH_EDGE_NEXT;
     }
-    if (s_publish (self, conn, topic, topic_len, payload, payload_len))
+    if (payload_len > self->config->max_payload) {
+        s_reply_error (self, conn, "", "payload too large");
+        return ZCH_EDGE_NEXT;
+    }
+    int rc = s_publish (self, zch_conn_peer (conn), topic, topic_len, payload, payload_len, NULL, 0);
+    if (rc < 0)
         return ZCH_EDGE_PAUSE;
-    if ((uintptr_t) zch_conn_user (conn) & CLIENT_VERBOSE)
-        s_reply (conn, "+OK");
+    if ((uintptr_t) zch_conn_user (conn) & CLIENT_VERBOSE) {
+        if (rc == 0)
+            s_reply (conn, "+OK");
+        else {
+            //  Counted as a plugin drop, not as a bad request
+            s_reply_error (self, conn, "dropped by plugin ", self->dropped_by);
+            self->rejected--;
+        }
+    }
     return ZCH_EDGE_NEXT;
 }
 
@@ -187,11 +271,51 @@ s_self_destroy (self_t **self_p)
     if (!self)
         return;
     zch_edge_destroy (&self->edge);
+    zch_edge_destroy (&self->frame_edge);
+    source_udp_destroy (&self->udp);
+    zch_pipeline_destroy (&self->pipeline);
     if (self->publisher)
         zmq_close (self->publisher);
     zch_loop_destroy (&self->loop);
     free (self);
     *self_p = NULL;
+}
+
+//  Sets up the frame edge and UDP ingest when configured. Returns 0 or -1.
+static int
+s_self_extras (self_t *self, const zch_worker_args_t *args, char *error, size_t error_size)
+{
+    if (args->frame_fd >= 0) {
+        static const zch_edge_handlers_t frame_handlers = { .on_line = source_frames_on_frame };
+        zch_edge_config_t frame_config = {
+            .role = "source", .framing = ZCH_EDGE_FRAMES,
+            .max_line = self->config->max_payload + ZCH_FRAME_OVERHEAD,
+            .max_output = self->config->max_output, .close_grace_ms = 1000
+        };
+        self->frames = (source_frames_t) {
+            .publish = s_frame_publish, .ctx = self, .max_payload = self->config->max_payload
+        };
+        self->frame_edge = zch_edge_new (self->loop, args->frame_fd, &frame_config,
+                                         &frame_handlers, &self->frames);
+        if (!self->frame_edge) {
+            close (args->frame_fd);
+            snprintf (error, error_size, "out of memory");
+            return -1;
+        }
+    }
+    if (*self->config->udp_listen) {
+        int fd = zch_net_udp_bind (self->config->udp_listen, true, error, error_size);
+        if (fd < 0)
+            return -1;
+        self->udp = source_udp_new (self->loop, fd,
+                                    *self->config->udp_topic? self->config->udp_topic: NULL,
+                                    self->config->max_payload, s_udp_publish, self);
+        if (!self->udp) {
+            snprintf (error, error_size, "out of memory");
+            return -1;
+        }
+    }
+    return 0;
 }
 
 //  Sets up the loop, the edge and the broker socket.
@@ -201,6 +325,8 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
     self_t *self = calloc (1, sizeof *self);
     if (!self) {
         close (args->listen_fd);
+        if (args->frame_fd >= 0)
+            close (args->frame_fd);
         snprintf (error, error_size, "out of memory");
         return NULL;
     }
@@ -216,12 +342,19 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
     self->edge = self->loop? zch_edge_new (self->loop, args->listen_fd, &edge_config, &handlers, self): NULL;
     if (!self->edge) {
         close (args->listen_fd);
+        if (args->frame_fd >= 0)
+            close (args->frame_fd);
         snprintf (error, error_size, "out of memory");
         s_self_destroy (&self);
         return NULL;
     }
+    if (s_self_extras (self, args, error, error_size)) {
+        s_self_destroy (&self);
+        return NULL;
+    }
     self->publisher = zmq_socket (zsys_init (), ZMQ_XPUB);
-    if (!self->publisher) {
+    self->counters = zch_metrics_counters ("source");
+    if (!self->publisher || !self->counters) {
         snprintf (error, error_size, "cannot create socket: %s", zmq_strerror (zmq_errno ()));
         s_self_destroy (&self);
         return NULL;
@@ -233,11 +366,63 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
         s_self_destroy (&self);
         return NULL;
     }
+    if (zch_pipeline_build (&self->config->plugins, ZCH_PLUGIN_STAGE_SOURCE, &self->pipeline,
+                            error, error_size)) {
+        s_self_destroy (&self);
+        return NULL;
+    }
+    self->state.reload_free = zch_pipeline_free;
     self->pipe_watch = (zch_watch_t) { .fd = zsock_fd (pipe), .handler = s_watch_nothing };
     self->publisher_watch = (zch_watch_t) { .fd = zch_zmq_fd (self->publisher), .handler = s_watch_nothing };
     zch_loop_add (self->loop, &self->pipe_watch, EPOLLIN);
     zch_loop_add (self->loop, &self->publisher_watch, EPOLLIN);
     return self;
+}
+
+//  Publishes the worker's counters for the metrics endpoint: before each
+//  flush, so a client never sees a +OK the counters do not have yet. What
+//  a plugin dropped was received; what UDP could not hand to the broker
+//  was received and dropped (hwm); bad frames and datagrams are malformed.
+static void
+s_publish_metrics (self_t *self)
+{
+    zch_counters_t *counters = self->counters;
+    const zch_edge_stats_t *edge = zch_edge_stats (self->edge);
+    const zch_edge_stats_t *frame_edge = self->frame_edge? zch_edge_stats (self->frame_edge): NULL;
+    const source_udp_stats_t *udp = self->udp? source_udp_stats (self->udp): NULL;
+    uint64_t udp_dropped = udp? udp->dropped: 0;
+    uint64_t malformed = self->rejected + edge->lines_too_long
+                       + self->frames.malformed + self->frames.rejected
+                       + (frame_edge? frame_edge->lines_too_long: 0) + (udp? udp->malformed: 0);
+    zch_metrics_set (&counters->messages_received, self->published + self->plugin_dropped + udp_dropped);
+    zch_metrics_set (&counters->bytes_received, self->received_bytes);
+    zch_metrics_set (&counters->messages_sent, self->published);
+    zch_metrics_set (&counters->bytes_sent, self->published_bytes);
+    zch_metrics_set (&counters->dropped [ZCH_DROP_MALFORMED], malformed);
+    zch_metrics_set (&counters->dropped [ZCH_DROP_PLUGIN], self->plugin_dropped);
+    zch_metrics_set (&counters->dropped [ZCH_DROP_HWM], udp_dropped);
+    zch_metrics_set (&counters->dropped [ZCH_DROP_SLOW_CONSUMER],
+                     edge->slow_consumers + (frame_edge? frame_edge->slow_consumers: 0));
+    zch_metrics_set (&counters->slow_consumer_bytes,
+                     edge->dropped_bytes + (frame_edge? frame_edge->dropped_bytes: 0));
+    zch_metrics_set (&counters->plugin_ns,
+                     self->plugin_ns + (self->pipeline? zch_pipeline_ns (self->pipeline): 0));
+    zch_metrics_set (&counters->clients, zch_edge_client_count (self->edge)
+                     + (self->frame_edge? zch_edge_client_count (self->frame_edge): 0));
+}
+
+//  Takes the pipeline a reload sent, between two messages.
+static void
+s_plugins_swap (self_t *self)
+{
+    if (self->pipeline) {
+        zch_pipeline_report (self->pipeline, "source");
+        self->plugin_ns += zch_pipeline_ns (self->pipeline);
+    }
+    zch_pipeline_destroy (&self->pipeline);
+    self->pipeline = self->state.reload;
+    self->state.reload = NULL;
+    self->state.reloaded = false;
 }
 
 //  Lets clients read their last replies, then closes them.
@@ -246,10 +431,38 @@ s_drain (self_t *self)
 {
     zch_edge_stop_accepting (self->edge);
     zch_edge_close_all (self->edge);
-    int64_t deadline = zclock_mono () + SOURCE_DRAIN_MAX;
-    while (zch_edge_client_count (self->edge) > 0 && zclock_mono () < deadline) {
+    if (self->frame_edge) {
+        zch_edge_stop_accepting (self->frame_edge);
+        zch_edge_close_all (self->frame_edge);
+    }
+    int64_t deadline = zclock_mono () + self->config->drain_timeout;
+    while ((zch_edge_client_count (self->edge) > 0
+        ||  (self->frame_edge && zch_edge_client_count (self->frame_edge) > 0))
+    &&  zclock_mono () < deadline) {
         zch_edge_flush (self->edge);
+        if (self->frame_edge)
+            zch_edge_flush (self->frame_edge);
         zch_loop_run_once (self->loop, 10);
+    }
+    s_publish_metrics (self);
+}
+
+//  Logs the frame and UDP counters at exit (metrics will take them later).
+static void
+s_log_extras (self_t *self)
+{
+    if (self->frame_edge)
+        zch_info ("source: worker %d frames: %llu malformed, %llu refused, %llu over the size limit",
+                  self->index, (unsigned long long) self->frames.malformed,
+                  (unsigned long long) self->frames.rejected,
+                  (unsigned long long) zch_edge_stats (self->frame_edge)->lines_too_long);
+    if (self->udp) {
+        source_udp_report (self->udp, true);
+        const source_udp_stats_t *stats = source_udp_stats (self->udp);
+        zch_info ("source: worker %d udp: %llu datagrams received, %llu published, "
+                  "%llu malformed, %llu dropped", self->index,
+                  (unsigned long long) stats->received, (unsigned long long) stats->published,
+                  (unsigned long long) stats->malformed, (unsigned long long) stats->dropped);
     }
 }
 
@@ -263,36 +476,67 @@ source_worker_actor (zsock_t *pipe, void *args)
         zch_actor_ready (pipe, error);
         return;
     }
-    if (self->index == 0)
+    if (self->index == 0) {
         zch_notice ("source: listening on %s, publishing to %s", self->config->listen, self->config->broker);
+        if (self->frame_edge)
+            zch_notice ("source: frame protocol on %s", self->config->frame_listen);
+        if (self->udp)
+            zch_notice ("source: UDP ingest on %s%s%s", self->config->udp_listen,
+                        *self->config->udp_topic? ", raw payloads for ": "",
+                        self->config->udp_topic);
+    }
     zch_actor_ready (pipe, NULL);
     while (!self->state.stopping) {
-        bool paused = zch_edge_has_paused (self->edge);
+        bool paused = zch_edge_has_paused (self->edge)
+                   || (self->frame_edge && zch_edge_has_paused (self->frame_edge));
         zch_loop_run_once (self->loop, paused? SOURCE_PAUSED_TICK: SOURCE_TICK);
         zch_worker_commands (self->pipe, &self->state);
+        if (self->state.limits_changed && self->frame_edge)
+            zch_edge_set_limits (self->frame_edge, self->config->max_payload + ZCH_FRAME_OVERHEAD,
+                                 self->state.max_output);
+        zch_worker_apply_limits (&self->state, self->edge);
+        if (self->state.reloaded)
+            s_plugins_swap (self);
         s_broker_events (self);
+        s_publish_metrics (self);
         zch_edge_flush (self->edge);
+        if (self->frame_edge)
+            zch_edge_flush (self->frame_edge);
+        if (self->udp)
+            source_udp_report (self->udp, false);
     }
     s_drain (self);
+    if (self->pipeline)
+        zch_pipeline_report (self->pipeline, "source");
     zch_info ("source: worker %d stopped after publishing %llu messages",
               self->index, (unsigned long long) self->published);
+    s_log_extras (self);
     zch_worker_await_term (pipe, &self->state);
     s_self_destroy (&self);
 }
 
-void
-source_config_defaults (source_config_t *config)
+//  Builds worker index's new pipeline, off its thread.
+static int
+s_build (const void *config, int index, void **item, char *error, size_t error_size)
 {
-    *config = (source_config_t) {
-        .listen = SOURCE_LISTEN_DEFAULT, .broker = SOURCE_BROKER_DEFAULT,
-        .workers = SOURCE_WORKERS_DEFAULT, .workerman = false, .max_line = ZCH_LINE_MAX_DEFAULT,
-        .max_output = SOURCE_MAX_OUTPUT
-    };
+    (void) index;
+    const source_config_t *source = config;
+    return zch_pipeline_build (&source->plugins, ZCH_PLUGIN_STAGE_SOURCE,
+                               (zch_pipeline_t **) item, error, error_size);
+}
+
+int
+source_reload (zch_workers_t *workers, char *error, size_t error_size)
+{
+    return zch_workers_reload (workers, s_build, zch_pipeline_free, error, error_size);
 }
 
 zch_workers_t *
 source_start (const source_config_t *config, char *error, size_t error_size)
 {
-    return zch_workers_start (config->listen, config->workers, source_worker_actor,
-                              config, error, error_size);
+    if (*config->udp_listen && zch_net_udp_check_free (config->udp_listen, error, error_size))
+        return NULL;
+    return zch_workers_start_framed (config->listen, *config->frame_listen? config->frame_listen: NULL,
+                                     config->workers,
+                                     source_worker_actor, config, error, error_size);
 }

@@ -771,3 +771,18 @@ subscriber_catchup_forget_prefix (subscriber_catchup_t *self, const char *prefix
     }
     zlistx_destroy (&gone);
 }
+
+void
+subscriber_catchup_write (subscriber_catchup_t *self, zch_conn_t *conn, const char *topic,
+                          size_t topic_len, uint64_t seq, const char *payload,
+                          size_t payload_len, bool processed)
+{
+    self->handlers->write (self->ctx, conn, topic, topic_len, seq, payload, payload_len, processed);
+}
+
+void
+subscriber_catchup_notice (subscriber_catchup_t *self, zch_conn_t *conn, const char *code,
+                           const char *text)
+{
+    self->handlers->notice (self->ctx, conn, code, text);
+}

@@ -27,6 +27,7 @@
 
 typedef struct subscriber_catchup_t subscriber_catchup_t;
 typedef struct subscriber_sync_t subscriber_sync_t;
+typedef struct zch_conn_t zch_conn_t;
 
 typedef struct {
     //  Hands a message to the clients (what a live message gets).
@@ -36,6 +37,14 @@ typedef struct {
     void (*gap) (void *ctx, const char *topic, size_t topic_len, uint64_t from, uint64_t to);
     //  A client's catch-up stream ended: its paused commands may go on.
     void (*sync_ended) (void *ctx);
+    //  For client catch-ups: writes one message to the client behind conn,
+    //  as it speaks; processed false when the egress plugins have not
+    //  seen it yet (it comes from the broker's history).
+    void (*write) (void *ctx, zch_conn_t *conn, const char *topic, size_t topic_len, uint64_t seq,
+                   const char *payload, size_t payload_len, bool processed);
+    //  For client catch-ups: tells the client behind conn of a problem,
+    //  as it speaks (text: "-ERR <text>"; frames: ["err", code, text]).
+    void (*notice) (void *ctx, zch_conn_t *conn, const char *code, const char *text);
 } subscriber_catchup_handlers_t;
 
 //  Counters since start.
@@ -95,6 +104,13 @@ const subscriber_catchup_stats_t *subscriber_catchup_stats (subscriber_catchup_t
 //  whose answers go to sync. Returns a handle for _cancel, or NULL.
 void *subscriber_catchup_request (subscriber_catchup_t *self, subscriber_sync_t *sync,
                                   const char *const *tokens, const size_t *sizes, size_t count);
+
+//  For subscriber_sync: writes through the worker's handlers (see above).
+void subscriber_catchup_write (subscriber_catchup_t *self, zch_conn_t *conn, const char *topic,
+                               size_t topic_len, uint64_t seq, const char *payload,
+                               size_t payload_len, bool processed);
+void subscriber_catchup_notice (subscriber_catchup_t *self, zch_conn_t *conn, const char *code,
+                                const char *text);
 
 //  For subscriber_sync: its client is gone; answers to request are ignored.
 void subscriber_catchup_cancel (subscriber_catchup_t *self, void *request);

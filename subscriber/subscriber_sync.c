@@ -1,5 +1,6 @@
 /*  subscriber_sync: one client's SNAPSHOT or FROM catch-up.                 */
 #include "subscriber_sync.h"
+#include "zch_mpread.h"
 #include "zch_text.h"
 #include "zch_topic.h"
 
@@ -65,39 +66,50 @@ subscriber_sync_parse (const char *options, size_t len, subscriber_sync_kind_t *
     return -1;
 }
 
-void
-subscriber_write_msg (zch_conn_t *conn, const char *topic, size_t topic_len, uint64_t seq,
-                      const char *payload, size_t payload_len)
+int
+subscriber_sync_parse_map (const uint8_t *opts, size_t size, subscriber_sync_kind_t *kind,
+                           uint64_t *from, const char **reason)
 {
-    size_t size = 4 + topic_len + 22 + zch_text_escaped_size (payload, payload_len) + 1;
-    char *line = zch_conn_reserve (conn, size);
-    if (!line)
-        return;
-    char *cursor = line;
-    memcpy (cursor, "MSG ", 4);
-    memcpy (cursor + 4, topic, topic_len);
-    cursor += 4 + topic_len;
-    cursor += sprintf (cursor, " %llu ", (unsigned long long) seq);
-    cursor += zch_text_escape (payload, payload_len, cursor);
-    *cursor++ = '\n';
-    zch_conn_commit (conn, (size_t) (cursor - line));
+    *kind = SUBSCRIBER_SYNC_NONE;
+    *from = 0;
+    zch_mpread_t reader;
+    uint32_t count;
+    zch_mpread_init (&reader, opts, size);
+    if (!opts || zch_mpread_map (&reader, &count) || count == 0)
+        return 0;
+    *reason = "sub options: {\"snapshot\": true} or {\"from\": seq}";
+    if (count != 1)
+        return -1;
+    const char *key;
+    size_t key_len;
+    if (zch_mpread_str (&reader, &key, &key_len))
+        return -1;
+    if (key_len == 8 && memcmp (key, "snapshot", 8) == 0) {
+        //  msgpack true is the single byte 0xc3
+        if (reader.pos >= reader.size || reader.data [reader.pos] != 0xc3)
+            return -1;
+        *kind = SUBSCRIBER_SYNC_SNAPSHOT;
+        return 0;
+    }
+    if (key_len == 4 && memcmp (key, "from", 4) == 0 && zch_mpread_uint (&reader, from) == 0
+    &&  *from < UINT64_MAX) {
+        *kind = SUBSCRIBER_SYNC_FROM;
+        return 0;
+    }
+    return -1;
 }
 
-//  Writes a one-line error to the client.
+//  Tells the client of a problem: code for frame clients, then the text.
 static void
-s_error (subscriber_sync_t *self, const char *format, ...)
+s_error (subscriber_sync_t *self, const char *code, const char *format, ...)
 {
-    char line [400];
+    char text [400];
     va_list args;
     va_start (args, format);
-    int len = vsnprintf (line, sizeof line - 1, format, args);
+    int len = vsnprintf (text, sizeof text, format, args);
     va_end (args);
-    if (len < 0)
-        return;
-    if ((size_t) len > sizeof line - 2)
-        len = sizeof line - 2;
-    line [len++] = '\n';
-    zch_conn_write (self->conn, line, (size_t) len);
+    if (len >= 0)
+        subscriber_catchup_notice (self->owner, self->conn, code, text);
 }
 
 //  The floor of topic: the last seq the stream wrote for it, 0 if none.
@@ -191,7 +203,7 @@ s_hold (subscriber_sync_t *self, const char *topic, size_t topic_len, uint64_t s
         return;
     size_t size = sizeof (record_t) + topic_len + payload_len;
     if (self->held_len + size > self->max_held) {
-        s_error (self, "-ERR slow consumer");
+        s_error (self, SUBSCRIBER_E_SLOW, "slow consumer");
         zch_conn_close (self->conn);
         return;
     }
@@ -201,7 +213,7 @@ s_hold (subscriber_sync_t *self, const char *topic, size_t topic_len, uint64_t s
             cap *= 2;
         char *grown = realloc (self->held, cap);
         if (!grown) {
-            s_error (self, "-ERR out of memory");
+            s_error (self, SUBSCRIBER_E_INTERNAL, "out of memory");
             zch_conn_close (self->conn);
             return;
         }
@@ -259,15 +271,16 @@ subscriber_sync_on_message (subscriber_sync_t *self, const char *topic, size_t t
         if (seq <= floor)
             return;
         if (!self->sent_any && seq > self->from + 1)
-            s_error (self, "-ERR history starts at %llu", (unsigned long long) seq);
+            s_error (self, SUBSCRIBER_E_HISTORY_STARTS, "history starts at %llu", (unsigned long long) seq);
         else
         if (self->sent_any && seq > floor + 1)
-            s_error (self, "-ERR gap %s %llu-%llu", key, (unsigned long long) floor + 1,
+            s_error (self, SUBSCRIBER_E_GAP, "gap %s %llu-%llu", key, (unsigned long long) floor + 1,
                      (unsigned long long) seq - 1);
         self->sent_any = true;
     }
     zhashx_update (self->floors, key, (void *) (uintptr_t) seq);
-    subscriber_write_msg (self->conn, topic, topic_len, seq, payload, payload_len);
+    subscriber_catchup_write (self->owner, self->conn, topic, topic_len, seq,
+                              payload, payload_len, false);
 }
 
 //  Writes the held live deliveries that are past their floors.
@@ -281,8 +294,8 @@ s_flush_held (subscriber_sync_t *self)
         const char *topic = self->held + at + sizeof record;
         const char *payload = topic + record.topic_len;
         if (s_past_floor (self, topic, record.topic_len, record.seq))
-            subscriber_write_msg (self->conn, topic, record.topic_len, record.seq,
-                                  payload, record.payload_len);
+            subscriber_catchup_write (self->owner, self->conn, topic, record.topic_len, record.seq,
+                                      payload, record.payload_len, true);
         at += sizeof record + record.topic_len + record.payload_len;
     }
     free (self->held);
@@ -295,10 +308,10 @@ subscriber_sync_on_end (subscriber_sync_t *self, bool complete, uint64_t a, uint
 {
     self->request = NULL;
     if (a == 0 && b == 0 && !complete)
-        s_error (self, "-ERR catch-up failed: the broker's history did not answer");
+        s_error (self, SUBSCRIBER_E_CATCHUP, "catch-up failed: the broker's history did not answer");
     else
     if (self->kind == SUBSCRIBER_SYNC_SNAPSHOT && !complete)
-        s_error (self, "-ERR snapshot lacks %llu topics: their last value is no longer held",
+        s_error (self, SUBSCRIBER_E_INCOMPLETE, "snapshot lacks %llu topics: their last value is no longer held",
                  (unsigned long long) b);
     else
     if (self->kind == SUBSCRIBER_SYNC_FROM) {
@@ -306,10 +319,10 @@ subscriber_sync_on_end (subscriber_sync_t *self, bool complete, uint64_t a, uint
         char key [ZCH_TOPIC_MAX + 1];
         uint64_t floor = s_floor (self, self->topic, strlen (self->topic), key);
         if (!self->sent_any && !complete)
-            s_error (self, "-ERR history starts at %llu", (unsigned long long) a);
+            s_error (self, SUBSCRIBER_E_HISTORY_STARTS, "history starts at %llu", (unsigned long long) a);
         else
         if (self->sent_any && b > floor)
-            s_error (self, "-ERR gap %s %llu-%llu", key, (unsigned long long) floor + 1,
+            s_error (self, SUBSCRIBER_E_GAP, "gap %s %llu-%llu", key, (unsigned long long) floor + 1,
                      (unsigned long long) b);
         //  Live goes on after b, even when the client claimed more (a
         //  broker that started afresh counts from 1 again)

@@ -18,6 +18,15 @@
 #include "subscriber_catchup.h"
 #include "zch_edge.h"
 
+//  Codes of the notices a catch-up sends (frame clients get them as
+//  ["err", code, text]; text clients as "-ERR text")
+#define SUBSCRIBER_E_HISTORY_STARTS "history_starts"    //  FROM: older seqs are no longer held
+#define SUBSCRIBER_E_GAP            "gap"               //  seqs lost for good
+#define SUBSCRIBER_E_INCOMPLETE     "snapshot_incomplete"   //  some last values no longer held
+#define SUBSCRIBER_E_CATCHUP        "catchup_failed"    //  the broker's history did not answer
+#define SUBSCRIBER_E_SLOW           "slow_consumer"
+#define SUBSCRIBER_E_INTERNAL       "internal"
+
 typedef enum { SUBSCRIBER_SYNC_NONE = 0, SUBSCRIBER_SYNC_SNAPSHOT, SUBSCRIBER_SYNC_FROM } subscriber_sync_kind_t;
 
 //  Parses the options of a SUB line ("SNAPSHOT", "FROM <seq>", any case).
@@ -25,6 +34,12 @@ typedef enum { SUBSCRIBER_SYNC_NONE = 0, SUBSCRIBER_SYNC_SNAPSHOT, SUBSCRIBER_SY
 //  reason for the client.
 int subscriber_sync_parse (const char *options, size_t len, subscriber_sync_kind_t *kind,
                            uint64_t *from, const char **reason);
+
+//  Parses the options map of a frame ["sub", pattern, opts]: {"snapshot":
+//  true} or {"from": seq}. Returns 0 with *kind and *from, or -1 with a
+//  reason for the client.
+int subscriber_sync_parse_map (const uint8_t *opts, size_t size, subscriber_sync_kind_t *kind,
+                               uint64_t *from, const char **reason);
 
 //  Starts a catch-up for conn (borrowed) on pattern (a topic for FROM).
 //  Live deliveries held meanwhile may take up to max_held bytes, past
@@ -58,9 +73,5 @@ void subscriber_sync_on_message (subscriber_sync_t *self, const char *topic, siz
 //  as in proto/PROTOCOL.md), or complete false and a = b = 0 when the
 //  broker did not answer.
 void subscriber_sync_on_end (subscriber_sync_t *self, bool complete, uint64_t a, uint64_t b);
-
-//  Writes "MSG <topic> <seq> <payload>" (payload escaped) to conn.
-void subscriber_write_msg (zch_conn_t *conn, const char *topic, size_t topic_len, uint64_t seq,
-                           const char *payload, size_t payload_len);
 
 #endif

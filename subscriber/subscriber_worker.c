@@ -1,77 +1,12 @@
 /*  subscriber_worker: one loop of the subscriber front-end.                 */
-#include "subscriber.h"
-#include "subscriber_catchup.h"
-#include "subscriber_index.h"
-#include "subscriber_sync.h"
-#include "zch_edge.h"
-#include "zch_envelope.h"
+#include "subscriber_worker.h"
+#include "zch_frame_reply.h"
 #include "zch_log.h"
-#include "zch_main.h"
-#include "zch_text.h"
-#include "zch_topic.h"
 #include "zch_zmq.h"
 
 #define SUBSCRIBER_BATCH        4096    //  broker messages per turn before serving clients
 #define SUBSCRIBER_TICK         200     //  ms between housekeeping turns
 #define SUBSCRIBER_DRAIN_QUIET  200     //  ms of silence from the broker that ends a drain
-#define SUBSCRIBER_DRAIN_MAX    5000    //  ms a drain may take at most
-
-#define PATTERN_PENDING ((void *) 1)    //  waiting for its barrier
-#define PATTERN_ACTIVE  ((void *) 2)    //  in the trie, delivering
-
-typedef struct {
-    zch_conn_t *conn;
-    zhashx_t *patterns;         //  pattern -> PATTERN_*; NULL until the first SUB
-    uint64_t last_delivery;     //  number of the last delivery written, to write each once
-    int barriers;               //  barriers in flight; other commands wait for them
-    subscriber_sync_t *sync;    //  a SNAPSHOT or FROM catch-up; other commands wait for it
-} client_t;
-
-//  A subscription barrier in flight: "$ack.<worker id>.<number>" was
-//  subscribed after the client's pattern, so its answer proves the pattern
-//  live at the broker.
-typedef struct {
-    uint64_t number;
-    client_t *client;           //  NULL once the client is gone
-    subscriber_sync_kind_t sync;    //  a catch-up to start once live
-    uint64_t from;
-    bool prime;                 //  its prefix is new upstream: ask the seqs under it once live
-    char pattern [ZCH_TOPIC_MAX + 1];
-} barrier_t;
-
-typedef struct {
-    zsock_t *pipe;
-    const subscriber_config_t *config;
-    int index;
-    zch_loop_t *loop;
-    zch_edge_t *edge;
-    void *upstream;             //  SUB on the broker's egress
-    subscriber_index_t *subscriptions;
-    zch_watch_t pipe_watch;
-    zch_watch_t upstream_watch;
-    subscriber_catchup_t *catchup;  //  gap healing and catch-ups over the control link
-    zch_watch_t control_watch;
-    zlistx_t *barriers;         //  barrier_t, oldest first
-    char ack_prefix [64];       //  "$ack.<worker id>."
-    uint64_t next_barrier;
-    uint64_t delivery;          //  number of the message being delivered
-    char *line;                 //  the delivery line, built once per message
-    size_t line_cap;
-    zch_worker_state_t state;
-    uint64_t received;
-    uint64_t malformed;
-} self_t;
-
-//  What s_deliver_to needs while matching one message.
-typedef struct {
-    self_t *self;
-    const char *topic;
-    size_t topic_len;
-    uint64_t seq;
-    const char *payload;
-    size_t payload_len;
-    size_t line_len;            //  0 until built
-} delivery_t;
 
 static void
 s_watch_nothing (zch_watch_t *watch, uint32_t events)
@@ -81,71 +16,23 @@ s_watch_nothing (zch_watch_t *watch, uint32_t events)
     (void) events;
 }
 
-//  Writes a reply line.
+//  Lets the commands that waited (behind a barrier or a catch-up) go on.
 static void
-s_reply (zch_conn_t *conn, const char *text)
+s_resume (subscriber_worker_t *self)
 {
-    char line [320];
-    int len = snprintf (line, sizeof line, "%s\n", text);
-    zch_conn_write (conn, line, (size_t) len);
+    zch_edge_resume (self->edge);
+    if (self->frame_edge)
+        zch_edge_resume (self->frame_edge);
 }
 
-//  Writes "-ERR <prefix><reason>".
-static void
-s_reply_error (zch_conn_t *conn, const char *prefix, const char *reason)
-{
-    char line [320];
-    int len = snprintf (line, sizeof line, "-ERR %s%s\n", prefix, reason);
-    zch_conn_write (conn, line, (size_t) len);
-}
-
-//  Makes sure the delivery line buffer holds size bytes. Returns 0 or -1.
-static int
-s_line_room (self_t *self, size_t size)
-{
-    if (self->line_cap >= size)
-        return 0;
-    size_t new_cap = self->line_cap? self->line_cap: 4096;
-    while (new_cap < size)
-        new_cap *= 2;
-    char *grown = realloc (self->line, new_cap);
-    if (!grown)
-        return -1;
-    self->line = grown;
-    self->line_cap = new_cap;
-    return 0;
-}
-
-//  Builds the delivery line once: "MSG <topic> <seq> <payload>", or in
-//  the workerman profile "Received: <payload>". Returns its length, 0 if
-//  out of memory.
-static size_t
-s_build_line (self_t *self, delivery_t *delivery)
-{
-    size_t escaped = zch_text_escaped_size (delivery->payload, delivery->payload_len);
-    if (s_line_room (self, delivery->topic_len + escaped + 48))
-        return 0;
-    char *cursor = self->line;
-    if (self->config->workerman)
-        cursor += sprintf (cursor, "Received: ");
-    else {
-        memcpy (cursor, "MSG ", 4);
-        memcpy (cursor + 4, delivery->topic, delivery->topic_len);
-        cursor += 4 + delivery->topic_len;
-        cursor += sprintf (cursor, " %llu ", (unsigned long long) delivery->seq);
-    }
-    cursor += zch_text_escape (delivery->payload, delivery->payload_len, cursor);
-    *cursor++ = '\n';
-    return (size_t) (cursor - self->line);
-}
-
-//  Trie callback: writes the delivery to one matching client, once.
+//  Trie callback: writes the delivery to one matching client, once (a
+//  client catching up holds it, or drops it as a repeat).
 static void
 s_deliver_to (void *value, void *arg)
 {
-    client_t *client = value;
-    delivery_t *delivery = arg;
-    self_t *self = delivery->self;
+    subscriber_client_t *client = value;
+    subscriber_delivery_t *delivery = arg;
+    subscriber_worker_t *self = delivery->self;
     if (client->last_delivery == self->delivery)
         return;
     client->last_delivery = self->delivery;
@@ -153,52 +40,129 @@ s_deliver_to (void *value, void *arg)
         bool fresh = subscriber_sync_offer (&client->sync, delivery->topic, delivery->topic_len,
                                             delivery->seq, delivery->payload, delivery->payload_len);
         if (!client->sync)
-            zch_edge_resume (self->edge);   //  its commands waited for the catch-up
+            s_resume (self);    //  its commands waited for the catch-up
         if (!fresh)
             return;
     }
-    if (delivery->line_len == 0)
-        delivery->line_len = s_build_line (self, delivery);
-    if (delivery->line_len)
-        zch_conn_write (client->conn, self->line, delivery->line_len);
+    subscriber_write_delivery (self, client, delivery);
 }
 
-//  Hands one message to every matching client, once each.
+//  Runs the egress plugins on a delivery, pointing it at their result.
+//  Returns 0, or -1 when a plugin dropped it.
+static int
+s_plugins_run (subscriber_worker_t *self, subscriber_delivery_t *delivery, uint64_t ts)
+{
+    zch_pipeline_msg_t msg = {
+        .topic = delivery->topic, .topic_len = delivery->topic_len,
+        .payload = (const uint8_t *) delivery->payload, .payload_len = delivery->payload_len,
+        .meta = delivery->meta, .meta_size = delivery->meta_size,
+        .seq = delivery->seq, .ts = ts
+    };
+    if (zch_pipeline_run (self->pipeline, &msg) == ZCH_PLUGIN_DROP)
+        return -1;
+    delivery->topic = msg.topic;
+    delivery->topic_len = msg.topic_len;
+    delivery->payload = (const char *) msg.payload;
+    delivery->payload_len = msg.payload_len;
+    if (msg.headers_changed) {
+        //  Frame clients see the headers the plugins left
+        size_t size = zch_meta_stamp_headers (delivery->meta, delivery->meta_size, delivery->seq, ts,
+                                              msg.headers, msg.header_count,
+                                              self->plugin_meta, sizeof self->plugin_meta);
+        if (size) {
+            delivery->meta = self->plugin_meta;
+            delivery->meta_size = size;
+        }
+    }
+    return 0;
+}
+
+//  Runs the egress plugins once, then hands the result to every matching
+//  client, once each.
+static void
+s_fan_out (subscriber_worker_t *self, subscriber_delivery_t *delivery, uint64_t ts)
+{
+    if (!self->pipeline || s_plugins_run (self, delivery, ts) == 0) {
+        self->delivery++;
+        subscriber_index_match (self->subscriptions, delivery->topic, delivery->topic_len,
+                                s_deliver_to, delivery);
+    }
+    else
+        self->plugin_dropped++;
+    if (self->pipeline)
+        zch_pipeline_done (self->pipeline);
+}
+
+//  A message healed from the broker's history, or released after a heal:
+//  what a live message gets (its meta is not kept, so no headers).
 static void
 s_deliver (void *ctx, const char *topic, size_t topic_len, uint64_t seq,
            const char *payload, size_t payload_len)
 {
-    self_t *self = ctx;
-    delivery_t delivery = {
+    subscriber_worker_t *self = ctx;
+    subscriber_delivery_t delivery = {
         .self = self, .topic = topic, .topic_len = topic_len, .seq = seq,
         .payload = payload, .payload_len = payload_len
     };
-    self->delivery++;
-    subscriber_index_match (self->subscriptions, topic, topic_len, s_deliver_to, &delivery);
+    s_fan_out (self, &delivery, zch_now_ns ());
+}
+
+//  A client catch-up's message for its one client. One from the broker's
+//  history goes through the egress plugins first, like a live one.
+static void
+s_sync_write (void *ctx, zch_conn_t *conn, const char *topic, size_t topic_len, uint64_t seq,
+              const char *payload, size_t payload_len, bool processed)
+{
+    subscriber_worker_t *self = ctx;
+    subscriber_client_t *client = zch_conn_user (conn);
+    if (!client)
+        return;
+    subscriber_delivery_t delivery = {
+        .self = self, .topic = topic, .topic_len = topic_len, .seq = seq,
+        .payload = payload, .payload_len = payload_len
+    };
+    bool plugins = !processed && self->pipeline;
+    if (plugins && s_plugins_run (self, &delivery, zch_now_ns ()))
+        self->plugin_dropped++;
+    else
+        subscriber_write_delivery (self, client, &delivery);
+    if (plugins)
+        zch_pipeline_done (self->pipeline);
+}
+
+//  A client catch-up's notice for its one client.
+static void
+s_sync_notice (void *ctx, zch_conn_t *conn, const char *code, const char *text)
+{
+    (void) ctx;
+    subscriber_client_t *client = zch_conn_user (conn);
+    if (client)
+        subscriber_client_error (client, code, "", text);
 }
 
 //  Trie callback: tells one matching client, once, of lost messages.
 static void
 s_gap_to (void *value, void *arg)
 {
-    client_t *client = value;
-    delivery_t *delivery = arg;
+    subscriber_client_t *client = value;
+    subscriber_delivery_t *delivery = arg;
     if (client->last_delivery == delivery->self->delivery)
         return;
     client->last_delivery = delivery->self->delivery;
-    zch_conn_write (client->conn, delivery->payload, delivery->payload_len);
+    subscriber_client_error (client, SUBSCRIBER_E_GAP, "", delivery->payload);
 }
 
 //  Messages from..to of topic are lost for good: "-ERR gap <topic>
-//  <from>-<to>" to every client that follows the topic.
+//  <from>-<to>" (frames: ["err", "gap", ...]) to every client that
+//  follows the topic.
 static void
 s_gap (void *ctx, const char *topic, size_t topic_len, uint64_t from, uint64_t to)
 {
-    self_t *self = ctx;
-    char line [ZCH_TOPIC_MAX + 64];
-    int len = snprintf (line, sizeof line, "-ERR gap %.*s %llu-%llu\n", (int) topic_len, topic,
+    subscriber_worker_t *self = ctx;
+    char text [ZCH_TOPIC_MAX + 64];
+    int len = snprintf (text, sizeof text, "gap %.*s %llu-%llu", (int) topic_len, topic,
                         (unsigned long long) from, (unsigned long long) to);
-    delivery_t delivery = { .self = self, .payload = line, .payload_len = (size_t) len };
+    subscriber_delivery_t delivery = { .self = self, .payload = text, .payload_len = (size_t) len };
     self->delivery++;
     subscriber_index_match (self->subscriptions, topic, topic_len, s_gap_to, &delivery);
 }
@@ -207,18 +171,17 @@ s_gap (void *ctx, const char *topic, size_t topic_len, uint64_t from, uint64_t t
 static void
 s_sync_ended (void *ctx)
 {
-    self_t *self = ctx;
-    zch_edge_resume (self->edge);
+    s_resume ((subscriber_worker_t *) ctx);
 }
 
 //  Answers the barriers up to number: their patterns go live, and each
 //  client gets its +OK in the order it subscribed.
 static void
-s_barrier_answered (self_t *self, uint64_t number)
+s_barrier_answered (subscriber_worker_t *self, uint64_t number)
 {
     barrier_t *barrier;
     while ((barrier = zlistx_first (self->barriers)) && barrier->number <= number) {
-        client_t *client = barrier->client;
+        subscriber_client_t *client = barrier->client;
         if (barrier->prime)
             subscriber_catchup_prime (self->catchup, barrier->pattern,
                                       zch_pattern_prefix_len (barrier->pattern, strlen (barrier->pattern)));
@@ -229,25 +192,26 @@ s_barrier_answered (self_t *self, uint64_t number)
                     zhashx_update (client->patterns, barrier->pattern, PATTERN_ACTIVE);
             }
             client->barriers--;
-            if (!self->config->workerman)
-                s_reply (client->conn, "+OK");
+            if (!self->config->workerman || client->framed)
+                subscriber_client_ok (client);
             if (barrier->sync != SUBSCRIBER_SYNC_NONE) {
                 client->sync = subscriber_sync_new (self->catchup, client->conn, barrier->sync,
                                                     barrier->pattern, len, barrier->from,
                                                     self->config->max_output, &client->sync);
                 if (!client->sync)
-                    s_reply (client->conn, "-ERR catch-up failed: cannot ask the broker");
+                    subscriber_client_error (client, SUBSCRIBER_E_CATCHUP, "",
+                                    "catch-up failed: cannot ask the broker");
             }
         }
         zlistx_delete (self->barriers, zlistx_cursor (self->barriers));
     }
     //  Commands that waited behind the barrier can go on
-    zch_edge_resume (self->edge);
+    s_resume (self);
 }
 
 //  Handles a message on the broker's "$ack." system topics.
 static void
-s_system_message (self_t *self, const char *topic, size_t topic_len)
+s_system_message (subscriber_worker_t *self, const char *topic, size_t topic_len)
 {
     char ack_topic [ZCH_TOPIC_MAX + 1];
     size_t prefix_len = strlen (self->ack_prefix);
@@ -260,10 +224,24 @@ s_system_message (self_t *self, const char *topic, size_t topic_len)
     s_barrier_answered (self, strtoull (ack_topic + prefix_len, NULL, 10));
 }
 
+//  Takes the pipeline a reload sent, between two messages.
+static void
+s_plugins_swap (subscriber_worker_t *self)
+{
+    if (self->pipeline) {
+        zch_pipeline_report (self->pipeline, "subscriber");
+        self->plugin_ns += zch_pipeline_ns (self->pipeline);
+    }
+    zch_pipeline_destroy (&self->pipeline);
+    self->pipeline = self->state.reload;
+    self->state.reload = NULL;
+    self->state.reloaded = false;
+}
+
 //  Receives up to SUBSCRIBER_BATCH messages from the broker and delivers
 //  them. Returns how many it read.
 static size_t
-s_upstream_drain (self_t *self)
+s_upstream_drain (subscriber_worker_t *self)
 {
     size_t handled = 0;
     while (handled < SUBSCRIBER_BATCH) {
@@ -298,12 +276,17 @@ s_upstream_drain (self_t *self)
             if (topic [0] == '$')
                 s_system_message (self, topic, topic_len);
             else {
+                subscriber_delivery_t delivery = {
+                    .self = self, .topic = topic, .topic_len = topic_len, .seq = meta.seq,
+                    .payload = zmq_msg_data (&frames [2]), .payload_len = zmq_msg_size (&frames [2]),
+                    .meta = zmq_msg_data (&frames [1]), .meta_size = zmq_msg_size (&frames [1])
+                };
                 self->received++;
-                const char *payload = zmq_msg_data (&frames [2]);
-                size_t payload_len = zmq_msg_size (&frames [2]);
+                self->received_bytes += delivery.payload_len;
                 //  A seq jump holds the topic until the history fills it
-                if (subscriber_catchup_live (self->catchup, topic, topic_len, meta.seq, payload, payload_len))
-                    s_deliver (self, topic, topic_len, meta.seq, payload, payload_len);
+                if (subscriber_catchup_live (self->catchup, topic, topic_len, meta.seq,
+                                             delivery.payload, delivery.payload_len))
+                    s_fan_out (self, &delivery, meta.ts);
             }
         }
         for (size_t i = 0; i < (count < 3? count: 3); i++)
@@ -314,8 +297,8 @@ s_upstream_drain (self_t *self)
 
 //  Starts a subscription: the pattern's prefix goes upstream now, and a
 //  barrier right behind it; the pattern delivers once the barrier returns.
-static void
-s_subscribe (self_t *self, client_t *client, const char *pattern, size_t len,
+void
+subscriber_worker_subscribe (subscriber_worker_t *self, subscriber_client_t *client, const char *pattern, size_t len,
              subscriber_sync_kind_t sync, uint64_t from)
 {
     barrier_t *barrier = calloc (1, sizeof *barrier);
@@ -323,7 +306,7 @@ s_subscribe (self_t *self, client_t *client, const char *pattern, size_t len,
         client->patterns = zhashx_new ();
     if (!barrier || !client->patterns) {
         free (barrier);
-        s_reply_error (client->conn, "", "out of memory");
+        subscriber_client_error (client, ZCH_FRAME_E_INTERNAL, "", "out of memory");
         return;
     }
     memcpy (barrier->pattern, pattern, len);
@@ -332,11 +315,12 @@ s_subscribe (self_t *self, client_t *client, const char *pattern, size_t len,
         int held = subscriber_index_hold_prefix (self->subscriptions, pattern, len);
         if (held < 0) {
             free (barrier);
-            s_reply_error (client->conn, "", "cannot subscribe upstream");
+            subscriber_client_error (client, ZCH_FRAME_E_INTERNAL, "", "cannot subscribe upstream");
             return;
         }
         barrier->prime = held == 1;
         zhashx_insert (client->patterns, barrier->pattern, PATTERN_PENDING);
+        self->patterns++;
     }
     barrier->number = ++self->next_barrier;
     barrier->client = client;
@@ -351,8 +335,8 @@ s_subscribe (self_t *self, client_t *client, const char *pattern, size_t len,
 }
 
 //  Ends one of the client's subscriptions.
-static void
-s_unsubscribe (self_t *self, client_t *client, const char *pattern)
+void
+subscriber_worker_unsubscribe (subscriber_worker_t *self, subscriber_client_t *client, const char *pattern)
 {
     void *state = zhashx_lookup (client->patterns, pattern);
     size_t len = strlen (pattern);
@@ -362,112 +346,22 @@ s_unsubscribe (self_t *self, client_t *client, const char *pattern)
         //  No longer followed upstream: the next message there is no gap
         subscriber_catchup_forget_prefix (self->catchup, pattern, zch_pattern_prefix_len (pattern, len));
     zhashx_delete (client->patterns, pattern);
-}
-
-//  The workerman profile: any line subscribes the client to topic1.
-static int
-s_workerman_line (self_t *self, client_t *client)
-{
-    if (!client->patterns || !zhashx_lookup (client->patterns, SUBSCRIBER_WORKERMAN_TOPIC))
-        s_subscribe (self, client, SUBSCRIBER_WORKERMAN_TOPIC, strlen (SUBSCRIBER_WORKERMAN_TOPIC),
-                     SUBSCRIBER_SYNC_NONE, 0);
-    return ZCH_EDGE_NEXT;
-}
-
-//  One line from a client.
-static int
-s_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t len)
-{
-    self_t *self = ctx;
-    client_t *client = zch_conn_user (conn);
-    if (!client) {
-        client = calloc (1, sizeof *client);
-        if (!client) {
-            zch_conn_close (conn);
-            return ZCH_EDGE_NEXT;
-        }
-        client->conn = conn;
-        zch_conn_set_user (conn, client);
-    }
-    if (self->config->workerman)
-        return s_workerman_line (self, client);
-    zch_command_t command;
-    const char *reason;
-    int rc = zch_command_parse (line, len, &command, &reason);
-    //  Replies keep the order of requests: only a plain SUB may overtake a
-    //  barrier, and nothing a catch-up
-    if ((client->sync && subscriber_sync_streaming (client->sync))
-    ||  (client->barriers > 0 && (command.verb != ZCH_VERB_SUB || command.rest_len > 0)))
-        return ZCH_EDGE_PAUSE;
-    if (rc) {
-        s_reply_error (conn, "", reason);
-        return ZCH_EDGE_NEXT;
-    }
-    char pattern [ZCH_TOPIC_MAX + 1];
-    switch (command.verb) {
-        case ZCH_VERB_SUB:
-        case ZCH_VERB_UNSUB:
-            if (zch_pattern_validate (command.arg, command.arg_len, &reason)) {
-                s_reply_error (conn, "invalid pattern: ", reason);
-                break;
-            }
-            if (command.verb == ZCH_VERB_SUB) {
-                subscriber_sync_kind_t sync;
-                uint64_t from;
-                if (subscriber_sync_parse (command.rest, command.rest_len, &sync, &from, &reason))
-                    s_reply_error (conn, "", reason);
-                else
-                if (sync == SUBSCRIBER_SYNC_FROM && zch_topic_validate (command.arg, command.arg_len, NULL))
-                    s_reply_error (conn, "", "FROM takes a topic, not a pattern");
-                else
-                    s_subscribe (self, client, command.arg, command.arg_len, sync, from);
-                break;
-            }
-            memcpy (pattern, command.arg, command.arg_len);
-            pattern [command.arg_len] = 0;
-            if (!client->patterns || !zhashx_lookup (client->patterns, pattern))
-                s_reply_error (conn, "", "not subscribed");
-            else {
-                s_unsubscribe (self, client, pattern);
-                s_reply (conn, "+OK");
-            }
-            break;
-        case ZCH_VERB_PING:
-            s_reply (conn, "PONG");
-            break;
-        case ZCH_VERB_QUIT:
-            zch_conn_close (conn);
-            break;
-        case ZCH_VERB_EMPTY:
-            break;
-        case ZCH_VERB_PUB:
-        case ZCH_VERB_PUBLISH:
-        case ZCH_VERB_VERBOSE:
-            s_reply_error (conn, "", "publishing is served by the source front-end");
-            break;
-        case ZCH_VERB_AUTH:
-            s_reply_error (conn, "", "authentication is not enabled");
-            break;
-        default:
-            s_reply_error (conn, "", "unknown command");
-            break;
-    }
-    return ZCH_EDGE_NEXT;
+    self->patterns--;
 }
 
 //  A client is going: drop its subscriptions and forget its barriers.
 static void
 s_on_close (void *ctx, zch_conn_t *conn)
 {
-    self_t *self = ctx;
-    client_t *client = zch_conn_user (conn);
+    subscriber_worker_t *self = ctx;
+    subscriber_client_t *client = zch_conn_user (conn);
     if (!client)
         return;
     subscriber_sync_destroy (&client->sync);
     if (client->patterns) {
         zlistx_t *patterns = zhashx_keys (client->patterns);
         for (const char *pattern = zlistx_first (patterns); pattern; pattern = zlistx_next (patterns))
-            s_unsubscribe (self, client, pattern);
+            subscriber_worker_unsubscribe (self, client, pattern);
         zlistx_destroy (&patterns);
         zhashx_destroy (&client->patterns);
     }
@@ -489,30 +383,35 @@ s_barrier_free (void **item)
 
 //  Frees what s_self_new made.
 static void
-s_self_destroy (self_t **self_p)
+s_self_destroy (subscriber_worker_t **self_p)
 {
-    self_t *self = *self_p;
+    subscriber_worker_t *self = *self_p;
     if (!self)
         return;
     zch_edge_destroy (&self->edge);     //  first: its on_close uses the rest
-    subscriber_catchup_destroy (&self->catchup);
+    zch_edge_destroy (&self->frame_edge);
+    subscriber_catchup_destroy (&self->catchup);    //  after the edges: their syncs are gone
+    zch_pipeline_destroy (&self->pipeline);
     subscriber_index_destroy (&self->subscriptions);
     zlistx_destroy (&self->barriers);
     if (self->upstream)
         zmq_close (self->upstream);
     zch_loop_destroy (&self->loop);
     free (self->line);
+    free (self->frame);
     free (self);
     *self_p = NULL;
 }
 
 //  Sets up the loop, the edge and the broker socket.
-static self_t *
+static subscriber_worker_t *
 s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t error_size)
 {
-    self_t *self = calloc (1, sizeof *self);
+    subscriber_worker_t *self = calloc (1, sizeof *self);
     if (!self) {
         close (args->listen_fd);
+        if (args->frame_fd >= 0)
+            close (args->frame_fd);
         snprintf (error, error_size, "out of memory");
         return NULL;
     }
@@ -522,7 +421,8 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
     self->loop = zch_loop_new ();
     self->barriers = zlistx_new ();
     self->upstream = zmq_socket (zsys_init (), ZMQ_SUB);
-    static const zch_edge_handlers_t handlers = { .on_line = s_on_line, .on_close = s_on_close };
+    self->counters = zch_metrics_counters ("subscriber");
+    static const zch_edge_handlers_t handlers = { .on_line = subscriber_on_line, .on_close = s_on_close };
     zch_edge_config_t edge_config = {
         .role = "subscriber", .greeting = SUBSCRIBER_GREETING, .max_line = self->config->max_line,
         .max_output = self->config->max_output, .close_grace_ms = 1000
@@ -530,9 +430,22 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
     self->edge = self->loop? zch_edge_new (self->loop, args->listen_fd, &edge_config, &handlers, self): NULL;
     if (!self->edge)
         close (args->listen_fd);
+    if (args->frame_fd >= 0) {
+        static const zch_edge_handlers_t frame_handlers = { .on_line = subscriber_on_frame, .on_close = s_on_close };
+        zch_edge_config_t frame_config = {
+            .role = "subscriber", .framing = ZCH_EDGE_FRAMES,
+            .max_line = self->config->max_payload + ZCH_FRAME_OVERHEAD,
+            .max_output = self->config->max_output, .close_grace_ms = 1000
+        };
+        self->frame_edge = self->loop? zch_edge_new (self->loop, args->frame_fd, &frame_config,
+                                                     &frame_handlers, self): NULL;
+        if (!self->frame_edge)
+            close (args->frame_fd);
+    }
     if (self->upstream)
         self->subscriptions = subscriber_index_new (self->upstream);
-    if (!self->edge || !self->barriers || !self->upstream || !self->subscriptions) {
+    if (!self->edge || !self->barriers || !self->upstream || !self->subscriptions || !self->counters
+    ||  (args->frame_fd >= 0 && !self->frame_edge)) {
         snprintf (error, error_size, "cannot set up worker: %s", zmq_strerror (zmq_errno ()));
         s_self_destroy (&self);
         return NULL;
@@ -541,7 +454,8 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
     zch_zmq_set (self->upstream, ZMQ_RCVHWM, self->config->upstream_hwm);
     zch_zmq_set (self->upstream, ZMQ_LINGER, 0);
     static const subscriber_catchup_handlers_t catchup_handlers = {
-        .deliver = s_deliver, .gap = s_gap, .sync_ended = s_sync_ended
+        .deliver = s_deliver, .gap = s_gap, .sync_ended = s_sync_ended,
+        .write = s_sync_write, .notice = s_sync_notice
     };
     if (zch_zmq_attach (self->upstream, "to broker", self->config->broker, false, error, error_size)
     ||  !(self->catchup = subscriber_catchup_new (self->config->control, &catchup_handlers, self,
@@ -549,6 +463,12 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
         s_self_destroy (&self);
         return NULL;
     }
+    if (zch_pipeline_build (&self->config->plugins, ZCH_PLUGIN_STAGE_SUBSCRIBER, &self->pipeline,
+                            error, error_size)) {
+        s_self_destroy (&self);
+        return NULL;
+    }
+    self->state.reload_free = zch_pipeline_free;
     zuuid_t *uuid = zuuid_new ();
     snprintf (self->ack_prefix, sizeof self->ack_prefix, "$ack.%s.", zuuid_str (uuid));
     zuuid_destroy (&uuid);
@@ -561,77 +481,157 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
     return self;
 }
 
+//  Writes both edges' output.
+static void
+s_flush_edges (subscriber_worker_t *self)
+{
+    zch_edge_flush (self->edge);
+    if (self->frame_edge)
+        zch_edge_flush (self->frame_edge);
+}
+
+//  Output still queued (clients: the number of clients still connected)
+//  over both edges, for the drain.
+static size_t
+s_edges_left (subscriber_worker_t *self, bool clients)
+{
+    size_t left = clients? zch_edge_client_count (self->edge): zch_edge_pending_output (self->edge);
+    if (self->frame_edge)
+        left += clients? zch_edge_client_count (self->frame_edge):
+                         zch_edge_pending_output (self->frame_edge);
+    return left;
+}
+
+//  Publishes the worker's counters for the metrics endpoint: before each
+//  flush, so a client never sees a delivery the counters do not have yet.
+static void
+s_publish_metrics (subscriber_worker_t *self)
+{
+    zch_counters_t *counters = self->counters;
+    const zch_edge_stats_t *edge = zch_edge_stats (self->edge);
+    const zch_edge_stats_t *frame_edge = self->frame_edge? zch_edge_stats (self->frame_edge): NULL;
+    zch_metrics_set (&counters->messages_received, self->received);
+    zch_metrics_set (&counters->bytes_received, self->received_bytes);
+    zch_metrics_set (&counters->messages_sent, self->delivered);
+    zch_metrics_set (&counters->bytes_sent, self->delivered_bytes);
+    zch_metrics_set (&counters->dropped [ZCH_DROP_MALFORMED], self->malformed + edge->lines_too_long
+                     + self->frames_malformed + (frame_edge? frame_edge->lines_too_long: 0));
+    zch_metrics_set (&counters->dropped [ZCH_DROP_PLUGIN], self->plugin_dropped);
+    //  Lost on the broker link beyond what the history could heal
+    zch_metrics_set (&counters->dropped [ZCH_DROP_HWM], subscriber_catchup_stats (self->catchup)->lost);
+    zch_metrics_set (&counters->dropped [ZCH_DROP_SLOW_CONSUMER],
+                     edge->slow_consumers + (frame_edge? frame_edge->slow_consumers: 0));
+    zch_metrics_set (&counters->slow_consumer_bytes,
+                     edge->dropped_bytes + (frame_edge? frame_edge->dropped_bytes: 0));
+    zch_metrics_set (&counters->plugin_ns,
+                     self->plugin_ns + (self->pipeline? zch_pipeline_ns (self->pipeline): 0));
+    zch_metrics_set (&counters->clients, s_edges_left (self, true));
+    zch_metrics_set (&counters->subscriptions, self->patterns);
+}
+
 //  Delivers what the broker still sends until it has been quiet for a
 //  moment, lets clients read it, then closes them.
 static void
-s_drain (self_t *self)
+s_drain (subscriber_worker_t *self)
 {
     zch_edge_stop_accepting (self->edge);
-    int64_t deadline = zclock_mono () + SUBSCRIBER_DRAIN_MAX;
+    if (self->frame_edge)
+        zch_edge_stop_accepting (self->frame_edge);
+    int64_t deadline = zclock_mono () + self->config->drain_timeout;
     int64_t quiet_since = zclock_mono ();
     while (zclock_mono () < deadline) {
         if (s_upstream_drain (self) > 0)
             quiet_since = zclock_mono ();
         subscriber_catchup_drain (self->catchup);
-        zch_edge_flush (self->edge);
-        if (zclock_mono () - quiet_since >= SUBSCRIBER_DRAIN_QUIET
-        &&  zch_edge_pending_output (self->edge) == 0)
+        s_publish_metrics (self);
+        s_flush_edges (self);
+        if (zclock_mono () - quiet_since >= SUBSCRIBER_DRAIN_QUIET && s_edges_left (self, false) == 0)
             break;
         zch_loop_run_once (self->loop, 10);
     }
+    size_t pending = s_edges_left (self, false);
+    if (pending > 0)
+        zch_warning ("subscriber: worker %d: drain timeout (%d ms) reached with %zu bytes "
+                     "not yet read by clients", self->index, self->config->drain_timeout, pending);
     zch_edge_close_all (self->edge);
-    while (zch_edge_client_count (self->edge) > 0 && zclock_mono () < deadline + 1000) {
-        zch_edge_flush (self->edge);
+    if (self->frame_edge)
+        zch_edge_close_all (self->frame_edge);
+    s_flush_edges (self);
+    while (s_edges_left (self, true) > 0 && zclock_mono () < deadline + 1000) {
         zch_loop_run_once (self->loop, 10);
+        s_flush_edges (self);
     }
+    s_publish_metrics (self);
 }
 
 void
 subscriber_worker_actor (zsock_t *pipe, void *args)
 {
     char error [512];
-    self_t *self = s_self_new (pipe, args, error, sizeof error);
+    subscriber_worker_t *self = s_self_new (pipe, args, error, sizeof error);
     if (!self) {
         zch_error ("subscriber: %s", error);
         zch_actor_ready (pipe, error);
         return;
     }
-    if (self->index == 0)
+    if (self->index == 0) {
         zch_notice ("subscriber: listening on %s, receiving from %s",
                     self->config->listen, self->config->broker);
+        if (self->frame_edge)
+            zch_notice ("subscriber: frame protocol on %s", self->config->frame_listen);
+    }
     zch_actor_ready (pipe, NULL);
     bool busy = false;
     while (!self->state.stopping) {
         zch_loop_run_once (self->loop, busy? 0: SUBSCRIBER_TICK);
         zch_worker_commands (self->pipe, &self->state);
+        if (self->state.limits_changed && self->frame_edge)
+            zch_edge_set_limits (self->frame_edge, self->config->max_payload + ZCH_FRAME_OVERHEAD,
+                                 self->state.max_output);
+        zch_worker_apply_limits (&self->state, self->edge);
+        if (self->state.reloaded)
+            s_plugins_swap (self);
         size_t received = s_upstream_drain (self);
         busy = received == SUBSCRIBER_BATCH;
         subscriber_catchup_drain (self->catchup);
         if (received == 0)
             subscriber_catchup_quiet (self->catchup);
-        zch_edge_flush (self->edge);
+        s_publish_metrics (self);
+        s_flush_edges (self);
     }
     s_drain (self);
+    if (self->pipeline)
+        zch_pipeline_report (self->pipeline, "subscriber");
     zch_info ("subscriber: worker %d stopped after receiving %llu messages",
               self->index, (unsigned long long) self->received);
+    if (self->frame_edge)
+        zch_info ("subscriber: worker %d frames: %llu malformed, %llu over the size limit",
+                  self->index, (unsigned long long) self->frames_malformed,
+                  (unsigned long long) zch_edge_stats (self->frame_edge)->lines_too_long);
     zch_worker_await_term (pipe, &self->state);
     s_self_destroy (&self);
 }
 
-void
-subscriber_config_defaults (subscriber_config_t *config)
+//  Builds worker index's new pipeline, off its thread.
+static int
+s_build (const void *config, int index, void **item, char *error, size_t error_size)
 {
-    *config = (subscriber_config_t) {
-        .listen = SUBSCRIBER_LISTEN_DEFAULT, .broker = SUBSCRIBER_BROKER_DEFAULT,
-        .workers = SUBSCRIBER_WORKERS_DEFAULT, .workerman = false,
-        .max_line = ZCH_LINE_MAX_DEFAULT, .max_output = SUBSCRIBER_MAX_OUTPUT,
-        .control = SUBSCRIBER_CONTROL_DEFAULT, .upstream_hwm = SUBSCRIBER_RCVHWM
-    };
+    (void) index;
+    const subscriber_config_t *subscriber = config;
+    return zch_pipeline_build (&subscriber->plugins, ZCH_PLUGIN_STAGE_SUBSCRIBER,
+                               (zch_pipeline_t **) item, error, error_size);
+}
+
+int
+subscriber_reload (zch_workers_t *workers, char *error, size_t error_size)
+{
+    return zch_workers_reload (workers, s_build, zch_pipeline_free, error, error_size);
 }
 
 zch_workers_t *
 subscriber_start (const subscriber_config_t *config, char *error, size_t error_size)
 {
-    return zch_workers_start (config->listen, config->workers, subscriber_worker_actor,
-                              config, error, error_size);
+    return zch_workers_start_framed (config->listen, *config->frame_listen? config->frame_listen: NULL,
+                                     config->workers,
+                                     subscriber_worker_actor, config, error, error_size);
 }

@@ -11,6 +11,7 @@
 #   --build-dir DIR   where the binaries are (default <repo>/build)
 #   --bench PATH      the zch_bench binary (default DIR/tests/bench/zch_bench)
 #   --no-build        do not configure or build, only use what is there
+#   --server-arg ARG  pass ARG to `zchannel run` (repeatable; e.g. plugins)
 #   -h, --help        show this help
 # Anything after -- goes to zch_bench (e.g. --json, --rate 100000).
 # Exit status: the bench's (0 = nothing lost or reordered), or 1 when the
@@ -27,6 +28,7 @@ runs=1
 messages=1000000
 extra=()
 history=()
+server_args=()
 
 usage () { sed -n '2,18s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 die () { echo "run-pipeline: $*" >&2; exit 1; }
@@ -39,6 +41,7 @@ while [ $# -gt 0 ]; do
         --build-dir) build=${2:?--build-dir needs a value}; shift ;;
         --bench) bench=${2:?--bench needs a value}; shift ;;
         --no-build) do_build=0 ;;
+        --server-arg) server_args+=("${2:?--server-arg needs a value}"); shift ;;
         -h|--help) usage; exit 0 ;;
         --) shift; extra=("$@"); break ;;
         [0-9]*) messages=$1 ;;
@@ -135,7 +138,7 @@ else
     start zchannel "$zchannel" run --source-listen "127.0.0.1:$p_source" \
         --subscriber-listen "127.0.0.1:$p_sub" --ingress "tcp://127.0.0.1:$p_in" \
         --egress "tcp://127.0.0.1:$p_out" --control "tcp://127.0.0.1:$p_ctl" \
-        ${history[@]+"${history[@]}"}
+        ${history[@]+"${history[@]}"} ${server_args[@]+"${server_args[@]}"}
 fi
 wait_ports "$p_source" "$p_sub"
 

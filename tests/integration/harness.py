@@ -37,6 +37,8 @@ SOURCE = os.environ.get("ZCH_SOURCE", os.path.join(_BUILD, "source", "zchannel-s
 SUBSCRIBER = os.environ.get("ZCH_SUBSCRIBER",
                             os.path.join(_BUILD, "subscriber", "zchannel-subscriber"))
 LAUNCHER = os.environ.get("ZCH_LAUNCHER", os.path.join(_BUILD, "launcher", "zchannel"))
+#  The shipped and fixture plugins, all built into one directory
+PLUGINS = os.environ.get("ZCH_PLUGINS", os.path.join(_BUILD, "plugins-out"))
 
 SOURCE_GREETING = b"Welcome to Data Source Server"
 SUBSCRIBER_GREETING = b"Welcome to Subscriber Server"
@@ -465,6 +467,48 @@ def msg_line(topic, seq, payload):
     if isinstance(payload, str):
         payload = payload.encode()
     return b"MSG %s %d %s" % (topic, seq, escape(payload))
+
+
+def unescape(payload):
+    """The payload bytes of a MSG line's escaped payload."""
+    out, i = bytearray(), 0
+    while i < len(payload):
+        c = payload[i:i + 1]
+        if c == b"\\" and i + 1 < len(payload):
+            out += {b"n": b"\n", b"r": b"\r", b"\\": b"\\"}.get(payload[i + 1:i + 2],
+                                                                   payload[i + 1:i + 2])
+            i += 2
+        else:
+            out += c
+            i += 1
+    return bytes(out)
+
+
+def plugin_args(*specs, flag="--plugin"):
+    """Command-line flags for a chain of plugins found in PLUGINS."""
+    args = ["--plugin-path", PLUGINS]
+    for spec in specs:
+        args += [flag, spec]
+    return args
+
+
+def wait_stderr(proc, text, timeout=STEP, start=0):
+    """Waits until proc's stderr (from byte offset start) contains text;
+    returns the offset just past it."""
+    deadline = time.monotonic() + timeout
+    needle = text.encode() if isinstance(text, str) else text
+    while True:
+        try:
+            with open(proc.errpath, "rb") as f:
+                data = f.read()
+        except OSError:
+            data = b""
+        at = data.find(needle, start)
+        if at >= 0:
+            return at + len(needle)
+        if time.monotonic() >= deadline:
+            fail("%s: %r not in its log within %.0fs" % (proc.name, text, timeout))
+        time.sleep(0.02)
 
 
 def escape(payload):

@@ -453,6 +453,56 @@ s_test_meta_stamp (void)
     CHECK (zch_meta_stamp (big, ZCH_META_MAX, 1, 1, big_out, sizeof big_out) == 0);
 }
 
+//  Headers read from meta, and a stamp that replaces them.
+static void
+s_test_headers (void)
+{
+    zch_header_t headers [4];
+    uint8_t meta [256], out [256], again [256];
+    size_t meta_size = zch_meta_encode (0, 1000, "me", 2, meta, sizeof meta);
+    CHECK (zch_meta_headers (meta, meta_size, headers, 4) == 0);
+
+    //  Add two headers: every other key is kept, seq is stamped
+    zch_header_t set [2] = { { "ce", 2, "zstd", 4 }, { "k", 1, "", 0 } };
+    size_t size = zch_meta_stamp_headers (meta, meta_size, 5, 2000, set, 2, out, sizeof out);
+    CHECK (size > 0);
+    zch_meta_t decoded;
+    CHECK (zch_meta_decode (out, size, &decoded) == 0);
+    CHECK (decoded.seq == 5 && decoded.ts == 1000);
+    CHECK_VIEW (decoded.src, decoded.src_len, "me");
+    CHECK (zch_meta_headers (out, size, headers, 4) == 2);
+    CHECK_VIEW (headers [0].key, headers [0].key_len, "ce");
+    CHECK_VIEW (headers [0].value, headers [0].value_len, "zstd");
+    CHECK_VIEW (headers [1].key, headers [1].key_len, "k");
+    CHECK (headers [1].value_len == 0);
+    CHECK (zch_meta_headers (out, size, headers, 1) == -1);
+
+    //  Replace them with one: the old h goes, not doubled
+    zch_header_t one = { "x", 1, "y", 1 };
+    size_t size2 = zch_meta_stamp_headers (out, size, 6, 3000, &one, 1, again, sizeof again);
+    CHECK (size2 > 0 && zch_meta_decode (again, size2, &decoded) == 0 && decoded.seq == 6);
+    CHECK (zch_meta_headers (again, size2, headers, 4) == 1);
+    CHECK_VIEW (headers [0].key, headers [0].key_len, "x");
+
+    //  Plain zch_meta_stamp keeps h as it was
+    size2 = zch_meta_stamp (out, size, 7, 3000, again, sizeof again);
+    CHECK (size2 > 0 && zch_meta_headers (again, size2, headers, 4) == 2);
+
+    //  Count 0 removes h; no meta at all is an empty map
+    size2 = zch_meta_stamp_headers (out, size, 8, 3000, NULL, 0, again, sizeof again);
+    CHECK (size2 > 0 && zch_meta_headers (again, size2, headers, 4) == 0);
+    size2 = zch_meta_stamp_headers (NULL, 0, 1, 3000, &one, 1, again, sizeof again);
+    CHECK (size2 > 0 && zch_meta_decode (again, size2, &decoded) == 0);
+    CHECK (decoded.seq == 1 && decoded.ts == 3000);
+    CHECK (zch_meta_headers (again, size2, headers, 4) == 1);
+
+    //  Too small an output, malformed input
+    CHECK (zch_meta_stamp_headers (meta, meta_size, 1, 1, set, 2, again, 10) == 0);
+    uint8_t bad [] = { 0x81, 0xA1, 'h', 0x01 };
+    CHECK (zch_meta_stamp_headers (bad, sizeof bad, 1, 1, set, 2, again, sizeof again) == 0);
+    CHECK (zch_meta_headers (bad, sizeof bad, headers, 4) == -1);
+}
+
 int
 main (void)
 {
@@ -462,5 +512,6 @@ main (void)
     s_test_meta_malformed ();
     s_test_meta_encode ();
     s_test_meta_stamp ();
+    s_test_headers ();
     CHECK_DONE ("test_envelope");
 }

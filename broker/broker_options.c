@@ -1,0 +1,33 @@
+/*  broker_options: the broker's settings, one row each (see zch_option.h). */
+#include "broker.h"
+
+#include <limits.h>
+
+#define S_STR(x) S_STR_(x)
+#define S_STR_(x) #x
+
+const zch_option_t broker_options [] = {
+    { "ingress", ZCH_OPT_STRING, offsetof (broker_config_t, ingress), BROKER_INGRESS_DEFAULT, "EP",
+      "where producers publish (XSUB)", .flags = 0 },
+    { "egress", ZCH_OPT_STRING, offsetof (broker_config_t, egress), BROKER_EGRESS_DEFAULT, "EP",
+      "where front-ends subscribe (XPUB)", .flags = 0 },
+    { "control", ZCH_OPT_STRING, offsetof (broker_config_t, control), BROKER_CONTROL_DEFAULT, "EP",
+      "control requests: PING, STATS, SNAPSHOT, HISTORY, HEAL, SEQS (ROUTER)", .flags = 0 },
+    { "egress-hwm", ZCH_OPT_INT, offsetof (broker_config_t, egress_hwm), S_STR (BROKER_EGRESS_HWM_DEFAULT),
+      "N", "messages queued per subscriber front-end before drops", .flags = 0, .min = 1, .max = INT_MAX },
+    { "history-per-topic", ZCH_OPT_INT, offsetof (broker_config_t, history_per_topic),
+      S_STR (BROKER_HISTORY_PER_TOPIC_DEFAULT), "N",
+      "newest messages kept per topic (0: no history, no last value)", .flags = 0, .min = 0, .max = INT_MAX },
+    { "history-bytes", ZCH_OPT_SIZE, offsetof (broker_config_t, history_bytes), "256M", "BYTES",
+      "bytes of history over all topics; the oldest go first", .flags = 0 },
+    { "drain-timeout", ZCH_OPT_DURATION, offsetof (broker_config_t, drain_timeout), "5s", "DURATION",
+      "longest a drain at SIGINT/SIGTERM may take (5s, 500ms)", .flags = ZCH_OPT_SHARED },
+    { .name = NULL }
+};
+
+void
+broker_config_defaults (broker_config_t *config)
+{
+    memset (config, 0, sizeof *config);
+    zch_option_defaults (broker_options, config);
+}

@@ -1,0 +1,93 @@
+#   zchannel defaults: every setting with its built-in value.
+#
+#   ZPL (czmq zconfig): a section per role, four spaces before each key,
+#   `key = "value"`, `#` starts a comment. zchannel-broker reads broker/,
+#   zchannel-source source/, zchannel-subscriber subscriber/ (each skips the
+#   others' sections, so one file can serve all three); `zchannel run`
+#   reads all of them, with the process settings (log-level, syslog,
+#   metrics-listen) in run/. A standalone program takes those three in its
+#   own section. Flags override the file; SIGHUP reads it again.
+#
+#   Sizes take K, M or G (powers of 1024); durations 5s or 250ms.
+#   plugin and plugin-path are lists: repeat the key once per value, in
+#   order (plugin = "redact:conf=/etc/zchannel/redact.conf", then
+#   plugin = "uppercase"); "" alone means none. Flags replace the list.
+#   This file is `zchannel run --print-config`; a test keeps it so.
+
+run
+    #   error, warning, notice, info or debug (reloads)
+    log-level = "info"
+    #   log to syslog instead of stderr (reloads)
+    syslog = "false"
+    #   serve Prometheus metrics over HTTP at /metrics (off when empty)
+    metrics-listen = ""
+
+broker
+    #   where producers publish (XSUB)
+    ingress = "tcp://*:2206"
+    #   where front-ends subscribe (XPUB)
+    egress = "tcp://*:2207"
+    #   control requests: PING, STATS, SNAPSHOT, HISTORY, HEAL, SEQS (ROUTER)
+    control = "tcp://*:2208"
+    #   messages queued per subscriber front-end before drops
+    egress-hwm = "1000000"
+    #   newest messages kept per topic (0: no history, no last value)
+    history-per-topic = "1024"
+    #   bytes of history over all topics; the oldest go first
+    history-bytes = "256M"
+    #   longest a drain at SIGINT/SIGTERM may take (5s, 500ms)
+    drain-timeout = "5s"
+    #   add a plugin to the chain, in order (repeatable): NAME[@PATTERN][:key=value,...] (reloads)
+    plugin = ""
+    #   look for zch_NAME.so in DIR first (repeatable) (reloads)
+    plugin-path = ""
+
+source
+    #   where text clients connect
+    listen = "0.0.0.0:2345"
+    #   replies queued per client before it is dropped (reloads)
+    max-output = "1M"
+    #   take datagrams, one 'PUB <topic> <payload>' each (off when empty)
+    udp-listen = ""
+    #   with udp-listen: each datagram is a raw payload for TOPIC
+    udp-topic = ""
+    #   loops sharing the port
+    workers = "2"
+    #   'workerman' for the seed system's behaviour
+    profile = "default"
+    #   longest accepted line (K/M suffixes) (reloads)
+    max-line = "64K"
+    #   longest a drain at SIGINT/SIGTERM may take (5s, 500ms)
+    drain-timeout = "5s"
+    #   where frame-protocol clients connect (off when empty)
+    frame-listen = ""
+    #   largest payload a client may send (K/M suffixes)
+    max-payload = "1M"
+    #   add a plugin to the chain, in order (repeatable): NAME[@PATTERN][:key=value,...] (reloads)
+    plugin = ""
+    #   look for zch_NAME.so in DIR first (repeatable) (reloads)
+    plugin-path = ""
+
+subscriber
+    #   where text clients connect
+    listen = "0.0.0.0:2346"
+    #   messages queued from the broker before it drops (a tuning and test knob; drops are healed)
+    upstream-hwm = "1000000"
+    #   output queued per client before it is dropped as a slow consumer (reloads)
+    max-output = "8M"
+    #   loops sharing the port
+    workers = "2"
+    #   'workerman' for the seed system's behaviour
+    profile = "default"
+    #   longest accepted line (K/M suffixes) (reloads)
+    max-line = "64K"
+    #   longest a drain at SIGINT/SIGTERM may take (5s, 500ms)
+    drain-timeout = "5s"
+    #   where frame-protocol clients connect (off when empty)
+    frame-listen = ""
+    #   largest payload a client may send (K/M suffixes)
+    max-payload = "1M"
+    #   add a plugin to the chain, in order (repeatable): NAME[@PATTERN][:key=value,...] (reloads)
+    plugin = ""
+    #   look for zch_NAME.so in DIR first (repeatable) (reloads)
+    plugin-path = ""

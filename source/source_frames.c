@@ -1,0 +1,62 @@
+/*  source_frames: the frame protocol on the source front-end.              */
+#include "source_frames.h"
+#include "zch_frame_reply.h"
+#include "zch_log.h"
+#include "zch_topic.h"
+
+//  Publishes a ["pub", ...] request; success is silent, like text PUB.
+static int
+s_pub (source_frames_t *self, zch_conn_t *conn, const zch_frame_cmd_t *cmd)
+{
+    const char *reason;
+    if (zch_topic_validate (cmd->topic, cmd->topic_len, &reason)) {
+        self->rejected++;
+        zch_frame_reply_err (conn, ZCH_FRAME_E_TOPIC, "invalid topic: ", reason);
+        return ZCH_EDGE_NEXT;
+    }
+    if (cmd->payload_len > self->max_payload) {
+        self->rejected++;
+        zch_frame_reply_err (conn, ZCH_FRAME_E_TOO_LARGE, "", "payload over --max-payload");
+        return ZCH_EDGE_NEXT;
+    }
+    //  Negative: the broker cannot take it now; positive: a plugin dropped
+    //  it, counted there (a pub is answered only when it fails, as text)
+    if (self->publish (self->ctx, conn, cmd->topic, cmd->topic_len,
+                       (const char *) cmd->payload, cmd->payload_len,
+                       cmd->headers, cmd->headers_size) < 0)
+        return ZCH_EDGE_PAUSE;
+    return ZCH_EDGE_NEXT;
+}
+
+int
+source_frames_on_frame (void *ctx, zch_conn_t *conn, const char *body, size_t len)
+{
+    source_frames_t *self = ctx;
+    zch_frame_cmd_t cmd;
+    const char *code, *reason;
+    if (zch_frame_decode ((const uint8_t *) body, len, &cmd, &code, &reason)) {
+        self->malformed++;
+        zch_info ("source: client %s sent a bad frame: %s (bad frames: %llu)",
+                  zch_conn_peer (conn), reason, (unsigned long long) self->malformed);
+        zch_frame_reply_err (conn, code, "", reason);
+        return ZCH_EDGE_NEXT;
+    }
+    switch (cmd.verb) {
+        case ZCH_FRAME_PUB:
+            return s_pub (self, conn, &cmd);
+        case ZCH_FRAME_PING:
+            zch_frame_reply (conn, ZCH_FRAME_PONG);
+            break;
+        case ZCH_FRAME_SUB:
+        case ZCH_FRAME_UNSUB:
+            self->rejected++;
+            zch_frame_reply_err (conn, ZCH_FRAME_E_WRONG_PORT, "",
+                                 "subscriptions are served by the subscriber front-end");
+            break;
+        default:
+            self->malformed++;
+            zch_frame_reply_err (conn, ZCH_FRAME_E_VERB, "", "not a request");
+            break;
+    }
+    return ZCH_EDGE_NEXT;
+}

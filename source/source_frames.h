@@ -1,0 +1,31 @@
+/*  source_frames: the frame protocol on the source front-end (private to
+    source/). A worker owns one source_frames_t and gives it as the context
+    of its frame edge; requests are decoded here and published through the
+    worker's callback, so the worker's own code stays the text path.       */
+#ifndef SOURCE_FRAMES_H_INCLUDED
+#define SOURCE_FRAMES_H_INCLUDED
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "zch_edge.h"
+
+//  Publishes for a frame client; headers is a checked msgpack map or NULL.
+//  Returns 0, or -1 when the broker cannot take it now (nothing was sent).
+typedef int (source_frames_publish_fn) (void *ctx, zch_conn_t *conn,
+                                        const char *topic, size_t topic_len,
+                                        const char *payload, size_t payload_len,
+                                        const uint8_t *headers, size_t headers_size);
+
+typedef struct {
+    source_frames_publish_fn *publish;
+    void *ctx;
+    size_t max_payload;
+    uint64_t malformed;         //  frames that did not decode (bad msgpack, shape, verb)
+    uint64_t rejected;          //  requests refused (bad topic, too large, wrong port)
+} source_frames_t;
+
+//  The frame edge's on_line handler; ctx is a source_frames_t.
+int source_frames_on_frame (void *ctx, zch_conn_t *conn, const char *body, size_t len);
+
+#endif

@@ -1,0 +1,48 @@
+/*  source_udp: UDP ingest for a source worker.
+
+    Each datagram is one message: a `PUB <topic> <payload>` line (one LF or
+    CRLF at its end is dropped) or, with a fixed topic, the raw payload for
+    that topic. Datagrams are never answered. UDP has no back-pressure:
+    a datagram that does not parse is counted as malformed, one that the
+    broker cannot take now is counted as dropped; both are logged at most
+    once a second.                                                          */
+#ifndef SOURCE_UDP_H_INCLUDED
+#define SOURCE_UDP_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "zch_loop.h"
+
+typedef struct source_udp_t source_udp_t;
+
+//  Publishes one message for the worker; src names the sender. Returns 0,
+//  or -1 when the broker cannot take it now.
+typedef int (source_udp_publish_fn) (void *ctx, const char *topic, size_t topic_len,
+                                     const char *payload, size_t payload_len, const char *src);
+
+typedef struct {
+    uint64_t received;          //  datagrams read
+    uint64_t published;
+    uint64_t malformed;         //  did not parse, bad topic, payload too large
+    uint64_t dropped;           //  parsed, but the broker could not take it
+} source_udp_stats_t;
+
+//  Serves fd (a bound datagram socket, taken over) in loop. topic NULL: each
+//  datagram is a PUB line. The strings must outlive the object. Returns
+//  NULL (fd closed) when out of memory.
+source_udp_t *source_udp_new (zch_loop_t *loop, int fd, const char *topic, size_t max_payload,
+                              source_udp_publish_fn *publish, void *ctx);
+
+//  Closes the socket; NULLs the pointer.
+void source_udp_destroy (source_udp_t **self_p);
+
+//  Counters since start.
+const source_udp_stats_t *source_udp_stats (source_udp_t *self);
+
+//  Logs what was malformed or dropped since the last report, at most once
+//  a second (call once per loop turn; force reports now).
+void source_udp_report (source_udp_t *self, bool force);
+
+#endif
