@@ -93,8 +93,8 @@ s_build_frame (subscriber_worker_t *self, subscriber_delivery_t *delivery)
 static size_t
 s_build_line (subscriber_worker_t *self, subscriber_delivery_t *delivery)
 {
-    size_t escaped = zch_text_escaped_size (delivery->payload, delivery->payload_len);
-    if (s_line_room (self, delivery->topic_len + escaped + 48))
+    //  Room for the worst case (every byte escaped) spares a sizing pass
+    if (s_line_room (self, delivery->topic_len + 2 * delivery->payload_len + 48))
         return 0;
     char *cursor = self->line;
     if (self->config->workerman)
@@ -103,7 +103,9 @@ s_build_line (subscriber_worker_t *self, subscriber_delivery_t *delivery)
         memcpy (cursor, "MSG ", 4);
         memcpy (cursor + 4, delivery->topic, delivery->topic_len);
         cursor += 4 + delivery->topic_len;
-        cursor += sprintf (cursor, " %llu ", (unsigned long long) delivery->seq);
+        *cursor++ = ' ';
+        cursor += zch_text_uint (delivery->seq, cursor);
+        *cursor++ = ' ';
     }
     cursor += zch_text_escape (delivery->payload, delivery->payload_len, cursor);
     *cursor++ = '\n';
