@@ -1,4 +1,5 @@
-/*  bench_net: addresses and sockets for zch_bench. See bench_net.h.       */
+/*  bench_net: addresses, sockets and process sizes for zch_bench. See
+    bench_net.h.                                                           */
 #include "bench_net.h"
 
 #include <arpa/inet.h>
@@ -139,4 +140,27 @@ bench_free_ports (int count)
         return -1;
     }
     return 0;
+}
+
+//  Reads VmRSS from each /proc/<pid>/status.
+uint64_t
+bench_rss_kib (const int *pids, int count)
+{
+    uint64_t total = 0;
+    for (int i = 0; i < count; i++) {
+        char path [64], line [256];
+        snprintf (path, sizeof path, "/proc/%d/status", pids [i]);
+        FILE *file = fopen (path, "r");
+        if (!file)
+            continue;
+        while (fgets (line, sizeof line, file)) {
+            unsigned long long kib;
+            if (sscanf (line, "VmRSS: %llu kB", &kib) == 1) {
+                total += kib;
+                break;
+            }
+        }
+        fclose (file);
+    }
+    return total;
 }
