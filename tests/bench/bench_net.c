@@ -164,3 +164,28 @@ bench_rss_kib (const int *pids, int count)
     }
     return total;
 }
+
+//  Reads utime and stime (fields 14 and 15) from each /proc/<pid>/stat.
+double
+bench_cpu_seconds (const int *pids, int count)
+{
+    double total = 0;
+    long ticks = sysconf (_SC_CLK_TCK);
+    for (int i = 0; i < count; i++) {
+        char path [64], text [1024];
+        snprintf (path, sizeof path, "/proc/%d/stat", pids [i]);
+        FILE *file = fopen (path, "r");
+        if (!file)
+            continue;
+        size_t len = fread (text, 1, sizeof text - 1, file);
+        fclose (file);
+        text [len] = '\0';
+        //  The command name may hold spaces: fields start after its ')'
+        const char *at = strrchr (text, ')');
+        unsigned long long utime, stime;
+        if (at && sscanf (at + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+                          &utime, &stime) == 2 && ticks > 0)
+            total += (double) (utime + stime) / (double) ticks;
+    }
+    return total;
+}

@@ -25,4 +25,8 @@ int bench_free_ports (int count);
 //  read from /proc; a process that is gone counts 0.
 uint64_t bench_rss_kib (const int *pids, int count);
 
+//  CPU time (user + system, all threads) the processes pids have used so
+//  far, in seconds, read from /proc; a process that is gone counts 0.
+double bench_cpu_seconds (const int *pids, int count);
+
 #endif

@@ -381,6 +381,9 @@ s_run_start (run_t *self)
     self->publishing = true;
     self->start_ns = self->progress_ns = bench_now_ns ();
     self->result->first_send_ns = self->start_ns;
+    if (self->config->watch_count)
+        self->result->server_cpu_s = -bench_cpu_seconds (self->config->watch_pids,
+                                                         self->config->watch_count);
     for (int i = self->config->subscribers; i < self->conn_count; i++)
         s_run_watch (self, &self->conns [i], EPOLLIN | EPOLLOUT);
 }
@@ -610,6 +613,8 @@ bench_run (const bench_config_t *config, bench_result_t *result)
     }
     if (s_run_subscribe (&self) == 0)
         rc = s_run_loop (&self);
+    if (config->watch_count && self.publishing)
+        result->server_cpu_s += bench_cpu_seconds (config->watch_pids, config->watch_count);
     for (int i = config->subscribers; i < self.conn_count; i++)
         result->planned += self.conns [i].limit;
     result->expected = result->sent * (uint64_t) config->subscribers;

@@ -64,6 +64,7 @@ typedef struct {
     uint64_t rss_base_kib;      //  RSS of the watched processes before any connection
     uint64_t rss_idle_kib;      //  ... once the idle connections were open
     uint64_t rss_peak_kib;      //  ... the most seen during the run
+    double server_cpu_s;        //  CPU the watched processes used from the first send to the end
 } bench_result_t;
 
 //  Runs one benchmark. Fills result (the caller destroys result->latency).

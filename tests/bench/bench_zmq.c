@@ -192,6 +192,8 @@ s_zmq_loop (zrun_t *self)
     const bench_config_t *config = self->config;
     bench_result_t *result = self->result;
     self->start_ns = self->progress_ns = result->first_send_ns = bench_now_ns ();
+    if (config->watch_count)
+        result->server_cpu_s = -bench_cpu_seconds (config->watch_pids, config->watch_count);
     while (true) {
         int64_t now = bench_now_ns ();
         uint64_t sent = s_zmq_publish (self, now);
@@ -260,8 +262,11 @@ bench_zmq_run (const bench_config_t *config, bench_result_t *result)
     if (config->watch_count)
         result->rss_base_kib = result->rss_idle_kib = result->rss_peak_kib
             = bench_rss_kib (config->watch_pids, config->watch_count);
-    if (s_zmq_prepare (&self) == 0 && s_zmq_probe (&self) == 0)
+    if (s_zmq_prepare (&self) == 0 && s_zmq_probe (&self) == 0) {
         rc = s_zmq_loop (&self);
+        if (config->watch_count)
+            result->server_cpu_s += bench_cpu_seconds (config->watch_pids, config->watch_count);
+    }
     for (int i = 0; self.limit && i < config->publishers; i++)
         result->planned += self.limit [i];
     result->expected = result->sent * (uint64_t) config->subscribers;

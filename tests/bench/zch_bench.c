@@ -61,7 +61,8 @@ s_usage (FILE *stream)
         "                          protocol's handshake) during the run\n"
         "  --watch-pid PID         report the resident size of PID (repeat for up\n"
         "                          to 8 processes): before, with the idle\n"
-        "                          connections, and the most during the run\n"
+        "                          connections, and the most during the run; and\n"
+        "                          the CPU time they use from the first send on\n"
         "  --json                  print the result as one JSON object\n"
         "  --free-ports N          print N free loopback TCP ports and exit\n"
         "  -h, --help              show this help and exit\n"
@@ -229,9 +230,12 @@ s_report_text (const bench_config_t *config, const bench_result_t *r)
             bench_hist_percentile (h, 99.9) / 1e3, bench_hist_max (h) / 1e3);
     if (config->idle)
         printf ("idle         %d connections open\n", r->idle_open);
-    if (config->watch_count)
+    if (config->watch_count) {
         printf ("rss          %.1f MiB before, %.1f MiB with idle connections, %.1f MiB peak\n",
                 r->rss_base_kib / 1024.0, r->rss_idle_kib / 1024.0, r->rss_peak_kib / 1024.0);
+        printf ("server cpu   %.3f s, %.2f us per delivery\n", r->server_cpu_s,
+                r->unique ? r->server_cpu_s * 1e6 / (double) r->unique : 0);
+    }
 }
 
 //  Prints the result as one JSON object on one line.
@@ -240,9 +244,10 @@ s_report_json (const bench_config_t *config, const bench_result_t *r)
 {
     const bench_hist_t *h = r->latency;
     printf ("{\"proto\":\"%s\",\"topics\":%" PRIu64 ",\"idle\":%d,\"rss_base_kib\":%" PRIu64
-            ",\"rss_idle_kib\":%" PRIu64 ",\"rss_peak_kib\":%" PRIu64 ",\"planned\":%" PRIu64 ",",
+            ",\"rss_idle_kib\":%" PRIu64 ",\"rss_peak_kib\":%" PRIu64 ",\"planned\":%" PRIu64
+            ",\"server_cpu_s\":%.3f,",
             config->proto, config->topics, r->idle_open, r->rss_base_kib, r->rss_idle_kib,
-            r->rss_peak_kib, r->planned);
+            r->rss_peak_kib, r->planned, r->server_cpu_s);
     printf ("\"publishers\":%d,\"subscribers\":%d,\"messages\":%" PRIu64
             ",\"size\":%zu,\"rate\":%" PRIu64 ",\"topic\":\"%s\""
             ",\"sent\":%" PRIu64 ",\"expected\":%" PRIu64 ",\"received\":%" PRIu64
