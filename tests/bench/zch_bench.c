@@ -282,8 +282,8 @@ s_addresses (bench_config_t *config)
     if (!config->subscriber_ep)
         config->subscriber_ep = zmq ? "tcp://127.0.0.1:2207" : "127.0.0.1:2346";
     if (zmq) {
-        if (config->idle) {
-            fprintf (stderr, "zch_bench: --idle needs a TCP protocol\n");
+        if (config->idle || config->topics > 1) {
+            fprintf (stderr, "zch_bench: --idle and --topics need a TCP protocol\n");
             return -1;
         }
         return 0;
