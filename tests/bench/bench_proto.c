@@ -29,11 +29,10 @@ s_starts (const char *line, size_t len, const char *word)
     return len >= n && memcmp (line, word, n) == 0;
 }
 
-//  Writes text into to if it fits; returns its length or 0.
+//  The length snprintf reported when the text fitted in cap bytes, else 0.
 static size_t
-s_put (char *to, size_t cap, int len)
+s_fitted (size_t cap, int len)
 {
-    (void) to;
     return len > 0 && (size_t) len < cap ? (size_t) len : 0;
 }
 
@@ -42,7 +41,7 @@ static size_t
 s_zch_subscribe (char *to, size_t cap, const char *topic, bool wildcard, int index)
 {
     (void) index;
-    return s_put (to, cap, snprintf (to, cap, "SUB %s%s\n", topic, wildcard ? ".>" : ""));
+    return s_fitted (cap, snprintf (to, cap, "SUB %s%s\n", topic, wildcard ? ".>" : ""));
 }
 
 //  zchannel: publishers and idle connections say nothing first.
@@ -117,7 +116,7 @@ static const bench_proto_t s_zch = {
 static size_t
 s_nats_subscribe (char *to, size_t cap, const char *topic, bool wildcard, int index)
 {
-    return s_put (to, cap, snprintf (to, cap, NATS_CONNECT "SUB %s%s %d\r\nPING\r\n",
+    return s_fitted (cap, snprintf (to, cap, NATS_CONNECT "SUB %s%s %d\r\nPING\r\n",
                                      topic, wildcard ? ".>" : "", index + 1));
 }
 
@@ -126,7 +125,7 @@ static size_t
 s_nats_hello (char *to, size_t cap, bool publisher, int index)
 {
     (void) publisher, (void) index;
-    return s_put (to, cap, snprintf (to, cap, NATS_CONNECT "PING\r\n"));
+    return s_fitted (cap, snprintf (to, cap, NATS_CONNECT "PING\r\n"));
 }
 
 //  NATS: "PUB " topic " " <len> "\r\n" payload "\r\n".
