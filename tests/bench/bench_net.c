@@ -1,4 +1,5 @@
-/*  bench_net: addresses and sockets for zch_bench. See bench_net.h.       */
+/*  bench_net: addresses, sockets and process sizes for zch_bench. See
+    bench_net.h.                                                           */
 #include "bench_net.h"
 
 #include <arpa/inet.h>
@@ -139,4 +140,52 @@ bench_free_ports (int count)
         return -1;
     }
     return 0;
+}
+
+//  Reads VmRSS from each /proc/<pid>/status.
+uint64_t
+bench_rss_kib (const int *pids, int count)
+{
+    uint64_t total = 0;
+    for (int i = 0; i < count; i++) {
+        char path [64], line [256];
+        snprintf (path, sizeof path, "/proc/%d/status", pids [i]);
+        FILE *file = fopen (path, "r");
+        if (!file)
+            continue;
+        while (fgets (line, sizeof line, file)) {
+            unsigned long long kib;
+            if (sscanf (line, "VmRSS: %llu kB", &kib) == 1) {
+                total += kib;
+                break;
+            }
+        }
+        fclose (file);
+    }
+    return total;
+}
+
+//  Reads utime and stime (fields 14 and 15) from each /proc/<pid>/stat.
+double
+bench_cpu_seconds (const int *pids, int count)
+{
+    double total = 0;
+    long ticks = sysconf (_SC_CLK_TCK);
+    for (int i = 0; i < count; i++) {
+        char path [64], text [1024];
+        snprintf (path, sizeof path, "/proc/%d/stat", pids [i]);
+        FILE *file = fopen (path, "r");
+        if (!file)
+            continue;
+        size_t len = fread (text, 1, sizeof text - 1, file);
+        fclose (file);
+        text [len] = '\0';
+        //  The command name may hold spaces: fields start after its ')'
+        const char *at = strrchr (text, ')');
+        unsigned long long utime, stime;
+        if (at && sscanf (at + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+                          &utime, &stime) == 2 && ticks > 0)
+            total += (double) (utime + stime) / (double) ticks;
+    }
+    return total;
 }

@@ -1,8 +1,9 @@
-/*  bench_net: addresses and sockets for zch_bench.                        */
+/*  bench_net: addresses, sockets and process sizes for zch_bench.         */
 #ifndef BENCH_NET_H_INCLUDED
 #define BENCH_NET_H_INCLUDED
 
 #include <stddef.h>
+#include <stdint.h>
 
 //  Splits "host:port" (or "[v6-address]:port") into host, copied into a
 //  buffer of host_size bytes, and port. Returns 0, or -1 if text is not
@@ -19,5 +20,13 @@ int bench_connect (const char *host, int port);
 //  (at random in 20000..32767), so outgoing connections do not take them
 //  before the server binds. Returns 0, or -1 after printing why.
 int bench_free_ports (int count);
+
+//  Sum of the resident set sizes (VmRSS) of the processes pids, in KiB,
+//  read from /proc; a process that is gone counts 0.
+uint64_t bench_rss_kib (const int *pids, int count);
+
+//  CPU time (user + system, all threads) the processes pids have used so
+//  far, in seconds, read from /proc; a process that is gone counts 0.
+double bench_cpu_seconds (const int *pids, int count);
 
 #endif

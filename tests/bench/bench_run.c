@@ -1,6 +1,8 @@
-/*  bench_run: the load engine of zch_bench. See bench_run.h.              */
+/*  bench_run: the load engine of zch_bench over TCP. See bench_run.h.     */
 #include "bench_run.h"
+#include "bench_msg.h"
 #include "bench_net.h"
+#include "bench_proto.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -8,65 +10,61 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #define RUN_OUT_CAP       (64 * 1024)       //  one publisher batch
 #define RUN_IN_CAP        (1024 * 1024)     //  one subscriber read
-#define RUN_PUB_IN_CAP    (16 * 1024)       //  publishers only get errors back
+#define RUN_PUB_IN_CAP    (64 * 1024)       //  publishers get little back
 #define RUN_ROUNDS        4                 //  reads or writes per socket per wakeup
 #define RUN_TICK_MS       100               //  longest sleep, to notice the timeout
-#define RUN_HEADER_MAX    64                //  "<pub>:<seq>:<ns>:" fits in this
-#define RUN_ERRORS_SHOWN  5                 //  -ERR lines printed before going quiet
-#define RUN_SEEN_MAX      (512u << 20)      //  bytes of duplicate bitmaps we allow
+#define RUN_ERRORS_SHOWN  5                 //  errors printed before going quiet
+#define RUN_RSS_EVERY_NS  50000000          //  RSS sampling period
+#define RUN_HELLO_MAX     1024              //  handshake and subscription bytes
 
 typedef struct {
     bool publisher;
     int index;                  //  among its kind
     int fd;                     //  -1 once closed
     uint32_t events;            //  epoll interest now
-    bool ready;                 //  subscriber: +OK seen
-    bool skipping;              //  input: dropping an over-long line up to its LF
-    char *in;                   //  input not yet a whole line
+    bool ready;                 //  subscription (or handshake) confirmed
+    char *in;                   //  input not yet a whole unit
     size_t in_len;
     size_t in_cap;
     char *out;                  //  publisher: the batch being written
     size_t out_len;
     size_t out_sent;
+    uint32_t *ends;             //  publisher: where each message of the batch ends
+    size_t ends_count;
+    size_t ends_done;           //  ... and how many are written
     uint64_t next_seq;          //  publisher: next seq to format, from 1
+    uint64_t limit;             //  publisher: last seq it will send
     uint64_t written;           //  publisher: messages written completely
 } run_conn_t;
 
 typedef struct {
     const bench_config_t *config;
+    const bench_proto_t *proto;
     bench_result_t *result;
+    bench_check_t *check;
     int epoll_fd;
     run_conn_t *conns;          //  subscribers, then publishers
     int conn_count;
     int subs_ready;
-    uint64_t *last_seq;         //  [subscriber * publishers + publisher]
-    uint64_t *seen;             //  bitmaps of seqs received, per pair; NULL if too big
-    size_t seen_words;          //  words per pair
-    char *line;                 //  "PUB <topic> xxx...x\n", the line template
-    size_t line_len;
-    size_t payload_at;          //  offset of the payload in line
+    int pubs_ready;
+    int *idle_fds;
+    char *payload;              //  scratch for one payload
+    char *topic;                //  the topic, or room for "<topic><sep><n>"
     size_t topic_len;
-    size_t line_max;            //  longest line a message can take
+    size_t msg_max;             //  longest publish a message can take
     size_t out_cap;             //  publisher batch size
+    bool connecting;            //  publishers connected, handshakes pending
     bool publishing;
+    bool stopped;               //  duration reached: no more messages are formatted
     int64_t start_ns;           //  publishers' start
     int64_t progress_ns;        //  last time a byte went out or a message came in
+    int64_t rss_ns;             //  last RSS sample
     int errors_shown;
 } run_t;
-
-//  Nanoseconds on the monotonic clock, the clock of the payload stamps.
-static int64_t
-s_now_ns (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 //  Writes value in decimal at to; returns the digits written.
 static size_t
@@ -83,30 +81,14 @@ s_put_u64 (char *to, uint64_t value)
     return n;
 }
 
-//  Reads a decimal number ending in stop from *p (below end); advances
-//  *p past stop. Returns 0, or -1 if the text is not such a number.
-static int
-s_get_u64 (const char **p, const char *end, char stop, uint64_t *value)
-{
-    const char *at = *p;
-    uint64_t v = 0;
-    while (at < end && *at >= '0' && *at <= '9' && at - *p < 20)
-        v = v * 10 + (uint64_t) (*at++ - '0');
-    if (at == *p || at == end || *at != stop)
-        return -1;
-    *p = at + 1;
-    *value = v;
-    return 0;
-}
-
-//  Prints a -ERR from a front-end, the first few times only.
+//  Prints an error from a server, the first few times only.
 static void
-s_run_server_error (run_t *self, run_conn_t *conn, const char *line, size_t len)
+s_run_server_error (run_t *self, run_conn_t *conn, const char *text, size_t len)
 {
     self->result->server_errors++;
     if (self->errors_shown++ < RUN_ERRORS_SHOWN)
         fprintf (stderr, "zch_bench: %s %d: %.*s\n",
-                 conn->publisher ? "publisher" : "subscriber", conn->index, (int) len, line);
+                 conn->publisher ? "publisher" : "subscriber", conn->index, (int) len, text);
     else
     if (self->errors_shown == RUN_ERRORS_SHOWN + 1)
         fprintf (stderr, "zch_bench: (more server errors not shown)\n");
@@ -134,7 +116,19 @@ s_run_close (run_t *self, run_conn_t *conn)
     conn->fd = -1;
 }
 
-//  Connects conn and registers it with epoll. Returns 0 or -1.
+//  Sends a few bytes on a fresh or quiet socket, whose buffer takes them.
+static int
+s_run_say (run_conn_t *conn, const char *data, size_t len)
+{
+    if (len && send (conn->fd, data, len, MSG_NOSIGNAL) != (ssize_t) len) {
+        fprintf (stderr, "zch_bench: %s %d: send: %s\n",
+                 conn->publisher ? "publisher" : "subscriber", conn->index, strerror (errno));
+        return -1;
+    }
+    return 0;
+}
+
+//  Connects conn, registers it with epoll and sends its first words.
 static int
 s_run_open (run_t *self, run_conn_t *conn, const char *host, int port, uint32_t events)
 {
@@ -147,19 +141,58 @@ s_run_open (run_t *self, run_conn_t *conn, const char *host, int port, uint32_t 
         perror ("zch_bench: epoll_ctl");
         return -1;
     }
-    return 0;
+    char hello [RUN_HELLO_MAX];
+    size_t len = conn->publisher
+        ? self->proto->hello (hello, sizeof hello, true, conn->index)
+        : self->proto->subscribe (hello, sizeof hello, self->config->topic,
+                                  self->config->topics > 1, conn->index);
+    if (!conn->publisher && len == 0) {
+        fprintf (stderr, "zch_bench: topic too long for a subscription\n");
+        return -1;
+    }
+    return s_run_say (conn, hello, len);
+}
+
+//  Samples the watched processes' RSS into the peak.
+static void
+s_run_rss (run_t *self, int64_t now)
+{
+    if (self->config->watch_count == 0 || now - self->rss_ns < RUN_RSS_EVERY_NS)
+        return;
+    self->rss_ns = now;
+    uint64_t rss = bench_rss_kib (self->config->watch_pids, self->config->watch_count);
+    if (rss > self->result->rss_peak_kib)
+        self->result->rss_peak_kib = rss;
 }
 
 //  How many of a publisher's messages are due now: all of them at full
-//  speed, or as many as the rate allows since the start.
+//  speed, or as many as the rate allows since the start; none past the
+//  duration.
 static uint64_t
-s_run_due (run_t *self, int64_t now)
+s_run_due (run_t *self, run_conn_t *conn, int64_t now)
 {
     const bench_config_t *config = self->config;
+    if (config->duration_s > 0 && !self->stopped
+    &&  now - self->start_ns >= (int64_t) (config->duration_s * 1e9)) {
+        self->stopped = true;
+        for (int i = config->subscribers; i < self->conn_count; i++)
+            self->conns [i].limit = self->conns [i].next_seq - 1;
+    }
     if (config->rate == 0)
-        return config->messages;
+        return conn->limit;
     double due = (double) (now - self->start_ns) * (double) config->rate / 1e9 + 1;
-    return due >= (double) config->messages ? config->messages : (uint64_t) due;
+    return due >= (double) conn->limit ? conn->limit : (uint64_t) due;
+}
+
+//  The topic of a publisher's message: the topic, or one of its children.
+static size_t
+s_run_topic (run_t *self, run_conn_t *conn)
+{
+    if (self->config->topics <= 1)
+        return self->topic_len;
+    uint64_t n = (conn->next_seq * (uint64_t) self->config->publishers + (uint64_t) conn->index)
+               % self->config->topics;
+    return self->topic_len + 1 + s_put_u64 (self->topic + self->topic_len + 1, n);
 }
 
 //  Fills an empty publisher batch with the messages due, each stamped
@@ -167,28 +200,14 @@ s_run_due (run_t *self, int64_t now)
 static void
 s_pub_fill (run_t *self, run_conn_t *conn, uint64_t due)
 {
-    size_t payload = self->config->size;
-    while (conn->next_seq <= due && conn->out_len + self->line_max <= self->out_cap) {
-        char header [RUN_HEADER_MAX];
-        size_t n = s_put_u64 (header, (uint64_t) conn->index);
-        header [n++] = ':';
-        n += s_put_u64 (header + n, conn->next_seq);
-        header [n++] = ':';
-        n += s_put_u64 (header + n, (uint64_t) s_now_ns ());
-        header [n++] = ':';
-        char *to = conn->out + conn->out_len;
-        if (n <= payload) {
-            memcpy (to, self->line, self->line_len);
-            memcpy (to + self->payload_at, header, n);
-            conn->out_len += self->line_len;
-        }
-        else {
-            //  The header alone is longer than the payload size asked for
-            memcpy (to, self->line, self->payload_at);
-            memcpy (to + self->payload_at, header, n);
-            to [self->payload_at + n] = '\n';
-            conn->out_len += self->payload_at + n + 1;
-        }
+    conn->ends_count = conn->ends_done = 0;
+    while (conn->next_seq <= due && conn->out_len + self->msg_max <= self->out_cap) {
+        size_t payload_len = bench_payload_fill (self->payload, self->config->size,
+                                                 conn->index, conn->next_seq);
+        size_t topic_len = s_run_topic (self, conn);
+        conn->out_len += self->proto->publish (conn->out + conn->out_len, self->topic, topic_len,
+                                               self->payload, payload_len);
+        conn->ends [conn->ends_count++] = (uint32_t) conn->out_len;
         conn->next_seq++;
     }
 }
@@ -197,15 +216,14 @@ s_pub_fill (run_t *self, run_conn_t *conn, uint64_t due)
 static void
 s_pub_count_written (run_t *self, run_conn_t *conn, size_t bytes, int64_t now)
 {
-    const char *at = conn->out + conn->out_sent, *end = at + bytes;
-    uint64_t lines = 0;
-    while ((at = memchr (at, '\n', (size_t) (end - at)))) {
-        lines++;
-        at++;
-    }
     conn->out_sent += bytes;
-    conn->written += lines;
-    self->result->sent += lines;
+    uint64_t done = 0;
+    while (conn->ends_done < conn->ends_count && conn->ends [conn->ends_done] <= conn->out_sent) {
+        conn->ends_done++;
+        done++;
+    }
+    conn->written += done;
+    self->result->sent += done;
     self->result->last_send_ns = now;
     self->progress_ns = now;
 }
@@ -215,20 +233,19 @@ s_pub_count_written (run_t *self, run_conn_t *conn, size_t bytes, int64_t now)
 static void
 s_pub_pump (run_t *self, run_conn_t *conn, int64_t now)
 {
-    if (conn->fd == -1)
+    if (conn->fd == -1 || !self->publishing)
         return;
-    uint64_t due = s_run_due (self, now);
     for (int round = 0; round < RUN_ROUNDS; round++) {
         if (conn->out_sent == conn->out_len) {
             conn->out_len = conn->out_sent = 0;
-            s_pub_fill (self, conn, due);
+            s_pub_fill (self, conn, s_run_due (self, conn, now));
             if (conn->out_len == 0)
                 break;
         }
         ssize_t put = send (conn->fd, conn->out + conn->out_sent,
                             conn->out_len - conn->out_sent, MSG_NOSIGNAL);
         if (put > 0)
-            s_pub_count_written (self, conn, (size_t) put, s_now_ns ());
+            s_pub_count_written (self, conn, (size_t) put, now = bench_now_ns ());
         else
         if (put == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
             break;
@@ -241,102 +258,78 @@ s_pub_pump (run_t *self, run_conn_t *conn, int64_t now)
         }
     }
     bool more = conn->out_sent < conn->out_len
-             || (self->config->rate == 0 && conn->next_seq <= self->config->messages);
+             || (self->config->rate == 0 && conn->next_seq <= conn->limit);
     s_run_watch (self, conn, EPOLLIN | (more ? EPOLLOUT : 0));
 }
 
-//  Checks one delivery line: ours, in order, first time, and how late.
+//  Handles one event from a server.
 static void
-s_sub_message (run_t *self, run_conn_t *conn, const char *line, size_t len, int64_t now)
+s_run_event (run_t *self, run_conn_t *conn, const bench_event_t *event, int64_t now)
 {
-    const bench_config_t *config = self->config;
-    bench_result_t *result = self->result;
-    const char *at = line + 4, *end = line + len;
-    uint64_t broker_seq, publisher, seq, stamp;
-    if ((size_t) (end - at) <= self->topic_len
-    ||  memcmp (at, config->topic, self->topic_len) != 0 || at [self->topic_len] != ' ')
-        goto foreign;
-    at += self->topic_len + 1;
-    if (s_get_u64 (&at, end, ' ', &broker_seq)
-    ||  s_get_u64 (&at, end, ':', &publisher) || publisher >= (uint64_t) config->publishers
-    ||  s_get_u64 (&at, end, ':', &seq) || seq < 1 || seq > config->messages
-    ||  s_get_u64 (&at, end, ':', &stamp))
-        goto foreign;
+    int publisher;
+    switch (event->kind) {
+        case BENCH_EV_MSG:
+            if (conn->publisher || !bench_check_topic (self->check, event->topic, event->topic_len))
+                self->result->foreign++;
+            else
+            if (bench_check_payload (self->check, conn->index, event->payload,
+                                     event->payload_len, now, &publisher) == BENCH_MSG_COUNTED)
+                self->progress_ns = now;
+            break;
+        case BENCH_EV_READY:
+            if (!conn->ready) {
+                conn->ready = true;
+                if (conn->publisher)
+                    self->pubs_ready++;
+                else
+                    self->subs_ready++;
+                self->progress_ns = now;
+            }
+            break;
+        case BENCH_EV_ERROR:
+            s_run_server_error (self, conn, event->payload, event->payload_len);
+            break;
+        case BENCH_EV_PING:
+            if (self->proto->pong)
+                s_run_say (conn, self->proto->pong, strlen (self->proto->pong));
+            break;
+        case BENCH_EV_NONE:
+            break;
+    }
+}
 
-    result->received++;
-    size_t pair = (size_t) conn->index * (size_t) config->publishers + publisher;
-    if (self->seen) {
-        uint64_t *word = self->seen + pair * self->seen_words + (seq - 1) / 64;
-        uint64_t bit = 1ull << ((seq - 1) % 64);
-        if (*word & bit) {
-            result->duplicates++;
-            return;
+//  Takes every whole unit out of the input buffer, keeping a partial one.
+//  Returns 0, or -1 when the input makes no sense or does not fit.
+static int
+s_run_units (run_t *self, run_conn_t *conn, int64_t now)
+{
+    size_t at = 0;
+    while (at < conn->in_len) {
+        bench_event_t event;
+        long used = self->proto->parse (conn->in + at, conn->in_len - at, conn->publisher, &event);
+        if (used == 0)
+            break;
+        if (used < 0) {
+            fprintf (stderr, "zch_bench: %s %d: %s input makes no sense\n",
+                     conn->publisher ? "publisher" : "subscriber", conn->index, self->proto->name);
+            return -1;
         }
-        *word |= bit;
+        s_run_event (self, conn, &event, now);
+        at += (size_t) used;
     }
-    result->unique++;
-    if (seq <= self->last_seq [pair])
-        result->out_of_order++;
-    else {
-        if (seq > self->last_seq [pair] + 1)
-            result->gaps++;
-        self->last_seq [pair] = seq;
-    }
-    if ((int64_t) stamp <= now)
-        bench_hist_add (result->latency, (uint64_t) (now - (int64_t) stamp));
-    result->last_receive_ns = now;
-    self->progress_ns = now;
-    return;
-
-foreign:
-    result->foreign++;
-}
-
-//  Handles one line from a front-end.
-static void
-s_run_line (run_t *self, run_conn_t *conn, const char *line, size_t len, int64_t now)
-{
-    if (len >= 4 && memcmp (line, "MSG ", 4) == 0 && !conn->publisher)
-        s_sub_message (self, conn, line, len, now);
-    else
-    if (len >= 3 && memcmp (line, "+OK", 3) == 0 && !conn->publisher && !conn->ready) {
-        conn->ready = true;
-        self->subs_ready++;
-        self->progress_ns = now;
-    }
-    else
-    if (len >= 4 && memcmp (line, "-ERR", 4) == 0)
-        s_run_server_error (self, conn, line, len);
-    //  Greetings and anything else: nothing to do
-}
-
-//  Splits the input buffer into lines, keeping a partial last line.
-static void
-s_run_lines (run_t *self, run_conn_t *conn, int64_t now)
-{
-    char *at = conn->in, *end = conn->in + conn->in_len, *lf;
-    while ((lf = memchr (at, '\n', (size_t) (end - at)))) {
-        size_t len = (size_t) (lf - at);
-        if (len > 0 && at [len - 1] == '\r')
-            len--;
-        if (!conn->skipping)
-            s_run_line (self, conn, at, len, now);
-        conn->skipping = false;
-        at = lf + 1;
-    }
-    conn->in_len = (size_t) (end - at);
+    conn->in_len -= at;
     if (conn->in_len == conn->in_cap) {
-        //  A line longer than the buffer is none of ours: drop it
-        self->result->foreign++;
-        conn->skipping = true;
-        conn->in_len = 0;
+        fprintf (stderr, "zch_bench: %s %d: a server message is longer than %zu bytes\n",
+                 conn->publisher ? "publisher" : "subscriber", conn->index, conn->in_cap);
+        return -1;
     }
-    else
-        memmove (conn->in, at, conn->in_len);
+    if (at && conn->in_len)
+        memmove (conn->in, conn->in + at, conn->in_len);
+    return 0;
 }
 
 //  Reads what a connection has, a few chunks per wakeup, and handles
-//  the lines. A close is final: it is reported unless expected.
+//  it. A close is final: it is reported unless expected.
 static void
 s_run_read (run_t *self, run_conn_t *conn)
 {
@@ -345,13 +338,16 @@ s_run_read (run_t *self, run_conn_t *conn)
         ssize_t got = read (conn->fd, conn->in + conn->in_len, room);
         if (got > 0) {
             conn->in_len += (size_t) got;
-            s_run_lines (self, conn, s_now_ns ());
+            if (s_run_units (self, conn, bench_now_ns ())) {
+                s_run_close (self, conn);
+                return;
+            }
             if ((size_t) got < room)
                 break;                      //  drained
         }
         else
         if (got == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-            bool finished = conn->publisher ? conn->written == self->config->messages : false;
+            bool finished = conn->publisher && conn->written == conn->limit;
             if (!finished)
                 fprintf (stderr, "zch_bench: %s %d: connection %s\n",
                          conn->publisher ? "publisher" : "subscriber", conn->index,
@@ -364,19 +360,44 @@ s_run_read (run_t *self, run_conn_t *conn)
     }
 }
 
-//  Connects every publisher and starts the clock.
+//  Connects every publisher; they publish once their handshakes are done.
 static int
-s_run_start_publishers (run_t *self)
+s_run_connect_publishers (run_t *self)
 {
     const bench_config_t *config = self->config;
     for (int i = config->subscribers; i < self->conn_count; i++)
         if (s_run_open (self, &self->conns [i], config->source_host, config->source_port,
-                        EPOLLIN | EPOLLOUT))
+                        EPOLLIN))
             return -1;
-    self->publishing = true;
-    self->start_ns = self->progress_ns = s_now_ns ();
-    self->result->first_send_ns = self->start_ns;
+    self->connecting = true;
+    self->progress_ns = bench_now_ns ();
     return 0;
+}
+
+//  Starts the clock and the publishers.
+static void
+s_run_start (run_t *self)
+{
+    self->publishing = true;
+    self->start_ns = self->progress_ns = bench_now_ns ();
+    self->result->first_send_ns = self->start_ns;
+    if (self->config->watch_count)
+        self->result->server_cpu_s = -bench_cpu_seconds (self->config->watch_pids,
+                                                         self->config->watch_count);
+    for (int i = self->config->subscribers; i < self->conn_count; i++)
+        s_run_watch (self, &self->conns [i], EPOLLIN | EPOLLOUT);
+}
+
+//  Tells whether every publisher is done or gone.
+static bool
+s_run_published (run_t *self)
+{
+    for (int i = self->config->subscribers; i < self->conn_count; i++) {
+        run_conn_t *conn = &self->conns [i];
+        if (conn->fd != -1 && conn->written < conn->limit)
+            return false;
+    }
+    return true;
 }
 
 //  Tells whether nothing more can happen: every publisher is done or
@@ -384,16 +405,11 @@ s_run_start_publishers (run_t *self)
 static bool
 s_run_finished (run_t *self)
 {
-    if (!self->publishing)
+    if (!self->publishing || !s_run_published (self))
         return false;
     int subs_open = 0;
-    for (int i = 0; i < self->conn_count; i++) {
-        run_conn_t *conn = &self->conns [i];
-        if (conn->publisher && conn->fd != -1 && conn->written < self->config->messages)
-            return false;
-        if (!conn->publisher && conn->fd != -1)
-            subs_open++;
-    }
+    for (int i = 0; i < self->config->subscribers; i++)
+        subs_open += self->conns [i].fd != -1;
     return subs_open == 0
         || self->result->unique >= self->result->sent * (uint64_t) self->config->subscribers;
 }
@@ -408,8 +424,7 @@ s_run_sleep_ms (run_t *self, int64_t now)
     int64_t next = INT64_MAX;
     for (int i = self->config->subscribers; i < self->conn_count; i++) {
         run_conn_t *conn = &self->conns [i];
-        if (conn->fd == -1 || (conn->events & EPOLLOUT)
-        ||  conn->next_seq > self->config->messages)
+        if (conn->fd == -1 || (conn->events & EPOLLOUT) || conn->next_seq > conn->limit)
             continue;
         int64_t due = self->start_ns
                     + (int64_t) ((double) (conn->next_seq - 1) * 1e9 / (double) self->config->rate);
@@ -422,6 +437,20 @@ s_run_sleep_ms (run_t *self, int64_t now)
     return ms < 1 ? 1 : ms > RUN_TICK_MS ? RUN_TICK_MS : (int) ms;
 }
 
+//  Tells whether the run should stop for want of progress: the timeout
+//  at any time, or the linger once the publishers are done.
+static bool
+s_run_stalled (run_t *self, int64_t now)
+{
+    int64_t quiet = now - self->progress_ns;
+    if (quiet > (int64_t) self->config->timeout_s * 1000000000) {
+        self->result->timed_out = true;
+        return true;
+    }
+    return self->publishing && self->config->linger_s > 0 && s_run_published (self)
+        && quiet > (int64_t) (self->config->linger_s * 1e9);
+}
+
 //  The event loop, from the first subscription to the last delivery.
 static int
 s_run_loop (run_t *self)
@@ -429,17 +458,21 @@ s_run_loop (run_t *self)
     const bench_config_t *config = self->config;
     struct epoll_event events [64];
     while (true) {
-        int64_t now = s_now_ns ();
-        if (!self->publishing && self->subs_ready == config->subscribers
-        &&  s_run_start_publishers (self))
+        int64_t now = bench_now_ns ();
+        if (!self->connecting && self->subs_ready == config->subscribers
+        &&  s_run_connect_publishers (self))
             return -1;
+        if (self->connecting && !self->publishing
+        &&  (!self->proto->pub_waits || self->pubs_ready == config->publishers))
+            s_run_start (self);
         if (s_run_finished (self))
             return 0;
-        if (now - self->progress_ns > (int64_t) config->timeout_s * 1000000000) {
-            self->result->timed_out = true;
+        s_run_rss (self, now);
+        if (s_run_stalled (self, now)) {
             if (!self->publishing)
-                fprintf (stderr, "zch_bench: %d of %d subscriptions confirmed after %d s\n",
-                         self->subs_ready, config->subscribers, config->timeout_s);
+                fprintf (stderr, "zch_bench: %d of %d subscriptions and %d of %d publishers "
+                         "confirmed after %d s\n", self->subs_ready, config->subscribers,
+                         self->pubs_ready, config->publishers, config->timeout_s);
             return self->publishing ? 0 : -1;
         }
         int count = epoll_wait (self->epoll_fd, events, 64, s_run_sleep_ms (self, now));
@@ -452,16 +485,16 @@ s_run_loop (run_t *self)
             if (events [i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
                 s_run_read (self, conn);
             if ((events [i].events & EPOLLOUT) && conn->publisher)
-                s_pub_pump (self, conn, s_now_ns ());
+                s_pub_pump (self, conn, bench_now_ns ());
         }
         if (self->publishing && config->rate)
             for (int i = config->subscribers; i < self->conn_count; i++)
                 if (!(self->conns [i].events & EPOLLOUT))
-                    s_pub_pump (self, &self->conns [i], s_now_ns ());
+                    s_pub_pump (self, &self->conns [i], bench_now_ns ());
         if (!self->publishing)
-            for (int i = 0; i < config->subscribers; i++)
-                if (self->conns [i].fd == -1)
-                    return -1;              //  lost before its +OK: already said why
+            for (int i = 0; i < self->conn_count; i++)
+                if (self->conns [i].fd == -1 && (!self->conns [i].publisher || self->connecting))
+                    return -1;              //  lost before the start: already said why
     }
 }
 
@@ -474,7 +507,8 @@ s_run_prepare_conns (run_t *self)
     self->conns = calloc ((size_t) self->conn_count, sizeof (run_conn_t));
     if (!self->conns)
         return -1;
-    size_t sub_in_cap = self->line_max * 4 > RUN_IN_CAP ? self->line_max * 4 : RUN_IN_CAP;
+    size_t sub_in_cap = self->msg_max * 4 > RUN_IN_CAP ? self->msg_max * 4 : RUN_IN_CAP;
+    size_t ends_cap = self->out_cap / 8 + 1;       //  every publish takes 8 bytes or more
     int failed = 0;
     for (int i = 0; i < self->conn_count; i++) {
         run_conn_t *conn = &self->conns [i];
@@ -482,69 +516,75 @@ s_run_prepare_conns (run_t *self)
         conn->index = conn->publisher ? i - config->subscribers : i;
         conn->fd = -1;
         conn->next_seq = 1;
+        conn->limit = config->messages;
         conn->in_cap = conn->publisher ? RUN_PUB_IN_CAP : sub_in_cap;
         conn->in = malloc (conn->in_cap);
-        conn->out = conn->publisher ? malloc (self->out_cap) : NULL;
-        failed |= !conn->in || (conn->publisher && !conn->out);
+        if (conn->publisher) {
+            conn->out = malloc (self->out_cap);
+            conn->ends = calloc (ends_cap, sizeof (uint32_t));
+        }
+        failed |= !conn->in || (conn->publisher && (!conn->out || !conn->ends));
     }
     return failed ? -1 : 0;
 }
 
-//  Allocates the tables, the buffers and the line template.
+//  Allocates the tables, the buffers and the topic.
 static int
 s_run_prepare (run_t *self)
 {
     const bench_config_t *config = self->config;
     self->topic_len = strlen (config->topic);
-    self->payload_at = 4 + self->topic_len + 1;
-    self->line_len = self->payload_at + config->size + 1;
-    size_t payload = config->size > RUN_HEADER_MAX ? config->size : RUN_HEADER_MAX;
-    self->line_max = self->payload_at + payload + 1;
-    self->out_cap = self->line_max > RUN_OUT_CAP ? self->line_max : RUN_OUT_CAP;
-    if (s_run_prepare_conns (self))
+    self->topic = malloc (self->topic_len + 32);
+    size_t payload = config->size > BENCH_HEADER_MAX ? config->size : BENCH_HEADER_MAX;
+    self->payload = malloc (payload);
+    if (!self->topic || !self->payload)
         return -1;
+    memcpy (self->topic, config->topic, self->topic_len);
+    self->topic [self->topic_len] = self->proto->separator;
+    self->msg_max = self->proto->overhead (self->topic_len + 21) + payload;
+    self->out_cap = self->msg_max > RUN_OUT_CAP ? self->msg_max : RUN_OUT_CAP;
+    self->check = bench_check_new (config, self->result);
+    if (!self->check)
+        return -1;
+    return s_run_prepare_conns (self);
+}
 
-    size_t pairs = (size_t) config->subscribers * (size_t) config->publishers;
-    self->last_seq = calloc (pairs, sizeof (uint64_t));
-    self->seen_words = (size_t) ((config->messages + 63) / 64);
-    if (pairs * self->seen_words <= RUN_SEEN_MAX / sizeof (uint64_t))
-        self->seen = calloc (pairs * self->seen_words, sizeof (uint64_t));
-    self->result->dup_check = self->seen != NULL;
-    self->result->latency = bench_hist_new ();
-    self->line = malloc (self->line_len);
-    if (!self->line || !self->last_seq || !self->result->latency)
+//  Opens the idle connections, half on each front-end when they differ,
+//  each with the protocol's handshake, and never reads them.
+static int
+s_run_idle (run_t *self)
+{
+    const bench_config_t *config = self->config;
+    if (config->idle == 0)
+        return 0;
+    self->idle_fds = malloc ((size_t) config->idle * sizeof (int));
+    if (!self->idle_fds)
         return -1;
-    memcpy (self->line, "PUB ", 4);
-    memcpy (self->line + 4, config->topic, self->topic_len);
-    self->line [4 + self->topic_len] = ' ';
-    memset (self->line + self->payload_at, 'x', config->size);
-    self->line [self->line_len - 1] = '\n';
+    for (int i = 0; i < config->idle; i++) {
+        bool pub_side = i % 2 == 0;
+        int fd = bench_connect (pub_side ? config->source_host : config->subscriber_host,
+                                pub_side ? config->source_port : config->subscriber_port);
+        if (fd == -1)
+            return -1;
+        self->idle_fds [self->result->idle_open++] = fd;
+        char hello [RUN_HELLO_MAX];
+        size_t len = self->proto->hello (hello, sizeof hello, false, i);
+        if (len && send (fd, hello, len, MSG_NOSIGNAL) != (ssize_t) len)
+            return -1;
+    }
     return 0;
 }
 
-//  Sends every subscriber its SUB; the +OKs come back through the loop.
+//  Subscribes every subscriber; confirmations come back through the loop.
 static int
 s_run_subscribe (run_t *self)
 {
-    const bench_config_t *config = self->config;
-    size_t len = 4 + self->topic_len + 1;
-    char *command = malloc (len + 1);
-    if (!command)
-        return -1;
-    snprintf (command, len + 1, "SUB %s\n", config->topic);
-    int rc = 0;
-    for (int i = 0; i < config->subscribers && rc == 0; i++) {
-        run_conn_t *conn = &self->conns [i];
-        rc = s_run_open (self, conn, config->subscriber_host, config->subscriber_port, EPOLLIN);
-        //  A fresh socket's buffer always takes a few bytes
-        if (rc == 0 && send (conn->fd, command, len, MSG_NOSIGNAL) != (ssize_t) len) {
-            fprintf (stderr, "zch_bench: subscriber %d: send: %s\n", i, strerror (errno));
-            rc = -1;
-        }
-    }
-    free (command);
-    self->progress_ns = s_now_ns ();
-    return rc;
+    for (int i = 0; i < self->config->subscribers; i++)
+        if (s_run_open (self, &self->conns [i], self->config->subscriber_host,
+                        self->config->subscriber_port, EPOLLIN))
+            return -1;
+    self->progress_ns = bench_now_ns ();
+    return 0;
 }
 
 //  Runs one benchmark; see bench_run.h.
@@ -554,13 +594,29 @@ bench_run (const bench_config_t *config, bench_result_t *result)
     *result = (bench_result_t) { .latency = NULL };
     run_t self = { .config = config, .result = result };
     int rc = -1;
+    self.proto = bench_proto_find (config->proto);
     self.epoll_fd = epoll_create1 (EPOLL_CLOEXEC);
-    if (self.epoll_fd == -1 || s_run_prepare (&self)) {
+    if (!self.proto || self.epoll_fd == -1 || s_run_prepare (&self)) {
         fprintf (stderr, "zch_bench: out of memory or descriptors\n");
         goto cleanup;
     }
+    if (config->watch_count)
+        result->rss_base_kib = bench_rss_kib (config->watch_pids, config->watch_count);
+    if (s_run_idle (&self)) {
+        fprintf (stderr, "zch_bench: could not open idle connection %d of %d\n",
+                 result->idle_open + 1, config->idle);
+        goto cleanup;
+    }
+    if (config->watch_count) {
+        result->rss_idle_kib = bench_rss_kib (config->watch_pids, config->watch_count);
+        result->rss_peak_kib = result->rss_idle_kib;
+    }
     if (s_run_subscribe (&self) == 0)
         rc = s_run_loop (&self);
+    if (config->watch_count && self.publishing)
+        result->server_cpu_s += bench_cpu_seconds (config->watch_pids, config->watch_count);
+    for (int i = config->subscribers; i < self.conn_count; i++)
+        result->planned += self.conns [i].limit;
     result->expected = result->sent * (uint64_t) config->subscribers;
     result->lost = result->expected > result->unique ? result->expected - result->unique : 0;
 
@@ -569,12 +625,16 @@ cleanup:
         s_run_close (&self, &self.conns [i]);
         free (self.conns [i].in);
         free (self.conns [i].out);
+        free (self.conns [i].ends);
     }
+    for (int i = 0; i < result->idle_open; i++)
+        close (self.idle_fds [i]);
     if (self.epoll_fd != -1)
         close (self.epoll_fd);
+    bench_check_destroy (&self.check);
     free (self.conns);
-    free (self.last_seq);
-    free (self.seen);
-    free (self.line);
+    free (self.idle_fds);
+    free (self.payload);
+    free (self.topic);
     return rc;
 }
