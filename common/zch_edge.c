@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdatomic.h>
@@ -22,6 +23,16 @@
 
 static const char s_slow_consumer [] = "-ERR slow consumer\n";
 static const char s_line_too_long [] = "-ERR line too long\n";
+
+//  A connection's place on one of the edge's timer lists
+#define S_IDLE          0           //  must finish a command by then
+#define S_KEEPALIVE     1           //  must say something by then
+#define S_TIMERS        2
+
+typedef struct {
+    zch_conn_t *prev, *next;
+    int64_t at;                     //  0: not on the list
+} s_timer_t;
 
 struct zch_conn_t {
     zch_watch_t watch;                  //  first, so a watch is its conn
@@ -45,6 +56,11 @@ struct zch_conn_t {
     bool dead;                          //  close now, discard output
     int64_t close_deadline;
     zch_conn_t *prev, *next;            //  all clients
+    s_timer_t timers [S_TIMERS];
+    bool spoke;                         //  a whole command came at least once
+    zch_tls_conn_t *tls;                //  NULL on plain TCP
+    const void *auth;                   //  zch_guard's view of who it is
+    int auth_failures;
 };
 
 struct zch_edge_t {
@@ -69,6 +85,9 @@ struct zch_edge_t {
     size_t slow_reply_len;
     char too_long_reply [ZCH_REPLY_MAX];
     size_t too_long_reply_len;
+    //  Timer lists, soonest first (every entry of a list has the same period)
+    zch_conn_t *timer_head [S_TIMERS], *timer_tail [S_TIMERS];
+    int64_t refusal_logged_at;          //  refusals are logged once a second at most
 };
 
 static atomic_uint_fast64_t s_next_conn_id = 1;
@@ -76,6 +95,42 @@ static atomic_uint_fast64_t s_next_conn_id = 1;
 static void s_listener_ready (zch_watch_t *watch, uint32_t events);
 static void s_conn_ready (zch_watch_t *watch, uint32_t events);
 static int s_conn_make_room (zch_conn_t *conn, size_t len);
+
+//  Takes conn off a timer list.
+static void
+s_timer_stop (zch_conn_t *conn, int which)
+{
+    s_timer_t *timer = &conn->timers [which];
+    if (!timer->at)
+        return;
+    zch_edge_t *edge = conn->edge;
+    if (timer->prev)
+        timer->prev->timers [which].next = timer->next;
+    else
+        edge->timer_head [which] = timer->next;
+    if (timer->next)
+        timer->next->timers [which].prev = timer->prev;
+    else
+        edge->timer_tail [which] = timer->prev;
+    *timer = (s_timer_t) { 0 };
+}
+
+//  Puts conn at the end of a timer list, due at. Each list has one
+//  period, so appending keeps it sorted and both steps cost O(1).
+static void
+s_timer_start (zch_conn_t *conn, int which, int64_t at)
+{
+    s_timer_stop (conn, which);
+    zch_edge_t *edge = conn->edge;
+    s_timer_t *timer = &conn->timers [which];
+    timer->at = at? at: 1;
+    timer->prev = edge->timer_tail [which];
+    if (timer->prev)
+        timer->prev->timers [which].next = conn;
+    else
+        edge->timer_head [which] = conn;
+    edge->timer_tail [which] = conn;
+}
 
 //  Appends conn to a list of pointers, growing it. Returns 0 or -1.
 static int
@@ -149,6 +204,11 @@ s_conn_free (zch_conn_t *conn)
     if (edge->handlers.on_close)
         edge->handlers.on_close (edge->ctx, conn);
     zch_loop_remove (edge->loop, &conn->watch);
+    for (int which = 0; which < S_TIMERS; which++)
+        s_timer_stop (conn, which);
+    zch_tls_conn_destroy (&conn->tls);
+    if (edge->config.clients)
+        atomic_fetch_sub (edge->config.clients, 1);
     //  Unread input would make close() reset the connection and throw
     //  away what the kernel still has to send, the last error included
     char discard [4096];
@@ -187,6 +247,84 @@ zch_edge_destroy (zch_edge_t **self_p)
     *self_p = NULL;
 }
 
+//  Writes the edge's own error to a client: a line, or an err frame.
+static void
+s_conn_say (zch_conn_t *conn, const char *code, const char *text)
+{
+    char reply [ZCH_REPLY_MAX];
+    size_t len;
+    if (conn->edge->config.framing == ZCH_EDGE_FRAMES)
+        len = zch_frame_encode_err ((uint8_t *) reply, sizeof reply, code, text);
+    else
+        len = (size_t) snprintf (reply, sizeof reply, "-ERR %s\n", text);
+    if (s_conn_make_room (conn, len) == 0) {
+        //  past max_output on purpose: these are last words
+        memcpy (conn->out + conn->out_len, reply, len);
+        conn->out_len += len;
+        s_mark_dirty (conn);
+    }
+}
+
+//  Turns a client away at accept, before it costs anything: plain TCP
+//  clients get the error (line or frame), TLS clients only the close.
+//  Logged once a second at most, with the counters.
+static void
+s_refuse (zch_edge_t *self, int fd, const char *peer, const char *code, const char *text)
+{
+    if (!self->config.tls) {
+        char reply [ZCH_REPLY_MAX];
+        size_t len = self->config.framing == ZCH_EDGE_FRAMES?
+            zch_frame_encode_err ((uint8_t *) reply, sizeof reply, code, text):
+            (size_t) snprintf (reply, sizeof reply, "-ERR %s\n", text);
+        if (send (fd, reply, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+            zch_debug ("%s: cannot tell %s why: %s", self->config.role, peer, strerror (errno));
+    }
+    close (fd);
+    int64_t now = zclock_mono ();
+    if (now - self->refusal_logged_at >= 1000) {
+        self->refusal_logged_at = now;
+        zch_notice ("%s: refused %s: %s (refused for too many clients: %llu, for connection rate: %llu)",
+                    self->config.role, peer, text, (unsigned long long) self->stats.refused_clients,
+                    (unsigned long long) self->stats.rate_limited);
+    }
+}
+
+//  Applies the limits on a new client. Returns 0 to take it, -1 when it
+//  was refused (and its socket closed).
+static int
+s_admit (zch_edge_t *self, int fd, const struct sockaddr_storage *address)
+{
+    if (!self->config.max_clients && !self->config.rates)
+        return 0;
+    char peer [64];
+    zch_net_peer_name (fd, peer, sizeof peer);
+    size_t clients = self->config.clients? atomic_load (self->config.clients): self->conn_count;
+    if (self->config.max_clients && clients >= self->config.max_clients) {
+        self->stats.refused_clients++;
+        s_refuse (self, fd, peer, "too_many_clients", "too many clients");
+        return -1;
+    }
+    const void *addr = NULL;
+    size_t addr_len = 0;
+    if (address->ss_family == AF_INET) {
+        addr = &((const struct sockaddr_in *) address)->sin_addr;
+        addr_len = sizeof (struct in_addr);
+    }
+    else
+    if (address->ss_family == AF_INET6) {
+        addr = &((const struct sockaddr_in6 *) address)->sin6_addr;
+        addr_len = sizeof (struct in6_addr);
+    }
+    if (addr && self->config.rates
+    &&  !zch_rate_allow (self->config.rates, addr, addr_len, self->config.conn_rate,
+                         self->config.conn_burst, zclock_mono ())) {
+        self->stats.rate_limited++;
+        s_refuse (self, fd, peer, "rate_exceeded", "connection rate exceeded");
+        return -1;
+    }
+    return 0;
+}
+
 //  Accepts waiting clients and greets them.
 static void
 s_listener_ready (zch_watch_t *watch, uint32_t events)
@@ -194,7 +332,10 @@ s_listener_ready (zch_watch_t *watch, uint32_t events)
     (void) events;
     zch_edge_t *self = (zch_edge_t *) ((char *) watch - offsetof (zch_edge_t, listener));
     for (int i = 0; i < ZCH_ACCEPT_BATCH && self->accepting; i++) {
-        int fd = accept4 (watch->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        struct sockaddr_storage address;
+        socklen_t address_len = sizeof address;
+        int fd = accept4 (watch->fd, (struct sockaddr *) &address, &address_len,
+                          SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
                 //  Level-triggered: without a pause this would spin
@@ -204,9 +345,16 @@ s_listener_ready (zch_watch_t *watch, uint32_t events)
             }
             return;
         }
+        if (s_admit (self, fd, &address))
+            continue;
         zch_conn_t *conn = calloc (1, sizeof *conn);
         if (!conn) {
             close (fd);
+            return;
+        }
+        if (self->config.tls && !(conn->tls = zch_tls_conn_new (self->config.tls, fd))) {
+            close (fd);
+            free (conn);
             return;
         }
         conn->watch.fd = fd;
@@ -217,10 +365,18 @@ s_listener_ready (zch_watch_t *watch, uint32_t events)
         int on = 1;
         setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
         if (zch_loop_add (self->loop, &conn->watch, EPOLLIN)) {
+            zch_tls_conn_destroy (&conn->tls);
             close (fd);
             free (conn);
             continue;
         }
+        if (self->config.clients)
+            atomic_fetch_add (self->config.clients, 1);
+        int64_t now = zclock_mono ();
+        if (self->config.idle_timeout_ms)
+            s_timer_start (conn, S_IDLE, now + self->config.idle_timeout_ms);
+        if (self->config.keepalive_ms)
+            s_timer_start (conn, S_KEEPALIVE, now + self->config.keepalive_ms);
         conn->next = self->conns;
         if (self->conns)
             self->conns->prev = conn;
@@ -405,6 +561,7 @@ s_conn_parse (zch_conn_t *conn, const char *buf, size_t len)
             s_conn_begin_close (conn);
             return len;                 //  the rest of the stream is not trusted
         }
+        conn->spoke = true;
         if (edge->handlers.on_line (edge->ctx, conn, line, line_len) == ZCH_EDGE_PAUSE) {
             conn->paused = true;
             if (s_list_push (&edge->paused, &edge->paused_count, &edge->paused_cap, conn)) {
@@ -449,6 +606,34 @@ s_conn_keep_input (zch_conn_t *conn, const char *buf, size_t len, size_t consume
     return 0;
 }
 
+//  Counts and logs a TLS connection that failed.
+static void
+s_tls_failed (zch_conn_t *conn)
+{
+    conn->edge->stats.tls_failures++;
+    zch_info ("%s: TLS with %s failed: %s (TLS failures: %llu)", conn->edge->config.role,
+              conn->peer, zch_tls_error (conn->tls),
+              (unsigned long long) conn->edge->stats.tls_failures);
+}
+
+//  The idle timer runs while a client owes a command: from accept to its
+//  first whole command, and from the first byte of any later command to
+//  its end. A paused client's input is whole commands waiting on us, so
+//  it owes nothing.
+static void
+s_idle_update (zch_conn_t *conn)
+{
+    zch_edge_t *edge = conn->edge;
+    if (!edge->config.idle_timeout_ms)
+        return;
+    bool owes = !conn->spoke || (conn->in_len > 0 && !conn->paused);
+    if (!owes)
+        s_timer_stop (conn, S_IDLE);
+    else
+    if (!conn->timers [S_IDLE].at)
+        s_timer_start (conn, S_IDLE, zclock_mono () + edge->config.idle_timeout_ms);
+}
+
 //  Reads what the client sent and parses it. Clients with no partial line
 //  read into the edge's scratch buffer, so most reads copy nothing.
 static void
@@ -479,14 +664,19 @@ s_conn_read (zch_conn_t *conn)
         have = conn->in_len;
         room = conn->in_cap - conn->in_len;
     }
-    ssize_t got = recv (conn->watch.fd, buf + have, room, 0);
+    ssize_t got = conn->tls? zch_tls_read (conn->tls, buf + have, room):
+                             recv (conn->watch.fd, buf + have, room, 0);
     if (got < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            if (conn->tls)
+                s_tls_failed (conn);
             conn->dead = true;
             s_mark_dirty (conn);
         }
         return;
     }
+    if (got > 0 && edge->config.keepalive_ms)
+        s_timer_start (conn, S_KEEPALIVE, zclock_mono () + edge->config.keepalive_ms);
     //  At end of stream what the client already sent still counts; it is
     //  closed once every line was handled (a paused client resumes first)
     if (got == 0)
@@ -497,6 +687,7 @@ s_conn_read (zch_conn_t *conn)
         conn->dead = true;
         s_mark_dirty (conn);
     }
+    s_idle_update (conn);
     if (conn->eof && !conn->paused)
         s_conn_begin_close (conn);
 }
@@ -520,13 +711,17 @@ static void
 s_conn_write_out (zch_conn_t *conn)
 {
     while (conn->out_start < conn->out_len) {
-        ssize_t sent = send (conn->watch.fd, conn->out + conn->out_start,
-                             conn->out_len - conn->out_start, MSG_NOSIGNAL);
+        size_t len = conn->out_len - conn->out_start;
+        ssize_t sent = conn->tls? zch_tls_write (conn->tls, conn->out + conn->out_start, len):
+                                  send (conn->watch.fd, conn->out + conn->out_start, len, MSG_NOSIGNAL);
         if (sent < 0) {
             if (errno == EINTR)
                 continue;
-            if (errno != EAGAIN && errno != EWOULDBLOCK)
+            if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                if (conn->tls && errno != EPIPE)
+                    s_tls_failed (conn);
                 conn->dead = true;
+            }
             break;
         }
         conn->out_start += (size_t) sent;
@@ -548,6 +743,8 @@ s_conn_update_interest (zch_conn_t *conn)
         events |= EPOLLIN;
     if (conn->out_len > conn->out_start)
         events |= EPOLLOUT;
+    if (conn->tls)
+        events |= zch_tls_wants (conn->tls);
     zch_loop_modify (conn->edge->loop, &conn->watch, events);
 }
 
@@ -563,16 +760,45 @@ s_conn_ready (zch_watch_t *watch, uint32_t events)
         s_mark_dirty (conn);
         return;
     }
-    if (events & EPOLLOUT)
-        s_mark_dirty (conn);
-    if ((events & EPOLLIN) && !conn->paused && !conn->closing)
+    if (events & EPOLLOUT || (conn->tls && conn->out_len > conn->out_start))
+        s_mark_dirty (conn);            //  TLS: a waiting write may need what came in
+    if ((events & (conn->tls? EPOLLIN | EPOLLOUT: EPOLLIN)) && !conn->paused && !conn->closing)
         s_conn_read (conn);
+}
+
+//  Closes the clients whose timers ran out, with their error.
+static void
+s_timers_expire (zch_edge_t *self, int64_t now)
+{
+    for (int which = 0; which < S_TIMERS; which++) {
+        zch_conn_t *conn;
+        while ((conn = self->timer_head [which]) && conn->timers [which].at <= now) {
+            s_timer_stop (conn, which);
+            if (conn->closing || conn->dead)
+                continue;
+            if (which == S_IDLE && conn->paused && conn->spoke) {
+                s_idle_update (conn);   //  waiting on us, not on the client
+                continue;
+            }
+            uint64_t *counter = which == S_IDLE? &self->stats.idle_timeouts:
+                                                 &self->stats.keepalive_timeouts;
+            (*counter)++;
+            zch_info ("%s: client %s %s, closing (%s: %llu)", self->config.role, conn->peer,
+                      which == S_IDLE? "sent no whole command in time": "was silent too long",
+                      which == S_IDLE? "idle timeouts": "keepalive timeouts",
+                      (unsigned long long) *counter);
+            s_conn_say (conn, "idle_timeout", "idle timeout");
+            s_conn_begin_close (conn);
+        }
+    }
 }
 
 void
 zch_edge_flush (zch_edge_t *self)
 {
     int64_t now = zclock_mono ();
+    if (self->timer_head [S_IDLE] || self->timer_head [S_KEEPALIVE])
+        s_timers_expire (self, now);
     if (self->accept_resume_at && now >= self->accept_resume_at) {
         self->accept_resume_at = 0;
         if (self->accepting)
@@ -631,6 +857,7 @@ zch_edge_resume (zch_edge_t *self)
         size_t consumed = s_conn_parse (conn, conn->in, conn->in_len);
         if (s_conn_keep_input (conn, conn->in, conn->in_len, consumed))
             conn->dead = true;
+        s_idle_update (conn);
         if (conn->eof && !conn->paused)
             s_conn_begin_close (conn);
         s_mark_dirty (conn);            //  the flush restores EPOLLIN
@@ -706,4 +933,28 @@ uint64_t
 zch_conn_id (zch_conn_t *conn)
 {
     return conn->id;
+}
+
+const void *
+zch_conn_auth (zch_conn_t *conn)
+{
+    return conn->auth;
+}
+
+void
+zch_conn_set_auth (zch_conn_t *conn, const void *auth)
+{
+    conn->auth = auth;
+}
+
+int
+zch_conn_auth_failed (zch_conn_t *conn)
+{
+    return ++conn->auth_failures;
+}
+
+bool
+zch_conn_framed (zch_conn_t *conn)
+{
+    return conn->edge->config.framing == ZCH_EDGE_FRAMES;
 }
