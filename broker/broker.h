@@ -23,6 +23,8 @@ typedef struct {
     const char *egress_local;
     int egress_hwm;             //  messages queued per subscriber front-end
     zch_plugin_args_t plugins;  //  the broker's plugin chain
+    const char *curve_secret;   //  the broker's certificate: CURVE on every TCP endpoint; NULL: off
+    const char *curve_clients;  //  with curve_secret: only these clients' public certificates
 } broker_config_t;
 
 //  Fills config with the defaults.

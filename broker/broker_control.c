@@ -1,5 +1,6 @@
 /*  broker_control: requests on the broker's ROUTER control endpoint.        */
 #include "broker_control.h"
+#include "broker_request.h"
 
 #include <msgpack.h>
 #include <stdbool.h>
@@ -34,11 +35,10 @@ s_pack_stats (msgpack_sbuffer *buffer, const broker_stats_t *stats)
     }
 }
 
-//  Reads one request: routing frames up to and including an empty
-//  delimiter (REQ peers) go back unchanged; the rest is the request.
-//  Returns the number of frames read, 0 when none is waiting.
+//  Reads one request's frames (at most CONTROL_MAX_FRAMES are kept).
+//  Returns the number of frames kept, 0 when none is waiting.
 static size_t
-s_recv_request (void *control, zmq_msg_t *frames, size_t *body_at)
+s_recv_request (void *control, zmq_msg_t *frames)
 {
     size_t count = 0;
     bool more = true;
@@ -56,9 +56,6 @@ s_recv_request (void *control, zmq_msg_t *frames, size_t *body_at)
     }
     if (count > CONTROL_MAX_FRAMES)
         count = CONTROL_MAX_FRAMES;
-    *body_at = 1;
-    if (count >= 3 && zmq_msg_size (&frames [1]) == 0)
-        *body_at = 2;
     return count;
 }
 
@@ -66,20 +63,19 @@ void
 broker_control_serve (void *control, broker_stats_t *stats)
 {
     zmq_msg_t frames [CONTROL_MAX_FRAMES];
-    size_t body_at = 1, count;
-    while ((count = s_recv_request (control, frames, &body_at)) > 0) {
-        const char *request = "";
-        size_t request_len = 0;
-        if (count > body_at) {
-            request = zmq_msg_data (&frames [body_at]);
-            request_len = zmq_msg_size (&frames [body_at]);
-        }
-        for (size_t i = 0; i < body_at && i < count; i++)
+    size_t count;
+    while ((count = s_recv_request (control, frames)) > 0) {
+        zch_frame_t views [CONTROL_MAX_FRAMES];
+        for (size_t i = 0; i < count; i++)
+            views [i] = (zch_frame_t) { zmq_msg_data (&frames [i]), zmq_msg_size (&frames [i]) };
+        size_t reply_frames;
+        broker_request_t request = broker_request_parse (views, count, &reply_frames);
+        for (size_t i = 0; i < reply_frames; i++)
             zmq_send (control, zmq_msg_data (&frames [i]), zmq_msg_size (&frames [i]), ZMQ_SNDMORE);
-        if (request_len == 4 && memcmp (request, "PING", 4) == 0)
+        if (request == BROKER_REQUEST_PING)
             zmq_send (control, "PONG", 4, 0);
         else
-        if (request_len == 5 && memcmp (request, "STATS", 5) == 0) {
+        if (request == BROKER_REQUEST_STATS) {
             msgpack_sbuffer buffer;
             msgpack_sbuffer_init (&buffer);
             s_pack_stats (&buffer, stats);

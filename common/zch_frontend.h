@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "zch_args.h"
+#include "zch_secure.h"
 #include "zch_workers.h"
 
 typedef struct {
@@ -22,6 +23,7 @@ typedef struct {
     const char *udp_listen;     //  HOST:PORT for datagrams; NULL: off
     const char *udp_topic;      //  with udp_listen: each datagram is a raw payload for it
     zch_plugin_args_t plugins;  //  this front-end's plugin chain
+    zch_secure_config_t secure; //  limits, tokens, TLS, CURVE
 } zch_frontend_config_t;
 
 typedef zch_workers_t *(zch_frontend_start_fn) (const zch_frontend_config_t *config,

@@ -5,6 +5,7 @@
 #include "source.h"
 #include "subscriber.h"
 #include "zch_args.h"
+#include "zch_curve.h"
 #include "zch_frame.h"
 #include "zch_log.h"
 #include "zch_main.h"
@@ -32,6 +33,7 @@ s_usage (FILE *out)
         "  run     run broker, source and subscriber in one process\n"
         "  pub     publish a message, one per line of stdin, or a file (see zchannel pub --help)\n"
         "  sub     print the messages on a pattern (see zchannel sub --help)\n"
+        "  keygen  write a CURVE certificate pair, PATH and PATH.pub\n"
         "\n"
         "zchannel run options:\n"
         "  --source-listen HOST:PORT      text publishers, default " SOURCE_LISTEN_DEFAULT "\n"
@@ -223,6 +225,30 @@ s_run (int argc, char *argv [])
     return exit_code < 0? 0: exit_code;
 }
 
+//  zchannel keygen PATH: a CURVE certificate pair, PATH and PATH.pub.
+static int
+s_keygen (int argc, char *argv [])
+{
+    if (argc == 2 && (streq (argv [1], "--help") || streq (argv [1], "-h"))) {
+        printf ("Usage: zchannel keygen PATH\n"
+                "Write a new CURVE certificate: PATH holds the public and the secret key\n"
+                "(mode 0600; give it to --curve-secret), PATH.pub the public key only\n"
+                "(give the broker's to --curve-server-key, put clients' in --curve-clients DIR).\n");
+        return 0;
+    }
+    if (argc != 2 || argv [1][0] == '-') {
+        fprintf (stderr, "zchannel keygen: wants one PATH (see zchannel keygen --help)\n");
+        return 2;
+    }
+    char error [512];
+    if (zch_curve_keygen (argv [1], error, sizeof error)) {
+        fprintf (stderr, "zchannel keygen: %s\n", error);
+        return 1;
+    }
+    printf ("%s\n%s.pub\n", argv [1], argv [1]);
+    return 0;
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -237,6 +263,8 @@ main (int argc, char *argv [])
         return zchannel_pub_main (argc - 1, argv + 1);
     if (streq (command, "sub"))
         return zchannel_sub_main (argc - 1, argv + 1);
+    if (streq (command, "keygen"))
+        return s_keygen (argc - 1, argv + 1);
     if (streq (command, "--help") || streq (command, "-h") || streq (command, "help")) {
         s_usage (stdout);
         return 0;

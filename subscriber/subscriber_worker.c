@@ -5,6 +5,7 @@
 #include "zch_envelope.h"
 #include "zch_frame.h"
 #include "zch_frame_reply.h"
+#include "zch_guard.h"
 #include "zch_log.h"
 #include "zch_main.h"
 #include "zch_pipeline.h"
@@ -63,6 +64,8 @@ typedef struct {
     uint64_t received;
     uint64_t malformed;
     zch_pipeline_t *pipeline;   //  subscriber egress plugins; NULL: none
+    zch_guard_t guard;          //  AUTH and ACLs for both edges
+    uint64_t too_many_subs;     //  SUBs refused over max_subscriptions
 } self_t;
 
 //  What s_deliver_to needs while matching one message.
@@ -370,6 +373,16 @@ s_subscribe (self_t *self, client_t *client, const char *pattern, size_t len)
     }
     memcpy (barrier->pattern, pattern, len);
     barrier->pattern [len] = 0;
+    size_t max_subs = self->config->secure.max_subscriptions;
+    if (!zhashx_lookup (client->patterns, barrier->pattern) && max_subs
+    &&  zhashx_size (client->patterns) >= max_subs) {
+        free (barrier);
+        self->too_many_subs++;
+        zch_info ("subscriber: client %s is over %zu subscriptions (refused: %llu)",
+                  zch_conn_peer (client->conn), max_subs, (unsigned long long) self->too_many_subs);
+        s_client_error (client, "too_many_subscriptions", "", "too many subscriptions");
+        return;
+    }
     if (!zhashx_lookup (client->patterns, barrier->pattern)) {
         if (subscriber_index_hold_prefix (self->subscriptions, pattern, len)) {
             free (barrier);
@@ -398,6 +411,19 @@ s_unsubscribe (self_t *self, client_t *client, const char *pattern)
         subscriber_index_remove (self->subscriptions, pattern, len, client);
     subscriber_index_release_prefix (self->subscriptions, pattern, len);
     zhashx_delete (client->patterns, pattern);
+}
+
+//  The limits and the ACL on a valid pattern a client wants; answers and
+//  returns false when it may not have it.
+static bool
+s_may_subscribe (self_t *self, client_t *client, const char *pattern, size_t len)
+{
+    const char *reason;
+    if (zch_secure_topic (&self->config->secure, pattern, len, &reason)) {
+        s_client_error (client, ZCH_FRAME_E_TOPIC, "invalid pattern: ", reason);
+        return false;
+    }
+    return zch_guard_subscribe (&self->guard, client->conn, pattern, len);
 }
 
 //  The workerman profile: any line subscribes the client to topic1.
@@ -437,6 +463,9 @@ s_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t len)
         return ZCH_EDGE_NEXT;
     }
     char pattern [ZCH_TOPIC_MAX + 1];
+    if (!zch_guard_admits (&self->guard, conn, command.verb == ZCH_VERB_PING || command.verb == ZCH_VERB_QUIT
+                           || command.verb == ZCH_VERB_EMPTY || command.verb == ZCH_VERB_AUTH))
+        return ZCH_EDGE_NEXT;
     switch (command.verb) {
         case ZCH_VERB_SUB:
         case ZCH_VERB_UNSUB:
@@ -449,7 +478,8 @@ s_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t len)
                     s_reply_error (conn, "", "SUB takes no options here");
                     break;
                 }
-                s_subscribe (self, client, command.arg, command.arg_len);
+                if (s_may_subscribe (self, client, command.arg, command.arg_len))
+                    s_subscribe (self, client, command.arg, command.arg_len);
                 break;
             }
             memcpy (pattern, command.arg, command.arg_len);
@@ -475,7 +505,7 @@ s_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t len)
             s_reply_error (conn, "", "publishing is served by the source front-end");
             break;
         case ZCH_VERB_AUTH:
-            s_reply_error (conn, "", "authentication is not enabled");
+            zch_guard_auth (&self->guard, conn, command.arg, command.arg_len);
             break;
         default:
             s_reply_error (conn, "", "unknown command");
@@ -526,6 +556,12 @@ s_on_frame (void *ctx, zch_conn_t *conn, const char *body, size_t len)
         return ZCH_EDGE_NEXT;
     }
     char pattern [ZCH_TOPIC_MAX + 1];
+    if (cmd.verb == ZCH_FRAME_AUTH) {
+        zch_guard_auth (&self->guard, conn, cmd.text, cmd.text_len);
+        return ZCH_EDGE_NEXT;
+    }
+    if (!zch_guard_admits (&self->guard, conn, cmd.verb == ZCH_FRAME_PING))
+        return ZCH_EDGE_NEXT;
     switch (cmd.verb) {
         case ZCH_FRAME_SUB:
         case ZCH_FRAME_UNSUB:
@@ -537,6 +573,7 @@ s_on_frame (void *ctx, zch_conn_t *conn, const char *body, size_t len)
                 if (cmd.opt_count > 0)
                     zch_frame_reply_err (conn, ZCH_FRAME_E_OPTION, "", "sub takes no options here");
                 else
+                if (s_may_subscribe (self, client, cmd.topic, cmd.topic_len))
                     s_subscribe (self, client, cmd.topic, cmd.topic_len);
                 break;
             }
@@ -639,6 +676,11 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
         .role = "subscriber", .greeting = SUBSCRIBER_GREETING, .max_line = self->config->max_line,
         .max_output = self->config->max_output, .close_grace_ms = 1000
     };
+    zch_secure_edge (&self->config->secure, args, false, &edge_config);
+    self->guard = (zch_guard_t) {
+        .role = "subscriber", .auth = self->config->secure.auth,
+        .max_failures = self->config->secure.auth_max_failures
+    };
     self->edge = self->loop? zch_edge_new (self->loop, args->listen_fd, &edge_config, &handlers, self): NULL;
     if (!self->edge)
         close (args->listen_fd);
@@ -649,6 +691,7 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
             .max_line = self->config->max_payload + ZCH_FRAME_OVERHEAD,
             .max_output = self->config->max_output, .close_grace_ms = 1000
         };
+        zch_secure_edge (&self->config->secure, args, true, &frame_config);
         self->frame_edge = self->loop? zch_edge_new (self->loop, args->frame_fd, &frame_config,
                                                      &frame_handlers, self): NULL;
         if (!self->frame_edge)
@@ -665,7 +708,8 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
     zlistx_set_destructor (self->barriers, s_barrier_free);
     zch_zmq_set (self->upstream, ZMQ_RCVHWM, SUBSCRIBER_RCVHWM);
     zch_zmq_set (self->upstream, ZMQ_LINGER, 0);
-    if (zch_zmq_attach (self->upstream, "to broker", self->config->broker, false, error, error_size)) {
+    if (zch_secure_curve (&self->config->secure, self->upstream, error, error_size)
+    ||  zch_zmq_attach (self->upstream, "to broker", self->config->broker, false, error, error_size)) {
         s_self_destroy (&self);
         return NULL;
     }
@@ -782,6 +826,7 @@ subscriber_config_defaults (subscriber_config_t *config)
         .max_line = ZCH_LINE_MAX_DEFAULT, .max_output = SUBSCRIBER_MAX_OUTPUT,
         .max_payload = ZCH_PAYLOAD_MAX_DEFAULT
     };
+    zch_secure_defaults (&config->secure);
 }
 
 //  Builds worker index's new pipeline, off its thread.
