@@ -21,6 +21,9 @@ s_usage (FILE *out)
         "  --plugin SPEC      add a plugin to the chain, in order:\n"
         "                     NAME[@PATTERN][:key=value,...] (see plugins/README.md)\n"
         "  --plugin-path DIR  look for zch_NAME.so in DIR first (repeatable)\n"
+        "  --curve-secret FILE   CURVE on every endpoint with this certificate (zchannel keygen)\n"
+        "  --curve-clients DIR   with --curve-secret: let in only the clients whose public\n"
+        "                     certificates are in DIR, default: any client knowing our key\n"
         "  --log-level LEVEL  error, warning, notice, info or debug, default info\n"
         "  --help             show this help and exit\n"
         "  --version          show the version and exit\n"
@@ -43,6 +46,8 @@ main (int argc, char *argv [])
         { "log-level", required_argument, NULL, 'l' },
         { "plugin", required_argument, NULL, 'P' },
         { "plugin-path", required_argument, NULL, 'D' },
+        { "curve-secret", required_argument, NULL, 'S' },
+        { "curve-clients", required_argument, NULL, 'K' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 }
@@ -72,6 +77,8 @@ main (int argc, char *argv [])
                 if (zch_args_plugin_path ("zchannel-broker", optarg, &config.plugins))
                     return 2;
                 break;
+            case 'S': config.curve_secret = optarg; break;
+            case 'K': config.curve_clients = optarg; break;
             case 'h': s_usage (stdout); return 0;
             case 'V': printf ("zchannel-broker %s\n", ZCH_VERSION); return 0;
             default:

@@ -37,6 +37,7 @@ s_usage (const char *program, const char *summary, const zch_frontend_config_t *
             "  --plugin SPEC         add a plugin to the chain, in order:\n"
             "                        NAME[@PATTERN][:key=value,...] (see plugins/README.md)\n"
             "  --plugin-path DIR     look for zch_NAME.so in DIR first (repeatable)\n"
+            "%s"
             "  --log-level LEVEL     error, warning, notice, info or debug, default info\n"
             "  --help                show this help and exit\n"
             "  --version             show the version and exit\n"
@@ -47,7 +48,8 @@ s_usage (const char *program, const char *summary, const zch_frontend_config_t *
             config->max_line, config->max_output, config->max_payload,
             config->takes_udp?
             "  --udp-listen HOST:PORT    take datagrams, one 'PUB <topic> <payload>' each, default off\n"
-            "  --udp-topic TOPIC     with --udp-listen: each datagram is a raw payload for TOPIC\n": "");
+            "  --udp-topic TOPIC     with --udp-listen: each datagram is a raw payload for TOPIC\n": "",
+            zch_secure_usage);
 }
 
 int
@@ -94,9 +96,21 @@ s_parse (int argc, char *argv [], const char *program, const char *summary,
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 }
     };
+    struct option all [64];
+    size_t count = 0;
+    for (size_t i = 0; options [i].name; i++)
+        all [count++] = options [i];
+    for (size_t i = 0; zch_secure_getopt [i].name; i++)
+        all [count++] = zch_secure_getopt [i];
+    all [count] = options [sizeof options / sizeof options [0] - 1];
     opterr = 0;
     int option;
-    while ((option = getopt_long (argc, argv, "", options, NULL)) != -1) {
+    while ((option = getopt_long (argc, argv, "", all, NULL)) != -1) {
+        if (option >= ZCH_SECURE_OPT_BASE) {
+            if (zch_secure_flag (&config->secure, option, optarg, program))
+                return 2;
+            continue;
+        }
         switch (option) {
             case 'L': config->listen = optarg; break;
             case 'b': config->broker = optarg; break;
@@ -163,9 +177,14 @@ zch_frontend_main (int argc, char *argv [], const char *program, const char *sum
         return exit_code;
     zch_process_init (program);
     char error [512];
+    if (zch_secure_prepare (&config->secure, config->workerman, error, sizeof error)) {
+        fprintf (stderr, "%s: %s\n", program, error);
+        return 1;
+    }
     zch_workers_t *workers = start (config, error, sizeof error);
     if (!workers) {
         fprintf (stderr, "%s: %s\n", program, error);
+        zch_secure_release (&config->secure);
         return 1;
     }
     while (zch_signals_wait () == SIGHUP)
@@ -174,5 +193,6 @@ zch_frontend_main (int argc, char *argv [], const char *program, const char *sum
         else
             zch_notice ("%s: plugins reloaded", program);
     zch_workers_destroy (&workers);
+    zch_secure_release (&config->secure);
     return 0;
 }

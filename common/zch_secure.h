@@ -63,4 +63,17 @@ int zch_secure_topic (const zch_secure_config_t *config, const char *topic, size
 //  Makes a broker socket CURVE when configured. Returns 0, or -1 with a reason.
 int zch_secure_curve (const zch_secure_config_t *config, void *socket, char *error, size_t error_size);
 
+
+
+//  Until the settings table: the flags of zch_secure_config_t for
+//  getopt_long (codes from ZCH_SECURE_OPT_BASE; ends with a NULL entry),
+//  their --help lines, and the parse of one.
+#include <getopt.h>
+#define ZCH_SECURE_OPT_BASE 0x1000
+extern const struct option zch_secure_getopt [];
+extern const char zch_secure_usage [];
+
+//  Sets the value of flag code. Returns 0, or -1 after a message on stderr.
+int zch_secure_flag (zch_secure_config_t *config, int code, const char *value, const char *program);
+
 #endif

@@ -55,11 +55,15 @@ s_usage (FILE *out)
         "  --subscriber-plugin SPEC       add a plugin to the subscriber egress chain\n"
         "                                 SPEC: NAME[@PATTERN][:key=value,...] (plugins/README.md)\n"
         "  --plugin-path DIR              look for zch_NAME.so in DIR first (repeatable)\n"
+        "Limits, tokens and TLS, for both front-ends:\n%s"
+        "  --curve-clients DIR            with --curve-secret (the broker's certificate here):\n"
+        "                                 only these clients' public certificates\n"
         "  --log-level LEVEL              error, warning, notice, info or debug\n"
         "  --help                         show this help and exit\n"
         "  --version                      show the version and exit\n"
         "SIGHUP reloads every stage's plugins (a failed reload keeps the old ones).\n",
-        SOURCE_WORKERS_DEFAULT, ZCH_LINE_MAX_DEFAULT, SUBSCRIBER_MAX_OUTPUT, ZCH_PAYLOAD_MAX_DEFAULT);
+        SOURCE_WORKERS_DEFAULT, ZCH_LINE_MAX_DEFAULT, SUBSCRIBER_MAX_OUTPUT, ZCH_PAYLOAD_MAX_DEFAULT,
+        zch_secure_usage);
 }
 
 //  Parses `zchannel run` flags. Returns -1 to go on, else an exit code.
@@ -87,15 +91,42 @@ s_run_parse (int argc, char *argv [], run_config_t *config)
         { "subscriber-plugin", required_argument, NULL, 'C' },
         { "plugin-path", required_argument, NULL, 'D' },
         { "help", no_argument, NULL, 'h' },
+        { "curve-clients", required_argument, NULL, 'K' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 }
     };
+    struct option all [64];
+    size_t count = 0;
+    for (size_t i = 0; options [i].name; i++)
+        all [count++] = options [i];
+    for (size_t i = 0; zch_secure_getopt [i].name; i++)
+        all [count++] = zch_secure_getopt [i];
+    all [count] = options [sizeof options / sizeof options [0] - 1];
     const char *program = "zchannel run";
     opterr = 0;
     optind = 1;
     int option, workers;
     size_t size;
-    while ((option = getopt_long (argc, argv, "", options, NULL)) != -1) {
+    while ((option = getopt_long (argc, argv, "", all, NULL)) != -1) {
+        if (option >= ZCH_SECURE_OPT_BASE) {
+            //  The front-ends reach the broker over inproc: CURVE is the broker's
+            const char *name = all [count - 1].name;
+            for (size_t i = 0; zch_secure_getopt [i].name; i++)
+                if (zch_secure_getopt [i].val == option)
+                    name = zch_secure_getopt [i].name;
+            if (streq (name, "curve-secret"))
+                config->broker.curve_secret = optarg;
+            else
+            if (streq (name, "curve-server-key")) {
+                fprintf (stderr, "%s: --curve-server-key is for a front-end on its own\n", program);
+                return 2;
+            }
+            else
+            if (zch_secure_flag (&config->source.secure, option, optarg, program)
+            ||  zch_secure_flag (&config->subscriber.secure, option, optarg, program))
+                return 2;
+            continue;
+        }
         switch (option) {
             case 's': config->source.listen = optarg; break;
             case 'S': config->subscriber.listen = optarg; break;
@@ -156,6 +187,7 @@ s_run_parse (int argc, char *argv [], run_config_t *config)
                 ||  zch_args_plugin_path (program, optarg, &config->subscriber.plugins))
                     return 2;
                 break;
+            case 'K': config->broker.curve_clients = optarg; break;
             case 'h': s_usage (stdout); return 0;
             case 'V': printf ("zchannel %s\n", ZCH_VERSION); return 0;
             default:
@@ -206,6 +238,12 @@ s_run (int argc, char *argv [])
 
     zch_process_init ("zchannel");
     char error [512];
+    if (zch_secure_prepare (&config.source.secure, config.source.workerman, error, sizeof error)
+    ||  zch_secure_prepare (&config.subscriber.secure, config.subscriber.workerman, error, sizeof error)) {
+        fprintf (stderr, "zchannel: %s\n", error);
+        zch_secure_release (&config.source.secure);
+        return 1;
+    }
     zactor_t *broker = zch_actor_start (broker_actor, &config.broker, error, sizeof error);
     zch_workers_t *subscriber = broker? subscriber_start (&config.subscriber, error, sizeof error): NULL;
     zch_workers_t *source = subscriber? source_start (&config.source, error, sizeof error): NULL;
@@ -222,6 +260,8 @@ s_run (int argc, char *argv [])
     zch_workers_destroy (&source);
     zactor_destroy (&broker);
     zch_workers_destroy (&subscriber);
+    zch_secure_release (&config.source.secure);
+    zch_secure_release (&config.subscriber.secure);
     return exit_code < 0? 0: exit_code;
 }
 
