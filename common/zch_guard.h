@@ -16,7 +16,7 @@
 
 #define ZCH_AUTH_FAILURES_DEFAULT   3
 
-typedef struct {
+typedef struct zch_guard_s {
     const char *role;           //  for log lines
     const zch_auth_t *auth;     //  borrowed; NULL: authentication off
     int max_failures;           //  failed AUTHs before the close

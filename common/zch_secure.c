@@ -2,6 +2,7 @@
 #include "zch_secure.h"
 #include "zch_curve.h"
 #include "zch_guard.h"
+#include "zch_log.h"
 #include "zch_topic.h"
 
 #include <errno.h>
@@ -178,4 +179,32 @@ zch_secure_flag (zch_secure_config_t *config, int code, const char *value, const
         default: return -1;
     }
     return 0;
+}
+
+void
+zch_secure_report (const char *role, int index, zch_edge_t *edge, zch_edge_t *frame_edge,
+                   const zch_guard_t *guard, uint64_t too_many_subs)
+{
+    zch_edge_stats_t sum = *zch_edge_stats (edge);
+    if (frame_edge) {
+        const zch_edge_stats_t *more = zch_edge_stats (frame_edge);
+        sum.refused_clients += more->refused_clients;
+        sum.rate_limited += more->rate_limited;
+        sum.idle_timeouts += more->idle_timeouts;
+        sum.keepalive_timeouts += more->keepalive_timeouts;
+        sum.tls_failures += more->tls_failures;
+        sum.slow_consumers += more->slow_consumers;
+        sum.lines_too_long += more->lines_too_long;
+    }
+    zch_info ("%s: worker %d limits: too_many_clients=%llu rate_exceeded=%llu idle_timeouts=%llu "
+              "keepalive_timeouts=%llu too_long=%llu slow_consumers=%llu too_many_subscriptions=%llu "
+              "tls_failures=%llu", role, index,
+              (unsigned long long) sum.refused_clients, (unsigned long long) sum.rate_limited,
+              (unsigned long long) sum.idle_timeouts, (unsigned long long) sum.keepalive_timeouts,
+              (unsigned long long) sum.lines_too_long, (unsigned long long) sum.slow_consumers,
+              (unsigned long long) too_many_subs, (unsigned long long) sum.tls_failures);
+    zch_info ("%s: worker %d auth: ok=%llu failed=%llu required=%llu forbidden=%llu closed=%llu",
+              role, index, (unsigned long long) guard->auth_ok,
+              (unsigned long long) guard->auth_failed, (unsigned long long) guard->auth_required,
+              (unsigned long long) guard->forbidden, (unsigned long long) guard->auth_closed);
 }

@@ -76,4 +76,10 @@ extern const char zch_secure_usage [];
 //  Sets the value of flag code. Returns 0, or -1 after a message on stderr.
 int zch_secure_flag (zch_secure_config_t *config, int code, const char *value, const char *program);
 
+//  Logs a worker's limit and auth counters, summed over its two edges
+//  (frame_edge may be NULL), as key=value pairs (at exit).
+struct zch_guard_s;
+void zch_secure_report (const char *role, int index, zch_edge_t *edge, zch_edge_t *frame_edge,
+                        const struct zch_guard_s *guard, uint64_t too_many_subs);
+
 #endif

@@ -475,6 +475,7 @@ source_worker_actor (zsock_t *pipe, void *args)
     zch_info ("source: worker %d stopped after publishing %llu messages",
               self->index, (unsigned long long) self->published);
     s_log_extras (self);
+    zch_secure_report ("source", self->index, self->edge, self->frame_edge, &self->guard, 0);
     zch_worker_await_term (pipe, &self->state);
     s_self_destroy (&self);
 }

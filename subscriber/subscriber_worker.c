@@ -813,6 +813,8 @@ subscriber_worker_actor (zsock_t *pipe, void *args)
         zch_info ("subscriber: worker %d frames: %llu malformed, %llu over the size limit",
                   self->index, (unsigned long long) self->frames_malformed,
                   (unsigned long long) zch_edge_stats (self->frame_edge)->lines_too_long);
+    zch_secure_report ("subscriber", self->index, self->edge, self->frame_edge, &self->guard,
+                       self->too_many_subs);
     zch_worker_await_term (pipe, &self->state);
     s_self_destroy (&self);
 }
