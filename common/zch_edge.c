@@ -88,6 +88,7 @@ struct zch_edge_t {
     //  Timer lists, soonest first (every entry of a list has the same period)
     zch_conn_t *timer_head [S_TIMERS], *timer_tail [S_TIMERS];
     int64_t refusal_logged_at;          //  refusals are logged once a second at most
+    int64_t timeout_logged_at;          //  and so are timeouts
 };
 
 static atomic_uint_fast64_t s_next_conn_id = 1;
@@ -783,10 +784,15 @@ s_timers_expire (zch_edge_t *self, int64_t now)
             uint64_t *counter = which == S_IDLE? &self->stats.idle_timeouts:
                                                  &self->stats.keepalive_timeouts;
             (*counter)++;
-            zch_info ("%s: client %s %s, closing (%s: %llu)", self->config.role, conn->peer,
-                      which == S_IDLE? "sent no whole command in time": "was silent too long",
-                      which == S_IDLE? "idle timeouts": "keepalive timeouts",
-                      (unsigned long long) *counter);
+            //  A flood of idle clients must not flood the log: one line a second
+            bool loud = now - self->timeout_logged_at >= 1000;
+            if (loud)
+                self->timeout_logged_at = now;
+            zch_log (loud? ZCH_LOG_INFO: ZCH_LOG_DEBUG, zsys_info,
+                     "%s: client %s %s, closing (%s: %llu)", self->config.role, conn->peer,
+                     which == S_IDLE? "sent no whole command in time": "was silent too long",
+                     which == S_IDLE? "idle timeouts": "keepalive timeouts",
+                     (unsigned long long) *counter);
             s_conn_say (conn, "idle_timeout", "idle timeout");
             s_conn_begin_close (conn);
         }
