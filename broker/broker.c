@@ -6,28 +6,32 @@
 #include "zch_envelope.h"
 #include "zch_log.h"
 #include "zch_main.h"
+#include "zch_metrics.h"
 #include "zch_pipeline.h"
 #include "zch_zmq.h"
 
 #define BROKER_MAX_FRAMES   4       //  one more than any valid form, to spot extras
 #define BROKER_BATCH        1024    //  ingress messages per turn before looking at the rest
 #define BROKER_DRAIN_QUIET  100     //  ms of silence on ingress that ends a drain
-#define BROKER_DRAIN_MAX    5000    //  ms a drain may take at most
 #define BROKER_LINGER       5000    //  ms egress may take to deliver at exit
 
 static const char s_ack_prefix [] = "$ack.";
 
 typedef struct {
     zsock_t *pipe;
+    const broker_config_t *config;
     void *ingress;              //  XSUB
     void *egress;               //  XPUB
     void *control;              //  ROUTER
     broker_topics_t *topics;
     broker_stats_t stats;
+    zch_counters_t *counters;   //  stats published for the metrics endpoint
     int64_t malformed_logged_at;
     uint64_t malformed_logged;
     zch_pipeline_t *pipeline;   //  the broker's plugins; NULL: none
     zactor_t *curve_auth;       //  the ZAP handler when CURVE is on
+    uint64_t plugin_dropped_bytes;  //  payload bytes of what plugins dropped
+    uint64_t plugin_ns;         //  time in pipelines replaced by reloads
 } self_t;
 
 //  Frees what s_self_new made.
@@ -55,20 +59,21 @@ s_self_destroy (self_t **self_p)
 static int
 s_curve (self_t *self, const broker_config_t *config, char *error, size_t error_size)
 {
-    if (!config->curve_secret) {
-        if (config->curve_clients) {
+    const char *clients = config->curve_clients && *config->curve_clients? config->curve_clients: NULL;
+    if (!config->curve_secret || !*config->curve_secret) {
+        if (clients) {
             snprintf (error, error_size, "--curve-clients needs --curve-secret");
             return -1;
         }
         return 0;
     }
-    self->curve_auth = zch_curve_auth_new (config->curve_clients, error, error_size);
+    self->curve_auth = zch_curve_auth_new (clients, error, error_size);
     if (!self->curve_auth
     ||  zch_curve_server (self->ingress, config->curve_secret, error, error_size)
     ||  zch_curve_server (self->egress, config->curve_secret, error, error_size)
     ||  zch_curve_server (self->control, config->curve_secret, error, error_size))
         return -1;
-    zch_notice ("broker: CURVE on, %s", config->curve_clients? "clients from the allow-list only":
+    zch_notice ("broker: CURVE on, %s", clients? "clients from the allow-list only":
                 "any client that knows the broker's public key");
     return 0;
 }
@@ -83,12 +88,14 @@ s_self_new (zsock_t *pipe, const broker_config_t *config, char *error, size_t er
         return NULL;
     }
     self->pipe = pipe;
+    self->config = config;
     void *context = zsys_init ();
     self->ingress = zmq_socket (context, ZMQ_XSUB);
     self->egress = zmq_socket (context, ZMQ_XPUB);
     self->control = zmq_socket (context, ZMQ_ROUTER);
     self->topics = broker_topics_new ();
-    if (!self->ingress || !self->egress || !self->control || !self->topics) {
+    self->counters = zch_metrics_counters ("broker");
+    if (!self->ingress || !self->egress || !self->control || !self->topics || !self->counters) {
         snprintf (error, error_size, "cannot create sockets: %s", zmq_strerror (zmq_errno ()));
         s_self_destroy (&self);
         return NULL;
@@ -192,6 +199,7 @@ s_plugins_run (self_t *self, const zch_envelope_view_t *view, const zch_frame_t 
     self->stats.plugin_errors += zch_pipeline_errors (self->pipeline) - errors;
     if (rc == ZCH_PLUGIN_DROP) {
         self->stats.plugin_dropped++;
+        self->plugin_dropped_bytes += view->payload_size;
         zch_pipeline_done (self->pipeline);
         return -1;
     }
@@ -219,8 +227,10 @@ s_plugins_apply (const zch_pipeline_msg_t *msg, zmq_msg_t *topic_frame, zmq_msg_
 static void
 s_plugins_swap (self_t *self, zch_pipeline_t *pipeline)
 {
-    if (self->pipeline)
+    if (self->pipeline) {
         zch_pipeline_report (self->pipeline, "broker");
+        self->plugin_ns += zch_pipeline_ns (self->pipeline);
+    }
     zch_pipeline_destroy (&self->pipeline);
     self->pipeline = pipeline;
 }
@@ -366,12 +376,30 @@ s_egress_drain (self_t *self)
     }
 }
 
+//  Publishes the stats for the metrics endpoint, once per turn. What the
+//  plugins dropped was received but not sent.
+static void
+s_publish_metrics (self_t *self)
+{
+    zch_counters_t *counters = self->counters;
+    zch_metrics_set (&counters->messages_received, self->stats.messages_in + self->stats.plugin_dropped);
+    zch_metrics_set (&counters->bytes_received, self->stats.bytes_in + self->plugin_dropped_bytes);
+    zch_metrics_set (&counters->messages_sent, self->stats.messages_in);
+    zch_metrics_set (&counters->bytes_sent, self->stats.bytes_in);
+    zch_metrics_set (&counters->dropped [ZCH_DROP_MALFORMED], self->stats.malformed);
+    zch_metrics_set (&counters->dropped [ZCH_DROP_PLUGIN], self->stats.plugin_dropped);
+    zch_metrics_set (&counters->plugin_ns,
+                     self->plugin_ns + (self->pipeline? zch_pipeline_ns (self->pipeline): 0));
+    zch_metrics_set (&counters->subscriptions, self->stats.subscriptions - self->stats.unsubscriptions);
+    zch_metrics_set (&counters->topics, broker_topics_count (self->topics));
+}
+
 //  Reads what is still arriving on ingress until it has been quiet for a
 //  moment, so that messages producers already sent are not lost at exit.
 static void
 s_drain_for_exit (self_t *self)
 {
-    int64_t deadline = zclock_mono () + BROKER_DRAIN_MAX;
+    int64_t deadline = zclock_mono () + self->config->drain_timeout;
     zmq_pollitem_t item = { self->ingress, 0, ZMQ_POLLIN, 0 };
     while (zclock_mono () < deadline) {
         if (zmq_poll (&item, 1, BROKER_DRAIN_QUIET) <= 0)
@@ -379,6 +407,7 @@ s_drain_for_exit (self_t *self)
         s_ingress_drain (self, BROKER_BATCH);
         s_egress_drain (self);
     }
+    s_publish_metrics (self);
 }
 
 void
@@ -420,6 +449,7 @@ broker_actor (zsock_t *pipe, void *args)
         //  Subscriptions first: a barrier must not wait behind a backlog
         s_egress_drain (self);
         busy = s_ingress_drain (self, BROKER_BATCH) == BROKER_BATCH;
+        s_publish_metrics (self);
         if (items [3].revents & ZMQ_POLLIN) {
             self->stats.topics = broker_topics_count (self->topics);
             broker_control_serve (self->control, &self->stats);
@@ -432,20 +462,6 @@ broker_actor (zsock_t *pipe, void *args)
                 (unsigned long long) self->stats.messages_in,
                 (unsigned long long) self->stats.malformed);
     s_self_destroy (&self);
-}
-
-void
-broker_config_defaults (broker_config_t *config)
-{
-    config->ingress = BROKER_INGRESS_DEFAULT;
-    config->egress = BROKER_EGRESS_DEFAULT;
-    config->control = BROKER_CONTROL_DEFAULT;
-    config->ingress_local = NULL;
-    config->egress_local = NULL;
-    config->egress_hwm = BROKER_EGRESS_HWM_DEFAULT;
-    memset (&config->plugins, 0, sizeof config->plugins);
-    config->curve_secret = NULL;
-    config->curve_clients = NULL;
 }
 
 int

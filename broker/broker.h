@@ -8,7 +8,8 @@
 
 #include <czmq.h>
 
-#include "zch_args.h"
+#include "zch_option.h"
+#include "zch_plugin_args.h"
 
 #define BROKER_INGRESS_DEFAULT  "tcp://*:2206"
 #define BROKER_EGRESS_DEFAULT   "tcp://*:2207"
@@ -22,10 +23,14 @@ typedef struct {
     const char *ingress_local;  //  extra endpoints (inproc, for the all-in-one); may be NULL
     const char *egress_local;
     int egress_hwm;             //  messages queued per subscriber front-end
-    zch_plugin_args_t plugins;  //  the broker's plugin chain
-    const char *curve_secret;   //  the broker's certificate: CURVE on every TCP endpoint; NULL: off
-    const char *curve_clients;  //  with curve_secret: only these clients' public certificates
+    int drain_timeout;          //  ms a drain may take at shutdown
+    zch_plugin_args_t plugins;  //  the broker's plugin chain (zch_plugin_options)
+    const char *curve_secret;   //  the broker's certificate: CURVE on every TCP endpoint; "": off
+    const char *curve_clients;  //  with curve_secret: only these clients' public certificates; "": any
 } broker_config_t;
+
+//  The broker's settings (ingress_local and egress_local are the launcher's).
+extern const zch_option_t broker_options [];
 
 //  Fills config with the defaults.
 void broker_config_defaults (broker_config_t *config);

@@ -964,3 +964,10 @@ zch_conn_framed (zch_conn_t *conn)
 {
     return conn->edge->config.framing == ZCH_EDGE_FRAMES;
 }
+
+void
+zch_edge_set_limits (zch_edge_t *self, size_t max_line, size_t max_output)
+{
+    self->config.max_line = max_line;
+    self->config.max_output = max_output;
+}

@@ -102,6 +102,11 @@ size_t zch_edge_client_count (zch_edge_t *self);
 //  Counters since start.
 const zch_edge_stats_t *zch_edge_stats (zch_edge_t *self);
 
+//  Changes max_line and max_output live (after a reload). Lines already
+//  buffered and output already queued are kept; the limits apply from the
+//  next read or write.
+void zch_edge_set_limits (zch_edge_t *self, size_t max_line, size_t max_output);
+
 //  Queues data for the client (in frame mode, whole frames only). If that
 //  would pass max_output the client is a slow consumer: its queued output
 //  is dropped, "-ERR slow consumer" (an err frame in frame mode) is queued

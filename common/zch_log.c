@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-zch_log_level_t zch_log_threshold = ZCH_LOG_INFO;
+atomic_int zch_log_threshold = ZCH_LOG_INFO;
 
 static const char *s_level_names [] = { "error", "warning", "notice", "info", "debug" };
 
@@ -12,7 +12,7 @@ zch_log_set_level (const char *name)
 {
     for (size_t i = 0; i < sizeof s_level_names / sizeof s_level_names [0]; i++)
         if (strcasecmp (name, s_level_names [i]) == 0) {
-            zch_log_threshold = (zch_log_level_t) i;
+            atomic_store_explicit (&zch_log_threshold, (int) i, memory_order_relaxed);
             return 0;
         }
     return -1;
@@ -23,4 +23,11 @@ zch_log_init (const char *ident)
 {
     zsys_set_logident (ident);
     zsys_set_logstream (stderr);
+}
+
+void
+zch_log_use_syslog (bool syslog)
+{
+    zsys_set_logsystem (syslog);
+    zsys_set_logstream (syslog? NULL: stderr);
 }

@@ -1,9 +1,11 @@
 /*  zch_log: one logging macro over czmq's zsys_*, level-checked before its
-    arguments are evaluated, each line prefixed with the component.         */
+    arguments are evaluated, each line prefixed with the component. czmq
+    adds the level, the program (ident) and the time.                       */
 #ifndef ZCH_LOG_H_INCLUDED
 #define ZCH_LOG_H_INCLUDED
 
 #include <czmq.h>
+#include <stdatomic.h>
 
 typedef enum {
     ZCH_LOG_ERROR = 0,
@@ -13,7 +15,11 @@ typedef enum {
     ZCH_LOG_DEBUG
 } zch_log_level_t;
 
-extern zch_log_level_t zch_log_threshold;
+//  The names of the levels, in order, '|'-separated (for option tables).
+#define ZCH_LOG_LEVELS "error|warning|notice|info|debug"
+
+//  Read by every thread, changed by main at start-up and on SIGHUP.
+extern atomic_int zch_log_threshold;
 
 //  Sets the threshold from a name (error, warning, notice, info, debug).
 //  Returns 0, or -1 if the name is unknown.
@@ -22,8 +28,12 @@ int zch_log_set_level (const char *name);
 //  Sends czmq's log to stderr under ident (e.g. "zchannel-broker").
 void zch_log_init (const char *ident);
 
+//  Sends the log to syslog (true) or back to stderr (false).
+void zch_log_use_syslog (bool syslog);
+
 #define zch_log(level, fn, ...) \
-    do { if ((level) <= zch_log_threshold) fn (__VA_ARGS__); } while (0)
+    do { if ((int) (level) <= atomic_load_explicit (&zch_log_threshold, memory_order_relaxed)) \
+             fn (__VA_ARGS__); } while (0)
 #define zch_error(...)   zch_log (ZCH_LOG_ERROR, zsys_error, __VA_ARGS__)
 #define zch_warning(...) zch_log (ZCH_LOG_WARNING, zsys_warning, __VA_ARGS__)
 #define zch_notice(...)  zch_log (ZCH_LOG_NOTICE, zsys_notice, __VA_ARGS__)

@@ -1,6 +1,7 @@
 /*  zch_main: signals, actor start-up, program set-up.                       */
 #include "zch_main.h"
 #include "zch_log.h"
+#include "zch_metrics.h"
 #include "zch_net.h"
 
 #include <signal.h>
@@ -25,6 +26,7 @@ zch_process_init (const char *ident)
     pthread_sigmask (SIG_BLOCK, &set, NULL);
     signal (SIGPIPE, SIG_IGN);
     zch_net_raise_fd_limit ();
+    zch_metrics_init ();
     zsys_init ();
     zch_log_init (ident);
 }

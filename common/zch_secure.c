@@ -8,47 +8,87 @@
 #include <errno.h>
 #include <limits.h>
 
+#define S_OFF(field) offsetof (zch_secure_config_t, field)
+#define S_BOTH  ZCH_OPT_SHARED          //  in `zchannel run`, one flag sets both front-ends
+
+const zch_option_t zch_secure_options [] = {
+    { "max-clients", ZCH_OPT_INT, S_OFF (max_clients), "10000", "N",
+      "clients at once per port, over all workers (0: no limit)", .flags = S_BOTH, .min = 0, .max = INT_MAX },
+    { "max-topic-length", ZCH_OPT_INT, S_OFF (max_topic_length), "255", "BYTES",
+      "longest topic or pattern a client may use", .flags = S_BOTH, .min = 1, .max = ZCH_TOPIC_MAX },
+    { "max-topic-depth", ZCH_OPT_INT, S_OFF (max_topic_depth), "32", "N",
+      "most tokens in a topic or pattern (0: no limit)", .flags = S_BOTH, .min = 0, .max = ZCH_TOPIC_MAX },
+    { "idle-timeout", ZCH_OPT_DURATION, S_OFF (idle_timeout_ms), "60s", "DURATION",
+      "time a client has for a whole command, after connecting and once it began one (0: off)",
+      .flags = S_BOTH },
+    { "keepalive", ZCH_OPT_DURATION, S_OFF (keepalive_ms), "0s", "DURATION",
+      "close a client that sent nothing for this long; clients PING to stay (0: off)", .flags = S_BOTH },
+    { "conn-rate", ZCH_OPT_INT, S_OFF (conn_rate), "0", "N",
+      "new connections per second from one address (0: no limit)", .flags = S_BOTH, .min = 0, .max = INT_MAX },
+    { "conn-burst", ZCH_OPT_INT, S_OFF (conn_burst), "0", "N",
+      "connections one address may open at once (0: conn-rate)", .flags = S_BOTH, .min = 0, .max = INT_MAX },
+    { "auth-file", ZCH_OPT_STRING, S_OFF (auth_file), "", "FILE",
+      "tokens and their ACLs (ZPL); clients must AUTH (off when empty)", .flags = S_BOTH },
+    { "auth-max-failures", ZCH_OPT_INT, S_OFF (auth_max_failures), "3", "N",
+      "failed AUTHs before the connection closes", .flags = S_BOTH, .min = 1, .max = 1000 },
+    { "tls-cert", ZCH_OPT_STRING, S_OFF (tls_cert), "", "FILE",
+      "TLS on the client ports with this PEM certificate chain (off when empty)", .flags = S_BOTH },
+    { "tls-key", ZCH_OPT_STRING, S_OFF (tls_key), "", "FILE",
+      "the PEM private key of tls-cert", .flags = S_BOTH },
+    { "tls-ca", ZCH_OPT_STRING, S_OFF (tls_ca), "", "FILE",
+      "require client certificates from these PEM CAs (none when empty)", .flags = S_BOTH },
+    { "curve-server-key", ZCH_OPT_STRING, S_OFF (curve_server_key), "", "FILE",
+      "CURVE to the broker: its public certificate (off when empty)", .flags = ZCH_OPT_NO_RUN },
+    { "curve-secret", ZCH_OPT_STRING, S_OFF (curve_secret), "", "FILE",
+      "this front-end's CURVE certificate (empty: a new one each start)", .flags = ZCH_OPT_NO_RUN },
+    { .name = NULL }
+};
+
+//  The text of a string setting, NULL when it is off ("").
+static const char *
+s_set (const char *text)
+{
+    return text && *text? text: NULL;
+}
+
 void
 zch_secure_defaults (zch_secure_config_t *config)
 {
-    *config = (zch_secure_config_t) {
-        .max_clients = ZCH_MAX_CLIENTS_DEFAULT, .max_subscriptions = ZCH_MAX_SUBS_DEFAULT,
-        .max_topic_length = ZCH_TOPIC_MAX, .max_topic_depth = ZCH_TOPIC_DEPTH_DEFAULT,
-        .idle_timeout_ms = ZCH_IDLE_TIMEOUT_DEFAULT, .conn_burst = 0,
-        .auth_max_failures = ZCH_AUTH_FAILURES_DEFAULT
-    };
+    zch_option_defaults (zch_secure_options, config);
+    config->auth = NULL;
+    config->tls = NULL;
 }
 
 int
 zch_secure_prepare (zch_secure_config_t *config, bool workerman, char *error, size_t error_size)
 {
-    if ((config->tls_cert != NULL) != (config->tls_key != NULL)) {
-        snprintf (error, error_size, "--tls-cert and --tls-key go together");
+    if ((s_set (config->tls_cert) != NULL) != (s_set (config->tls_key) != NULL)) {
+        snprintf (error, error_size, "tls-cert and tls-key go together");
         return -1;
     }
-    if (config->tls_ca && !config->tls_cert) {
-        snprintf (error, error_size, "--tls-ca needs --tls-cert and --tls-key");
+    if (s_set (config->tls_ca) && !s_set (config->tls_cert)) {
+        snprintf (error, error_size, "tls-ca needs tls-cert and tls-key");
         return -1;
     }
-    if (config->curve_secret && !config->curve_server_key) {
-        snprintf (error, error_size, "--curve-secret needs --curve-server-key (the broker's public certificate)");
+    if (s_set (config->curve_secret) && !s_set (config->curve_server_key)) {
+        snprintf (error, error_size, "curve-secret needs curve-server-key (the broker's public certificate)");
         return -1;
     }
-    if (config->auth_file && workerman) {
-        snprintf (error, error_size, "the workerman profile has no AUTH command: drop --auth-file");
+    if (s_set (config->auth_file) && workerman) {
+        snprintf (error, error_size, "the workerman profile has no AUTH command: drop auth-file");
         return -1;
     }
-    if (config->max_topic_length == 0 || config->max_topic_length > ZCH_TOPIC_MAX) {
-        snprintf (error, error_size, "--max-topic-length must be 1..%d", ZCH_TOPIC_MAX);
+    if (config->max_topic_length < 1 || config->max_topic_length > ZCH_TOPIC_MAX) {
+        snprintf (error, error_size, "max-topic-length must be 1..%d", ZCH_TOPIC_MAX);
         return -1;
     }
     if (config->auth_max_failures < 1)
         config->auth_max_failures = 1;
-    if (config->auth_file
+    if (s_set (config->auth_file)
     &&  !(config->auth = zch_auth_load (config->auth_file, error, error_size)))
         return -1;
-    if (config->tls_cert
-    &&  !(config->tls = zch_tls_new (config->tls_cert, config->tls_key, config->tls_ca,
+    if (s_set (config->tls_cert)
+    &&  !(config->tls = zch_tls_new (config->tls_cert, config->tls_key, s_set (config->tls_ca),
                                      error, error_size))) {
         zch_secure_release (config);
         return -1;
@@ -67,7 +107,7 @@ void
 zch_secure_edge (const zch_secure_config_t *config, const zch_worker_args_t *args, bool framed,
                  zch_edge_config_t *edge)
 {
-    edge->max_clients = config->max_clients;
+    edge->max_clients = (size_t) config->max_clients;
     edge->clients = framed? args->frame_clients: args->clients;
     edge->idle_timeout_ms = config->idle_timeout_ms;
     edge->keepalive_ms = config->keepalive_ms;
@@ -81,104 +121,17 @@ int
 zch_secure_topic (const zch_secure_config_t *config, const char *topic, size_t len,
                   const char **reason)
 {
-    return zch_topic_check_limits (topic, len, config->max_topic_length, config->max_topic_depth,
-                                   reason);
+    return zch_topic_check_limits (topic, len, (size_t) config->max_topic_length,
+                                   (size_t) config->max_topic_depth, reason);
 }
 
 int
 zch_secure_curve (const zch_secure_config_t *config, void *socket, char *error, size_t error_size)
 {
-    if (!config->curve_server_key)
+    if (!s_set (config->curve_server_key))
         return 0;
-    return zch_curve_client (socket, config->curve_server_key, config->curve_secret,
+    return zch_curve_client (socket, config->curve_server_key, s_set (config->curve_secret),
                              error, error_size);
-}
-
-enum {
-    S_MAX_CLIENTS = ZCH_SECURE_OPT_BASE, S_MAX_SUBS, S_TOPIC_LENGTH, S_TOPIC_DEPTH, S_IDLE,
-    S_KEEPALIVE, S_CONN_RATE, S_CONN_BURST, S_AUTH_FILE, S_AUTH_FAILURES, S_TLS_CERT, S_TLS_KEY,
-    S_TLS_CA, S_CURVE_SERVER_KEY, S_CURVE_SECRET
-};
-
-const struct option zch_secure_getopt [] = {
-    { "max-clients", required_argument, NULL, S_MAX_CLIENTS },
-    { "max-subscriptions", required_argument, NULL, S_MAX_SUBS },
-    { "max-topic-length", required_argument, NULL, S_TOPIC_LENGTH },
-    { "max-topic-depth", required_argument, NULL, S_TOPIC_DEPTH },
-    { "idle-timeout", required_argument, NULL, S_IDLE },
-    { "keepalive", required_argument, NULL, S_KEEPALIVE },
-    { "conn-rate", required_argument, NULL, S_CONN_RATE },
-    { "conn-burst", required_argument, NULL, S_CONN_BURST },
-    { "auth-file", required_argument, NULL, S_AUTH_FILE },
-    { "auth-max-failures", required_argument, NULL, S_AUTH_FAILURES },
-    { "tls-cert", required_argument, NULL, S_TLS_CERT },
-    { "tls-key", required_argument, NULL, S_TLS_KEY },
-    { "tls-ca", required_argument, NULL, S_TLS_CA },
-    { "curve-server-key", required_argument, NULL, S_CURVE_SERVER_KEY },
-    { "curve-secret", required_argument, NULL, S_CURVE_SECRET },
-    { NULL, 0, NULL, 0 }
-};
-
-const char zch_secure_usage [] =
-    "  --max-clients N       clients at once per port, over all workers, default 10000 (0: no limit)\n"
-    "  --max-subscriptions N patterns per subscriber client, default 1000 (0: no limit)\n"
-    "  --max-topic-length N  longest topic or pattern in bytes, 1..255, default 255\n"
-    "  --max-topic-depth N   most tokens in a topic or pattern, default 32 (0: no limit)\n"
-    "  --idle-timeout MS     time a client has to send a whole command, after connecting\n"
-    "                        and once it began one, default 60000 (0: off)\n"
-    "  --keepalive MS        close a client that sent nothing for MS, default 0 (off)\n"
-    "  --conn-rate N         new connections per second per client address, default 0 (off)\n"
-    "  --conn-burst N        connections an address may open at once, default: the rate\n"
-    "  --auth-file FILE      tokens and their ACLs (ZPL); clients must AUTH, default off\n"
-    "  --auth-max-failures N failed AUTHs before the connection closes, default 3\n"
-    "  --tls-cert FILE       TLS on the client ports with this PEM certificate chain\n"
-    "  --tls-key FILE        its PEM private key\n"
-    "  --tls-ca FILE         require client certificates from these PEM CAs\n"
-    "  --curve-server-key FILE   CURVE to the broker: its public certificate\n"
-    "  --curve-secret FILE   this front-end's CURVE certificate, default: a new one\n";
-
-//  Parses a non-negative integer up to max. Returns 0 or -1.
-static int
-s_number (const char *text, long long max, long long *value)
-{
-    char *end;
-    errno = 0;
-    long long number = strtoll (text, &end, 10);
-    if (errno || end == text || *end || number < 0 || number > max)
-        return -1;
-    *value = number;
-    return 0;
-}
-
-int
-zch_secure_flag (zch_secure_config_t *config, int code, const char *value, const char *program)
-{
-    long long number = 0;
-    bool numeric = code <= S_AUTH_FAILURES && code != S_AUTH_FILE;
-    if (numeric && s_number (value, INT_MAX, &number)) {
-        fprintf (stderr, "%s: --%s wants a number from 0 to %d, not '%s'\n", program,
-                 zch_secure_getopt [code - ZCH_SECURE_OPT_BASE].name, INT_MAX, value);
-        return -1;
-    }
-    switch (code) {
-        case S_MAX_CLIENTS: config->max_clients = (size_t) number; break;
-        case S_MAX_SUBS: config->max_subscriptions = (size_t) number; break;
-        case S_TOPIC_LENGTH: config->max_topic_length = (size_t) number; break;
-        case S_TOPIC_DEPTH: config->max_topic_depth = (size_t) number; break;
-        case S_IDLE: config->idle_timeout_ms = (int) number; break;
-        case S_KEEPALIVE: config->keepalive_ms = (int) number; break;
-        case S_CONN_RATE: config->conn_rate = (double) number; break;
-        case S_CONN_BURST: config->conn_burst = (double) number; break;
-        case S_AUTH_FILE: config->auth_file = value; break;
-        case S_AUTH_FAILURES: config->auth_max_failures = (int) number; break;
-        case S_TLS_CERT: config->tls_cert = value; break;
-        case S_TLS_KEY: config->tls_key = value; break;
-        case S_TLS_CA: config->tls_ca = value; break;
-        case S_CURVE_SERVER_KEY: config->curve_server_key = value; break;
-        case S_CURVE_SECRET: config->curve_secret = value; break;
-        default: return -1;
-    }
-    return 0;
 }
 
 void

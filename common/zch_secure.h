@@ -2,8 +2,9 @@
     networks, and what it builds from them: limits for its edges, the
     token table, the TLS context, CURVE towards the broker.
 
-    One zch_secure_config_t sits in each front-end's config; its strings
-    and numbers are flags and config keys. zch_secure_prepare builds the
+    One zch_secure_config_t sits in each front-end's config; every field
+    is a row of zch_secure_options (a flag and a config key; strings are
+    "" when off). zch_secure_prepare builds the
     shared objects (tokens, TLS) once, before the workers start, and
     zch_secure_release frees them after they stopped.                      */
 #ifndef ZCH_SECURE_H_INCLUDED
@@ -11,36 +12,37 @@
 
 #include "zch_auth.h"
 #include "zch_edge.h"
+#include "zch_option.h"
 #include "zch_tls.h"
 #include "zch_workers.h"
 
-#define ZCH_MAX_CLIENTS_DEFAULT     10000   //  per front-end port
-#define ZCH_MAX_SUBS_DEFAULT        1000    //  per subscriber client
-#define ZCH_TOPIC_DEPTH_DEFAULT     32      //  tokens in a topic or pattern
-#define ZCH_IDLE_TIMEOUT_DEFAULT    60000   //  ms to send a whole command
 
 typedef struct {
-    size_t max_clients;         //  per port, over every worker; 0: no limit
-    size_t max_subscriptions;   //  per subscriber client; 0: no limit
-    size_t max_topic_length;    //  bytes, at most ZCH_TOPIC_MAX
-    size_t max_topic_depth;     //  tokens; 0: no limit
+    int max_clients;            //  per port, over every worker; 0: no limit
+    int max_subscriptions;      //  per subscriber client; 0: no limit (a subscriber_options row)
+    int max_topic_length;       //  bytes, at most ZCH_TOPIC_MAX
+    int max_topic_depth;        //  tokens; 0: no limit
     int idle_timeout_ms;        //  to send a first whole command or finish one begun; 0: off
     int keepalive_ms;           //  a client silent this long is closed; 0: off
-    double conn_rate;           //  new connections per second per address; 0: off
-    double conn_burst;          //  connections an address may open at once
-    const char *auth_file;      //  token table (ZPL); NULL: no authentication
+    int conn_rate;              //  new connections per second per address; 0: off
+    int conn_burst;             //  connections an address may open at once; 0: the rate
+    const char *auth_file;      //  token table (ZPL); "": no authentication
     int auth_max_failures;      //  failed AUTHs before the close
-    const char *tls_cert;       //  PEM certificate chain; NULL: plain TCP
+    const char *tls_cert;       //  PEM certificate chain; "": plain TCP
     const char *tls_key;        //  PEM private key
-    const char *tls_ca;         //  PEM CAs for client certificates; NULL: none asked
-    const char *curve_server_key;   //  the broker's public certificate; NULL: no CURVE
-    const char *curve_secret;   //  this front-end's certificate; NULL: an ephemeral one
+    const char *tls_ca;         //  PEM CAs for client certificates; "": none asked
+    const char *curve_server_key;   //  the broker's public certificate; "": no CURVE
+    const char *curve_secret;   //  this front-end's certificate; "": an ephemeral one
     //  Built by zch_secure_prepare
     zch_auth_t *auth;
     zch_tls_t *tls;
 } zch_secure_config_t;
 
-//  Fills config with the defaults.
+//  The settings' rows (offsets into zch_secure_config_t).
+extern const zch_option_t zch_secure_options [];
+
+//  Fills config with the defaults of zch_secure_options (not
+//  max_subscriptions, the subscriber's own row).
 void zch_secure_defaults (zch_secure_config_t *config);
 
 //  Checks the settings that go together and builds the token table and
@@ -64,17 +66,6 @@ int zch_secure_topic (const zch_secure_config_t *config, const char *topic, size
 int zch_secure_curve (const zch_secure_config_t *config, void *socket, char *error, size_t error_size);
 
 
-
-//  Until the settings table: the flags of zch_secure_config_t for
-//  getopt_long (codes from ZCH_SECURE_OPT_BASE; ends with a NULL entry),
-//  their --help lines, and the parse of one.
-#include <getopt.h>
-#define ZCH_SECURE_OPT_BASE 0x1000
-extern const struct option zch_secure_getopt [];
-extern const char zch_secure_usage [];
-
-//  Sets the value of flag code. Returns 0, or -1 after a message on stderr.
-int zch_secure_flag (zch_secure_config_t *config, int code, const char *value, const char *program);
 
 //  Logs a worker's limit and auth counters, summed over its two edges
 //  (frame_edge may be NULL), as key=value pairs (at exit).

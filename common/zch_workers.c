@@ -119,6 +119,16 @@ s_worker_command (zsock_t *pipe, zch_worker_state_t *state)
         state->reload = item;
         state->reloaded = true;
     }
+    else
+    if (command && streq (command, "LIMITS") && zmsg_size (message) == 2) {
+        char *max_line = zmsg_popstr (message);
+        char *max_output = zmsg_popstr (message);
+        state->max_line = strtoull (max_line, NULL, 10);
+        state->max_output = strtoull (max_output, NULL, 10);
+        state->limits_changed = true;
+        zstr_free (&max_line);
+        zstr_free (&max_output);
+    }
     else {
         state->stopping = true;         //  DRAIN, $TERM, or the pipe broke
         if (!command || streq (command, "$TERM"))
@@ -133,6 +143,25 @@ zch_worker_commands (zsock_t *pipe, zch_worker_state_t *state)
 {
     while (zsock_events (pipe) & ZMQ_POLLIN)
         s_worker_command (pipe, state);
+}
+
+void
+zch_worker_apply_limits (zch_worker_state_t *state, zch_edge_t *edge)
+{
+    if (state->limits_changed) {
+        zch_edge_set_limits (edge, state->max_line, state->max_output);
+        state->limits_changed = false;
+    }
+}
+
+void
+zch_workers_set_limits (zch_workers_t *self, size_t max_line, size_t max_output)
+{
+    char line [32], output [32];
+    snprintf (line, sizeof line, "%zu", max_line);
+    snprintf (output, sizeof output, "%zu", max_output);
+    for (int i = 0; self && i < self->count; i++)
+        zstr_sendx (self->actors [i], "LIMITS", line, output, NULL);
 }
 
 void

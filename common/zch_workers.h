@@ -11,6 +11,8 @@
 
 #include "zch_limits.h"
 
+#include "zch_edge.h"
+
 #define ZCH_WORKERS_MAX 64
 
 //  What each worker actor receives as args (valid while it runs).
@@ -37,10 +39,14 @@ typedef int (zch_worker_build_fn) (const void *config, int index, void **item,
 
 //  A worker's view of its owner's commands: DRAIN asks it to stop taking
 //  work and deliver what it holds; $TERM (always last) ends it; RELOAD
-//  hands it a new item (reload) to swap in at a message boundary.
+//  hands it a new item (reload) to swap in at a message boundary; LIMITS
+//  max-line max-output (after a SIGHUP reload) carries new limits.
 typedef struct {
     bool stopping;              //  DRAIN or $TERM came
     bool terminated;            //  $TERM came
+    bool limits_changed;        //  LIMITS came, not yet applied
+    size_t max_line;            //  its values
+    size_t max_output;
     bool reloaded;              //  a RELOAD came: take reload (may be NULL)
     void *reload;               //  the worker's now; set reload_free to free superseded ones
     zch_worker_free_fn *reload_free;
@@ -48,6 +54,12 @@ typedef struct {
 
 //  Reads every waiting command from the owner into state.
 void zch_worker_commands (zsock_t *pipe, zch_worker_state_t *state);
+
+//  Applies limits that LIMITS brought, at a turn boundary, to edge.
+void zch_worker_apply_limits (zch_worker_state_t *state, zch_edge_t *edge);
+
+//  Sends new limits to every worker (applied at each one's next turn).
+void zch_workers_set_limits (zch_workers_t *self, size_t max_line, size_t max_output);
 
 //  Once drained: waits for $TERM unless it already came.
 void zch_worker_await_term (zsock_t *pipe, zch_worker_state_t *state);

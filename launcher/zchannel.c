@@ -4,20 +4,18 @@
 #include "broker.h"
 #include "source.h"
 #include "subscriber.h"
-#include "zch_args.h"
+#include "zch_config.h"
 #include "zch_curve.h"
-#include "zch_frame.h"
 #include "zch_log.h"
 #include "zch_main.h"
-#include "zch_text.h"
+#include "zch_service.h"
 #include "zchannel_client.h"
-
-#include <getopt.h>
 
 #define RUN_INGRESS_LOCAL   "inproc://zchannel-ingress"
 #define RUN_EGRESS_LOCAL    "inproc://zchannel-egress"
 
 typedef struct {
+    zch_process_config_t process;
     broker_config_t broker;
     source_config_t source;
     subscriber_config_t subscriber;
@@ -30,183 +28,36 @@ s_usage (FILE *out)
         "Usage: zchannel COMMAND [OPTION]...\n"
         "\n"
         "Commands:\n"
-        "  run     run broker, source and subscriber in one process\n"
+        "  run     run broker, source and subscriber in one process (see zchannel run --help)\n"
         "  pub     publish a message, one per line of stdin, or a file (see zchannel pub --help)\n"
         "  sub     print the messages on a pattern (see zchannel sub --help)\n"
         "  keygen  write a CURVE certificate pair, PATH and PATH.pub\n"
+        "  stat    show the broker's counters, refreshed every second (see zchannel stat --help)\n"
         "\n"
-        "zchannel run options:\n"
-        "  --source-listen HOST:PORT      text publishers, default " SOURCE_LISTEN_DEFAULT "\n"
-        "  --subscriber-listen HOST:PORT  text subscribers, default " SUBSCRIBER_LISTEN_DEFAULT "\n"
-        "  --ingress EP                   ZeroMQ producers (XSUB), default " BROKER_INGRESS_DEFAULT "\n"
-        "  --egress EP                    ZeroMQ consumers (XPUB), default " BROKER_EGRESS_DEFAULT "\n"
-        "  --control EP                   control requests (ROUTER), default " BROKER_CONTROL_DEFAULT "\n"
-        "  --profile NAME                 'workerman' for the seed system's behaviour\n"
-        "  --workers N                    loops per front-end, default %d\n"
-        "  --max-line BYTES               longest accepted line, default %d\n"
-        "  --max-output BYTES             output queued per subscriber client, default %d\n"
-        "  --source-frame-listen HOST:PORT      frame-protocol publishers, default off\n"
-        "  --subscriber-frame-listen HOST:PORT  frame-protocol subscribers, default off\n"
-        "  --max-payload BYTES            largest payload a client may send, default %d\n"
-        "  --udp-listen HOST:PORT         UDP ingest, one 'PUB <topic> <payload>' per datagram, default off\n"
-        "  --udp-topic TOPIC              with --udp-listen: each datagram is a raw payload for TOPIC\n"
-        "  --source-plugin SPEC           add a plugin to the source ingress chain\n"
-        "  --broker-plugin SPEC           add a plugin to the broker chain\n"
-        "  --subscriber-plugin SPEC       add a plugin to the subscriber egress chain\n"
-        "                                 SPEC: NAME[@PATTERN][:key=value,...] (plugins/README.md)\n"
-        "  --plugin-path DIR              look for zch_NAME.so in DIR first (repeatable)\n"
-        "Limits, tokens and TLS, for both front-ends:\n%s"
-        "  --curve-clients DIR            with --curve-secret (the broker's certificate here):\n"
-        "                                 only these clients' public certificates\n"
-        "  --log-level LEVEL              error, warning, notice, info or debug\n"
-        "  --help                         show this help and exit\n"
-        "  --version                      show the version and exit\n"
-        "SIGHUP reloads every stage's plugins (a failed reload keeps the old ones).\n",
-        SOURCE_WORKERS_DEFAULT, ZCH_LINE_MAX_DEFAULT, SUBSCRIBER_MAX_OUTPUT, ZCH_PAYLOAD_MAX_DEFAULT,
-        zch_secure_usage);
+        "zchannel run takes every setting of the three roles: the broker's as they\n"
+        "are (--ingress, --egress, --control, ...), the front-ends' and every\n"
+        "stage's plugins prefixed (--source-listen, --subscriber-frame-listen,\n"
+        "--broker-plugin, ...), and --profile, --workers, --max-line, --max-output,\n"
+        "--max-payload, --drain-timeout, --plugin-path, --udp-listen, --udp-topic\n"
+        "for every role having them at once; --config FILE reads sections run/,\n"
+        "broker/, source/ and subscriber/.\n");
 }
 
-//  Parses `zchannel run` flags. Returns -1 to go on, else an exit code.
-static int
-s_run_parse (int argc, char *argv [], run_config_t *config)
-{
-    static const struct option options [] = {
-        { "source-listen", required_argument, NULL, 's' },
-        { "subscriber-listen", required_argument, NULL, 'S' },
-        { "ingress", required_argument, NULL, 'i' },
-        { "egress", required_argument, NULL, 'e' },
-        { "control", required_argument, NULL, 'c' },
-        { "profile", required_argument, NULL, 'p' },
-        { "workers", required_argument, NULL, 'w' },
-        { "max-line", required_argument, NULL, 'm' },
-        { "max-output", required_argument, NULL, 'o' },
-        { "log-level", required_argument, NULL, 'l' },
-        { "source-frame-listen", required_argument, NULL, 'f' },
-        { "subscriber-frame-listen", required_argument, NULL, 'F' },
-        { "max-payload", required_argument, NULL, 'P' },
-        { "udp-listen", required_argument, NULL, 'U' },
-        { "udp-topic", required_argument, NULL, 'T' },
-        { "source-plugin", required_argument, NULL, 'A' },
-        { "broker-plugin", required_argument, NULL, 'B' },
-        { "subscriber-plugin", required_argument, NULL, 'C' },
-        { "plugin-path", required_argument, NULL, 'D' },
-        { "help", no_argument, NULL, 'h' },
-        { "curve-clients", required_argument, NULL, 'K' },
-        { "version", no_argument, NULL, 'V' },
-        { NULL, 0, NULL, 0 }
-    };
-    struct option all [64];
-    size_t count = 0;
-    for (size_t i = 0; options [i].name; i++)
-        all [count++] = options [i];
-    for (size_t i = 0; zch_secure_getopt [i].name; i++)
-        all [count++] = zch_secure_getopt [i];
-    all [count] = options [sizeof options / sizeof options [0] - 1];
-    const char *program = "zchannel run";
-    opterr = 0;
-    optind = 1;
-    int option, workers;
-    size_t size;
-    while ((option = getopt_long (argc, argv, "", all, NULL)) != -1) {
-        if (option >= ZCH_SECURE_OPT_BASE) {
-            //  The front-ends reach the broker over inproc: CURVE is the broker's
-            const char *name = all [count - 1].name;
-            for (size_t i = 0; zch_secure_getopt [i].name; i++)
-                if (zch_secure_getopt [i].val == option)
-                    name = zch_secure_getopt [i].name;
-            if (streq (name, "curve-secret"))
-                config->broker.curve_secret = optarg;
-            else
-            if (streq (name, "curve-server-key")) {
-                fprintf (stderr, "%s: --curve-server-key is for a front-end on its own\n", program);
-                return 2;
-            }
-            else
-            if (zch_secure_flag (&config->source.secure, option, optarg, program)
-            ||  zch_secure_flag (&config->subscriber.secure, option, optarg, program))
-                return 2;
-            continue;
-        }
-        switch (option) {
-            case 's': config->source.listen = optarg; break;
-            case 'S': config->subscriber.listen = optarg; break;
-            case 'i': config->broker.ingress = optarg; break;
-            case 'e': config->broker.egress = optarg; break;
-            case 'c': config->broker.control = optarg; break;
-            case 'p':
-                if (zch_frontend_set_profile (&config->source, optarg)
-                ||  zch_frontend_set_profile (&config->subscriber, optarg)) {
-                    fprintf (stderr, "%s: unknown profile '%s' (known: default, workerman)\n", program, optarg);
-                    return 2;
-                }
-                break;
-            case 'w':
-                if (zch_args_int (program, "--workers", optarg, 1, ZCH_WORKERS_MAX, &workers))
-                    return 2;
-                config->source.workers = config->subscriber.workers = workers;
-                break;
-            case 'm':
-                if (zch_args_size (program, "--max-line", optarg, &size))
-                    return 2;
-                config->source.max_line = config->subscriber.max_line = size;
-                break;
-            case 'o':
-                if (zch_args_size (program, "--max-output", optarg, &config->subscriber.max_output))
-                    return 2;
-                break;
-            case 'l':
-                if (zch_log_set_level (optarg)) {
-                    fprintf (stderr, "%s: unknown log level '%s'\n", program, optarg);
-                    return 2;
-                }
-                break;
-            case 'f': config->source.frame_listen = optarg; break;
-            case 'F': config->subscriber.frame_listen = optarg; break;
-            case 'P':
-                if (zch_args_size (program, "--max-payload", optarg, &size))
-                    return 2;
-                config->source.max_payload = config->subscriber.max_payload = size;
-                break;
-            case 'U': config->source.udp_listen = optarg; break;
-            case 'T': config->source.udp_topic = optarg; break;
-            case 'A':
-                if (zch_args_plugin (program, "--source-plugin", optarg, &config->source.plugins))
-                    return 2;
-                break;
-            case 'B':
-                if (zch_args_plugin (program, "--broker-plugin", optarg, &config->broker.plugins))
-                    return 2;
-                break;
-            case 'C':
-                if (zch_args_plugin (program, "--subscriber-plugin", optarg, &config->subscriber.plugins))
-                    return 2;
-                break;
-            case 'D':
-                if (zch_args_plugin_path (program, optarg, &config->source.plugins)
-                ||  zch_args_plugin_path (program, optarg, &config->broker.plugins)
-                ||  zch_args_plugin_path (program, optarg, &config->subscriber.plugins))
-                    return 2;
-                break;
-            case 'K': config->broker.curve_clients = optarg; break;
-            case 'h': s_usage (stdout); return 0;
-            case 'V': printf ("zchannel %s\n", ZCH_VERSION); return 0;
-            default:
-                zch_args_bad_option (program, argv [optind - 1]);
-                return 2;
-        }
-    }
-    if (optind < argc) {
-        fprintf (stderr, "%s: unexpected argument '%s' (see --help)\n", program, argv [optind]);
-        return 2;
-    }
-    return zch_frontend_check (&config->source, program)? 2: -1;
-}
-
-//  SIGHUP: every stage's plugins, each kept as it was if its reload fails.
+//  SIGHUP: the settings, then every stage's plugins from the settings now
+//  in effect, each stage kept as it was if its reload fails. A config file
+//  that does not load changes nothing, plugins included.
 static void
-s_run_reload (const run_config_t *config, zactor_t *broker, zch_workers_t *subscriber,
-              zch_workers_t *source)
+s_run_reload (zch_config_t *settings, zch_service_t *service, run_config_t *config,
+              zactor_t *broker, zch_workers_t *subscriber, zch_workers_t *source)
 {
+    int changed = zch_config_reload (settings);
+    if (changed < 0)
+        return;
+    if (changed > 0) {
+        zch_service_reloaded (service);
+        zch_workers_set_limits (source, config->source.max_line, config->source.max_output);
+        zch_workers_set_limits (subscriber, config->subscriber.max_line, config->subscriber.max_output);
+    }
     char error [512];
     int failed = 0;
     if (source_reload (source, error, sizeof error) && ++failed)
@@ -225,33 +76,59 @@ static int
 s_run (int argc, char *argv [])
 {
     run_config_t config;
+    zch_config_part_t parts [] = {
+        { "run", "", zch_process_options, &config.process, sizeof config.process },
+        { "broker", "", broker_options, &config.broker, sizeof config.broker },
+        //  Plugin rows are prefixed even for the broker: --broker-plugin
+        { "broker", "broker-", zch_plugin_options, &config.broker.plugins, sizeof config.broker.plugins },
+        { "source", "source-", source_options, &config.source, sizeof config.source },
+        { "source", "source-", zch_frontend_options, &config.source, sizeof config.source },
+        { "source", "source-", zch_plugin_options, &config.source.plugins, sizeof config.source.plugins },
+        { "subscriber", "subscriber-", subscriber_options, &config.subscriber, sizeof config.subscriber },
+        { "subscriber", "subscriber-", zch_frontend_options, &config.subscriber, sizeof config.subscriber },
+        { "subscriber", "subscriber-", zch_plugin_options, &config.subscriber.plugins,
+          sizeof config.subscriber.plugins },
+        { "source", "source-", zch_secure_options, &config.source.secure, sizeof config.source.secure },
+        { "subscriber", "subscriber-", zch_secure_options, &config.subscriber.secure,
+          sizeof config.subscriber.secure },
+    };
     broker_config_defaults (&config.broker);
     source_config_defaults (&config.source);
     subscriber_config_defaults (&config.subscriber);
+    zch_config_t *settings = zch_config_new ("zchannel run",
+        "Run broker, source and subscriber in one process; the front-ends reach\n"
+        "the broker over inproc.", parts, sizeof parts / sizeof parts [0], true);
+    if (!settings) {
+        fprintf (stderr, "zchannel run: out of memory\n");
+        return 1;
+    }
+    int exit_code = zch_config_load (settings, argc, argv);
+    if (exit_code < 0 && zch_frontend_check (&config.source, "zchannel run"))
+        exit_code = 2;
+    if (exit_code >= 0) {
+        zch_config_destroy (&settings);
+        return exit_code;
+    }
     config.broker.ingress_local = RUN_INGRESS_LOCAL;
     config.broker.egress_local = RUN_EGRESS_LOCAL;
     config.source.broker = RUN_INGRESS_LOCAL;
     config.subscriber.broker = RUN_EGRESS_LOCAL;
-    int exit_code = s_run_parse (argc, argv, &config);
-    if (exit_code >= 0)
-        return exit_code;
 
-    zch_process_init ("zchannel");
     char error [512];
-    if (zch_secure_prepare (&config.source.secure, config.source.workerman, error, sizeof error)
-    ||  zch_secure_prepare (&config.subscriber.secure, config.subscriber.workerman, error, sizeof error)) {
-        fprintf (stderr, "zchannel: %s\n", error);
-        zch_secure_release (&config.source.secure);
-        return 1;
-    }
-    zactor_t *broker = zch_actor_start (broker_actor, &config.broker, error, sizeof error);
+    zch_service_t *service = zch_service_new ("zchannel", &config.process, error, sizeof error);
+    if (service
+    &&  (zch_secure_prepare (&config.source.secure, config.source.workerman, error, sizeof error)
+    ||   zch_secure_prepare (&config.subscriber.secure, config.subscriber.workerman, error, sizeof error)))
+        zch_service_destroy (&service);
+    zactor_t *broker = service? zch_actor_start (broker_actor, &config.broker, error, sizeof error): NULL;
     zch_workers_t *subscriber = broker? subscriber_start (&config.subscriber, error, sizeof error): NULL;
     zch_workers_t *source = subscriber? source_start (&config.source, error, sizeof error): NULL;
     if (source) {
         zch_notice ("zchannel: running; publish on %s, subscribe on %s",
                     config.source.listen, config.subscriber.listen);
         while (zch_signals_wait () == SIGHUP)
-            s_run_reload (&config, broker, subscriber, source);
+            s_run_reload (settings, service, &config, broker, subscriber, source);
+        exit_code = 0;
     }
     else {
         fprintf (stderr, "zchannel: %s\n", error);
@@ -262,7 +139,9 @@ s_run (int argc, char *argv [])
     zch_workers_destroy (&subscriber);
     zch_secure_release (&config.source.secure);
     zch_secure_release (&config.subscriber.secure);
-    return exit_code < 0? 0: exit_code;
+    zch_service_destroy (&service);
+    zch_config_destroy (&settings);
+    return exit_code;
 }
 
 //  zchannel keygen PATH: a CURVE certificate pair, PATH and PATH.pub.
@@ -305,6 +184,8 @@ main (int argc, char *argv [])
         return zchannel_sub_main (argc - 1, argv + 1);
     if (streq (command, "keygen"))
         return s_keygen (argc - 1, argv + 1);
+    if (streq (command, "stat"))
+        return zchannel_stat_main (argc - 1, argv + 1);
     if (streq (command, "--help") || streq (command, "-h") || streq (command, "help")) {
         s_usage (stdout);
         return 0;

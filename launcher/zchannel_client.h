@@ -32,4 +32,11 @@ int zchannel_pub_main (int argc, char **argv);
 //  Returns after N messages with --count, otherwise only on an error.
 int zchannel_sub_main (int argc, char **argv);
 
+//  zchannel stat [--control EP] [--once] [--timeout MS]
+//  Asks the broker's control endpoint (default tcp://127.0.0.1:2208) for
+//  STATS and prints one line of counters, with rates per second after the
+//  first, every second; once with --once. Unlike pub and sub it speaks
+//  ZeroMQ (czmq).
+int zchannel_stat_main (int argc, char **argv);
+
 #endif

@@ -20,7 +20,10 @@
 //  for topic1.
 typedef zch_frontend_config_t source_config_t;
 
-//  Fills config with the defaults.
+//  The source's own options (zch_frontend_options has the shared ones).
+extern const zch_option_t source_options [];
+
+//  Fills config with the defaults of both tables.
 void source_config_defaults (source_config_t *config);
 
 //  Starts the workers; config must outlive them. Returns NULL with a

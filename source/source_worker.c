@@ -9,6 +9,7 @@
 #include "zch_net.h"
 #include "zch_log.h"
 #include "zch_main.h"
+#include "zch_metrics.h"
 #include "zch_pipeline.h"
 #include "zch_text.h"
 #include "zch_topic.h"
@@ -16,8 +17,6 @@
 
 #define SOURCE_SNDHWM       10000   //  messages queued towards the broker
 #define SOURCE_LINGER       5000    //  ms to hand queued messages over at exit
-#define SOURCE_DRAIN_MAX    3000    //  ms clients get to read their last replies
-#define SOURCE_MAX_OUTPUT   (1024 * 1024)   //  replies only: small
 #define SOURCE_TICK         200     //  ms between housekeeping turns
 #define SOURCE_PAUSED_TICK  10      //  ms between broker checks while paused
 
@@ -42,6 +41,11 @@ typedef struct {
     uint64_t rejected;
     zch_pipeline_t *pipeline;   //  source ingress plugins; NULL: none
     const char *dropped_by;     //  the plugin that dropped the last message
+    uint64_t received_bytes;    //  payload bytes of what was published or dropped by a plugin
+    uint64_t published_bytes;   //  as sent (after the plugins)
+    uint64_t plugin_dropped;
+    uint64_t plugin_ns;         //  time in pipelines replaced by reloads
+    zch_counters_t *counters;   //  published once per turn (see s_publish_metrics)
     zch_guard_t guard;          //  AUTH and ACLs for both edges
 } self_t;
 
@@ -112,6 +116,8 @@ s_publish (self_t *self, const char *src, const char *topic, size_t topic_len,
         if (zch_pipeline_run (self->pipeline, &msg) == ZCH_PLUGIN_DROP) {
             self->dropped_by = msg.dropped_by;
             zch_pipeline_done (self->pipeline);
+            self->plugin_dropped++;
+            self->received_bytes += payload_len;
             return 1;
         }
     }
@@ -128,11 +134,15 @@ s_publish (self_t *self, const char *src, const char *topic, size_t topic_len,
         zmq_send (self->publisher, meta_out, meta_size, ZMQ_SNDMORE);
         zmq_send (self->publisher, msg.payload, msg.payload_len, 0);
         self->published++;
+        self->published_bytes += msg.payload_len;
+        self->received_bytes += payload_len;
     }
     if (self->pipeline)
         zch_pipeline_done (self->pipeline);
     if (meta_size == 0) {
         self->dropped_by = "(headers too large)";
+        self->plugin_dropped++;
+        self->received_bytes += payload_len;
         return 1;
     }
     return rc < 0? -1: 0;
@@ -200,8 +210,11 @@ s_handle_publish (self_t *self, zch_conn_t *conn, const char *topic, size_t topi
     if ((uintptr_t) zch_conn_user (conn) & CLIENT_VERBOSE) {
         if (rc == 0)
             s_reply (conn, "+OK");
-        else
+        else {
+            //  Counted as a plugin drop, not as a bad request
             s_reply_error (self, conn, "dropped by plugin ", self->dropped_by);
+            self->rejected--;
+        }
     }
     return ZCH_EDGE_NEXT;
 }
@@ -303,11 +316,12 @@ s_self_extras (self_t *self, const zch_worker_args_t *args, char *error, size_t 
             return -1;
         }
     }
-    if (self->config->udp_listen) {
+    if (*self->config->udp_listen) {
         int fd = zch_net_udp_bind (self->config->udp_listen, true, error, error_size);
         if (fd < 0)
             return -1;
-        self->udp = source_udp_new (self->loop, fd, self->config->udp_topic,
+        self->udp = source_udp_new (self->loop, fd,
+                                    *self->config->udp_topic? self->config->udp_topic: NULL,
                                     self->config->max_payload, s_udp_publish, self);
         if (!self->udp) {
             snprintf (error, error_size, "out of memory");
@@ -357,7 +371,8 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
         return NULL;
     }
     self->publisher = zmq_socket (zsys_init (), ZMQ_XPUB);
-    if (!self->publisher) {
+    self->counters = zch_metrics_counters ("source");
+    if (!self->publisher || !self->counters) {
         snprintf (error, error_size, "cannot create socket: %s", zmq_strerror (zmq_errno ()));
         s_self_destroy (&self);
         return NULL;
@@ -383,12 +398,46 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
     return self;
 }
 
+//  Publishes the worker's counters for the metrics endpoint: before each
+//  flush, so a client never sees a +OK the counters do not have yet. What
+//  a plugin dropped was received; what UDP could not hand to the broker
+//  was received and dropped (hwm); bad frames and datagrams are malformed.
+static void
+s_publish_metrics (self_t *self)
+{
+    zch_counters_t *counters = self->counters;
+    const zch_edge_stats_t *edge = zch_edge_stats (self->edge);
+    const zch_edge_stats_t *frame_edge = self->frame_edge? zch_edge_stats (self->frame_edge): NULL;
+    const source_udp_stats_t *udp = self->udp? source_udp_stats (self->udp): NULL;
+    uint64_t udp_dropped = udp? udp->dropped: 0;
+    uint64_t malformed = self->rejected + edge->lines_too_long
+                       + self->frames.malformed + self->frames.rejected
+                       + (frame_edge? frame_edge->lines_too_long: 0) + (udp? udp->malformed: 0);
+    zch_metrics_set (&counters->messages_received, self->published + self->plugin_dropped + udp_dropped);
+    zch_metrics_set (&counters->bytes_received, self->received_bytes);
+    zch_metrics_set (&counters->messages_sent, self->published);
+    zch_metrics_set (&counters->bytes_sent, self->published_bytes);
+    zch_metrics_set (&counters->dropped [ZCH_DROP_MALFORMED], malformed);
+    zch_metrics_set (&counters->dropped [ZCH_DROP_PLUGIN], self->plugin_dropped);
+    zch_metrics_set (&counters->dropped [ZCH_DROP_HWM], udp_dropped);
+    zch_metrics_set (&counters->dropped [ZCH_DROP_SLOW_CONSUMER],
+                     edge->slow_consumers + (frame_edge? frame_edge->slow_consumers: 0));
+    zch_metrics_set (&counters->slow_consumer_bytes,
+                     edge->dropped_bytes + (frame_edge? frame_edge->dropped_bytes: 0));
+    zch_metrics_set (&counters->plugin_ns,
+                     self->plugin_ns + (self->pipeline? zch_pipeline_ns (self->pipeline): 0));
+    zch_metrics_set (&counters->clients, zch_edge_client_count (self->edge)
+                     + (self->frame_edge? zch_edge_client_count (self->frame_edge): 0));
+}
+
 //  Takes the pipeline a reload sent, between two messages.
 static void
 s_plugins_swap (self_t *self)
 {
-    if (self->pipeline)
+    if (self->pipeline) {
         zch_pipeline_report (self->pipeline, "source");
+        self->plugin_ns += zch_pipeline_ns (self->pipeline);
+    }
     zch_pipeline_destroy (&self->pipeline);
     self->pipeline = self->state.reload;
     self->state.reload = NULL;
@@ -405,7 +454,7 @@ s_drain (self_t *self)
         zch_edge_stop_accepting (self->frame_edge);
         zch_edge_close_all (self->frame_edge);
     }
-    int64_t deadline = zclock_mono () + SOURCE_DRAIN_MAX;
+    int64_t deadline = zclock_mono () + self->config->drain_timeout;
     while ((zch_edge_client_count (self->edge) > 0
         ||  (self->frame_edge && zch_edge_client_count (self->frame_edge) > 0))
     &&  zclock_mono () < deadline) {
@@ -414,6 +463,7 @@ s_drain (self_t *self)
             zch_edge_flush (self->frame_edge);
         zch_loop_run_once (self->loop, 10);
     }
+    s_publish_metrics (self);
 }
 
 //  Logs the frame and UDP counters at exit (metrics will take them later).
@@ -451,8 +501,8 @@ source_worker_actor (zsock_t *pipe, void *args)
             zch_notice ("source: frame protocol on %s", self->config->frame_listen);
         if (self->udp)
             zch_notice ("source: UDP ingest on %s%s%s", self->config->udp_listen,
-                        self->config->udp_topic? ", raw payloads for ": "",
-                        self->config->udp_topic? self->config->udp_topic: "");
+                        *self->config->udp_topic? ", raw payloads for ": "",
+                        self->config->udp_topic);
     }
     zch_actor_ready (pipe, NULL);
     while (!self->state.stopping) {
@@ -460,9 +510,14 @@ source_worker_actor (zsock_t *pipe, void *args)
                    || (self->frame_edge && zch_edge_has_paused (self->frame_edge));
         zch_loop_run_once (self->loop, paused? SOURCE_PAUSED_TICK: SOURCE_TICK);
         zch_worker_commands (self->pipe, &self->state);
+        if (self->state.limits_changed && self->frame_edge)
+            zch_edge_set_limits (self->frame_edge, self->config->max_payload + ZCH_FRAME_OVERHEAD,
+                                 self->state.max_output);
+        zch_worker_apply_limits (&self->state, self->edge);
         if (self->state.reloaded)
             s_plugins_swap (self);
         s_broker_events (self);
+        s_publish_metrics (self);
         zch_edge_flush (self->edge);
         if (self->frame_edge)
             zch_edge_flush (self->frame_edge);
@@ -478,17 +533,6 @@ source_worker_actor (zsock_t *pipe, void *args)
     zch_secure_report ("source", self->index, self->edge, self->frame_edge, &self->guard, 0);
     zch_worker_await_term (pipe, &self->state);
     s_self_destroy (&self);
-}
-
-void
-source_config_defaults (source_config_t *config)
-{
-    *config = (source_config_t) {
-        .listen = SOURCE_LISTEN_DEFAULT, .broker = SOURCE_BROKER_DEFAULT,
-        .workers = SOURCE_WORKERS_DEFAULT, .workerman = false, .max_line = ZCH_LINE_MAX_DEFAULT,
-        .max_output = SOURCE_MAX_OUTPUT, .max_payload = ZCH_PAYLOAD_MAX_DEFAULT, .takes_udp = true
-    };
-    zch_secure_defaults (&config->secure);
 }
 
 //  Builds worker index's new pipeline, off its thread.
@@ -510,8 +554,9 @@ source_reload (zch_workers_t *workers, char *error, size_t error_size)
 zch_workers_t *
 source_start (const source_config_t *config, char *error, size_t error_size)
 {
-    if (config->udp_listen && zch_net_udp_check_free (config->udp_listen, error, error_size))
+    if (*config->udp_listen && zch_net_udp_check_free (config->udp_listen, error, error_size))
         return NULL;
-    return zch_workers_start_framed (config->listen, config->frame_listen, config->workers,
+    return zch_workers_start_framed (config->listen, *config->frame_listen? config->frame_listen: NULL,
+                                     config->workers,
                                      source_worker_actor, config, error, error_size);
 }

@@ -8,5 +8,6 @@ main (int argc, char *argv [])
     source_config_defaults (&config);
     return zch_frontend_main (argc, argv, "zchannel-source",
         "Accept text clients that publish (PUB <topic> <payload>) and forward\n"
-        "their messages to the broker's ingress.", &config, source_start, source_reload);
+        "their messages to the broker's ingress.", "source", source_options, &config, source_start,
+        source_reload);
 }

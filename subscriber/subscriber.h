@@ -10,14 +10,16 @@
 #define SUBSCRIBER_LISTEN_DEFAULT   "0.0.0.0:2346"
 #define SUBSCRIBER_BROKER_DEFAULT   "tcp://127.0.0.1:2207"
 #define SUBSCRIBER_WORKERS_DEFAULT  2
-#define SUBSCRIBER_MAX_OUTPUT       (8 * 1024 * 1024)
 #define SUBSCRIBER_GREETING         "Welcome to Subscriber Server"
 #define SUBSCRIBER_WORKERMAN_TOPIC  "topic1"
 
 //  broker is the broker's egress.
 typedef zch_frontend_config_t subscriber_config_t;
 
-//  Fills config with the defaults.
+//  The subscriber's own options (zch_frontend_options has the shared ones).
+extern const zch_option_t subscriber_options [];
+
+//  Fills config with the defaults of both tables.
 void subscriber_config_defaults (subscriber_config_t *config);
 
 //  Starts the workers; config must outlive them. Returns NULL with a

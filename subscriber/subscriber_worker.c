@@ -8,6 +8,7 @@
 #include "zch_guard.h"
 #include "zch_log.h"
 #include "zch_main.h"
+#include "zch_metrics.h"
 #include "zch_pipeline.h"
 #include "zch_text.h"
 #include "zch_topic.h"
@@ -17,7 +18,6 @@
 #define SUBSCRIBER_BATCH        4096    //  broker messages per turn before serving clients
 #define SUBSCRIBER_TICK         200     //  ms between housekeeping turns
 #define SUBSCRIBER_DRAIN_QUIET  200     //  ms of silence from the broker that ends a drain
-#define SUBSCRIBER_DRAIN_MAX    5000    //  ms a drain may take at most
 
 #define PATTERN_PENDING ((void *) 1)    //  waiting for its barrier
 #define PATTERN_ACTIVE  ((void *) 2)    //  in the trie, delivering
@@ -63,6 +63,13 @@ typedef struct {
     zch_worker_state_t state;
     uint64_t received;
     uint64_t malformed;
+    zch_counters_t *counters;   //  published once per turn (see s_publish_metrics)
+    uint64_t received_bytes;
+    uint64_t delivered;         //  one per message per client
+    uint64_t delivered_bytes;
+    uint64_t patterns;          //  client subscriptions held
+    uint64_t plugin_dropped;
+    uint64_t plugin_ns;         //  time in pipelines replaced by reloads
     zch_pipeline_t *pipeline;   //  subscriber egress plugins; NULL: none
     zch_guard_t guard;          //  AUTH and ACLs for both edges
     uint64_t too_many_subs;     //  SUBs refused over max_subscriptions
@@ -205,14 +212,18 @@ s_deliver_to (void *value, void *arg)
     if (client->framed) {
         if (delivery->frame_len == 0)
             delivery->frame_len = s_build_frame (self, delivery);
-        if (delivery->frame_len)
-            zch_conn_write (client->conn, self->frame, delivery->frame_len);
+        if (delivery->frame_len && zch_conn_write (client->conn, self->frame, delivery->frame_len) == 0) {
+            self->delivered++;
+            self->delivered_bytes += delivery->payload_len;
+        }
         return;
     }
     if (delivery->line_len == 0)
         delivery->line_len = s_build_line (self, delivery);
-    if (delivery->line_len)
-        zch_conn_write (client->conn, self->line, delivery->line_len);
+    if (delivery->line_len && zch_conn_write (client->conn, self->line, delivery->line_len) == 0) {
+        self->delivered++;
+        self->delivered_bytes += delivery->payload_len;
+    }
 }
 
 //  Answers the barriers up to number: their patterns go live, and each
@@ -290,8 +301,10 @@ s_plugins_run (self_t *self, delivery_t *delivery, zmq_msg_t *meta, uint64_t ts)
 static void
 s_plugins_swap (self_t *self)
 {
-    if (self->pipeline)
+    if (self->pipeline) {
         zch_pipeline_report (self->pipeline, "subscriber");
+        self->plugin_ns += zch_pipeline_ns (self->pipeline);
+    }
     zch_pipeline_destroy (&self->pipeline);
     self->pipeline = self->state.reload;
     self->state.reload = NULL;
@@ -342,12 +355,15 @@ s_upstream_drain (self_t *self)
                     .meta = zmq_msg_data (&frames [1]), .meta_size = zmq_msg_size (&frames [1])
                 };
                 self->received++;
+                self->received_bytes += delivery.payload_len;
                 //  Plugins transform once per message, before the fan-out
                 if (!self->pipeline || s_plugins_run (self, &delivery, &frames [1], meta.ts) == 0) {
                     self->delivery++;
                     subscriber_index_match (self->subscriptions, delivery.topic, delivery.topic_len,
                                             s_deliver_to, &delivery);
                 }
+                else
+                    self->plugin_dropped++;
                 if (self->pipeline)
                     zch_pipeline_done (self->pipeline);
             }
@@ -373,7 +389,7 @@ s_subscribe (self_t *self, client_t *client, const char *pattern, size_t len)
     }
     memcpy (barrier->pattern, pattern, len);
     barrier->pattern [len] = 0;
-    size_t max_subs = self->config->secure.max_subscriptions;
+    size_t max_subs = (size_t) self->config->secure.max_subscriptions;
     if (!zhashx_lookup (client->patterns, barrier->pattern) && max_subs
     &&  zhashx_size (client->patterns) >= max_subs) {
         free (barrier);
@@ -390,6 +406,7 @@ s_subscribe (self_t *self, client_t *client, const char *pattern, size_t len)
             return;
         }
         zhashx_insert (client->patterns, barrier->pattern, PATTERN_PENDING);
+        self->patterns++;
     }
     barrier->number = ++self->next_barrier;
     barrier->client = client;
@@ -411,6 +428,7 @@ s_unsubscribe (self_t *self, client_t *client, const char *pattern)
         subscriber_index_remove (self->subscriptions, pattern, len, client);
     subscriber_index_release_prefix (self->subscriptions, pattern, len);
     zhashx_delete (client->patterns, pattern);
+    self->patterns--;
 }
 
 //  The limits and the ACL on a valid pattern a client wants; answers and
@@ -671,6 +689,7 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
     self->loop = zch_loop_new ();
     self->barriers = zlistx_new ();
     self->upstream = zmq_socket (zsys_init (), ZMQ_SUB);
+    self->counters = zch_metrics_counters ("subscriber");
     static const zch_edge_handlers_t handlers = { .on_line = s_on_line, .on_close = s_on_close };
     zch_edge_config_t edge_config = {
         .role = "subscriber", .greeting = SUBSCRIBER_GREETING, .max_line = self->config->max_line,
@@ -699,7 +718,7 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
     }
     if (self->upstream)
         self->subscriptions = subscriber_index_new (self->upstream);
-    if (!self->edge || !self->barriers || !self->upstream || !self->subscriptions
+    if (!self->edge || !self->barriers || !self->upstream || !self->subscriptions || !self->counters
     ||  (args->frame_fd >= 0 && !self->frame_edge)) {
         snprintf (error, error_size, "cannot set up worker: %s", zmq_strerror (zmq_errno ()));
         s_self_destroy (&self);
@@ -750,6 +769,31 @@ s_edges_left (self_t *self, bool clients)
     return left;
 }
 
+//  Publishes the worker's counters for the metrics endpoint: before each
+//  flush, so a client never sees a delivery the counters do not have yet.
+static void
+s_publish_metrics (self_t *self)
+{
+    zch_counters_t *counters = self->counters;
+    const zch_edge_stats_t *edge = zch_edge_stats (self->edge);
+    const zch_edge_stats_t *frame_edge = self->frame_edge? zch_edge_stats (self->frame_edge): NULL;
+    zch_metrics_set (&counters->messages_received, self->received);
+    zch_metrics_set (&counters->bytes_received, self->received_bytes);
+    zch_metrics_set (&counters->messages_sent, self->delivered);
+    zch_metrics_set (&counters->bytes_sent, self->delivered_bytes);
+    zch_metrics_set (&counters->dropped [ZCH_DROP_MALFORMED], self->malformed + edge->lines_too_long
+                     + self->frames_malformed + (frame_edge? frame_edge->lines_too_long: 0));
+    zch_metrics_set (&counters->dropped [ZCH_DROP_PLUGIN], self->plugin_dropped);
+    zch_metrics_set (&counters->dropped [ZCH_DROP_SLOW_CONSUMER],
+                     edge->slow_consumers + (frame_edge? frame_edge->slow_consumers: 0));
+    zch_metrics_set (&counters->slow_consumer_bytes,
+                     edge->dropped_bytes + (frame_edge? frame_edge->dropped_bytes: 0));
+    zch_metrics_set (&counters->plugin_ns,
+                     self->plugin_ns + (self->pipeline? zch_pipeline_ns (self->pipeline): 0));
+    zch_metrics_set (&counters->clients, s_edges_left (self, true));
+    zch_metrics_set (&counters->subscriptions, self->patterns);
+}
+
 //  Delivers what the broker still sends until it has been quiet for a
 //  moment, lets clients read it, then closes them.
 static void
@@ -758,16 +802,21 @@ s_drain (self_t *self)
     zch_edge_stop_accepting (self->edge);
     if (self->frame_edge)
         zch_edge_stop_accepting (self->frame_edge);
-    int64_t deadline = zclock_mono () + SUBSCRIBER_DRAIN_MAX;
+    int64_t deadline = zclock_mono () + self->config->drain_timeout;
     int64_t quiet_since = zclock_mono ();
     while (zclock_mono () < deadline) {
         if (s_upstream_drain (self) > 0)
             quiet_since = zclock_mono ();
+        s_publish_metrics (self);
         s_flush_edges (self);
         if (zclock_mono () - quiet_since >= SUBSCRIBER_DRAIN_QUIET && s_edges_left (self, false) == 0)
             break;
         zch_loop_run_once (self->loop, 10);
     }
+    size_t pending = s_edges_left (self, false);
+    if (pending > 0)
+        zch_warning ("subscriber: worker %d: drain timeout (%d ms) reached with %zu bytes "
+                     "not yet read by clients", self->index, self->config->drain_timeout, pending);
     zch_edge_close_all (self->edge);
     if (self->frame_edge)
         zch_edge_close_all (self->frame_edge);
@@ -776,6 +825,7 @@ s_drain (self_t *self)
         zch_loop_run_once (self->loop, 10);
         s_flush_edges (self);
     }
+    s_publish_metrics (self);
 }
 
 void
@@ -799,9 +849,14 @@ subscriber_worker_actor (zsock_t *pipe, void *args)
     while (!self->state.stopping) {
         zch_loop_run_once (self->loop, busy? 0: SUBSCRIBER_TICK);
         zch_worker_commands (self->pipe, &self->state);
+        if (self->state.limits_changed && self->frame_edge)
+            zch_edge_set_limits (self->frame_edge, self->config->max_payload + ZCH_FRAME_OVERHEAD,
+                                 self->state.max_output);
+        zch_worker_apply_limits (&self->state, self->edge);
         if (self->state.reloaded)
             s_plugins_swap (self);
         busy = s_upstream_drain (self) == SUBSCRIBER_BATCH;
+        s_publish_metrics (self);
         s_flush_edges (self);
     }
     s_drain (self);
@@ -817,18 +872,6 @@ subscriber_worker_actor (zsock_t *pipe, void *args)
                        self->too_many_subs);
     zch_worker_await_term (pipe, &self->state);
     s_self_destroy (&self);
-}
-
-void
-subscriber_config_defaults (subscriber_config_t *config)
-{
-    *config = (subscriber_config_t) {
-        .listen = SUBSCRIBER_LISTEN_DEFAULT, .broker = SUBSCRIBER_BROKER_DEFAULT,
-        .workers = SUBSCRIBER_WORKERS_DEFAULT, .workerman = false,
-        .max_line = ZCH_LINE_MAX_DEFAULT, .max_output = SUBSCRIBER_MAX_OUTPUT,
-        .max_payload = ZCH_PAYLOAD_MAX_DEFAULT
-    };
-    zch_secure_defaults (&config->secure);
 }
 
 //  Builds worker index's new pipeline, off its thread.
@@ -850,6 +893,7 @@ subscriber_reload (zch_workers_t *workers, char *error, size_t error_size)
 zch_workers_t *
 subscriber_start (const subscriber_config_t *config, char *error, size_t error_size)
 {
-    return zch_workers_start_framed (config->listen, config->frame_listen, config->workers,
+    return zch_workers_start_framed (config->listen, *config->frame_listen? config->frame_listen: NULL,
+                                     config->workers,
                                      subscriber_worker_actor, config, error, error_size);
 }

@@ -8,6 +8,6 @@ main (int argc, char *argv [])
     subscriber_config_defaults (&config);
     return zch_frontend_main (argc, argv, "zchannel-subscriber",
         "Accept text clients that subscribe (SUB <pattern>) and deliver them\n"
-        "every matching message from the broker's egress.",
+        "every matching message from the broker's egress.", "subscriber", subscriber_options,
         &config, subscriber_start, subscriber_reload);
 }

@@ -1,6 +1,6 @@
 /*  zch_pipeline: running one stage's chain of plugin instances.            */
 #include "zch_pipeline.h"
-#include "zch_args.h"
+#include "zch_plugin_args.h"
 #include "zch_log.h"
 #include "zch_plugin_so.h"
 #include "zch_plugin_spec.h"
@@ -527,6 +527,15 @@ zch_pipeline_errors (zch_pipeline_t *self)
     return self->errors;
 }
 
+uint64_t
+zch_pipeline_ns (zch_pipeline_t *self)
+{
+    uint64_t ns = 0;
+    for (size_t i = 0; i < self->count; i++)
+        ns += self->instances [i].counters.ns;
+    return ns;
+}
+
 void
 zch_pipeline_report (zch_pipeline_t *self, const char *who)
 {
@@ -544,10 +553,10 @@ zch_pipeline_build (const zch_plugin_args_t *args, int stage, zch_pipeline_t **p
                     char *error, size_t error_size)
 {
     *pipeline = NULL;
-    if (args->count == 0)
+    if (args->specs.count == 0)
         return 0;
-    *pipeline = zch_pipeline_new (args->specs, (size_t) args->count, args->paths,
-                                  (size_t) args->path_count, stage, error, error_size);
+    *pipeline = zch_pipeline_new (args->specs.items, (size_t) args->specs.count, args->paths.items,
+                                  (size_t) args->paths.count, stage, error, error_size);
     return *pipeline? 0: -1;
 }
 

@@ -86,12 +86,15 @@ uint64_t zch_pipeline_dropped (zch_pipeline_t *self);
 //  Total errors the chain's plugins returned.
 uint64_t zch_pipeline_errors (zch_pipeline_t *self);
 
+//  Total nanoseconds the chain's plugins spent in transform.
+uint64_t zch_pipeline_ns (zch_pipeline_t *self);
+
 //  Logs one line per instance with its counters, prefixed with who.
 void zch_pipeline_report (zch_pipeline_t *self, const char *who);
 
-//  Builds a pipeline for a role from its flags: *pipeline stays NULL when
-//  no plugin is configured. Returns 0, or -1 with a reason in error.
-//  (zch_plugin_args_t is in zch_args.h.)
+//  Builds a pipeline for a role from its settings: *pipeline stays NULL
+//  when no plugin is configured. Returns 0, or -1 with a reason in error.
+//  (zch_plugin_args_t is in zch_plugin_args.h.)
 struct zch_plugin_args_s;
 int zch_pipeline_build (const struct zch_plugin_args_s *args, int stage,
                         zch_pipeline_t **pipeline, char *error, size_t error_size);

@@ -134,7 +134,7 @@ def test_flags():
         missing = [f for f in flags if f.encode() not in out]
         h.check(not missing, "%s --help does not mention %s" % (name, missing))
     bad = [
-        ([h.SUBSCRIBER, "--udp-listen", "127.0.0.1:1"], b"source"),
+        ([h.SUBSCRIBER, "--udp-listen", "127.0.0.1:1"], b"--udp-listen"),
         ([h.SOURCE, "--udp-topic", "t"], b"--udp-listen"),
         ([h.LAUNCHER, "run", "--udp-topic", "t"], b"--udp-listen"),
         ([h.SOURCE, "--udp-listen", "127.0.0.1:1", "--udp-topic", "a..b"], b"not a valid topic"),

@@ -160,4 +160,4 @@ def test():
 
 
 if __name__ == "__main__":
-    h.run("21-limits", test, budget=100)
+    h.run("26-limits", test, budget=100)

@@ -1,0 +1,32 @@
+/*  broker_options: the broker's settings, one row each (see zch_option.h). */
+#include "broker.h"
+
+#include <limits.h>
+
+#define S_STR(x) S_STR_(x)
+#define S_STR_(x) #x
+
+const zch_option_t broker_options [] = {
+    { "ingress", ZCH_OPT_STRING, offsetof (broker_config_t, ingress), BROKER_INGRESS_DEFAULT, "EP",
+      "where producers publish (XSUB)", .flags = 0 },
+    { "egress", ZCH_OPT_STRING, offsetof (broker_config_t, egress), BROKER_EGRESS_DEFAULT, "EP",
+      "where front-ends subscribe (XPUB)", .flags = 0 },
+    { "control", ZCH_OPT_STRING, offsetof (broker_config_t, control), BROKER_CONTROL_DEFAULT, "EP",
+      "control requests: PING, STATS (ROUTER)", .flags = 0 },
+    { "egress-hwm", ZCH_OPT_INT, offsetof (broker_config_t, egress_hwm), S_STR (BROKER_EGRESS_HWM_DEFAULT),
+      "N", "messages queued per subscriber front-end before drops", .flags = 0, .min = 1, .max = INT_MAX },
+    { "drain-timeout", ZCH_OPT_DURATION, offsetof (broker_config_t, drain_timeout), "5s", "DURATION",
+      "longest a drain at SIGINT/SIGTERM may take (5s, 500ms)", .flags = ZCH_OPT_SHARED },
+    { "curve-secret", ZCH_OPT_STRING, offsetof (broker_config_t, curve_secret), "", "FILE",
+      "CURVE on every endpoint with this certificate (zchannel keygen); off when empty", .flags = 0 },
+    { "curve-clients", ZCH_OPT_STRING, offsetof (broker_config_t, curve_clients), "", "DIR",
+      "with curve-secret: only clients whose public certificates are in DIR (empty: any)", .flags = 0 },
+    { .name = NULL }
+};
+
+void
+broker_config_defaults (broker_config_t *config)
+{
+    memset (config, 0, sizeof *config);
+    zch_option_defaults (broker_options, config);
+}

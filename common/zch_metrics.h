@@ -1,0 +1,77 @@
+/*  zch_metrics: counters that workers keep and an HTTP endpoint that
+    serves them in Prometheus text format (libmicrohttpd).
+
+    Each worker owns one zch_counters_t and is its only writer: it adds to
+    its plain counters and publishes them with relaxed atomic stores at a
+    turn boundary (or as it goes), so the hot path takes no lock and no
+    locked instruction. The HTTP thread sums the blocks of each role.      */
+#ifndef ZCH_METRICS_H_INCLUDED
+#define ZCH_METRICS_H_INCLUDED
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+//  Why a message (or, for slow consumers, a client's queued output) was dropped
+typedef enum {
+    ZCH_DROP_SLOW_CONSUMER = 0, //  a client that did not read: its output, then itself
+    ZCH_DROP_HWM,               //  a high-water mark beyond what history heals (gap)
+    ZCH_DROP_MALFORMED,         //  bad input: frames, commands, topics, too-long lines
+    ZCH_DROP_PLUGIN,            //  a plugin said drop
+    ZCH_DROP_RATE_LIMIT,        //  over a rate limit
+    ZCH_DROP_CAUSES
+} zch_drop_cause_t;
+
+typedef struct {
+    //  counters, since start
+    atomic_uint_least64_t messages_received;    //  into this stage
+    atomic_uint_least64_t bytes_received;       //  their payload bytes
+    atomic_uint_least64_t messages_sent;        //  out of this stage (per delivery)
+    atomic_uint_least64_t bytes_sent;
+    atomic_uint_least64_t dropped [ZCH_DROP_CAUSES];
+    atomic_uint_least64_t slow_consumer_bytes;  //  output discarded with slow consumers
+    atomic_uint_least64_t plugin_ns;            //  time spent in plugins
+    //  gauges, now
+    atomic_uint_least64_t clients;
+    atomic_uint_least64_t subscriptions;
+    atomic_uint_least64_t topics;
+    atomic_uint_least64_t history;              //  messages held in history
+} zch_counters_t;
+
+//  Notes the process start time, for the uptime gauge. Call once, early.
+void zch_metrics_init (void);
+
+//  A zeroed block for one worker of role ("broker", "source",
+//  "subscriber"). The registry owns it until the process ends, so the
+//  worker may simply stop using it. Returns NULL when out of memory.
+zch_counters_t *zch_metrics_counters (const char *role);
+
+//  Publishes value into a counter or gauge of a block this thread owns.
+static inline void
+zch_metrics_set (atomic_uint_least64_t *slot, uint64_t value)
+{
+    atomic_store_explicit (slot, value, memory_order_relaxed);
+}
+
+//  Adds to a counter of a block this thread owns (no locked instruction).
+static inline void
+zch_metrics_add (atomic_uint_least64_t *slot, uint64_t value)
+{
+    atomic_store_explicit (slot, atomic_load_explicit (slot, memory_order_relaxed) + value,
+                           memory_order_relaxed);
+}
+
+//  Renders every role's sums in Prometheus text format into a new string
+//  (the caller frees it), or NULL when out of memory.
+char *zch_metrics_render (void);
+
+typedef struct zch_metrics_server_t zch_metrics_server_t;
+
+//  Serves GET /metrics on "HOST:PORT" in its own thread. Returns NULL with
+//  a one-line reason in error.
+zch_metrics_server_t *zch_metrics_server_new (const char *listen, char *error, size_t error_size);
+
+//  Stops serving; NULLs the pointer.
+void zch_metrics_server_destroy (zch_metrics_server_t **self_p);
+
+#endif

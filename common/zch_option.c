@@ -1,0 +1,292 @@
+/*  zch_option: values of table-described settings.                        */
+#include "zch_option.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define S_AT(base, option, type) ((type *) ((char *) (base) + (option)->offset))
+#define S_AT_CONST(base, option, type) ((const type *) ((const char *) (base) + (option)->offset))
+
+//  Finds text among choices ("a|b|c"); returns its index or -1.
+static int
+s_choice_index (const char *choices, const char *text)
+{
+    size_t text_len = strlen (text);
+    int index = 0;
+    const char *start = choices;
+    while (true) {
+        const char *bar = strchr (start, '|');
+        size_t len = bar? (size_t) (bar - start): strlen (start);
+        if (len == text_len && strncasecmp (start, text, len) == 0)
+            return index;
+        if (!bar)
+            return -1;
+        start = bar + 1;
+        index++;
+    }
+}
+
+//  Copies the index-th choice into out.
+static void
+s_choice_name (const char *choices, int index, char *out, size_t out_size)
+{
+    const char *start = choices;
+    for (int i = 0; i < index && start; i++) {
+        start = strchr (start, '|');
+        if (start)
+            start++;
+    }
+    if (!start) {
+        snprintf (out, out_size, "%d", index);
+        return;
+    }
+    const char *bar = strchr (start, '|');
+    int len = bar? (int) (bar - start): (int) strlen (start);
+    snprintf (out, out_size, "%.*s", len, start);
+}
+
+//  Parses "N", "NK", "NM", "NG" (powers of 1024). Returns 0 or -1.
+static int
+s_parse_size (const char *text, size_t *value)
+{
+    char *end;
+    errno = 0;
+    unsigned long long number = strtoull (text, &end, 10);
+    unsigned long long scale = 1;
+    if (*end == 'K' || *end == 'k')
+        scale = 1024;
+    else
+    if (*end == 'M' || *end == 'm')
+        scale = 1024 * 1024;
+    else
+    if (*end == 'G' || *end == 'g')
+        scale = 1024 * 1024 * 1024;
+    if (scale > 1)
+        end++;
+    if (errno || end == text || *end || text [0] == '-' || number == 0
+    ||  number > (unsigned long long) (SIZE_MAX / 2) / scale)
+        return -1;
+    *value = (size_t) (number * scale);
+    return 0;
+}
+
+//  Parses "N" (seconds), "Ns" or "Nms" into milliseconds. Returns 0 or -1.
+static int
+s_parse_duration (const char *text, int *value)
+{
+    char *end;
+    errno = 0;
+    long long number = strtoll (text, &end, 10);
+    long long scale = 1000;
+    if (strcmp (end, "ms") == 0)
+        scale = 1;
+    else
+    if (strcmp (end, "s") == 0 || *end == 0)
+        scale = 1000;
+    else
+        return -1;
+    if (errno || end == text || text [0] == '-' || number < 0 || number > 86400000LL / scale)
+        return -1;
+    *value = (int) (number * scale);
+    return 0;
+}
+
+int
+zch_option_parse (const zch_option_t *option, void *base, const char *text,
+                  char *reason, size_t reason_size)
+{
+    switch (option->type) {
+        case ZCH_OPT_STRING:
+            if (option->check && option->check (text, reason, reason_size))
+                return -1;
+            *S_AT (base, option, const char *) = text;
+            return 0;
+        case ZCH_OPT_INT: {
+            char *end;
+            errno = 0;
+            long number = strtol (text, &end, 10);
+            if (errno || end == text || *end || number < option->min || number > option->max) {
+                snprintf (reason, reason_size, "wants a number from %ld to %ld, not '%s'",
+                          option->min, option->max, text);
+                return -1;
+            }
+            *S_AT (base, option, int) = (int) number;
+            return 0;
+        }
+        case ZCH_OPT_SIZE:
+            if (s_parse_size (text, S_AT (base, option, size_t))) {
+                snprintf (reason, reason_size, "wants a size like 65536, 64K or 8M, not '%s'", text);
+                return -1;
+            }
+            return 0;
+        case ZCH_OPT_BOOL:
+            if (s_choice_index ("true|yes|on|1", text) >= 0)
+                *S_AT (base, option, bool) = true;
+            else
+            if (s_choice_index ("false|no|off|0", text) >= 0)
+                *S_AT (base, option, bool) = false;
+            else {
+                snprintf (reason, reason_size, "wants true or false, not '%s'", text);
+                return -1;
+            }
+            return 0;
+        case ZCH_OPT_CHOICE: {
+            int index = s_choice_index (option->choices, text);
+            if (index < 0) {
+                snprintf (reason, reason_size, "wants one of %s, not '%s'", option->choices, text);
+                return -1;
+            }
+            *S_AT (base, option, int) = index;
+            return 0;
+        }
+        case ZCH_OPT_DURATION:
+            if (s_parse_duration (text, S_AT (base, option, int))) {
+                snprintf (reason, reason_size, "wants a duration like 5s or 250ms, not '%s'", text);
+                return -1;
+            }
+            return 0;
+        case ZCH_OPT_LIST: {
+            zch_option_list_t *list = S_AT (base, option, zch_option_list_t);
+            if (*text == 0) {
+                list->count = 0;
+                return 0;
+            }
+            long most = option->max > 0 && option->max < ZCH_OPT_LIST_MAX? option->max: ZCH_OPT_LIST_MAX;
+            if (list->count >= most) {
+                snprintf (reason, reason_size, "takes at most %ld values", most);
+                return -1;
+            }
+            if (option->check && option->check (text, reason, reason_size))
+                return -1;
+            list->items [list->count++] = text;
+            return 0;
+        }
+    }
+    snprintf (reason, reason_size, "has an unknown type");
+    return -1;
+}
+
+void
+zch_option_format (const zch_option_t *option, const void *base, char *out, size_t out_size)
+{
+    switch (option->type) {
+        case ZCH_OPT_STRING: {
+            const char *text = *S_AT_CONST (base, option, char *);
+            snprintf (out, out_size, "%s", text? text: "");
+            return;
+        }
+        case ZCH_OPT_INT:
+            snprintf (out, out_size, "%d", *S_AT_CONST (base, option, int));
+            return;
+        case ZCH_OPT_SIZE: {
+            size_t size = *S_AT_CONST (base, option, size_t);
+            if (size % (1024 * 1024 * 1024) == 0)
+                snprintf (out, out_size, "%zuG", size / (1024 * 1024 * 1024));
+            else
+            if (size % (1024 * 1024) == 0)
+                snprintf (out, out_size, "%zuM", size / (1024 * 1024));
+            else
+            if (size % 1024 == 0)
+                snprintf (out, out_size, "%zuK", size / 1024);
+            else
+                snprintf (out, out_size, "%zu", size);
+            return;
+        }
+        case ZCH_OPT_BOOL:
+            snprintf (out, out_size, "%s", *S_AT_CONST (base, option, bool)? "true": "false");
+            return;
+        case ZCH_OPT_CHOICE:
+            s_choice_name (option->choices, *S_AT_CONST (base, option, int), out, out_size);
+            return;
+        case ZCH_OPT_DURATION: {
+            int ms = *S_AT_CONST (base, option, int);
+            if (ms % 1000 == 0)
+                snprintf (out, out_size, "%ds", ms / 1000);
+            else
+                snprintf (out, out_size, "%dms", ms);
+            return;
+        }
+        case ZCH_OPT_LIST: {
+            //  For logs and --help; --print-config writes one key per item
+            const zch_option_list_t *list = S_AT_CONST (base, option, zch_option_list_t);
+            size_t used = 0;
+            *out = 0;
+            for (int i = 0; i < list->count && used < out_size; i++) {
+                int wrote = snprintf (out + used, out_size - used, "%s%s", i? " ": "", list->items [i]);
+                if (wrote < 0)
+                    break;
+                used += (size_t) wrote;
+            }
+            return;
+        }
+    }
+    snprintf (out, out_size, "?");
+}
+
+bool
+zch_option_differs (const zch_option_t *option, const void *a, const void *b)
+{
+    if (option->type == ZCH_OPT_LIST) {
+        const zch_option_list_t *list_a = S_AT_CONST (a, option, zch_option_list_t);
+        const zch_option_list_t *list_b = S_AT_CONST (b, option, zch_option_list_t);
+        if (list_a->count != list_b->count)
+            return true;
+        for (int i = 0; i < list_a->count; i++)
+            if (strcmp (list_a->items [i], list_b->items [i]))
+                return true;
+        return false;
+    }
+    char text_a [512], text_b [512];
+    zch_option_format (option, a, text_a, sizeof text_a);
+    zch_option_format (option, b, text_b, sizeof text_b);
+    return strcmp (text_a, text_b) != 0;
+}
+
+void
+zch_option_copy (const zch_option_t *option, void *to, const void *from)
+{
+    size_t size = 0;
+    switch (option->type) {
+        case ZCH_OPT_STRING:   size = sizeof (const char *); break;
+        case ZCH_OPT_INT:
+        case ZCH_OPT_CHOICE:
+        case ZCH_OPT_DURATION: size = sizeof (int); break;
+        case ZCH_OPT_SIZE:     size = sizeof (size_t); break;
+        case ZCH_OPT_BOOL:     size = sizeof (bool); break;
+        case ZCH_OPT_LIST:     size = sizeof (zch_option_list_t); break;
+    }
+    memcpy ((char *) to + option->offset, (const char *) from + option->offset, size);
+}
+
+void
+zch_option_clear (const zch_option_t *option, void *base)
+{
+    if (option->type == ZCH_OPT_LIST)
+        S_AT (base, option, zch_option_list_t)->count = 0;
+}
+
+void
+zch_option_defaults (const zch_option_t *table, void *base)
+{
+    for (const zch_option_t *option = table; option->name; option++) {
+        zch_option_clear (option, base);
+        char reason [256];
+        int rc = zch_option_parse (option, base, option->fallback, reason, sizeof reason);
+        assert (rc == 0);       //  a bad default is a bug in the table
+        (void) rc;
+    }
+}
+
+const zch_option_t *
+zch_option_find (const zch_option_t *table, const char *name)
+{
+    for (const zch_option_t *option = table; option->name; option++)
+        if (strcmp (option->name, name) == 0)
+            return option;
+    return NULL;
+}

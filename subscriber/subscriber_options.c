@@ -1,0 +1,24 @@
+/*  subscriber_options: the subscriber's own settings, one row each (see
+    zch_option.h); zch_frontend_options has those both front-ends share.   */
+#include "subscriber.h"
+
+const zch_option_t subscriber_options [] = {
+    { "listen", ZCH_OPT_STRING, offsetof (subscriber_config_t, listen), SUBSCRIBER_LISTEN_DEFAULT,
+      "HOST:PORT", "where text clients connect", .flags = 0 },
+    { "broker", ZCH_OPT_STRING, offsetof (subscriber_config_t, broker), SUBSCRIBER_BROKER_DEFAULT, "EP",
+      "the broker's egress", .flags = ZCH_OPT_NO_RUN },
+    { "max-output", ZCH_OPT_SIZE, offsetof (subscriber_config_t, max_output), "8M", "BYTES",
+      "output queued per client before it is dropped as a slow consumer", .flags = ZCH_OPT_SHARED | ZCH_OPT_RELOAD },
+    { "max-subscriptions", ZCH_OPT_INT, offsetof (subscriber_config_t, secure.max_subscriptions), "1000", "N",
+      "patterns one client may hold (0: no limit)", .flags = ZCH_OPT_SHARED, .min = 0, .max = INT_MAX },
+    { .name = NULL }
+};
+
+void
+subscriber_config_defaults (subscriber_config_t *config)
+{
+    memset (config, 0, sizeof *config);
+    zch_option_defaults (subscriber_options, config);
+    zch_option_defaults (zch_frontend_options, config);
+    zch_secure_defaults (&config->secure);
+}

@@ -1,0 +1,133 @@
+#!/usr/bin/python3
+"""Install: `cmake --install` into a temporary prefix puts the programs in
+bin/, a systemd unit per role plus one for `zchannel run` (hardened,
+ExecStart naming the installed program and config, ExecReload sending
+SIGHUP) in lib/systemd/system, the default config in etc/zchannel/, the
+example configs in share/doc/zchannel/examples and a man page per program
+(listing every flag of its --help) in share/man/man1, the plugin SDK
+(include/zchannel/plugin.h, zchannel-plugin.pc) and every shipped plugin
+in <libdir>/zchannel/plugins; the installed
+programs start from the installed config; `systemd-analyze verify` accepts
+the units (skipped, with the reason, where it is absent); `cpack -G DEB`
+builds a .deb holding the same files, with its library dependencies."""
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+
+import harness as h
+
+BUILD = os.environ.get("ZCH_BUILD_DIR", os.path.join(os.path.dirname(h.BROKER), ".."))
+PROGRAMS = ["zchannel", "zchannel-broker", "zchannel-source", "zchannel-subscriber"]
+UNITS = ["zchannel-broker", "zchannel-source", "zchannel-subscriber", "zchannel"]
+EXAMPLES = ["defaults.zpl", "workerman.zpl", "production.zpl"]
+PLUGINS = ["uppercase", "json_wrap", "filter", "redact", "rate_limit", "zstd"]
+#  <libdir>/zchannel/plugins/zch_NAME.so, libdir lib/ or lib/<multiarch>/
+PLUGIN_SO = r"lib/(?:[^/]+/)?zchannel/plugins/zch_%s\.so"
+PC = r"lib/(?:[^/]+/)?pkgconfig/zchannel-plugin\.pc"
+HARDENING = ["DynamicUser=yes", "NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=yes",
+             "PrivateTmp=yes", "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX",
+             "LimitNOFILE=65536", "ExecReload=/bin/kill -HUP $MAINPID"]
+
+
+def run(cmd, what, env=None, timeout=120):
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout,
+                       env=env)
+    h.check(p.returncode == 0, "%s: exit %d:\n%s" % (what, p.returncode, p.stdout.decode()[-3000:]))
+    return p.stdout.decode()
+
+
+def help_flags(prefix, program):
+    cmd = [os.path.join(prefix, "bin", program)] + (["run"] if program == "zchannel" else [])
+    out = run(cmd + ["--help"], program + " --help")
+    return re.findall(r"^  (--[a-z][a-z0-9-]*)", out, re.M)
+
+
+def test():
+    prefix = tempfile.mkdtemp(prefix="zch-install-")
+    debdir = tempfile.mkdtemp(prefix="zch-deb-")
+    notes = []
+    try:
+        run(["cmake", "--install", BUILD, "--prefix", prefix], "cmake --install")
+        want = (["bin/" + p for p in PROGRAMS]
+                + ["lib/systemd/system/%s.service" % u for u in UNITS]
+                + ["share/man/man1/%s.1" % p for p in PROGRAMS]
+                + ["share/doc/zchannel/examples/" + e for e in EXAMPLES]
+                + ["etc/zchannel/zchannel.zpl"])
+        missing = [f for f in want if not os.path.isfile(os.path.join(prefix, f))]
+        h.check(not missing, "install tree lacks %s" % missing)
+        for p in PROGRAMS:
+            h.check(os.access(os.path.join(prefix, "bin", p), os.X_OK), "bin/%s not executable" % p)
+        # the plugin SDK and the shipped plugins
+        tree = [os.path.relpath(os.path.join(d, f), prefix)
+                for d, _, fs in os.walk(prefix) for f in fs]
+        sdk = ["include/zchannel/plugin.h"] if "include/zchannel/plugin.h" in tree else []
+        sdk += [f for f in tree if re.fullmatch(PC, f)]
+        sdk += [f for f in tree for n in PLUGINS if re.fullmatch(PLUGIN_SO % n, f)]
+        h.check(len(sdk) == 2 + len(PLUGINS), "install tree lacks part of the plugin SDK or a "
+                "shipped plugin (%s); has %s" % (", ".join(PLUGINS), sdk))
+        want += sdk
+
+        config = os.path.join(prefix, "etc/zchannel/zchannel.zpl")
+        for u in UNITS:
+            with open(os.path.join(prefix, "lib/systemd/system/%s.service" % u)) as f:
+                unit = f.read()
+            lacking = [k for k in HARDENING if k not in unit.split("\n")]
+            h.check(not lacking, "%s.service lacks %s" % (u, lacking))
+            m = re.search(r"^ExecStart=(\S+)(.*)$", unit, re.M)
+            h.check(m and m.group(1) == os.path.join(prefix, "bin", u.split(".")[0])
+                    and "--config %s" % config in m.group(2),
+                    "%s.service: ExecStart does not name the installed program and config: %r"
+                    % (u, m and m.group(0)))
+        # the installed programs accept the installed config
+        for p in PROGRAMS:
+            cmd = [os.path.join(prefix, "bin", p)] + (["run"] if p == "zchannel" else [])
+            run(cmd + ["--config", config, "--print-config"], "%s --config %s" % (p, config))
+        # each man page lists every flag of its program
+        for p in PROGRAMS:
+            with open(os.path.join(prefix, "share/man/man1/%s.1" % p)) as f:
+                page = f.read().replace("\\-", "-")
+            absent = [f for f in help_flags(prefix, p) if f not in page]
+            h.check(not absent, "man page %s.1 misses %s (run scripts/update-man)" % (p, absent))
+
+        analyze = shutil.which("systemd-analyze")
+        if analyze:
+            env = dict(os.environ, MANPATH=os.path.join(prefix, "share/man"))
+            run([analyze, "verify"] + [os.path.join(prefix, "lib/systemd/system/%s.service" % u)
+                                       for u in UNITS], "systemd-analyze verify", env=env)
+            notes.append("systemd-analyze verify ok")
+        else:
+            print("SKIP systemd-analyze verify: systemd-analyze not found (Debian package systemd)")
+            notes.append("systemd-analyze absent, verify skipped")
+
+        if shutil.which("cpack") and shutil.which("dpkg-deb"):
+            run(["cpack", "-G", "DEB", "--config", os.path.join(BUILD, "CPackConfig.cmake"),
+                 "-B", debdir], "cpack -G DEB")
+            debs = [f for f in os.listdir(debdir) if f.endswith(".deb")]
+            h.check(len(debs) == 1, "cpack made %r" % debs)
+            deb = os.path.join(debdir, debs[0])
+            files = run(["dpkg-deb", "-c", deb], "dpkg-deb -c")
+            for f in (["./usr/bin/" + p for p in PROGRAMS] + ["./etc/zchannel/zchannel.zpl"]
+                      + ["./usr/lib/systemd/system/%s.service" % u for u in UNITS]
+                      + ["./usr/share/man/man1/%s.1" % p for p in PROGRAMS]
+                      + ["./usr/share/doc/zchannel/examples/" + e for e in EXAMPLES]):
+                h.check(re.search(r"\s%s$" % re.escape(f), files, re.M), "%s lacks %s" % (debs[0], f))
+            for f in ([re.escape("./usr/include/zchannel/plugin.h"), r"\./usr/" + PC]
+                      + [r"\./usr/" + PLUGIN_SO % n for n in PLUGINS]):
+                h.check(re.search(r"\s%s$" % f, files, re.M), "%s lacks %s" % (debs[0], f))
+            depends = run(["dpkg-deb", "-f", deb, "Depends"], "dpkg-deb -f")
+            for lib in ("libczmq", "libzmq5", "libmicrohttpd", "libmsgpack"):
+                h.check(lib in depends, "%s: Depends lacks %s: %s" % (debs[0], lib, depends))
+            notes.append("%s built" % debs[0])
+        else:
+            print("SKIP cpack -G DEB: cpack or dpkg-deb not found")
+    finally:
+        shutil.rmtree(prefix, ignore_errors=True)
+        shutil.rmtree(debdir, ignore_errors=True)
+    return "install tree complete (%d files checked); %s" % (len(want), "; ".join(notes))
+
+
+if __name__ == "__main__":
+    h.run("25-install", test, budget=150)
