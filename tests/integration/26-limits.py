@@ -130,9 +130,9 @@ def test_rate(S, good):
 
 def test():
     source_args = ["--workers", "2", "--max-topic-depth", "4", "--max-topic-length", "40",
-                   "--idle-timeout", str(IDLE_MS), "--conn-rate", "1", "--conn-burst", "20"]
+                   "--idle-timeout", "%dms" % IDLE_MS, "--conn-rate", "1", "--conn-burst", "20"]
     sub_args = ["--workers", "2", "--max-clients", "4", "--max-subscriptions", "3",
-                "--max-topic-depth", "4", "--max-output", "65536", "--idle-timeout", str(IDLE_MS)]
+                "--max-topic-depth", "4", "--max-output", "65536", "--idle-timeout", "%dms" % IDLE_MS]
     with h.system(source_args=source_args, sub_args=sub_args) as S:
         good = GoodPair(S)
         good.publish(500)

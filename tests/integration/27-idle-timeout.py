@@ -73,7 +73,7 @@ def test_keepalive(S):
 def test():
     limit = h.raise_nofile()
     h.check(limit >= IDLE + 200, "RLIMIT_NOFILE hard limit %d is too low for this test" % limit)
-    with h.system(sub_args=["--idle-timeout", str(IDLE_MS)]) as S:
+    with h.system(sub_args=["--idle-timeout", "%dms" % IDLE_MS]) as S:
         good = GoodPair(S)
         good.publish(1000)
         socks = open_idle(S.sub_port, IDLE, S.subscriber)
@@ -87,7 +87,7 @@ def test():
         sub = counters(S.subscriber, "subscriber")
         h.check(sub["idle_timeouts"] == IDLE, "subscriber counters: %r" % sub)
     # the source's clients here each keep talking or go silent
-    with h.system(source_args=["--idle-timeout", "0", "--keepalive", str(KEEPALIVE_MS)]) as S:
+    with h.system(source_args=["--idle-timeout", "0", "--keepalive", "%dms" % KEEPALIVE_MS]) as S:
         test_keepalive(S)
         stop(S.source)
         src = counters(S.source, "source")
