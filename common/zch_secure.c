@@ -3,6 +3,7 @@
 #include "zch_curve.h"
 #include "zch_guard.h"
 #include "zch_log.h"
+#include "zch_metrics.h"
 #include "zch_topic.h"
 
 #include <errno.h>
@@ -134,9 +135,9 @@ zch_secure_curve (const zch_secure_config_t *config, void *socket, char *error, 
                              error, error_size);
 }
 
-void
-zch_secure_report (const char *role, int index, zch_edge_t *edge, zch_edge_t *frame_edge,
-                   const zch_guard_t *guard, uint64_t too_many_subs)
+//  The edge counters of a worker's two edges, summed.
+static zch_edge_stats_t
+s_edge_sum (zch_edge_t *edge, zch_edge_t *frame_edge)
 {
     zch_edge_stats_t sum = *zch_edge_stats (edge);
     if (frame_edge) {
@@ -149,6 +150,37 @@ zch_secure_report (const char *role, int index, zch_edge_t *edge, zch_edge_t *fr
         sum.slow_consumers += more->slow_consumers;
         sum.lines_too_long += more->lines_too_long;
     }
+    return sum;
+}
+
+void
+zch_secure_publish (void *counters_p, zch_edge_t *edge, zch_edge_t *frame_edge,
+                    const zch_guard_t *guard, uint64_t too_many_subs)
+{
+    zch_counters_t *counters = counters_p;
+    if (!counters)
+        return;
+    zch_edge_stats_t sum = s_edge_sum (edge, frame_edge);
+    uint64_t values [ZCH_REFUSE_CAUSES] = {
+        [ZCH_REFUSE_TOO_MANY_CLIENTS] = sum.refused_clients,
+        [ZCH_REFUSE_CONN_RATE] = sum.rate_limited,
+        [ZCH_REFUSE_IDLE] = sum.idle_timeouts,
+        [ZCH_REFUSE_KEEPALIVE] = sum.keepalive_timeouts,
+        [ZCH_REFUSE_TOO_MANY_SUBS] = too_many_subs,
+        [ZCH_REFUSE_TLS] = sum.tls_failures,
+        [ZCH_REFUSE_AUTH_FAILED] = guard->auth_failed,
+        [ZCH_REFUSE_AUTH_REQUIRED] = guard->auth_required,
+        [ZCH_REFUSE_FORBIDDEN] = guard->forbidden
+    };
+    for (int cause = 0; cause < ZCH_REFUSE_CAUSES; cause++)
+        zch_metrics_set (&counters->refused [cause], values [cause]);
+}
+
+void
+zch_secure_report (const char *role, int index, zch_edge_t *edge, zch_edge_t *frame_edge,
+                   const zch_guard_t *guard, uint64_t too_many_subs)
+{
+    zch_edge_stats_t sum = s_edge_sum (edge, frame_edge);
     zch_info ("%s: worker %d limits: too_many_clients=%llu rate_exceeded=%llu idle_timeouts=%llu "
               "keepalive_timeouts=%llu too_long=%llu slow_consumers=%llu too_many_subscriptions=%llu "
               "tls_failures=%llu", role, index,

@@ -73,4 +73,9 @@ struct zch_guard_s;
 void zch_secure_report (const char *role, int index, zch_edge_t *edge, zch_edge_t *frame_edge,
                         const struct zch_guard_s *guard, uint64_t too_many_subs);
 
+//  Publishes the same counters into a worker's metrics block.
+struct zch_counters_s;
+void zch_secure_publish (void *counters, zch_edge_t *edge, zch_edge_t *frame_edge,
+                         const struct zch_guard_s *guard, uint64_t too_many_subs);
+
 #endif

@@ -406,6 +406,7 @@ static void
 s_publish_metrics (self_t *self)
 {
     zch_counters_t *counters = self->counters;
+    zch_secure_publish (counters, self->edge, self->frame_edge, &self->guard, 0);
     const zch_edge_stats_t *edge = zch_edge_stats (self->edge);
     const zch_edge_stats_t *frame_edge = self->frame_edge? zch_edge_stats (self->frame_edge): NULL;
     const source_udp_stats_t *udp = self->udp? source_udp_stats (self->udp): NULL;

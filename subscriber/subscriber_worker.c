@@ -774,6 +774,7 @@ s_edges_left (self_t *self, bool clients)
 static void
 s_publish_metrics (self_t *self)
 {
+    zch_secure_publish (self->counters, self->edge, self->frame_edge, &self->guard, self->too_many_subs);
     zch_counters_t *counters = self->counters;
     const zch_edge_stats_t *edge = zch_edge_stats (self->edge);
     const zch_edge_stats_t *frame_edge = self->frame_edge? zch_edge_stats (self->frame_edge): NULL;

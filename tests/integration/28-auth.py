@@ -9,7 +9,9 @@ is counted."""
 
 import hashlib
 import os
+import re
 import tempfile
+import urllib.request
 
 import harness as h
 from frames import FrameClient
@@ -114,16 +116,28 @@ def test_frames(S, fs, fb):
     h.check(got[:4] == ["msg", "sensors.f.temp", 1, b"frame payload"], "frame-reader: %r" % got)
 
 
+def refused(port, role, cause):
+    """zchannel_refused_total for role and cause, from the metrics endpoint."""
+    with urllib.request.urlopen("http://%s:%d/metrics" % (h.HOST, port), timeout=h.STEP) as r:
+        text = r.read().decode()
+    m = re.search(r'^zchannel_refused_total\{role="%s",cause="%s"\} (\d+)$' % (role, cause), text, re.M)
+    h.check(m, "metrics: no zchannel_refused_total for %s/%s:\n%s" % (role, cause, text[-2000:]))
+    return int(m.group(1))
+
+
 def test():
     fd, path = tempfile.mkstemp(prefix="zch-tokens-", suffix=".zpl")
     os.write(fd, TOKENS.encode())
     os.close(fd)
-    fs, fb = h.free_port(), h.free_port()
+    fs, fb, mp = h.free_port(), h.free_port(), h.free_port()
     try:
-        with h.system(source_args=["--auth-file", path, "--frame-listen", "%s:%d" % (h.HOST, fs)],
+        with h.system(source_args=["--auth-file", path, "--frame-listen", "%s:%d" % (h.HOST, fs),
+                                   "--metrics-listen", "%s:%d" % (h.HOST, mp)],
                       sub_args=["--auth-file", path, "--frame-listen", "%s:%d" % (h.HOST, fb)]) as S:
             delivered = test_text(S)
             test_frames(S, fs, fb)
+            h.check(refused(mp, "source", "forbidden") == 3, "metrics: forbidden publishes")
+            h.check(refused(mp, "source", "auth_failed") == 4, "metrics: failed AUTHs")
             stop(S.source)
             stop(S.subscriber)
             src, sub = counters(S.source, "source"), counters(S.subscriber, "subscriber")
