@@ -504,6 +504,8 @@ source_worker_actor (zsock_t *pipe, void *args)
             zch_notice ("source: UDP ingest on %s%s%s", self->config->udp_listen,
                         *self->config->udp_topic? ", raw payloads for ": "",
                         self->config->udp_topic);
+        if (self->udp && self->config->secure.auth)
+            zch_warning ("source: UDP ingest takes no tokens: its datagrams bypass auth-file");
     }
     zch_actor_ready (pipe, NULL);
     while (!self->state.stopping) {
