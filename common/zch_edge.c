@@ -1,5 +1,6 @@
 /*  zch_edge: the TCP edge shared by both front-ends.                        */
 #include "zch_edge.h"
+#include "zch_edge_private.h"
 #include "zch_frame.h"
 #include "zch_log.h"
 #include "zch_net.h"
@@ -16,122 +17,17 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define ZCH_READ_CHUNK      (64 * 1024)
 #define ZCH_ACCEPT_BATCH    64
 #define ZCH_ACCEPT_BACKOFF  100         //  ms without accepting after EMFILE
-#define ZCH_REPLY_MAX       128         //  the edge's own last words to a client
 
 static const char s_slow_consumer [] = "-ERR slow consumer\n";
 static const char s_line_too_long [] = "-ERR line too long\n";
-
-//  A connection's place on one of the edge's timer lists
-#define S_IDLE          0           //  must finish a command by then
-#define S_KEEPALIVE     1           //  must say something by then
-#define S_TIMERS        2
-
-typedef struct {
-    zch_conn_t *prev, *next;
-    int64_t at;                     //  0: not on the list
-} s_timer_t;
-
-struct zch_conn_t {
-    zch_watch_t watch;                  //  first, so a watch is its conn
-    zch_edge_t *edge;
-    uint64_t id;
-    void *user;
-    char peer [64];
-    //  Input not yet consumed; NULL while empty, so idle clients cost nothing
-    char *in;
-    size_t in_len, in_cap;
-    zch_line_scanner_t scanner;
-    //  Output not yet written: out [out_start .. out_len)
-    char *out;
-    size_t out_start, out_len, out_cap;
-    bool mid_line;                      //  the kernel has part of a line
-    size_t frame_end;                   //  frame mode: first frame boundary >= out_start
-    bool dirty;                         //  in the edge's dirty list
-    bool paused;                        //  in the edge's paused list
-    bool eof;                           //  the client sent all it will send
-    bool closing;                       //  reading stopped, closes when written
-    bool dead;                          //  close now, discard output
-    int64_t close_deadline;
-    zch_conn_t *prev, *next;            //  all clients
-    s_timer_t timers [S_TIMERS];
-    bool spoke;                         //  a whole command came at least once
-    zch_tls_conn_t *tls;                //  NULL on plain TCP
-    const void *auth;                   //  zch_guard's view of who it is
-    int auth_failures;
-};
-
-struct zch_edge_t {
-    zch_loop_t *loop;
-    zch_watch_t listener;
-    bool accepting;
-    int64_t accept_resume_at;           //  after EMFILE, 0 otherwise
-    zch_edge_config_t config;
-    zch_edge_handlers_t handlers;
-    void *ctx;
-    zch_conn_t *conns;                  //  list head
-    size_t conn_count;
-    //  Clients with output to write or closing, and paused clients
-    zch_conn_t **dirty;
-    size_t dirty_count, dirty_cap;
-    zch_conn_t **paused;
-    size_t paused_count, paused_cap;
-    char scratch [ZCH_READ_CHUNK];
-    zch_edge_stats_t stats;
-    //  What the edge itself says to a slow or over-long client, per mode
-    char slow_reply [ZCH_REPLY_MAX];
-    size_t slow_reply_len;
-    char too_long_reply [ZCH_REPLY_MAX];
-    size_t too_long_reply_len;
-    //  Timer lists, soonest first (every entry of a list has the same period)
-    zch_conn_t *timer_head [S_TIMERS], *timer_tail [S_TIMERS];
-    int64_t refusal_logged_at;          //  refusals are logged once a second at most
-    int64_t timeout_logged_at;          //  and so are timeouts
-};
 
 static atomic_uint_fast64_t s_next_conn_id = 1;
 
 static void s_listener_ready (zch_watch_t *watch, uint32_t events);
 static void s_conn_ready (zch_watch_t *watch, uint32_t events);
 static int s_conn_make_room (zch_conn_t *conn, size_t len);
-
-//  Takes conn off a timer list.
-static void
-s_timer_stop (zch_conn_t *conn, int which)
-{
-    s_timer_t *timer = &conn->timers [which];
-    if (!timer->at)
-        return;
-    zch_edge_t *edge = conn->edge;
-    if (timer->prev)
-        timer->prev->timers [which].next = timer->next;
-    else
-        edge->timer_head [which] = timer->next;
-    if (timer->next)
-        timer->next->timers [which].prev = timer->prev;
-    else
-        edge->timer_tail [which] = timer->prev;
-    *timer = (s_timer_t) { 0 };
-}
-
-//  Puts conn at the end of a timer list, due at. Each list has one
-//  period, so appending keeps it sorted and both steps cost O(1).
-static void
-s_timer_start (zch_conn_t *conn, int which, int64_t at)
-{
-    s_timer_stop (conn, which);
-    zch_edge_t *edge = conn->edge;
-    s_timer_t *timer = &conn->timers [which];
-    timer->at = at? at: 1;
-    timer->prev = edge->timer_tail [which];
-    if (timer->prev)
-        timer->prev->timers [which].next = conn;
-    else
-        edge->timer_head [which] = conn;
-    edge->timer_tail [which] = conn;
-}
 
 //  Appends conn to a list of pointers, growing it. Returns 0 or -1.
 static int
@@ -205,8 +101,8 @@ s_conn_free (zch_conn_t *conn)
     if (edge->handlers.on_close)
         edge->handlers.on_close (edge->ctx, conn);
     zch_loop_remove (edge->loop, &conn->watch);
-    for (int which = 0; which < S_TIMERS; which++)
-        s_timer_stop (conn, which);
+    for (int which = 0; which < ZCH_EDGE_TIMERS; which++)
+        zch_edge_timer_stop (conn, which);
     zch_tls_conn_destroy (&conn->tls);
     if (edge->config.clients)
         atomic_fetch_sub (edge->config.clients, 1);
@@ -248,84 +144,6 @@ zch_edge_destroy (zch_edge_t **self_p)
     *self_p = NULL;
 }
 
-//  Writes the edge's own error to a client: a line, or an err frame.
-static void
-s_conn_say (zch_conn_t *conn, const char *code, const char *text)
-{
-    char reply [ZCH_REPLY_MAX];
-    size_t len;
-    if (conn->edge->config.framing == ZCH_EDGE_FRAMES)
-        len = zch_frame_encode_err ((uint8_t *) reply, sizeof reply, code, text);
-    else
-        len = (size_t) snprintf (reply, sizeof reply, "-ERR %s\n", text);
-    if (s_conn_make_room (conn, len) == 0) {
-        //  past max_output on purpose: these are last words
-        memcpy (conn->out + conn->out_len, reply, len);
-        conn->out_len += len;
-        s_mark_dirty (conn);
-    }
-}
-
-//  Turns a client away at accept, before it costs anything: plain TCP
-//  clients get the error (line or frame), TLS clients only the close.
-//  Logged once a second at most, with the counters.
-static void
-s_refuse (zch_edge_t *self, int fd, const char *peer, const char *code, const char *text)
-{
-    if (!self->config.tls) {
-        char reply [ZCH_REPLY_MAX];
-        size_t len = self->config.framing == ZCH_EDGE_FRAMES?
-            zch_frame_encode_err ((uint8_t *) reply, sizeof reply, code, text):
-            (size_t) snprintf (reply, sizeof reply, "-ERR %s\n", text);
-        if (send (fd, reply, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-            zch_debug ("%s: cannot tell %s why: %s", self->config.role, peer, strerror (errno));
-    }
-    close (fd);
-    int64_t now = zclock_mono ();
-    if (now - self->refusal_logged_at >= 1000) {
-        self->refusal_logged_at = now;
-        zch_notice ("%s: refused %s: %s (refused for too many clients: %llu, for connection rate: %llu)",
-                    self->config.role, peer, text, (unsigned long long) self->stats.refused_clients,
-                    (unsigned long long) self->stats.rate_limited);
-    }
-}
-
-//  Applies the limits on a new client. Returns 0 to take it, -1 when it
-//  was refused (and its socket closed).
-static int
-s_admit (zch_edge_t *self, int fd, const struct sockaddr_storage *address)
-{
-    if (!self->config.max_clients && !self->config.rates)
-        return 0;
-    char peer [64];
-    zch_net_peer_name (fd, peer, sizeof peer);
-    size_t clients = self->config.clients? atomic_load (self->config.clients): self->conn_count;
-    if (self->config.max_clients && clients >= self->config.max_clients) {
-        self->stats.refused_clients++;
-        s_refuse (self, fd, peer, "too_many_clients", "too many clients");
-        return -1;
-    }
-    const void *addr = NULL;
-    size_t addr_len = 0;
-    if (address->ss_family == AF_INET) {
-        addr = &((const struct sockaddr_in *) address)->sin_addr;
-        addr_len = sizeof (struct in_addr);
-    }
-    else
-    if (address->ss_family == AF_INET6) {
-        addr = &((const struct sockaddr_in6 *) address)->sin6_addr;
-        addr_len = sizeof (struct in6_addr);
-    }
-    if (addr && self->config.rates
-    &&  !zch_rate_allow (self->config.rates, addr, addr_len, self->config.conn_rate,
-                         self->config.conn_burst, zclock_mono ())) {
-        self->stats.rate_limited++;
-        s_refuse (self, fd, peer, "rate_exceeded", "connection rate exceeded");
-        return -1;
-    }
-    return 0;
-}
-
 //  Accepts waiting clients and greets them.
 static void
 s_listener_ready (zch_watch_t *watch, uint32_t events)
@@ -346,7 +164,7 @@ s_listener_ready (zch_watch_t *watch, uint32_t events)
             }
             return;
         }
-        if (s_admit (self, fd, &address))
+        if (zch_edge_admit (self, fd, &address))
             continue;
         zch_conn_t *conn = calloc (1, sizeof *conn);
         if (!conn) {
@@ -375,9 +193,9 @@ s_listener_ready (zch_watch_t *watch, uint32_t events)
             atomic_fetch_add (self->config.clients, 1);
         int64_t now = zclock_mono ();
         if (self->config.idle_timeout_ms)
-            s_timer_start (conn, S_IDLE, now + self->config.idle_timeout_ms);
+            zch_edge_timer_start (conn, ZCH_EDGE_IDLE, now + self->config.idle_timeout_ms);
         if (self->config.keepalive_ms)
-            s_timer_start (conn, S_KEEPALIVE, now + self->config.keepalive_ms);
+            zch_edge_timer_start (conn, ZCH_EDGE_KEEPALIVE, now + self->config.keepalive_ms);
         conn->next = self->conns;
         if (self->conns)
             self->conns->prev = conn;
@@ -607,34 +425,6 @@ s_conn_keep_input (zch_conn_t *conn, const char *buf, size_t len, size_t consume
     return 0;
 }
 
-//  Counts and logs a TLS connection that failed.
-static void
-s_tls_failed (zch_conn_t *conn)
-{
-    conn->edge->stats.tls_failures++;
-    zch_info ("%s: TLS with %s failed: %s (TLS failures: %llu)", conn->edge->config.role,
-              conn->peer, zch_tls_error (conn->tls),
-              (unsigned long long) conn->edge->stats.tls_failures);
-}
-
-//  The idle timer runs while a client owes a command: from accept to its
-//  first whole command, and from the first byte of any later command to
-//  its end. A paused client's input is whole commands waiting on us, so
-//  it owes nothing.
-static void
-s_idle_update (zch_conn_t *conn)
-{
-    zch_edge_t *edge = conn->edge;
-    if (!edge->config.idle_timeout_ms)
-        return;
-    bool owes = !conn->spoke || (conn->in_len > 0 && !conn->paused);
-    if (!owes)
-        s_timer_stop (conn, S_IDLE);
-    else
-    if (!conn->timers [S_IDLE].at)
-        s_timer_start (conn, S_IDLE, zclock_mono () + edge->config.idle_timeout_ms);
-}
-
 //  Reads what the client sent and parses it. Clients with no partial line
 //  read into the edge's scratch buffer, so most reads copy nothing.
 static void
@@ -670,14 +460,14 @@ s_conn_read (zch_conn_t *conn)
     if (got < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
             if (conn->tls)
-                s_tls_failed (conn);
+                zch_conn_tls_failed (conn);
             conn->dead = true;
             s_mark_dirty (conn);
         }
         return;
     }
     if (got > 0 && edge->config.keepalive_ms)
-        s_timer_start (conn, S_KEEPALIVE, zclock_mono () + edge->config.keepalive_ms);
+        zch_edge_timer_start (conn, ZCH_EDGE_KEEPALIVE, zclock_mono () + edge->config.keepalive_ms);
     //  At end of stream what the client already sent still counts; it is
     //  closed once every line was handled (a paused client resumes first)
     if (got == 0)
@@ -688,7 +478,7 @@ s_conn_read (zch_conn_t *conn)
         conn->dead = true;
         s_mark_dirty (conn);
     }
-    s_idle_update (conn);
+    zch_conn_idle_update (conn);
     if (conn->eof && !conn->paused)
         s_conn_begin_close (conn);
 }
@@ -720,7 +510,7 @@ s_conn_write_out (zch_conn_t *conn)
                 continue;
             if (errno != EAGAIN && errno != EWOULDBLOCK) {
                 if (conn->tls && errno != EPIPE)
-                    s_tls_failed (conn);
+                    zch_conn_tls_failed (conn);
                 conn->dead = true;
             }
             break;
@@ -767,44 +557,12 @@ s_conn_ready (zch_watch_t *watch, uint32_t events)
         s_conn_read (conn);
 }
 
-//  Closes the clients whose timers ran out, with their error.
-static void
-s_timers_expire (zch_edge_t *self, int64_t now)
-{
-    for (int which = 0; which < S_TIMERS; which++) {
-        zch_conn_t *conn;
-        while ((conn = self->timer_head [which]) && conn->timers [which].at <= now) {
-            s_timer_stop (conn, which);
-            if (conn->closing || conn->dead)
-                continue;
-            if (which == S_IDLE && conn->paused && conn->spoke) {
-                s_idle_update (conn);   //  waiting on us, not on the client
-                continue;
-            }
-            uint64_t *counter = which == S_IDLE? &self->stats.idle_timeouts:
-                                                 &self->stats.keepalive_timeouts;
-            (*counter)++;
-            //  A flood of idle clients must not flood the log: one line a second
-            bool loud = now - self->timeout_logged_at >= 1000;
-            if (loud)
-                self->timeout_logged_at = now;
-            zch_log (loud? ZCH_LOG_INFO: ZCH_LOG_DEBUG, zsys_info,
-                     "%s: client %s %s, closing (%s: %llu)", self->config.role, conn->peer,
-                     which == S_IDLE? "sent no whole command in time": "was silent too long",
-                     which == S_IDLE? "idle timeouts": "keepalive timeouts",
-                     (unsigned long long) *counter);
-            s_conn_say (conn, "idle_timeout", "idle timeout");
-            s_conn_begin_close (conn);
-        }
-    }
-}
-
 void
 zch_edge_flush (zch_edge_t *self)
 {
     int64_t now = zclock_mono ();
-    if (self->timer_head [S_IDLE] || self->timer_head [S_KEEPALIVE])
-        s_timers_expire (self, now);
+    if (self->timer_head [ZCH_EDGE_IDLE] || self->timer_head [ZCH_EDGE_KEEPALIVE])
+        zch_edge_timers_expire (self, now);
     if (self->accept_resume_at && now >= self->accept_resume_at) {
         self->accept_resume_at = 0;
         if (self->accepting)
@@ -863,7 +621,7 @@ zch_edge_resume (zch_edge_t *self)
         size_t consumed = s_conn_parse (conn, conn->in, conn->in_len);
         if (s_conn_keep_input (conn, conn->in, conn->in_len, consumed))
             conn->dead = true;
-        s_idle_update (conn);
+        zch_conn_idle_update (conn);
         if (conn->eof && !conn->paused)
             s_conn_begin_close (conn);
         s_mark_dirty (conn);            //  the flush restores EPOLLIN
@@ -970,4 +728,17 @@ zch_edge_set_limits (zch_edge_t *self, size_t max_line, size_t max_output)
 {
     self->config.max_line = max_line;
     self->config.max_output = max_output;
+}
+
+//  For zch_edge_limits.c: the edge's own ways to queue and track output.
+void
+zch_conn_mark_dirty (zch_conn_t *conn)
+{
+    s_mark_dirty (conn);
+}
+
+int
+zch_conn_make_room (zch_conn_t *conn, size_t len)
+{
+    return s_conn_make_room (conn, len);
 }
