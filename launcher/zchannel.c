@@ -39,8 +39,10 @@ s_usage (FILE *out)
         "stage's plugins prefixed (--source-listen, --subscriber-frame-listen,\n"
         "--broker-plugin, ...), and --profile, --workers, --max-line, --max-output,\n"
         "--max-payload, --drain-timeout, --plugin-path, --udp-listen, --udp-topic\n"
-        "for every role having them at once; --config FILE reads sections run/,\n"
-        "broker/, source/ and subscriber/.\n");
+        "and the limits, tokens and TLS (--max-clients, --idle-timeout, --auth-file,\n"
+        "--tls-cert, ...) for every role having them at once; the broker's CURVE\n"
+        "(--curve-secret, --curve-clients) covers its TCP endpoints. --config FILE\n"
+        "reads sections run/, broker/, source/, subscriber/ and tokens/.\n");
 }
 
 //  SIGHUP: the settings, then every stage's plugins from the settings now
