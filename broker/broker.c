@@ -1,7 +1,7 @@
 /*  broker: the central forwarder actor.                                     */
 #include "broker.h"
 #include "broker_control.h"
-#include "broker_topics.h"
+#include "broker_history.h"
 #include "zch_curve.h"
 #include "zch_envelope.h"
 #include "zch_log.h"
@@ -23,7 +23,8 @@ typedef struct {
     void *ingress;              //  XSUB
     void *egress;               //  XPUB
     void *control;              //  ROUTER
-    broker_topics_t *topics;
+    broker_history_t *history;  //  seq, last value and history per topic
+    broker_control_t *requests; //  control requests and streams in progress
     broker_stats_t stats;
     zch_counters_t *counters;   //  stats published for the metrics endpoint
     int64_t malformed_logged_at;
@@ -47,7 +48,8 @@ s_self_destroy (self_t **self_p)
         zmq_close (self->egress);
     if (self->control)
         zmq_close (self->control);
-    broker_topics_destroy (&self->topics);
+    broker_control_destroy (&self->requests);
+    broker_history_destroy (&self->history);
     zch_pipeline_destroy (&self->pipeline);
     zactor_destroy (&self->curve_auth);
     free (self);
@@ -93,9 +95,12 @@ s_self_new (zsock_t *pipe, const broker_config_t *config, char *error, size_t er
     self->ingress = zmq_socket (context, ZMQ_XSUB);
     self->egress = zmq_socket (context, ZMQ_XPUB);
     self->control = zmq_socket (context, ZMQ_ROUTER);
-    self->topics = broker_topics_new ();
+    self->history = broker_history_new (config->history_per_topic, config->history_bytes);
+    self->requests = self->control && self->history?
+        broker_control_new (self->control, self->history, &self->stats): NULL;
     self->counters = zch_metrics_counters ("broker");
-    if (!self->ingress || !self->egress || !self->control || !self->topics || !self->counters) {
+    if (!self->ingress || !self->egress || !self->control || !self->history || !self->requests
+    ||  !self->counters) {
         snprintf (error, error_size, "cannot create sockets: %s", zmq_strerror (zmq_errno ()));
         s_self_destroy (&self);
         return NULL;
@@ -107,7 +112,6 @@ s_self_new (zsock_t *pipe, const broker_config_t *config, char *error, size_t er
     //  Every subscription reaches us, so each barrier is answered
     zch_zmq_set (self->egress, ZMQ_XPUB_VERBOSE, 1);
     zch_zmq_set (self->control, ZMQ_LINGER, 0);
-    zch_zmq_set (self->control, ZMQ_ROUTER_MANDATORY, 0);
     if (s_curve (self, config, error, error_size)) {
         s_self_destroy (&self);
         return NULL;
@@ -115,6 +119,8 @@ s_self_new (zsock_t *pipe, const broker_config_t *config, char *error, size_t er
     if (zch_zmq_attach (self->ingress, "ingress", config->ingress, true, error, error_size)
     ||  zch_zmq_attach (self->egress, "egress", config->egress, true, error, error_size)
     ||  zch_zmq_attach (self->control, "control", config->control, true, error, error_size)
+    ||  (config->control_local
+         && zch_zmq_attach (self->control, "control", config->control_local, true, error, error_size))
     ||  (config->ingress_local
          && zch_zmq_attach (self->ingress, "ingress", config->ingress_local, true, error, error_size))
     ||  (config->egress_local
@@ -177,6 +183,15 @@ s_payload_slice (zmq_msg_t *frame, size_t offset, size_t size, zmq_msg_t *payloa
     return 0;
 }
 
+//  The seq the next message on topic will get, without creating the topic
+//  (a message the plugins drop must leave no trace).
+static uint64_t
+s_peek_seq (self_t *self, const char *name, size_t len)
+{
+    broker_topic_t *topic = broker_history_find (self->history, name, len);
+    return topic? broker_history_next_seq (topic): 1;
+}
+
 //  Runs the broker's plugins on a parsed message, before any seq is
 //  taken, so that a drop leaves no gap. Returns 0 (msg holds the result),
 //  or -1 when dropped (counted; the pipeline is already recycled).
@@ -191,7 +206,7 @@ s_plugins_run (self_t *self, const zch_envelope_view_t *view, const zch_frame_t 
         .topic = view->topic, .topic_len = view->topic_len,
         .payload = views [view->payload_frame].data + view->payload_offset,
         .payload_len = view->payload_size, .meta = view->meta, .meta_size = view->meta_size,
-        .seq = broker_topics_peek_seq (self->topics, view->topic, view->topic_len),
+        .seq = s_peek_seq (self, view->topic, view->topic_len),
         .ts = meta.has_ts? meta.ts: now
     };
     uint64_t errors = zch_pipeline_errors (self->pipeline);
@@ -254,9 +269,11 @@ s_forward (self_t *self, zmq_msg_t *frames, size_t count)
     zch_pipeline_msg_t msg;     //  filled only when there are plugins
     if (self->pipeline && s_plugins_run (self, &view, views, now, &msg))
         return;
-    const char *topic = self->pipeline? msg.topic: view.topic;
-    size_t topic_len = self->pipeline? msg.topic_len: view.topic_len;
-    uint64_t seq = broker_topics_next_seq (self->topics, topic, topic_len);
+    //  The history keeps the message as forwarded: after the plugins
+    broker_topic_t *topic = self->pipeline?
+        broker_history_topic (self->history, msg.topic, msg.topic_len):
+        broker_history_topic (self->history, view.topic, view.topic_len);
+    uint64_t seq = topic? broker_history_next_seq (topic): 0;
     uint8_t meta [ZCH_META_MAX];
     size_t meta_size = 0;
     if (seq && self->pipeline && msg.headers_changed)
@@ -271,6 +288,12 @@ s_forward (self_t *self, zmq_msg_t *frames, size_t count)
         s_malformed (self, seq? "meta too large once stamped": "out of memory");
         return;
     }
+    //  Kept before the frames move: a small payload lives inside its zmq_msg_t
+    const uint8_t *payload = self->pipeline? (const uint8_t *) msg.payload:
+        (const uint8_t *) zmq_msg_data (&frames [view.payload_frame]) + view.payload_offset;
+    size_t payload_size = self->pipeline? msg.payload_len: view.payload_size;
+    if (broker_history_add (self->history, topic, seq, meta, meta_size, payload, payload_size))
+        self->stats.history_store_failed++;
     zmq_msg_t topic_frame, meta_frame, payload_frame;
     if (count == 1) {
         zmq_msg_init_size (&topic_frame, view.topic_len);
@@ -391,7 +414,8 @@ s_publish_metrics (self_t *self)
     zch_metrics_set (&counters->plugin_ns,
                      self->plugin_ns + (self->pipeline? zch_pipeline_ns (self->pipeline): 0));
     zch_metrics_set (&counters->subscriptions, self->stats.subscriptions - self->stats.unsubscriptions);
-    zch_metrics_set (&counters->topics, broker_topics_count (self->topics));
+    zch_metrics_set (&counters->topics, broker_history_topic_count (self->history));
+    zch_metrics_set (&counters->history, broker_history_messages (self->history));
 }
 
 //  Reads what is still arriving on ingress until it has been quiet for a
@@ -432,8 +456,10 @@ broker_actor (zsock_t *pipe, void *args)
         { self->control, 0, ZMQ_POLLIN, 0 }
     };
     bool busy = false;
+    int streams_wait = -1;      //  what the control streams allow the poll to sleep
     while (true) {
-        if (zmq_poll (items, 4, busy? 0: -1) < 0 && zmq_errno () != EINTR)
+        int timeout = busy? 0: streams_wait;
+        if (zmq_poll (items, 4, timeout) < 0 && zmq_errno () != EINTR)
             break;
         if (items [0].revents & ZMQ_POLLIN) {
             char *command = NULL;
@@ -451,9 +477,14 @@ broker_actor (zsock_t *pipe, void *args)
         busy = s_ingress_drain (self, BROKER_BATCH) == BROKER_BATCH;
         s_publish_metrics (self);
         if (items [3].revents & ZMQ_POLLIN) {
-            self->stats.topics = broker_topics_count (self->topics);
-            broker_control_serve (self->control, &self->stats);
+            self->stats.topics = broker_history_topic_count (self->history);
+            self->stats.history_bytes = broker_history_bytes (self->history);
+            self->stats.history_messages = broker_history_messages (self->history);
+            self->stats.history_evicted = broker_history_evicted (self->history);
+            broker_control_serve (self->requests);
         }
+        //  One chunk per snapshot or history stream per turn
+        streams_wait = broker_control_work (self->requests);
     }
     s_drain_for_exit (self);
     if (self->pipeline)

@@ -8,6 +8,7 @@
 
 #include <czmq.h>
 
+#include "broker_history.h"
 #include "zch_option.h"
 #include "zch_plugin_args.h"
 
@@ -22,7 +23,10 @@ typedef struct {
     const char *control;
     const char *ingress_local;  //  extra endpoints (inproc, for the all-in-one); may be NULL
     const char *egress_local;
+    const char *control_local;
     int egress_hwm;             //  messages queued per subscriber front-end
+    int history_per_topic;      //  newest messages kept per topic (0: no history, no last value)
+    size_t history_bytes;       //  bytes the history may hold over all topics
     int drain_timeout;          //  ms a drain may take at shutdown
     zch_plugin_args_t plugins;  //  the broker's plugin chain (zch_plugin_options)
     const char *curve_secret;   //  the broker's certificate: CURVE on every TCP endpoint; "": off

@@ -1,12 +1,25 @@
 /*  broker_control: requests on the broker's ROUTER control endpoint.
 
-    A DEALER (or REQ) peer sends one frame: "PING" -> ["PONG"];
-    "STATS" -> ["STATS", msgpack map of counters]; anything else ->
-    ["ERR", "unknown request"].                                             */
+    A DEALER (or REQ) peer sends one request, as one frame of tokens
+    separated by spaces or as one frame per token:
+      PING                              -> [PONG]
+      STATS                             -> [STATS, msgpack map of counters]
+      SNAPSHOT <pattern> [tag]          -> [MSG, tag, topic, meta, payload]...
+                                           [END, tag, OK|GAP, sent, missing]
+      HISTORY <topic> <from-seq> [tag]  -> [MSG, tag, topic, meta, payload]...
+                                           [END, tag, OK|GAP, first, last]
+      HEAL <topic> <from> <to> [tag]    -> [MSG, ...]... [END, tag, OK|GAP, sent, lost]
+      SEQS <prefix> [tag]               -> [SEQ, tag, topic, seq]... [END, tag, OK, sent, 0]
+    anything else -> [ERR, reason]. proto/PROTOCOL.md section 5 is the
+    reference. Streams go out in bounded chunks, one chunk per stream per
+    loop turn, and a requester that does not read (its high-water mark is
+    full) is skipped, never waited for, so forwarding never stalls.        */
 #ifndef BROKER_CONTROL_H_INCLUDED
 #define BROKER_CONTROL_H_INCLUDED
 
 #include <stdint.h>
+
+#include "broker_history.h"
 
 typedef struct {
     uint64_t messages_in;       //  accepted and forwarded
@@ -16,11 +29,39 @@ typedef struct {
     uint64_t unsubscriptions;
     uint64_t topics;            //  distinct topics (refreshed before serving)
     uint64_t control_errors;    //  control requests that made no sense
+    uint64_t history_bytes;     //  held by the history (refreshed before serving)
+    uint64_t history_messages;
+    uint64_t history_evicted;   //  messages the bounds pushed out
+    uint64_t history_store_failed;  //  messages not stored (out of memory)
+    uint64_t snapshot_requests;
+    uint64_t seqs_requests;
+    uint64_t history_requests;
+    uint64_t history_incomplete;    //  HISTORY answers that did not reach back to from-seq
+    uint64_t gaps;                  //  HEAL requests: a front-end saw a seq jump
+    uint64_t gap_messages_healed;   //  messages sent to fill them
+    uint64_t gap_messages_lost;     //  messages asked for and no longer held
+    uint64_t streams_abandoned;     //  requester gone, or stalled too long
+    uint64_t streams;               //  in progress now
     uint64_t plugin_dropped;    //  messages the broker's plugins dropped (no seq taken)
     uint64_t plugin_errors;     //  errors the broker's plugins returned
 } broker_stats_t;
 
-//  Answers every request waiting on the ROUTER socket control.
-void broker_control_serve (void *control, broker_stats_t *stats);
+typedef struct broker_control_t broker_control_t;
+
+//  Serves the ROUTER socket control (borrowed) over history (borrowed),
+//  counting into stats (borrowed). Returns NULL when out of memory.
+broker_control_t *broker_control_new (void *control, broker_history_t *history,
+                                      broker_stats_t *stats);
+
+//  Drops every stream in progress; NULLs the pointer.
+void broker_control_destroy (broker_control_t **self_p);
+
+//  Reads and answers (or starts streaming) every request waiting.
+void broker_control_serve (broker_control_t *self);
+
+//  Sends one chunk of each stream in progress. Returns how long the loop
+//  may sleep before calling again: -1 (no stream), 0 (more to send now)
+//  or a few ms (every stream waits for a slow requester).
+int broker_control_work (broker_control_t *self);
 
 #endif

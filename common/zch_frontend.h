@@ -20,6 +20,8 @@ typedef struct {
     int workerman;              //  profile: 0 default, 1 the seed system's compatibility profile
     size_t max_line;            //  longest accepted line
     size_t max_output;          //  pending output per client before it is dropped
+    const char *control;        //  broker control endpoint (subscriber_options); NULL for the source
+    int upstream_hwm;           //  messages queued from the broker (a tuning and test knob)
     int drain_timeout;          //  ms a drain may take at shutdown
     const char *frame_listen;   //  HOST:PORT for frame-protocol clients; "": off
     size_t max_payload;         //  largest payload accepted from a client

@@ -28,10 +28,14 @@ broker
     ingress = "tcp://*:2206"
     #   where front-ends subscribe (XPUB)
     egress = "tcp://*:2207"
-    #   control requests: PING, STATS (ROUTER)
+    #   control requests: PING, STATS, SNAPSHOT, HISTORY, HEAL, SEQS (ROUTER)
     control = "tcp://*:2208"
     #   messages queued per subscriber front-end before drops
     egress-hwm = "1000000"
+    #   newest messages kept per topic (0: no history, no last value)
+    history-per-topic = "1024"
+    #   bytes of history over all topics; the oldest go first
+    history-bytes = "256M"
     #   longest a drain at SIGINT/SIGTERM may take (5s, 500ms)
     drain-timeout = "5s"
     #   CURVE on every endpoint with this certificate (zchannel keygen); off when empty
@@ -72,6 +76,8 @@ source
 subscriber
     #   where text clients connect
     listen = "0.0.0.0:2346"
+    #   messages queued from the broker before it drops (a tuning and test knob; drops are healed)
+    upstream-hwm = "1000000"
     #   output queued per client before it is dropped as a slow consumer (reloads)
     max-output = "8M"
     #   patterns one client may hold (0: no limit)

@@ -2,6 +2,7 @@
 #include "client_frames.h"
 
 #include <errno.h>
+#include <msgpack.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,16 +94,47 @@ client_frame_sync (client_link_t *link, uint64_t *errors)
     }
 }
 
-int
-client_frame_subscribe (client_link_t *link, const char *pattern)
+//  Writes the 4-byte big-endian length of the frame body behind it.
+static void
+s_put_length (char *frame, size_t size)
 {
-    size_t cap = strlen (pattern) + 32;
-    uint8_t *frame = malloc (cap);
-    if (!frame)
-        return -1;
-    size_t size = zch_frame_encode_sub (frame, cap, false, pattern, strlen (pattern));
-    int rc = client_link_write (link, (const char *) frame, size);
-    free (frame);
+    uint32_t body = (uint32_t) (size - 4);
+    frame [0] = (char) (body >> 24);
+    frame [1] = (char) (body >> 16);
+    frame [2] = (char) (body >> 8);
+    frame [3] = (char) body;
+}
+
+int
+client_frame_subscribe (client_link_t *link, const char *pattern, bool snapshot,
+                        bool from_set, uint64_t from)
+{
+    //  ["sub", pattern, opts?]; opts {"snapshot": true} or {"from": seq}
+    msgpack_sbuffer buffer;
+    msgpack_sbuffer_init (&buffer);
+    msgpack_packer packer;
+    msgpack_packer_init (&packer, &buffer, msgpack_sbuffer_write);
+    msgpack_sbuffer_write (&buffer, "\0\0\0\0", 4);
+    msgpack_pack_array (&packer, snapshot || from_set? 3: 2);
+    msgpack_pack_str_with_body (&packer, "sub", 3);
+    msgpack_pack_str_with_body (&packer, pattern, strlen (pattern));
+    if (snapshot || from_set) {
+        msgpack_pack_map (&packer, 1);
+        if (snapshot) {
+            msgpack_pack_str_with_body (&packer, "snapshot", 8);
+            msgpack_pack_true (&packer);
+        }
+        else {
+            msgpack_pack_str_with_body (&packer, "from", 4);
+            msgpack_pack_uint64 (&packer, from);
+        }
+    }
+    int rc = buffer.data? 0: -1;
+    if (rc == 0) {
+        s_put_length (buffer.data, buffer.size);
+        rc = client_link_write (link, buffer.data, buffer.size);
+    }
+    msgpack_sbuffer_destroy (&buffer);
     if (rc) {
         client_link_complain (link, "write failed", strerror (errno));
         return -1;

@@ -31,9 +31,11 @@ int client_frame_read (client_link_t *link, int timeout_ms, zch_frame_cmd_t *cmd
 //  conversation ended first (reported).
 int client_frame_sync (client_link_t *link, uint64_t *errors);
 
-//  Sends ["sub", pattern] and waits for ["ok"]. Returns 0, or -1 after
+//  Sends ["sub", pattern], with opts {"snapshot": true} or {"from": from}
+//  when asked, and waits for ["ok"]. Returns 0, or -1 after
 //  reporting an err frame, a timeout or a close.
-int client_frame_subscribe (client_link_t *link, const char *pattern);
+int client_frame_subscribe (client_link_t *link, const char *pattern, bool snapshot,
+                            bool from_set, uint64_t from);
 
 //  Parses "K=V" into a headers list kept in *map (msgpack, grown with
 //  realloc; *count entries). Returns 0, or -1 if text has no '=' or an

@@ -38,6 +38,9 @@ typedef struct {
     bool verbose;
     bool tty;                   //  stdout is a terminal: flush per message
     uint64_t count;             //  messages to wait for; 0 = no limit
+    bool snapshot;              //  --snapshot: current values first
+    bool from_set;              //  --from SEQ: what came after SEQ first
+    uint64_t from;
     uint64_t received;
     char out [SUB_OUT_SIZE];    //  stdout bytes not yet written
     size_t out_len;
@@ -60,6 +63,9 @@ s_usage (FILE *stream)
         "  -p, --port PORT   subscriber front-end text port (default %d)\n"
         "  -n, --count N     exit 0 after N messages\n"
         "  -v, --verbose     print '<topic> <seq> <payload>' instead\n"
+        "  -s, --snapshot    first the current value of every matching topic\n"
+        "  -f, --from SEQ    first every held message of the topic after SEQ\n"
+        "                    (PATTERN must then be a topic)\n"
         "      --format FMT  line (the above), raw (payload bytes as they are, nothing\n"
         "                    between messages) or json (one object per line: topic, seq,\n"
         "                    payload, headers; a payload that is not UTF-8 is base64 with\n"
@@ -71,7 +77,10 @@ s_usage (FILE *stream)
         "PATTERN is a topic whose tokens may be '*' (one token) or, last, '>'\n"
         "(one or more tokens). Payloads are printed as sent on the wire, with\n"
         "'\\', CR and LF escaped as \\\\, \\r and \\n. Exits 1 if the server closes\n"
-        "the connection or reports an error (e.g. -ERR slow consumer).\n",
+        "the connection or reports an error (e.g. -ERR slow consumer); the\n"
+        "notices '-ERR history starts at <seq>' and '-ERR gap <topic> <from>-<to>'\n"
+        "(messages the broker no longer holds; with --frame the err frames\n"
+        "history_starts and gap) go to stderr and the tool goes on.\n",
         SUB_DEFAULT_PORT, CLIENT_SUBSCRIBER_FRAME_PORT);
 }
 
@@ -208,6 +217,11 @@ s_sub_handle (sub_t *self, char *line, size_t len)
             rc = SUB_DONE;
         return rc;
     }
+    if (strncmp (line, "-ERR history starts at ", 23) == 0 || strncmp (line, "-ERR gap ", 9) == 0) {
+        int rc = s_sub_flush (self);        //  keep the notice next to its place in the stream
+        fprintf (stderr, SUB_PROG ": %s\n", line + 5);
+        return rc;
+    }
     if (strncmp (line, "-ERR", 4) == 0) {
         int rc = s_sub_flush (self);        //  show what came before the error
         if (rc != SUB_FAILED)
@@ -263,6 +277,8 @@ s_sub_options (sub_t *self, int argc, char **argv, const char **host, int *port,
         { "port", required_argument, NULL, 'p' },
         { "count", required_argument, NULL, 'n' },
         { "verbose", no_argument, NULL, 'v' },
+        { "snapshot", no_argument, NULL, 's' },
+        { "from", required_argument, NULL, 'f' },
         { "format", required_argument, NULL, 'o' },
         { "frame", no_argument, NULL, 'F' },
         { "frame-port", required_argument, NULL, 'P' },
@@ -272,7 +288,7 @@ s_sub_options (sub_t *self, int argc, char **argv, const char **host, int *port,
     optind = 0;                 //  glibc: start a fresh scan
     opterr = 0;
     int opt;
-    while ((opt = getopt_long (argc, argv, ":H:p:n:vFh", options, NULL)) != -1) {
+    while ((opt = getopt_long (argc, argv, ":H:p:n:vsf:Fh", options, NULL)) != -1) {
         char *end;
         switch (opt) {
             case 'h':
@@ -313,6 +329,18 @@ s_sub_options (sub_t *self, int argc, char **argv, const char **host, int *port,
             case 'v':
                 self->verbose = true;
                 break;
+            case 's':
+                self->snapshot = true;
+                break;
+            case 'f':
+                errno = 0;
+                self->from = strtoull (optarg, &end, 10);
+                if (errno || *end || *optarg < '0' || *optarg > '9') {
+                    client_usage_error (SUB_PROG, "invalid seq '%s'", optarg);
+                    return -1;
+                }
+                self->from_set = true;
+                break;
             default:
                 client_option_error (SUB_PROG, argv, opt);
                 return -1;
@@ -323,6 +351,10 @@ s_sub_options (sub_t *self, int argc, char **argv, const char **host, int *port,
                             argc - optind < 1 ? "missing PATTERN" : "too many arguments");
         return -1;
     }
+    if (self->snapshot && self->from_set) {
+        client_usage_error (SUB_PROG, "--snapshot and --from exclude each other");
+        return -1;
+    }
     *pattern = argv [optind];
     if (!client_token_valid (*pattern)) {
         client_usage_error (SUB_PROG, "invalid pattern '%s': no spaces or control characters",
@@ -330,6 +362,15 @@ s_sub_options (sub_t *self, int argc, char **argv, const char **host, int *port,
         return -1;
     }
     return 0;
+}
+
+//  True for the err codes that are notices (messages the broker no longer
+//  holds), not failures.
+static bool
+s_sub_notice (const char *code, size_t len)
+{
+    return (len == 14 && memcmp (code, "history_starts", 14) == 0)
+        || (len == 3 && memcmp (code, "gap", 3) == 0);
 }
 
 //  The delivery loop over the frame protocol.
@@ -344,6 +385,11 @@ s_sub_run_frames (sub_t *self)
             if (cmd.verb == ZCH_FRAME_MSG)
                 rc = s_sub_render (self, cmd.topic, cmd.topic_len, cmd.seq, cmd.payload,
                                    cmd.payload_len, cmd.headers, cmd.headers_size);
+            else
+            if (cmd.verb == ZCH_FRAME_ERR && s_sub_notice (cmd.code, cmd.code_len)) {
+                rc = s_sub_flush (self);    //  keep the notice next to its place in the stream
+                fprintf (stderr, SUB_PROG ": %.*s\n", (int) cmd.text_len, cmd.text);
+            }
             else
             if (cmd.verb == ZCH_FRAME_ERR) {
                 char text [512];
@@ -383,7 +429,7 @@ s_sub_session_frames (sub_t *self, const char *host, const char *pattern)
     if (client_link_open (&self->link, SUB_PROG, host, self->frame_port))
         return CLIENT_EXIT_FAIL;
     int rc = CLIENT_EXIT_FAIL;
-    if (client_frame_subscribe (&self->link, pattern) == 0
+    if (client_frame_subscribe (&self->link, pattern, self->snapshot, self->from_set, self->from) == 0
     &&  client_link_set_nonblocking (&self->link) == 0) {
         self->tty = isatty (STDOUT_FILENO);
         int done = s_sub_run_frames (self);
@@ -403,11 +449,17 @@ s_sub_session (sub_t *self, const char *host, int port, const char *pattern)
     if (client_link_open (&self->link, SUB_PROG, host, port))
         return CLIENT_EXIT_FAIL;
     int rc = CLIENT_EXIT_FAIL;
-    size_t command_len = strlen (pattern) + 6;
+    size_t command_len = strlen (pattern) + 40;
     char *command = malloc (command_len);
     if (!command)
         goto cleanup;
-    snprintf (command, command_len, "SUB %s\n", pattern);
+    if (self->snapshot)
+        snprintf (command, command_len, "SUB %s SNAPSHOT\n", pattern);
+    else
+    if (self->from_set)
+        snprintf (command, command_len, "SUB %s FROM %" PRIu64 "\n", pattern, self->from);
+    else
+        snprintf (command, command_len, "SUB %s\n", pattern);
     if (client_link_greet (&self->link, SUB_GREETING)
     ||  client_link_command (&self->link, command)
     ||  client_link_set_nonblocking (&self->link))

@@ -13,6 +13,7 @@
 
 #define RUN_INGRESS_LOCAL   "inproc://zchannel-ingress"
 #define RUN_EGRESS_LOCAL    "inproc://zchannel-egress"
+#define RUN_CONTROL_LOCAL   "inproc://zchannel-control"
 
 typedef struct {
     zch_process_config_t process;
@@ -113,6 +114,8 @@ s_run (int argc, char *argv [])
     }
     config.broker.ingress_local = RUN_INGRESS_LOCAL;
     config.broker.egress_local = RUN_EGRESS_LOCAL;
+    config.broker.control_local = RUN_CONTROL_LOCAL;
+    config.subscriber.control = RUN_CONTROL_LOCAL;
     config.source.broker = RUN_INGRESS_LOCAL;
     config.subscriber.broker = RUN_EGRESS_LOCAL;
 

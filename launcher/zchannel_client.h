@@ -25,7 +25,8 @@
 int zchannel_pub_main (int argc, char **argv);
 
 //  zchannel sub [--host H] [--port P] [--frame] [--frame-port P] [--count N]
-//               [--format line|raw|json] [-v|--verbose] PATTERN
+//               [--format line|raw|json] [-v|--verbose]
+//               [--snapshot | --from SEQ] PATTERN
 //  Subscribes to PATTERN at the subscriber front-end (default
 //  127.0.0.1:2346; frames: 2348) and prints each delivered payload as
 //  --format says (line: one line each, escaped as on the text protocol).

@@ -1,17 +1,17 @@
 /*  zch_envelope: the ZeroMQ envelope [topic][meta][payload].
 
-    Meta frames are decoded with msgpack-c, after a walk of our own that
-    proves every length and count in the frame fits in its bytes: msgpack-c
-    sizes an array's or map's allocation from its header, so a five-byte
-    frame claiming 2^32 entries would otherwise ask for hundreds of GB.    */
+    Meta frames are read in place with zch_mpread, which checks every
+    length against the bytes left and never allocates: the broker and the
+    front-ends read a meta per message, so decoding costs no malloc, and a
+    five-byte frame claiming 2^32 entries is refused rather than sized.
+    Stamping copies the producer's other keys byte for byte; msgpack-c
+    encodes what is new.                                                    */
 #include "zch_envelope.h"
+#include "zch_mpread.h"
 #include "zch_topic.h"
 
 #include <msgpack.h>
 #include <string.h>
-
-//  Zone chunk: enough for the objects of a typical meta in one allocation
-#define S_ZONE_CHUNK 1024
 
 //  Known meta keys, as bits for duplicate detection
 #define S_KEY_V    0x01
@@ -21,197 +21,129 @@
 #define S_KEY_CT   0x10
 #define S_KEY_H    0x20
 
-//  Reads an n-byte big-endian unsigned integer.
-static uint64_t
-s_be (const uint8_t *p, size_t n)
-{
-    uint64_t v = 0;
-    for (size_t i = 0; i < n; i++)
-        v = (v << 8) | p [i];
-    return v;
-}
+//  Containers a meta value may nest (the map itself is one more level)
+#define S_META_DEPTH 30
 
-//  Checks that data[0..size) is exactly one msgpack value whose every
-//  length fits and whose container counts are possible (each entry takes
-//  at least one byte), without recursion or allocation. Returns 0 or -1.
-static int
-s_msgpack_check (const uint8_t *data, size_t size)
+//  The keys a stamp writes itself
+#define S_KEYS_STAMPED (S_KEY_V | S_KEY_SEQ | S_KEY_TS)
+
+//  Called for each key/value pair of a valid meta, in order: bit names a
+//  known key (0 for others); pair spans the key and its value; value is
+//  where the value starts. Returns 0, or -1 to stop the walk.
+typedef int (s_pair_fn) (void *arg, unsigned bit, const uint8_t *pair, size_t pair_size,
+                         const uint8_t *value, size_t value_size);
+
+//  Which known key text is, as its bit; 0 for any other key.
+static unsigned
+s_key_bit (const char *text, size_t len)
 {
-    size_t pos = 0;
-    uint64_t pending = 1;               //  values still to read
-    while (pending > 0) {
-        if (pos >= size)
-            return -1;
-        uint8_t c = data [pos++];
-        pending--;
-        uint64_t skip = 0;              //  payload bytes after the header
-        uint64_t items = 0;             //  nested values
-        size_t len_bytes = 0;           //  size of a length field
-        uint64_t extra = 0;             //  fixed bytes besides the length (ext type)
-        int kind = 0;                   //  0 bytes, 1 array, 2 map
-        if (c <= 0x7F || c >= 0xE0 || c == 0xC0 || c == 0xC2 || c == 0xC3)
-            ;
-        else
-        if (c <= 0x8F)
-            items = 2 * (uint64_t) (c & 0x0F);
-        else
-        if (c <= 0x9F)
-            items = c & 0x0F;
-        else
-        if (c <= 0xBF)
-            skip = c & 0x1F;
-        else
-        switch (c) {
-            case 0xC4: len_bytes = 1; break;                //  bin
-            case 0xC5: len_bytes = 2; break;
-            case 0xC6: len_bytes = 4; break;
-            case 0xC7: len_bytes = 1; extra = 1; break;     //  ext
-            case 0xC8: len_bytes = 2; extra = 1; break;
-            case 0xC9: len_bytes = 4; extra = 1; break;
-            case 0xCA: skip = 4; break;                     //  float
-            case 0xCB: skip = 8; break;
-            case 0xCC: case 0xD0: skip = 1; break;          //  ints
-            case 0xCD: case 0xD1: skip = 2; break;
-            case 0xCE: case 0xD2: skip = 4; break;
-            case 0xCF: case 0xD3: skip = 8; break;
-            case 0xD4: skip = 2; break;                     //  fixext
-            case 0xD5: skip = 3; break;
-            case 0xD6: skip = 5; break;
-            case 0xD7: skip = 9; break;
-            case 0xD8: skip = 17; break;
-            case 0xD9: len_bytes = 1; break;                //  str
-            case 0xDA: len_bytes = 2; break;
-            case 0xDB: len_bytes = 4; break;
-            case 0xDC: len_bytes = 2; kind = 1; break;      //  array
-            case 0xDD: len_bytes = 4; kind = 1; break;
-            case 0xDE: len_bytes = 2; kind = 2; break;      //  map
-            case 0xDF: len_bytes = 4; kind = 2; break;
-            default:   return -1;                           //  0xC1, never used
-        }
-        if (len_bytes) {
-            if (len_bytes > size - pos)
-                return -1;
-            uint64_t n = s_be (data + pos, len_bytes);
-            pos += len_bytes;
-            if (kind == 0)
-                skip = n + extra;
-            else
-                items = kind == 2? 2 * n: n;
-        }
-        if (skip > size - pos)
-            return -1;
-        pos += (size_t) skip;
-        if (items > size - pos || pending + items > size - pos)
-            return -1;
-        pending += items;
+    switch (len) {
+        case 1: return text [0] == 'v'? S_KEY_V: text [0] == 'h'? S_KEY_H: 0;
+        case 2: return memcmp (text, "ts", 2) == 0? S_KEY_TS: memcmp (text, "ct", 2) == 0? S_KEY_CT: 0;
+        case 3: return memcmp (text, "seq", 3) == 0? S_KEY_SEQ: memcmp (text, "src", 3) == 0? S_KEY_SRC: 0;
+        default: return 0;
     }
-    return pos == size? 0: -1;
 }
 
-//  True when a msgpack object is the string key.
-static bool
-s_key_is (const msgpack_object *key, const char *name)
-{
-    size_t len = strlen (name);
-    return key->type == MSGPACK_OBJECT_STR && key->via.str.size == len
-        && memcmp (key->via.str.ptr, name, len) == 0;
-}
-
-//  Fills meta from a decoded map, checking key and value types; a known
-//  key may appear once. Returns 0 or -1.
+//  Steps over a value, refusing containers nested deeper than depth:
+//  meta goes on to consumers whose decoders stop at 32 levels (msgpack-c's).
 static int
-s_meta_fill (const msgpack_object *map, zch_meta_t *meta)
+s_skip_value (zch_mpread_t *reader, int depth)
 {
-    unsigned seen = 0;
-    for (uint32_t i = 0; i < map->via.map.size; i++) {
-        const msgpack_object *key = &map->via.map.ptr [i].key;
-        const msgpack_object *val = &map->via.map.ptr [i].val;
-        if (key->type != MSGPACK_OBJECT_STR)
+    uint32_t count;
+    uint64_t items;
+    if (zch_mpread_array (reader, &count) == 0)
+        items = count;
+    else
+    if (zch_mpread_map (reader, &count) == 0)
+        items = 2 * (uint64_t) count;
+    else
+        return zch_mpread_skip (reader);
+    if (depth == 0)
+        return -1;
+    for (uint64_t i = 0; i < items; i++)
+        if (s_skip_value (reader, depth - 1))
             return -1;
-        unsigned bit = 0;
-        if (s_key_is (key, "v") || s_key_is (key, "seq") || s_key_is (key, "ts")) {
-            if (val->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-                return -1;
-            bit = s_key_is (key, "v")? S_KEY_V: s_key_is (key, "seq")? S_KEY_SEQ: S_KEY_TS;
-            if (bit == S_KEY_SEQ) {
-                meta->has_seq = true;
-                meta->seq = val->via.u64;
-            }
-            else
-            if (bit == S_KEY_TS) {
-                meta->has_ts = true;
-                meta->ts = val->via.u64;
-            }
-        }
-        else
-        if (s_key_is (key, "src") || s_key_is (key, "ct")) {
-            if (val->type != MSGPACK_OBJECT_STR)
-                return -1;
-            bit = s_key_is (key, "src")? S_KEY_SRC: S_KEY_CT;
-            if (bit == S_KEY_SRC) {
-                meta->src = val->via.str.ptr;
-                meta->src_len = val->via.str.size;
-            }
-            else {
-                meta->ct = val->via.str.ptr;
-                meta->ct_len = val->via.str.size;
-            }
-        }
-        else
-        if (s_key_is (key, "h")) {
-            if (val->type != MSGPACK_OBJECT_MAP)
-                return -1;
-            for (uint32_t j = 0; j < val->via.map.size; j++)
-                if (val->via.map.ptr [j].key.type != MSGPACK_OBJECT_STR
-                ||  val->via.map.ptr [j].val.type != MSGPACK_OBJECT_STR)
-                    return -1;
-            bit = S_KEY_H;
-        }
-        if (seen & bit)
-            return -1;
-        seen |= bit;
-    }
     return 0;
 }
 
-//  Decodes and checks a meta frame into objects allocated in zone, which
-//  the caller has initialised and destroys. Returns 0 or -1.
+//  Reads one known key's value into meta, checking its type; other values
+//  are stepped over. Returns 0 or -1.
 static int
-s_meta_unpack (const uint8_t *data, size_t size, msgpack_zone *zone,
-               msgpack_object *obj, zch_meta_t *meta)
+s_read_value (zch_mpread_t *reader, unsigned bit, zch_meta_t *meta)
+{
+    uint64_t number;
+    uint32_t count;
+    const char *text;
+    size_t len;
+    switch (bit) {
+        case S_KEY_V:
+            return zch_mpread_uint (reader, &number);
+        case S_KEY_SEQ:
+            meta->has_seq = true;
+            return zch_mpread_uint (reader, &meta->seq);
+        case S_KEY_TS:
+            meta->has_ts = true;
+            return zch_mpread_uint (reader, &meta->ts);
+        case S_KEY_SRC:
+            return zch_mpread_str (reader, &meta->src, &meta->src_len);
+        case S_KEY_CT:
+            return zch_mpread_str (reader, &meta->ct, &meta->ct_len);
+        case S_KEY_H:
+            if (zch_mpread_map (reader, &count))
+                return -1;
+            for (uint32_t i = 0; i < 2 * count; i++)
+                if (zch_mpread_str (reader, &text, &len))
+                    return -1;
+            return 0;
+        default:
+            return s_skip_value (reader, S_META_DEPTH);
+    }
+}
+
+//  Checks a meta frame, fills meta, and calls fn (if any) for each pair.
+//  A known key may appear once. Returns 0 or -1.
+static int
+s_meta_walk (const uint8_t *data, size_t size, zch_meta_t *meta, s_pair_fn *fn, void *arg)
 {
     memset (meta, 0, sizeof *meta);
     if (!data || size == 0 || size > ZCH_META_MAX)
         return -1;
-    //  a map: fixmap, map16 or map32
-    if (!((data [0] >= 0x80 && data [0] <= 0x8F) || data [0] == 0xDE || data [0] == 0xDF))
+    zch_mpread_t reader;
+    zch_mpread_init (&reader, data, size);
+    uint32_t count;
+    if (zch_mpread_map (&reader, &count))
         return -1;
-    if (s_msgpack_check (data, size))
-        return -1;
-    size_t off = 0;
-    if (msgpack_unpack ((const char *) data, size, &off, zone, obj) != MSGPACK_UNPACK_SUCCESS
-    ||  off != size || obj->type != MSGPACK_OBJECT_MAP)
-        return -1;
-    if (s_meta_fill (obj, meta)) {
-        memset (meta, 0, sizeof *meta);
-        return -1;
+    unsigned seen = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        size_t pair_start = reader.pos;
+        const char *key;
+        size_t key_len;
+        if (zch_mpread_str (&reader, &key, &key_len))
+            return -1;
+        unsigned bit = s_key_bit (key, key_len);
+        if (seen & bit)
+            return -1;
+        seen |= bit;
+        size_t value_start = reader.pos;
+        if (s_read_value (&reader, bit, meta))
+            return -1;
+        if (fn && fn (arg, bit, data + pair_start, reader.pos - pair_start,
+                      data + value_start, reader.pos - value_start))
+            return -1;
     }
-    return 0;
+    return zch_mpread_done (&reader)? 0: -1;
 }
 
 //  Decodes a meta frame; strings in meta point into data.
 int
 zch_meta_decode (const uint8_t *data, size_t size, zch_meta_t *meta)
 {
-    msgpack_zone zone;
-    if (!msgpack_zone_init (&zone, S_ZONE_CHUNK)) {
+    if (s_meta_walk (data, size, meta, NULL, NULL)) {
         memset (meta, 0, sizeof *meta);
         return -1;
     }
-    msgpack_object obj;
-    int rc = s_meta_unpack (data, size, &zone, &obj, meta);
-    msgpack_zone_destroy (&zone);
-    return rc;
+    return 0;
 }
 
 //  The caller's fixed output buffer, as a msgpack_packer target.
@@ -263,13 +195,6 @@ zch_meta_encode (uint64_t seq, uint64_t ts, const char *src, size_t src_len,
     return rc? 0: buf.size;
 }
 
-//  True for the keys zch_meta_stamp writes itself.
-static bool
-s_key_stamped (const msgpack_object *key)
-{
-    return s_key_is (key, "v") || s_key_is (key, "seq") || s_key_is (key, "ts");
-}
-
 //  The h replacement a stamp writes: none (keep the producer's h), or
 //  count headers (count 0: no h at all).
 typedef struct {
@@ -278,32 +203,62 @@ typedef struct {
     size_t count;
 } s_h_t;
 
-//  Packs the stamped map: v, seq, ts, then the other keys of the decoded
-//  input map in their order (h replaced when h->replace). Returns the size
-//  written, or 0.
-static size_t
-s_meta_pack_stamped (const msgpack_object *map, const zch_meta_t *meta,
-                     uint64_t seq, uint64_t ts, const s_h_t *h, uint8_t *out, size_t out_cap)
+//  Where a stamp writes, and what it drops from the producer's meta.
+typedef struct {
+    s_out_t out;
+    unsigned dropped;           //  key bits not copied
+    uint32_t kept;              //  pairs copied (counting pass)
+    bool counting;
+} s_stamp_t;
+
+//  Walk callback: counts, then copies byte for byte, the pairs a stamp keeps.
+static int
+s_stamp_pair (void *arg, unsigned bit, const uint8_t *pair, size_t pair_size,
+              const uint8_t *value, size_t value_size)
 {
-    uint32_t kept = 0;
-    for (uint32_t i = 0; i < map->via.map.size; i++)
-        if (!s_key_stamped (&map->via.map.ptr [i].key)
-        &&  !(h->replace && s_key_is (&map->via.map.ptr [i].key, "h")))
-            kept++;
-    if (h->replace && h->count > 0)
-        kept++;
-    s_out_t buf = { out, out_cap < ZCH_META_MAX? out_cap: ZCH_META_MAX, 0 };
+    (void) value;
+    (void) value_size;
+    s_stamp_t *stamp = arg;
+    if (bit & stamp->dropped)
+        return 0;
+    if (stamp->counting) {
+        stamp->kept++;
+        return 0;
+    }
+    return s_out_write (&stamp->out, (const char *) pair, pair_size);
+}
+
+//  Re-encodes in (NULL: an empty map) with v, seq and ts first, the
+//  producer's other keys in their order (h replaced when h->replace).
+//  Returns the size written, or 0.
+static size_t
+s_meta_restamp (const uint8_t *in, size_t in_size, uint64_t seq, uint64_t ts,
+                const s_h_t *h, uint8_t *out, size_t out_cap)
+{
+    static const uint8_t empty_map [] = { 0x80 };
+    if (!out)
+        return 0;
+    if (!in) {
+        in = empty_map;
+        in_size = sizeof empty_map;
+    }
+    s_stamp_t stamp = {
+        .out = { out, out_cap < ZCH_META_MAX? out_cap: ZCH_META_MAX, 0 },
+        .dropped = S_KEYS_STAMPED | (h->replace? S_KEY_H: 0), .counting = true
+    };
+    zch_meta_t meta;
+    if (s_meta_walk (in, in_size, &meta, s_stamp_pair, &stamp))
+        return 0;
+    uint32_t pairs = 3 + stamp.kept + (h->replace && h->count > 0? 1: 0);
     msgpack_packer pk;
-    msgpack_packer_init (&pk, &buf, s_out_write);
-    int rc = msgpack_pack_map (&pk, 3 + kept)
+    msgpack_packer_init (&pk, &stamp.out, s_out_write);
+    int rc = msgpack_pack_map (&pk, pairs)
           || s_pack_key (&pk, "v")   || msgpack_pack_uint64 (&pk, ZCH_META_VERSION)
           || s_pack_key (&pk, "seq") || msgpack_pack_uint64 (&pk, seq)
-          || s_pack_key (&pk, "ts")  || msgpack_pack_uint64 (&pk, meta->has_ts? meta->ts: ts);
-    for (uint32_t i = 0; !rc && i < map->via.map.size; i++) {
-        const msgpack_object_kv *kv = &map->via.map.ptr [i];
-        if (!s_key_stamped (&kv->key) && !(h->replace && s_key_is (&kv->key, "h")))
-            rc = msgpack_pack_object (&pk, kv->key) || msgpack_pack_object (&pk, kv->val);
-    }
+          || s_pack_key (&pk, "ts")  || msgpack_pack_uint64 (&pk, meta.has_ts? meta.ts: ts);
+    stamp.counting = false;
+    if (!rc)
+        rc = s_meta_walk (in, in_size, &meta, s_stamp_pair, &stamp);
     if (!rc && h->replace && h->count > 0) {
         rc = s_pack_key (&pk, "h") || msgpack_pack_map (&pk, (uint32_t) h->count);
         for (size_t i = 0; !rc && i < h->count; i++) {
@@ -314,29 +269,7 @@ s_meta_pack_stamped (const msgpack_object *map, const zch_meta_t *meta,
               || msgpack_pack_str_body (&pk, header->value, header->value_len);
         }
     }
-    return rc? 0: buf.size;
-}
-
-//  Decodes in (NULL: an empty map) and packs it stamped; 0 on failure.
-static size_t
-s_meta_restamp (const uint8_t *in, size_t in_size, uint64_t seq, uint64_t ts,
-                const s_h_t *h, uint8_t *out, size_t out_cap)
-{
-    static const uint8_t empty_map [] = { 0x80 };
-    if (!in) {
-        in = empty_map;
-        in_size = sizeof empty_map;
-    }
-    msgpack_zone zone;
-    if (!out || !msgpack_zone_init (&zone, S_ZONE_CHUNK))
-        return 0;
-    size_t written = 0;
-    msgpack_object map;
-    zch_meta_t meta;
-    if (s_meta_unpack (in, in_size, &zone, &map, &meta) == 0)
-        written = s_meta_pack_stamped (&map, &meta, seq, ts, h, out, out_cap);
-    msgpack_zone_destroy (&zone);
-    return written;
+    return rc? 0: stamp.out.size;
 }
 
 //  Re-encodes a producer's meta with v and seq set, ts kept or set, and
@@ -367,38 +300,47 @@ zch_meta_stamp_headers (const uint8_t *in, size_t in_size, uint64_t seq, uint64_
     return s_meta_restamp (in, in_size, seq, ts, &h, out, out_cap);
 }
 
+//  Where zch_meta_headers puts what it reads.
+typedef struct {
+    zch_header_t *headers;
+    size_t cap;
+    int count;
+} s_headers_t;
+
+//  Walk callback: reads the h map's headers as views.
+static int
+s_headers_pair (void *arg, unsigned bit, const uint8_t *pair, size_t pair_size,
+                const uint8_t *value, size_t value_size)
+{
+    (void) pair;
+    (void) pair_size;
+    s_headers_t *found = arg;
+    if (bit != S_KEY_H)
+        return 0;
+    zch_mpread_t reader;
+    zch_mpread_init (&reader, value, value_size);
+    uint32_t count;
+    if (zch_mpread_map (&reader, &count) || count > found->cap)
+        return -1;
+    for (uint32_t i = 0; i < count; i++) {
+        zch_header_t *header = &found->headers [i];
+        if (zch_mpread_str (&reader, &header->key, &header->key_len)
+        ||  zch_mpread_str (&reader, &header->value, &header->value_len))
+            return -1;
+    }
+    found->count = (int) count;
+    return 0;
+}
+
 //  Reads the h map of a valid meta into views over data.
 int
 zch_meta_headers (const uint8_t *data, size_t size, zch_header_t *headers, size_t cap)
 {
-    msgpack_zone zone;
-    if (!msgpack_zone_init (&zone, S_ZONE_CHUNK))
-        return -1;
-    int count = -1;
-    msgpack_object map;
+    s_headers_t found = { headers, cap, 0 };
     zch_meta_t meta;
-    if (s_meta_unpack (data, size, &zone, &map, &meta) == 0) {
-        count = 0;
-        for (uint32_t i = 0; i < map.via.map.size; i++) {
-            const msgpack_object_kv *kv = &map.via.map.ptr [i];
-            if (!s_key_is (&kv->key, "h"))
-                continue;
-            if (kv->val.via.map.size > cap) {
-                count = -1;
-                break;
-            }
-            for (uint32_t j = 0; j < kv->val.via.map.size; j++) {
-                const msgpack_object_kv *header = &kv->val.via.map.ptr [j];
-                headers [j] = (zch_header_t) {
-                    header->key.via.str.ptr, header->key.via.str.size,
-                    header->val.via.str.ptr, header->val.via.str.size
-                };
-            }
-            count = (int) kv->val.via.map.size;
-        }
-    }
-    msgpack_zone_destroy (&zone);
-    return count;
+    if (s_meta_walk (data, size, &meta, s_headers_pair, &found))
+        return -1;
+    return found.count;
 }
 
 //  Says why a topic failed zch_topic_validate, naming the topic.

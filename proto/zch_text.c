@@ -197,19 +197,42 @@ zch_text_escaped_size (const char *payload, size_t len)
     return size;
 }
 
-//  Writes payload with backslash, CR and LF escaped, so it fits one line.
+//  The bytes a delivery line must escape
+static const bool s_escaped [256] = { ['\\'] = true, ['\r'] = true, ['\n'] = true };
+
+//  Writes payload with backslash, CR and LF escaped, so it fits one line:
+//  runs between escapes go out with one memcpy each.
 size_t
 zch_text_escape (const char *payload, size_t len, char *out)
 {
-    size_t o = 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = payload [i];
-        if (c == '\\' || c == '\r' || c == '\n') {
-            out [o++] = '\\';
-            out [o++] = c == '\\'? '\\': c == '\r'? 'r': 'n';
-        }
-        else
-            out [o++] = c;
+    size_t o = 0, i = 0;
+    while (i < len) {
+        size_t run = i;
+        while (run < len && !s_escaped [(uint8_t) payload [run]])
+            run++;
+        memcpy (out + o, payload + i, run - i);
+        o += run - i;
+        if (run == len)
+            break;
+        char c = payload [run];
+        out [o++] = '\\';
+        out [o++] = c == '\\'? '\\': c == '\r'? 'r': 'n';
+        i = run + 1;
     }
     return o;
+}
+
+//  Writes value in decimal without a terminator; returns its length.
+size_t
+zch_text_uint (uint64_t value, char *out)
+{
+    char digits [20];
+    size_t count = 0;
+    do {
+        digits [count++] = (char) ('0' + value % 10);
+        value /= 10;
+    } while (value);
+    for (size_t i = 0; i < count; i++)
+        out [i] = digits [count - 1 - i];
+    return count;
 }

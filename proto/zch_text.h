@@ -73,4 +73,8 @@ size_t zch_text_escaped_size (const char *payload, size_t len);
 //  number of bytes written.
 size_t zch_text_escape (const char *payload, size_t len, char *out);
 
+//  Writes value in decimal to out (at least 20 bytes), unterminated.
+//  Returns the number of digits.
+size_t zch_text_uint (uint64_t value, char *out);
+
 #endif

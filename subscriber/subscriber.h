@@ -9,11 +9,13 @@
 
 #define SUBSCRIBER_LISTEN_DEFAULT   "0.0.0.0:2346"
 #define SUBSCRIBER_BROKER_DEFAULT   "tcp://127.0.0.1:2207"
+#define SUBSCRIBER_CONTROL_DEFAULT  "tcp://127.0.0.1:2208"
+#define SUBSCRIBER_RCVHWM           1000000 //  messages queued from the broker
 #define SUBSCRIBER_WORKERS_DEFAULT  2
 #define SUBSCRIBER_GREETING         "Welcome to Subscriber Server"
 #define SUBSCRIBER_WORKERMAN_TOPIC  "topic1"
 
-//  broker is the broker's egress.
+//  broker is the broker's egress, control its control endpoint.
 typedef zch_frontend_config_t subscriber_config_t;
 
 //  The subscriber's own options (zch_frontend_options has the shared ones).

@@ -60,13 +60,13 @@ subscriber_index_hold_prefix (subscriber_index_t *self, const char *pattern, siz
             zmq_setsockopt (self->upstream, ZMQ_UNSUBSCRIBE, key, strlen (key));
             return -1;
         }
+        return 1;
     }
-    else
-        zhashx_update (self->prefixes, key, (void *) (count + 1));
+    zhashx_update (self->prefixes, key, (void *) (count + 1));
     return 0;
 }
 
-void
+int
 subscriber_index_release_prefix (subscriber_index_t *self, const char *pattern, size_t len)
 {
     char key [ZCH_TOPIC_MAX + 1];
@@ -78,7 +78,9 @@ subscriber_index_release_prefix (subscriber_index_t *self, const char *pattern, 
     if (count == 1) {
         zhashx_delete (self->prefixes, key);
         zmq_setsockopt (self->upstream, ZMQ_UNSUBSCRIBE, key, strlen (key));
+        return 1;
     }
+    return 0;
 }
 
 int

@@ -18,11 +18,13 @@ subscriber_index_t *subscriber_index_new (void *upstream);
 void subscriber_index_destroy (subscriber_index_t **self_p);
 
 //  Takes a reference on the pattern's literal prefix, subscribing upstream
-//  on the first. Returns 0 or -1.
+//  on the first. Returns 1 when it did subscribe, 0 when the prefix was
+//  already held, -1 on failure.
 int subscriber_index_hold_prefix (subscriber_index_t *self, const char *pattern, size_t len);
 
-//  Drops that reference, unsubscribing upstream on the last.
-void subscriber_index_release_prefix (subscriber_index_t *self, const char *pattern, size_t len);
+//  Drops that reference, unsubscribing upstream on the last. Returns 1
+//  when it did unsubscribe, else 0.
+int subscriber_index_release_prefix (subscriber_index_t *self, const char *pattern, size_t len);
 
 //  Starts (or stops) matching pattern for value. Return 0 or -1.
 int subscriber_index_add (subscriber_index_t *self, const char *pattern, size_t len, void *value);

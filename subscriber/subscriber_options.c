@@ -2,11 +2,21 @@
     zch_option.h); zch_frontend_options has those both front-ends share.   */
 #include "subscriber.h"
 
+#include <limits.h>
+
+#define S_STR(x) S_STR_(x)
+#define S_STR_(x) #x
+
 const zch_option_t subscriber_options [] = {
     { "listen", ZCH_OPT_STRING, offsetof (subscriber_config_t, listen), SUBSCRIBER_LISTEN_DEFAULT,
       "HOST:PORT", "where text clients connect", .flags = 0 },
     { "broker", ZCH_OPT_STRING, offsetof (subscriber_config_t, broker), SUBSCRIBER_BROKER_DEFAULT, "EP",
       "the broker's egress", .flags = ZCH_OPT_NO_RUN },
+    { "control", ZCH_OPT_STRING, offsetof (subscriber_config_t, control), SUBSCRIBER_CONTROL_DEFAULT, "EP",
+      "the broker's control endpoint: snapshots, FROM and gap healing", .flags = ZCH_OPT_NO_RUN },
+    { "upstream-hwm", ZCH_OPT_INT, offsetof (subscriber_config_t, upstream_hwm), S_STR (SUBSCRIBER_RCVHWM),
+      "N", "messages queued from the broker before it drops (a tuning and test knob; drops are healed)",
+      .flags = 0, .min = 1, .max = INT_MAX },
     { "max-output", ZCH_OPT_SIZE, offsetof (subscriber_config_t, max_output), "8M", "BYTES",
       "output queued per client before it is dropped as a slow consumer", .flags = ZCH_OPT_SHARED | ZCH_OPT_RELOAD },
     { "max-subscriptions", ZCH_OPT_INT, offsetof (subscriber_config_t, secure.max_subscriptions), "1000", "N",

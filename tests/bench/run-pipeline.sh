@@ -7,6 +7,7 @@
 #   --separate        three processes (zchannel-broker, -source, -subscriber)
 #                     instead of the all-in-one `zchannel run`
 #   --runs K          run the bench K times against the same servers (default 1)
+#   --history N       the broker's --history-per-topic (0: history off)
 #   --build-dir DIR   where the binaries are (default <repo>/build)
 #   --bench PATH      the zch_bench binary (default DIR/tests/bench/zch_bench)
 #   --no-build        do not configure or build, only use what is there
@@ -26,6 +27,7 @@ do_build=1
 runs=1
 messages=1000000
 extra=()
+history=()
 server_args=()
 
 usage () { sed -n '2,18s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
@@ -35,6 +37,7 @@ while [ $# -gt 0 ]; do
     case $1 in
         --separate) separate=1 ;;
         --runs) runs=${2:?--runs needs a value}; shift ;;
+        --history) history=(--history-per-topic "${2:?--history needs a value}"); shift ;;
         --build-dir) build=${2:?--build-dir needs a value}; shift ;;
         --bench) bench=${2:?--bench needs a value}; shift ;;
         --no-build) do_build=0 ;;
@@ -125,16 +128,17 @@ read -r p_source p_sub p_in p_out p_ctl < <("$bench" --free-ports 5)
 if [ $separate = 1 ]; then
     mode="separate (zchannel-broker + zchannel-source + zchannel-subscriber)"
     start broker "$broker" --ingress "tcp://127.0.0.1:$p_in" --egress "tcp://127.0.0.1:$p_out" \
-        --control "tcp://127.0.0.1:$p_ctl"
+        --control "tcp://127.0.0.1:$p_ctl" ${history[@]+"${history[@]}"}
     wait_ports "$p_in" "$p_out" "$p_ctl"
     start source "$source_bin" --listen "127.0.0.1:$p_source" --broker "tcp://127.0.0.1:$p_in"
-    start subscriber "$subscriber" --listen "127.0.0.1:$p_sub" --broker "tcp://127.0.0.1:$p_out"
+    start subscriber "$subscriber" --listen "127.0.0.1:$p_sub" --broker "tcp://127.0.0.1:$p_out" \
+        --control "tcp://127.0.0.1:$p_ctl"
 else
     mode="embedded (zchannel run)"
     start zchannel "$zchannel" run --source-listen "127.0.0.1:$p_source" \
         --subscriber-listen "127.0.0.1:$p_sub" --ingress "tcp://127.0.0.1:$p_in" \
         --egress "tcp://127.0.0.1:$p_out" --control "tcp://127.0.0.1:$p_ctl" \
-        ${server_args[@]+"${server_args[@]}"}
+        ${history[@]+"${history[@]}"} ${server_args[@]+"${server_args[@]}"}
 fi
 wait_ports "$p_source" "$p_sub"
 

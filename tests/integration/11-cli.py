@@ -12,16 +12,17 @@ import harness as h
 from harness import msg_line, subscribe
 
 HELP = {
-    "broker": (h.BROKER, [], ["--ingress", "--egress", "--control"]),
+    "broker": (h.BROKER, [], ["--ingress", "--egress", "--control", "--history-per-topic",
+                              "--history-bytes"]),
     "source": (h.SOURCE, [], ["--listen", "--broker", "--workers", "--profile", "--max-line"]),
     "subscriber": (h.SUBSCRIBER, [], ["--listen", "--broker", "--workers", "--profile",
-                                      "--max-line", "--max-output"]),
+                                      "--max-line", "--max-output", "--control"]),
 }
 LAUNCHER_SUBCOMMANDS = {
     "run": ["--source-listen", "--subscriber-listen", "--ingress", "--egress", "--control",
-            "--profile", "--workers"],
+            "--profile", "--workers", "--history-per-topic", "--history-bytes"],
     "pub": ["--host", "--port"],
-    "sub": ["--host", "--port", "--count", "-v"],
+    "sub": ["--host", "--port", "--count", "-v", "--snapshot", "--from"],
 }
 
 

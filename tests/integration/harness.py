@@ -679,7 +679,7 @@ def _start_system(started, workers, profile, broker_args, source_args, sub_args)
                       "--broker", S.ingress] + common + list(source_args), name="source")
     started.append(S.source)
     S.subscriber = start([SUBSCRIBER, "--listen", "%s:%d" % (HOST, S.sub_port),
-                          "--broker", S.egress] + common + list(sub_args), name="subscriber")
+                          "--broker", S.egress, "--control", S.control] + common + list(sub_args), name="subscriber")
     started.append(S.subscriber)
     wait_frontend(S.source_port, SOURCE_GREETING, S.source, name="source-ready").close()
     wait_frontend(S.sub_port, SUBSCRIBER_GREETING, S.subscriber, name="subscriber-ready").close()

@@ -415,6 +415,18 @@ s_test_escape (void)
     CHECK (ok);
 }
 
+//  Decimal numbers for delivery lines, at the edges of uint64.
+static void
+s_test_uint (void)
+{
+    char out [24];
+    CHECK (zch_text_uint (0, out) == 1 && memcmp (out, "0", 1) == 0);
+    CHECK (zch_text_uint (9, out) == 1 && memcmp (out, "9", 1) == 0);
+    CHECK (zch_text_uint (10, out) == 2 && memcmp (out, "10", 2) == 0);
+    CHECK (zch_text_uint (1234567890, out) == 10 && memcmp (out, "1234567890", 10) == 0);
+    CHECK (zch_text_uint (UINT64_MAX, out) == 20 && memcmp (out, "18446744073709551615", 20) == 0);
+}
+
 int
 main (void)
 {
@@ -425,5 +437,6 @@ main (void)
     s_test_parse_missing ();
     s_test_parse_payloads ();
     s_test_escape ();
+    s_test_uint ();
     CHECK_DONE ("test_text");
 }

@@ -96,7 +96,7 @@ def run(d):
     source = h.start([h.SOURCE, "--listen", "%s:%d" % (h.HOST, sp), "--broker", ingress] + tls,
                      name="source")
     subscriber = h.start([h.SUBSCRIBER, "--listen", "%s:%d" % (h.HOST, bp), "--broker", egress,
-                          "--tls-ca", os.path.join(d, "ca.pem")] + tls, name="subscriber")
+                          "--control", control, "--tls-ca", os.path.join(d, "ca.pem")] + tls, name="subscriber")
     h.wait_stderr(source, "connected to the broker")
 
     sub = TlsClient(bp, d, "tls-sub", proc=subscriber)
@@ -153,4 +153,4 @@ def run(d):
 
 
 if __name__ == "__main__":
-    h.run("30-tls", test, budget=60)
+    h.run("36-tls", test, budget=60)

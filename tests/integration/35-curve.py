@@ -5,7 +5,9 @@ subscriber (CURVE clients with their own certificates) carry messages end
 to end; a ZeroMQ SUB with an allowed certificate receives every message in
 order; a SUB without CURVE, one whose key is not on the list and one that
 trusts the wrong server key receive nothing, and a producer without CURVE
-gets nothing in. `zchannel keygen` makes every certificate."""
+gets nothing in. The subscriber's catch-ups reach the control endpoint
+over CURVE too (a FROM is answered). `zchannel keygen` makes every
+certificate."""
 
 import os
 import shutil
@@ -66,8 +68,8 @@ def run(tmp):
                "--curve-secret", os.path.join(tmp, "frontend")]
     source = h.start([h.SOURCE, "--listen", "%s:%d" % (h.HOST, sp), "--broker", ingress] + fe_args,
                      name="source")
-    subscriber = h.start([h.SUBSCRIBER, "--listen", "%s:%d" % (h.HOST, bp), "--broker", egress]
-                         + fe_args, name="subscriber")
+    subscriber = h.start([h.SUBSCRIBER, "--listen", "%s:%d" % (h.HOST, bp), "--broker", egress,
+                          "--control", control] + fe_args, name="subscriber")
     h.wait_stderr(source, "connected to the broker")
 
     # ZeroMQ-native peers on the egress: one allowed, three that must get nothing
@@ -108,6 +110,12 @@ def run(tmp):
     data = [l for l in lines if l.startswith(b"MSG c.data ")]
     h.check(data == [h.msg_line("c.data", i + 1, b"%d" % i) for i in range(N)],
             "text subscriber through CURVE: %d lines, e.g. %r" % (len(data), data[:3]))
+    # FROM goes over the subscriber's control link: answered only if it speaks CURVE
+    late = h.wait_frontend(bp, h.SUBSCRIBER_GREETING, subscriber, name="late-sub")
+    late.sendline("SUB c.data FROM %d" % (N - 3))
+    late.expect(b"+OK", what="reply to SUB c.data FROM %d" % (N - 3))
+    h.compare_lines("late-sub", late.read_lines(3, what="history through CURVE"),
+                    [h.msg_line("c.data", i + 1, b"%d" % i) for i in range(N - 3, N)])
     time.sleep(0.5)             # anything the others could get has had its chance
     for name, s in (("plain", plain), ("unlisted", unlisted), ("wrong-server", wrong_server)):
         h.check(not s.poll(0), "%s SUB received a message" % name)
@@ -125,9 +133,9 @@ def run(tmp):
     for p in (source, subscriber, broker):
         p.signal(15)
         h.check(p.wait(h.STOP_WAIT) == 0, "%s did not exit cleanly" % p.name)
-    return "%d messages to the allowed peer and through the front-ends; 3 unauthenticated " \
-           "peers and a plain producer got nothing" % N
+    return "%d messages to the allowed peer and through the front-ends, history over the " \
+           "CURVE control link; 3 unauthenticated peers and a plain producer got nothing" % N
 
 
 if __name__ == "__main__":
-    h.run("29-curve", test, budget=60)
+    h.run("35-curve", test, budget=60)

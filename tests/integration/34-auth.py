@@ -5,7 +5,8 @@ plain and a hashed token authenticate; publishes and subscriptions outside
 a token's patterns answer `-ERR forbidden <topic>` and nothing is
 delivered for them, while allowed ones are delivered in order; three
 failed AUTHs close the connection and the address is logged; every refusal
-is counted."""
+is counted. SNAPSHOT and FROM obey the same ACL: a pattern a token may
+not follow live gives it no snapshot or history either."""
 
 import hashlib
 import os
@@ -18,7 +19,7 @@ from frames import FrameClient
 from guard import counters, expect_close, stop
 
 TOKENS = """\
-#   tokens for 28-auth
+#   tokens for 34-auth
 tokens
     sensors
         secret = "pub-s3cret"
@@ -78,6 +79,28 @@ def test_text(S):
     h.compare_lines("reader", [l for l in got if not l.startswith(b"MSG alerts.")], want[:-1])
     h.compare_lines("reader", [l for l in got if l.startswith(b"MSG alerts.")], want[-1:])
     h.check(sub.ping() == [], "reader received something it may not read")
+
+    # catch-ups obey the subscribe ACL: no snapshot or history where live is forbidden
+    late = S.sub_client("late-reader")
+    late.sendline("AUTH read-s3cret")
+    late.expect(b"+OK")
+    for line, pattern in [("SUB sensors.> SNAPSHOT", "sensors.>"),
+                          ("SUB sensors.k.hum FROM 0", "sensors.k.hum"),
+                          ("SUB orders.eu FROM 0", "orders.eu")]:
+        late.sendline(line)
+        late.expect(b"-ERR forbidden " + pattern.encode(), what="reply to %r" % line)
+    late.sendline("SUB sensors.*.temp SNAPSHOT")
+    late.expect(b"+OK", what="reply to an allowed SNAPSHOT")
+    snap = sorted(late.read_lines(3, what="snapshot of sensors.*.temp"))
+    last = {k: list(range(k, 200, 3)) for k in range(3)}     # sensors.k<k>.temp: t<i>, seq 1..
+    h.compare_lines("late-reader", snap, sorted(
+        h.msg_line("sensors.k%d.temp" % k, len(last[k]), b"t%d" % last[k][-1]) for k in range(3)))
+    late.sendline("SUB sensors.k1.temp FROM 64")
+    late.expect(b"+OK", what="reply to an allowed FROM")
+    tail = late.read_lines(3, what="history of sensors.k1.temp after 64")
+    h.compare_lines("late-reader", tail, [h.msg_line("sensors.k1.temp", seq, b"t%d" % last[1][seq - 1])
+                                          for seq in (65, 66, 67)])
+    h.check(late.ping() == [], "late-reader received something it may not read")
 
     # three failures close the connection
     bad = S.source_client("guesser")
@@ -146,7 +169,7 @@ def test():
             src, sub = counters(S.source, "source"), counters(S.subscriber, "subscriber")
             h.check(src["required"] == 3 and src["failed"] == 4 and src["closed"] == 1
                     and src["forbidden"] == 3 and src["ok"] == 3, "source counters: %r" % src)
-            h.check(sub["required"] == 2 and sub["forbidden"] == 5 and sub["ok"] == 2,
+            h.check(sub["required"] == 2 and sub["forbidden"] == 8 and sub["ok"] == 3,
                     "subscriber counters: %r" % sub)
             nonzero = lambda d: {k: v for k, v in d.items() if v}
             return "%d allowed deliveries in order; counted: source %r, subscriber %r" % (
@@ -156,4 +179,4 @@ def test():
 
 
 if __name__ == "__main__":
-    h.run("28-auth", test, budget=60)
+    h.run("34-auth", test, budget=60)

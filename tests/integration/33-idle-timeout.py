@@ -96,4 +96,4 @@ def test():
 
 
 if __name__ == "__main__":
-    h.run("27-idle-timeout", test, budget=100)
+    h.run("33-idle-timeout", test, budget=100)

@@ -1,0 +1,219 @@
+/*  subscriber_commands: what a subscriber client asks, over the text
+    protocol or frames: SUB (with SNAPSHOT or FROM), UNSUB, PING, QUIT.     */
+#include "subscriber_worker.h"
+#include "zch_frame.h"
+#include "zch_frame_reply.h"
+#include "zch_guard.h"
+#include "zch_log.h"
+#include "zch_text.h"
+
+//  The client behind a connection, made on its first request. NULL (and
+//  the connection closing) when out of memory.
+static subscriber_client_t *
+s_client_of (zch_conn_t *conn, bool framed)
+{
+    subscriber_client_t *client = zch_conn_user (conn);
+    if (!client) {
+        client = calloc (1, sizeof *client);
+        if (!client) {
+            zch_conn_close (conn);
+            return NULL;
+        }
+        client->conn = conn;
+        client->framed = framed;
+        zch_conn_set_user (conn, client);
+    }
+    return client;
+}
+
+//  The limits and the ACL on a valid pattern a client wants (for a plain
+//  SUB, a SNAPSHOT and a FROM alike: what it may not follow live it may
+//  not read from history either); answers and returns false when refused.
+static bool
+s_may_subscribe (subscriber_worker_t *self, subscriber_client_t *client, const char *pattern, size_t len)
+{
+    const char *reason;
+    if (zch_secure_topic (&self->config->secure, pattern, len, &reason)) {
+        subscriber_client_error (client, ZCH_FRAME_E_TOPIC, "invalid pattern: ", reason);
+        return false;
+    }
+    if (!zch_guard_subscribe (&self->guard, client->conn, pattern, len))
+        return false;
+    //  A pattern already held (a repeated SUB, a SNAPSHOT of it) adds none
+    size_t max_subs = (size_t) self->config->secure.max_subscriptions;
+    char key [ZCH_TOPIC_MAX + 1];
+    memcpy (key, pattern, len);
+    key [len] = 0;
+    if (max_subs && client->patterns && zhashx_size (client->patterns) >= max_subs
+    &&  !zhashx_lookup (client->patterns, key)) {
+        self->too_many_subs++;
+        zch_info ("subscriber: client %s is over %zu subscriptions (refused: %llu)",
+                  zch_conn_peer (client->conn), max_subs, (unsigned long long) self->too_many_subs);
+        subscriber_client_error (client, "too_many_subscriptions", "", "too many subscriptions");
+        return false;
+    }
+    return true;
+}
+
+//  The workerman profile: any line subscribes the client to topic1.
+static int
+s_workerman_line (subscriber_worker_t *self, subscriber_client_t *client)
+{
+    if (!client->patterns || !zhashx_lookup (client->patterns, SUBSCRIBER_WORKERMAN_TOPIC))
+        subscriber_worker_subscribe (self, client, SUBSCRIBER_WORKERMAN_TOPIC, strlen (SUBSCRIBER_WORKERMAN_TOPIC),
+                     SUBSCRIBER_SYNC_NONE, 0);
+    return ZCH_EDGE_NEXT;
+}
+
+//  One line from a client.
+int
+subscriber_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t len)
+{
+    subscriber_worker_t *self = ctx;
+    subscriber_client_t *client = s_client_of (conn, false);
+    if (!client)
+        return ZCH_EDGE_NEXT;
+    if (self->config->workerman)
+        return s_workerman_line (self, client);
+    zch_command_t command;
+    const char *reason;
+    int rc = zch_command_parse (line, len, &command, &reason);
+    //  Replies keep the order of requests: only a plain SUB may overtake a
+    //  barrier, and nothing a catch-up
+    if ((client->sync && subscriber_sync_streaming (client->sync))
+    ||  (client->barriers > 0 && (command.verb != ZCH_VERB_SUB || command.rest_len > 0)))
+        return ZCH_EDGE_PAUSE;
+    if (rc) {
+        subscriber_reply_error (conn, "", reason);
+        return ZCH_EDGE_NEXT;
+    }
+    char pattern [ZCH_TOPIC_MAX + 1];
+    if (!zch_guard_admits (&self->guard, conn, command.verb == ZCH_VERB_PING || command.verb == ZCH_VERB_QUIT
+                           || command.verb == ZCH_VERB_EMPTY || command.verb == ZCH_VERB_AUTH))
+        return ZCH_EDGE_NEXT;
+    switch (command.verb) {
+        case ZCH_VERB_SUB:
+        case ZCH_VERB_UNSUB:
+            if (zch_pattern_validate (command.arg, command.arg_len, &reason)) {
+                subscriber_reply_error (conn, "invalid pattern: ", reason);
+                break;
+            }
+            if (command.verb == ZCH_VERB_SUB) {
+                subscriber_sync_kind_t sync;
+                uint64_t from;
+                if (subscriber_sync_parse (command.rest, command.rest_len, &sync, &from, &reason))
+                    subscriber_reply_error (conn, "", reason);
+                else
+                if (sync == SUBSCRIBER_SYNC_FROM && zch_topic_validate (command.arg, command.arg_len, NULL))
+                    subscriber_reply_error (conn, "", "FROM takes a topic, not a pattern");
+                else
+                if (s_may_subscribe (self, client, command.arg, command.arg_len))
+                    subscriber_worker_subscribe (self, client, command.arg, command.arg_len, sync, from);
+                break;
+            }
+            memcpy (pattern, command.arg, command.arg_len);
+            pattern [command.arg_len] = 0;
+            if (!client->patterns || !zhashx_lookup (client->patterns, pattern))
+                subscriber_reply_error (conn, "", "not subscribed");
+            else {
+                subscriber_worker_unsubscribe (self, client, pattern);
+                subscriber_reply (conn, "+OK");
+            }
+            break;
+        case ZCH_VERB_PING:
+            subscriber_reply (conn, "PONG");
+            break;
+        case ZCH_VERB_QUIT:
+            zch_conn_close (conn);
+            break;
+        case ZCH_VERB_EMPTY:
+            break;
+        case ZCH_VERB_PUB:
+        case ZCH_VERB_PUBLISH:
+        case ZCH_VERB_VERBOSE:
+            subscriber_reply_error (conn, "", "publishing is served by the source front-end");
+            break;
+        case ZCH_VERB_AUTH:
+            zch_guard_auth (&self->guard, conn, command.arg, command.arg_len);
+            break;
+        default:
+            subscriber_reply_error (conn, "", "unknown command");
+            break;
+    }
+    return ZCH_EDGE_NEXT;
+}
+
+//  One frame from a frame-protocol client: the same requests as the text
+//  protocol's SUB, UNSUB and PING, answered with frames.
+int
+subscriber_on_frame (void *ctx, zch_conn_t *conn, const char *body, size_t len)
+{
+    subscriber_worker_t *self = ctx;
+    subscriber_client_t *client = s_client_of (conn, true);
+    if (!client)
+        return ZCH_EDGE_NEXT;
+    zch_frame_cmd_t cmd;
+    const char *code, *reason;
+    int rc = zch_frame_decode ((const uint8_t *) body, len, &cmd, &code, &reason);
+    //  Replies keep the order of requests: only a plain sub may overtake a
+    //  barrier, and nothing a catch-up
+    if ((client->sync && subscriber_sync_streaming (client->sync))
+    ||  (client->barriers > 0 && (rc || cmd.verb != ZCH_FRAME_SUB || cmd.opt_count > 0)))
+        return ZCH_EDGE_PAUSE;
+    if (rc) {
+        self->frames_malformed++;
+        zch_info ("subscriber: client %s sent a bad frame: %s (bad frames: %llu)",
+                  zch_conn_peer (conn), reason, (unsigned long long) self->frames_malformed);
+        zch_frame_reply_err (conn, code, "", reason);
+        return ZCH_EDGE_NEXT;
+    }
+    char pattern [ZCH_TOPIC_MAX + 1];
+    if (cmd.verb == ZCH_FRAME_AUTH) {
+        zch_guard_auth (&self->guard, conn, cmd.text, cmd.text_len);
+        return ZCH_EDGE_NEXT;
+    }
+    if (!zch_guard_admits (&self->guard, conn, cmd.verb == ZCH_FRAME_PING))
+        return ZCH_EDGE_NEXT;
+    switch (cmd.verb) {
+        case ZCH_FRAME_SUB:
+        case ZCH_FRAME_UNSUB:
+            if (zch_pattern_validate (cmd.topic, cmd.topic_len, &reason)) {
+                zch_frame_reply_err (conn, ZCH_FRAME_E_TOPIC, "invalid pattern: ", reason);
+                break;
+            }
+            if (cmd.verb == ZCH_FRAME_SUB) {
+                subscriber_sync_kind_t sync;
+                uint64_t from;
+                if (subscriber_sync_parse_map (cmd.opts, cmd.opts_size, &sync, &from, &reason))
+                    zch_frame_reply_err (conn, ZCH_FRAME_E_OPTION, "", reason);
+                else
+                if (sync == SUBSCRIBER_SYNC_FROM && zch_topic_validate (cmd.topic, cmd.topic_len, NULL))
+                    zch_frame_reply_err (conn, ZCH_FRAME_E_OPTION, "", "from takes a topic, not a pattern");
+                else
+                if (s_may_subscribe (self, client, cmd.topic, cmd.topic_len))
+                    subscriber_worker_subscribe (self, client, cmd.topic, cmd.topic_len, sync, from);
+                break;
+            }
+            memcpy (pattern, cmd.topic, cmd.topic_len);
+            pattern [cmd.topic_len] = 0;
+            if (!client->patterns || !zhashx_lookup (client->patterns, pattern))
+                zch_frame_reply_err (conn, ZCH_FRAME_E_NOT_SUB, "", "not subscribed");
+            else {
+                subscriber_worker_unsubscribe (self, client, pattern);
+                zch_frame_reply (conn, ZCH_FRAME_OK);
+            }
+            break;
+        case ZCH_FRAME_PING:
+            zch_frame_reply (conn, ZCH_FRAME_PONG);
+            break;
+        case ZCH_FRAME_PUB:
+            zch_frame_reply_err (conn, ZCH_FRAME_E_WRONG_PORT, "",
+                                 "publishing is served by the source front-end");
+            break;
+        default:
+            self->frames_malformed++;
+            zch_frame_reply_err (conn, ZCH_FRAME_E_VERB, "", "not a request");
+            break;
+    }
+    return ZCH_EDGE_NEXT;
+}

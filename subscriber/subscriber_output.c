@@ -1,0 +1,139 @@
+/*  subscriber_output: replies and deliveries, written as each client
+    speaks (text lines or frames).                                          */
+#include "subscriber_worker.h"
+#include "zch_frame.h"
+#include "zch_frame_reply.h"
+#include "zch_text.h"
+
+//  Writes a reply line.
+void
+subscriber_reply (zch_conn_t *conn, const char *text)
+{
+    char line [320];
+    int len = snprintf (line, sizeof line, "%s\n", text);
+    zch_conn_write (conn, line, (size_t) len);
+}
+
+//  Writes "-ERR <prefix><reason>".
+void
+subscriber_reply_error (zch_conn_t *conn, const char *prefix, const char *reason)
+{
+    char line [512];
+    int len = snprintf (line, sizeof line, "-ERR %s%s\n", prefix, reason);
+    if (len >= (int) sizeof line)
+        len = (int) sizeof line - 1;
+    zch_conn_write (conn, line, (size_t) len);
+}
+
+//  Replies "+OK" or ["ok"], as the client speaks.
+void
+subscriber_client_ok (subscriber_client_t *client)
+{
+    if (client->framed)
+        zch_frame_reply (client->conn, ZCH_FRAME_OK);
+    else
+        subscriber_reply (client->conn, "+OK");
+}
+
+//  Replies "-ERR <prefix><reason>" or ["err", code, ...], as the client speaks.
+void
+subscriber_client_error (subscriber_client_t *client, const char *code, const char *prefix,
+                         const char *reason)
+{
+    if (client->framed)
+        zch_frame_reply_err (client->conn, code, prefix, reason);
+    else
+        subscriber_reply_error (client->conn, prefix, reason);
+}
+
+//  Makes sure a delivery buffer holds size bytes. Returns 0 or -1.
+static int
+s_room (char **buffer, size_t *cap, size_t size)
+{
+    if (*cap >= size)
+        return 0;
+    size_t new_cap = *cap? *cap: 4096;
+    while (new_cap < size)
+        new_cap *= 2;
+    char *grown = realloc (*buffer, new_cap);
+    if (!grown)
+        return -1;
+    *buffer = grown;
+    *cap = new_cap;
+    return 0;
+}
+
+//  Makes sure the delivery line buffer holds size bytes. Returns 0 or -1.
+static int
+s_line_room (subscriber_worker_t *self, size_t size)
+{
+    return s_room (&self->line, &self->line_cap, size);
+}
+
+//  Builds the delivery frame once: ["msg", topic, seq, payload, headers].
+//  Returns its length, 0 if out of memory.
+static size_t
+s_build_frame (subscriber_worker_t *self, subscriber_delivery_t *delivery)
+{
+    const uint8_t *headers = NULL;
+    size_t headers_size = 0;
+    if (delivery->meta)
+        zch_headers_in_meta (delivery->meta, delivery->meta_size, &headers, &headers_size);
+    size_t size = zch_frame_msg_size (delivery->topic_len, delivery->payload_len, headers_size);
+    if (s_room (&self->frame, &self->frame_cap, size))
+        return 0;
+    return zch_frame_encode_msg ((uint8_t *) self->frame, delivery->topic, delivery->topic_len,
+                                 delivery->seq, (const uint8_t *) delivery->payload,
+                                 delivery->payload_len, headers, headers_size);
+}
+
+//  Builds the delivery line once: "MSG <topic> <seq> <payload>", or in
+//  the workerman profile "Received: <payload>". Returns its length, 0 if
+//  out of memory.
+static size_t
+s_build_line (subscriber_worker_t *self, subscriber_delivery_t *delivery)
+{
+    //  Room for the worst case (every byte escaped) spares a sizing pass
+    if (s_line_room (self, delivery->topic_len + 2 * delivery->payload_len + 48))
+        return 0;
+    char *cursor = self->line;
+    if (self->config->workerman)
+        cursor += sprintf (cursor, "Received: ");
+    else {
+        memcpy (cursor, "MSG ", 4);
+        memcpy (cursor + 4, delivery->topic, delivery->topic_len);
+        cursor += 4 + delivery->topic_len;
+        *cursor++ = ' ';
+        cursor += zch_text_uint (delivery->seq, cursor);
+        *cursor++ = ' ';
+    }
+    cursor += zch_text_escape (delivery->payload, delivery->payload_len, cursor);
+    *cursor++ = '\n';
+    return (size_t) (cursor - self->line);
+}
+
+//  Writes a delivery to one client, as it speaks: a frame or a line, each
+//  built once per delivery.
+void
+subscriber_write_delivery (subscriber_worker_t *self, subscriber_client_t *client,
+                           subscriber_delivery_t *delivery)
+{
+    size_t len;
+    const char *data;
+    if (client->framed) {
+        if (delivery->frame_len == 0)
+            delivery->frame_len = s_build_frame (self, delivery);
+        len = delivery->frame_len;
+        data = self->frame;
+    }
+    else {
+        if (delivery->line_len == 0)
+            delivery->line_len = s_build_line (self, delivery);
+        len = delivery->line_len;
+        data = self->line;
+    }
+    if (len && zch_conn_write (client->conn, data, len) == 0) {
+        self->delivered++;
+        self->delivered_bytes += delivery->payload_len;
+    }
+}

@@ -1,0 +1,343 @@
+/*  subscriber_sync: one client's SNAPSHOT or FROM catch-up.                 */
+#include "subscriber_sync.h"
+#include "zch_mpread.h"
+#include "zch_text.h"
+#include "zch_topic.h"
+
+#include <czmq.h>
+
+struct subscriber_sync_t {
+    subscriber_catchup_t *owner;
+    zch_conn_t *conn;
+    subscriber_sync_kind_t kind;
+    void *request;              //  in flight until the END marker
+    uint64_t from;              //  FROM: the client's seq
+    char topic [ZCH_TOPIC_MAX + 1]; //  FROM: the topic
+    bool sent_any;              //  FROM: a history message was written
+    zhashx_t *floors;           //  topic -> last seq written by the stream (as a pointer)
+    char *held;                 //  live deliveries held: records, see s_hold
+    size_t held_len;
+    size_t held_cap;
+    size_t max_held;
+};
+
+//  A held record: seq, topic length, payload length, then the bytes.
+typedef struct {
+    uint64_t seq;
+    size_t topic_len;
+    size_t payload_len;
+} record_t;
+
+int
+subscriber_sync_parse (const char *options, size_t len, subscriber_sync_kind_t *kind,
+                       uint64_t *from, const char **reason)
+{
+    *kind = SUBSCRIBER_SYNC_NONE;
+    *from = 0;
+    while (len > 0 && options [len - 1] == ' ')
+        len--;
+    if (len == 0)
+        return 0;
+    if (len == 8 && strncasecmp (options, "SNAPSHOT", 8) == 0) {
+        *kind = SUBSCRIBER_SYNC_SNAPSHOT;
+        return 0;
+    }
+    if (len > 5 && strncasecmp (options, "FROM ", 5) == 0) {
+        size_t at = 5;
+        while (at < len && options [at] == ' ')
+            at++;
+        uint64_t value = 0;
+        size_t digits = 0;
+        for (; at < len && options [at] >= '0' && options [at] <= '9'; at++, digits++) {
+            uint64_t digit = (uint64_t) (options [at] - '0');
+            if (value > (UINT64_MAX - 1 - digit) / 10)
+                break;
+            value = value * 10 + digit;
+        }
+        if (digits > 0 && at == len) {
+            *kind = SUBSCRIBER_SYNC_FROM;
+            *from = value;
+            return 0;
+        }
+        *reason = "usage: SUB <topic> FROM <seq>";
+        return -1;
+    }
+    *reason = "unknown SUB option (SNAPSHOT or FROM <seq>)";
+    return -1;
+}
+
+int
+subscriber_sync_parse_map (const uint8_t *opts, size_t size, subscriber_sync_kind_t *kind,
+                           uint64_t *from, const char **reason)
+{
+    *kind = SUBSCRIBER_SYNC_NONE;
+    *from = 0;
+    zch_mpread_t reader;
+    uint32_t count;
+    zch_mpread_init (&reader, opts, size);
+    if (!opts || zch_mpread_map (&reader, &count) || count == 0)
+        return 0;
+    *reason = "sub options: {\"snapshot\": true} or {\"from\": seq}";
+    if (count != 1)
+        return -1;
+    const char *key;
+    size_t key_len;
+    if (zch_mpread_str (&reader, &key, &key_len))
+        return -1;
+    if (key_len == 8 && memcmp (key, "snapshot", 8) == 0) {
+        //  msgpack true is the single byte 0xc3
+        if (reader.pos >= reader.size || reader.data [reader.pos] != 0xc3)
+            return -1;
+        *kind = SUBSCRIBER_SYNC_SNAPSHOT;
+        return 0;
+    }
+    if (key_len == 4 && memcmp (key, "from", 4) == 0 && zch_mpread_uint (&reader, from) == 0
+    &&  *from < UINT64_MAX) {
+        *kind = SUBSCRIBER_SYNC_FROM;
+        return 0;
+    }
+    return -1;
+}
+
+//  Tells the client of a problem: code for frame clients, then the text.
+static void
+s_error (subscriber_sync_t *self, const char *code, const char *format, ...)
+{
+    char text [400];
+    va_list args;
+    va_start (args, format);
+    int len = vsnprintf (text, sizeof text, format, args);
+    va_end (args);
+    if (len >= 0)
+        subscriber_catchup_notice (self->owner, self->conn, code, text);
+}
+
+//  The floor of topic: the last seq the stream wrote for it, 0 if none.
+static uint64_t
+s_floor (subscriber_sync_t *self, const char *topic, size_t len, char *key)
+{
+    memcpy (key, topic, len);
+    key [len] = 0;
+    return (uint64_t) (uintptr_t) zhashx_lookup (self->floors, key);
+}
+
+subscriber_sync_t *
+subscriber_sync_new (subscriber_catchup_t *owner, zch_conn_t *conn, subscriber_sync_kind_t kind,
+                     const char *pattern, size_t len, uint64_t from, size_t max_held,
+                     subscriber_sync_t **previous)
+{
+    subscriber_sync_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->owner = owner;
+    self->conn = conn;
+    self->kind = kind;
+    self->from = from;
+    self->max_held = max_held;
+    if (len > ZCH_TOPIC_MAX) {
+        free (self);
+        return NULL;
+    }
+    memcpy (self->topic, pattern, len);
+    self->topic [len] = 0;
+    self->floors = zhashx_new ();
+    if (!self->floors) {
+        free (self);
+        return NULL;
+    }
+    char from_text [24];
+    snprintf (from_text, sizeof from_text, "%llu", (unsigned long long) from);
+    const char *tokens [] = { kind == SUBSCRIBER_SYNC_SNAPSHOT? "SNAPSHOT": "HISTORY", pattern, from_text };
+    size_t sizes [] = { strlen (tokens [0]), len, strlen (from_text) };
+    if (kind == SUBSCRIBER_SYNC_FROM && from > 0) {
+        char key [ZCH_TOPIC_MAX + 1];
+        memcpy (key, pattern, len);
+        key [len] = 0;
+        zhashx_insert (self->floors, key, (void *) (uintptr_t) from);
+    }
+    //  The previous sync's floors still guard against repeats
+    if (*previous) {
+        zhashx_t *floors = (*previous)->floors;
+        for (void *floor = zhashx_first (floors); floor; floor = zhashx_next (floors)) {
+            const char *key = zhashx_cursor (floors);
+            if ((uintptr_t) zhashx_lookup (self->floors, key) < (uintptr_t) floor)
+                zhashx_update (self->floors, key, floor);
+        }
+        subscriber_sync_destroy (previous);
+    }
+    self->request = subscriber_catchup_request (owner, self, tokens, sizes,
+                                                kind == SUBSCRIBER_SYNC_SNAPSHOT? 2: 3);
+    if (!self->request) {
+        subscriber_sync_destroy (&self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+subscriber_sync_destroy (subscriber_sync_t **self_p)
+{
+    subscriber_sync_t *self = *self_p;
+    if (!self)
+        return;
+    subscriber_catchup_cancel (self->owner, self->request);
+    zhashx_destroy (&self->floors);
+    free (self->held);
+    free (self);
+    *self_p = NULL;
+}
+
+bool
+subscriber_sync_streaming (subscriber_sync_t *self)
+{
+    return self->request != NULL;
+}
+
+//  Holds a live delivery until the stream ends. Past max_held the client
+//  is a slow consumer: told, closed, and the sync holds no more.
+static void
+s_hold (subscriber_sync_t *self, const char *topic, size_t topic_len, uint64_t seq,
+        const char *payload, size_t payload_len)
+{
+    if (zch_conn_closing (self->conn))
+        return;
+    size_t size = sizeof (record_t) + topic_len + payload_len;
+    if (self->held_len + size > self->max_held) {
+        s_error (self, SUBSCRIBER_E_SLOW, "slow consumer");
+        zch_conn_close (self->conn);
+        return;
+    }
+    if (self->held_len + size > self->held_cap) {
+        size_t cap = self->held_cap? self->held_cap: 64 * 1024;
+        while (cap < self->held_len + size)
+            cap *= 2;
+        char *grown = realloc (self->held, cap);
+        if (!grown) {
+            s_error (self, SUBSCRIBER_E_INTERNAL, "out of memory");
+            zch_conn_close (self->conn);
+            return;
+        }
+        self->held = grown;
+        self->held_cap = cap;
+    }
+    record_t record = { seq, topic_len, payload_len };
+    memcpy (self->held + self->held_len, &record, sizeof record);
+    memcpy (self->held + self->held_len + sizeof record, topic, topic_len);
+    if (payload_len)
+        memcpy (self->held + self->held_len + sizeof record + topic_len, payload, payload_len);
+    self->held_len += size;
+}
+
+//  After the stream: true when a live delivery is new to the client
+//  (past its topic's floor); drops floors the delivery moves past.
+static bool
+s_past_floor (subscriber_sync_t *self, const char *topic, size_t topic_len, uint64_t seq)
+{
+    char key [ZCH_TOPIC_MAX + 1];
+    if (topic_len > ZCH_TOPIC_MAX || zhashx_size (self->floors) == 0)
+        return true;
+    uint64_t floor = s_floor (self, topic, topic_len, key);
+    if (floor == 0)
+        return true;
+    if (seq >= floor)
+        zhashx_delete (self->floors, key);
+    return seq > floor;
+}
+
+bool
+subscriber_sync_offer (subscriber_sync_t **self_p, const char *topic, size_t topic_len,
+                       uint64_t seq, const char *payload, size_t payload_len)
+{
+    subscriber_sync_t *self = *self_p;
+    if (self->request) {
+        s_hold (self, topic, topic_len, seq, payload, payload_len);
+        return false;
+    }
+    bool fresh = s_past_floor (self, topic, topic_len, seq);
+    if (zhashx_size (self->floors) == 0)
+        subscriber_sync_destroy (self_p);
+    return fresh;
+}
+
+void
+subscriber_sync_on_message (subscriber_sync_t *self, const char *topic, size_t topic_len,
+                            uint64_t seq, const char *payload, size_t payload_len)
+{
+    char key [ZCH_TOPIC_MAX + 1];
+    if (topic_len > ZCH_TOPIC_MAX || zch_conn_closing (self->conn))
+        return;
+    uint64_t floor = s_floor (self, topic, topic_len, key);
+    if (self->kind == SUBSCRIBER_SYNC_FROM) {
+        if (seq <= floor)
+            return;
+        if (!self->sent_any && seq > self->from + 1)
+            s_error (self, SUBSCRIBER_E_HISTORY_STARTS, "history starts at %llu", (unsigned long long) seq);
+        else
+        if (self->sent_any && seq > floor + 1)
+            s_error (self, SUBSCRIBER_E_GAP, "gap %s %llu-%llu", key, (unsigned long long) floor + 1,
+                     (unsigned long long) seq - 1);
+        self->sent_any = true;
+    }
+    zhashx_update (self->floors, key, (void *) (uintptr_t) seq);
+    subscriber_catchup_write (self->owner, self->conn, topic, topic_len, seq,
+                              payload, payload_len, false);
+}
+
+//  Writes the held live deliveries that are past their floors.
+static void
+s_flush_held (subscriber_sync_t *self)
+{
+    size_t at = 0;
+    while (at < self->held_len && !zch_conn_closing (self->conn)) {
+        record_t record;
+        memcpy (&record, self->held + at, sizeof record);
+        const char *topic = self->held + at + sizeof record;
+        const char *payload = topic + record.topic_len;
+        if (s_past_floor (self, topic, record.topic_len, record.seq))
+            subscriber_catchup_write (self->owner, self->conn, topic, record.topic_len, record.seq,
+                                      payload, record.payload_len, true);
+        at += sizeof record + record.topic_len + record.payload_len;
+    }
+    free (self->held);
+    self->held = NULL;
+    self->held_len = self->held_cap = 0;
+}
+
+void
+subscriber_sync_on_end (subscriber_sync_t *self, bool complete, uint64_t a, uint64_t b)
+{
+    self->request = NULL;
+    if (a == 0 && b == 0 && !complete)
+        s_error (self, SUBSCRIBER_E_CATCHUP, "catch-up failed: the broker's history did not answer");
+    else
+    if (self->kind == SUBSCRIBER_SYNC_SNAPSHOT && !complete)
+        s_error (self, SUBSCRIBER_E_INCOMPLETE, "snapshot lacks %llu topics: their last value is no longer held",
+                 (unsigned long long) b);
+    else
+    if (self->kind == SUBSCRIBER_SYNC_FROM) {
+        //  a: where the history started; b: the last seq it covers
+        char key [ZCH_TOPIC_MAX + 1];
+        uint64_t floor = s_floor (self, self->topic, strlen (self->topic), key);
+        if (!self->sent_any && !complete)
+            s_error (self, SUBSCRIBER_E_HISTORY_STARTS, "history starts at %llu", (unsigned long long) a);
+        else
+        if (self->sent_any && b > floor)
+            s_error (self, SUBSCRIBER_E_GAP, "gap %s %llu-%llu", key, (unsigned long long) floor + 1,
+                     (unsigned long long) b);
+        //  Live goes on after b, even when the client claimed more (a
+        //  broker that started afresh counts from 1 again)
+        if (b > 0)
+            zhashx_update (self->floors, key, (void *) (uintptr_t) b);
+        else
+            zhashx_delete (self->floors, key);
+    }
+    s_flush_held (self);
+    //  Topics whose live stream already went past the floor need no filter
+    zlistx_t *keys = zhashx_keys (self->floors);
+    for (const char *topic = keys? zlistx_first (keys): NULL; topic; topic = zlistx_next (keys)) {
+        uint64_t floor = (uint64_t) (uintptr_t) zhashx_lookup (self->floors, topic);
+        if (subscriber_catchup_last_seq (self->owner, topic, strlen (topic)) >= floor)
+            zhashx_delete (self->floors, topic);
+    }
+    zlistx_destroy (&keys);
+}

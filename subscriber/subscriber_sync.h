@@ -1,0 +1,77 @@
+/*  subscriber_sync: one client's catch-up, `SUB <pattern> SNAPSHOT` or
+    `SUB <topic> FROM <seq>`.
+
+    Once the subscription is live (+OK) the sync asks the broker for the
+    snapshot or the history, writes what comes back to the client, and
+    holds the client's live deliveries meanwhile. At the end of the stream
+    it writes the held ones whose seq is past what the stream gave for
+    their topic, then keeps dropping live repeats (a live message may still
+    be on its way when the stream ends) until every topic has moved past
+    its floor; then it is done. No message is lost or repeated at the seam.  */
+#ifndef SUBSCRIBER_SYNC_H_INCLUDED
+#define SUBSCRIBER_SYNC_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "subscriber_catchup.h"
+#include "zch_edge.h"
+
+//  Codes of the notices a catch-up sends (frame clients get them as
+//  ["err", code, text]; text clients as "-ERR text")
+#define SUBSCRIBER_E_HISTORY_STARTS "history_starts"    //  FROM: older seqs are no longer held
+#define SUBSCRIBER_E_GAP            "gap"               //  seqs lost for good
+#define SUBSCRIBER_E_INCOMPLETE     "snapshot_incomplete"   //  some last values no longer held
+#define SUBSCRIBER_E_CATCHUP        "catchup_failed"    //  the broker's history did not answer
+#define SUBSCRIBER_E_SLOW           "slow_consumer"
+#define SUBSCRIBER_E_INTERNAL       "internal"
+
+typedef enum { SUBSCRIBER_SYNC_NONE = 0, SUBSCRIBER_SYNC_SNAPSHOT, SUBSCRIBER_SYNC_FROM } subscriber_sync_kind_t;
+
+//  Parses the options of a SUB line ("SNAPSHOT", "FROM <seq>", any case).
+//  Returns 0 with *kind (NONE for no options) and *from, or -1 with a
+//  reason for the client.
+int subscriber_sync_parse (const char *options, size_t len, subscriber_sync_kind_t *kind,
+                           uint64_t *from, const char **reason);
+
+//  Parses the options map of a frame ["sub", pattern, opts]: {"snapshot":
+//  true} or {"from": seq}. Returns 0 with *kind and *from, or -1 with a
+//  reason for the client.
+int subscriber_sync_parse_map (const uint8_t *opts, size_t size, subscriber_sync_kind_t *kind,
+                               uint64_t *from, const char **reason);
+
+//  Starts a catch-up for conn (borrowed) on pattern (a topic for FROM).
+//  Live deliveries held meanwhile may take up to max_held bytes, past
+//  which the client is a slow consumer. A previous sync of the client,
+//  done streaming but still dropping repeats, is taken over (*previous
+//  is destroyed and NULLed). Returns NULL when out of memory or the
+//  request cannot be sent.
+subscriber_sync_t *subscriber_sync_new (subscriber_catchup_t *owner, zch_conn_t *conn,
+                                        subscriber_sync_kind_t kind, const char *pattern,
+                                        size_t len, uint64_t from, size_t max_held,
+                                        subscriber_sync_t **previous);
+
+//  Frees the sync (its request is cancelled); NULLs the pointer.
+void subscriber_sync_destroy (subscriber_sync_t **self_p);
+
+//  True while the stream is coming: the client's commands wait (a sync
+//  that only drops repeats lets them go on).
+bool subscriber_sync_streaming (subscriber_sync_t *self);
+
+//  A live delivery for the sync's client. Returns true when the caller
+//  should write it now; false when it is held or a repeat. Destroys the
+//  sync (NULLing *self_p) once it has nothing left to do.
+bool subscriber_sync_offer (subscriber_sync_t **self_p, const char *topic, size_t topic_len,
+                            uint64_t seq, const char *payload, size_t payload_len);
+
+//  For subscriber_catchup: one message of the answer.
+void subscriber_sync_on_message (subscriber_sync_t *self, const char *topic, size_t topic_len,
+                                 uint64_t seq, const char *payload, size_t payload_len);
+
+//  For subscriber_catchup: the END marker (complete false for GAP; a, b
+//  as in proto/PROTOCOL.md), or complete false and a = b = 0 when the
+//  broker did not answer.
+void subscriber_sync_on_end (subscriber_sync_t *self, bool complete, uint64_t a, uint64_t b);
+
+#endif

@@ -1,0 +1,128 @@
+/*  subscriber_worker: the state of one loop of the subscriber front-end,
+    shared by its parts: subscriber_worker.c (the loop, the broker link,
+    subscriptions and fan-out), subscriber_commands.c (what clients ask,
+    text and frames) and subscriber_output.c (replies and deliveries, as
+    each client speaks). Internal to subscriber/.                           */
+#ifndef SUBSCRIBER_WORKER_H_INCLUDED
+#define SUBSCRIBER_WORKER_H_INCLUDED
+
+#include "subscriber.h"
+#include "subscriber_catchup.h"
+#include "subscriber_index.h"
+#include "subscriber_sync.h"
+#include "zch_edge.h"
+#include "zch_envelope.h"
+#include "zch_guard.h"
+#include "zch_main.h"
+#include "zch_metrics.h"
+#include "zch_pipeline.h"
+#include "zch_topic.h"
+
+#define PATTERN_PENDING ((void *) 1)    //  waiting for its barrier
+#define PATTERN_ACTIVE  ((void *) 2)    //  in the trie, delivering
+
+//  One client, text or frames.
+typedef struct {
+    zch_conn_t *conn;
+    zhashx_t *patterns;         //  pattern -> PATTERN_*; NULL until the first SUB
+    uint64_t last_delivery;     //  number of the last delivery written, to write each once
+    int barriers;               //  barriers in flight; other commands wait for them
+    subscriber_sync_t *sync;    //  a SNAPSHOT or FROM catch-up; other commands wait for it
+    bool framed;                //  a frame-protocol client: replies and deliveries are frames
+} subscriber_client_t;
+
+//  A subscription barrier in flight: "$ack.<worker id>.<number>" was
+//  subscribed after the client's pattern, so its answer proves the pattern
+//  live at the broker.
+typedef struct {
+    uint64_t number;
+    subscriber_client_t *client;    //  NULL once the client is gone
+    subscriber_sync_kind_t sync;    //  a catch-up to start once live
+    uint64_t from;
+    bool prime;                 //  its prefix is new upstream: ask the seqs under it once live
+    char pattern [ZCH_TOPIC_MAX + 1];
+} barrier_t;
+
+typedef struct {
+    zsock_t *pipe;
+    const subscriber_config_t *config;
+    int index;
+    zch_loop_t *loop;
+    zch_edge_t *edge;
+    zch_edge_t *frame_edge;     //  frame-protocol clients, NULL when off
+    void *upstream;             //  SUB on the broker's egress
+    subscriber_index_t *subscriptions;
+    zch_watch_t pipe_watch;
+    zch_watch_t upstream_watch;
+    subscriber_catchup_t *catchup;  //  gap healing and catch-ups over the control link
+    zch_watch_t control_watch;
+    zlistx_t *barriers;         //  barrier_t, oldest first
+    char ack_prefix [64];       //  "$ack.<worker id>."
+    uint64_t next_barrier;
+    uint64_t delivery;          //  number of the message being delivered
+    uint8_t plugin_meta [ZCH_META_MAX];     //  meta with the headers egress plugins set
+    char *line;                 //  the delivery line, built once per message
+    size_t line_cap;
+    char *frame;                //  the delivery frame, built once per message
+    size_t frame_cap;
+    uint64_t frames_malformed;  //  frame requests that did not decode
+    zch_worker_state_t state;
+    uint64_t received;
+    uint64_t malformed;
+    zch_counters_t *counters;   //  published once per turn (see s_publish_metrics)
+    uint64_t received_bytes;
+    uint64_t delivered;         //  one per message per client
+    uint64_t delivered_bytes;
+    uint64_t patterns;          //  client subscriptions held
+    uint64_t plugin_dropped;
+    uint64_t plugin_ns;         //  time in pipelines replaced by reloads
+    zch_pipeline_t *pipeline;   //  subscriber egress plugins; NULL: none
+    zch_guard_t guard;          //  AUTH and ACLs for both edges
+    uint64_t too_many_subs;     //  SUBs refused over max_subscriptions
+} subscriber_worker_t;
+
+//  What s_deliver_to needs while matching one message.
+typedef struct {
+    subscriber_worker_t *self;
+    const char *topic;
+    size_t topic_len;
+    uint64_t seq;
+    const char *payload;
+    size_t payload_len;
+    const uint8_t *meta;        //  for the headers frame clients get
+    size_t meta_size;
+    size_t line_len;            //  0 until built
+    size_t frame_len;           //  0 until built
+} subscriber_delivery_t;
+
+//  subscriber_output.c: writes "<text>" as a line.
+void subscriber_reply (zch_conn_t *conn, const char *text);
+
+//  Writes "-ERR <prefix><reason>".
+void subscriber_reply_error (zch_conn_t *conn, const char *prefix, const char *reason);
+
+//  Replies "+OK" or ["ok"], as the client speaks.
+void subscriber_client_ok (subscriber_client_t *client);
+
+//  Replies "-ERR <prefix><reason>" or ["err", code, ...], as the client speaks.
+void subscriber_client_error (subscriber_client_t *client, const char *code, const char *prefix,
+                              const char *reason);
+
+//  Writes a delivery to one client, as it speaks: a frame or a line, each
+//  built once per delivery.
+void subscriber_write_delivery (subscriber_worker_t *self, subscriber_client_t *client,
+                                subscriber_delivery_t *delivery);
+
+//  subscriber_commands.c: the edge handlers for a text line and a frame.
+int subscriber_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t len);
+int subscriber_on_frame (void *ctx, zch_conn_t *conn, const char *body, size_t len);
+
+//  subscriber_worker.c: starts a subscription (live once its barrier
+//  returns; then the catch-up sync, if any, starts), and ends one.
+void subscriber_worker_subscribe (subscriber_worker_t *self, subscriber_client_t *client,
+                                  const char *pattern, size_t len, subscriber_sync_kind_t sync,
+                                  uint64_t from);
+void subscriber_worker_unsubscribe (subscriber_worker_t *self, subscriber_client_t *client,
+                                    const char *pattern);
+
+#endif
