@@ -2,6 +2,7 @@
 #include "broker.h"
 #include "broker_control.h"
 #include "broker_history.h"
+#include "zch_curve.h"
 #include "zch_envelope.h"
 #include "zch_log.h"
 #include "zch_main.h"
@@ -29,6 +30,7 @@ typedef struct {
     int64_t malformed_logged_at;
     uint64_t malformed_logged;
     zch_pipeline_t *pipeline;   //  the broker's plugins; NULL: none
+    zactor_t *curve_auth;       //  the ZAP handler when CURVE is on
     uint64_t plugin_dropped_bytes;  //  payload bytes of what plugins dropped
     uint64_t plugin_ns;         //  time in pipelines replaced by reloads
 } self_t;
@@ -49,8 +51,33 @@ s_self_destroy (self_t **self_p)
     broker_control_destroy (&self->requests);
     broker_history_destroy (&self->history);
     zch_pipeline_destroy (&self->pipeline);
+    zactor_destroy (&self->curve_auth);
     free (self);
     *self_p = NULL;
+}
+
+//  CURVE on every socket, before any bind, with the ZAP handler that
+//  checks client keys. Returns 0, or -1 with a reason.
+static int
+s_curve (self_t *self, const broker_config_t *config, char *error, size_t error_size)
+{
+    const char *clients = config->curve_clients && *config->curve_clients? config->curve_clients: NULL;
+    if (!config->curve_secret || !*config->curve_secret) {
+        if (clients) {
+            snprintf (error, error_size, "--curve-clients needs --curve-secret");
+            return -1;
+        }
+        return 0;
+    }
+    self->curve_auth = zch_curve_auth_new (clients, error, error_size);
+    if (!self->curve_auth
+    ||  zch_curve_server (self->ingress, config->curve_secret, error, error_size)
+    ||  zch_curve_server (self->egress, config->curve_secret, error, error_size)
+    ||  zch_curve_server (self->control, config->curve_secret, error, error_size))
+        return -1;
+    zch_notice ("broker: CURVE on, %s", clients? "clients from the allow-list only":
+                "any client that knows the broker's public key");
+    return 0;
 }
 
 //  Opens and binds the three sockets. Returns NULL with a reason in error.
@@ -85,6 +112,10 @@ s_self_new (zsock_t *pipe, const broker_config_t *config, char *error, size_t er
     //  Every subscription reaches us, so each barrier is answered
     zch_zmq_set (self->egress, ZMQ_XPUB_VERBOSE, 1);
     zch_zmq_set (self->control, ZMQ_LINGER, 0);
+    if (s_curve (self, config, error, error_size)) {
+        s_self_destroy (&self);
+        return NULL;
+    }
     if (zch_zmq_attach (self->ingress, "ingress", config->ingress, true, error, error_size)
     ||  zch_zmq_attach (self->egress, "egress", config->egress, true, error, error_size)
     ||  zch_zmq_attach (self->control, "control", config->control, true, error, error_size)

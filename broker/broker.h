@@ -29,6 +29,8 @@ typedef struct {
     size_t history_bytes;       //  bytes the history may hold over all topics
     int drain_timeout;          //  ms a drain may take at shutdown
     zch_plugin_args_t plugins;  //  the broker's plugin chain (zch_plugin_options)
+    const char *curve_secret;   //  the broker's certificate: CURVE on every TCP endpoint; "": off
+    const char *curve_clients;  //  with curve_secret: only these clients' public certificates; "": any
 } broker_config_t;
 
 //  The broker's settings (ingress_local and egress_local are the launcher's).

@@ -5,6 +5,7 @@
     one whose queue is full fails at once (EAGAIN: the stream waits for a
     later turn) instead of being dropped silently or blocking.              */
 #include "broker_control.h"
+#include "broker_request.h"
 #include "zch_log.h"
 #include "zch_topic.h"
 #include "zch_trie.h"
@@ -13,8 +14,7 @@
 #include <msgpack.h>
 
 #define CONTROL_MAX_FRAMES   8
-#define CONTROL_MAX_TOKENS   6
-#define CONTROL_TAG_MAX      64
+#define CONTROL_TAG_MAX      BROKER_REQUEST_TAG_MAX
 #define CONTROL_STREAMS_MAX  1024       //  streams in progress at once
 #define CONTROL_CHUNK        64         //  messages per stream per turn
 #define CONTROL_CHUNK_BYTES  (256 * 1024)
@@ -158,85 +158,19 @@ s_send (broker_control_t *self, const uint8_t *route, size_t route_len, bool del
     return 0;
 }
 
-//  Parses a decimal seq. Returns 0 or -1.
-static int
-s_parse_seq (token_t token, uint64_t *seq)
-{
-    if (token.size == 0 || token.size > 20)
-        return -1;
-    uint64_t value = 0;
-    for (size_t i = 0; i < token.size; i++) {
-        if (token.data [i] < '0' || token.data [i] > '9')
-            return -1;
-        uint64_t digit = (uint64_t) (token.data [i] - '0');
-        if (value > (UINT64_MAX - digit) / 10)
-            return -1;
-        value = value * 10 + digit;
-    }
-    *seq = value;
-    return 0;
-}
-
-static bool
-s_token_is (token_t token, const char *text)
-{
-    return token.size == strlen (text) && memcmp (token.data, text, token.size) == 0;
-}
-
-//  Splits a request into tokens: one frame is split at spaces, several
-//  frames are one token each. Returns the count, or -1 if too many.
-static int
-s_tokens (zmq_msg_t *frames, size_t body_at, size_t count, token_t *tokens)
-{
-    size_t n = 0;
-    if (count == body_at + 1) {
-        const char *data = zmq_msg_data (&frames [body_at]);
-        size_t size = zmq_msg_size (&frames [body_at]), at = 0;
-        while (at < size) {
-            while (at < size && data [at] == ' ')
-                at++;
-            size_t start = at;
-            while (at < size && data [at] != ' ')
-                at++;
-            if (at > start) {
-                if (n == CONTROL_MAX_TOKENS)
-                    return -1;
-                tokens [n++] = (token_t) { data + start, at - start };
-            }
-        }
-    }
-    else
-        for (size_t i = body_at; i < count; i++) {
-            if (n == CONTROL_MAX_TOKENS)
-                return -1;
-            tokens [n++] = (token_t) { zmq_msg_data (&frames [i]), zmq_msg_size (&frames [i]) };
-        }
-    return (int) n;
-}
-
-//  Checks the arguments of SNAPSHOT, HISTORY or HEAL and fills stream.
+//  Fills stream for a parsed SNAPSHOT, SEQS, HISTORY or HEAL request.
 //  Returns NULL, or a reason for the requester.
 static const char *
-s_stream_setup (broker_control_t *self, stream_t *stream, const token_t *tokens, int count)
+s_stream_setup (broker_control_t *self, stream_t *stream, const broker_request_t *request)
 {
-    const char *reason;
-    int args = stream->kind == STREAM_SNAPSHOT || stream->kind == STREAM_SEQS? 1:
-               stream->kind == STREAM_HISTORY? 2: 3;
-    if (count < 1 + args)
-        return "missing arguments";
-    if (count > 2 + args)
-        return "too many arguments";
-    token_t tag = count == 2 + args? tokens [1 + args]: (token_t) { "", 0 };
-    if (tag.size > CONTROL_TAG_MAX)
-        return "tag too long";
-    memcpy (stream->tag, tag.data, tag.size);
-    stream->tag_len = tag.size;
+    memcpy (stream->tag, request->tag, request->tag_len);
+    stream->tag_len = request->tag_len;
+    if (request->error)
+        return request->error;
     if (stream->kind == STREAM_SNAPSHOT) {
-        if (zch_pattern_validate (tokens [1].data, tokens [1].size, &reason))
-            return reason;
         stream->pattern = zch_trie_new ();
         if (!stream->pattern
-        ||  zch_trie_insert (stream->pattern, tokens [1].data, tokens [1].size, stream))
+        ||  zch_trie_insert (stream->pattern, request->subject, request->subject_len, stream))
             return "out of memory";
         stream->next = 0;
         stream->end = broker_history_topic_count (self->history);
@@ -244,27 +178,18 @@ s_stream_setup (broker_control_t *self, stream_t *stream, const token_t *tokens,
         return NULL;
     }
     if (stream->kind == STREAM_SEQS) {
-        if (tokens [1].size > ZCH_TOPIC_MAX)
-            return "prefix too long";
-        memcpy (stream->prefix, tokens [1].data, tokens [1].size);
-        stream->prefix_len = tokens [1].size;
+        memcpy (stream->prefix, request->subject, request->subject_len);
+        stream->prefix_len = request->subject_len;
         stream->next = 0;
         stream->end = broker_history_topic_count (self->history);
         self->stats->seqs_requests++;
         return NULL;
     }
-    uint64_t from, to = UINT64_MAX;
-    if (zch_topic_validate (tokens [1].data, tokens [1].size, &reason))
-        return reason;
-    if (s_parse_seq (tokens [2], &from) || (stream->kind == STREAM_HEAL && s_parse_seq (tokens [3], &to)))
-        return "bad seq";
-    if (from == UINT64_MAX)
-        return "bad seq";
-    stream->topic = broker_history_find (self->history, tokens [1].data, tokens [1].size);
+    stream->topic = broker_history_find (self->history, request->subject, request->subject_len);
     uint64_t last = stream->topic? broker_history_last_seq (stream->topic): 0;
-    stream->next = from + 1;
+    stream->next = request->from + 1;
     //  What comes after the topic's seq now is live, not history
-    stream->end = to < last? to: last;
+    stream->end = request->to < last? request->to: last;
     stream->first = stream->topic? broker_history_first_seq (stream->topic): 1;
     if (stream->kind == STREAM_HISTORY)
         self->stats->history_requests++;
@@ -273,26 +198,26 @@ s_stream_setup (broker_control_t *self, stream_t *stream, const token_t *tokens,
     return NULL;
 }
 
-//  Starts a stream for a SNAPSHOT, HISTORY or HEAL request, or answers ERR.
+//  Starts a stream for a SNAPSHOT, SEQS, HISTORY or HEAL request, or answers ERR.
 static void
-s_stream_start (broker_control_t *self, zmq_msg_t *frames, size_t body_at,
-                const token_t *tokens, int count)
+s_stream_start (broker_control_t *self, zmq_msg_t *frames, const broker_request_t *request)
 {
     stream_t *stream = calloc (1, sizeof *stream);
     const char *reason = stream? NULL: "out of memory";
+    bool delimiter = request->reply_frames == 2;
     if (stream) {
-        stream->kind = s_token_is (tokens [0], "SNAPSHOT")? STREAM_SNAPSHOT:
-                       s_token_is (tokens [0], "SEQS")? STREAM_SEQS:
-                       s_token_is (tokens [0], "HISTORY")? STREAM_HISTORY: STREAM_HEAL;
+        stream->kind = request->kind == BROKER_REQUEST_SNAPSHOT? STREAM_SNAPSHOT:
+                       request->kind == BROKER_REQUEST_SEQS? STREAM_SEQS:
+                       request->kind == BROKER_REQUEST_HISTORY? STREAM_HISTORY: STREAM_HEAL;
         stream->route_len = zmq_msg_size (&frames [0]);
         if (stream->route_len > sizeof stream->route)
             reason = "routing id too long";
         else
             memcpy (stream->route, zmq_msg_data (&frames [0]), stream->route_len);
-        stream->delimiter = body_at == 2;
+        stream->delimiter = delimiter;
         stream->progress_at = zclock_mono ();
         if (!reason)
-            reason = s_stream_setup (self, stream, tokens, count);
+            reason = s_stream_setup (self, stream, request);
         if (!reason && zlistx_size (self->streams) >= CONTROL_STREAMS_MAX)
             reason = "busy";
     }
@@ -301,7 +226,7 @@ s_stream_start (broker_control_t *self, zmq_msg_t *frames, size_t body_at,
         self->stats->control_errors++;
         token_t parts [] = { { "ERR", 3 }, { reason, strlen (reason) },
                              { stream? stream->tag: "", stream? stream->tag_len: 0 } };
-        s_send (self, zmq_msg_data (&frames [0]), zmq_msg_size (&frames [0]), body_at == 2, parts,
+        s_send (self, zmq_msg_data (&frames [0]), zmq_msg_size (&frames [0]), delimiter, parts,
                 stream && stream->tag_len? 3: 2);
         void *item = stream;
         s_stream_free (&item);
@@ -310,11 +235,10 @@ s_stream_start (broker_control_t *self, zmq_msg_t *frames, size_t body_at,
     zlistx_add_end (self->streams, stream);
 }
 
-//  Reads one request: routing frames up to and including an empty
-//  delimiter (REQ peers) go back unchanged; the rest is the request.
-//  Returns the number of frames read, 0 when none is waiting.
+//  Reads one request's frames (at most CONTROL_MAX_FRAMES are kept).
+//  Returns the number of frames kept, 0 when none is waiting.
 static size_t
-s_recv_request (void *control, zmq_msg_t *frames, size_t *body_at)
+s_recv_request (void *control, zmq_msg_t *frames)
 {
     size_t count = 0;
     bool more = true;
@@ -332,27 +256,27 @@ s_recv_request (void *control, zmq_msg_t *frames, size_t *body_at)
     }
     if (count > CONTROL_MAX_FRAMES)
         count = CONTROL_MAX_FRAMES;
-    *body_at = 1;
-    if (count >= 3 && zmq_msg_size (&frames [1]) == 0)
-        *body_at = 2;
     return count;
 }
 
-//  Answers one request held in frames.
+//  Answers one request held in frames; broker_request parses it.
 static void
-s_request (broker_control_t *self, zmq_msg_t *frames, size_t body_at, size_t count)
+s_request (broker_control_t *self, zmq_msg_t *frames, size_t count)
 {
-    token_t tokens [CONTROL_MAX_TOKENS];
-    int n = count > body_at? s_tokens (frames, body_at, count, tokens): 0;
+    zch_frame_t views [CONTROL_MAX_FRAMES];
+    for (size_t i = 0; i < count; i++)
+        views [i] = (zch_frame_t) { zmq_msg_data (&frames [i]), zmq_msg_size (&frames [i]) };
+    broker_request_t request;
+    broker_request_parse (views, count, &request);
     const uint8_t *route = zmq_msg_data (&frames [0]);
     size_t route_len = zmq_msg_size (&frames [0]);
-    bool delimiter = body_at == 2;
-    if (n == 1 && s_token_is (tokens [0], "PING")) {
+    bool delimiter = request.reply_frames == 2;
+    if (request.kind == BROKER_REQUEST_PING) {
         token_t parts [] = { { "PONG", 4 } };
         s_send (self, route, route_len, delimiter, parts, 1);
     }
     else
-    if (n == 1 && s_token_is (tokens [0], "STATS")) {
+    if (request.kind == BROKER_REQUEST_STATS) {
         self->stats->streams = zlistx_size (self->streams);
         msgpack_sbuffer buffer;
         msgpack_sbuffer_init (&buffer);
@@ -362,10 +286,8 @@ s_request (broker_control_t *self, zmq_msg_t *frames, size_t body_at, size_t cou
         msgpack_sbuffer_destroy (&buffer);
     }
     else
-    if (n >= 1 && (s_token_is (tokens [0], "SNAPSHOT") || s_token_is (tokens [0], "SEQS")
-               ||  s_token_is (tokens [0], "HISTORY")
-               ||  s_token_is (tokens [0], "HEAL")))
-        s_stream_start (self, frames, body_at, tokens, n);
+    if (request.kind != BROKER_REQUEST_UNKNOWN)
+        s_stream_start (self, frames, &request);
     else {
         self->stats->control_errors++;
         token_t parts [] = { { "ERR", 3 }, { "unknown request", 15 } };
@@ -377,9 +299,9 @@ void
 broker_control_serve (broker_control_t *self)
 {
     zmq_msg_t frames [CONTROL_MAX_FRAMES];
-    size_t body_at = 1, count;
-    while ((count = s_recv_request (self->control, frames, &body_at)) > 0) {
-        s_request (self, frames, body_at, count);
+    size_t count;
+    while ((count = s_recv_request (self->control, frames)) > 0) {
+        s_request (self, frames, count);
         for (size_t i = 0; i < count; i++)
             zmq_msg_close (&frames [i]);
     }

@@ -22,6 +22,10 @@ const zch_option_t broker_options [] = {
       "bytes of history over all topics; the oldest go first", .flags = 0 },
     { "drain-timeout", ZCH_OPT_DURATION, offsetof (broker_config_t, drain_timeout), "5s", "DURATION",
       "longest a drain at SIGINT/SIGTERM may take (5s, 500ms)", .flags = ZCH_OPT_SHARED },
+    { "curve-secret", ZCH_OPT_STRING, offsetof (broker_config_t, curve_secret), "", "FILE",
+      "CURVE on every endpoint with this certificate (zchannel keygen); off when empty", .flags = 0 },
+    { "curve-clients", ZCH_OPT_STRING, offsetof (broker_config_t, curve_clients), "", "DIR",
+      "with curve-secret: only clients whose public certificates are in DIR (empty: any)", .flags = 0 },
     { .name = NULL }
 };
 

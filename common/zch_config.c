@@ -263,8 +263,9 @@ s_blank (const char *text)
 static bool
 s_known_section (const char *name)
 {
+    //  "tokens" is the token table (zch_auth), read through auth-file
     return streq (name, "broker") || streq (name, "source")
-        || streq (name, "subscriber") || streq (name, "run");
+        || streq (name, "subscriber") || streq (name, "run") || streq (name, "tokens");
 }
 
 //  Finds the option called key among the parts bound to section.
@@ -355,7 +356,7 @@ s_apply_file (zch_config_t *self, bool reloading, void **bases)
         int line = s_line_of (text, name, NULL, 0);
         const char *value = zconfig_value (section);
         if (!s_known_section (name)) {
-            s_report (self, reloading, "%s:%d: unknown section '%s' (known: run, broker, source, subscriber)",
+            s_report (self, reloading, "%s:%d: unknown section '%s' (known: run, broker, source, subscriber, tokens)",
                       self->file, line, name);
             rc = -1;
         }

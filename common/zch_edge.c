@@ -1,5 +1,6 @@
 /*  zch_edge: the TCP edge shared by both front-ends.                        */
 #include "zch_edge.h"
+#include "zch_edge_private.h"
 #include "zch_frame.h"
 #include "zch_log.h"
 #include "zch_net.h"
@@ -7,6 +8,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdatomic.h>
@@ -15,61 +17,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define ZCH_READ_CHUNK      (64 * 1024)
 #define ZCH_ACCEPT_BATCH    64
 #define ZCH_ACCEPT_BACKOFF  100         //  ms without accepting after EMFILE
-#define ZCH_REPLY_MAX       128         //  the edge's own last words to a client
 
 static const char s_slow_consumer [] = "-ERR slow consumer\n";
 static const char s_line_too_long [] = "-ERR line too long\n";
-
-struct zch_conn_t {
-    zch_watch_t watch;                  //  first, so a watch is its conn
-    zch_edge_t *edge;
-    uint64_t id;
-    void *user;
-    char peer [64];
-    //  Input not yet consumed; NULL while empty, so idle clients cost nothing
-    char *in;
-    size_t in_len, in_cap;
-    zch_line_scanner_t scanner;
-    //  Output not yet written: out [out_start .. out_len)
-    char *out;
-    size_t out_start, out_len, out_cap;
-    bool mid_line;                      //  the kernel has part of a line
-    size_t frame_end;                   //  frame mode: first frame boundary >= out_start
-    bool dirty;                         //  in the edge's dirty list
-    bool paused;                        //  in the edge's paused list
-    bool eof;                           //  the client sent all it will send
-    bool closing;                       //  reading stopped, closes when written
-    bool dead;                          //  close now, discard output
-    int64_t close_deadline;
-    zch_conn_t *prev, *next;            //  all clients
-};
-
-struct zch_edge_t {
-    zch_loop_t *loop;
-    zch_watch_t listener;
-    bool accepting;
-    int64_t accept_resume_at;           //  after EMFILE, 0 otherwise
-    zch_edge_config_t config;
-    zch_edge_handlers_t handlers;
-    void *ctx;
-    zch_conn_t *conns;                  //  list head
-    size_t conn_count;
-    //  Clients with output to write or closing, and paused clients
-    zch_conn_t **dirty;
-    size_t dirty_count, dirty_cap;
-    zch_conn_t **paused;
-    size_t paused_count, paused_cap;
-    char scratch [ZCH_READ_CHUNK];
-    zch_edge_stats_t stats;
-    //  What the edge itself says to a slow or over-long client, per mode
-    char slow_reply [ZCH_REPLY_MAX];
-    size_t slow_reply_len;
-    char too_long_reply [ZCH_REPLY_MAX];
-    size_t too_long_reply_len;
-};
 
 static atomic_uint_fast64_t s_next_conn_id = 1;
 
@@ -149,6 +101,11 @@ s_conn_free (zch_conn_t *conn)
     if (edge->handlers.on_close)
         edge->handlers.on_close (edge->ctx, conn);
     zch_loop_remove (edge->loop, &conn->watch);
+    for (int which = 0; which < ZCH_EDGE_TIMERS; which++)
+        zch_edge_timer_stop (conn, which);
+    zch_tls_conn_destroy (&conn->tls);
+    if (edge->config.clients)
+        atomic_fetch_sub (edge->config.clients, 1);
     //  Unread input would make close() reset the connection and throw
     //  away what the kernel still has to send, the last error included
     char discard [4096];
@@ -194,7 +151,10 @@ s_listener_ready (zch_watch_t *watch, uint32_t events)
     (void) events;
     zch_edge_t *self = (zch_edge_t *) ((char *) watch - offsetof (zch_edge_t, listener));
     for (int i = 0; i < ZCH_ACCEPT_BATCH && self->accepting; i++) {
-        int fd = accept4 (watch->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        struct sockaddr_storage address;
+        socklen_t address_len = sizeof address;
+        int fd = accept4 (watch->fd, (struct sockaddr *) &address, &address_len,
+                          SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
                 //  Level-triggered: without a pause this would spin
@@ -204,9 +164,16 @@ s_listener_ready (zch_watch_t *watch, uint32_t events)
             }
             return;
         }
+        if (zch_edge_admit (self, fd, &address))
+            continue;
         zch_conn_t *conn = calloc (1, sizeof *conn);
         if (!conn) {
             close (fd);
+            return;
+        }
+        if (self->config.tls && !(conn->tls = zch_tls_conn_new (self->config.tls, fd))) {
+            close (fd);
+            free (conn);
             return;
         }
         conn->watch.fd = fd;
@@ -217,10 +184,18 @@ s_listener_ready (zch_watch_t *watch, uint32_t events)
         int on = 1;
         setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
         if (zch_loop_add (self->loop, &conn->watch, EPOLLIN)) {
+            zch_tls_conn_destroy (&conn->tls);
             close (fd);
             free (conn);
             continue;
         }
+        if (self->config.clients)
+            atomic_fetch_add (self->config.clients, 1);
+        int64_t now = zclock_mono ();
+        if (self->config.idle_timeout_ms)
+            zch_edge_timer_start (conn, ZCH_EDGE_IDLE, now + self->config.idle_timeout_ms);
+        if (self->config.keepalive_ms)
+            zch_edge_timer_start (conn, ZCH_EDGE_KEEPALIVE, now + self->config.keepalive_ms);
         conn->next = self->conns;
         if (self->conns)
             self->conns->prev = conn;
@@ -405,6 +380,7 @@ s_conn_parse (zch_conn_t *conn, const char *buf, size_t len)
             s_conn_begin_close (conn);
             return len;                 //  the rest of the stream is not trusted
         }
+        conn->spoke = true;
         if (edge->handlers.on_line (edge->ctx, conn, line, line_len) == ZCH_EDGE_PAUSE) {
             conn->paused = true;
             if (s_list_push (&edge->paused, &edge->paused_count, &edge->paused_cap, conn)) {
@@ -479,14 +455,19 @@ s_conn_read (zch_conn_t *conn)
         have = conn->in_len;
         room = conn->in_cap - conn->in_len;
     }
-    ssize_t got = recv (conn->watch.fd, buf + have, room, 0);
+    ssize_t got = conn->tls? zch_tls_read (conn->tls, buf + have, room):
+                             recv (conn->watch.fd, buf + have, room, 0);
     if (got < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            if (conn->tls)
+                zch_conn_tls_failed (conn);
             conn->dead = true;
             s_mark_dirty (conn);
         }
         return;
     }
+    if (got > 0 && edge->config.keepalive_ms)
+        zch_edge_timer_start (conn, ZCH_EDGE_KEEPALIVE, zclock_mono () + edge->config.keepalive_ms);
     //  At end of stream what the client already sent still counts; it is
     //  closed once every line was handled (a paused client resumes first)
     if (got == 0)
@@ -497,6 +478,7 @@ s_conn_read (zch_conn_t *conn)
         conn->dead = true;
         s_mark_dirty (conn);
     }
+    zch_conn_idle_update (conn);
     if (conn->eof && !conn->paused)
         s_conn_begin_close (conn);
 }
@@ -520,13 +502,17 @@ static void
 s_conn_write_out (zch_conn_t *conn)
 {
     while (conn->out_start < conn->out_len) {
-        ssize_t sent = send (conn->watch.fd, conn->out + conn->out_start,
-                             conn->out_len - conn->out_start, MSG_NOSIGNAL);
+        size_t len = conn->out_len - conn->out_start;
+        ssize_t sent = conn->tls? zch_tls_write (conn->tls, conn->out + conn->out_start, len):
+                                  send (conn->watch.fd, conn->out + conn->out_start, len, MSG_NOSIGNAL);
         if (sent < 0) {
             if (errno == EINTR)
                 continue;
-            if (errno != EAGAIN && errno != EWOULDBLOCK)
+            if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                if (conn->tls && errno != EPIPE)
+                    zch_conn_tls_failed (conn);
                 conn->dead = true;
+            }
             break;
         }
         conn->out_start += (size_t) sent;
@@ -548,6 +534,8 @@ s_conn_update_interest (zch_conn_t *conn)
         events |= EPOLLIN;
     if (conn->out_len > conn->out_start)
         events |= EPOLLOUT;
+    if (conn->tls)
+        events |= zch_tls_wants (conn->tls);
     zch_loop_modify (conn->edge->loop, &conn->watch, events);
 }
 
@@ -563,9 +551,9 @@ s_conn_ready (zch_watch_t *watch, uint32_t events)
         s_mark_dirty (conn);
         return;
     }
-    if (events & EPOLLOUT)
-        s_mark_dirty (conn);
-    if ((events & EPOLLIN) && !conn->paused && !conn->closing)
+    if (events & EPOLLOUT || (conn->tls && conn->out_len > conn->out_start))
+        s_mark_dirty (conn);            //  TLS: a waiting write may need what came in
+    if ((events & (conn->tls? EPOLLIN | EPOLLOUT: EPOLLIN)) && !conn->paused && !conn->closing)
         s_conn_read (conn);
 }
 
@@ -573,6 +561,8 @@ void
 zch_edge_flush (zch_edge_t *self)
 {
     int64_t now = zclock_mono ();
+    if (self->timer_head [ZCH_EDGE_IDLE] || self->timer_head [ZCH_EDGE_KEEPALIVE])
+        zch_edge_timers_expire (self, now);
     if (self->accept_resume_at && now >= self->accept_resume_at) {
         self->accept_resume_at = 0;
         if (self->accepting)
@@ -631,6 +621,7 @@ zch_edge_resume (zch_edge_t *self)
         size_t consumed = s_conn_parse (conn, conn->in, conn->in_len);
         if (s_conn_keep_input (conn, conn->in, conn->in_len, consumed))
             conn->dead = true;
+        zch_conn_idle_update (conn);
         if (conn->eof && !conn->paused)
             s_conn_begin_close (conn);
         s_mark_dirty (conn);            //  the flush restores EPOLLIN
@@ -708,9 +699,46 @@ zch_conn_id (zch_conn_t *conn)
     return conn->id;
 }
 
+const void *
+zch_conn_auth (zch_conn_t *conn)
+{
+    return conn->auth;
+}
+
+void
+zch_conn_set_auth (zch_conn_t *conn, const void *auth)
+{
+    conn->auth = auth;
+}
+
+int
+zch_conn_auth_failed (zch_conn_t *conn)
+{
+    return ++conn->auth_failures;
+}
+
+bool
+zch_conn_framed (zch_conn_t *conn)
+{
+    return conn->edge->config.framing == ZCH_EDGE_FRAMES;
+}
+
 void
 zch_edge_set_limits (zch_edge_t *self, size_t max_line, size_t max_output)
 {
     self->config.max_line = max_line;
     self->config.max_output = max_output;
+}
+
+//  For zch_edge_limits.c: the edge's own ways to queue and track output.
+void
+zch_conn_mark_dirty (zch_conn_t *conn)
+{
+    s_mark_dirty (conn);
+}
+
+int
+zch_conn_make_room (zch_conn_t *conn, size_t len)
+{
+    return s_conn_make_room (conn, len);
 }

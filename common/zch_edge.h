@@ -9,11 +9,14 @@
 #ifndef ZCH_EDGE_H_INCLUDED
 #define ZCH_EDGE_H_INCLUDED
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "zch_limits.h"
 #include "zch_loop.h"
+#include "zch_tls.h"
 
 typedef struct zch_edge_t zch_edge_t;
 typedef struct zch_conn_t zch_conn_t;
@@ -42,6 +45,15 @@ typedef struct {
     size_t max_line;            //  longest accepted line, terminator excluded, or frame body
     size_t max_output;          //  pending output per client before it is dropped
     int close_grace_ms;         //  how long a closing client may take to read its last bytes
+    //  Limits against hostile clients; 0 or NULL turns each off
+    size_t max_clients;         //  clients at once, counted in clients when shared
+    atomic_size_t *clients;     //  a count shared by every worker's edge on one port; NULL: own
+    int idle_timeout_ms;        //  to send a first whole command, and to finish any command begun
+    int keepalive_ms;           //  a client that sends nothing this long is closed
+    zch_rate_table_t *rates;    //  connections per second per address, shared by the workers
+    double conn_rate;           //  tokens per second, with a burst of conn_burst
+    double conn_burst;
+    zch_tls_t *tls;             //  TLS on this port (borrowed, shared); NULL: plain TCP
 } zch_edge_config_t;
 
 typedef struct {
@@ -50,6 +62,11 @@ typedef struct {
     uint64_t lines_too_long;    //  or frames, in frame mode
     uint64_t slow_consumers;    //  clients dropped for exceeding max_output
     uint64_t dropped_bytes;     //  output discarded with them
+    uint64_t refused_clients;   //  over max_clients
+    uint64_t rate_limited;      //  over the per-address connection rate
+    uint64_t idle_timeouts;     //  no whole command within idle_timeout_ms
+    uint64_t keepalive_timeouts;    //  silent for keepalive_ms
+    uint64_t tls_failures;      //  TLS handshakes or records that failed
 } zch_edge_stats_t;
 
 //  Serves listen_fd (taken over: the edge closes it) in loop. The config's
@@ -121,5 +138,15 @@ const char *zch_conn_peer (zch_conn_t *conn);
 
 //  A process-unique number for the client, never reused.
 uint64_t zch_conn_id (zch_conn_t *conn);
+
+//  What the client authenticated as (zch_guard's), NULL until it did.
+const void *zch_conn_auth (zch_conn_t *conn);
+void zch_conn_set_auth (zch_conn_t *conn, const void *auth);
+
+//  Counts one more failed AUTH from the client; returns the count so far.
+int zch_conn_auth_failed (zch_conn_t *conn);
+
+//  True when the client's port speaks frames (zch_edge_config_t.framing).
+bool zch_conn_framed (zch_conn_t *conn);
 
 #endif

@@ -56,6 +56,7 @@ zch_frontend_main (int argc, char *argv [], const char *program, const char *usa
         { section, "", role_options, config, sizeof *config },
         { section, "", zch_frontend_options, config, sizeof *config },
         { section, "", zch_plugin_options, &config->plugins, sizeof config->plugins },
+        { section, "", zch_secure_options, &config->secure, sizeof config->secure },
         { section, "", zch_process_options, &process, sizeof process },
     };
     zch_config_t *settings = zch_config_new (program, usage, parts, sizeof parts / sizeof parts [0], false);
@@ -72,9 +73,12 @@ zch_frontend_main (int argc, char *argv [], const char *program, const char *usa
     }
     char error [512];
     zch_service_t *service = zch_service_new (program, &process, error, sizeof error);
+    if (service && zch_secure_prepare (&config->secure, config->workerman, error, sizeof error))
+        zch_service_destroy (&service);
     zch_workers_t *workers = service? start (config, error, sizeof error): NULL;
     if (!workers) {
         fprintf (stderr, "%s: %s\n", program, error);
+        zch_secure_release (&config->secure);
         zch_service_destroy (&service);
         zch_config_destroy (&settings);
         return 1;
@@ -95,6 +99,7 @@ zch_frontend_main (int argc, char *argv [], const char *program, const char *usa
         }
     }
     zch_workers_destroy (&workers);
+    zch_secure_release (&config->secure);
     zch_service_destroy (&service);
     zch_config_destroy (&settings);
     return 0;

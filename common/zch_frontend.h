@@ -8,6 +8,7 @@
 
 #include "zch_option.h"
 #include "zch_plugin_args.h"
+#include "zch_secure.h"
 #include "zch_workers.h"
 
 #define ZCH_DRAIN_TIMEOUT_DEFAULT "5s"
@@ -28,6 +29,7 @@ typedef struct {
     const char *udp_listen;     //  HOST:PORT for datagrams; "": off
     const char *udp_topic;      //  with udp_listen: each datagram is a raw payload for it; "": none
     zch_plugin_args_t plugins;  //  this front-end's plugin chain (zch_plugin_options)
+    zch_secure_config_t secure; //  limits, tokens, TLS, CURVE (zch_secure_options)
 } zch_frontend_config_t;
 
 //  Options both front-ends have with the same default; each role's own

@@ -24,6 +24,10 @@ static const char *s_roles [] = { "broker", "source", "subscriber" };
 static const char *s_causes [ZCH_DROP_CAUSES] = {
     "slow_consumer", "hwm", "malformed", "plugin", "rate_limit"
 };
+static const char *s_refusals [ZCH_REFUSE_CAUSES] = {
+    "too_many_clients", "conn_rate", "idle_timeout", "keepalive", "too_many_subscriptions",
+    "tls", "auth_failed", "auth_required", "forbidden"
+};
 
 //  Every metric but the drops and the uptime, by offset in zch_counters_t
 static const struct {
@@ -151,6 +155,16 @@ zch_metrics_render (void)
                 snprintf (labels, sizeof labels, "role=\"%s\",cause=\"%s\"", s_roles [r], s_causes [cause]);
                 s_value (out, "zchannel_dropped_total", labels,
                          s_sum (s_roles [r], offsetof (zch_counters_t, dropped) + cause * sizeof (atomic_uint_least64_t)), 1);
+            }
+    fprintf (out, "# HELP zchannel_refused_total Clients and requests turned away by a limit or "
+                  "by authentication, by cause.\n# TYPE zchannel_refused_total counter\n");
+    for (size_t r = 1; r < role_count; r++)     //  the front-ends
+        if (s_has_role (s_roles [r]))
+            for (int cause = 0; cause < ZCH_REFUSE_CAUSES; cause++) {
+                char labels [96];
+                snprintf (labels, sizeof labels, "role=\"%s\",cause=\"%s\"", s_roles [r], s_refusals [cause]);
+                s_value (out, "zchannel_refused_total", labels,
+                         s_sum (s_roles [r], offsetof (zch_counters_t, refused) + cause * sizeof (atomic_uint_least64_t)), 1);
             }
     pthread_mutex_unlock (&s_lock);
     struct timespec now;

@@ -22,6 +22,20 @@ typedef enum {
     ZCH_DROP_CAUSES
 } zch_drop_cause_t;
 
+//  Why a client or a request was refused (limits and authentication)
+typedef enum {
+    ZCH_REFUSE_TOO_MANY_CLIENTS = 0,
+    ZCH_REFUSE_CONN_RATE,
+    ZCH_REFUSE_IDLE,
+    ZCH_REFUSE_KEEPALIVE,
+    ZCH_REFUSE_TOO_MANY_SUBS,
+    ZCH_REFUSE_TLS,
+    ZCH_REFUSE_AUTH_FAILED,
+    ZCH_REFUSE_AUTH_REQUIRED,
+    ZCH_REFUSE_FORBIDDEN,
+    ZCH_REFUSE_CAUSES
+} zch_refuse_cause_t;
+
 typedef struct {
     //  counters, since start
     atomic_uint_least64_t messages_received;    //  into this stage
@@ -31,6 +45,7 @@ typedef struct {
     atomic_uint_least64_t dropped [ZCH_DROP_CAUSES];
     atomic_uint_least64_t slow_consumer_bytes;  //  output discarded with slow consumers
     atomic_uint_least64_t plugin_ns;            //  time spent in plugins
+    atomic_uint_least64_t refused [ZCH_REFUSE_CAUSES];  //  clients and requests turned away
     //  gauges, now
     atomic_uint_least64_t clients;
     atomic_uint_least64_t subscriptions;

@@ -8,6 +8,9 @@ struct zch_workers_t {
     const void *config;
     zactor_t *actors [ZCH_WORKERS_MAX];
     zch_worker_args_t args [ZCH_WORKERS_MAX];
+    atomic_size_t clients;
+    atomic_size_t frame_clients;
+    zch_rate_table_t *rates;
 };
 
 zch_workers_t *
@@ -34,6 +37,12 @@ zch_workers_start_framed (const char *address, const char *frame_address, int co
         return NULL;
     }
     self->config = config;
+    self->rates = zch_rate_table_new (ZCH_RATE_SLOTS_DEFAULT);
+    if (!self->rates) {
+        snprintf (error, error_size, "out of memory");
+        zch_workers_destroy (&self);
+        return NULL;
+    }
     for (int i = 0; i < count; i++) {
         int fd = zch_net_listen (address, true, error, error_size);
         if (fd < 0) {
@@ -47,7 +56,8 @@ zch_workers_start_framed (const char *address, const char *frame_address, int co
             return NULL;
         }
         self->args [i] = (zch_worker_args_t) {
-            .config = config, .listen_fd = fd, .frame_fd = frame_fd, .index = i
+            .config = config, .listen_fd = fd, .frame_fd = frame_fd, .index = i,
+            .clients = &self->clients, .frame_clients = &self->frame_clients, .rates = self->rates
         };
         self->actors [i] = zch_actor_start (worker, &self->args [i], error, error_size);
         if (!self->actors [i]) {
@@ -70,6 +80,7 @@ zch_workers_destroy (zch_workers_t **self_p)
         zstr_send (self->actors [i], "DRAIN");
     for (int i = 0; i < self->count; i++)
         zactor_destroy (&self->actors [i]);
+    zch_rate_table_destroy (&self->rates);
     free (self);
     *self_p = NULL;
 }

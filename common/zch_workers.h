@@ -7,6 +7,9 @@
 #define ZCH_WORKERS_H_INCLUDED
 
 #include <czmq.h>
+#include <stdatomic.h>
+
+#include "zch_limits.h"
 
 #include "zch_edge.h"
 
@@ -18,6 +21,10 @@ typedef struct {
     int listen_fd;              //  the worker's own listener, now its to close
     int frame_fd;               //  its frame-protocol listener, or -1 (also its to close)
     int index;                  //  0..count-1
+    //  Shared by every worker of the front-end, for its limits
+    atomic_size_t *clients;     //  clients on the text port now
+    atomic_size_t *frame_clients;   //  clients on the frame port now
+    zch_rate_table_t *rates;    //  connections per address, over both ports
 } zch_worker_args_t;
 
 typedef struct zch_workers_t zch_workers_t;

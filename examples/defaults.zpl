@@ -14,6 +14,7 @@
 #   plugin = "uppercase"); "" alone means none. Flags replace the list.
 #   This file is `zchannel run --print-config`; a test keeps it so.
 
+
 run
     #   error, warning, notice, info or debug (reloads)
     log-level = "info"
@@ -37,6 +38,10 @@ broker
     history-bytes = "256M"
     #   longest a drain at SIGINT/SIGTERM may take (5s, 500ms)
     drain-timeout = "5s"
+    #   CURVE on every endpoint with this certificate (zchannel keygen); off when empty
+    curve-secret = ""
+    #   with curve-secret: only clients whose public certificates are in DIR (empty: any)
+    curve-clients = ""
     #   add a plugin to the chain, in order (repeatable): NAME[@PATTERN][:key=value,...] (reloads)
     plugin = ""
     #   look for zch_NAME.so in DIR first (repeatable) (reloads)
@@ -75,6 +80,8 @@ subscriber
     upstream-hwm = "1000000"
     #   output queued per client before it is dropped as a slow consumer (reloads)
     max-output = "8M"
+    #   patterns one client may hold (0: no limit)
+    max-subscriptions = "1000"
     #   loops sharing the port
     workers = "2"
     #   'workerman' for the seed system's behaviour
@@ -91,3 +98,55 @@ subscriber
     plugin = ""
     #   look for zch_NAME.so in DIR first (repeatable) (reloads)
     plugin-path = ""
+
+source
+    #   clients at once per port, over all workers (0: no limit)
+    max-clients = "10000"
+    #   longest topic or pattern a client may use
+    max-topic-length = "255"
+    #   most tokens in a topic or pattern (0: no limit)
+    max-topic-depth = "32"
+    #   time a client has for a whole command, after connecting and once it began one (0: off)
+    idle-timeout = "60s"
+    #   close a client that sent nothing for this long; clients PING to stay (0: off)
+    keepalive = "0s"
+    #   new connections per second from one address (0: no limit)
+    conn-rate = "0"
+    #   connections one address may open at once (0: conn-rate)
+    conn-burst = "0"
+    #   tokens and their ACLs (ZPL); clients must AUTH (off when empty)
+    auth-file = ""
+    #   failed AUTHs before the connection closes
+    auth-max-failures = "3"
+    #   TLS on the client ports with this PEM certificate chain (off when empty)
+    tls-cert = ""
+    #   the PEM private key of tls-cert
+    tls-key = ""
+    #   require client certificates from these PEM CAs (none when empty)
+    tls-ca = ""
+
+subscriber
+    #   clients at once per port, over all workers (0: no limit)
+    max-clients = "10000"
+    #   longest topic or pattern a client may use
+    max-topic-length = "255"
+    #   most tokens in a topic or pattern (0: no limit)
+    max-topic-depth = "32"
+    #   time a client has for a whole command, after connecting and once it began one (0: off)
+    idle-timeout = "60s"
+    #   close a client that sent nothing for this long; clients PING to stay (0: off)
+    keepalive = "0s"
+    #   new connections per second from one address (0: no limit)
+    conn-rate = "0"
+    #   connections one address may open at once (0: conn-rate)
+    conn-burst = "0"
+    #   tokens and their ACLs (ZPL); clients must AUTH (off when empty)
+    auth-file = ""
+    #   failed AUTHs before the connection closes
+    auth-max-failures = "3"
+    #   TLS on the client ports with this PEM certificate chain (off when empty)
+    tls-cert = ""
+    #   the PEM private key of tls-cert
+    tls-key = ""
+    #   require client certificates from these PEM CAs (none when empty)
+    tls-ca = ""

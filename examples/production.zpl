@@ -19,6 +19,10 @@ broker
     drain-timeout = "10s"
     log-level = "notice"
     metrics-listen = "127.0.0.1:9465"
+    #   CURVE on the three endpoints (zchannel keygen /etc/zchannel/broker),
+    #   then curve-server-key = "/etc/zchannel/broker.pub" on the front-ends
+    #   curve-secret = "/etc/zchannel/broker"
+    #   curve-clients = "/etc/zchannel/clients"
     #   plugins, in chain order: the key once per plugin (the shipped ones
     #   are found without plugin-path), e.g.
     #   plugin = "redact@orders.>:regex=[0-9]{16},replacement=#"
@@ -32,6 +36,14 @@ source
     drain-timeout = "10s"
     log-level = "notice"
     metrics-listen = "127.0.0.1:9466"
+    #   hostile networks: a per-address connection rate, a shorter idle
+    #   timeout, and (with files of your own) tokens and TLS, e.g.
+    conn-rate = "20"
+    conn-burst = "100"
+    idle-timeout = "20s"
+    #   auth-file = "/etc/zchannel/tokens.zpl"
+    #   tls-cert = "/etc/zchannel/tls/cert.pem"
+    #   tls-key = "/etc/zchannel/tls/key.pem"
 
 subscriber
     listen = "0.0.0.0:2346"
@@ -39,6 +51,9 @@ subscriber
     max-line = "4K"
     #   a client that falls this far behind is cut off (-ERR slow consumer)
     max-output = "32M"
+    max-subscriptions = "200"
+    conn-rate = "20"
+    conn-burst = "100"
     drain-timeout = "10s"
     log-level = "notice"
     metrics-listen = "127.0.0.1:9467"

@@ -5,6 +5,7 @@
 #include "source.h"
 #include "subscriber.h"
 #include "zch_config.h"
+#include "zch_curve.h"
 #include "zch_log.h"
 #include "zch_main.h"
 #include "zch_service.h"
@@ -31,6 +32,7 @@ s_usage (FILE *out)
         "  run     run broker, source and subscriber in one process (see zchannel run --help)\n"
         "  pub     publish a message, one per line of stdin, or a file (see zchannel pub --help)\n"
         "  sub     print the messages on a pattern (see zchannel sub --help)\n"
+        "  keygen  write a CURVE certificate pair, PATH and PATH.pub\n"
         "  stat    show the broker's counters, refreshed every second (see zchannel stat --help)\n"
         "\n"
         "zchannel run takes every setting of the three roles: the broker's as they\n"
@@ -38,8 +40,10 @@ s_usage (FILE *out)
         "stage's plugins prefixed (--source-listen, --subscriber-frame-listen,\n"
         "--broker-plugin, ...), and --profile, --workers, --max-line, --max-output,\n"
         "--max-payload, --drain-timeout, --plugin-path, --udp-listen, --udp-topic\n"
-        "for every role having them at once; --config FILE reads sections run/,\n"
-        "broker/, source/ and subscriber/.\n");
+        "and the limits, tokens and TLS (--max-clients, --idle-timeout, --auth-file,\n"
+        "--tls-cert, ...) for every role having them at once; the broker's CURVE\n"
+        "(--curve-secret, --curve-clients) covers its TCP endpoints. --config FILE\n"
+        "reads sections run/, broker/, source/, subscriber/ and tokens/.\n");
 }
 
 //  SIGHUP: the settings, then every stage's plugins from the settings now
@@ -87,6 +91,9 @@ s_run (int argc, char *argv [])
         { "subscriber", "subscriber-", zch_frontend_options, &config.subscriber, sizeof config.subscriber },
         { "subscriber", "subscriber-", zch_plugin_options, &config.subscriber.plugins,
           sizeof config.subscriber.plugins },
+        { "source", "source-", zch_secure_options, &config.source.secure, sizeof config.source.secure },
+        { "subscriber", "subscriber-", zch_secure_options, &config.subscriber.secure,
+          sizeof config.subscriber.secure },
     };
     broker_config_defaults (&config.broker);
     source_config_defaults (&config.source);
@@ -114,6 +121,10 @@ s_run (int argc, char *argv [])
 
     char error [512];
     zch_service_t *service = zch_service_new ("zchannel", &config.process, error, sizeof error);
+    if (service
+    &&  (zch_secure_prepare (&config.source.secure, config.source.workerman, error, sizeof error)
+    ||   zch_secure_prepare (&config.subscriber.secure, config.subscriber.workerman, error, sizeof error)))
+        zch_service_destroy (&service);
     zactor_t *broker = service? zch_actor_start (broker_actor, &config.broker, error, sizeof error): NULL;
     zch_workers_t *subscriber = broker? subscriber_start (&config.subscriber, error, sizeof error): NULL;
     zch_workers_t *source = subscriber? source_start (&config.source, error, sizeof error): NULL;
@@ -131,9 +142,35 @@ s_run (int argc, char *argv [])
     zch_workers_destroy (&source);
     zactor_destroy (&broker);
     zch_workers_destroy (&subscriber);
+    zch_secure_release (&config.source.secure);
+    zch_secure_release (&config.subscriber.secure);
     zch_service_destroy (&service);
     zch_config_destroy (&settings);
     return exit_code;
+}
+
+//  zchannel keygen PATH: a CURVE certificate pair, PATH and PATH.pub.
+static int
+s_keygen (int argc, char *argv [])
+{
+    if (argc == 2 && (streq (argv [1], "--help") || streq (argv [1], "-h"))) {
+        printf ("Usage: zchannel keygen PATH\n"
+                "Write a new CURVE certificate: PATH holds the public and the secret key\n"
+                "(mode 0600; give it to --curve-secret), PATH.pub the public key only\n"
+                "(give the broker's to --curve-server-key, put clients' in --curve-clients DIR).\n");
+        return 0;
+    }
+    if (argc != 2 || argv [1][0] == '-') {
+        fprintf (stderr, "zchannel keygen: wants one PATH (see zchannel keygen --help)\n");
+        return 2;
+    }
+    char error [512];
+    if (zch_curve_keygen (argv [1], error, sizeof error)) {
+        fprintf (stderr, "zchannel keygen: %s\n", error);
+        return 1;
+    }
+    printf ("%s\n%s.pub\n", argv [1], argv [1]);
+    return 0;
 }
 
 int
@@ -150,6 +187,8 @@ main (int argc, char *argv [])
         return zchannel_pub_main (argc - 1, argv + 1);
     if (streq (command, "sub"))
         return zchannel_sub_main (argc - 1, argv + 1);
+    if (streq (command, "keygen"))
+        return s_keygen (argc - 1, argv + 1);
     if (streq (command, "stat"))
         return zchannel_stat_main (argc - 1, argv + 1);
     if (streq (command, "--help") || streq (command, "-h") || streq (command, "help")) {

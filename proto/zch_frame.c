@@ -166,6 +166,11 @@ zch_frame_decode (const uint8_t *body, size_t len, zch_frame_cmd_t *cmd,
           || zch_mpread_str (&reader, &cmd->text, &cmd->text_len);
     }
     else
+    if (s_is (verb, verb_len, "auth")) {
+        cmd->verb = ZCH_FRAME_AUTH;
+        rc = count != 2 || zch_mpread_str (&reader, &cmd->text, &cmd->text_len);
+    }
+    else
     if (s_is (verb, verb_len, "ping") || s_is (verb, verb_len, "pong")
     ||  s_is (verb, verb_len, "ok")) {
         cmd->verb = s_is (verb, verb_len, "ping")? ZCH_FRAME_PING:

@@ -4,7 +4,7 @@
     msgpack array whose first element is the verb:
 
         client: ["pub", topic, payload, headers?]  ["sub", pattern, opts?]
-                ["unsub", pattern]  ["ping"]
+                ["unsub", pattern]  ["ping"]  ["auth", token]
         server: ["msg", topic, seq, payload, headers]  ["ok"]
                 ["err", code, text]  ["pong"]
 
@@ -51,7 +51,8 @@ typedef enum {
     ZCH_FRAME_MSG,
     ZCH_FRAME_OK,
     ZCH_FRAME_ERR,
-    ZCH_FRAME_PONG
+    ZCH_FRAME_PONG,
+    ZCH_FRAME_AUTH              //  ["auth", token]; the token is in text
 } zch_frame_verb_t;
 
 //  One decoded frame; every pointer points into the decoded body.
@@ -70,7 +71,7 @@ typedef struct {
     uint64_t seq;               //  msg
     const char *code;           //  err
     size_t code_len;
-    const char *text;           //  err
+    const char *text;           //  err: the text; auth: the token
     size_t text_len;
 } zch_frame_cmd_t;
 

@@ -144,3 +144,68 @@ zch_pattern_prefix_len (const char *pattern, size_t len)
     }
     return len;
 }
+
+size_t
+zch_topic_depth (const char *topic, size_t len)
+{
+    if (len == 0)
+        return 0;
+    size_t depth = 1;
+    for (size_t i = 0; i < len; i++)
+        depth += topic [i] == '.';
+    return depth;
+}
+
+int
+zch_topic_check_limits (const char *topic, size_t len, size_t max_len, size_t max_depth,
+                        const char **reason)
+{
+    const char *why = NULL;
+    if (max_len && len > max_len)
+        why = "too long";
+    else
+    if (max_depth && zch_topic_depth (topic, len) > max_depth)
+        why = "too deep";
+    if (why && reason)
+        *reason = why;
+    return why? -1: 0;
+}
+
+//  Length of the token at s [0..len): up to the first '.' or the end.
+static size_t
+s_token_len (const char *s, size_t len)
+{
+    const char *dot = memchr (s, '.', len);
+    return dot? (size_t) (dot - s): len;
+}
+
+//  Walks both patterns token by token: '>' in outer takes whatever is
+//  left of inner (one token or more), '*' takes one token that is not
+//  '>', a literal only the same literal.
+bool
+zch_pattern_covers (const char *outer, size_t outer_len, const char *inner, size_t inner_len)
+{
+    while (outer_len > 0 && inner_len > 0) {
+        size_t ot = s_token_len (outer, outer_len);
+        size_t it = s_token_len (inner, inner_len);
+        bool inner_gt = it == 1 && *inner == '>';
+        if (ot == 1 && *outer == '>')
+            return true;
+        if (inner_gt)
+            return false;
+        if (!(ot == 1 && *outer == '*')) {
+            if (it == 1 && *inner == '*')
+                return false;
+            if (ot != it || memcmp (outer, inner, ot) != 0)
+                return false;
+        }
+        bool outer_last = ot == outer_len, inner_last = it == inner_len;
+        if (outer_last || inner_last)
+            return outer_last && inner_last;
+        outer += ot + 1;
+        outer_len -= ot + 1;
+        inner += it + 1;
+        inner_len -= it + 1;
+    }
+    return false;
+}

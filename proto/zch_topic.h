@@ -8,6 +8,7 @@
 #ifndef ZCH_TOPIC_H_INCLUDED
 #define ZCH_TOPIC_H_INCLUDED
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define ZCH_TOPIC_MAX 255
@@ -24,5 +25,19 @@ int zch_pattern_validate (const char *pattern, size_t len, const char **reason);
 //  (ZeroMQ filters by prefix only). "orders.*.eu" gives 7 ("orders."),
 //  "orders.eu" gives 9, ">" gives 0.
 size_t zch_pattern_prefix_len (const char *pattern, size_t len);
+
+//  Number of tokens in a topic or pattern ("a.b.c" has 3); 0 when empty.
+size_t zch_topic_depth (const char *topic, size_t len);
+
+//  Checks an already valid topic or pattern against configured limits:
+//  at most max_len bytes and max_depth tokens (0: that limit is off).
+//  Returns 0, or -1 with *reason "too long" or "too deep".
+int zch_topic_check_limits (const char *topic, size_t len, size_t max_len, size_t max_depth,
+                            const char **reason);
+
+//  True when every topic the valid pattern inner matches is also matched
+//  by the valid pattern outer ("orders.>" covers "orders.*.eu"; "orders.*"
+//  does not cover "orders.>"). Used to check a SUB against an ACL.
+bool zch_pattern_covers (const char *outer, size_t outer_len, const char *inner, size_t inner_len);
 
 #endif

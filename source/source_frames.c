@@ -14,6 +14,13 @@ s_pub (source_frames_t *self, zch_conn_t *conn, const zch_frame_cmd_t *cmd)
         zch_frame_reply_err (conn, ZCH_FRAME_E_TOPIC, "invalid topic: ", reason);
         return ZCH_EDGE_NEXT;
     }
+    if (zch_secure_topic (self->secure, cmd->topic, cmd->topic_len, &reason)) {
+        self->rejected++;
+        zch_frame_reply_err (conn, ZCH_FRAME_E_TOPIC, "invalid topic: ", reason);
+        return ZCH_EDGE_NEXT;
+    }
+    if (!zch_guard_publish (self->guard, conn, cmd->topic, cmd->topic_len))
+        return ZCH_EDGE_NEXT;
     if (cmd->payload_len > self->max_payload) {
         self->rejected++;
         zch_frame_reply_err (conn, ZCH_FRAME_E_TOO_LARGE, "", "payload over --max-payload");
@@ -41,6 +48,12 @@ source_frames_on_frame (void *ctx, zch_conn_t *conn, const char *body, size_t le
         zch_frame_reply_err (conn, code, "", reason);
         return ZCH_EDGE_NEXT;
     }
+    if (cmd.verb == ZCH_FRAME_AUTH) {
+        zch_guard_auth (self->guard, conn, cmd.text, cmd.text_len);
+        return ZCH_EDGE_NEXT;
+    }
+    if (!zch_guard_admits (self->guard, conn, cmd.verb == ZCH_FRAME_PING))
+        return ZCH_EDGE_NEXT;
     switch (cmd.verb) {
         case ZCH_FRAME_PUB:
             return s_pub (self, conn, &cmd);

@@ -9,6 +9,8 @@
 #include <stdint.h>
 
 #include "zch_edge.h"
+#include "zch_guard.h"
+#include "zch_secure.h"
 
 //  Publishes for a frame client; headers is a checked msgpack map or NULL.
 //  Returns 0, or -1 when the broker cannot take it now (nothing was sent).
@@ -21,6 +23,8 @@ typedef struct {
     source_frames_publish_fn *publish;
     void *ctx;
     size_t max_payload;
+    zch_guard_t *guard;         //  the worker's, for AUTH and ACLs
+    const zch_secure_config_t *secure;  //  topic limits
     uint64_t malformed;         //  frames that did not decode (bad msgpack, shape, verb)
     uint64_t rejected;          //  requests refused (bad topic, too large, wrong port)
 } source_frames_t;

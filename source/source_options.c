@@ -22,5 +22,6 @@ source_config_defaults (source_config_t *config)
     memset (config, 0, sizeof *config);
     zch_option_defaults (source_options, config);
     zch_option_defaults (zch_frontend_options, config);
+    zch_secure_defaults (&config->secure);
     config->takes_udp = true;
 }

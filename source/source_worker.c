@@ -5,6 +5,7 @@
 #include "zch_edge.h"
 #include "zch_envelope.h"
 #include "zch_frame.h"
+#include "zch_guard.h"
 #include "zch_net.h"
 #include "zch_log.h"
 #include "zch_main.h"
@@ -45,6 +46,7 @@ typedef struct {
     uint64_t plugin_dropped;
     uint64_t plugin_ns;         //  time in pipelines replaced by reloads
     zch_counters_t *counters;   //  published once per turn (see s_publish_metrics)
+    zch_guard_t guard;          //  AUTH and ACLs for both edges
 } self_t;
 
 static int s_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t len);
@@ -196,6 +198,12 @@ s_handle_publish (self_t *self, zch_conn_t *conn, const char *topic, size_t topi
         s_reply_error (self, conn, "", "payload too large");
         return ZCH_EDGE_NEXT;
     }
+    if (zch_secure_topic (&self->config->secure, topic, topic_len, &reason)) {
+        s_reply_error (self, conn, "invalid topic: ", reason);
+        return ZCH_EDGE_NEXT;
+    }
+    if (!zch_guard_publish (&self->guard, conn, topic, topic_len))
+        return ZCH_EDGE_NEXT;
     int rc = s_publish (self, zch_conn_peer (conn), topic, topic_len, payload, payload_len, NULL, 0);
     if (rc < 0)
         return ZCH_EDGE_PAUSE;
@@ -226,6 +234,9 @@ s_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t len)
         return ZCH_EDGE_NEXT;
     }
     uintptr_t flags = (uintptr_t) zch_conn_user (conn);
+    if (!zch_guard_admits (&self->guard, conn, command.verb == ZCH_VERB_PING || command.verb == ZCH_VERB_QUIT
+                           || command.verb == ZCH_VERB_EMPTY || command.verb == ZCH_VERB_AUTH))
+        return ZCH_EDGE_NEXT;
     switch (command.verb) {
         case ZCH_VERB_PUB:
             return s_handle_publish (self, conn, command.arg, command.arg_len,
@@ -254,7 +265,7 @@ s_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t len)
             s_reply_error (self, conn, "", "subscriptions are served by the subscriber front-end");
             break;
         case ZCH_VERB_AUTH:
-            s_reply_error (self, conn, "", "authentication is not enabled");
+            zch_guard_auth (&self->guard, conn, command.arg, command.arg_len);
             break;
         default:
             s_reply_error (self, conn, "", "unknown command");
@@ -292,8 +303,10 @@ s_self_extras (self_t *self, const zch_worker_args_t *args, char *error, size_t 
             .max_line = self->config->max_payload + ZCH_FRAME_OVERHEAD,
             .max_output = self->config->max_output, .close_grace_ms = 1000
         };
+        zch_secure_edge (&self->config->secure, args, true, &frame_config);
         self->frames = (source_frames_t) {
-            .publish = s_frame_publish, .ctx = self, .max_payload = self->config->max_payload
+            .publish = s_frame_publish, .ctx = self, .max_payload = self->config->max_payload,
+            .guard = &self->guard, .secure = &self->config->secure
         };
         self->frame_edge = zch_edge_new (self->loop, args->frame_fd, &frame_config,
                                          &frame_handlers, &self->frames);
@@ -339,6 +352,11 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
         .role = "source", .greeting = SOURCE_GREETING, .max_line = self->config->max_line,
         .max_output = self->config->max_output, .close_grace_ms = 1000
     };
+    zch_secure_edge (&self->config->secure, args, false, &edge_config);
+    self->guard = (zch_guard_t) {
+        .role = "source", .auth = self->config->secure.auth,
+        .max_failures = self->config->secure.auth_max_failures
+    };
     self->edge = self->loop? zch_edge_new (self->loop, args->listen_fd, &edge_config, &handlers, self): NULL;
     if (!self->edge) {
         close (args->listen_fd);
@@ -362,7 +380,8 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
     zch_zmq_set (self->publisher, ZMQ_XPUB_NODROP, 1);
     zch_zmq_set (self->publisher, ZMQ_SNDHWM, SOURCE_SNDHWM);
     zch_zmq_set (self->publisher, ZMQ_LINGER, SOURCE_LINGER);
-    if (zch_zmq_attach (self->publisher, "to broker", self->config->broker, false, error, error_size)) {
+    if (zch_secure_curve (&self->config->secure, self->publisher, error, error_size)
+    ||  zch_zmq_attach (self->publisher, "to broker", self->config->broker, false, error, error_size)) {
         s_self_destroy (&self);
         return NULL;
     }
@@ -387,6 +406,7 @@ static void
 s_publish_metrics (self_t *self)
 {
     zch_counters_t *counters = self->counters;
+    zch_secure_publish (counters, self->edge, self->frame_edge, &self->guard, 0);
     const zch_edge_stats_t *edge = zch_edge_stats (self->edge);
     const zch_edge_stats_t *frame_edge = self->frame_edge? zch_edge_stats (self->frame_edge): NULL;
     const source_udp_stats_t *udp = self->udp? source_udp_stats (self->udp): NULL;
@@ -484,6 +504,8 @@ source_worker_actor (zsock_t *pipe, void *args)
             zch_notice ("source: UDP ingest on %s%s%s", self->config->udp_listen,
                         *self->config->udp_topic? ", raw payloads for ": "",
                         self->config->udp_topic);
+        if (self->udp && self->config->secure.auth)
+            zch_warning ("source: UDP ingest takes no tokens: its datagrams bypass auth-file");
     }
     zch_actor_ready (pipe, NULL);
     while (!self->state.stopping) {
@@ -511,6 +533,7 @@ source_worker_actor (zsock_t *pipe, void *args)
     zch_info ("source: worker %d stopped after publishing %llu messages",
               self->index, (unsigned long long) self->published);
     s_log_extras (self);
+    zch_secure_report ("source", self->index, self->edge, self->frame_edge, &self->guard, 0);
     zch_worker_await_term (pipe, &self->state);
     s_self_destroy (&self);
 }

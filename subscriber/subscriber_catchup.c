@@ -131,7 +131,8 @@ s_prime_free (void **item)
 }
 
 subscriber_catchup_t *
-subscriber_catchup_new (const char *control, const subscriber_catchup_handlers_t *handlers,
+subscriber_catchup_new (const char *control, const zch_secure_config_t *secure,
+                        const subscriber_catchup_handlers_t *handlers,
                         void *ctx, char *error, size_t error_size)
 {
     subscriber_catchup_t *self = calloc (1, sizeof *self);
@@ -156,7 +157,8 @@ subscriber_catchup_new (const char *control, const subscriber_catchup_handlers_t
     zhashx_set_destructor (self->requests, s_request_free);
     zlistx_set_destructor (self->primes, s_prime_free);
     zch_zmq_set (self->dealer, ZMQ_LINGER, 0);
-    if (zch_zmq_attach (self->dealer, "to broker control", control, false, error, error_size)) {
+    if (zch_secure_curve (secure, self->dealer, error, error_size)
+    ||  zch_zmq_attach (self->dealer, "to broker control", control, false, error, error_size)) {
         subscriber_catchup_destroy (&self);
         return NULL;
     }

@@ -25,6 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "zch_secure.h"
+
 typedef struct subscriber_catchup_t subscriber_catchup_t;
 typedef struct subscriber_sync_t subscriber_sync_t;
 typedef struct zch_conn_t zch_conn_t;
@@ -57,9 +59,10 @@ typedef struct {
     uint64_t tails;             //  lags those found (a lost tail, an unseen topic)
 } subscriber_catchup_stats_t;
 
-//  Connects a DEALER to the broker's control endpoint. handlers and ctx
-//  are borrowed. Returns NULL with a reason in error.
-subscriber_catchup_t *subscriber_catchup_new (const char *control,
+//  Connects a DEALER to the broker's control endpoint, with CURVE when
+//  secure (borrowed) says so, as the worker's SUB. handlers and ctx are
+//  borrowed. Returns NULL with a reason in error.
+subscriber_catchup_t *subscriber_catchup_new (const char *control, const zch_secure_config_t *secure,
                                               const subscriber_catchup_handlers_t *handlers,
                                               void *ctx, char *error, size_t error_size);
 

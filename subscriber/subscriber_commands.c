@@ -3,6 +3,7 @@
 #include "subscriber_worker.h"
 #include "zch_frame.h"
 #include "zch_frame_reply.h"
+#include "zch_guard.h"
 #include "zch_log.h"
 #include "zch_text.h"
 
@@ -23,6 +24,35 @@ s_client_of (zch_conn_t *conn, bool framed)
         zch_conn_set_user (conn, client);
     }
     return client;
+}
+
+//  The limits and the ACL on a valid pattern a client wants (for a plain
+//  SUB, a SNAPSHOT and a FROM alike: what it may not follow live it may
+//  not read from history either); answers and returns false when refused.
+static bool
+s_may_subscribe (subscriber_worker_t *self, subscriber_client_t *client, const char *pattern, size_t len)
+{
+    const char *reason;
+    if (zch_secure_topic (&self->config->secure, pattern, len, &reason)) {
+        subscriber_client_error (client, ZCH_FRAME_E_TOPIC, "invalid pattern: ", reason);
+        return false;
+    }
+    if (!zch_guard_subscribe (&self->guard, client->conn, pattern, len))
+        return false;
+    //  A pattern already held (a repeated SUB, a SNAPSHOT of it) adds none
+    size_t max_subs = (size_t) self->config->secure.max_subscriptions;
+    char key [ZCH_TOPIC_MAX + 1];
+    memcpy (key, pattern, len);
+    key [len] = 0;
+    if (max_subs && client->patterns && zhashx_size (client->patterns) >= max_subs
+    &&  !zhashx_lookup (client->patterns, key)) {
+        self->too_many_subs++;
+        zch_info ("subscriber: client %s is over %zu subscriptions (refused: %llu)",
+                  zch_conn_peer (client->conn), max_subs, (unsigned long long) self->too_many_subs);
+        subscriber_client_error (client, "too_many_subscriptions", "", "too many subscriptions");
+        return false;
+    }
+    return true;
 }
 
 //  The workerman profile: any line subscribes the client to topic1.
@@ -58,6 +88,9 @@ subscriber_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t len)
         return ZCH_EDGE_NEXT;
     }
     char pattern [ZCH_TOPIC_MAX + 1];
+    if (!zch_guard_admits (&self->guard, conn, command.verb == ZCH_VERB_PING || command.verb == ZCH_VERB_QUIT
+                           || command.verb == ZCH_VERB_EMPTY || command.verb == ZCH_VERB_AUTH))
+        return ZCH_EDGE_NEXT;
     switch (command.verb) {
         case ZCH_VERB_SUB:
         case ZCH_VERB_UNSUB:
@@ -74,6 +107,7 @@ subscriber_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t len)
                 if (sync == SUBSCRIBER_SYNC_FROM && zch_topic_validate (command.arg, command.arg_len, NULL))
                     subscriber_reply_error (conn, "", "FROM takes a topic, not a pattern");
                 else
+                if (s_may_subscribe (self, client, command.arg, command.arg_len))
                     subscriber_worker_subscribe (self, client, command.arg, command.arg_len, sync, from);
                 break;
             }
@@ -100,7 +134,7 @@ subscriber_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t len)
             subscriber_reply_error (conn, "", "publishing is served by the source front-end");
             break;
         case ZCH_VERB_AUTH:
-            subscriber_reply_error (conn, "", "authentication is not enabled");
+            zch_guard_auth (&self->guard, conn, command.arg, command.arg_len);
             break;
         default:
             subscriber_reply_error (conn, "", "unknown command");
@@ -134,6 +168,12 @@ subscriber_on_frame (void *ctx, zch_conn_t *conn, const char *body, size_t len)
         return ZCH_EDGE_NEXT;
     }
     char pattern [ZCH_TOPIC_MAX + 1];
+    if (cmd.verb == ZCH_FRAME_AUTH) {
+        zch_guard_auth (&self->guard, conn, cmd.text, cmd.text_len);
+        return ZCH_EDGE_NEXT;
+    }
+    if (!zch_guard_admits (&self->guard, conn, cmd.verb == ZCH_FRAME_PING))
+        return ZCH_EDGE_NEXT;
     switch (cmd.verb) {
         case ZCH_FRAME_SUB:
         case ZCH_FRAME_UNSUB:
@@ -150,6 +190,7 @@ subscriber_on_frame (void *ctx, zch_conn_t *conn, const char *body, size_t len)
                 if (sync == SUBSCRIBER_SYNC_FROM && zch_topic_validate (cmd.topic, cmd.topic_len, NULL))
                     zch_frame_reply_err (conn, ZCH_FRAME_E_OPTION, "", "from takes a topic, not a pattern");
                 else
+                if (s_may_subscribe (self, client, cmd.topic, cmd.topic_len))
                     subscriber_worker_subscribe (self, client, cmd.topic, cmd.topic_len, sync, from);
                 break;
             }

@@ -19,6 +19,8 @@ const zch_option_t subscriber_options [] = {
       .flags = 0, .min = 1, .max = INT_MAX },
     { "max-output", ZCH_OPT_SIZE, offsetof (subscriber_config_t, max_output), "8M", "BYTES",
       "output queued per client before it is dropped as a slow consumer", .flags = ZCH_OPT_SHARED | ZCH_OPT_RELOAD },
+    { "max-subscriptions", ZCH_OPT_INT, offsetof (subscriber_config_t, secure.max_subscriptions), "1000", "N",
+      "patterns one client may hold (0: no limit)", .flags = ZCH_OPT_SHARED, .min = 0, .max = INT_MAX },
     { .name = NULL }
 };
 
@@ -28,4 +30,5 @@ subscriber_config_defaults (subscriber_config_t *config)
     memset (config, 0, sizeof *config);
     zch_option_defaults (subscriber_options, config);
     zch_option_defaults (zch_frontend_options, config);
+    zch_secure_defaults (&config->secure);
 }

@@ -1,5 +1,6 @@
 /*  subscriber_worker: one loop of the subscriber front-end.                 */
 #include "subscriber_worker.h"
+#include "zch_guard.h"
 #include "zch_frame_reply.h"
 #include "zch_log.h"
 #include "zch_zmq.h"
@@ -427,6 +428,11 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
         .role = "subscriber", .greeting = SUBSCRIBER_GREETING, .max_line = self->config->max_line,
         .max_output = self->config->max_output, .close_grace_ms = 1000
     };
+    zch_secure_edge (&self->config->secure, args, false, &edge_config);
+    self->guard = (zch_guard_t) {
+        .role = "subscriber", .auth = self->config->secure.auth,
+        .max_failures = self->config->secure.auth_max_failures
+    };
     self->edge = self->loop? zch_edge_new (self->loop, args->listen_fd, &edge_config, &handlers, self): NULL;
     if (!self->edge)
         close (args->listen_fd);
@@ -437,6 +443,7 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
             .max_line = self->config->max_payload + ZCH_FRAME_OVERHEAD,
             .max_output = self->config->max_output, .close_grace_ms = 1000
         };
+        zch_secure_edge (&self->config->secure, args, true, &frame_config);
         self->frame_edge = self->loop? zch_edge_new (self->loop, args->frame_fd, &frame_config,
                                                      &frame_handlers, self): NULL;
         if (!self->frame_edge)
@@ -457,9 +464,10 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
         .deliver = s_deliver, .gap = s_gap, .sync_ended = s_sync_ended,
         .write = s_sync_write, .notice = s_sync_notice
     };
-    if (zch_zmq_attach (self->upstream, "to broker", self->config->broker, false, error, error_size)
-    ||  !(self->catchup = subscriber_catchup_new (self->config->control, &catchup_handlers, self,
-                                                  error, error_size))) {
+    if (zch_secure_curve (&self->config->secure, self->upstream, error, error_size)
+    ||  zch_zmq_attach (self->upstream, "to broker", self->config->broker, false, error, error_size)
+    ||  !(self->catchup = subscriber_catchup_new (self->config->control, &self->config->secure,
+                                                  &catchup_handlers, self, error, error_size))) {
         s_self_destroy (&self);
         return NULL;
     }
@@ -507,6 +515,7 @@ s_edges_left (subscriber_worker_t *self, bool clients)
 static void
 s_publish_metrics (subscriber_worker_t *self)
 {
+    zch_secure_publish (self->counters, self->edge, self->frame_edge, &self->guard, self->too_many_subs);
     zch_counters_t *counters = self->counters;
     const zch_edge_stats_t *edge = zch_edge_stats (self->edge);
     const zch_edge_stats_t *frame_edge = self->frame_edge? zch_edge_stats (self->frame_edge): NULL;
@@ -608,6 +617,8 @@ subscriber_worker_actor (zsock_t *pipe, void *args)
         zch_info ("subscriber: worker %d frames: %llu malformed, %llu over the size limit",
                   self->index, (unsigned long long) self->frames_malformed,
                   (unsigned long long) zch_edge_stats (self->frame_edge)->lines_too_long);
+    zch_secure_report ("subscriber", self->index, self->edge, self->frame_edge, &self->guard,
+                       self->too_many_subs);
     zch_worker_await_term (pipe, &self->state);
     s_self_destroy (&self);
 }

@@ -12,6 +12,7 @@
 #include "subscriber_sync.h"
 #include "zch_edge.h"
 #include "zch_envelope.h"
+#include "zch_guard.h"
 #include "zch_main.h"
 #include "zch_metrics.h"
 #include "zch_pipeline.h"
@@ -76,6 +77,8 @@ typedef struct {
     uint64_t plugin_dropped;
     uint64_t plugin_ns;         //  time in pipelines replaced by reloads
     zch_pipeline_t *pipeline;   //  subscriber egress plugins; NULL: none
+    zch_guard_t guard;          //  AUTH and ACLs for both edges
+    uint64_t too_many_subs;     //  SUBs refused over max_subscriptions
 } subscriber_worker_t;
 
 //  What s_deliver_to needs while matching one message.

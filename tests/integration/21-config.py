@@ -39,6 +39,8 @@ def other_value(key, value, n):
     m = re.match(r"^([0-9.]+|\[[0-9a-f:]+\]):(\d+)$", value)
     if m:
         return "127.0.0.2:%d" % (21000 + n)
+    if key == "max-topic-length":
+        return str(int(value) - 1)      # the default is the most it may be
     if re.match(r"^\d+$", value):
         return str(int(value) + 1)
     m = re.match(r"^(\d+)([KMG])$", value)

@@ -189,9 +189,50 @@ s_test_prefix (void)
     CHECK (zch_pattern_prefix_len ("ab*.c", 5) == 5);      //  not a wildcard token
 }
 
+//  Configured length and depth limits.
+static void
+s_test_limits (void)
+{
+    const char *reason = NULL;
+    CHECK (zch_topic_depth ("a", 1) == 1);
+    CHECK (zch_topic_depth ("a.b.c", 5) == 3);
+    CHECK (zch_topic_depth ("", 0) == 0);
+    CHECK (zch_topic_check_limits ("a.b.c", 5, 5, 3, &reason) == 0);
+    CHECK (zch_topic_check_limits ("a.b.c", 5, 4, 3, &reason) == -1 && s_is (reason, "too long"));
+    CHECK (zch_topic_check_limits ("a.b.c", 5, 0, 2, &reason) == -1 && s_is (reason, "too deep"));
+    CHECK (zch_topic_check_limits ("a.b.c", 5, 0, 0, &reason) == 0);
+}
+
+//  A pattern covers another when it matches everything the other does.
+#define COVERS(outer, inner) zch_pattern_covers (outer, strlen (outer), inner, strlen (inner))
+static void
+s_test_covers (void)
+{
+    CHECK (COVERS ("orders.>", "orders.eu"));
+    CHECK (COVERS ("orders.>", "orders.*.eu"));
+    CHECK (COVERS ("orders.>", "orders.>"));
+    CHECK (!COVERS ("orders.>", "orders"));
+    CHECK (COVERS (">", "a"));
+    CHECK (COVERS (">", "*.>"));
+    CHECK (COVERS ("orders.*", "orders.eu"));
+    CHECK (COVERS ("orders.*", "orders.*"));
+    CHECK (!COVERS ("orders.*", "orders.>"));
+    CHECK (!COVERS ("orders.*", "orders.eu.x"));
+    CHECK (!COVERS ("orders.eu", "orders.*"));
+    CHECK (COVERS ("orders.eu", "orders.eu"));
+    CHECK (!COVERS ("orders.eu", "orders.eu.x"));
+    CHECK (!COVERS ("orders.eu.x", "orders.eu"));
+    CHECK (!COVERS ("orders.eu", "orders.us"));
+    CHECK (COVERS ("*.temp", "a.temp"));
+    CHECK (!COVERS ("*.temp", "a.hum"));
+    CHECK (!COVERS ("a.b", "a.bc"));
+}
+
 int
 main (void)
 {
+    s_test_limits ();
+    s_test_covers ();
     s_test_topic_valid ();
     s_test_topic_bytes ();
     s_test_topic_tokens ();

@@ -1,0 +1,47 @@
+/*  zch_guard: authentication and ACLs applied to one worker's clients.
+
+    Both front-ends ask the guard before acting on a request. With no
+    token table every request passes (and AUTH is answered "not
+    enabled"). With one, a client must AUTH first: every other request
+    but PING and QUIT answers "auth required"; a publish or subscribe
+    outside its token's ACL answers "forbidden <topic>"; after
+    max_failures failed AUTHs the client is closed and its address
+    logged. Replies are lines or frames, as the client's port speaks.
+    One guard per worker thread (its counters are not shared).             */
+#ifndef ZCH_GUARD_H_INCLUDED
+#define ZCH_GUARD_H_INCLUDED
+
+#include "zch_auth.h"
+#include "zch_edge.h"
+
+#define ZCH_AUTH_FAILURES_DEFAULT   3
+
+typedef struct zch_guard_s {
+    const char *role;           //  for log lines
+    const zch_auth_t *auth;     //  borrowed; NULL: authentication off
+    int max_failures;           //  failed AUTHs before the close
+    uint64_t auth_ok;
+    uint64_t auth_failed;
+    uint64_t auth_required;     //  requests refused before AUTH
+    uint64_t forbidden;         //  publishes and subscriptions outside an ACL
+    uint64_t auth_closed;       //  clients closed for repeated failures
+} zch_guard_t;
+
+//  True when the client may make a request other than AUTH (exempt: PING,
+//  QUIT and blank lines, which always may). Otherwise answers "auth
+//  required" and returns false.
+bool zch_guard_admits (zch_guard_t *self, zch_conn_t *conn, bool exempt);
+
+//  Handles AUTH token[0..len): "+OK" / ["ok"], or "auth failed", and the
+//  close after too many failures.
+void zch_guard_auth (zch_guard_t *self, zch_conn_t *conn, const char *token, size_t len);
+
+//  True when the client may publish to the valid topic; otherwise answers
+//  "forbidden <topic>" and returns false.
+bool zch_guard_publish (zch_guard_t *self, zch_conn_t *conn, const char *topic, size_t len);
+
+//  True when the client may subscribe to the valid pattern; otherwise
+//  answers "forbidden <pattern>" and returns false.
+bool zch_guard_subscribe (zch_guard_t *self, zch_conn_t *conn, const char *pattern, size_t len);
+
+#endif

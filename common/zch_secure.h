@@ -1,0 +1,81 @@
+/*  zch_secure: a front-end's settings against hostile clients and
+    networks, and what it builds from them: limits for its edges, the
+    token table, the TLS context, CURVE towards the broker.
+
+    One zch_secure_config_t sits in each front-end's config; every field
+    is a row of zch_secure_options (a flag and a config key; strings are
+    "" when off). zch_secure_prepare builds the
+    shared objects (tokens, TLS) once, before the workers start, and
+    zch_secure_release frees them after they stopped.                      */
+#ifndef ZCH_SECURE_H_INCLUDED
+#define ZCH_SECURE_H_INCLUDED
+
+#include "zch_auth.h"
+#include "zch_edge.h"
+#include "zch_option.h"
+#include "zch_tls.h"
+#include "zch_workers.h"
+
+
+typedef struct {
+    int max_clients;            //  per port, over every worker; 0: no limit
+    int max_subscriptions;      //  per subscriber client; 0: no limit (a subscriber_options row)
+    int max_topic_length;       //  bytes, at most ZCH_TOPIC_MAX
+    int max_topic_depth;        //  tokens; 0: no limit
+    int idle_timeout_ms;        //  to send a first whole command or finish one begun; 0: off
+    int keepalive_ms;           //  a client silent this long is closed; 0: off
+    int conn_rate;              //  new connections per second per address; 0: off
+    int conn_burst;             //  connections an address may open at once; 0: the rate
+    const char *auth_file;      //  token table (ZPL); "": no authentication
+    int auth_max_failures;      //  failed AUTHs before the close
+    const char *tls_cert;       //  PEM certificate chain; "": plain TCP
+    const char *tls_key;        //  PEM private key
+    const char *tls_ca;         //  PEM CAs for client certificates; "": none asked
+    const char *curve_server_key;   //  the broker's public certificate; "": no CURVE
+    const char *curve_secret;   //  this front-end's certificate; "": an ephemeral one
+    //  Built by zch_secure_prepare
+    zch_auth_t *auth;
+    zch_tls_t *tls;
+} zch_secure_config_t;
+
+//  The settings' rows (offsets into zch_secure_config_t).
+extern const zch_option_t zch_secure_options [];
+
+//  Fills config with the defaults of zch_secure_options (not
+//  max_subscriptions, the subscriber's own row).
+void zch_secure_defaults (zch_secure_config_t *config);
+
+//  Checks the settings that go together and builds the token table and
+//  the TLS context. Returns 0, or -1 with a one-line reason.
+int zch_secure_prepare (zch_secure_config_t *config, bool workerman, char *error, size_t error_size);
+
+//  Frees what zch_secure_prepare built.
+void zch_secure_release (zch_secure_config_t *config);
+
+//  Fills an edge's limits and TLS for a worker's text (framed false) or
+//  frame port.
+void zch_secure_edge (const zch_secure_config_t *config, const zch_worker_args_t *args, bool framed,
+                      zch_edge_config_t *edge);
+
+//  Checks a valid topic or pattern against the length and depth limits.
+//  Returns 0, or -1 with *reason "too long" or "too deep".
+int zch_secure_topic (const zch_secure_config_t *config, const char *topic, size_t len,
+                      const char **reason);
+
+//  Makes a broker socket CURVE when configured. Returns 0, or -1 with a reason.
+int zch_secure_curve (const zch_secure_config_t *config, void *socket, char *error, size_t error_size);
+
+
+
+//  Logs a worker's limit and auth counters, summed over its two edges
+//  (frame_edge may be NULL), as key=value pairs (at exit).
+struct zch_guard_s;
+void zch_secure_report (const char *role, int index, zch_edge_t *edge, zch_edge_t *frame_edge,
+                        const struct zch_guard_s *guard, uint64_t too_many_subs);
+
+//  Publishes the same counters into a worker's metrics block.
+struct zch_counters_s;
+void zch_secure_publish (void *counters, zch_edge_t *edge, zch_edge_t *frame_edge,
+                         const struct zch_guard_s *guard, uint64_t too_many_subs);
+
+#endif

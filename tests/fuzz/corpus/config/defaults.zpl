@@ -1,0 +1,146 @@
+#   zchannel defaults: every setting with its built-in value.
+#
+#   ZPL (czmq zconfig): a section per role, four spaces before each key,
+#   `key = "value"`, `#` starts a comment. zchannel-broker reads broker/,
+#   zchannel-source source/, zchannel-subscriber subscriber/ (each skips the
+#   others' sections, so one file can serve all three); `zchannel run`
+#   reads all of them, with the process settings (log-level, syslog,
+#   metrics-listen) in run/. A standalone program takes those three in its
+#   own section. Flags override the file; SIGHUP reads it again.
+#
+#   Sizes take K, M or G (powers of 1024); durations 5s or 250ms.
+#   plugin and plugin-path are lists: repeat the key once per value, in
+#   order (plugin = "redact:conf=/etc/zchannel/redact.conf", then
+#   plugin = "uppercase"); "" alone means none. Flags replace the list.
+#   This file is `zchannel run --print-config`; a test keeps it so.
+
+
+run
+    #   error, warning, notice, info or debug (reloads)
+    log-level = "info"
+    #   log to syslog instead of stderr (reloads)
+    syslog = "false"
+    #   serve Prometheus metrics over HTTP at /metrics (off when empty)
+    metrics-listen = ""
+
+broker
+    #   where producers publish (XSUB)
+    ingress = "tcp://*:2206"
+    #   where front-ends subscribe (XPUB)
+    egress = "tcp://*:2207"
+    #   control requests: PING, STATS (ROUTER)
+    control = "tcp://*:2208"
+    #   messages queued per subscriber front-end before drops
+    egress-hwm = "1000000"
+    #   longest a drain at SIGINT/SIGTERM may take (5s, 500ms)
+    drain-timeout = "5s"
+    #   CURVE on every endpoint with this certificate (zchannel keygen); off when empty
+    curve-secret = ""
+    #   with curve-secret: only clients whose public certificates are in DIR (empty: any)
+    curve-clients = ""
+    #   add a plugin to the chain, in order (repeatable): NAME[@PATTERN][:key=value,...] (reloads)
+    plugin = ""
+    #   look for zch_NAME.so in DIR first (repeatable) (reloads)
+    plugin-path = ""
+
+source
+    #   where text clients connect
+    listen = "0.0.0.0:2345"
+    #   replies queued per client before it is dropped (reloads)
+    max-output = "1M"
+    #   take datagrams, one 'PUB <topic> <payload>' each (off when empty)
+    udp-listen = ""
+    #   with udp-listen: each datagram is a raw payload for TOPIC
+    udp-topic = ""
+    #   loops sharing the port
+    workers = "2"
+    #   'workerman' for the seed system's behaviour
+    profile = "default"
+    #   longest accepted line (K/M suffixes) (reloads)
+    max-line = "64K"
+    #   longest a drain at SIGINT/SIGTERM may take (5s, 500ms)
+    drain-timeout = "5s"
+    #   where frame-protocol clients connect (off when empty)
+    frame-listen = ""
+    #   largest payload a client may send (K/M suffixes)
+    max-payload = "1M"
+    #   add a plugin to the chain, in order (repeatable): NAME[@PATTERN][:key=value,...] (reloads)
+    plugin = ""
+    #   look for zch_NAME.so in DIR first (repeatable) (reloads)
+    plugin-path = ""
+
+subscriber
+    #   where text clients connect
+    listen = "0.0.0.0:2346"
+    #   output queued per client before it is dropped as a slow consumer (reloads)
+    max-output = "8M"
+    #   patterns one client may hold (0: no limit)
+    max-subscriptions = "1000"
+    #   loops sharing the port
+    workers = "2"
+    #   'workerman' for the seed system's behaviour
+    profile = "default"
+    #   longest accepted line (K/M suffixes) (reloads)
+    max-line = "64K"
+    #   longest a drain at SIGINT/SIGTERM may take (5s, 500ms)
+    drain-timeout = "5s"
+    #   where frame-protocol clients connect (off when empty)
+    frame-listen = ""
+    #   largest payload a client may send (K/M suffixes)
+    max-payload = "1M"
+    #   add a plugin to the chain, in order (repeatable): NAME[@PATTERN][:key=value,...] (reloads)
+    plugin = ""
+    #   look for zch_NAME.so in DIR first (repeatable) (reloads)
+    plugin-path = ""
+
+source
+    #   clients at once per port, over all workers (0: no limit)
+    max-clients = "10000"
+    #   longest topic or pattern a client may use
+    max-topic-length = "255"
+    #   most tokens in a topic or pattern (0: no limit)
+    max-topic-depth = "32"
+    #   time a client has for a whole command, after connecting and once it began one (0: off)
+    idle-timeout = "60s"
+    #   close a client that sent nothing for this long; clients PING to stay (0: off)
+    keepalive = "0s"
+    #   new connections per second from one address (0: no limit)
+    conn-rate = "0"
+    #   connections one address may open at once (0: conn-rate)
+    conn-burst = "0"
+    #   tokens and their ACLs (ZPL); clients must AUTH (off when empty)
+    auth-file = ""
+    #   failed AUTHs before the connection closes
+    auth-max-failures = "3"
+    #   TLS on the client ports with this PEM certificate chain (off when empty)
+    tls-cert = ""
+    #   the PEM private key of tls-cert
+    tls-key = ""
+    #   require client certificates from these PEM CAs (none when empty)
+    tls-ca = ""
+
+subscriber
+    #   clients at once per port, over all workers (0: no limit)
+    max-clients = "10000"
+    #   longest topic or pattern a client may use
+    max-topic-length = "255"
+    #   most tokens in a topic or pattern (0: no limit)
+    max-topic-depth = "32"
+    #   time a client has for a whole command, after connecting and once it began one (0: off)
+    idle-timeout = "60s"
+    #   close a client that sent nothing for this long; clients PING to stay (0: off)
+    keepalive = "0s"
+    #   new connections per second from one address (0: no limit)
+    conn-rate = "0"
+    #   connections one address may open at once (0: conn-rate)
+    conn-burst = "0"
+    #   tokens and their ACLs (ZPL); clients must AUTH (off when empty)
+    auth-file = ""
+    #   failed AUTHs before the connection closes
+    auth-max-failures = "3"
+    #   TLS on the client ports with this PEM certificate chain (off when empty)
+    tls-cert = ""
+    #   the PEM private key of tls-cert
+    tls-key = ""
+    #   require client certificates from these PEM CAs (none when empty)
+    tls-ca = ""

@@ -1,0 +1,44 @@
+#   A production-like setup for the three daemons (zchannel-broker.service,
+#   zchannel-source.service, zchannel-subscriber.service): front-ends on
+#   the public interface, the broker's ZeroMQ endpoints and the metrics on
+#   loopback, quieter logs, more room for slow readers and a longer drain
+#   at shutdown. Install as /etc/zchannel/zchannel.zpl; `systemctl reload`
+#   (SIGHUP) applies the keys marked (reloads) in defaults.zpl: log-level,
+#   syslog, max-line, max-output, plugin, plugin-path (and reloads the
+#   plugins, whose own conf files are then read again).
+#
+#   Each daemon reads its own section, process settings (log-level, syslog,
+#   metrics-listen) included. `zchannel run` wants those in a run/ section
+#   instead (see defaults.zpl), so this file is for the daemons only.
+
+broker
+    ingress = "tcp://127.0.0.1:2206"
+    egress = "tcp://127.0.0.1:2207"
+    control = "tcp://127.0.0.1:2208"
+    egress-hwm = "2000000"
+    drain-timeout = "10s"
+    log-level = "notice"
+    metrics-listen = "127.0.0.1:9465"
+    #   plugins, in chain order: the key once per plugin (the shipped ones
+    #   are found without plugin-path), e.g.
+    #   plugin = "redact@orders.>:regex=[0-9]{16},replacement=#"
+    #   plugin = "rate_limit@sensors.>:rate=1000,burst=2000"
+    #   plugin-path = "/usr/local/lib/zchannel/plugins"
+
+source
+    listen = "0.0.0.0:2345"
+    workers = "4"
+    max-line = "256K"
+    drain-timeout = "10s"
+    log-level = "notice"
+    metrics-listen = "127.0.0.1:9466"
+
+subscriber
+    listen = "0.0.0.0:2346"
+    workers = "4"
+    max-line = "4K"
+    #   a client that falls this far behind is cut off (-ERR slow consumer)
+    max-output = "32M"
+    drain-timeout = "10s"
+    log-level = "notice"
+    metrics-listen = "127.0.0.1:9467"
