@@ -12,7 +12,7 @@
 
 #define BROKER_MAX_FRAMES   4       //  one more than any valid form, to spot extras
 #define BROKER_BATCH        1024    //  ingress messages per turn before looking at the rest
-#define BROKER_DRAIN_QUIET  100     //  ms of silence on ingress that ends a drain
+#define BROKER_DRAIN_QUIET  300     //  ms of silence on ingress that ends a drain
 #define BROKER_LINGER       5000    //  ms egress may take to deliver at exit
 
 static const char s_ack_prefix [] = "$ack.";
@@ -423,14 +423,18 @@ s_publish_metrics (self_t *self)
 static void
 s_drain_for_exit (self_t *self)
 {
-    int64_t deadline = zclock_mono () + self->config->drain_timeout;
+    int64_t started = zclock_mono ();
+    int64_t deadline = started + self->config->drain_timeout;
     zmq_pollitem_t item = { self->ingress, 0, ZMQ_POLLIN, 0 };
+    size_t drained = 0;
     while (zclock_mono () < deadline) {
         if (zmq_poll (&item, 1, BROKER_DRAIN_QUIET) <= 0)
             break;
-        s_ingress_drain (self, BROKER_BATCH);
+        drained += s_ingress_drain (self, BROKER_BATCH);
         s_egress_drain (self);
     }
+    zch_info ("broker: drained %zu messages in %lld ms at exit", drained,
+              (long long) (zclock_mono () - started));
     s_publish_metrics (self);
 }
 

