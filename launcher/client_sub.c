@@ -231,6 +231,33 @@ s_sub_handle (sub_t *self, char *line, size_t len)
     return SUB_GO_ON;                       //  +OK, PONG: nothing to show
 }
 
+//  After the buffered lines or frames: reads more, or, when nothing is
+//  there, writes what is pending and waits. Returns SUB_GO_ON, or what
+//  ends the session.
+static int
+s_sub_refill (sub_t *self, int found)
+{
+    int rc = found == CLIENT_LINE_TOO_LONG? found: client_link_fill (&self->link);
+    if (rc == CLIENT_FILL_AGAIN) {
+        //  Nothing more to read now: a good moment to write
+        rc = self->out_len? s_sub_flush (self): SUB_GO_ON;
+        if (rc != SUB_GO_ON)
+            return rc;
+        struct pollfd pfd = { .fd = self->link.fd, .events = POLLIN };
+        if (poll (&pfd, 1, -1) == -1 && errno != EINTR) {
+            fprintf (stderr, SUB_PROG ": poll: %s\n", strerror (errno));
+            return SUB_FAILED;
+        }
+        return SUB_GO_ON;
+    }
+    if (rc != CLIENT_FILL_OK) {
+        if (s_sub_flush (self) != SUB_FAILED)
+            client_link_complain_fill (&self->link, rc);
+        return SUB_FAILED;
+    }
+    return SUB_GO_ON;
+}
+
 //  The delivery loop: reads lines until the count is reached, stdout
 //  closes, or the server ends the conversation.
 static int
@@ -245,24 +272,9 @@ s_sub_run (sub_t *self)
             if (rc != SUB_GO_ON)
                 return rc;
         }
-        int rc = found == CLIENT_LINE_TOO_LONG ? found : client_link_fill (&self->link);
-        if (rc == CLIENT_FILL_AGAIN) {
-            //  Nothing more to read now: a good moment to write
-            rc = self->out_len ? s_sub_flush (self) : SUB_GO_ON;
-            if (rc != SUB_GO_ON)
-                return rc;
-            struct pollfd pfd = { .fd = self->link.fd, .events = POLLIN };
-            if (poll (&pfd, 1, -1) == -1 && errno != EINTR) {
-                fprintf (stderr, SUB_PROG ": poll: %s\n", strerror (errno));
-                return SUB_FAILED;
-            }
-        }
-        else
-        if (rc != CLIENT_FILL_OK) {
-            if (s_sub_flush (self) != SUB_FAILED)
-                client_link_complain_fill (&self->link, rc);
-            return SUB_FAILED;
-        }
+        int rc = s_sub_refill (self, found);
+        if (rc != SUB_GO_ON)
+            return rc;
     }
 }
 
@@ -402,23 +414,9 @@ s_sub_run_frames (sub_t *self)
             if (rc != SUB_GO_ON)
                 return rc;
         }
-        int rc = found == CLIENT_LINE_TOO_LONG? found: client_link_fill (&self->link);
-        if (rc == CLIENT_FILL_AGAIN) {
-            rc = self->out_len? s_sub_flush (self): SUB_GO_ON;
-            if (rc != SUB_GO_ON)
-                return rc;
-            struct pollfd pfd = { .fd = self->link.fd, .events = POLLIN };
-            if (poll (&pfd, 1, -1) == -1 && errno != EINTR) {
-                fprintf (stderr, SUB_PROG ": poll: %s\n", strerror (errno));
-                return SUB_FAILED;
-            }
-        }
-        else
-        if (rc != CLIENT_FILL_OK) {
-            if (s_sub_flush (self) != SUB_FAILED)
-                client_link_complain_fill (&self->link, rc);
-            return SUB_FAILED;
-        }
+        int rc = s_sub_refill (self, found);
+        if (rc != SUB_GO_ON)
+            return rc;
     }
 }
 
