@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #define ZCH_ACCEPT_BATCH    64
+#define ZCH_OUT_INITIAL     4096        //  first output buffer of a client
 #define ZCH_ACCEPT_BACKOFF  100         //  ms without accepting after EMFILE
 
 static const char s_slow_consumer [] = "-ERR slow consumer\n";
@@ -298,7 +299,7 @@ s_conn_make_room (zch_conn_t *conn, size_t len)
         if (conn->out_cap - conn->out_len >= len)
             return 0;
     }
-    size_t new_cap = conn->out_cap? conn->out_cap: 4096;
+    size_t new_cap = conn->out_cap? conn->out_cap: ZCH_OUT_INITIAL;
     while (new_cap - conn->out_len < len + ZCH_REPLY_MAX)
         new_cap *= 2;
     char *grown = realloc (conn->out, new_cap);
@@ -521,8 +522,16 @@ s_conn_write_out (zch_conn_t *conn)
         else
             conn->mid_line = conn->out [conn->out_start - 1] != '\n';
     }
-    if (conn->out_start == conn->out_len)
+    if (conn->out_start == conn->out_len) {
         conn->out_start = conn->out_len = conn->frame_end = 0;
+        //  An idle client keeps no output buffer (10,000 idle clients would
+        //  hold 40 MiB of greetings); a busy one, whose buffer grew, keeps it
+        if (conn->out_cap <= ZCH_OUT_INITIAL) {
+            free (conn->out);
+            conn->out = NULL;
+            conn->out_cap = 0;
+        }
+    }
 }
 
 //  Sets the interest set from the client's state.
