@@ -72,14 +72,24 @@ def short(data, limit=300):
 # --------------------------------------------------------------------------
 #  Ports and limits
 
+_handed_out = set()
+
+
 def free_port():
-    """A loopback TCP port that was free a moment ago."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-    finally:
-        s.close()
+    """A loopback TCP port that was free a moment ago, and that this test
+    has not been given before (the kernel may offer a just-closed port again,
+    and two endpoints of one system must not share one)."""
+    for _ in range(100):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            s.bind((HOST, 0))
+            port = s.getsockname()[1]
+        finally:
+            s.close()
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
+    raise RuntimeError("no fresh free port after 100 tries")
 
 
 def tcp_ep(port):
