@@ -235,8 +235,8 @@ client_link_line (client_link_t *link, char **line, size_t *line_len)
 }
 
 //  Milliseconds on the monotonic clock, for deadlines.
-static int64_t
-s_now_ms (void)
+int64_t
+client_now_ms (void)
 {
     struct timespec ts;
     clock_gettime (CLOCK_MONOTONIC, &ts);
@@ -247,24 +247,28 @@ s_now_ms (void)
 int
 client_link_read_line (client_link_t *link, int timeout_ms, char **line, size_t *line_len)
 {
-    int64_t deadline = s_now_ms () + timeout_ms;
+    int64_t deadline = client_now_ms () + timeout_ms;
     while (true) {
         int rc = client_link_line (link, line, line_len);
         if (rc != CLIENT_LINE_NONE)
             return rc;
-        int64_t left = deadline - s_now_ms ();
-        if (left <= 0)
-            return CLIENT_FILL_TIMEOUT;
-        struct pollfd pfd = { .fd = link->fd, .events = POLLIN };
-        rc = poll (&pfd, 1, (int) left);
-        if (rc == -1 && errno != EINTR)
-            return CLIENT_FILL_ERROR;
-        if (rc <= 0)
-            continue;
-        rc = client_link_fill (link);
+        rc = client_link_await (link, deadline);
         if (rc < 0)
             return rc;
     }
+}
+
+int
+client_link_await (client_link_t *link, int64_t deadline)
+{
+    int64_t left = deadline - client_now_ms ();
+    if (left <= 0)
+        return CLIENT_FILL_TIMEOUT;
+    struct pollfd pfd = { .fd = link->fd, .events = POLLIN };
+    int rc = poll (&pfd, 1, (int) left);
+    if (rc == -1 && errno != EINTR)
+        return CLIENT_FILL_ERROR;
+    return rc <= 0? CLIENT_FILL_OK: client_link_fill (link);
 }
 
 //  Writes a whole buffer, waiting out a full socket buffer.

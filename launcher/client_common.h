@@ -33,7 +33,7 @@
 #define CLIENT_FILL_AGAIN     0     //  nothing to read now (non-blocking)
 #define CLIENT_FILL_CLOSED   -1     //  the server closed the connection
 #define CLIENT_FILL_ERROR    -2     //  errno says why
-#define CLIENT_FILL_TIMEOUT  -3     //  only from client_link_read_line
+#define CLIENT_FILL_TIMEOUT  -3     //  only from client_link_read_line and client_link_await
 
 typedef struct {
     const char *prog;           //  "zchannel pub", for messages
@@ -88,6 +88,14 @@ int client_link_line (client_link_t *link, char **line, size_t *line_len);
 //  or a CLIENT_FILL_* code (CLOSED, ERROR, TIMEOUT), or CLIENT_LINE_TOO_LONG.
 int client_link_read_line (client_link_t *link, int timeout_ms,
                            char **line, size_t *line_len);
+
+//  Milliseconds on the monotonic clock, for deadlines.
+int64_t client_now_ms (void);
+
+//  Waits until deadline (client_now_ms) for bytes and reads what came.
+//  Returns CLIENT_FILL_OK (look again), CLIENT_FILL_TIMEOUT, or another
+//  negative client_link_fill result.
+int client_link_await (client_link_t *link, int64_t deadline);
 
 //  Writes all of buf, waiting for the socket when it is non-blocking and
 //  full. Never raises SIGPIPE. Returns 0, or -1 with errno set.

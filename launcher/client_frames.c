@@ -27,33 +27,15 @@ client_frame_take (client_link_t *link, zch_frame_cmd_t *cmd)
     return CLIENT_LINE_FOUND;
 }
 
-//  Milliseconds on the monotonic clock.
-static int64_t
-s_now_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int
 client_frame_read (client_link_t *link, int timeout_ms, zch_frame_cmd_t *cmd)
 {
-    int64_t deadline = s_now_ms () + timeout_ms;
+    int64_t deadline = client_now_ms () + timeout_ms;
     while (true) {
         int rc = client_frame_take (link, cmd);
         if (rc != CLIENT_LINE_NONE)
             return rc;
-        int64_t left = deadline - s_now_ms ();
-        if (left <= 0)
-            return CLIENT_FILL_TIMEOUT;
-        struct pollfd pfd = { .fd = link->fd, .events = POLLIN };
-        rc = poll (&pfd, 1, (int) left);
-        if (rc == -1 && errno != EINTR)
-            return CLIENT_FILL_ERROR;
-        if (rc <= 0)
-            continue;
-        rc = client_link_fill (link);
+        rc = client_link_await (link, deadline);
         if (rc < 0)
             return rc;
     }

@@ -26,8 +26,8 @@ bench_now_ns (void)
 }
 
 //  Writes value in decimal at to; returns the digits written.
-static size_t
-s_put_u64 (char *to, uint64_t value)
+size_t
+bench_put_u64 (char *to, uint64_t value)
 {
     char digits [20];
     size_t n = 0;
@@ -60,11 +60,11 @@ s_get_u64 (const char **p, const char *end, char stop, uint64_t *value)
 size_t
 bench_payload_fill (char *to, size_t size, int publisher, uint64_t seq)
 {
-    size_t n = s_put_u64 (to, (uint64_t) publisher);
+    size_t n = bench_put_u64 (to, (uint64_t) publisher);
     to [n++] = ':';
-    n += s_put_u64 (to + n, seq);
+    n += bench_put_u64 (to + n, seq);
     to [n++] = ':';
-    n += s_put_u64 (to + n, (uint64_t) bench_now_ns ());
+    n += bench_put_u64 (to + n, (uint64_t) bench_now_ns ());
     to [n++] = ':';
     if (n < size) {
         memset (to + n, 'x', size - n);

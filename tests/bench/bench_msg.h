@@ -27,6 +27,9 @@ typedef enum {
     BENCH_MSG_FOREIGN           //  not ours; counted as foreign
 } bench_msg_kind_t;
 
+//  Writes value in decimal at to (20 bytes at most); returns the digits.
+size_t bench_put_u64 (char *to, uint64_t value);
+
 //  Nanoseconds on the monotonic clock, the clock of the payload stamps.
 int64_t bench_now_ns (void);
 

@@ -66,21 +66,6 @@ typedef struct {
     int errors_shown;
 } run_t;
 
-//  Writes value in decimal at to; returns the digits written.
-static size_t
-s_put_u64 (char *to, uint64_t value)
-{
-    char digits [20];
-    size_t n = 0;
-    do {
-        digits [n++] = (char) ('0' + value % 10);
-        value /= 10;
-    } while (value);
-    for (size_t i = 0; i < n; i++)
-        to [i] = digits [n - 1 - i];
-    return n;
-}
-
 //  Prints an error from a server, the first few times only.
 static void
 s_run_server_error (run_t *self, run_conn_t *conn, const char *text, size_t len)
@@ -192,7 +177,7 @@ s_run_topic (run_t *self, run_conn_t *conn)
         return self->topic_len;
     uint64_t n = (conn->next_seq * (uint64_t) self->config->publishers + (uint64_t) conn->index)
                % self->config->topics;
-    return self->topic_len + 1 + s_put_u64 (self->topic + self->topic_len + 1, n);
+    return self->topic_len + 1 + bench_put_u64 (self->topic + self->topic_len + 1, n);
 }
 
 //  Fills an empty publisher batch with the messages due, each stamped
