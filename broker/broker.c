@@ -274,14 +274,25 @@ s_forward (self_t *self, zmq_msg_t *frames, size_t count)
         broker_history_topic (self->history, msg.topic, msg.topic_len):
         broker_history_topic (self->history, view.topic, view.topic_len);
     uint64_t seq = topic? broker_history_next_seq (topic): 0;
-    uint8_t meta [ZCH_META_MAX];
+    uint8_t stamped [ZCH_META_MAX];
+    const uint8_t *meta = stamped;
     size_t meta_size = 0;
+    //  A meta as zchannel's source writes it takes its seq where it lies,
+    //  unless libzmq shares the frame with another reader
+    bool in_place = seq && !self->pipeline && count == 3
+                 && !zmq_msg_get (&frames [1], ZMQ_SHARED)
+                 && zch_meta_stamp_in_place (zmq_msg_data (&frames [1]), views [1].size, seq);
+    if (in_place) {
+        meta = views [1].data;
+        meta_size = views [1].size;
+    }
+    else
     if (seq && self->pipeline && msg.headers_changed)
-        meta_size = zch_meta_stamp_headers (view.meta, view.meta_size, seq, now,
-                                            msg.headers, msg.header_count, meta, sizeof meta);
+        meta_size = zch_meta_stamp_headers (view.meta, view.meta_size, seq, now, msg.headers,
+                                            msg.header_count, stamped, sizeof stamped);
     else
     if (seq)
-        meta_size = zch_meta_stamp (view.meta, view.meta_size, seq, now, meta, sizeof meta);
+        meta_size = zch_meta_stamp (view.meta, view.meta_size, seq, now, stamped, sizeof stamped);
     if (meta_size == 0) {
         if (self->pipeline)
             zch_pipeline_done (self->pipeline);
@@ -316,8 +327,14 @@ s_forward (self_t *self, zmq_msg_t *frames, size_t count)
         s_plugins_apply (&msg, &topic_frame, &payload_frame);
         zch_pipeline_done (self->pipeline);
     }
-    zmq_msg_init_size (&meta_frame, meta_size);
-    memcpy (zmq_msg_data (&meta_frame), meta, meta_size);
+    if (in_place) {
+        zmq_msg_init (&meta_frame);
+        zmq_msg_move (&meta_frame, &frames [1]);
+    }
+    else {
+        zmq_msg_init_size (&meta_frame, meta_size);
+        memcpy (zmq_msg_data (&meta_frame), stamped, meta_size);
+    }
     //  XPUB never blocks: what a slow front-end cannot take, its
     //  high-water mark drops, and the front-end sees the seq gap
     zmq_msg_send (&topic_frame, self->egress, ZMQ_SNDMORE);

@@ -4,14 +4,28 @@
     length against the bytes left and never allocates: the broker and the
     front-ends read a meta per message, so decoding costs no malloc, and a
     five-byte frame claiming 2^32 entries is refused rather than sized.
-    Stamping copies the producer's other keys byte for byte; msgpack-c
-    encodes what is new.                                                    */
+    Stamping copies the producer's other keys byte for byte.
+
+    zchannel writes v, seq and ts first, with seq and ts as 9-byte uint64s
+    (the fixed layout): a meta that is only that, plus src, is read at fixed
+    offsets, and the broker stamps its seq in place, with no walk and no
+    copy; anything else takes the full walk.                                */
 #include "zch_envelope.h"
 #include "zch_mpread.h"
 #include "zch_topic.h"
 
 #include <msgpack.h>
 #include <string.h>
+
+//  The fixed layout: map header, "v" 1, "seq" 0xcf + 8 bytes, "ts" 0xcf +
+//  8 bytes, then (in the 4-pair form) "src" and a str8 or fixstr
+#define S_FIXED_SEQ_AT  9
+#define S_FIXED_TS_AT   21
+#define S_FIXED_HEAD    29      //  bytes up to the end of ts, with a fixmap
+#define S_FIXED_SRC_AT  29
+static const uint8_t s_fixed_v_seq [] = { 0xa1, 'v', ZCH_META_VERSION, 0xa3, 's', 'e', 'q', 0xcf };
+static const uint8_t s_fixed_ts [] = { 0xa2, 't', 's', 0xcf };
+static const uint8_t s_fixed_src [] = { 0xa3, 's', 'r', 'c' };
 
 //  Known meta keys, as bits for duplicate detection
 #define S_KEY_V    0x01
@@ -135,10 +149,68 @@ s_meta_walk (const uint8_t *data, size_t size, zch_meta_t *meta, s_pair_fn *fn, 
     return zch_mpread_done (&reader)? 0: -1;
 }
 
+static void
+s_put_u64 (uint8_t *at, uint64_t value)
+{
+    for (int i = 7; i >= 0; i--) {
+        at [i] = (uint8_t) value;
+        value >>= 8;
+    }
+}
+
+static uint64_t
+s_get_u64 (const uint8_t *at)
+{
+    uint64_t value = 0;
+    for (int i = 0; i < 8; i++)
+        value = value << 8 | at [i];
+    return value;
+}
+
+//  Where src's bytes start in a meta of the fixed layout holding exactly
+//  {v, seq, ts} or {v, seq, ts, src}, with *src_len set; 0 when there is
+//  no src; -1 when data is anything else (the full walk decides then).
+static long
+s_fixed_layout (const uint8_t *data, size_t size, size_t *src_len)
+{
+    *src_len = 0;
+    if (!data || size < S_FIXED_HEAD || (data [0] != 0x83 && data [0] != 0x84)
+    ||  memcmp (data + 1, s_fixed_v_seq, sizeof s_fixed_v_seq)
+    ||  memcmp (data + S_FIXED_SEQ_AT + 8, s_fixed_ts, sizeof s_fixed_ts))
+        return -1;
+    if (data [0] == 0x83)
+        return size == S_FIXED_HEAD? 0: -1;
+    size_t at = S_FIXED_SRC_AT + sizeof s_fixed_src;
+    if (size <= at || memcmp (data + S_FIXED_SRC_AT, s_fixed_src, sizeof s_fixed_src))
+        return -1;
+    if ((data [at] & 0xe0) == 0xa0) {
+        *src_len = data [at] & 0x1f;
+        at += 1;
+    }
+    else
+    if (data [at] == 0xd9 && size > at + 1) {
+        *src_len = data [at + 1];
+        at += 2;
+    }
+    else
+        return -1;
+    return size == at + *src_len? (long) at: -1;
+}
+
 //  Decodes a meta frame; strings in meta point into data.
 int
 zch_meta_decode (const uint8_t *data, size_t size, zch_meta_t *meta)
 {
+    size_t src_len;
+    long src_at = s_fixed_layout (data, size, &src_len);
+    if (src_at >= 0) {
+        *meta = (zch_meta_t) {
+            .has_seq = true, .seq = s_get_u64 (data + S_FIXED_SEQ_AT),
+            .has_ts = true, .ts = s_get_u64 (data + S_FIXED_TS_AT),
+            .src = src_at? (const char *) data + src_at: NULL, .src_len = src_len
+        };
+        return 0;
+    }
     if (s_meta_walk (data, size, meta, NULL, NULL)) {
         memset (meta, 0, sizeof *meta);
         return -1;
@@ -174,8 +246,39 @@ s_pack_key (msgpack_packer *pk, const char *key)
     return msgpack_pack_str (pk, len) || msgpack_pack_str_body (pk, key, len);
 }
 
-//  Encodes a fresh meta {v, seq, ts, src?}; 0 if it does not fit out_cap
-//  or ZCH_META_MAX.
+//  Writes a header for a map of pairs, then v, seq and ts in the fixed
+//  layout. Returns 0, or -1 (nothing written) if it does not fit.
+static int
+s_write_head (s_out_t *out, uint32_t pairs, uint64_t seq, uint64_t ts)
+{
+    uint8_t head [5 + S_FIXED_HEAD - 1];
+    size_t size = 0;
+    if (pairs < 16)
+        head [size++] = (uint8_t) (0x80 | pairs);
+    else
+    if (pairs <= UINT16_MAX) {
+        head [size++] = 0xde;
+        head [size++] = (uint8_t) (pairs >> 8);
+        head [size++] = (uint8_t) pairs;
+    }
+    else {
+        head [size++] = 0xdf;
+        for (int shift = 24; shift >= 0; shift -= 8)
+            head [size++] = (uint8_t) (pairs >> shift);
+    }
+    memcpy (head + size, s_fixed_v_seq, sizeof s_fixed_v_seq);
+    size += sizeof s_fixed_v_seq;
+    s_put_u64 (head + size, seq);
+    size += 8;
+    memcpy (head + size, s_fixed_ts, sizeof s_fixed_ts);
+    size += sizeof s_fixed_ts;
+    s_put_u64 (head + size, ts);
+    size += 8;
+    return s_out_write (out, (const char *) head, size);
+}
+
+//  Encodes a fresh meta {v, seq, ts, src?} in the fixed layout; 0 if it
+//  does not fit out_cap or ZCH_META_MAX.
 size_t
 zch_meta_encode (uint64_t seq, uint64_t ts, const char *src, size_t src_len,
                  uint8_t *out, size_t out_cap)
@@ -183,16 +286,25 @@ zch_meta_encode (uint64_t seq, uint64_t ts, const char *src, size_t src_len,
     if (!out || (src && src_len > UINT32_MAX))
         return 0;
     s_out_t buf = { out, out_cap < ZCH_META_MAX? out_cap: ZCH_META_MAX, 0 };
+    if (s_write_head (&buf, src? 4: 3, seq, ts))
+        return 0;
+    if (!src)
+        return buf.size;
     msgpack_packer pk;
     msgpack_packer_init (&pk, &buf, s_out_write);
-    int rc = msgpack_pack_map (&pk, src? 4: 3)
-          || s_pack_key (&pk, "v")   || msgpack_pack_uint64 (&pk, ZCH_META_VERSION)
-          || s_pack_key (&pk, "seq") || msgpack_pack_uint64 (&pk, seq)
-          || s_pack_key (&pk, "ts")  || msgpack_pack_uint64 (&pk, ts);
-    if (!rc && src)
-        rc = s_pack_key (&pk, "src")
+    int rc = msgpack_pack_str (&pk, 3) || msgpack_pack_str_body (&pk, "src", 3)
           || msgpack_pack_str (&pk, src_len) || msgpack_pack_str_body (&pk, src, src_len);
     return rc? 0: buf.size;
+}
+
+bool
+zch_meta_stamp_in_place (uint8_t *data, size_t size, uint64_t seq)
+{
+    size_t src_len;
+    if (s_fixed_layout (data, size, &src_len) < 0)
+        return false;
+    s_put_u64 (data + S_FIXED_SEQ_AT, seq);
+    return true;
 }
 
 //  The h replacement a stamp writes: none (keep the producer's h), or
@@ -252,10 +364,7 @@ s_meta_restamp (const uint8_t *in, size_t in_size, uint64_t seq, uint64_t ts,
     uint32_t pairs = 3 + stamp.kept + (h->replace && h->count > 0? 1: 0);
     msgpack_packer pk;
     msgpack_packer_init (&pk, &stamp.out, s_out_write);
-    int rc = msgpack_pack_map (&pk, pairs)
-          || s_pack_key (&pk, "v")   || msgpack_pack_uint64 (&pk, ZCH_META_VERSION)
-          || s_pack_key (&pk, "seq") || msgpack_pack_uint64 (&pk, seq)
-          || s_pack_key (&pk, "ts")  || msgpack_pack_uint64 (&pk, meta.has_ts? meta.ts: ts);
+    int rc = s_write_head (&stamp.out, pairs, seq, meta.has_ts? meta.ts: ts);
     stamp.counting = false;
     if (!rc)
         rc = s_meta_walk (in, in_size, &meta, s_stamp_pair, &stamp);

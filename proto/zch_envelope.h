@@ -59,10 +59,18 @@ typedef struct {
 //  Returns 0, or -1 if it is malformed.
 int zch_meta_decode (const uint8_t *data, size_t size, zch_meta_t *meta);
 
-//  Encodes a fresh meta map {v, seq, ts, src?} into out. src may be NULL.
+//  Encodes a fresh meta map {v, seq, ts, src?} into out, with seq and ts
+//  as 9-byte uint64s (so they can be rewritten in place). src may be NULL.
 //  Returns the size written, or 0 if out_cap is too small.
 size_t zch_meta_encode (uint64_t seq, uint64_t ts, const char *src, size_t src_len,
                         uint8_t *out, size_t out_cap);
+
+//  Stamps seq, in place, into a meta that holds exactly {v, seq, ts} or
+//  {v, seq, ts, src} as zch_meta_encode writes them (seq and ts as 9-byte
+//  uint64s), which is then what zch_meta_stamp would have written. Returns
+//  false, changing nothing, for any other meta: stamp that with
+//  zch_meta_stamp.
+bool zch_meta_stamp_in_place (uint8_t *data, size_t size, uint64_t seq);
 
 //  Re-encodes a producer's meta (already accepted by zch_meta_decode) with
 //  seq set to seq, ts set to ts only if it had none, v set to 1, and every

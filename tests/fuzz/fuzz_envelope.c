@@ -84,6 +84,11 @@ s_meta (const uint8_t *data, size_t size, size_t cap)
     if (in.src_len)
         S_ASSERT (memcmp (in.src, stamped.src, in.src_len) == 0);
     S_ASSERT (stamped.ct_len == in.ct_len && (!in.ct) == (!stamped.ct));
+    //  the broker's in-place stamp, where it applies, writes the same bytes
+    static uint8_t in_place [ZCH_META_MAX];
+    memcpy (in_place, data, size);
+    if (zch_meta_stamp_in_place (in_place, size, 77))
+        S_ASSERT (n == size && memcmp (in_place, out, n) == 0);
     //  stamping is idempotent apart from seq
     static uint8_t again [ZCH_META_MAX];
     size_t m = zch_meta_stamp (out, n, 77, 1, again, sizeof again);

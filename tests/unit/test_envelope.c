@@ -312,6 +312,57 @@ s_test_meta_malformed (void)
     CHECK (zch_meta_decode (big, ZCH_META_MAX + 1, &meta) == -1);
 }
 
+//  The broker's in-place stamp: only for the fixed layout, and then
+//  exactly what zch_meta_stamp writes.
+static void
+s_test_meta_stamp_in_place (void)
+{
+    uint8_t meta [128], stamped [128];
+    zch_meta_t decoded;
+    const char *srcs [] = { NULL, "", "tcp:127.0.0.1:40000#7",
+                            "a source name that needs a str8 header, over 31 bytes" };
+    for (size_t i = 0; i < sizeof srcs / sizeof srcs [0]; i++) {
+        const char *src = srcs [i];
+        size_t size = zch_meta_encode (0, 777, src, src? strlen (src): 0, meta, sizeof meta);
+        CHECK (size > 0);
+        size_t expected = zch_meta_stamp (meta, size, 41, 999, stamped, sizeof stamped);
+        CHECK (zch_meta_stamp_in_place (meta, size, 41));
+        CHECK (expected == size && memcmp (meta, stamped, size) == 0);
+        CHECK (zch_meta_decode (meta, size, &decoded) == 0 && decoded.seq == 41 && decoded.ts == 777);
+        CHECK ((decoded.src != NULL) == (src != NULL));
+        if (src)
+            CHECK (decoded.src_len == strlen (src) && memcmp (decoded.src, src, decoded.src_len) == 0);
+        //  one byte short or one too many: not the fixed layout, and malformed
+        meta [size] = 0;
+        CHECK (!zch_meta_stamp_in_place (meta, size + 1, 1));
+        CHECK (zch_meta_decode (meta, size + 1, &decoded) == -1);
+        CHECK (!zch_meta_stamp_in_place (meta, size - 1, 1));
+        CHECK (zch_meta_decode (meta, size - 1, &decoded) == -1);
+    }
+    //  minimal integers (any msgpack writer's choice) and other keys are
+    //  valid but not the fixed layout: left alone, and stamped by a copy
+    static const uint8_t minimal [] = { 0x83, 0xa1, 'v', 1, 0xa3, 's', 'e', 'q', 5, 0xa2, 't', 's', 7 };
+    uint8_t copy [sizeof minimal];
+    memcpy (copy, minimal, sizeof minimal);
+    CHECK (zch_meta_decode (copy, sizeof copy, &decoded) == 0 && decoded.seq == 5);
+    CHECK (!zch_meta_stamp_in_place (copy, sizeof copy, 9) && memcmp (copy, minimal, sizeof copy) == 0);
+    size_t size = zch_meta_encode (3, 4, "p", 1, meta, sizeof meta);
+    meta [0] = 0x85;            //  a fifth pair after src
+    static const uint8_t ct [] = { 0xa2, 'c', 't', 0xa1, 'x' };
+    memcpy (meta + size, ct, sizeof ct);
+    CHECK (zch_meta_decode (meta, size + 5, &decoded) == 0 && decoded.ct_len == 1);
+    CHECK (!zch_meta_stamp_in_place (meta, size + 5, 9));
+    //  a src written as str16 is read by the full walk
+    static const uint8_t str16 [] = {
+        0x84, 0xa1, 'v', 1, 0xa3, 's', 'e', 'q', 0xcf, 0, 0, 0, 0, 0, 0, 0, 1,
+        0xa2, 't', 's', 0xcf, 0, 0, 0, 0, 0, 0, 0, 2, 0xa3, 's', 'r', 'c', 0xda, 0, 1, 'z'
+    };
+    memcpy (meta, str16, sizeof str16);
+    CHECK (!zch_meta_stamp_in_place (meta, sizeof str16, 9));
+    CHECK (zch_meta_decode (meta, sizeof str16, &decoded) == 0 && decoded.seq == 1);
+    CHECK_VIEW (decoded.src, decoded.src_len, "z");
+}
+
 //  Encoding into a fixed buffer, and failing cleanly when it is too small.
 static void
 s_test_meta_encode (void)
@@ -319,7 +370,12 @@ s_test_meta_encode (void)
     uint8_t buf [ZCH_META_MAX];
     zch_meta_t meta;
     size_t size = zch_meta_encode (1, 2, NULL, 0, buf, sizeof buf);
-    CHECK (size == 1 + 2 + 1 + 4 + 1 + 3 + 1);                     //  {v:1, seq:1, ts:2}
+    //  {v:1, seq:1, ts:2}, seq and ts as 9-byte uint64s
+    static const uint8_t fixed [] = {
+        0x83, 0xa1, 'v', 1, 0xa3, 's', 'e', 'q', 0xcf, 0, 0, 0, 0, 0, 0, 0, 1,
+        0xa2, 't', 's', 0xcf, 0, 0, 0, 0, 0, 0, 0, 2
+    };
+    CHECK (size == sizeof fixed && memcmp (buf, fixed, size) == 0);
     CHECK (zch_meta_decode (buf, size, &meta) == 0 && meta.seq == 1 && meta.ts == 2 && !meta.src);
     size = zch_meta_encode (1, 2, "", 0, buf, sizeof buf);
     CHECK (zch_meta_decode (buf, size, &meta) == 0 && meta.src && meta.src_len == 0);
@@ -511,6 +567,7 @@ main (void)
     s_test_meta_valid ();
     s_test_meta_malformed ();
     s_test_meta_encode ();
+    s_test_meta_stamp_in_place ();
     s_test_meta_stamp ();
     s_test_headers ();
     CHECK_DONE ("test_envelope");
