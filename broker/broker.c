@@ -265,7 +265,8 @@ s_forward (self_t *self, zmq_msg_t *frames, size_t count)
         s_malformed (self, reason);
         return;
     }
-    uint64_t now = zch_now_ns ();
+    //  The clock only for what needs it: plugins, and a meta without ts
+    uint64_t now = self->pipeline? zch_now_ns (): 0;
     zch_pipeline_msg_t msg;     //  filled only when there are plugins
     if (self->pipeline && s_plugins_run (self, &view, views, now, &msg))
         return;
@@ -287,12 +288,14 @@ s_forward (self_t *self, zmq_msg_t *frames, size_t count)
         meta_size = views [1].size;
     }
     else
-    if (seq && self->pipeline && msg.headers_changed)
-        meta_size = zch_meta_stamp_headers (view.meta, view.meta_size, seq, now, msg.headers,
-                                            msg.header_count, stamped, sizeof stamped);
-    else
-    if (seq)
-        meta_size = zch_meta_stamp (view.meta, view.meta_size, seq, now, stamped, sizeof stamped);
+    if (seq) {
+        if (!now)
+            now = zch_now_ns ();
+        meta_size = self->pipeline && msg.headers_changed?
+            zch_meta_stamp_headers (view.meta, view.meta_size, seq, now, msg.headers,
+                                    msg.header_count, stamped, sizeof stamped):
+            zch_meta_stamp (view.meta, view.meta_size, seq, now, stamped, sizeof stamped);
+    }
     if (meta_size == 0) {
         if (self->pipeline)
             zch_pipeline_done (self->pipeline);
