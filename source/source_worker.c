@@ -480,9 +480,10 @@ s_log_extras (self_t *self)
         source_udp_report (self->udp, true);
         const source_udp_stats_t *stats = source_udp_stats (self->udp);
         zch_info ("source: worker %d udp: %llu datagrams received, %llu published, "
-                  "%llu malformed, %llu dropped", self->index,
+                  "%llu malformed, %llu dropped, %llu dropped by plugins", self->index,
                   (unsigned long long) stats->received, (unsigned long long) stats->published,
-                  (unsigned long long) stats->malformed, (unsigned long long) stats->dropped);
+                  (unsigned long long) stats->malformed, (unsigned long long) stats->dropped,
+                  (unsigned long long) stats->plugin_dropped);
     }
 }
 
