@@ -17,8 +17,9 @@
 
 typedef struct source_udp_t source_udp_t;
 
-//  Publishes one message for the worker; src names the sender. Returns 0,
-//  1 when a plugin dropped it, or -1 when the broker cannot take it now.
+//  Publishes one message for the worker; src names the sender. Returns 0
+//  (sent, or held back to go before anything else), 1 when a plugin
+//  dropped it, or -1 when the broker cannot take it now.
 typedef int (source_udp_publish_fn) (void *ctx, const char *topic, size_t topic_len,
                                      const char *payload, size_t payload_len, const char *src);
 
