@@ -13,7 +13,8 @@ int zch_zmq_fd (void *socket);
 //  True when a message can be received now.
 bool zch_zmq_readable (void *socket);
 
-//  True when a message can be sent now.
+//  True when a message can be sent now. Not for an XPUB: libzmq 4.3
+//  reports POLLOUT on one always, full or not; only a send tells.
 bool zch_zmq_writable (void *socket);
 
 //  Sets an integer socket option, asserting it is a valid option (a

@@ -13,7 +13,9 @@
 #include "zch_secure.h"
 
 //  Publishes for a frame client; headers is a checked msgpack map or NULL.
-//  Returns 0, or -1 when the broker cannot take it now (nothing was sent).
+//  Returns 0 (sent, or held back to go before anything else), 1 when a
+//  plugin dropped it, or -1 when the broker cannot take it now (nothing
+//  was sent; the client is paused and offers it again).
 typedef int (source_frames_publish_fn) (void *ctx, zch_conn_t *conn,
                                         const char *topic, size_t topic_len,
                                         const char *payload, size_t payload_len,

@@ -142,8 +142,12 @@ s_datagram (source_udp_t *self, char *data, size_t size, const char *peer)
         s_malformed (self, "payload too large", peer);
         return;
     }
-    if (self->publish (self->ctx, topic, topic_len, payload, payload_len, peer))
+    int rc = self->publish (self->ctx, topic, topic_len, payload, payload_len, peer);
+    if (rc < 0)
         self->stats.dropped++;
+    else
+    if (rc > 0)
+        self->stats.plugin_dropped++;   //  the worker counts it with its plugin drops
     else
         self->stats.published++;
 }

@@ -17,8 +17,9 @@
 
 typedef struct source_udp_t source_udp_t;
 
-//  Publishes one message for the worker; src names the sender. Returns 0,
-//  or -1 when the broker cannot take it now.
+//  Publishes one message for the worker; src names the sender. Returns 0
+//  (sent, or held back to go before anything else), 1 when a plugin
+//  dropped it, or -1 when the broker cannot take it now.
 typedef int (source_udp_publish_fn) (void *ctx, const char *topic, size_t topic_len,
                                      const char *payload, size_t payload_len, const char *src);
 
@@ -27,6 +28,7 @@ typedef struct {
     uint64_t published;
     uint64_t malformed;         //  did not parse, bad topic, payload too large
     uint64_t dropped;           //  parsed, but the broker could not take it
+    uint64_t plugin_dropped;    //  dropped by a source plugin
 } source_udp_stats_t;
 
 //  Serves fd (a bound datagram socket, taken over) in loop. topic NULL: each

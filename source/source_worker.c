@@ -1,6 +1,7 @@
 /*  source_worker: one loop of the data-source front-end.                    */
 #include "source.h"
 #include "source_frames.h"
+#include "source_pending.h"
 #include "source_udp.h"
 #include "zch_edge.h"
 #include "zch_envelope.h"
@@ -18,7 +19,7 @@
 #define SOURCE_SNDHWM       10000   //  messages queued towards the broker
 #define SOURCE_LINGER       5000    //  ms to hand queued messages over at exit
 #define SOURCE_TICK         200     //  ms between housekeeping turns
-#define SOURCE_PAUSED_TICK  10      //  ms between broker checks while paused
+#define SOURCE_PAUSED_TICK  10      //  ms between broker checks while paused or holding a message
 
 //  Per-client flags, kept in the connection's user pointer
 #define CLIENT_VERBOSE      1
@@ -40,8 +41,10 @@ typedef struct {
     uint64_t published;
     uint64_t rejected;
     zch_pipeline_t *pipeline;   //  source ingress plugins; NULL: none
+    source_pending_t *pending;  //  what the plugins passed and the broker has not taken yet
+    uint64_t pending_dropped;   //  held back and never taken before the drain timeout
     const char *dropped_by;     //  the plugin that dropped the last message
-    uint64_t received_bytes;    //  payload bytes of what was published or dropped by a plugin
+    uint64_t received_bytes;    //  payload bytes of what was taken from clients (as they sent it)
     uint64_t published_bytes;   //  as sent (after the plugins)
     uint64_t plugin_dropped;
     uint64_t plugin_ns;         //  time in pipelines replaced by reloads
@@ -50,6 +53,7 @@ typedef struct {
 } self_t;
 
 static int s_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t len);
+static int s_pending_send (self_t *self);
 
 static void
 s_watch_nothing (zch_watch_t *watch, uint32_t events)
@@ -82,7 +86,10 @@ s_broker_events (self_t *self)
         }
         zmq_msg_close (&message);
     }
-    if (self->broker_subscriptions > 0 && zch_zmq_writable (self->publisher)) {
+    //  An XPUB reports POLLOUT always (libzmq 4.3), so only a send tells
+    //  whether the broker takes more: what is held back goes first, then
+    //  paused clients try again and pause again if the queue is still full
+    if (self->broker_subscriptions > 0 && s_pending_send (self) == 0) {
         if (zch_edge_has_paused (self->edge))
             zch_edge_resume (self->edge);
         if (self->frame_edge && zch_edge_has_paused (self->frame_edge))
@@ -90,15 +97,50 @@ s_broker_events (self_t *self)
     }
 }
 
+//  Sends what the plugins passed earlier and the broker could not take.
+//  Returns 0 when nothing is held back (any more), -1 while the broker
+//  still cannot take it: until it goes, nothing else may be published.
+static int
+s_pending_send (self_t *self)
+{
+    if (!source_pending_held (self->pending))
+        return 0;
+    size_t payload_len = source_pending_payload_size (self->pending);
+    if (self->broker_subscriptions <= 0 || source_pending_send (self->pending, self->publisher))
+        return -1;
+    self->published++;
+    self->published_bytes += payload_len;
+    return 0;
+}
+
+//  Holds the plugins' result when the broker could not take it, so that
+//  they never see the message again: it is sent before anything else.
+//  Returns 0, or 1 when it could not be kept (dropped, counted, logged).
+static int
+s_pending_keep (self_t *self, const char *src, const zch_pipeline_msg_t *msg,
+                const uint8_t *meta, size_t meta_size, size_t received)
+{
+    self->received_bytes += received;
+    if (source_pending_keep (self->pending, src, msg->topic, msg->topic_len, meta, meta_size,
+                             msg->payload, msg->payload_len) == 0)
+        return 0;
+    zch_error ("source: worker %d dropped a message to %.*s from %s: out of memory holding it "
+               "for the broker", self->index, (int) msg->topic_len, msg->topic, src);
+    self->dropped_by = "(out of memory)";
+    self->plugin_dropped++;
+    return 1;
+}
+
 //  Sends one envelope; src names the client, headers (a checked msgpack
-//  map, or NULL) go into meta as "h". Returns 0, 1 when a plugin dropped
-//  it, or -1 when the broker cannot take it now (the caller pauses the
-//  client; nothing was sent, and no plugin has seen it).
+//  map, or NULL) go into meta as "h". Returns 0 when it was sent or held
+//  back to go first (the plugins ran: see s_pending_keep), 1 when a plugin
+//  dropped it, or -1 when the broker cannot take it now: then nothing was
+//  sent, no plugin has seen it, and the caller pauses the client.
 static int
 s_publish (self_t *self, const char *src, const char *topic, size_t topic_len,
            const char *payload, size_t payload_len, const uint8_t *headers, size_t headers_size)
 {
-    if (self->broker_subscriptions <= 0)
+    if (self->broker_subscriptions <= 0 || s_pending_send (self))
         return -1;
     uint64_t ts = zch_now_ns ();
     uint8_t meta [ZCH_META_MAX], headed [ZCH_META_MAX];
@@ -109,17 +151,12 @@ s_publish (self_t *self, const char *src, const char *topic, size_t topic_len,
         .topic = topic, .topic_len = topic_len, .payload = (const uint8_t *) payload,
         .payload_len = payload_len, .meta = meta, .meta_size = meta_size, .ts = ts
     };
-    if (self->pipeline) {
-        //  Plugins see a message once: only when it can be sent now
-        if (!zch_zmq_writable (self->publisher))
-            return -1;
-        if (zch_pipeline_run (self->pipeline, &msg) == ZCH_PLUGIN_DROP) {
-            self->dropped_by = msg.dropped_by;
-            zch_pipeline_done (self->pipeline);
-            self->plugin_dropped++;
-            self->received_bytes += payload_len;
-            return 1;
-        }
+    if (self->pipeline && zch_pipeline_run (self->pipeline, &msg) == ZCH_PLUGIN_DROP) {
+        self->dropped_by = msg.dropped_by;
+        zch_pipeline_done (self->pipeline);
+        self->plugin_dropped++;
+        self->received_bytes += payload_len;
+        return 1;
     }
     uint8_t *meta_out = meta;
     if (msg.headers_changed) {
@@ -136,7 +173,11 @@ s_publish (self_t *self, const char *src, const char *topic, size_t topic_len,
         self->published++;
         self->published_bytes += msg.payload_len;
         self->received_bytes += payload_len;
+        rc = 0;
     }
+    else
+    if (rc < 0 && self->pipeline)
+        rc = s_pending_keep (self, src, &msg, meta_out, meta_size, payload_len);
     if (self->pipeline)
         zch_pipeline_done (self->pipeline);
     if (meta_size == 0) {
@@ -145,7 +186,7 @@ s_publish (self_t *self, const char *src, const char *topic, size_t topic_len,
         self->received_bytes += payload_len;
         return 1;
     }
-    return rc < 0? -1: 0;
+    return rc;
 }
 
 //  source_frames' way to publish.
@@ -285,6 +326,7 @@ s_self_destroy (self_t **self_p)
     zch_edge_destroy (&self->frame_edge);
     source_udp_destroy (&self->udp);
     zch_pipeline_destroy (&self->pipeline);
+    source_pending_destroy (&self->pending);
     if (self->publisher)
         zmq_close (self->publisher);
     zch_loop_destroy (&self->loop);
@@ -377,6 +419,12 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
         s_self_destroy (&self);
         return NULL;
     }
+    self->pending = source_pending_new ();
+    if (!self->pending) {
+        snprintf (error, error_size, "out of memory");
+        s_self_destroy (&self);
+        return NULL;
+    }
     zch_zmq_set (self->publisher, ZMQ_XPUB_NODROP, 1);
     zch_zmq_set (self->publisher, ZMQ_SNDHWM, SOURCE_SNDHWM);
     zch_zmq_set (self->publisher, ZMQ_LINGER, SOURCE_LINGER);
@@ -400,8 +448,10 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
 
 //  Publishes the worker's counters for the metrics endpoint: before each
 //  flush, so a client never sees a +OK the counters do not have yet. What
-//  a plugin dropped was received; what UDP could not hand to the broker
-//  was received and dropped (hwm); bad frames and datagrams are malformed.
+//  a plugin dropped was received; so is a message held back for the
+//  broker (sent later, or dropped as hwm if it never went before the drain
+//  timeout); what UDP could not hand to the broker was received and
+//  dropped (hwm); bad frames and datagrams are malformed.
 static void
 s_publish_metrics (self_t *self)
 {
@@ -410,17 +460,19 @@ s_publish_metrics (self_t *self)
     const zch_edge_stats_t *edge = zch_edge_stats (self->edge);
     const zch_edge_stats_t *frame_edge = self->frame_edge? zch_edge_stats (self->frame_edge): NULL;
     const source_udp_stats_t *udp = self->udp? source_udp_stats (self->udp): NULL;
-    uint64_t udp_dropped = udp? udp->dropped: 0;
+    uint64_t hwm_dropped = (udp? udp->dropped: 0) + self->pending_dropped;
+    uint64_t held = source_pending_held (self->pending)? 1: 0;
     uint64_t malformed = self->rejected + edge->lines_too_long
                        + self->frames.malformed + self->frames.rejected
                        + (frame_edge? frame_edge->lines_too_long: 0) + (udp? udp->malformed: 0);
-    zch_metrics_set (&counters->messages_received, self->published + self->plugin_dropped + udp_dropped);
+    zch_metrics_set (&counters->messages_received,
+                     self->published + self->plugin_dropped + hwm_dropped + held);
     zch_metrics_set (&counters->bytes_received, self->received_bytes);
     zch_metrics_set (&counters->messages_sent, self->published);
     zch_metrics_set (&counters->bytes_sent, self->published_bytes);
     zch_metrics_set (&counters->dropped [ZCH_DROP_MALFORMED], malformed);
     zch_metrics_set (&counters->dropped [ZCH_DROP_PLUGIN], self->plugin_dropped);
-    zch_metrics_set (&counters->dropped [ZCH_DROP_HWM], udp_dropped);
+    zch_metrics_set (&counters->dropped [ZCH_DROP_HWM], hwm_dropped);
     zch_metrics_set (&counters->dropped [ZCH_DROP_SLOW_CONSUMER],
                      edge->slow_consumers + (frame_edge? frame_edge->slow_consumers: 0));
     zch_metrics_set (&counters->slow_consumer_bytes,
@@ -445,7 +497,9 @@ s_plugins_swap (self_t *self)
     self->state.reloaded = false;
 }
 
-//  Lets clients read their last replies, then closes them.
+//  Lets clients read their last replies, then closes them; hands the
+//  broker what is held back for it, or counts and logs it as dropped when
+//  the broker takes nothing more before the drain timeout.
 static void
 s_drain (self_t *self)
 {
@@ -457,12 +511,22 @@ s_drain (self_t *self)
     }
     int64_t deadline = zclock_mono () + self->config->drain_timeout;
     while ((zch_edge_client_count (self->edge) > 0
-        ||  (self->frame_edge && zch_edge_client_count (self->frame_edge) > 0))
+        ||  (self->frame_edge && zch_edge_client_count (self->frame_edge) > 0)
+        ||  source_pending_held (self->pending))
     &&  zclock_mono () < deadline) {
         zch_edge_flush (self->edge);
         if (self->frame_edge)
             zch_edge_flush (self->frame_edge);
         zch_loop_run_once (self->loop, 10);
+        s_broker_events (self);
+    }
+    if (source_pending_held (self->pending)) {
+        zch_warning ("source: worker %d dropped a message to %s from %s: the broker took "
+                     "nothing more before the drain timeout (%d ms)", self->index,
+                     source_pending_topic (self->pending), source_pending_src (self->pending),
+                     self->config->drain_timeout);
+        source_pending_drop (self->pending);
+        self->pending_dropped++;
     }
     s_publish_metrics (self);
 }
@@ -480,9 +544,10 @@ s_log_extras (self_t *self)
         source_udp_report (self->udp, true);
         const source_udp_stats_t *stats = source_udp_stats (self->udp);
         zch_info ("source: worker %d udp: %llu datagrams received, %llu published, "
-                  "%llu malformed, %llu dropped", self->index,
+                  "%llu malformed, %llu dropped, %llu dropped by plugins", self->index,
                   (unsigned long long) stats->received, (unsigned long long) stats->published,
-                  (unsigned long long) stats->malformed, (unsigned long long) stats->dropped);
+                  (unsigned long long) stats->malformed, (unsigned long long) stats->dropped,
+                  (unsigned long long) stats->plugin_dropped);
     }
 }
 
@@ -509,9 +574,10 @@ source_worker_actor (zsock_t *pipe, void *args)
     }
     zch_actor_ready (pipe, NULL);
     while (!self->state.stopping) {
-        bool paused = zch_edge_has_paused (self->edge)
-                   || (self->frame_edge && zch_edge_has_paused (self->frame_edge));
-        zch_loop_run_once (self->loop, paused? SOURCE_PAUSED_TICK: SOURCE_TICK);
+        bool waiting = zch_edge_has_paused (self->edge)
+                    || (self->frame_edge && zch_edge_has_paused (self->frame_edge))
+                    || source_pending_held (self->pending);
+        zch_loop_run_once (self->loop, waiting? SOURCE_PAUSED_TICK: SOURCE_TICK);
         zch_worker_commands (self->pipe, &self->state);
         if (self->state.limits_changed && self->frame_edge)
             zch_edge_set_limits (self->frame_edge, self->config->max_payload + ZCH_FRAME_OVERHEAD,

@@ -2,9 +2,11 @@
 """UDP ingest on the source: each datagram `PUB <topic> <payload>` arrives
 in order; malformed datagrams are counted (the source's log says how many)
 and never answered; with --udp-topic a datagram is a raw payload, binary
-included; with no broker, datagrams are dropped and counted."""
+included; with no broker, datagrams are dropped and counted; what a source
+plugin drops is counted as its drop."""
 
 import re
+import signal
 import socket
 import time
 
@@ -124,12 +126,39 @@ def test_dropped():
                       src.stderr_text()), "source-alone: no final udp counters in the log")
 
 
+def test_plugin_drop():
+    """A datagram a source plugin drops is counted as the plugin's drop,
+    not as one the broker could not take."""
+    port = free_udp_port()
+    source = ["--udp-listen", "%s:%d" % (h.HOST, port), "--plugin-path", h.PLUGINS,
+              "--plugin", "drop@d.>"]
+    with h.system(workers=1, source_args=source) as S:
+        sub = S.sub_client()
+        subscribe(sub, ">")
+        wait_broker_connected(S.source, workers=1)
+        out = udp_socket()
+        for i in range(5):
+            out.sendto(b"PUB d.x %d" % i, (h.HOST, port))
+        out.sendto(b"PUB k.x kept", (h.HOST, port))
+        #  One worker reads in order: the kept one arrives after the drops
+        h.compare_lines("udp past a plugin", sub.read_lines(1), [msg_line("k.x", 1, "kept")])
+        S.source.signal(signal.SIGTERM)
+        h.check(S.source.wait(h.STOP_WAIT) == 0, "source: no clean exit")
+        log = S.source.stderr_text()
+        h.check(re.search(r"udp: 6 datagrams received, 1 published, 0 malformed, 0 dropped, "
+                          r"5 dropped by plugins", log), "udp totals with a dropping plugin")
+        h.check("the broker could not take them" not in log,
+                "plugin drops reported as the broker's")
+
+
 def test():
     n, bad = test_lines()
     test_raw_topic()
     test_dropped()
+    test_plugin_drop()
     return ("%d PUB datagrams in order; %d malformed counted, none answered; raw topic mode "
-            "binary-safe; dropped counted without a broker" % (n, bad))
+            "binary-safe; dropped counted without a broker, plugin drops as the plugin's"
+            % (n, bad))
 
 
 if __name__ == "__main__":
