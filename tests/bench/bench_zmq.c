@@ -4,9 +4,12 @@
 #include "bench_net.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zmq.h>
 
 #define ZMQ_SEND_BATCH    256       //  messages per publisher per turn
@@ -18,32 +21,43 @@
 typedef struct {
     const bench_config_t *config;
     bench_result_t *result;
-    bench_check_t *check;
     void *ctx;
+    size_t topic_len;
+    int64_t start_ns;
+    //  The publishing side: once the probes are done, only the publisher
+    //  thread touches these, until it is joined
     void **pubs;
-    void **subs;
     uint64_t *next_seq;         //  per publisher
     uint64_t *limit;            //  per publisher
+    char *payload;
+    bool stopped;               //  duration over: limits cut to what was sent
+    //  What the publisher thread tells the loop thread, on cache lines of
+    //  their own: the loop thread writes progress_ns on every delivery
+    _Alignas (64) _Atomic uint64_t sent;
+    _Atomic int64_t last_send_ns;       //  0 until the first message
+    atomic_bool published;      //  every publisher sent its last: sent is final
+    atomic_bool quit;           //  the loop is over: stop sending
+    //  The receiving side: the loop thread only
+    _Alignas (64) bench_check_t *check;
+    void **subs;
     bool *probed;               //  [subscriber * publishers + publisher]
     int probes_missing;
-    char *payload;
-    size_t topic_len;
-    bool stopped;
-    int64_t start_ns;
-    int64_t progress_ns;
+    int64_t progress_ns;        //  the last counted delivery
     int64_t rss_ns;
 } zrun_t;
 
 //  Creates a socket with linger off and connects it. Publishers wait at
 //  their high-water mark instead of dropping (as zchannel's source does),
-//  so a run measures what the server forwards, not what the PUB discards.
+//  so a run measures what the server forwards, not what the PUB discards;
+//  a send that may wait gives up after ZMQ_TICK_MS.
 static void *
 s_zmq_socket (zrun_t *self, int type, const char *endpoint)
 {
     void *socket = zmq_socket (self->ctx, type);
-    int zero = 0, one = 1;
+    int zero = 0, one = 1, tick = ZMQ_TICK_MS;
     if (!socket || zmq_setsockopt (socket, ZMQ_LINGER, &zero, sizeof zero)
     ||  (type == ZMQ_PUB && zmq_setsockopt (socket, ZMQ_XPUB_NODROP, &one, sizeof one))
+    ||  (type == ZMQ_PUB && zmq_setsockopt (socket, ZMQ_SNDTIMEO, &tick, sizeof tick))
     ||  (type == ZMQ_SUB && zmq_setsockopt (socket, ZMQ_SUBSCRIBE, self->config->topic,
                                             self->topic_len))
     ||  zmq_connect (socket, endpoint)) {
@@ -57,21 +71,39 @@ s_zmq_socket (zrun_t *self, int type, const char *endpoint)
 }
 
 //  Sends one [topic][payload]; returns 0, or -1 when the socket said no.
+//  With wait, waits up to ZMQ_TICK_MS for room: zmq_poll cannot, as a PUB
+//  always polls writable. The payload is stamped once the topic frame is
+//  in, so time spent waiting for room is not counted as latency; the last
+//  frame of a message whose first frame went in is never refused.
 static int
-s_zmq_send (zrun_t *self, int publisher, uint64_t seq)
+s_zmq_send (zrun_t *self, int publisher, uint64_t seq, bool wait)
 {
-    size_t len = bench_payload_fill (self->payload, self->config->size, publisher, seq);
-    if (zmq_send (self->pubs [publisher], self->config->topic, self->topic_len,
-                  ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1
-    ||  zmq_send (self->pubs [publisher], self->payload, len, ZMQ_DONTWAIT) == -1)
+    void *socket = self->pubs [publisher];
+    if (zmq_send (socket, self->config->topic, self->topic_len,
+                  ZMQ_SNDMORE | (wait ? 0 : ZMQ_DONTWAIT)) == -1)
         return -1;
-    return 0;
+    size_t len = bench_payload_fill (self->payload, self->config->size, publisher, seq);
+    return zmq_send (socket, self->payload, len, ZMQ_DONTWAIT) == -1 ? -1 : 0;
 }
 
-//  Sends every publisher's due messages, a batch at a time. Returns the
-//  number sent.
+//  Returns the last seq publisher may send by now: its limit, or less when
+//  paced.
 static uint64_t
-s_zmq_publish (zrun_t *self, int64_t now)
+s_zmq_due (zrun_t *self, int publisher, int64_t now)
+{
+    uint64_t due = self->limit [publisher];
+    if (self->config->rate) {
+        double paced = (double) (now - self->start_ns) * (double) self->config->rate / 1e9 + 1;
+        due = paced < (double) due ? (uint64_t) paced : due;
+    }
+    return due;
+}
+
+//  Sends every publisher's due messages, a batch at a time; with wait,
+//  the first one due may wait for room. Returns the number sent.
+//  Publisher thread only.
+static uint64_t
+s_zmq_publish (zrun_t *self, int64_t now, bool wait)
 {
     const bench_config_t *config = self->config;
     if (config->duration_s > 0 && !self->stopped
@@ -82,21 +114,21 @@ s_zmq_publish (zrun_t *self, int64_t now)
     }
     uint64_t sent = 0;
     for (int i = 0; i < config->publishers; i++) {
-        uint64_t due = self->limit [i];
-        if (config->rate) {
-            double paced = (double) (now - self->start_ns) * (double) config->rate / 1e9 + 1;
-            due = paced < (double) due ? (uint64_t) paced : due;
-        }
+        uint64_t due = s_zmq_due (self, i, now);
         for (int n = 0; n < ZMQ_SEND_BATCH && self->next_seq [i] <= due; n++) {
-            if (s_zmq_send (self, i, self->next_seq [i]))
+            int rc = s_zmq_send (self, i, self->next_seq [i], wait);
+            wait = false;           //  once a turn, or P waits could add up
+            if (rc)
                 break;
             self->next_seq [i]++;
             sent++;
         }
     }
     if (sent) {
-        self->result->sent += sent;
-        self->result->last_send_ns = self->progress_ns = bench_now_ns ();
+        //  One writer: a plain add, published for the loop's progress check
+        uint64_t total = atomic_load_explicit (&self->sent, memory_order_relaxed) + sent;
+        atomic_store_explicit (&self->sent, total, memory_order_relaxed);
+        atomic_store_explicit (&self->last_send_ns, bench_now_ns (), memory_order_relaxed);
     }
     return sent;
 }
@@ -139,19 +171,15 @@ s_zmq_receive (zrun_t *self, int subscriber)
     return count;
 }
 
-//  Waits up to timeout_ms for any subscriber to have input or, when
-//  publishers still have messages due, for room to send.
+//  Waits up to timeout_ms for any subscriber to have input.
 static void
-s_zmq_wait (zrun_t *self, long timeout_ms, bool sending)
+s_zmq_wait (zrun_t *self, long timeout_ms)
 {
-    zmq_pollitem_t items [128];
-    int subs = self->config->subscribers < 64 ? self->config->subscribers : 64;
-    int pubs = !sending ? 0 : self->config->publishers < 64 ? self->config->publishers : 64;
-    for (int i = 0; i < subs; i++)
+    zmq_pollitem_t items [64];
+    int count = self->config->subscribers < 64 ? self->config->subscribers : 64;
+    for (int i = 0; i < count; i++)
         items [i] = (zmq_pollitem_t) { .socket = self->subs [i], .events = ZMQ_POLLIN };
-    for (int i = 0; i < pubs; i++)
-        items [subs + i] = (zmq_pollitem_t) { .socket = self->pubs [i], .events = ZMQ_POLLOUT };
-    zmq_poll (items, subs + pubs, timeout_ms);
+    zmq_poll (items, count, timeout_ms);
 }
 
 //  Sends probes until every subscriber has one from every publisher.
@@ -169,14 +197,14 @@ s_zmq_probe (zrun_t *self)
         }
         if (now - last >= ZMQ_PROBE_NS) {
             for (int i = 0; i < config->publishers; i++)
-                s_zmq_send (self, i, 0);
+                s_zmq_send (self, i, 0, false);
             last = now;
         }
         int got = 0;
         for (int i = 0; i < config->subscribers; i++)
             got += s_zmq_receive (self, i);
         if (!got)
-            s_zmq_wait (self, 1, false);
+            s_zmq_wait (self, 1);
     }
     return 0;
 }
@@ -191,19 +219,63 @@ s_zmq_published (zrun_t *self)
     return true;
 }
 
-//  The run: publish what is due, take what came, until all is delivered
-//  or nothing comes for the linger.
+//  After a turn that sent nothing: when no publisher has a message due
+//  (they are paced), sleeps until the next one is, at most ZMQ_TICK_MS so
+//  quit and the duration are seen in time. When one is due, the socket is
+//  at its high-water mark and the next turn waits in its send instead.
+//  Paced messages go out one by one, as the single loop sent them: sending
+//  them in bursts would spare the server wake-ups and flatter its CPU.
+static void
+s_zmq_pause (zrun_t *self, int64_t now)
+{
+    const bench_config_t *config = self->config;
+    int64_t pause_ns = ZMQ_TICK_MS * 1000000LL;
+    for (int i = 0; i < config->publishers; i++) {
+        if (self->next_seq [i] > self->limit [i])
+            continue;
+        if (self->next_seq [i] <= s_zmq_due (self, i, now))
+            return;
+        int64_t at = self->start_ns
+                   + (int64_t) ((double) (self->next_seq [i] - 1) * 1e9 / (double) config->rate);
+        pause_ns = at - now < pause_ns ? at - now : pause_ns;
+    }
+    if (pause_ns > 0) {
+        struct timespec pause = { .tv_sec = 0, .tv_nsec = (long) pause_ns };
+        nanosleep (&pause, NULL);
+    }
+}
+
+//  The publisher thread: sends what is due until every publisher has sent
+//  its last message or the loop thread says quit. It alone uses the PUB
+//  sockets from its start to its join.
+static void *
+s_zmq_publisher (void *args)
+{
+    zrun_t *self = (zrun_t *) args;
+    bool wait = false;
+    while (!atomic_load_explicit (&self->quit, memory_order_relaxed)) {
+        int64_t now = bench_now_ns ();
+        wait = s_zmq_publish (self, now, wait) == 0;
+        if (wait && s_zmq_published (self)) {
+            atomic_store_explicit (&self->published, true, memory_order_release);
+            break;
+        }
+        if (wait)
+            s_zmq_pause (self, now);
+    }
+    return NULL;
+}
+
+//  The loop thread's side of the run: take what comes, until all that was
+//  sent is delivered or nothing comes for the linger. Progress is a
+//  delivery or a send, as seen by either thread.
 static int
 s_zmq_loop (zrun_t *self)
 {
     const bench_config_t *config = self->config;
     bench_result_t *result = self->result;
-    self->start_ns = self->progress_ns = result->first_send_ns = bench_now_ns ();
-    if (config->watch_count)
-        result->server_cpu_s = -bench_cpu_seconds (config->watch_pids, config->watch_count);
     while (true) {
         int64_t now = bench_now_ns ();
-        uint64_t sent = s_zmq_publish (self, now);
         int got = 0;
         for (int i = 0; i < config->subscribers; i++)
             got += s_zmq_receive (self, i);
@@ -212,20 +284,47 @@ s_zmq_loop (zrun_t *self)
             result->rss_peak_kib = rss > result->rss_peak_kib ? rss : result->rss_peak_kib;
             self->rss_ns = now;
         }
-        bool published = s_zmq_published (self);
-        if (published && result->unique >= result->sent * (uint64_t) config->subscribers)
+        bool published = atomic_load_explicit (&self->published, memory_order_acquire);
+        uint64_t sent = atomic_load_explicit (&self->sent, memory_order_relaxed);
+        if (published && result->unique >= sent * (uint64_t) config->subscribers)
             return 0;
-        int64_t quiet = now - self->progress_ns;
+        int64_t last_send = atomic_load_explicit (&self->last_send_ns, memory_order_relaxed);
+        int64_t progress = last_send > self->progress_ns ? last_send : self->progress_ns;
+        int64_t quiet = now - progress;
         if (quiet > (int64_t) config->timeout_s * 1000000000) {
             result->timed_out = true;
             return 0;
         }
         if (published && config->linger_s > 0 && quiet > (int64_t) (config->linger_s * 1e9))
             return 0;
-        if (!sent && !got)
-            s_zmq_wait (self, !published && config->rate ? 1 : ZMQ_TICK_MS,
-                        !published && !config->rate);
+        if (!got)
+            s_zmq_wait (self, ZMQ_TICK_MS);
     }
+}
+
+//  The measured run: starts the clock and the publisher thread, receives
+//  in this thread until the run is over, then stops the publisher thread
+//  and takes its count.
+static int
+s_zmq_measure (zrun_t *self)
+{
+    const bench_config_t *config = self->config;
+    bench_result_t *result = self->result;
+    self->start_ns = self->progress_ns = result->first_send_ns = bench_now_ns ();
+    if (config->watch_count)
+        result->server_cpu_s = -bench_cpu_seconds (config->watch_pids, config->watch_count);
+    pthread_t publisher;
+    int rc = pthread_create (&publisher, NULL, s_zmq_publisher, self);
+    if (rc) {
+        fprintf (stderr, "zch_bench: cannot start the publisher thread: %s\n", strerror (rc));
+        return -1;
+    }
+    rc = s_zmq_loop (self);
+    atomic_store_explicit (&self->quit, true, memory_order_relaxed);
+    pthread_join (publisher, NULL);
+    result->sent = atomic_load_explicit (&self->sent, memory_order_relaxed);
+    result->last_send_ns = atomic_load_explicit (&self->last_send_ns, memory_order_relaxed);
+    return rc;
 }
 
 //  Allocates the tables and opens the sockets.
@@ -271,7 +370,7 @@ bench_zmq_run (const bench_config_t *config, bench_result_t *result)
         result->rss_base_kib = result->rss_idle_kib = result->rss_peak_kib
             = bench_rss_kib (config->watch_pids, config->watch_count);
     if (s_zmq_prepare (&self) == 0 && s_zmq_probe (&self) == 0) {
-        rc = s_zmq_loop (&self);
+        rc = s_zmq_measure (&self);
         if (config->watch_count)
             result->server_cpu_s += bench_cpu_seconds (config->watch_pids, config->watch_count);
     }

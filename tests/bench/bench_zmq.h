@@ -4,12 +4,16 @@
     multipart messages; S SUB sockets connect to its egress, subscribe to
     the topic and take the last frame of each message as the payload
     (zchannel's broker sends [topic][meta][payload], a bare proxy
-    [topic][payload]). A PUB socket never blocks and drops at its
-    high-water mark, so at full speed what it drops shows as lost: that is
-    how ZeroMQ behaves, and the report says so. Before the clock starts,
-    every publisher sends probes (seq 0) until every subscriber has seen
-    one from each, so no message is lost to a subscription still on its
-    way. One thread, everything non-blocking.                             */
+    [topic][payload]). A PUB socket waits at its high-water mark instead
+    of dropping (ZMQ_XPUB_NODROP), as zchannel's source does. Before the
+    clock starts, every publisher sends probes (seq 0) until every
+    subscriber has seen one from each, so no message is lost to a
+    subscription still on its way; that phase runs in the calling thread.
+    Then one thread sends for all publishers (as fast as the server takes
+    them, or paced) while the calling thread receives and checks, so the
+    two use separate cores. Each socket is used by one thread only; the
+    threads share just the count sent, the last send time and whether
+    publishing is over (C11 atomics). Sockets never block.                */
 #ifndef BENCH_ZMQ_H_INCLUDED
 #define BENCH_ZMQ_H_INCLUDED
 

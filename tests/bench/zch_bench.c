@@ -68,7 +68,7 @@ s_usage (FILE *stream)
         "  -h, --help              show this help and exit\n"
         "\n"
         "Each payload starts with '<publisher>:<seq>:<send-time-ns>:'. With zmq,\n"
-        "a PUB socket drops at its high-water mark: that shows as lost.\n"
+        "a PUB socket waits at its high-water mark instead of dropping.\n"
         "Exits 0 when every subscriber got every message once and in order,\n"
         "1 otherwise, 2 on a usage error.\n");
 }
