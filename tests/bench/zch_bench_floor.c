@@ -7,8 +7,10 @@
     Exit status: 0 when every message arrived once and in order; 1 when
     anything was lost or reordered or the run could not be done; 2 on a
     usage error.                                                           */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <netinet/in.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -17,11 +19,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #define FLOOR_INGRESS       "inproc://floor-ingress"
 #define FLOOR_EGRESS        "inproc://floor-egress"
+#define FLOOR_ENDPOINT_MAX  64
 #define FLOOR_TOPIC         "bench.topic"
 #define FLOOR_PREFIX        "bench."
 #define FLOOR_META_SIZE     54          //  what the broker's meta takes on the wire
@@ -45,7 +50,10 @@ typedef struct {
     size_t payload;
     int frames;                 //  3: [topic][meta][payload]; 2: [topic][payload]; 1: "topic payload"
     bool wait_poll;             //  at the HWM, poll for POLLOUT instead of a blocking send
+    bool tcp;                   //  loopback TCP and a context per thread, as three processes
     bool json;
+    char ingress [FLOOR_ENDPOINT_MAX];
+    char egress [FLOOR_ENDPOINT_MAX];
 } floor_options_t;
 
 //  One thread's part: what it is given and, once joined, what it found.
@@ -183,7 +191,7 @@ s_producer (void *args)
     s_set (publisher, ZMQ_SNDHWM, SOURCE_SNDHWM);
     s_set (publisher, ZMQ_LINGER, SOURCE_LINGER);
     s_set (publisher, ZMQ_SNDTIMEO, FLOOR_QUIET_MS);
-    if (zmq_connect (publisher, FLOOR_INGRESS) || s_produce (self, publisher))
+    if (zmq_connect (publisher, self->options->ingress) || s_produce (self, publisher))
         self->error = "producer: no subscription, or a send failed";
     zmq_close (publisher);
     self->cpu_s = s_thread_cpu_s () - cpu_start;
@@ -249,7 +257,7 @@ s_forwarder (void *args)
     s_set (egress, ZMQ_LINGER, BROKER_LINGER);
     s_set (egress, ZMQ_SNDHWM, BROKER_EGRESS_HWM);
     s_set (egress, ZMQ_XPUB_VERBOSE, 1);
-    if (zmq_bind (ingress, FLOOR_INGRESS) || zmq_bind (egress, FLOOR_EGRESS))
+    if (zmq_bind (ingress, self->options->ingress) || zmq_bind (egress, self->options->egress))
         self->error = "forwarder: cannot bind";
     zmq_pollitem_t items [] = {
         { ingress, 0, ZMQ_POLLIN, 0 },
@@ -307,7 +315,7 @@ s_consumer (void *args)
     s_set (subscriber, ZMQ_RCVHWM, SUBSCRIBER_RCVHWM);
     s_set (subscriber, ZMQ_LINGER, 0);
     s_set (subscriber, ZMQ_RCVTIMEO, FLOOR_QUIET_MS);
-    if (zmq_connect (subscriber, FLOOR_EGRESS)
+    if (zmq_connect (subscriber, self->options->egress)
     ||  zmq_setsockopt (subscriber, ZMQ_SUBSCRIBE, FLOOR_PREFIX, strlen (FLOOR_PREFIX)))
         self->error = "consumer: cannot connect";
     uint64_t expected = 0;
@@ -357,6 +365,10 @@ s_usage (FILE *stream)
         "  --wait block|poll  at the producer's HWM, sleep in a blocking send\n"
         "                     (default), or poll for POLLOUT, which libzmq 4.3.4\n"
         "                     always reports on an XPUB: a spin\n"
+        "  --transport inproc|tcp\n"
+        "                     inproc in one context, as zchannel run (default), or\n"
+        "                     loopback TCP with a context (and I/O thread) per\n"
+        "                     thread, as the three processes\n"
         "  --json             print the result as one JSON object\n"
         "  -h, --help         print this text\n"
         "\n"
@@ -386,6 +398,7 @@ s_parse (int argc, char **argv, floor_options_t *options)
         { "payload", required_argument, NULL, 'p' },
         { "frames", required_argument, NULL, 'f' },
         { "wait", required_argument, NULL, 'w' },
+        { "transport", required_argument, NULL, 't' },
         { "json", no_argument, NULL, 'j' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
@@ -411,6 +424,9 @@ s_parse (int argc, char **argv, floor_options_t *options)
         else
         if (opt == 'w' && (strcmp (optarg, "block") == 0 || strcmp (optarg, "poll") == 0))
             options->wait_poll = strcmp (optarg, "poll") == 0;
+        else
+        if (opt == 't' && (strcmp (optarg, "inproc") == 0 || strcmp (optarg, "tcp") == 0))
+            options->tcp = strcmp (optarg, "tcp") == 0;
         else {
             if (opt != '?')
                 fprintf (stderr, "zch_bench_floor: invalid value '%s'\n", optarg);
@@ -442,17 +458,18 @@ s_report (const floor_options_t *options, const floor_role_t roles [3], double s
                 ",\"thread_cpu_us_per_msg\":{\"producer\":%.4f,\"forwarder\":%.4f"
                 ",\"consumer\":%.4f,\"other\":%.4f}"
                 ",\"lost\":%" PRIu64 ",\"out_of_order\":%" PRIu64 ",\"malformed\":%" PRIu64
-                ",\"producer_waits\":%" PRIu64 ",\"wait\":\"%s\"}\n",
+                ",\"producer_waits\":%" PRIu64 ",\"wait\":\"%s\",\"transport\":\"%s\"}\n",
                 options->messages, options->payload, options->frames, consumer->count, seconds,
                 rate, process_cpu_s * per_msg, producer->cpu_s * per_msg,
                 forwarder->cpu_s * per_msg, consumer->cpu_s * per_msg, other_s * per_msg,
                 lost, consumer->out_of_order, consumer->malformed, producer->waits,
-                options->wait_poll? "poll": "block");
+                options->wait_poll? "poll": "block", options->tcp? "tcp": "inproc");
         return;
     }
-    printf ("frames          %d (%s), %zu-byte payload\n", options->frames,
+    printf ("frames          %d (%s), %zu-byte payload, over %s\n", options->frames,
             options->frames == 3? "topic, meta, payload":
-            options->frames == 2? "topic, payload": "\"topic payload\"", options->payload);
+            options->frames == 2? "topic, payload": "\"topic payload\"", options->payload,
+            options->tcp? "loopback TCP, a context per thread": "inproc, one context");
     printf ("messages        %" PRIu64 " sent, %" PRIu64 " received\n", producer->count, consumer->count);
     printf ("seconds         %.3f\n", seconds);
     printf ("delivered       %.0f msg/s\n", rate);
@@ -468,8 +485,41 @@ s_report (const floor_options_t *options, const floor_role_t roles [3], double s
     printf ("malformed       %" PRIu64 "\n", consumer->malformed);
 }
 
-//  Entry point: parse, start the forwarder, consumer and producer on one
-//  context, wait for all three, report.
+//  A loopback port free now, or 0.
+static int
+s_free_port (void)
+{
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in address = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+    socklen_t size = sizeof address;
+    int port = 0;
+    if (fd >= 0 && bind (fd, (struct sockaddr *) &address, sizeof address) == 0
+    &&  getsockname (fd, (struct sockaddr *) &address, &size) == 0)
+        port = ntohs (address.sin_port);
+    if (fd >= 0)
+        close (fd);
+    return port;
+}
+
+//  Fills the forwarder's two endpoints for the transport. Returns 0 or -1.
+static int
+s_endpoints (floor_options_t *options)
+{
+    if (!options->tcp) {
+        snprintf (options->ingress, sizeof options->ingress, "%s", FLOOR_INGRESS);
+        snprintf (options->egress, sizeof options->egress, "%s", FLOOR_EGRESS);
+        return 0;
+    }
+    int ingress = s_free_port (), egress = s_free_port ();
+    if (!ingress || !egress || ingress == egress)
+        return -1;
+    snprintf (options->ingress, sizeof options->ingress, "tcp://127.0.0.1:%d", ingress);
+    snprintf (options->egress, sizeof options->egress, "tcp://127.0.0.1:%d", egress);
+    return 0;
+}
+
+//  Entry point: parse, start the forwarder, consumer and producer (on one
+//  context, or one each over TCP), wait for all three, report.
 int
 main (int argc, char **argv)
 {
@@ -480,18 +530,24 @@ main (int argc, char **argv)
             fprintf (stderr, "Try 'zch_bench_floor --help'.\n");
         return rc < 0? 2: 0;
     }
-    double cpu_start = s_process_cpu_s ();
-    void *context = zmq_ctx_new ();
-    if (!context || zmq_ctx_set (context, ZMQ_IO_THREADS, 1)) {
-        fprintf (stderr, "zch_bench_floor: cannot create a context\n");
+    if (s_endpoints (&options)) {
+        fprintf (stderr, "zch_bench_floor: no free loopback port\n");
         return 1;
     }
+    double cpu_start = s_process_cpu_s ();
+    void *contexts [3] = { NULL };
+    int context_count = options.tcp? 3: 1;
+    for (int i = 0; i < context_count; i++)
+        if (!(contexts [i] = zmq_ctx_new ()) || zmq_ctx_set (contexts [i], ZMQ_IO_THREADS, 1)) {
+            fprintf (stderr, "zch_bench_floor: cannot create a context\n");
+            return 1;
+        }
     void *(*bodies [3]) (void *) = { s_producer, s_forwarder, s_consumer };
     floor_role_t roles [3];
     pthread_t threads [3];
     //  Forwarder first, then consumer, then producer: zchannel run's order
     for (int i = 0; i < 3; i++)
-        roles [i] = (floor_role_t) { .options = &options, .context = context };
+        roles [i] = (floor_role_t) { .options = &options, .context = contexts [options.tcp? i: 0] };
     int started = 0;
     for (int i = 1; i <= 3 && started == i - 1; i++)
         if (pthread_create (&threads [i % 3], NULL, bodies [i % 3], &roles [i % 3]) == 0)
@@ -499,7 +555,8 @@ main (int argc, char **argv)
     for (int i = 1; i <= started; i++)
         pthread_join (threads [i % 3], NULL);
     double process_cpu_s = s_process_cpu_s () - cpu_start;
-    zmq_ctx_term (context);
+    for (int i = 0; i < context_count; i++)
+        zmq_ctx_term (contexts [i]);
     if (started < 3) {
         fprintf (stderr, "zch_bench_floor: cannot start threads\n");
         return 1;
