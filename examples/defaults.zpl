@@ -79,7 +79,7 @@ subscriber
     #   messages queued from the broker before it drops (a tuning and test knob; drops are healed)
     upstream-hwm = "1000000"
     #   output queued per client before it is dropped as a slow consumer (reloads)
-    max-output = "8M"
+    max-output = "64M"
     #   patterns one client may hold (0: no limit)
     max-subscriptions = "1000"
     #   loops sharing the port

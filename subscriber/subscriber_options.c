@@ -17,7 +17,7 @@ const zch_option_t subscriber_options [] = {
     { "upstream-hwm", ZCH_OPT_INT, offsetof (subscriber_config_t, upstream_hwm), S_STR (SUBSCRIBER_RCVHWM),
       "N", "messages queued from the broker before it drops (a tuning and test knob; drops are healed)",
       .flags = 0, .min = 1, .max = INT_MAX },
-    { "max-output", ZCH_OPT_SIZE, offsetof (subscriber_config_t, max_output), "8M", "BYTES",
+    { "max-output", ZCH_OPT_SIZE, offsetof (subscriber_config_t, max_output), "64M", "BYTES",
       "output queued per client before it is dropped as a slow consumer", .flags = ZCH_OPT_SHARED | ZCH_OPT_RELOAD },
     { "max-subscriptions", ZCH_OPT_INT, offsetof (subscriber_config_t, secure.max_subscriptions), "1000", "N",
       "patterns one client may hold (0: no limit)", .flags = ZCH_OPT_SHARED, .min = 0, .max = INT_MAX },

@@ -73,7 +73,7 @@ subscriber
     #   where text clients connect
     listen = "0.0.0.0:2346"
     #   output queued per client before it is dropped as a slow consumer (reloads)
-    max-output = "8M"
+    max-output = "64M"
     #   patterns one client may hold (0: no limit)
     max-subscriptions = "1000"
     #   loops sharing the port
