@@ -149,6 +149,7 @@ s_meta_walk (const uint8_t *data, size_t size, zch_meta_t *meta, s_pair_fn *fn, 
     return zch_mpread_done (&reader)? 0: -1;
 }
 
+//  Writes value as 8 big-endian bytes (msgpack's order).
 static void
 s_put_u64 (uint8_t *at, uint64_t value)
 {
@@ -158,6 +159,7 @@ s_put_u64 (uint8_t *at, uint64_t value)
     }
 }
 
+//  Reads 8 big-endian bytes.
 static uint64_t
 s_get_u64 (const uint8_t *at)
 {
@@ -297,6 +299,7 @@ zch_meta_encode (uint64_t seq, uint64_t ts, const char *src, size_t src_len,
     return rc? 0: buf.size;
 }
 
+//  Stamps seq into a meta of the fixed layout where it lies.
 bool
 zch_meta_stamp_in_place (uint8_t *data, size_t size, uint64_t seq)
 {
