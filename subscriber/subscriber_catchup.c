@@ -204,15 +204,11 @@ s_topic_find (subscriber_catchup_t *self, const char *name, size_t len)
     return zhashx_lookup (self->topics, key);
 }
 
-//  A prime's seq is where the topic starts, not a delivery: while that one
-//  may still come live (edge), the last delivered is the one before.
 uint64_t
 subscriber_catchup_last_seq (subscriber_catchup_t *self, const char *topic, size_t len)
 {
     topic_t *entry = s_topic_find (self, topic, len);
-    if (!entry)
-        return 0;
-    return entry->edge && entry->edge == entry->last? entry->last - 1: entry->last;
+    return entry? entry->last: 0;
 }
 
 //  Sends a request of count tokens plus a fresh tag. Returns the request
