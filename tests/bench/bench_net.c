@@ -189,3 +189,15 @@ bench_cpu_seconds (const int *pids, int count)
     }
     return total;
 }
+
+int
+bench_number (const char *text, uint64_t low, uint64_t high, uint64_t *value)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull (text, &end, 10);
+    if (*text < '0' || *text > '9' || *end || errno || v < low || v > high)
+        return -1;
+    *value = v;
+    return 0;
+}

@@ -1,4 +1,5 @@
-/*  bench_net: addresses, sockets and process sizes for zch_bench.         */
+/*  bench_net: addresses, sockets, process sizes and number arguments for
+    the bench programs.                                                     */
 #ifndef BENCH_NET_H_INCLUDED
 #define BENCH_NET_H_INCLUDED
 
@@ -28,5 +29,9 @@ uint64_t bench_rss_kib (const int *pids, int count);
 //  CPU time (user + system, all threads) the processes pids have used so
 //  far, in seconds, read from /proc; a process that is gone counts 0.
 double bench_cpu_seconds (const int *pids, int count);
+
+//  Parses an unsigned decimal in [low, high] (a command-line value).
+//  Returns 0, or -1 for anything else.
+int bench_number (const char *text, uint64_t low, uint64_t high, uint64_t *value);
 
 #endif

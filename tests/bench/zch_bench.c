@@ -73,19 +73,6 @@ s_usage (FILE *stream)
         "1 otherwise, 2 on a usage error.\n");
 }
 
-//  Parses an unsigned decimal in [low, high]; returns 0 or -1.
-static int
-s_number (const char *text, uint64_t low, uint64_t high, uint64_t *value)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull (text, &end, 10);
-    if (*text < '0' || *text > '9' || *end || errno || v < low || v > high)
-        return -1;
-    *value = v;
-    return 0;
-}
-
 //  Parses a number of seconds, fractions allowed, in [0, 86400].
 static int
 s_seconds_arg (const char *text, double *value)
@@ -129,7 +116,7 @@ s_option (bench_config_t *config, int opt, const char *arg, bool *json, uint64_t
             rc = strcmp (arg, "zmq") == 0 || bench_proto_find (arg) ? 0 : -1;
             break;
         case 'n':
-            rc = s_number (arg, 1, 100000000, &config->topics);
+            rc = bench_number (arg, 1, 100000000, &config->topics);
             break;
         case 'd':
             rc = s_seconds_arg (arg, &config->duration_s);
@@ -138,45 +125,45 @@ s_option (bench_config_t *config, int opt, const char *arg, bool *json, uint64_t
             rc = s_seconds_arg (arg, &config->linger_s);
             break;
         case 'i':
-            rc = s_number (arg, 0, 1000000, &value);
+            rc = bench_number (arg, 0, 1000000, &value);
             config->idle = (int) value;
             break;
         case 'w':
-            rc = config->watch_count < 8 ? s_number (arg, 1, 1u << 30, &value) : -1;
+            rc = config->watch_count < 8 ? bench_number (arg, 1, 1u << 30, &value) : -1;
             if (rc == 0)
                 config->watch_pids [config->watch_count++] = (int) value;
             break;
         case 'P':
-            rc = s_number (arg, 1, 10000, &value);
+            rc = bench_number (arg, 1, 10000, &value);
             config->publishers = (int) value;
             break;
         case 'S':
-            rc = s_number (arg, 1, 10000, &value);
+            rc = bench_number (arg, 1, 10000, &value);
             config->subscribers = (int) value;
             break;
         case 'm':
-            rc = s_number (arg, 1, UINT64_MAX / 2, &config->messages);
+            rc = bench_number (arg, 1, UINT64_MAX / 2, &config->messages);
             break;
         case 'b':
-            rc = s_number (arg, 0, BENCH_SIZE_MAX, &value);
+            rc = bench_number (arg, 0, BENCH_SIZE_MAX, &value);
             config->size = (size_t) value;
             break;
         case 'r':
-            rc = s_number (arg, 0, 1000000000, &config->rate);
+            rc = bench_number (arg, 0, 1000000000, &config->rate);
             break;
         case 't':
             config->topic = arg;
             rc = s_topic_valid (arg) ? 0 : -1;
             break;
         case 'T':
-            rc = s_number (arg, 1, 86400, &value);
+            rc = bench_number (arg, 1, 86400, &value);
             config->timeout_s = (int) value;
             break;
         case 'j':
             *json = true;
             break;
         case 'f':
-            rc = s_number (arg, 1, 64, free_ports);
+            rc = bench_number (arg, 1, 64, free_ports);
             break;
         default:
             return -1;

@@ -7,6 +7,8 @@
     Exit status: 0 when every message arrived once and in order; 1 when
     anything was lost or reordered or the run could not be done; 2 on a
     usage error.                                                           */
+#include "bench_net.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
@@ -376,19 +378,6 @@ s_usage (FILE *stream)
         "2 on a usage error.\n");
 }
 
-//  Parses an unsigned decimal in [low, high]; returns 0 or -1.
-static int
-s_number (const char *text, uint64_t low, uint64_t high, uint64_t *value)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull (text, &end, 10);
-    if (*text < '0' || *text > '9' || *end || errno || v < low || v > high)
-        return -1;
-    *value = v;
-    return 0;
-}
-
 //  Parses argv; returns 0 to run, 1 after --help, -1 on a usage error.
 static int
 s_parse (int argc, char **argv, floor_options_t *options)
@@ -413,13 +402,13 @@ s_parse (int argc, char **argv, floor_options_t *options)
         if (opt == 'j')
             options->json = true;
         else
-        if (opt == 'm' && s_number (optarg, 1, UINT64_MAX / 2, &value) == 0)
+        if (opt == 'm' && bench_number (optarg, 1, UINT64_MAX / 2, &value) == 0)
             options->messages = value;
         else
-        if (opt == 'p' && s_number (optarg, FLOOR_SEQ_SIZE, FLOOR_PAYLOAD_MAX, &value) == 0)
+        if (opt == 'p' && bench_number (optarg, FLOOR_SEQ_SIZE, FLOOR_PAYLOAD_MAX, &value) == 0)
             options->payload = (size_t) value;
         else
-        if (opt == 'f' && s_number (optarg, 1, 3, &value) == 0)
+        if (opt == 'f' && bench_number (optarg, 1, 3, &value) == 0)
             options->frames = (int) value;
         else
         if (opt == 'w' && (strcmp (optarg, "block") == 0 || strcmp (optarg, "poll") == 0))
