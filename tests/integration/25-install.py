@@ -55,9 +55,11 @@ def test():
                 + ["lib/systemd/system/%s.service" % u for u in UNITS]
                 + ["share/man/man1/%s.1" % p for p in PROGRAMS]
                 + ["share/doc/zchannel/examples/" + e for e in EXAMPLES]
-                + ["etc/zchannel/zchannel.zpl"])
+                + ["etc/zchannel/zchannel.zpl", "share/doc/zchannel/copyright"])
         missing = [f for f in want if not os.path.isfile(os.path.join(prefix, f))]
         h.check(not missing, "install tree lacks %s" % missing)
+        with open(os.path.join(prefix, "share/doc/zchannel/copyright")) as f:
+            h.check("License: Apache-2.0" in f.read(), "copyright names no Apache-2.0 licence")
         for p in PROGRAMS:
             h.check(os.access(os.path.join(prefix, "bin", p), os.X_OK), "bin/%s not executable" % p)
         # the plugin SDK and the shipped plugins
@@ -112,7 +114,8 @@ def test():
             for f in (["./usr/bin/" + p for p in PROGRAMS] + ["./etc/zchannel/zchannel.zpl"]
                       + ["./usr/lib/systemd/system/%s.service" % u for u in UNITS]
                       + ["./usr/share/man/man1/%s.1" % p for p in PROGRAMS]
-                      + ["./usr/share/doc/zchannel/examples/" + e for e in EXAMPLES]):
+                      + ["./usr/share/doc/zchannel/examples/" + e for e in EXAMPLES]
+                      + ["./usr/share/doc/zchannel/copyright"]):
                 h.check(re.search(r"\s%s$" % re.escape(f), files, re.M), "%s lacks %s" % (debs[0], f))
             for f in ([re.escape("./usr/include/zchannel/plugin.h"), r"\./usr/" + PC]
                       + [r"\./usr/" + PLUGIN_SO % n for n in PLUGINS]):
