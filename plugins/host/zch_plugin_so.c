@@ -12,6 +12,15 @@
 #ifndef ZCH_PLUGIN_DIR
 #define ZCH_PLUGIN_DIR "/usr/local/lib/zchannel/plugins"
 #endif
+#ifndef ZCH_PLUGIN_RELDIR
+#define ZCH_PLUGIN_RELDIR "lib/zchannel/plugins"
+#endif
+#ifndef ZCH_PLUGIN_BUILD_DIR
+#define ZCH_PLUGIN_BUILD_DIR "plugins-out"
+#endif
+
+//  The directories searched after --plugin-path, at most this many
+#define S_DEFAULT_DIRS 4
 
 struct zch_plugin_so_t {
     void *handle;
@@ -19,8 +28,49 @@ struct zch_plugin_so_t {
     char path [PATH_MAX];
 };
 
+//  Adds directory to dirs unless it is there already or too long.
+static void
+s_add_dir (char dirs [][PATH_MAX], size_t *count, const char *top, const char *directory)
+{
+    char path [PATH_MAX];
+    if ((size_t) snprintf (path, sizeof path, "%s%s%s", top, *top? "/": "", directory) >= sizeof path)
+        return;
+    for (size_t i = 0; i < *count; i++)
+        if (strcmp (dirs [i], path) == 0)
+            return;
+    snprintf (dirs [(*count)++], PATH_MAX, "%s", path);
+}
+
+//  Where plugins are found when no --plugin-path has them: beside the
+//  running program (its prefix's plugin folder, so a relocated or packaged
+//  install finds its own), the install directory chosen at build time, and,
+//  for a program run from a build tree, that tree's plugin folder.
+static size_t
+s_default_dirs (char dirs [S_DEFAULT_DIRS][PATH_MAX])
+{
+    size_t count = 0;
+    char exe [PATH_MAX];
+    ssize_t size = readlink ("/proc/self/exe", exe, sizeof exe - 1);
+    char *slash = size > 0? (exe [size] = 0, strrchr (exe, '/')): NULL;
+    if (slash)
+        *slash = 0;                         //  the program's folder
+    slash = slash? strrchr (exe, '/'): NULL;
+    if (slash) {
+        *slash = 0;                         //  its parent: the prefix, or the build tree
+        const char *top = *exe? exe: "/";
+        s_add_dir (dirs, &count, top, ZCH_PLUGIN_RELDIR);
+        s_add_dir (dirs, &count, top, "lib/zchannel/plugins");
+    }
+    s_add_dir (dirs, &count, "", ZCH_PLUGIN_DIR);
+    char cache [PATH_MAX];
+    if (slash && (size_t) snprintf (cache, sizeof cache, "%s/CMakeCache.txt", exe) < sizeof cache
+              && access (cache, R_OK) == 0)
+        s_add_dir (dirs, &count, exe, ZCH_PLUGIN_BUILD_DIR);
+    return count;
+}
+
 //  Finds the file for name: a path as is, else zch_NAME.so in the
-//  directories, then the install directory. Returns 0 or -1.
+//  directories, then the default ones. Returns 0 or -1.
 static int
 s_resolve (const char *name, const char *const *paths, size_t count, char *path, size_t path_size)
 {
@@ -28,14 +78,28 @@ s_resolve (const char *name, const char *const *paths, size_t count, char *path,
         snprintf (path, path_size, "%s", name);
         return access (path, R_OK);
     }
-    for (size_t i = 0; i <= count; i++) {
-        const char *directory = i < count? paths [i]: ZCH_PLUGIN_DIR;
+    char dirs [S_DEFAULT_DIRS][PATH_MAX];
+    size_t defaults = s_default_dirs (dirs);
+    for (size_t i = 0; i < count + defaults; i++) {
+        const char *directory = i < count? paths [i]: dirs [i - count];
         if ((size_t) snprintf (path, path_size, "%s/zch_%s.so", directory, name) >= path_size)
             continue;
         if (access (path, R_OK) == 0)
             return 0;
     }
     return -1;
+}
+
+//  Writes "name not found in ..." naming every directory searched.
+static void
+s_not_found (const char *name, size_t count, char *error, size_t error_size)
+{
+    char dirs [S_DEFAULT_DIRS][PATH_MAX];
+    size_t defaults = s_default_dirs (dirs);
+    size_t used = (size_t) snprintf (error, error_size, "plugin %s: zch_%s.so not found in %s",
+                                     name, name, count? "--plugin-path, ": "");
+    for (size_t i = 0; i < defaults && used < error_size; i++)
+        used += (size_t) snprintf (error + used, error_size - used, "%s%s", i? ", ": "", dirs [i]);
 }
 
 //  Checks the descriptor before anything in it is used: its ABI, its
@@ -104,8 +168,7 @@ zch_plugin_so_new (const char *name, const char *const *paths, size_t count,
         if (strchr (name, '/'))
             snprintf (error, error_size, "plugin %s: no such file", name);
         else
-            snprintf (error, error_size, "plugin %s: zch_%s.so not found in --plugin-path or %s",
-                      name, name, ZCH_PLUGIN_DIR);
+            s_not_found (name, count, error, error_size);
         goto failed;
     }
     if (s_open (self, error, error_size))

@@ -1,7 +1,10 @@
 /*  zch_plugin_so: finding, loading and checking a plugin's shared object.
 
-    NAME resolves to zch_NAME.so in each search directory, then in the
-    install directory (ZCH_PLUGIN_DIR); a NAME holding a '/' is a path.
+    NAME resolves to zch_NAME.so in each search directory, then beside the
+    running program (<its prefix>/<libdir>/zchannel/plugins and
+    <its prefix>/lib/zchannel/plugins), then in the install directory
+    chosen at build time (ZCH_PLUGIN_DIR), then, for a program in a build
+    tree, that tree's plugins-out/; a NAME holding a '/' is a path.
     The object is opened with RTLD_NOW | RTLD_LOCAL under a name never used
     before, so an unchanged file is shared with earlier loads while a file
     replaced on disk (a new inode) is loaded anew: that is how SIGHUP picks

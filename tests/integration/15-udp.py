@@ -130,7 +130,7 @@ def test_plugin_drop():
     """A datagram a source plugin drops is counted as the plugin's drop,
     not as one the broker could not take."""
     port = free_udp_port()
-    source = ["--udp-listen", "%s:%d" % (h.HOST, port), "--plugin-path", h.PLUGINS,
+    source = ["--udp-listen", "%s:%d" % (h.HOST, port), "--plugin-path", h.FIXTURES,
               "--plugin", "drop@d.>"]
     with h.system(workers=1, source_args=source) as S:
         sub = S.sub_client()

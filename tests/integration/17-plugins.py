@@ -4,9 +4,13 @@ uppercase (broker, per topic), json_wrap (source and subscriber: escaping,
 seq null before the broker), filter (source, payload, VERBOSE told; broker,
 topic), redact (broker, card numbers), rate_limit (broker: drops counted,
 no seq consumed), zstd (compress at the source, raw frames compressed with
-a ce header at the broker's egress, decompressed at the subscriber)."""
+a ce header at the broker's egress, decompressed at the subscriber).
+A program run from the build tree finds the shipped plugins by name with no
+--plugin-path (the broker chain below has none); the build's plugin folder
+holds the shipped plugins only, never the test fixtures."""
 
 import json
+import os
 import time
 
 import msgpack
@@ -49,9 +53,10 @@ def recv_raw(sock, n, what):
 def test_uppercase_redact_filter_topic():
     """Broker chain: uppercase only on up.>, redact everywhere, filter
     dropping topics under secret.>."""
-    broker = plugin_args("uppercase@up.>",
-                         "redact:regex=[0-9]{4}([ -]?[0-9]{4}){3},replacement=****",
-                         "filter:regex=^secret\\.,on=topic,action=drop")
+    # no --plugin-path: found in the build tree's plugin folder
+    broker = ["--plugin", "uppercase@up.>",
+              "--plugin", "redact:regex=[0-9]{4}([ -]?[0-9]{4}){3},replacement=****",
+              "--plugin", "filter:regex=^secret\\.,on=topic,action=drop"]
     with h.system(broker_args=broker) as S:
         sub = S.sub_client()
         subscribe(sub, ">")
@@ -150,7 +155,24 @@ def test_zstd():
         raw.close()
 
 
+def test_fixtures_not_shipped():
+    """The build's plugin folder has the shipped plugins and no fixture; a
+    fixture is not found by name without its folder, and the error names
+    every folder searched."""
+    shipped = {"zch_%s.so" % n for n in ("uppercase", "json_wrap", "filter", "redact",
+                                         "rate_limit", "zstd")}
+    present = {f for f in os.listdir(h.PLUGINS) if f.endswith(".so")}
+    h.check(present == shipped, "%s holds %s, not the shipped plugins %s"
+            % (h.PLUGINS, sorted(present), sorted(shipped)))
+    rc, out, err = h.run_cmd([h.BROKER, "--ingress", "inproc://a", "--egress", "inproc://b",
+                              "--control", "inproc://c", "--plugin", "count"])
+    h.check(rc == 1 and b"zch_count.so not found" in err
+            and os.path.realpath(h.PLUGINS).encode() in err,
+            "a fixture by name without --plugin-path: exit %d: %s" % (rc, err.decode(errors="replace")))
+
+
 def test():
+    test_fixtures_not_shipped()
     test_uppercase_redact_filter_topic()
     test_json_wrap_and_filter_at_source()
     test_rate_limit()

@@ -41,7 +41,8 @@ def test_chains():
     args = [h.LAUNCHER, "run", "--source-listen", "%s:%d" % (h.HOST, src),
             "--subscriber-listen", "%s:%d" % (h.HOST, subp),
             "--ingress", h.tcp_ep(h.free_port()), "--egress", h.tcp_ep(h.free_port()),
-            "--control", h.tcp_ep(h.free_port()), "--plugin-path", h.PLUGINS]
+            "--control", h.tcp_ep(h.free_port()), "--plugin-path", h.PLUGINS,
+            "--plugin-path", h.FIXTURES]
     for flag, chain in (("--source-plugin", SOURCE_CHAIN), ("--broker-plugin", BROKER_CHAIN),
                         ("--subscriber-plugin", SUB_CHAIN)):
         for spec in chain:
@@ -82,7 +83,8 @@ def test_replace_and_refuse_on_reload():
     target = os.path.join(work, "zch_swap.so")
 
     def put(name):
-        shutil.copy(os.path.join(h.PLUGINS, "zch_%s.so" % name), target + ".new")
+        folder = h.FIXTURES if name == "bad_abi" else h.PLUGINS
+        shutil.copy(os.path.join(folder, "zch_%s.so" % name), target + ".new")
         os.rename(target + ".new", target)      # a new inode, as `install` does
 
     try:

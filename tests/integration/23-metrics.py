@@ -211,7 +211,7 @@ def test_plugins_frames_udp():
                    "--control", h.tcp_ep(h.free_port()), "--workers", "1",
                    "--metrics-listen", "%s:%d" % (h.HOST, mport),
                    "--source-frame-listen", "%s:%d" % (h.HOST, fport),
-                   "--udp-listen", "%s:%d" % (h.HOST, uport), "--plugin-path", h.PLUGINS,
+                   "--udp-listen", "%s:%d" % (h.HOST, uport), "--plugin-path", h.FIXTURES,
                    "--source-plugin", "drop@pd.s", "--broker-plugin", "drop@pd.b",
                    "--subscriber-plugin", "drop@pd.u"], name="zchannel-run")
     sub = h.wait_frontend(subp, h.SUBSCRIBER_GREETING, run, name="sub")

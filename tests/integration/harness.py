@@ -39,6 +39,8 @@ SUBSCRIBER = os.environ.get("ZCH_SUBSCRIBER",
 LAUNCHER = os.environ.get("ZCH_LAUNCHER", os.path.join(_BUILD, "launcher", "zchannel"))
 #  The shipped and fixture plugins, all built into one directory
 PLUGINS = os.environ.get("ZCH_PLUGINS", os.path.join(_BUILD, "plugins-out"))
+#  the failure-mode plugins of tests/fixtures, kept apart from the shipped ones
+FIXTURES = os.environ.get("ZCH_FIXTURES", os.path.join(_BUILD, "tests", "fixtures"))
 
 SOURCE_GREETING = b"Welcome to Data Source Server"
 SUBSCRIBER_GREETING = b"Welcome to Subscriber Server"
@@ -495,8 +497,8 @@ def unescape(payload):
 
 
 def plugin_args(*specs, flag="--plugin"):
-    """Command-line flags for a chain of plugins found in PLUGINS."""
-    args = ["--plugin-path", PLUGINS]
+    """Command-line flags for a chain of plugins found in PLUGINS or FIXTURES."""
+    args = ["--plugin-path", PLUGINS, "--plugin-path", FIXTURES]
     for spec in specs:
         args += [flag, spec]
     return args

@@ -1,6 +1,6 @@
 /*  Unit tests of the plugin host: spec parsing, loading with ABI checks,
     chains with patterns, the error policy and per-instance counters.
-    Loads the plugins built into ZCH_TEST_PLUGINS.                         */
+    Loads the plugins built into ZCH_TEST_PLUGINS and ZCH_TEST_FIXTURES.                         */
 #include "zch_check.h"
 #include "zch_pipeline.h"
 #include "zch_plugin_so.h"
@@ -10,14 +10,14 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *const s_paths [] = { ZCH_TEST_PLUGINS };
+static const char *const s_paths [] = { ZCH_TEST_PLUGINS, ZCH_TEST_FIXTURES };
 
 //  A pipeline from up to four specs at the broker stage; NULL on failure
 //  with the reason in error.
 static zch_pipeline_t *
 s_chain (const char *const *specs, size_t count, char *error)
 {
-    return zch_pipeline_new (specs, count, s_paths, 1, ZCH_PLUGIN_STAGE_BROKER, error, 256);
+    return zch_pipeline_new (specs, count, s_paths, 2, ZCH_PLUGIN_STAGE_BROKER, error, 256);
 }
 
 //  Runs one message; returns the result and leaves the output in msg.
@@ -75,14 +75,14 @@ static void
 s_test_loading (void)
 {
     char error [256] = "";
-    zch_plugin_so_t *so = zch_plugin_so_new ("uppercase", s_paths, 1, error, sizeof error);
+    zch_plugin_so_t *so = zch_plugin_so_new ("uppercase", s_paths, 2, error, sizeof error);
     CHECK (so && strcmp (zch_plugin_so_descriptor (so)->name, "uppercase") == 0);
     zch_plugin_so_destroy (&so);
-    so = zch_plugin_so_new ("bad_abi", s_paths, 1, error, sizeof error);
+    so = zch_plugin_so_new ("bad_abi", s_paths, 2, error, sizeof error);
     CHECK (so == NULL && strstr (error, "refused: built for plugin ABI 2"));
-    so = zch_plugin_so_new ("nothing_here", s_paths, 1, error, sizeof error);
+    so = zch_plugin_so_new ("nothing_here", s_paths, 2, error, sizeof error);
     CHECK (so == NULL && strstr (error, "not found"));
-    so = zch_plugin_so_new ("/nonexistent/zch_x.so", s_paths, 1, error, sizeof error);
+    so = zch_plugin_so_new ("/nonexistent/zch_x.so", s_paths, 2, error, sizeof error);
     CHECK (so == NULL && strstr (error, "no such file"));
     const char *create_fail [] = { "uppercase", "create_fail" };
     CHECK (s_chain (create_fail, 2, error) == NULL && strstr (error, "this fixture never starts"));
