@@ -37,6 +37,7 @@ struct topic_t {
     uint64_t heal_to;           //  last seq it asks for
     uint64_t checked;           //  the broker's seq in the last check (SEQS) that saw it
     uint64_t edge;              //  seq a prime gave: it may still come live, once
+    uint64_t edge_round;        //  the barrier round that settles the edge
     bool waiting;               //  on the waiting list: needs a HEAL
     topic_t *next_waiting;
     held_t *held;               //  oldest first
@@ -82,6 +83,8 @@ struct subscriber_catchup_t {
     topic_t *waiting;           //  topics waiting for a HEAL slot, oldest first
     topic_t *waiting_tail;
     size_t held_bytes;          //  payload bytes held over all topics
+    uint64_t edge_round;        //  barrier rounds asked for; edges set now wait for the next
+    bool edges_new;             //  edges set since the last round was asked for
     subscriber_catchup_stats_t stats;
 };
 
@@ -204,11 +207,39 @@ s_topic_find (subscriber_catchup_t *self, const char *name, size_t len)
     return zhashx_lookup (self->topics, key);
 }
 
+//  A prime's seq is where the topic starts, not a delivery: while that one
+//  may still come live (edge), the last delivered is the one before.
 uint64_t
 subscriber_catchup_last_seq (subscriber_catchup_t *self, const char *topic, size_t len)
 {
     topic_t *entry = s_topic_find (self, topic, len);
-    return entry? entry->last: 0;
+    if (!entry)
+        return 0;
+    return entry->edge && entry->edge == entry->last? entry->last - 1: entry->last;
+}
+
+void
+subscriber_catchup_settle (subscriber_catchup_t *self, uint64_t round)
+{
+    for (topic_t *topic = zhashx_first (self->topics); topic; topic = zhashx_next (self->topics))
+        if (topic->edge && topic->edge_round <= round)
+            topic->edge = 0;
+}
+
+//  Asks for a barrier round covering the edges set since the last one: a
+//  barrier subscribed after their SEQ answers came back only after the
+//  broker's stream has passed them.
+static void
+s_edges_round (subscriber_catchup_t *self)
+{
+    if (!self->edges_new)
+        return;
+    self->edges_new = false;
+    self->edge_round++;
+    if (self->handlers->barrier)
+        self->handlers->barrier (self->ctx, self->edge_round);
+    else
+        subscriber_catchup_settle (self, self->edge_round);
 }
 
 //  Sends a request of count tokens plus a fresh tag. Returns the request
@@ -541,8 +572,11 @@ s_seq (subscriber_catchup_t *self, request_kind_t kind, const char *name, size_t
 {
     topic_t *topic = s_topic_find (self, name, len);
     if (kind == REQUEST_PRIME) {
-        if (!topic && (topic = s_topic_new (self, name, len, seq)))
+        if (!topic && (topic = s_topic_new (self, name, len, seq))) {
             topic->edge = seq;
+            topic->edge_round = self->edge_round + 1;
+            self->edges_new = true;
+        }
         return;
     }
     if (!topic && !(topic = s_topic_new (self, name, len, 0)))
@@ -588,6 +622,8 @@ s_request_done (subscriber_catchup_t *self, request_t *request, bool complete, u
         if (request->kind == REQUEST_PRIME)
             request->prime->done = complete;
     }
+    if (request->kind == REQUEST_PRIME)
+        s_edges_round (self);
     zhashx_delete (self->requests, request->tag);
 }
 

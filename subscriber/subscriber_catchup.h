@@ -47,6 +47,10 @@ typedef struct {
     //  For client catch-ups: tells the client behind conn of a problem,
     //  as it speaks (text: "-ERR <text>"; frames: ["err", code, text]).
     void (*notice) (void *ctx, zch_conn_t *conn, const char *code, const char *text);
+    //  A prime left seqs that may still come live (edges): subscribe a
+    //  barrier now and call subscriber_catchup_settle (round) once it
+    //  returns, when every edge of the round has come or never will.
+    void (*barrier) (void *ctx, uint64_t round);
 } subscriber_catchup_handlers_t;
 
 //  Counters since start.
@@ -97,7 +101,13 @@ void subscriber_catchup_prime (subscriber_catchup_t *self, const char *prefix, s
 //  upstream): a later message there is not a gap.
 void subscriber_catchup_forget_prefix (subscriber_catchup_t *self, const char *prefix, size_t len);
 
-//  The last seq delivered on topic, 0 if none.
+//  The barrier asked for round came back: the broker's stream has passed
+//  every edge of that round and earlier ones, so they are no longer
+//  awaited (an edge published before its prefix went live never comes).
+void subscriber_catchup_settle (subscriber_catchup_t *self, uint64_t round);
+
+//  The last seq delivered on topic, 0 if none. A prime's seq still
+//  awaited live is not delivered yet.
 uint64_t subscriber_catchup_last_seq (subscriber_catchup_t *self, const char *topic, size_t len);
 
 //  Counters.

@@ -155,11 +155,15 @@ subscriber_sync_new (subscriber_catchup_t *owner, zch_conn_t *conn, subscriber_s
         key [len] = 0;
         zhashx_insert (self->floors, key, (void *) (uintptr_t) from);
     }
-    //  The previous sync's floors still guard against repeats
+    //  The previous sync's floors still guard against repeats, but for a
+    //  FROM's own topic: the client asked for what follows its seq, and the
+    //  history's end becomes that topic's floor
     if (*previous) {
         zhashx_t *floors = (*previous)->floors;
         for (void *floor = zhashx_first (floors); floor; floor = zhashx_next (floors)) {
             const char *key = zhashx_cursor (floors);
+            if (kind == SUBSCRIBER_SYNC_FROM && streq (key, self->topic))
+                continue;
             if ((uintptr_t) zhashx_lookup (self->floors, key) < (uintptr_t) floor)
                 zhashx_update (self->floors, key, floor);
         }

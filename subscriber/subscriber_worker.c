@@ -183,6 +183,8 @@ s_barrier_answered (subscriber_worker_t *self, uint64_t number)
     barrier_t *barrier;
     while ((barrier = zlistx_first (self->barriers)) && barrier->number <= number) {
         subscriber_client_t *client = barrier->client;
+        if (barrier->settle)
+            subscriber_catchup_settle (self->catchup, barrier->settle);
         if (barrier->prime)
             subscriber_catchup_prime (self->catchup, barrier->pattern,
                                       zch_pattern_prefix_len (barrier->pattern, strlen (barrier->pattern)));
@@ -296,6 +298,34 @@ s_upstream_drain (subscriber_worker_t *self)
     return handled;
 }
 
+//  Subscribes barrier's "$ack." topic upstream, behind every subscription
+//  made so far, and queues it (taken over).
+static void
+s_barrier_send (subscriber_worker_t *self, barrier_t *barrier)
+{
+    barrier->number = ++self->next_barrier;
+    char ack_topic [ZCH_TOPIC_MAX + 1];
+    int ack_len = snprintf (ack_topic, sizeof ack_topic, "%s%llu", self->ack_prefix,
+                            (unsigned long long) barrier->number);
+    zmq_setsockopt (self->upstream, ZMQ_SUBSCRIBE, ack_topic, (size_t) ack_len);
+    zlistx_add_end (self->barriers, barrier);
+}
+
+//  The catch-up needs a barrier behind the SEQ answers it just read: its
+//  return settles the round's edges.
+static void
+s_settle_barrier (void *ctx, uint64_t round)
+{
+    subscriber_worker_t *self = ctx;
+    barrier_t *barrier = calloc (1, sizeof *barrier);
+    if (!barrier) {
+        subscriber_catchup_settle (self->catchup, round);
+        return;
+    }
+    barrier->settle = round;
+    s_barrier_send (self, barrier);
+}
+
 //  Starts a subscription: the pattern's prefix goes upstream now, and a
 //  barrier right behind it; the pattern delivers once the barrier returns.
 void
@@ -323,15 +353,10 @@ subscriber_worker_subscribe (subscriber_worker_t *self, subscriber_client_t *cli
         zhashx_insert (client->patterns, barrier->pattern, PATTERN_PENDING);
         self->patterns++;
     }
-    barrier->number = ++self->next_barrier;
     barrier->client = client;
     barrier->sync = sync;
     barrier->from = from;
-    char ack_topic [ZCH_TOPIC_MAX + 1];
-    int ack_len = snprintf (ack_topic, sizeof ack_topic, "%s%llu", self->ack_prefix,
-                            (unsigned long long) barrier->number);
-    zmq_setsockopt (self->upstream, ZMQ_SUBSCRIBE, ack_topic, (size_t) ack_len);
-    zlistx_add_end (self->barriers, barrier);
+    s_barrier_send (self, barrier);
     client->barriers++;
 }
 
@@ -462,7 +487,8 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
     zch_zmq_set (self->upstream, ZMQ_LINGER, 0);
     static const subscriber_catchup_handlers_t catchup_handlers = {
         .deliver = s_deliver, .gap = s_gap, .sync_ended = s_sync_ended,
-        .write = s_sync_write, .notice = s_sync_notice
+        .write = s_sync_write, .notice = s_sync_notice,
+        .barrier = s_settle_barrier
     };
     if (zch_secure_curve (&self->config->secure, self->upstream, error, error_size)
     ||  zch_zmq_attach (self->upstream, "to broker", self->config->broker, false, error, error_size)

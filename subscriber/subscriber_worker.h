@@ -40,6 +40,7 @@ typedef struct {
     subscriber_sync_kind_t sync;    //  a catch-up to start once live
     uint64_t from;
     bool prime;                 //  its prefix is new upstream: ask the seqs under it once live
+    uint64_t settle;            //  a catch-up barrier round (no client): settles its edges
     char pattern [ZCH_TOPIC_MAX + 1];
 } barrier_t;
 

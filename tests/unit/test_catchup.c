@@ -1,0 +1,304 @@
+/*  Unit tests of a client's catch-up (subscriber_sync) over the worker's
+    control link (subscriber_catchup), against a scripted broker: a ROUTER
+    on inproc that answers each request exactly as the test says. The
+    client is a real connection on a loopback edge; what the catch-up
+    writes to it is recorded by the write handler.
+
+    The seam under test: a prefix goes live, its prime (SEQS) says a topic
+    stands at seq 4, a SNAPSHOT then gives that topic's value at seq 4, and
+    seq 4 comes live afterwards (it was published after the prefix went
+    live). The client must get seq 4 once. And a FROM on the same client
+    later must not inherit the snapshot's floor of its own topic.          */
+#include "subscriber_catchup.h"
+#include "subscriber_sync.h"
+#include "zch_check.h"
+#include "zch_edge.h"
+#include "zch_envelope.h"
+#include "zch_loop.h"
+#include "zch_net.h"
+
+#include <arpa/inet.h>
+#include <czmq.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define S_ENDPOINT  "inproc://test-catchup"
+#define S_WRITES    16
+
+//  What the handlers saw.
+typedef struct {
+    zch_conn_t *conn;           //  the client, once its first line came
+    size_t writes;              //  messages written to the client
+    char topic [S_WRITES][32];
+    uint64_t seq [S_WRITES];
+    size_t delivered;           //  healed or released messages (deliver handler)
+    size_t barriers;            //  barrier rounds asked for
+    uint64_t round;             //  the last one
+} s_seen_t;
+
+static void
+s_deliver (void *ctx, const char *topic, size_t topic_len, uint64_t seq,
+           const char *payload, size_t payload_len)
+{
+    (void) topic, (void) topic_len, (void) seq, (void) payload, (void) payload_len;
+    ((s_seen_t *) ctx)->delivered++;
+}
+
+static void
+s_gap (void *ctx, const char *topic, size_t topic_len, uint64_t from, uint64_t to)
+{
+    (void) ctx, (void) topic, (void) topic_len, (void) from, (void) to;
+}
+
+static void
+s_sync_ended (void *ctx)
+{
+    (void) ctx;
+}
+
+static void
+s_write (void *ctx, zch_conn_t *conn, const char *topic, size_t topic_len, uint64_t seq,
+         const char *payload, size_t payload_len, bool processed)
+{
+    (void) conn, (void) payload, (void) payload_len, (void) processed;
+    s_seen_t *seen = ctx;
+    if (seen->writes < S_WRITES && topic_len < sizeof seen->topic [0]) {
+        memcpy (seen->topic [seen->writes], topic, topic_len);
+        seen->topic [seen->writes][topic_len] = 0;
+        seen->seq [seen->writes] = seq;
+    }
+    seen->writes++;
+}
+
+static void
+s_notice (void *ctx, zch_conn_t *conn, const char *code, const char *text)
+{
+    (void) ctx, (void) conn, (void) code, (void) text;
+}
+
+static void
+s_barrier (void *ctx, uint64_t round)
+{
+    s_seen_t *seen = ctx;
+    seen->barriers++;
+    seen->round = round;
+}
+
+static int
+s_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t len)
+{
+    (void) line, (void) len;
+    ((s_seen_t *) ctx)->conn = conn;
+    return ZCH_EDGE_NEXT;
+}
+
+static void
+s_on_close (void *ctx, zch_conn_t *conn)
+{
+    (void) ctx, (void) conn;
+}
+
+//  The next request on router: its routing id and its frames as strings
+//  (verb first, the tag last). Returns NULL when none came in time.
+static zmsg_t *
+s_request (zsock_t *router, zframe_t **identity)
+{
+    zpoller_t *poller = zpoller_new (router, NULL);
+    void *ready = zpoller_wait (poller, 2000);
+    zpoller_destroy (&poller);
+    zmsg_t *request = ready? zmsg_recv (router): NULL;
+    if (request)
+        *identity = zmsg_pop (request);
+    return request;
+}
+
+//  Takes the next request, checks its verb, and returns its tag (freed by
+//  the caller), or NULL.
+static char *
+s_expect (zsock_t *router, const char *verb, zframe_t **identity)
+{
+    zmsg_t *request = s_request (router, identity);
+    if (!request)
+        return NULL;
+    char *first = zmsg_popstr (request);
+    char *tag = NULL;
+    if (first && streq (first, verb)) {
+        zframe_t *last = zmsg_last (request);
+        tag = last? zframe_strdup (last): NULL;
+    }
+    zstr_free (&first);
+    zmsg_destroy (&request);
+    return tag;
+}
+
+//  Sends one answer message: [kind, tag, ...] to identity.
+static void
+s_answer (zsock_t *router, zframe_t *identity, const char *kind, const char *tag,
+          const char *a, const char *b, const char *c)
+{
+    zframe_send (&identity, router, ZFRAME_MORE + ZFRAME_REUSE);
+    zstr_sendx (router, kind, tag, a, b, c, NULL);
+}
+
+//  Sends [MSG, tag, topic, meta(seq), payload].
+static void
+s_answer_msg (zsock_t *router, zframe_t *identity, const char *tag, const char *topic, uint64_t seq)
+{
+    uint8_t meta [64];
+    size_t meta_size = zch_meta_encode (seq, 1, NULL, 0, meta, sizeof meta);
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addmem (msg, zframe_data (identity), zframe_size (identity));
+    zmsg_addstr (msg, "MSG");
+    zmsg_addstr (msg, tag);
+    zmsg_addstr (msg, topic);
+    zmsg_addmem (msg, meta, meta_size);
+    zmsg_addstr (msg, "v");
+    zmsg_send (&msg, router);
+}
+
+//  Lets catchup read what the router sent.
+static void
+s_settle (subscriber_catchup_t *catchup)
+{
+    for (int i = 0; i < 20; i++) {
+        zclock_sleep (5);
+        subscriber_catchup_drain (catchup);
+    }
+}
+
+//  A live message through the worker's path: the catch-up first, then the
+//  client's sync. Returns true when the client would get it.
+static bool
+s_live (subscriber_catchup_t *catchup, subscriber_sync_t **sync, const char *topic, uint64_t seq)
+{
+    if (!subscriber_catchup_live (catchup, topic, strlen (topic), seq, "v", 1))
+        return false;
+    return !*sync || subscriber_sync_offer (sync, topic, strlen (topic), seq, "v", 1);
+}
+
+//  A real client connection on a loopback edge, into seen->conn.
+static int
+s_connect (zch_loop_t *loop, zch_edge_t **edge, s_seen_t *seen, int *client)
+{
+    char error [256];
+    int listen_fd = zch_net_listen ("127.0.0.1:0", false, error, sizeof error);
+    if (listen_fd < 0)
+        return -1;
+    struct sockaddr_in address;
+    socklen_t size = sizeof address;
+    getsockname (listen_fd, (struct sockaddr *) &address, &size);
+    static const zch_edge_handlers_t handlers = { .on_line = s_on_line, .on_close = s_on_close };
+    static zch_edge_config_t config = { .role = "test", .max_line = 1024, .max_output = 1 << 20 };
+    *edge = zch_edge_new (loop, listen_fd, &config, &handlers, seen);
+    *client = socket (AF_INET, SOCK_STREAM, 0);
+    if (!*edge || *client < 0 || connect (*client, (struct sockaddr *) &address, size)
+    ||  write (*client, "hello\n", 6) != 6)
+        return -1;
+    for (int i = 0; i < 200 && !seen->conn; i++)
+        zch_loop_run_once (loop, 10);
+    return seen->conn? 0: -1;
+}
+
+int
+main (void)
+{
+    s_seen_t seen;
+    memset (&seen, 0, sizeof seen);
+    zch_loop_t *loop = zch_loop_new ();
+    zch_edge_t *edge = NULL;
+    int client = -1;
+    CHECK (loop && s_connect (loop, &edge, &seen, &client) == 0);
+    zsock_t *router = zsock_new_router (S_ENDPOINT);
+    CHECK (router != NULL);
+    subscriber_catchup_handlers_t handlers = {
+        .deliver = s_deliver, .gap = s_gap, .sync_ended = s_sync_ended,
+        .write = s_write, .notice = s_notice, .barrier = s_barrier
+    };
+    zch_secure_config_t secure;
+    memset (&secure, 0, sizeof secure);
+    char error [256];
+    subscriber_catchup_t *catchup = subscriber_catchup_new (S_ENDPOINT, &secure, &handlers, &seen,
+                                                            error, sizeof error);
+    CHECK (catchup != NULL);
+    if (!seen.conn || !router || !catchup)
+        return 1;
+
+    //  The prefix t. goes live; the client's SNAPSHOT is asked right after
+    //  the prime, as the worker does when the barrier returns
+    subscriber_catchup_prime (catchup, "t.", 2);
+    subscriber_sync_t *sync = NULL;
+    sync = subscriber_sync_new (catchup, seen.conn, SUBSCRIBER_SYNC_SNAPSHOT, "t.>", 3, 0, 1 << 20, &sync);
+    CHECK (sync != NULL);
+    zframe_t *identity = NULL;
+    char *seqs_tag = s_expect (router, "SEQS", &identity);
+    zframe_destroy (&identity);
+    char *snap_tag = s_expect (router, "SNAPSHOT", &identity);
+    CHECK (seqs_tag && snap_tag);
+    if (!seqs_tag || !snap_tag)
+        return 1;
+    //  The broker: t.a stands at 4 (4 was published after the prefix went
+    //  live, and is still on its way live); t.b at 7 (published long before:
+    //  it never comes live)
+    s_answer (router, identity, "SEQ", seqs_tag, "t.a", "4", NULL);
+    s_answer (router, identity, "SEQ", seqs_tag, "t.b", "7", NULL);
+    s_answer (router, identity, "END", seqs_tag, "OK", "2", "0");
+    s_answer_msg (router, identity, snap_tag, "t.a", 4);
+    s_answer_msg (router, identity, snap_tag, "t.b", 7);
+    s_answer (router, identity, "END", snap_tag, "OK", "2", "0");
+    s_settle (catchup);
+    CHECK (seen.writes == 2);
+    CHECK (!subscriber_sync_streaming (sync));
+    //  A barrier round is asked for behind the prime's answers
+    CHECK (seen.barriers == 1);
+    //  The edge is not a delivery yet
+    CHECK (subscriber_catchup_last_seq (catchup, "t.a", 3) == 3);
+
+    //  Seq 4 comes live: the worker delivers it (its other clients are owed
+    //  it), but this client had it from the snapshot
+    CHECK (!s_live (catchup, &sync, "t.a", 4));
+    CHECK (seen.writes == 2);
+    CHECK (subscriber_catchup_last_seq (catchup, "t.a", 3) == 4);
+    CHECK (s_live (catchup, &sync, "t.a", 5));
+    CHECK (!s_live (catchup, &sync, "t.a", 5));     //  a repeat on the link
+
+    //  The barrier returns: t.b's edge never came and no longer waits
+    CHECK (subscriber_catchup_last_seq (catchup, "t.b", 3) == 6);
+    subscriber_catchup_settle (catchup, seen.round);
+    CHECK (subscriber_catchup_last_seq (catchup, "t.b", 3) == 7);
+    CHECK (!s_live (catchup, &sync, "t.b", 7));     //  not an edge any more: a repeat
+
+    //  The client then asks t.b FROM 5: the history's 6 and 7 come, though
+    //  the snapshot's floor of t.b (7) is still held
+    CHECK (sync != NULL);
+    sync = subscriber_sync_new (catchup, seen.conn, SUBSCRIBER_SYNC_FROM, "t.b", 3, 5, 1 << 20, &sync);
+    CHECK (sync != NULL);
+    zframe_destroy (&identity);
+    char *history_tag = s_expect (router, "HISTORY", &identity);
+    CHECK (history_tag != NULL);
+    if (history_tag) {
+        s_answer_msg (router, identity, history_tag, "t.b", 6);
+        s_answer_msg (router, identity, history_tag, "t.b", 7);
+        s_answer (router, identity, "END", history_tag, "OK", "6", "7");
+        s_settle (catchup);
+    }
+    CHECK (seen.writes == 4);
+    CHECK (streq (seen.topic [2], "t.b") && seen.seq [2] == 6);
+    CHECK (streq (seen.topic [3], "t.b") && seen.seq [3] == 7);
+    //  Live goes on after the history
+    CHECK (s_live (catchup, &sync, "t.b", 8));
+    CHECK (seen.delivered == 0);    //  live ones are delivered by the caller
+
+    zstr_free (&seqs_tag);
+    zstr_free (&snap_tag);
+    zstr_free (&history_tag);
+    zframe_destroy (&identity);
+    subscriber_sync_destroy (&sync);
+    subscriber_catchup_destroy (&catchup);
+    zsock_destroy (&router);
+    zch_edge_destroy (&edge);
+    close (client);
+    zch_loop_destroy (&loop);
+    CHECK_DONE ("test_catchup");
+}
