@@ -2,8 +2,9 @@
 """SNAPSHOT: 1,000 topics hold 3 values each. A late joiner's
 `SUB snap.> SNAPSHOT` gets exactly one line per topic, its current value
 (seq 3), and nothing else; `zchannel sub --snapshot` prints the same. Then,
-while a publisher keeps publishing on those topics, another late joiner's
-snapshot is followed by every later message: per topic the seqs it gets
+while a publisher keeps publishing on those topics (part before the SUB,
+the rest once it is answered, asserted on both sides), another late
+joiner's snapshot is followed by every later message: per topic the seqs it gets
 run without a gap or a repeat from its snapshot value to the last one
 published. Frame clients get the same with ["sub", p, {"snapshot": true}]
 and {"from": seq} (the notice an err frame "history_starts"), and what a
@@ -73,15 +74,19 @@ def test():
                          for k, t in enumerate(plan[off:off + 500], off))
                 for off in range(0, LIVE, 500)]
         errors = []
-        started = threading.Event()
+        started, joined = threading.Event(), threading.Event()
+        before = 5                  # chunks published before the SUB
 
         def publish():
-            # Paced, so that publishing goes on before, during and after the snapshot
+            # Paced, so that publishing goes on before, during and after the
+            # snapshot: the rest waits until the SUB is answered, then goes on
+            # while the snapshot streams
             try:
                 for n, chunk in enumerate(data):
-                    pub.send(chunk)
-                    if n == 4:
+                    if n == before:
                         started.set()
+                        joined.wait(20)
+                    pub.send(chunk)
                     time.sleep(0.01)
             except OSError as e:
                 errors.append(e)
@@ -91,8 +96,10 @@ def test():
         t = threading.Thread(target=publish, daemon=True)
         t.start()
         started.wait(10)            # publishing is under way: the seam is the point
+        wait_stats(S, "messages_in", TOPICS * ROUNDS + before * 500)
         busy.sendline("SUB snap.> SNAPSHOT")
         busy.expect(b"+OK", what="reply to SUB snap.> SNAPSHOT")
+        joined.set()
         t.join(30)
         h.check(not errors, "publisher: %r" % errors)
         total = wait_stats(S, "messages_in", TOPICS * ROUNDS + LIVE)["messages_in"]
@@ -125,15 +132,22 @@ def test():
         extra = busy.ping()
         h.check(extra == [], "busy-joiner: lines after the last message: %r" % extra[:3])
         h.check(count == expect_lines, "busy-joiner: %d lines, expected %d" % (count, expect_lines))
+        # The seam was crossed both ways: values published before the SUB
+        # came in the snapshot, and messages published after it came live
         snapped_live = sum(1 for j in range(TOPICS) if first[topic(j)] > ROUNDS)
+        live_after = count - TOPICS
+        h.check(snapped_live > 0, "busy-joiner: no snapshot value was published after the "
+                "first rounds: publishing did not overlap the join")
+        h.check(live_after > 0, "busy-joiner: nothing came after the snapshot: publishing "
+                "did not overlap the join")
         stats = S.stats()
         h.check(stats["snapshot_requests"] == 3, "STATS snapshot_requests %d, expected 3"
                 % stats["snapshot_requests"])
         S.check_alive()
     all_in_one()
     return ("quiet snapshot: %d topics, one value each; busy snapshot: %d lines, %d topics "
-            "already past their pre-SUB value, no gap, no repeat; zchannel run serves both"
-            % (TOPICS, count, snapped_live))
+            "already past their first rounds, %d live after it, no gap, no repeat; zchannel run "
+            "serves both" % (TOPICS, count, snapped_live, live_after))
 
 
 def all_in_one():

@@ -3,7 +3,10 @@
 disconnects three times, each time after a different number of messages,
 and comes back with `SUB r.t FROM <last seq it read>`; the last time it
 comes back through `zchannel sub --from`. Put together, what it read is
-seq 1..N exactly: no gap, no repeat, while publishing never paused. Then
+seq 1..N exactly: no gap, no repeat. Publishing goes on across each
+reconnection (the publisher keeps at most AHEAD messages past the reader):
+asserted, each time the reader leaves the broker holds messages it has not
+read, and not yet all N. Then
 FROM on a pattern is refused, and FROM beyond the last seq gives only
 what comes later."""
 
@@ -15,6 +18,7 @@ from harness import msg_line, subscribe
 
 N = 30000
 CUTS = [2000, 9000, 17000]      # where the client goes away
+AHEAD = 5000                    # the publisher's lead over the reader, at most
 
 
 def payload(i):
@@ -30,10 +34,18 @@ def test():
                 for j in range(1, N + 1, 100)]
         errors = []
 
+        seen = []
+
         def publish():
-            # Bursts of 100 back to back, so that publishing spans the reconnections
+            # Bursts of 100 back to back, so that publishing spans the
+            # reconnections: never more than AHEAD past what the reader has,
+            # up to its last cut (the client tool reads the rest)
             try:
-                for chunk in data:
+                for k, chunk in enumerate(data):
+                    deadline = time.monotonic() + 30
+                    while (k * 100 - len(seen) > AHEAD and len(seen) < CUTS[-1]
+                           and time.monotonic() < deadline):
+                        time.sleep(0.002)
                     pub.send(chunk)
                     time.sleep(0.003)
             except OSError as e:
@@ -41,7 +53,6 @@ def test():
 
         t = threading.Thread(target=publish, daemon=True)
         t.start()
-        seen = []
         published = []              # messages the broker had when each reader left
         client = first
         for k, cut in enumerate(CUTS):
@@ -52,8 +63,16 @@ def test():
                 h.check(m[2] == payload(m[1]).encode(), "%s: seq %d carries %r"
                         % (client.name, m[1], m[2]))
                 seen.append(m[1])
+            # Gone while publishing goes on: the broker has messages this
+            # reader has not read, and more are still to come
+            deadline = time.monotonic() + 20
+            while S.stats()["messages_in"] <= cut:
+                h.check(time.monotonic() < deadline, "the broker has no message past %d" % cut)
+                time.sleep(0.005)
             client.close()          # gone, with whatever was still on its way
             published.append(S.stats()["messages_in"])
+            h.check(cut < published[-1] < N, "reader-%d left at %d with %d published of %d: "
+                    "publishing did not overlap the resumption" % (k, cut, published[-1], N))
             if k + 1 < len(CUTS):
                 client = S.sub_client("reader-%d" % (k + 1))
                 client.sendline("SUB r.t FROM %d" % seen[-1])
