@@ -571,7 +571,8 @@ cleanup:
     return changed;
 }
 
-//  Writes value as a ZPL value: quoted, with the quote it does not contain.
+//  Writes value as a ZPL value: quoted, with the quote it does not contain
+//  (zch_option_parse refuses a value holding both).
 static void
 s_print_value (FILE *out, const char *value)
 {
@@ -607,8 +608,11 @@ zch_config_print (zch_config_t *self, FILE *out)
                 }
                 continue;
             }
+            //  A string whole, however long: value holds only its first 511 bytes
+            const char *text = option->type == ZCH_OPT_STRING?
+                *(const char * const *) ((const char *) part->base + option->offset): value;
             fprintf (out, "    %s = ", option->name);
-            s_print_value (out, value);
+            s_print_value (out, text? text: "");
             fprintf (out, "\n");
         }
     }

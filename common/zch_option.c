@@ -96,12 +96,32 @@ s_parse_duration (const char *text, int *value)
     return 0;
 }
 
+//  True when a ZPL file can hold text as a value: --print-config writes
+//  it between quotes of the one kind it lacks, and ZPL has no escapes nor
+//  values over several lines. What it cannot write back is refused here,
+//  from a file and from a flag alike.
+static bool
+s_writable (const char *text, char *reason, size_t reason_size)
+{
+    if (strchr (text, '\'') && strchr (text, '"')) {
+        snprintf (reason, reason_size, "cannot hold both ' and \" (a config file could not write it back)");
+        return false;
+    }
+    if (strpbrk (text, "\r\n")) {
+        snprintf (reason, reason_size, "cannot hold a line break");
+        return false;
+    }
+    return true;
+}
+
 int
 zch_option_parse (const zch_option_t *option, void *base, const char *text,
                   char *reason, size_t reason_size)
 {
     switch (option->type) {
         case ZCH_OPT_STRING:
+            if (!s_writable (text, reason, reason_size))
+                return -1;
             if (option->check && option->check (text, reason, reason_size))
                 return -1;
             *S_AT (base, option, const char *) = text;
@@ -161,7 +181,8 @@ zch_option_parse (const zch_option_t *option, void *base, const char *text,
                 snprintf (reason, reason_size, "takes at most %ld values", most);
                 return -1;
             }
-            if (option->check && option->check (text, reason, reason_size))
+            if (!s_writable (text, reason, reason_size)
+            ||  (option->check && option->check (text, reason, reason_size)))
                 return -1;
             list->items [list->count++] = text;
             return 0;

@@ -157,6 +157,23 @@ def check_lists():
     os.unlink(path)
     check_error("zchannel-source", [h.SOURCE], 'source\n    plugin = "a"\n    plugin = ":b"\n',
                 "expected NAME[@PATTERN]", line=3)
+    # what --print-config could not write back is refused where it is read
+    # (ZPL quotes have no escapes); a long value comes back whole
+    check_error("zchannel run", [h.LAUNCHER, "run"],
+                'source\n    plugin = "a"\n    plugin = x\'y"z\n',
+                "cannot hold both ' and \"", line=3)
+    rc, out, err = h.run_cmd([h.SOURCE, "--plugin", "it's a \"quote\"", "--print-config"])
+    h.check(rc == 2 and b"--plugin cannot hold both" in err,
+            "--plugin with both quotes: exit %d, stderr %r" % (rc, err))
+    long_value = "/opt/" + "d" * 900
+    path = write('source\n    tls-ca = "%s"\n    auth-file = \'say "hi"\'\n' % long_value)
+    first = print_config("zchannel-source", [h.SOURCE], ["--config", path])
+    os.unlink(path)
+    path = write(first)
+    again = print_config("zchannel-source", [h.SOURCE], ["--config", path])
+    os.unlink(path)
+    h.check(first == again and long_value in again and '\'say "hi"\'' in again,
+            "a long value and a quoted one did not come back whole:\n%s\n---\n%s" % (first, again))
 
 
 def test():

@@ -119,6 +119,12 @@ main (void)
     CHECK (s_parse (&sample, "ms", "1h") == -1);
     CHECK (s_parse (&sample, "ms", "-1s") == -1);
 
+    //  what a config file cannot write back is refused, string and list alike
+    CHECK (s_parse (&sample, "text", "it's \"x\"") == -1 && strcmp (sample.text, "a b") == 0);
+    CHECK (s_parse (&sample, "text", "two\nlines") == -1);
+    CHECK (s_parse (&sample, "text", "it's") == 0 && s_parse (&sample, "text", "say \"x\"") == 0);
+    CHECK (s_parse (&sample, "list", "'\"") == -1 && sample.list.count == 0);
+
     //  differs / copy
     memset (&other, 0, sizeof other);
     zch_option_defaults (s_table, &other);
