@@ -2,6 +2,7 @@
 #include "broker.h"
 #include "broker_control.h"
 #include "broker_history.h"
+#include "broker_watch.h"
 #include "zch_curve.h"
 #include "zch_envelope.h"
 #include "zch_log.h"
@@ -29,6 +30,9 @@ typedef struct {
     zch_counters_t *counters;   //  stats published for the metrics endpoint
     int64_t malformed_logged_at;
     uint64_t malformed_logged;
+    int64_t too_large_logged_at;
+    uint64_t too_large_logged;
+    broker_watch_t *watch;      //  subscriptions held, peers connected
     zch_pipeline_t *pipeline;   //  the broker's plugins; NULL: none
     zactor_t *curve_auth;       //  the ZAP handler when CURVE is on
     uint64_t plugin_dropped_bytes;  //  payload bytes of what plugins dropped
@@ -42,6 +46,7 @@ s_self_destroy (self_t **self_p)
     self_t *self = *self_p;
     if (!self)
         return;
+    broker_watch_destroy (&self->watch);
     if (self->ingress)
         zmq_close (self->ingress);
     if (self->egress)
@@ -99,8 +104,11 @@ s_self_new (zsock_t *pipe, const broker_config_t *config, char *error, size_t er
     self->requests = self->control && self->history?
         broker_control_new (self->control, self->history, &self->stats): NULL;
     self->counters = zch_metrics_counters ("broker");
+    void *watched [] = { self->ingress, self->egress, self->control };
+    self->watch = self->ingress && self->egress && self->control?
+        broker_watch_new (context, watched, 3): NULL;
     if (!self->ingress || !self->egress || !self->control || !self->history || !self->requests
-    ||  !self->counters) {
+    ||  !self->counters || !self->watch) {
         snprintf (error, error_size, "cannot create sockets: %s", zmq_strerror (zmq_errno ()));
         s_self_destroy (&self);
         return NULL;
@@ -150,6 +158,22 @@ s_malformed (self_t *self, const char *reason)
                      reason, (unsigned long long) (self->stats.malformed - self->malformed_logged));
         self->malformed_logged_at = now;
         self->malformed_logged = self->stats.malformed;
+    }
+}
+
+//  Counts and, at most once a second, logs a payload over --max-payload.
+static void
+s_too_large (self_t *self, const zch_envelope_view_t *view)
+{
+    self->stats.too_large++;
+    int64_t now = zclock_mono ();
+    if (now - self->too_large_logged_at >= 1000) {
+        zch_warning ("broker: dropped a %zu-byte payload on '%.*s', over --max-payload %zu; "
+                     "%llu dropped since the last report", view->payload_size, (int) view->topic_len,
+                     view->topic, self->config->max_payload,
+                     (unsigned long long) (self->stats.too_large - self->too_large_logged));
+        self->too_large_logged_at = now;
+        self->too_large_logged = self->stats.too_large;
     }
 }
 
@@ -263,6 +287,11 @@ s_forward (self_t *self, zmq_msg_t *frames, size_t count)
     const char *reason;
     if (zch_envelope_parse (views, count, &view, &reason)) {
         s_malformed (self, reason);
+        return;
+    }
+    //  Before the plugins and any seq: a drop leaves no gap
+    if (view.payload_size > self->config->max_payload) {
+        s_too_large (self, &view);
         return;
     }
     //  The clock only for what needs it: plugins, and a meta without ts
@@ -400,6 +429,7 @@ s_egress_drain (self_t *self)
         }
         const uint8_t *data = zmq_msg_data (&message);
         size_t size = zmq_msg_size (&message);
+        broker_watch_subscription (self->watch, data, size);
         if (size >= 1 && data [0] == 1) {
             self->stats.subscriptions++;
             size_t topic_len = size - 1;
@@ -431,9 +461,11 @@ s_publish_metrics (self_t *self)
     zch_metrics_set (&counters->bytes_sent, self->stats.bytes_in);
     zch_metrics_set (&counters->dropped [ZCH_DROP_MALFORMED], self->stats.malformed);
     zch_metrics_set (&counters->dropped [ZCH_DROP_PLUGIN], self->stats.plugin_dropped);
+    zch_metrics_set (&counters->dropped [ZCH_DROP_TOO_LARGE], self->stats.too_large);
     zch_metrics_set (&counters->plugin_ns,
                      self->plugin_ns + (self->pipeline? zch_pipeline_ns (self->pipeline): 0));
-    zch_metrics_set (&counters->subscriptions, self->stats.subscriptions - self->stats.unsubscriptions);
+    zch_metrics_set (&counters->subscriptions, broker_watch_subscriptions (self->watch));
+    zch_metrics_set (&counters->clients, broker_watch_peers (self->watch));
     zch_metrics_set (&counters->topics, broker_history_topic_count (self->history));
     zch_metrics_set (&counters->history, broker_history_messages (self->history));
 }
@@ -473,17 +505,18 @@ broker_actor (zsock_t *pipe, void *args)
                 config->ingress, config->egress, config->control);
     zch_actor_ready (pipe, NULL);
 
-    zmq_pollitem_t items [] = {
+    zmq_pollitem_t items [8] = {
         { zsock_resolve (pipe), 0, ZMQ_POLLIN, 0 },
         { self->ingress, 0, ZMQ_POLLIN, 0 },
         { self->egress, 0, ZMQ_POLLIN, 0 },
         { self->control, 0, ZMQ_POLLIN, 0 }
     };
+    int item_count = 4 + (int) broker_watch_pollitems (self->watch, items + 4, 4);
     bool busy = false;
     int streams_wait = -1;      //  what the control streams allow the poll to sleep
     while (true) {
         int timeout = busy? 0: streams_wait;
-        if (zmq_poll (items, 4, timeout) < 0 && zmq_errno () != EINTR)
+        if (zmq_poll (items, item_count, timeout) < 0 && zmq_errno () != EINTR)
             break;
         if (items [0].revents & ZMQ_POLLIN) {
             char *command = NULL;
@@ -498,6 +531,7 @@ broker_actor (zsock_t *pipe, void *args)
         }
         //  Subscriptions first: a barrier must not wait behind a backlog
         s_egress_drain (self);
+        broker_watch_events (self->watch);
         busy = s_ingress_drain (self, BROKER_BATCH) == BROKER_BATCH;
         s_publish_metrics (self);
         if (items [3].revents & ZMQ_POLLIN) {
@@ -505,6 +539,8 @@ broker_actor (zsock_t *pipe, void *args)
             self->stats.history_bytes = broker_history_bytes (self->history);
             self->stats.history_messages = broker_history_messages (self->history);
             self->stats.history_evicted = broker_history_evicted (self->history);
+            self->stats.subscriptions_held = broker_watch_subscriptions (self->watch);
+            self->stats.peers = broker_watch_peers (self->watch);
             broker_control_serve (self->requests);
         }
         //  One chunk per snapshot or history stream per turn
@@ -513,9 +549,9 @@ broker_actor (zsock_t *pipe, void *args)
     s_drain_for_exit (self);
     if (self->pipeline)
         zch_pipeline_report (self->pipeline, "broker");
-    zch_notice ("broker: stopped after forwarding %llu messages (%llu malformed dropped)",
-                (unsigned long long) self->stats.messages_in,
-                (unsigned long long) self->stats.malformed);
+    zch_notice ("broker: stopped after forwarding %llu messages (%llu malformed, %llu over "
+                "--max-payload dropped)", (unsigned long long) self->stats.messages_in,
+                (unsigned long long) self->stats.malformed, (unsigned long long) self->stats.too_large);
     s_self_destroy (&self);
 }
 

@@ -12,9 +12,11 @@
 #include "zch_option.h"
 #include "zch_plugin_args.h"
 
-#define BROKER_INGRESS_DEFAULT  "tcp://*:2206"
-#define BROKER_EGRESS_DEFAULT   "tcp://*:2207"
-#define BROKER_CONTROL_DEFAULT  "tcp://*:2208"
+//  Loopback by default: a ZeroMQ peer passes no token check, so reaching
+//  the broker from other hosts is asked for by name (and best with CURVE)
+#define BROKER_INGRESS_DEFAULT  "tcp://127.0.0.1:2206"
+#define BROKER_EGRESS_DEFAULT   "tcp://127.0.0.1:2207"
+#define BROKER_CONTROL_DEFAULT  "tcp://127.0.0.1:2208"
 #define BROKER_EGRESS_HWM_DEFAULT 1000000
 
 typedef struct {
@@ -31,6 +33,8 @@ typedef struct {
     zch_plugin_args_t plugins;  //  the broker's plugin chain (zch_plugin_options)
     const char *curve_secret;   //  the broker's certificate: CURVE on every TCP endpoint; "": off
     const char *curve_clients;  //  with curve_secret: only these clients' public certificates; "": any
+    bool allow_plain_zmq;       //  endpoints beyond loopback without CURVE, though tokens or TLS guard the edges
+    size_t max_payload;         //  largest payload taken from a producer; larger ones are dropped, counted
 } broker_config_t;
 
 //  The broker's settings (ingress_local and egress_local are the launcher's).
@@ -38,6 +42,13 @@ extern const zch_option_t broker_options [];
 
 //  Fills config with the defaults.
 void broker_config_defaults (broker_config_t *config);
+
+//  Checks that no endpoint listens beyond loopback without CURVE while
+//  the front-ends have tokens or TLS (secured): a ZeroMQ peer would pass
+//  around them. Returns 0, or -1 with a reason that says how to fix it
+//  (allow_plain_zmq lets it through). Without secured, or with
+//  allow_plain_zmq, such an endpoint is only logged.
+int broker_check_exposure (const broker_config_t *config, bool secured, char *error, size_t error_size);
 
 //  The actor: start with zch_actor_start (broker_actor, &config, ...); the
 //  config must outlive it. On $TERM it reads what is still arriving on its

@@ -26,7 +26,10 @@ typedef struct {
     uint64_t bytes_in;          //  payload bytes of those
     uint64_t malformed;         //  producer messages dropped as malformed
     uint64_t subscriptions;     //  subscribe requests seen on egress
-    uint64_t unsubscriptions;
+    uint64_t unsubscriptions;   //  unsubscribes seen: only when no peer follows the prefix any more
+    uint64_t subscriptions_held;    //  prefixes some egress peer follows (refreshed before serving)
+    uint64_t peers;             //  ZeroMQ peers connected over TCP or IPC (refreshed before serving)
+    uint64_t too_large;         //  producer messages dropped for a payload over max_payload
     uint64_t topics;            //  distinct topics (refreshed before serving)
     uint64_t control_errors;    //  control requests that made no sense
     uint64_t history_bytes;     //  held by the history (refreshed before serving)

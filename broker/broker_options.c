@@ -1,6 +1,9 @@
 /*  broker_options: the broker's settings, one row each (see zch_option.h). */
 #include "broker.h"
 
+#include "zch_log.h"
+#include "zch_zmq.h"
+
 #include <limits.h>
 
 #define S_STR(x) S_STR_(x)
@@ -8,9 +11,9 @@
 
 const zch_option_t broker_options [] = {
     { "ingress", ZCH_OPT_STRING, offsetof (broker_config_t, ingress), BROKER_INGRESS_DEFAULT, "EP",
-      "where producers publish (XSUB)", .flags = 0 },
+      "where producers publish (XSUB); loopback unless named", .flags = 0 },
     { "egress", ZCH_OPT_STRING, offsetof (broker_config_t, egress), BROKER_EGRESS_DEFAULT, "EP",
-      "where front-ends subscribe (XPUB)", .flags = 0 },
+      "where front-ends subscribe (XPUB); loopback unless named", .flags = 0 },
     { "control", ZCH_OPT_STRING, offsetof (broker_config_t, control), BROKER_CONTROL_DEFAULT, "EP",
       "control requests: PING, STATS, SNAPSHOT, HISTORY, HEAL, SEQS (ROUTER)", .flags = 0 },
     { "egress-hwm", ZCH_OPT_INT, offsetof (broker_config_t, egress_hwm), S_STR (BROKER_EGRESS_HWM_DEFAULT),
@@ -26,6 +29,12 @@ const zch_option_t broker_options [] = {
       "CURVE on every endpoint with this certificate (zchannel keygen); off when empty", .flags = 0 },
     { "curve-clients", ZCH_OPT_STRING, offsetof (broker_config_t, curve_clients), "", "DIR",
       "with curve-secret: only clients whose public certificates are in DIR (empty: any)", .flags = 0 },
+    { "allow-plain-zmq", ZCH_OPT_BOOL, offsetof (broker_config_t, allow_plain_zmq), "false", NULL,
+      "let an endpoint listen beyond loopback without CURVE although clients need tokens or TLS",
+      .flags = 0 },
+    { "max-payload", ZCH_OPT_SIZE, offsetof (broker_config_t, max_payload), "1M", "BYTES",
+      "largest payload taken from a producer; larger ones are dropped and counted (K/M suffixes)",
+      .flags = ZCH_OPT_SHARED },
     { .name = NULL }
 };
 
@@ -34,4 +43,33 @@ broker_config_defaults (broker_config_t *config)
 {
     memset (config, 0, sizeof *config);
     zch_option_defaults (broker_options, config);
+}
+
+int
+broker_check_exposure (const broker_config_t *config, bool secured, char *error, size_t error_size)
+{
+    if (config->curve_secret && *config->curve_secret)
+        return 0;
+    const struct { const char *flag; const char *endpoint; } endpoints [] = {
+        { "ingress", config->ingress }, { "egress", config->egress }, { "control", config->control }
+    };
+    for (size_t i = 0; i < sizeof endpoints / sizeof endpoints [0]; i++) {
+        const char *endpoint = endpoints [i].endpoint;
+        if (zch_zmq_endpoint_local (endpoint))
+            continue;
+        if (secured && !config->allow_plain_zmq) {
+            snprintf (error, error_size,
+                      "--%s %s listens beyond loopback without CURVE while clients need tokens or TLS: "
+                      "ZeroMQ peers there would pass without either; set --curve-secret, bind it to "
+                      "127.0.0.1, or pass --allow-plain-zmq if that is meant",
+                      endpoints [i].flag, endpoint);
+            return -1;
+        }
+        if (!config->allow_plain_zmq)
+            zch_warning ("broker: --%s %s listens beyond loopback without CURVE: any host that reaches it "
+                         "may %s; set --curve-secret, or --allow-plain-zmq to say it is meant",
+                         endpoints [i].flag, endpoint,
+                         i == 0? "publish": i == 1? "subscribe": "read history and stats");
+    }
+    return 0;
 }

@@ -30,6 +30,9 @@ main (int argc, char *argv [])
     }
     char error [512];
     zch_service_t *service = zch_service_new ("zchannel-broker", &process, error, sizeof error);
+    //  Tokens and TLS live in the front-ends, which refuse a plain broker
+    //  beyond loopback themselves; here such an endpoint is logged
+    broker_check_exposure (&config, false, error, sizeof error);
     zactor_t *broker = service? zch_actor_start (broker_actor, &config, error, sizeof error): NULL;
     if (!broker) {
         fprintf (stderr, "zchannel-broker: %s\n", error);

@@ -73,7 +73,10 @@ zch_frontend_main (int argc, char *argv [], const char *program, const char *usa
     }
     char error [512];
     zch_service_t *service = zch_service_new (program, &process, error, sizeof error);
-    if (service && zch_secure_prepare (&config->secure, config->workerman, error, sizeof error))
+    if (service
+    &&  (zch_secure_check_broker (&config->secure, "broker", config->broker, error, sizeof error)
+    ||   zch_secure_check_broker (&config->secure, "control", config->control, error, sizeof error)
+    ||   zch_secure_prepare (&config->secure, config->workerman, error, sizeof error)))
         zch_service_destroy (&service);
     zch_workers_t *workers = service? start (config, error, sizeof error): NULL;
     if (!workers) {

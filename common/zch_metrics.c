@@ -22,7 +22,7 @@ static struct timespec s_started;
 
 static const char *s_roles [] = { "broker", "source", "subscriber" };
 static const char *s_causes [ZCH_DROP_CAUSES] = {
-    "slow_consumer", "hwm", "malformed", "plugin", "rate_limit"
+    "slow_consumer", "hwm", "malformed", "plugin", "rate_limit", "too_large"
 };
 static const char *s_refusals [ZCH_REFUSE_CAUSES] = {
     "too_many_clients", "conn_rate", "idle_timeout", "keepalive", "too_many_subscriptions",
@@ -56,10 +56,10 @@ static const struct {
       "Time spent in plugins.",
       offsetof (zch_counters_t, plugin_ns), 1e-9 },
     { "zchannel_clients", "gauge",
-      "Connected clients.",
+      "Connected clients (broker: ZeroMQ peers connected over TCP or IPC on ingress, egress and control; the inproc front-ends of zchannel run are not counted).",
       offsetof (zch_counters_t, clients), 1 },
     { "zchannel_subscriptions", "gauge",
-      "Subscriptions held (subscriber: client patterns; broker: upstream prefixes).",
+      "Subscriptions held (subscriber: client patterns; broker: distinct prefixes some egress peer follows).",
       offsetof (zch_counters_t, subscriptions), 1 },
     { "zchannel_topics", "gauge",
       "Distinct topics seen.",

@@ -5,6 +5,7 @@
 #include "zch_log.h"
 #include "zch_metrics.h"
 #include "zch_topic.h"
+#include "zch_zmq.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -42,6 +43,9 @@ const zch_option_t zch_secure_options [] = {
       "CURVE to the broker: its public certificate (off when empty)", .flags = ZCH_OPT_NO_RUN },
     { "curve-secret", ZCH_OPT_STRING, S_OFF (curve_secret), "", "FILE",
       "this front-end's CURVE certificate (empty: a new one each start)", .flags = ZCH_OPT_NO_RUN },
+    { "allow-plain-zmq", ZCH_OPT_BOOL, S_OFF (allow_plain_zmq), "false", NULL,
+      "use a broker beyond loopback without CURVE although clients need tokens or TLS",
+      .flags = ZCH_OPT_NO_RUN },
     { .name = NULL }
 };
 
@@ -124,6 +128,21 @@ zch_secure_topic (const zch_secure_config_t *config, const char *topic, size_t l
 {
     return zch_topic_check_limits (topic, len, (size_t) config->max_topic_length,
                                    (size_t) config->max_topic_depth, reason);
+}
+
+int
+zch_secure_check_broker (const zch_secure_config_t *config, const char *what, const char *endpoint,
+                         char *error, size_t error_size)
+{
+    if (!(s_set (config->auth_file) || s_set (config->tls_cert)) || s_set (config->curve_server_key)
+    ||  config->allow_plain_zmq || !endpoint || zch_zmq_endpoint_local (endpoint))
+        return 0;
+    snprintf (error, error_size,
+              "--%s %s is beyond loopback without CURVE while clients need tokens or TLS: the broker "
+              "there takes any ZeroMQ peer, which passes without either; give the broker --curve-secret "
+              "and this front-end --curve-server-key, or pass --allow-plain-zmq if that is meant",
+              what, endpoint);
+    return -1;
 }
 
 int

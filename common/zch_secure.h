@@ -33,6 +33,7 @@ typedef struct {
     const char *tls_ca;         //  PEM CAs for client certificates; "": none asked
     const char *curve_server_key;   //  the broker's public certificate; "": no CURVE
     const char *curve_secret;   //  this front-end's certificate; "": an ephemeral one
+    bool allow_plain_zmq;       //  tokens or TLS with a broker beyond loopback without CURVE
     //  Built by zch_secure_prepare
     zch_auth_t *auth;
     zch_tls_t *tls;
@@ -61,6 +62,13 @@ void zch_secure_edge (const zch_secure_config_t *config, const zch_worker_args_t
 //  Returns 0, or -1 with *reason "too long" or "too deep".
 int zch_secure_topic (const zch_secure_config_t *config, const char *topic, size_t len,
                       const char **reason);
+
+//  Checks that clients' tokens or TLS cannot be passed around: with
+//  either on, a broker endpoint beyond loopback needs CURVE (the broker
+//  there listens to any ZeroMQ peer), or allow_plain_zmq. Returns 0, or
+//  -1 with a reason that says how to fix it.
+int zch_secure_check_broker (const zch_secure_config_t *config, const char *what, const char *endpoint,
+                             char *error, size_t error_size);
 
 //  Makes a broker socket CURVE when configured. Returns 0, or -1 with a reason.
 int zch_secure_curve (const zch_secure_config_t *config, void *socket, char *error, size_t error_size);

@@ -3,6 +3,7 @@
 
 #include <assert.h>
 #include <stdio.h>
+#include <string.h>
 #include <zmq.h>
 
 int
@@ -54,4 +55,27 @@ zch_zmq_attach (void *socket, const char *what, const char *endpoint, bool bind,
         return -1;
     }
     return 0;
+}
+
+bool
+zch_zmq_endpoint_local (const char *endpoint)
+{
+    if (strncmp (endpoint, "inproc://", 9) == 0 || strncmp (endpoint, "ipc://", 6) == 0)
+        return true;
+    if (strncmp (endpoint, "tcp://", 6) != 0)
+        return false;
+    const char *host = endpoint + 6;
+    //  tcp://SOURCE;HOST:PORT names the address after the ';'
+    const char *semicolon = strchr (host, ';');
+    if (semicolon)
+        host = semicolon + 1;
+    const char *colon = strrchr (host, ':');
+    size_t len = colon? (size_t) (colon - host): strlen (host);
+    char name [64];
+    if (len == 0 || len >= sizeof name)
+        return false;
+    memcpy (name, host, len);
+    name [len] = 0;
+    return strncmp (name, "127.", 4) == 0 || strcmp (name, "localhost") == 0
+        || strcmp (name, "[::1]") == 0 || strcmp (name, "::1") == 0 || strcmp (name, "lo") == 0;
 }

@@ -24,12 +24,12 @@ run
     metrics-listen = ""
 
 broker
-    #   where producers publish (XSUB)
-    ingress = "tcp://*:2206"
-    #   where front-ends subscribe (XPUB)
-    egress = "tcp://*:2207"
+    #   where producers publish (XSUB); loopback unless named
+    ingress = "tcp://127.0.0.1:2206"
+    #   where front-ends subscribe (XPUB); loopback unless named
+    egress = "tcp://127.0.0.1:2207"
     #   control requests: PING, STATS, SNAPSHOT, HISTORY, HEAL, SEQS (ROUTER)
-    control = "tcp://*:2208"
+    control = "tcp://127.0.0.1:2208"
     #   messages queued per subscriber front-end before drops
     egress-hwm = "1000000"
     #   newest messages kept per topic (0: no history, no last value)
@@ -42,6 +42,10 @@ broker
     curve-secret = ""
     #   with curve-secret: only clients whose public certificates are in DIR (empty: any)
     curve-clients = ""
+    #   let an endpoint listen beyond loopback without CURVE although clients need tokens or TLS
+    allow-plain-zmq = "false"
+    #   largest payload taken from a producer; larger ones are dropped and counted (K/M suffixes)
+    max-payload = "1M"
     #   add a plugin to the chain, in order (repeatable): NAME[@PATTERN][:key=value,...] (reloads)
     plugin = ""
     #   look for zch_NAME.so in DIR first (repeatable) (reloads)

@@ -42,7 +42,9 @@ s_usage (FILE *out)
         "--max-payload, --drain-timeout, --plugin-path, --udp-listen, --udp-topic\n"
         "and the limits, tokens and TLS (--max-clients, --idle-timeout, --auth-file,\n"
         "--tls-cert, ...) for every role having them at once; the broker's CURVE\n"
-        "(--curve-secret, --curve-clients) covers its TCP endpoints. --config FILE\n"
+        "(--curve-secret, --curve-clients) covers its TCP endpoints, which listen on\n"
+        "loopback unless named; with tokens or TLS, one named beyond loopback needs\n"
+        "CURVE or --allow-plain-zmq. --config FILE\n"
         "reads sections run/, broker/, source/, subscriber/ and tokens/.\n");
 }
 
@@ -121,8 +123,11 @@ s_run (int argc, char *argv [])
 
     char error [512];
     zch_service_t *service = zch_service_new ("zchannel", &config.process, error, sizeof error);
+    bool secured = *config.source.secure.auth_file || *config.source.secure.tls_cert
+                || *config.subscriber.secure.auth_file || *config.subscriber.secure.tls_cert;
     if (service
-    &&  (zch_secure_prepare (&config.source.secure, config.source.workerman, error, sizeof error)
+    &&  (broker_check_exposure (&config.broker, secured, error, sizeof error)
+    ||   zch_secure_prepare (&config.source.secure, config.source.workerman, error, sizeof error)
     ||   zch_secure_prepare (&config.subscriber.secure, config.subscriber.workerman, error, sizeof error)))
         zch_service_destroy (&service);
     zactor_t *broker = service? zch_actor_start (broker_actor, &config.broker, error, sizeof error): NULL;
