@@ -19,15 +19,16 @@ broker
     drain-timeout = "10s"
     log-level = "notice"
     metrics-listen = "127.0.0.1:9465"
-    #   CURVE on the three endpoints (zchannel keygen /etc/zchannel/broker),
-    #   then curve-server-key = "/etc/zchannel/broker.pub" on the front-ends
-    #   curve-secret = "/etc/zchannel/broker"
+    #   CURVE on the three endpoints: `zchannel keygen /etc/zchannel/keys/broker`
+    #   (root-only; the unit hands it to the service as a credential), then
+    #   curve-server-key = "/etc/zchannel/keys/broker.pub" on the front-ends
+    #   curve-secret = "/run/credentials/zchannel-broker.service/keys_broker"
     #   curve-clients = "/etc/zchannel/clients"
     #   plugins, in chain order: the key once per plugin (the shipped ones
     #   are found without plugin-path), e.g.
     #   plugin = "redact@orders.>:regex=[0-9]{16},replacement=#"
     #   plugin = "rate_limit@sensors.>:rate=1000,burst=2000"
-    #   plugin-path = "/usr/local/lib/zchannel/plugins"
+    #   plugin-path = "/srv/zchannel/plugins"
 
 source
     listen = "0.0.0.0:2345"

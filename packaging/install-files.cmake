@@ -9,6 +9,7 @@ else()
 endif()
 set(CMAKE_INSTALL_FULL_BINDIR "${CMAKE_INSTALL_PREFIX}/bin")
 set(ZCH_CONFIG_FILE "${zch_etc}/zchannel/zchannel.zpl")
+set(ZCH_KEYS_DIR "${zch_etc}/zchannel/keys")
 file(READ "${ZCH_PACKAGING_DIR}/systemd/hardening.conf" ZCH_UNIT_HARDENING)
 string(STRIP "${ZCH_UNIT_HARDENING}" ZCH_UNIT_HARDENING)
 
@@ -18,6 +19,11 @@ foreach(unit zchannel-broker zchannel-source zchannel-subscriber zchannel)
     configure_file("${ZCH_PACKAGING_DIR}/systemd/${unit}.service.in"
                    "${zch_unit_dir}/${unit}.service" @ONLY)
 endforeach()
+
+#  Where `zchannel keygen` writes the keys the units load as credentials
+#  (the folder must exist for LoadCredential=)
+message(STATUS "Installing: $ENV{DESTDIR}${ZCH_KEYS_DIR}")
+file(MAKE_DIRECTORY "$ENV{DESTDIR}${ZCH_KEYS_DIR}")
 
 #  The default config, never over an operator's own
 set(zch_config "$ENV{DESTDIR}${ZCH_CONFIG_FILE}")

@@ -4,13 +4,22 @@ bin/, a systemd unit per role plus one for `zchannel run` (hardened,
 ExecStart naming the installed program and config, ExecReload sending
 SIGHUP) in lib/systemd/system, the default config in etc/zchannel/, the
 example configs in share/doc/zchannel/examples and a man page per program
-(listing every flag of its --help) in share/man/man1, the plugin SDK
-(include/zchannel/plugin.h, zchannel-plugin.pc) and every shipped plugin
-in <libdir>/zchannel/plugins; the installed
-programs start from the installed config; `systemd-analyze verify` accepts
-the units (skipped, with the reason, where it is absent); `cpack -G DEB`
-builds a .deb holding the same files, with its library dependencies."""
+(gzipped, listing every flag of its --help) in share/man/man1, the plugin
+SDK (include/zchannel/plugin.h, zchannel-plugin.pc) and every shipped
+plugin in <libdir>/zchannel/plugins; the installed programs start from the
+installed config; `systemd-analyze verify` accepts the units (skipped, with
+the reason, where it is absent).
 
+The packages: `cpack -G DEB` builds zchannel (programs and plugins,
+stripped; units with the CURVE keys' folder as credentials; copyright,
+changelog, gzipped man pages), zchannel-dev (header, .pc) and
+zchannel-dbgsym (the debug symbols, by build id); dpkg-deb shows their
+fields and files, Debian's lintian finds no error or warning in any, and
+the runtime package unpacked into a scratch root (dpkg -x) runs: its
+broker loads a shipped plugin by name, found beside the installed binary,
+on real traffic."""
+
+import gzip
 import os
 import re
 import shutil
@@ -26,7 +35,7 @@ EXAMPLES = ["defaults.zpl", "workerman.zpl", "production.zpl"]
 PLUGINS = ["uppercase", "json_wrap", "filter", "redact", "rate_limit", "zstd"]
 #  <libdir>/zchannel/plugins/zch_NAME.so, libdir lib/ or lib/<multiarch>/
 PLUGIN_SO = r"lib/(?:[^/]+/)?zchannel/plugins/zch_%s\.so"
-PC = r"lib/(?:[^/]+/)?pkgconfig/zchannel-plugin\.pc"
+PC = r"share/pkgconfig/zchannel-plugin\.pc"
 HARDENING = ["DynamicUser=yes", "NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=yes",
              "PrivateTmp=yes", "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX",
              "LimitNOFILE=65536", "ExecReload=/bin/kill -HUP $MAINPID"]
@@ -45,6 +54,77 @@ def help_flags(prefix, program):
     return re.findall(r"^  (--[a-z][a-z0-9-]*)", out, re.M)
 
 
+def check_packages(debdir):
+    """Builds the three packages and checks them; returns a note."""
+    run(["cpack", "-G", "DEB", "--config", os.path.join(BUILD, "CPackConfig.cmake"),
+         "-B", debdir], "cpack -G DEB")
+    made = sorted(f for f in os.listdir(debdir) if re.search(r"\.d?deb$", f))
+    names = {re.sub(r"_.*", "", f): os.path.join(debdir, f) for f in made}
+    h.check(sorted(names) == ["zchannel", "zchannel-dbgsym", "zchannel-dev"]
+            and names["zchannel-dbgsym"].endswith(".ddeb"), "cpack made %r" % made)
+    runtime, dev, dbgsym = names["zchannel"], names["zchannel-dev"], names["zchannel-dbgsym"]
+
+    files = run(["dpkg-deb", "-c", runtime], "dpkg-deb -c")
+    for f in (["./usr/bin/" + p for p in PROGRAMS]
+              + ["./etc/zchannel/zchannel.zpl", "./etc/zchannel/keys/"]
+              + ["./usr/lib/systemd/system/%s.service" % u for u in UNITS]
+              + ["./usr/share/man/man1/%s.1.gz" % p for p in PROGRAMS]
+              + ["./usr/share/doc/zchannel/examples/" + e for e in EXAMPLES]
+              + ["./usr/share/doc/zchannel/" + d for d in ("copyright", "changelog.Debian.gz")]):
+        h.check(re.search(r"\s%s$" % re.escape(f), files, re.M), "zchannel lacks %s" % f)
+    for n in PLUGINS:
+        h.check(re.search(r"\s\./usr/%s$" % PLUGIN_SO % n, files, re.M), "zchannel lacks plugin %s" % n)
+    h.check(not re.search(r"\s\./usr/(include|share/pkgconfig)/", files, re.M),
+            "the SDK is in the runtime package:\n%s" % files)
+    dev_files = run(["dpkg-deb", "-c", dev], "dpkg-deb -c")
+    for f in (re.escape("./usr/include/zchannel/plugin.h"), r"\./usr/" + PC,
+              re.escape("./usr/share/doc/zchannel-dev/copyright")):
+        h.check(re.search(r"\s%s$" % f, dev_files, re.M), "zchannel-dev lacks %s" % f)
+
+    fields = {k: run(["dpkg-deb", "-f", runtime, k], "dpkg-deb -f").strip()
+              for k in ("Depends", "Maintainer", "Version")}
+    for lib in ("libczmq", "libzmq5", "libmicrohttpd", "libmsgpack"):
+        h.check(lib in fields["Depends"], "zchannel: Depends lacks %s: %s" % (lib, fields["Depends"]))
+    h.check(re.fullmatch(r"[^<>@]+ <[^@<>\s]+@[^@<>\s]+\.[a-z]+>", fields["Maintainer"])
+            and "localhost" not in fields["Maintainer"], "Maintainer %r" % fields["Maintainer"])
+    h.check(re.fullmatch(r"\d+\.\d+\.\d+-\d+", fields["Version"]), "Version %r" % fields["Version"])
+    for package, wants in ((dev, "zchannel (>="), (dbgsym, "zchannel (= %s)" % fields["Version"])):
+        depends = run(["dpkg-deb", "-f", package, "Depends"], "dpkg-deb -f")
+        h.check(wants in depends, "%s: Depends %r lacks %r" % (package, depends, wants))
+
+    lintian = shutil.which("lintian")
+    if lintian:
+        p = subprocess.run([lintian, "--tag-display-limit", "0", runtime, dev, dbgsym],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300)
+        tags = [l for l in p.stdout.decode().split("\n") if re.match(r"[EW]: ", l)]
+        h.check(not tags, "lintian:\n%s" % "\n".join(tags))
+        note = "lintian clean"
+    else:
+        print("SKIP lintian: not found (Debian package lintian)")
+        note = "lintian absent"
+
+    root = tempfile.mkdtemp(prefix="zch-root-")
+    try:
+        run(["dpkg", "-x", runtime, root], "dpkg -x")
+        dbg = run(["dpkg-deb", "-c", dbgsym], "dpkg-deb -c")
+        for p in ["usr/bin/" + p for p in PROGRAMS] + ["usr/lib/zchannel/plugins/zch_uppercase.so"]:
+            sections = run(["readelf", "-S", "-n", os.path.join(root, p)], "readelf")
+            h.check(".debug_info" not in sections and ".symtab" not in sections,
+                    "%s is not stripped" % p)
+            build_id = re.search(r"Build ID: ([0-9a-f]{2})([0-9a-f]+)", sections)
+            h.check(build_id and re.search(r"/usr/lib/debug/\.build-id/%s/%s\.debug$"
+                                           % build_id.groups(), dbg, re.M),
+                    "zchannel-dbgsym has no debug file for %s" % p)
+        topic, meta, payload = h.broker_delivery(
+            os.path.join(root, "usr/bin/zchannel-broker"), ["--plugin", "uppercase"],
+            b"deb.t", b"from the package", "packaged broker")
+        h.check(payload == b"FROM THE PACKAGE" and meta["seq"] == 1,
+                "packaged broker with --plugin uppercase delivered %r %r" % (payload, meta))
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return "%s; packaged broker loaded uppercase by name" % note
+
+
 def test():
     prefix = tempfile.mkdtemp(prefix="zch-install-")
     debdir = tempfile.mkdtemp(prefix="zch-deb-")
@@ -53,7 +133,7 @@ def test():
         run(["cmake", "--install", BUILD, "--prefix", prefix], "cmake --install")
         want = (["bin/" + p for p in PROGRAMS]
                 + ["lib/systemd/system/%s.service" % u for u in UNITS]
-                + ["share/man/man1/%s.1" % p for p in PROGRAMS]
+                + ["share/man/man1/%s.1.gz" % p for p in PROGRAMS]
                 + ["share/doc/zchannel/examples/" + e for e in EXAMPLES]
                 + ["etc/zchannel/zchannel.zpl", "share/doc/zchannel/copyright"])
         missing = [f for f in want if not os.path.isfile(os.path.join(prefix, f))]
@@ -76,7 +156,8 @@ def test():
         for u in UNITS:
             with open(os.path.join(prefix, "lib/systemd/system/%s.service" % u)) as f:
                 unit = f.read()
-            lacking = [k for k in HARDENING if k not in unit.split("\n")]
+            lacking = [k for k in HARDENING + ["LoadCredential=keys:%s/etc/zchannel/keys" % prefix]
+                       if k not in unit.split("\n")]
             h.check(not lacking, "%s.service lacks %s" % (u, lacking))
             m = re.search(r"^ExecStart=(\S+)(.*)$", unit, re.M)
             h.check(m and m.group(1) == os.path.join(prefix, "bin", u.split(".")[0])
@@ -89,7 +170,7 @@ def test():
             run(cmd + ["--config", config, "--print-config"], "%s --config %s" % (p, config))
         # each man page lists every flag of its program
         for p in PROGRAMS:
-            with open(os.path.join(prefix, "share/man/man1/%s.1" % p)) as f:
+            with gzip.open(os.path.join(prefix, "share/man/man1/%s.1.gz" % p), "rt") as f:
                 page = f.read().replace("\\-", "-")
             absent = [f for f in help_flags(prefix, p) if f not in page]
             h.check(not absent, "man page %s.1 misses %s (run scripts/update-man)" % (p, absent))
@@ -105,25 +186,7 @@ def test():
             notes.append("systemd-analyze absent, verify skipped")
 
         if shutil.which("cpack") and shutil.which("dpkg-deb"):
-            run(["cpack", "-G", "DEB", "--config", os.path.join(BUILD, "CPackConfig.cmake"),
-                 "-B", debdir], "cpack -G DEB")
-            debs = [f for f in os.listdir(debdir) if f.endswith(".deb")]
-            h.check(len(debs) == 1, "cpack made %r" % debs)
-            deb = os.path.join(debdir, debs[0])
-            files = run(["dpkg-deb", "-c", deb], "dpkg-deb -c")
-            for f in (["./usr/bin/" + p for p in PROGRAMS] + ["./etc/zchannel/zchannel.zpl"]
-                      + ["./usr/lib/systemd/system/%s.service" % u for u in UNITS]
-                      + ["./usr/share/man/man1/%s.1" % p for p in PROGRAMS]
-                      + ["./usr/share/doc/zchannel/examples/" + e for e in EXAMPLES]
-                      + ["./usr/share/doc/zchannel/copyright"]):
-                h.check(re.search(r"\s%s$" % re.escape(f), files, re.M), "%s lacks %s" % (debs[0], f))
-            for f in ([re.escape("./usr/include/zchannel/plugin.h"), r"\./usr/" + PC]
-                      + [r"\./usr/" + PLUGIN_SO % n for n in PLUGINS]):
-                h.check(re.search(r"\s%s$" % f, files, re.M), "%s lacks %s" % (debs[0], f))
-            depends = run(["dpkg-deb", "-f", deb, "Depends"], "dpkg-deb -f")
-            for lib in ("libczmq", "libzmq5", "libmicrohttpd", "libmsgpack"):
-                h.check(lib in depends, "%s: Depends lacks %s: %s" % (debs[0], lib, depends))
-            notes.append("%s built" % debs[0])
+            notes.append(check_packages(debdir))
         else:
             print("SKIP cpack -G DEB: cpack or dpkg-deb not found")
     finally:

@@ -496,6 +496,36 @@ def unescape(payload):
     return bytes(out)
 
 
+def broker_delivery(program, args, topic, payload, what):
+    """Runs program (a broker) with args on free ports, publishes payload
+    on topic until a raw egress subscriber gets a message, stops the
+    broker (which must exit 0) and returns that message as (topic, meta
+    as a dict, payload)."""
+    for attempt in range(3):
+        # a port taken between free_port() and the bind: try new ones
+        ingress, egress, control = (tcp_ep(free_port()) for _ in range(3))
+        broker = start([program, "--ingress", ingress, "--egress", egress, "--control", control]
+                       + args, name=what)
+        if broker.wait(0.3) is None or attempt == 2:
+            break
+    wait_broker(control, broker)
+    sub = zsocket(zmq.SUB, egress)
+    sub.setsockopt(zmq.SUBSCRIBE, b"")
+    pub = zsocket(zmq.PUB, ingress)
+    deadline = time.monotonic() + STEP
+    got = None
+    # PUB/SUB joins take a moment: publish until the first delivery
+    while got is None:
+        check(time.monotonic() < deadline, "no delivery from the %s" % what)
+        pub.send_multipart([topic, payload])
+        if sub.poll(100):
+            got = sub.recv_multipart()
+    check(broker.stop() == 0, "%s exits 0" % what)
+    pub.close()
+    sub.close()
+    return got[0], msgpack.unpackb(got[1], raw=False), got[2]
+
+
 def plugin_args(*specs, flag="--plugin"):
     """Command-line flags for a chain of plugins found in PLUGINS or FIXTURES."""
     args = ["--plugin-path", PLUGINS, "--plugin-path", FIXTURES]
