@@ -1,6 +1,7 @@
 /*  broker: the central forwarder actor.                                     */
 #include "broker.h"
 #include "broker_control.h"
+#include "broker_handover.h"
 #include "broker_history.h"
 #include "broker_watch.h"
 #include "zch_curve.h"
@@ -403,6 +404,12 @@ s_ingress_drain (self_t *self, size_t limit)
             count++;
         }
         size_t held = count < BROKER_MAX_FRAMES? count: BROKER_MAX_FRAMES;
+        size_t first_size = zmq_msg_size (&frames [0]);
+        if (first_size >= strlen (BROKER_HANDOVER_TOPIC)
+        &&  memcmp (zmq_msg_data (&frames [0]), BROKER_HANDOVER_TOPIC, strlen (BROKER_HANDOVER_TOPIC)) == 0)
+            //  A source's hand-over marker: all it sent before is processed
+            broker_control_marker (self->requests, zmq_msg_data (&frames [0]), first_size);
+        else
         if (count > 3)
             s_malformed (self, "wrong frame count");
         else

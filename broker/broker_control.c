@@ -5,6 +5,7 @@
     one whose queue is full fails at once (EAGAIN: the stream waits for a
     later turn) instead of being dropped silently or blocking.              */
 #include "broker_control.h"
+#include "broker_handover.h"
 #include "broker_request.h"
 #include "zch_log.h"
 #include "zch_topic.h"
@@ -50,6 +51,7 @@ struct broker_control_t {
     broker_history_t *history;
     broker_stats_t *stats;
     zlistx_t *streams;          //  stream_t
+    broker_handover_t *handover;    //  sources' hand-overs waiting for their marker
     int wait_ms;                //  sleep while blocked: 1 ms, doubling while nothing moves
 };
 
@@ -80,7 +82,10 @@ broker_control_new (void *control, broker_history_t *history, broker_stats_t *st
     self->history = history;
     self->stats = stats;
     self->streams = zlistx_new ();
-    if (!self->streams) {
+    self->handover = broker_handover_new (control);
+    if (!self->streams || !self->handover) {
+        zlistx_destroy (&self->streams);
+        broker_handover_destroy (&self->handover);
         free (self);
         return NULL;
     }
@@ -96,6 +101,7 @@ broker_control_destroy (broker_control_t **self_p)
 {
     if (*self_p) {
         zlistx_destroy (&(*self_p)->streams);
+        broker_handover_destroy (&(*self_p)->handover);
         free (*self_p);
         *self_p = NULL;
     }
@@ -131,6 +137,7 @@ s_pack_stats (msgpack_sbuffer *buffer, const broker_stats_t *stats)
         { "streams", stats->streams },
         { "plugin_dropped", stats->plugin_dropped },
         { "plugin_errors", stats->plugin_errors },
+        { "handovers", stats->handovers },
     };
     msgpack_packer packer;
     msgpack_packer_init (&packer, buffer, msgpack_sbuffer_write);
@@ -281,6 +288,7 @@ s_request (broker_control_t *self, zmq_msg_t *frames, size_t count)
     else
     if (request.kind == BROKER_REQUEST_STATS) {
         self->stats->streams = zlistx_size (self->streams);
+        self->stats->handovers = broker_handover_done (self->handover);
         msgpack_sbuffer buffer;
         msgpack_sbuffer_init (&buffer);
         s_pack_stats (&buffer, self->stats);
@@ -288,6 +296,10 @@ s_request (broker_control_t *self, zmq_msg_t *frames, size_t count)
         s_send (self, route, route_len, delimiter, parts, 2);
         msgpack_sbuffer_destroy (&buffer);
     }
+    else
+    if (request.kind == BROKER_REQUEST_HANDOVER && !request.error)
+        broker_handover_register (self->handover, route, route_len, delimiter,
+                                  request.tag, request.tag_len);
     else
     if (request.kind != BROKER_REQUEST_UNKNOWN)
         s_stream_start (self, frames, &request);
@@ -308,6 +320,12 @@ broker_control_serve (broker_control_t *self)
         for (size_t i = 0; i < count; i++)
             zmq_msg_close (&frames [i]);
     }
+}
+
+void
+broker_control_marker (broker_control_t *self, const uint8_t *frame, size_t size)
+{
+    broker_handover_marker (self->handover, frame, size);
 }
 
 //  Sends one held message of the stream. Returns 0 or -1 (see s_send).

@@ -10,6 +10,8 @@
                                            [END, tag, OK|GAP, first, last]
       HEAL <topic> <from> <to> [tag]    -> [MSG, ...]... [END, tag, OK|GAP, sent, lost]
       SEQS <prefix> [tag]               -> [SEQ, tag, topic, seq]... [END, tag, OK, sent, 0]
+      HANDOVER <marker>                 -> [HANDOVER, marker, WAITING], later
+                                           [HANDOVER, marker, DONE] (broker_handover.h)
     anything else -> [ERR, reason]. proto/PROTOCOL.md section 5 is the
     reference. Streams go out in bounded chunks, one chunk per stream per
     loop turn, and a requester that does not read (its high-water mark is
@@ -47,6 +49,7 @@ typedef struct {
     uint64_t streams;               //  in progress now
     uint64_t plugin_dropped;    //  messages the broker's plugins dropped (no seq taken)
     uint64_t plugin_errors;     //  errors the broker's plugins returned
+    uint64_t handovers;         //  source hand-overs confirmed (refreshed before serving)
 } broker_stats_t;
 
 typedef struct broker_control_t broker_control_t;
@@ -61,6 +64,10 @@ void broker_control_destroy (broker_control_t **self_p);
 
 //  Reads and answers (or starts streaming) every request waiting.
 void broker_control_serve (broker_control_t *self);
+
+//  An ingress message on a $handover. topic: answers the hand-over it
+//  ends (see broker_handover_marker).
+void broker_control_marker (broker_control_t *self, const uint8_t *frame, size_t size);
 
 //  Sends one chunk of each stream in progress. Returns how long the loop
 //  may sleep before calling again: -1 (no stream), 0 (more to send now)

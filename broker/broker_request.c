@@ -125,9 +125,25 @@ broker_request_parse (const zch_frame_t *frames, size_t count, broker_request_t 
     else
     if (s_token_is (tokens [0], "HEAL"))
         request->kind = BROKER_REQUEST_HEAL;
+    else
+    if (s_token_is (tokens [0], "HANDOVER"))
+        request->kind = BROKER_REQUEST_HANDOVER;
     if (request->kind == BROKER_REQUEST_PING || request->kind == BROKER_REQUEST_STATS) {
         if (n != 1)
             request->kind = BROKER_REQUEST_UNKNOWN;     //  as before: "PING x" is not known
+    }
+    else
+    if (request->kind == BROKER_REQUEST_HANDOVER) {
+        //  The marker travels as the tag: every answer carries it
+        if (n != 2)
+            request->error = n < 2? "missing arguments": "too many arguments";
+        else
+        if (tokens [1].size > BROKER_REQUEST_TAG_MAX)
+            request->error = "marker too long";
+        else {
+            request->tag = (const char *) tokens [1].data;
+            request->tag_len = tokens [1].size;
+        }
     }
     else
     if (request->kind != BROKER_REQUEST_UNKNOWN)

@@ -23,7 +23,8 @@ typedef enum {
     BROKER_REQUEST_SNAPSHOT,    //  SNAPSHOT <pattern> [tag]
     BROKER_REQUEST_SEQS,        //  SEQS <prefix> [tag]
     BROKER_REQUEST_HISTORY,     //  HISTORY <topic> <from-seq> [tag]
-    BROKER_REQUEST_HEAL         //  HEAL <topic> <from> <to> [tag]
+    BROKER_REQUEST_HEAL,        //  HEAL <topic> <from> <to> [tag]
+    BROKER_REQUEST_HANDOVER     //  HANDOVER <marker> (the marker in tag)
 } broker_request_kind_t;
 
 //  A parsed request: views into the frames given, valid while they are.

@@ -20,7 +20,7 @@ typedef struct {
     int workerman;              //  profile: 0 default, 1 the seed system's compatibility profile
     size_t max_line;            //  longest accepted line
     size_t max_output;          //  pending output per client before it is dropped
-    const char *control;        //  broker control endpoint (subscriber_options); NULL for the source
+    const char *control;        //  broker control endpoint (each role's options)
     int upstream_hwm;           //  messages queued from the broker (a tuning and test knob)
     int drain_timeout;          //  ms a drain may take at shutdown
     const char *frame_listen;   //  HOST:PORT for frame-protocol clients; "": off

@@ -22,7 +22,7 @@ static struct timespec s_started;
 
 static const char *s_roles [] = { "broker", "source", "subscriber" };
 static const char *s_causes [ZCH_DROP_CAUSES] = {
-    "slow_consumer", "hwm", "malformed", "plugin", "rate_limit", "too_large"
+    "slow_consumer", "hwm", "malformed", "plugin", "rate_limit", "too_large", "shutdown"
 };
 static const char *s_refusals [ZCH_REFUSE_CAUSES] = {
     "too_many_clients", "conn_rate", "idle_timeout", "keepalive", "too_many_subscriptions",

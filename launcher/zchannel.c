@@ -118,6 +118,7 @@ s_run (int argc, char *argv [])
     config.broker.egress_local = RUN_EGRESS_LOCAL;
     config.broker.control_local = RUN_CONTROL_LOCAL;
     config.subscriber.control = RUN_CONTROL_LOCAL;
+    config.source.control = RUN_CONTROL_LOCAL;
     config.source.broker = RUN_INGRESS_LOCAL;
     config.subscriber.broker = RUN_EGRESS_LOCAL;
 

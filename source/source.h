@@ -12,12 +12,14 @@
 
 #define SOURCE_LISTEN_DEFAULT   "0.0.0.0:2345"
 #define SOURCE_BROKER_DEFAULT   "tcp://127.0.0.1:2206"
+#define SOURCE_CONTROL_DEFAULT  "tcp://127.0.0.1:2208"
 #define SOURCE_WORKERS_DEFAULT  2
 #define SOURCE_DEFAULT_TOPIC    "topic1"
 #define SOURCE_GREETING         "Welcome to Data Source Server"
 
-//  broker is the broker's ingress; with workerman every line is a payload
-//  for topic1.
+//  broker is the broker's ingress, control its control endpoint (the
+//  hand-over at shutdown, see source_handover.h); with workerman every
+//  line is a payload for topic1.
 typedef zch_frontend_config_t source_config_t;
 
 //  The source's own options (zch_frontend_options has the shared ones).

@@ -1,6 +1,7 @@
 /*  source_worker: one loop of the data-source front-end.                    */
 #include "source.h"
 #include "source_frames.h"
+#include "source_handover.h"
 #include "source_pending.h"
 #include "source_udp.h"
 #include "zch_edge.h"
@@ -17,7 +18,9 @@
 #include "zch_zmq.h"
 
 #define SOURCE_SNDHWM       10000   //  messages queued towards the broker
-#define SOURCE_LINGER       5000    //  ms to hand queued messages over at exit
+#define SOURCE_LINGER       5000    //  ms to hand queued messages over at exit, without hand-over
+#define SOURCE_HANDOVER_EVERY 1000  //  ms between hand-overs while running (what "confirmed" lags)
+#define SOURCE_HANDOVER_WAIT  5000  //  ms a hand-over may take while running before it is retried
 #define SOURCE_TICK         200     //  ms between housekeeping turns
 #define SOURCE_PAUSED_TICK  10      //  ms between broker checks while paused or holding a message
 
@@ -34,8 +37,12 @@ typedef struct {
     source_frames_t frames;     //  its handler's state
     source_udp_t *udp;          //  UDP ingest, NULL when off
     void *publisher;            //  XPUB to the broker's ingress, NODROP
+    source_handover_t *handover;    //  proof the broker has what we sent; NULL: off
+    int64_t handover_at;        //  when the last one started
+    uint64_t unconfirmed_lost;  //  sent, never confirmed before the drain timeout
     zch_watch_t pipe_watch;
     zch_watch_t publisher_watch;
+    zch_watch_t handover_watch;
     int broker_subscriptions;   //  > 0 once the broker listens to us
     zch_worker_state_t state;
     uint64_t published;
@@ -327,6 +334,7 @@ s_self_destroy (self_t **self_p)
     source_udp_destroy (&self->udp);
     zch_pipeline_destroy (&self->pipeline);
     source_pending_destroy (&self->pending);
+    source_handover_destroy (&self->handover);
     if (self->publisher)
         zmq_close (self->publisher);
     zch_loop_destroy (&self->loop);
@@ -427,11 +435,23 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
     }
     zch_zmq_set (self->publisher, ZMQ_XPUB_NODROP, 1);
     zch_zmq_set (self->publisher, ZMQ_SNDHWM, SOURCE_SNDHWM);
-    zch_zmq_set (self->publisher, ZMQ_LINGER, SOURCE_LINGER);
+    //  With the hand-over, its answer (not a linger timer) says when the
+    //  queue has gone, and a broker that never answers is given up on
+    zch_zmq_set (self->publisher, ZMQ_LINGER, *self->config->control? 0: SOURCE_LINGER);
     if (zch_secure_curve (&self->config->secure, self->publisher, error, error_size)
     ||  zch_zmq_attach (self->publisher, "to broker", self->config->broker, false, error, error_size)) {
         s_self_destroy (&self);
         return NULL;
+    }
+    if (*self->config->control) {
+        self->handover = source_handover_new (self->config->control, &self->config->secure,
+                                              self->index, error, error_size);
+        if (!self->handover) {
+            s_self_destroy (&self);
+            return NULL;
+        }
+        self->handover_watch = (zch_watch_t) { .fd = source_handover_fd (self->handover),
+                                               .handler = s_watch_nothing };
     }
     if (zch_pipeline_build (&self->config->plugins, ZCH_PLUGIN_STAGE_SOURCE, &self->pipeline,
                             error, error_size)) {
@@ -443,6 +463,8 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
     self->publisher_watch = (zch_watch_t) { .fd = zch_zmq_fd (self->publisher), .handler = s_watch_nothing };
     zch_loop_add (self->loop, &self->pipe_watch, EPOLLIN);
     zch_loop_add (self->loop, &self->publisher_watch, EPOLLIN);
+    if (self->handover)
+        zch_loop_add (self->loop, &self->handover_watch, EPOLLIN);
     return self;
 }
 
@@ -473,6 +495,7 @@ s_publish_metrics (self_t *self)
     zch_metrics_set (&counters->dropped [ZCH_DROP_MALFORMED], malformed);
     zch_metrics_set (&counters->dropped [ZCH_DROP_PLUGIN], self->plugin_dropped);
     zch_metrics_set (&counters->dropped [ZCH_DROP_HWM], hwm_dropped);
+    zch_metrics_set (&counters->dropped [ZCH_DROP_SHUTDOWN], self->unconfirmed_lost);
     zch_metrics_set (&counters->dropped [ZCH_DROP_SLOW_CONSUMER],
                      edge->slow_consumers + (frame_edge? frame_edge->slow_consumers: 0));
     zch_metrics_set (&counters->slow_consumer_bytes,
@@ -497,9 +520,35 @@ s_plugins_swap (self_t *self)
     self->state.reloaded = false;
 }
 
+//  Moves the hand-over on; starts one when final (at shutdown) or now and
+//  then while messages go out, so that what the broker has confirmed
+//  stays close to what was sent. timeout_ms bounds a hand-over.
+static void
+s_handover_turn (self_t *self, bool final, int timeout_ms)
+{
+    if (!self->handover)
+        return;
+    int64_t now = zclock_mono ();
+    if (!source_handover_busy (self->handover)
+    &&  source_handover_confirmed (self->handover) < self->published
+    &&  (final || now - self->handover_at >= SOURCE_HANDOVER_EVERY)
+    &&  source_handover_start (self->handover) == 0)
+        self->handover_at = now;
+    source_handover_work (self->handover, self->broker_subscriptions > 0? self->publisher: NULL,
+                          self->published, timeout_ms);
+}
+
+//  True while the broker has not confirmed everything sent (hand-over on).
+static bool
+s_handover_owed (self_t *self)
+{
+    return self->handover && source_handover_confirmed (self->handover) < self->published;
+}
+
 //  Lets clients read their last replies, then closes them; hands the
-//  broker what is held back for it, or counts and logs it as dropped when
-//  the broker takes nothing more before the drain timeout.
+//  broker what is held back for it, then waits until the broker confirms
+//  it has processed everything sent (the hand-over). What the broker does
+//  not take or confirm before the drain timeout is counted and logged.
 static void
 s_drain (self_t *self)
 {
@@ -512,13 +561,15 @@ s_drain (self_t *self)
     int64_t deadline = zclock_mono () + self->config->drain_timeout;
     while ((zch_edge_client_count (self->edge) > 0
         ||  (self->frame_edge && zch_edge_client_count (self->frame_edge) > 0)
-        ||  source_pending_held (self->pending))
+        ||  source_pending_held (self->pending) || s_handover_owed (self))
     &&  zclock_mono () < deadline) {
         zch_edge_flush (self->edge);
         if (self->frame_edge)
             zch_edge_flush (self->frame_edge);
         zch_loop_run_once (self->loop, 10);
         s_broker_events (self);
+        if (!source_pending_held (self->pending))
+            s_handover_turn (self, true, (int) (deadline - zclock_mono ()) + 1);
     }
     if (source_pending_held (self->pending)) {
         zch_warning ("source: worker %d dropped a message to %s from %s: the broker took "
@@ -528,6 +579,17 @@ s_drain (self_t *self)
         source_pending_drop (self->pending);
         self->pending_dropped++;
     }
+    if (s_handover_owed (self)) {
+        self->unconfirmed_lost = self->published - source_handover_confirmed (self->handover);
+        zch_warning ("source: worker %d: the broker did not confirm the hand-over before the "
+                     "drain timeout (%d ms): up to %llu messages sent since its last confirmation "
+                     "may be lost", self->index, self->config->drain_timeout,
+                     (unsigned long long) self->unconfirmed_lost);
+    }
+    else
+    if (self->handover && self->published)
+        zch_info ("source: worker %d: the broker confirmed all %llu messages sent",
+                  self->index, (unsigned long long) self->published);
     s_publish_metrics (self);
 }
 
@@ -586,6 +648,7 @@ source_worker_actor (zsock_t *pipe, void *args)
         if (self->state.reloaded)
             s_plugins_swap (self);
         s_broker_events (self);
+        s_handover_turn (self, false, SOURCE_HANDOVER_WAIT);
         s_publish_metrics (self);
         zch_edge_flush (self->edge);
         if (self->frame_edge)

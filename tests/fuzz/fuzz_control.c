@@ -40,7 +40,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     broker_request_parse (frames, count, &request);
     S_ASSERT (request.reply_frames <= count);
     S_ASSERT (count == 0 || request.reply_frames >= 1);
-    S_ASSERT (request.kind >= BROKER_REQUEST_UNKNOWN && request.kind <= BROKER_REQUEST_HEAL);
+    S_ASSERT (request.kind >= BROKER_REQUEST_UNKNOWN && request.kind <= BROKER_REQUEST_HANDOVER);
     S_ASSERT (request.tag && request.tag_len <= BROKER_REQUEST_TAG_MAX);
     S_ASSERT (request.tag_len == 0 || s_inside (request.tag, request.tag_len, data, size));
     if (request.kind == BROKER_REQUEST_UNKNOWN || request.kind == BROKER_REQUEST_PING
@@ -52,6 +52,11 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     }
     if (request.error)
         return 0;
+    if (request.kind == BROKER_REQUEST_HANDOVER) {
+        //  The marker is the tag: present, bounded, inside the input
+        S_ASSERT (request.tag_len > 0);
+        return 0;
+    }
     //  An accepted stream request: its subject lies in the input and is valid
     const char *reason;
     S_ASSERT (s_inside (request.subject, request.subject_len, data, size));

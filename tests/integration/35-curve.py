@@ -66,7 +66,8 @@ def run(tmp):
     h.wait_stderr(broker, "CURVE on")
     fe_args = ["--curve-server-key", os.path.join(tmp, "broker.pub"),
                "--curve-secret", os.path.join(tmp, "frontend")]
-    source = h.start([h.SOURCE, "--listen", "%s:%d" % (h.HOST, sp), "--broker", ingress] + fe_args,
+    source = h.start([h.SOURCE, "--listen", "%s:%d" % (h.HOST, sp), "--broker", ingress,
+                      "--control", control] + fe_args,
                      name="source")
     subscriber = h.start([h.SUBSCRIBER, "--listen", "%s:%d" % (h.HOST, bp), "--broker", egress,
                           "--control", control] + fe_args, name="subscriber")

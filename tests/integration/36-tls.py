@@ -93,7 +93,8 @@ def run(d):
     broker = h.start([h.BROKER, "--ingress", ingress, "--egress", egress, "--control", control],
                      name="broker")
     h.wait_broker(control, broker)
-    source = h.start([h.SOURCE, "--listen", "%s:%d" % (h.HOST, sp), "--broker", ingress] + tls,
+    source = h.start([h.SOURCE, "--listen", "%s:%d" % (h.HOST, sp), "--broker", ingress,
+                      "--control", control] + tls,
                      name="source")
     subscriber = h.start([h.SUBSCRIBER, "--listen", "%s:%d" % (h.HOST, bp), "--broker", egress,
                           "--control", control, "--tls-ca", os.path.join(d, "ca.pem")] + tls, name="subscriber")

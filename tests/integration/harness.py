@@ -718,7 +718,8 @@ def _start_system(started, workers, profile, broker_args, source_args, sub_args)
     started.append(S.broker)
     wait_broker(S.control, S.broker)
     S.source = start([SOURCE, "--listen", "%s:%d" % (HOST, S.source_port),
-                      "--broker", S.ingress] + common + list(source_args), name="source")
+                      "--broker", S.ingress, "--control", S.control] + common + list(source_args),
+                     name="source")
     started.append(S.source)
     S.subscriber = start([SUBSCRIBER, "--listen", "%s:%d" % (HOST, S.sub_port),
                           "--broker", S.egress, "--control", S.control] + common + list(sub_args), name="subscriber")
