@@ -29,7 +29,7 @@ main (int argc, char *argv [])
         return exit_code;
     }
     char error [512];
-    zch_service_t *service = zch_service_new ("zchannel-broker", &process, error, sizeof error);
+    zch_service_t *service = zch_service_new ("zchannel-broker", "broker", &process, error, sizeof error);
     //  Tokens and TLS live in the front-ends, which refuse a plain broker
     //  beyond loopback themselves; here such an endpoint is logged
     broker_check_exposure (&config, false, error, sizeof error);

@@ -72,7 +72,7 @@ zch_frontend_main (int argc, char *argv [], const char *program, const char *usa
         return exit_code;
     }
     char error [512];
-    zch_service_t *service = zch_service_new (program, &process, error, sizeof error);
+    zch_service_t *service = zch_service_new (program, section, &process, error, sizeof error);
     if (service
     &&  (zch_secure_check_broker (&config->secure, "broker", config->broker, error, sizeof error)
     ||   zch_secure_check_broker (&config->secure, "control", config->control, error, sizeof error)

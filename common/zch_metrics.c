@@ -10,17 +10,26 @@
 
 #define METRICS_BLOCKS_MAX  256
 
+#define METRICS_ROLES_MAX   16
+
 typedef struct {
     const char *role;
     zch_counters_t *counters;
 } block_t;
 
+//  A role, as its workers registered it
+typedef struct {
+    const char *name;
+    bool edge;                  //  a front-end: refusals, and a broker link to be ready
+} role_t;
+
 static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
 static block_t s_blocks [METRICS_BLOCKS_MAX];
 static size_t s_block_count;
+static role_t s_roles [METRICS_ROLES_MAX];
+static size_t s_role_count;
+static const char *s_process_role = "zchannel";
 static struct timespec s_started;
-
-static const char *s_roles [] = { "broker", "source", "subscriber" };
 static const char *s_causes [ZCH_DROP_CAUSES] = {
     "slow_consumer", "hwm", "malformed", "plugin", "rate_limit", "too_large", "shutdown"
 };
@@ -75,14 +84,34 @@ zch_metrics_init (void)
     clock_gettime (CLOCK_MONOTONIC, &s_started);
 }
 
-zch_counters_t *
-zch_metrics_counters (const char *role)
+void
+zch_metrics_process_role (const char *role)
+{
+    s_process_role = role;
+}
+
+//  Registers role on its first block, in order. Caller holds the lock.
+static bool
+s_role_add (const char *role, bool edge)
+{
+    for (size_t r = 0; r < s_role_count; r++)
+        if (strcmp (s_roles [r].name, role) == 0)
+            return true;
+    if (s_role_count == METRICS_ROLES_MAX)
+        return false;
+    s_roles [s_role_count++] = (role_t) { role, edge };
+    return true;
+}
+
+//  A block for role, registered.
+static zch_counters_t *
+s_counters_new (const char *role, bool edge)
 {
     zch_counters_t *counters = calloc (1, sizeof *counters);
     if (!counters)
         return NULL;
     pthread_mutex_lock (&s_lock);
-    if (s_block_count < METRICS_BLOCKS_MAX)
+    if (s_block_count < METRICS_BLOCKS_MAX && s_role_add (role, edge))
         s_blocks [s_block_count++] = (block_t) { role, counters };
     else {
         free (counters);
@@ -90,6 +119,18 @@ zch_metrics_counters (const char *role)
     }
     pthread_mutex_unlock (&s_lock);
     return counters;
+}
+
+zch_counters_t *
+zch_metrics_counters (const char *role)
+{
+    return s_counters_new (role, false);
+}
+
+zch_counters_t *
+zch_metrics_edge_counters (const char *role)
+{
+    return s_counters_new (role, true);
 }
 
 //  Sums one slot over every block of role. Caller holds the lock.
@@ -105,14 +146,43 @@ s_sum (const char *role, size_t offset)
     return sum;
 }
 
-//  True when some block belongs to role. Caller holds the lock.
-static bool
-s_has_role (const char *role)
+//  How many blocks belong to role. Caller holds the lock.
+static uint64_t
+s_blocks_of (const char *role)
 {
+    uint64_t count = 0;
     for (size_t i = 0; i < s_block_count; i++)
-        if (strcmp (s_blocks [i].role, role) == 0)
-            return true;
-    return false;
+        count += strcmp (s_blocks [i].role, role) == 0;
+    return count;
+}
+
+//  A role is ready when each of its front-end workers has its broker link.
+//  Caller holds the lock.
+static bool
+s_role_ready (const role_t *role)
+{
+    return !role->edge
+        || s_sum (role->name, offsetof (zch_counters_t, linked)) == s_blocks_of (role->name);
+}
+
+bool
+zch_metrics_ready (char *why, size_t why_size)
+{
+    size_t used = 0;
+    why [0] = 0;
+    pthread_mutex_lock (&s_lock);
+    bool ready = s_role_count > 0;
+    if (!ready)
+        snprintf (why, why_size, "no role started yet");
+    for (size_t r = 0; r < s_role_count; r++)
+        if (!s_role_ready (&s_roles [r])) {
+            ready = false;
+            if (used < why_size)
+                used += (size_t) snprintf (why + used, why_size - used, "%s%s: broker link down",
+                                           used? "; ": "", s_roles [r].name);
+        }
+    pthread_mutex_unlock (&s_lock);
+    return ready;
 }
 
 //  Writes one value, in the unit of the metric.
@@ -125,6 +195,30 @@ s_value (FILE *out, const char *name, const char *labels, uint64_t value, double
         fprintf (out, "%s{%s} %.9f\n", name, labels, (double) value * scale);
 }
 
+//  Writes one metric's HELP and TYPE lines.
+static void
+s_header (FILE *out, const char *name, const char *type, const char *help)
+{
+    fprintf (out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+//  Writes a per-cause counter for every role (front-ends only when
+//  edge_only), causes from the array of slots at offset.
+static void
+s_causes_render (FILE *out, const char *name, const char *const *causes, int count,
+                 size_t offset, bool edge_only)
+{
+    for (size_t r = 0; r < s_role_count; r++)
+        if (s_roles [r].edge || !edge_only)
+            for (int cause = 0; cause < count; cause++) {
+                char labels [96];
+                snprintf (labels, sizeof labels, "role=\"%s\",cause=\"%s\"", s_roles [r].name,
+                          causes [cause]);
+                s_value (out, name, labels, s_sum (s_roles [r].name,
+                         offset + (size_t) cause * sizeof (atomic_uint_least64_t)), 1);
+            }
+}
+
 char *
 zch_metrics_render (void)
 {
@@ -133,45 +227,35 @@ zch_metrics_render (void)
     FILE *out = open_memstream (&text, &size);
     if (!out)
         return NULL;
-    const size_t role_count = sizeof s_roles / sizeof s_roles [0];
     pthread_mutex_lock (&s_lock);
     for (size_t m = 0; m < sizeof s_metrics / sizeof s_metrics [0]; m++) {
-        fprintf (out, "# HELP %s %s\n# TYPE %s %s\n", s_metrics [m].name, s_metrics [m].help,
-                 s_metrics [m].name, s_metrics [m].type);
-        for (size_t r = 0; r < role_count; r++)
-            if (s_has_role (s_roles [r])) {
-                char labels [64];
-                snprintf (labels, sizeof labels, "role=\"%s\"", s_roles [r]);
-                s_value (out, s_metrics [m].name, labels, s_sum (s_roles [r], s_metrics [m].offset),
-                         s_metrics [m].scale);
-            }
+        s_header (out, s_metrics [m].name, s_metrics [m].type, s_metrics [m].help);
+        for (size_t r = 0; r < s_role_count; r++) {
+            char labels [64];
+            snprintf (labels, sizeof labels, "role=\"%s\"", s_roles [r].name);
+            s_value (out, s_metrics [m].name, labels, s_sum (s_roles [r].name, s_metrics [m].offset),
+                     s_metrics [m].scale);
+        }
     }
-    fprintf (out, "# HELP zchannel_dropped_total Messages dropped, by cause (slow_consumer: clients "
-                  "cut off for not reading).\n# TYPE zchannel_dropped_total counter\n");
-    for (size_t r = 0; r < role_count; r++)
-        if (s_has_role (s_roles [r]))
-            for (int cause = 0; cause < ZCH_DROP_CAUSES; cause++) {
-                char labels [96];
-                snprintf (labels, sizeof labels, "role=\"%s\",cause=\"%s\"", s_roles [r], s_causes [cause]);
-                s_value (out, "zchannel_dropped_total", labels,
-                         s_sum (s_roles [r], offsetof (zch_counters_t, dropped) + cause * sizeof (atomic_uint_least64_t)), 1);
-            }
-    fprintf (out, "# HELP zchannel_refused_total Clients and requests turned away by a limit or "
-                  "by authentication, by cause.\n# TYPE zchannel_refused_total counter\n");
-    for (size_t r = 1; r < role_count; r++)     //  the front-ends
-        if (s_has_role (s_roles [r]))
-            for (int cause = 0; cause < ZCH_REFUSE_CAUSES; cause++) {
-                char labels [96];
-                snprintf (labels, sizeof labels, "role=\"%s\",cause=\"%s\"", s_roles [r], s_refusals [cause]);
-                s_value (out, "zchannel_refused_total", labels,
-                         s_sum (s_roles [r], offsetof (zch_counters_t, refused) + cause * sizeof (atomic_uint_least64_t)), 1);
-            }
+    s_header (out, "zchannel_dropped_total", "counter",
+              "Messages dropped, by cause (slow_consumer: clients cut off for not reading).");
+    s_causes_render (out, "zchannel_dropped_total", s_causes, ZCH_DROP_CAUSES,
+                     offsetof (zch_counters_t, dropped), false);
+    s_header (out, "zchannel_refused_total", "counter",
+              "Clients and requests turned away by a limit or by authentication, by cause.");
+    s_causes_render (out, "zchannel_refused_total", s_refusals, ZCH_REFUSE_CAUSES,
+                     offsetof (zch_counters_t, refused), true);
+    s_header (out, "zchannel_ready", "gauge",
+              "1 when the role serves: every front-end worker has its broker link (as /readyz).");
+    for (size_t r = 0; r < s_role_count; r++)
+        fprintf (out, "zchannel_ready{role=\"%s\"} %d\n", s_roles [r].name, s_role_ready (&s_roles [r]));
     pthread_mutex_unlock (&s_lock);
     struct timespec now;
     clock_gettime (CLOCK_MONOTONIC, &now);
     double uptime = (double) (now.tv_sec - s_started.tv_sec) + (now.tv_nsec - s_started.tv_nsec) / 1e9;
-    fprintf (out, "# HELP zchannel_uptime_seconds Time since the process started.\n"
-                  "# TYPE zchannel_uptime_seconds gauge\nzchannel_uptime_seconds %.3f\n", uptime);
+    s_header (out, "zchannel_uptime_seconds", "gauge", "Time since the process started.");
+    fprintf (out, "zchannel_uptime_seconds{role=\"%s\"} %.3f\n", s_process_role, uptime);
+    zch_metrics_process_render (out, s_process_role);
     if (fclose (out)) {
         free (text);
         return NULL;

@@ -9,8 +9,10 @@
 #define ZCH_METRICS_H_INCLUDED
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 //  Why a message (or, for slow consumers, a client's queued output) was dropped
 typedef enum {
@@ -53,15 +55,26 @@ typedef struct {
     atomic_uint_least64_t subscriptions;
     atomic_uint_least64_t topics;
     atomic_uint_least64_t history;              //  messages held in history
+    atomic_uint_least64_t linked;               //  1 while a front-end worker's broker link is up
 } zch_counters_t;
 
 //  Notes the process start time, for the uptime gauge. Call once, early.
 void zch_metrics_init (void);
 
-//  A zeroed block for one worker of role ("broker", "source",
-//  "subscriber"). The registry owns it until the process ends, so the
-//  worker may simply stop using it. Returns NULL when out of memory.
+//  Names the process in its process-wide metrics (build info, uptime, CPU,
+//  memory, descriptors): its role, or the launcher's name for several
+//  roles in one process. role is borrowed for the process's lifetime.
+void zch_metrics_process_role (const char *role);
+
+//  A zeroed block for one worker of role (the role's own name, which
+//  labels its metrics; borrowed for the process's lifetime). The registry
+//  owns it until the process ends, so the worker may simply stop using
+//  it. Returns NULL when out of memory.
 zch_counters_t *zch_metrics_counters (const char *role);
+
+//  The same for a front-end worker: its role also counts refusals, and
+//  is ready only while the worker sets linked (its broker link is up).
+zch_counters_t *zch_metrics_edge_counters (const char *role);
 
 //  Publishes value into a counter or gauge of a block this thread owns.
 static inline void
@@ -82,10 +95,19 @@ zch_metrics_add (atomic_uint_least64_t *slot, uint64_t value)
 //  (the caller frees it), or NULL when out of memory.
 char *zch_metrics_render (void);
 
+//  True when every role has a block and every front-end worker's broker
+//  link is up; otherwise false, with the roles not ready in why.
+bool zch_metrics_ready (char *why, size_t why_size);
+
+//  Writes the process-wide metrics (zch_metrics_process.c), labelled role.
+void zch_metrics_process_render (FILE *out, const char *role);
+
 typedef struct zch_metrics_server_t zch_metrics_server_t;
 
-//  Serves GET /metrics on "HOST:PORT" in its own thread. Returns NULL with
-//  a one-line reason in error.
+//  Serves GET /metrics, /healthz (200 while the process answers) and
+//  /readyz (200 once zch_metrics_ready, else 503 saying why) on
+//  "HOST:PORT" in its own thread. Returns NULL with a one-line reason in
+//  error.
 zch_metrics_server_t *zch_metrics_server_new (const char *listen, char *error, size_t error_size);
 
 //  Stops serving; NULLs the pointer.

@@ -11,7 +11,32 @@ struct zch_metrics_server_t {
     struct MHD_Daemon *daemon;
 };
 
-//  Answers GET /metrics (and /) with the text format; 404 otherwise.
+//  Queues a response of text (copied) with status.
+static enum MHD_Result
+s_reply (struct MHD_Connection *connection, unsigned int status, const char *text)
+{
+    struct MHD_Response *response = MHD_create_response_from_buffer (
+        strlen (text), (void *) text, MHD_RESPMEM_MUST_COPY);
+    if (!response)
+        return MHD_NO;
+    MHD_add_response_header (response, "Content-Type", "text/plain; charset=utf-8");
+    enum MHD_Result rc = MHD_queue_response (connection, status, response);
+    MHD_destroy_response (response);
+    return rc;
+}
+
+//  /readyz: 200 once every role serves, else 503 saying which does not.
+static enum MHD_Result
+s_readiness (struct MHD_Connection *connection)
+{
+    char why [256], text [300];
+    bool ready = zch_metrics_ready (why, sizeof why);
+    snprintf (text, sizeof text, ready? "ready\n": "not ready: %s\n", why);
+    return s_reply (connection, ready? MHD_HTTP_OK: MHD_HTTP_SERVICE_UNAVAILABLE, text);
+}
+
+//  Answers GET /metrics (and /) with the text format, /healthz (the
+//  process answers: alive) and /readyz; 404 otherwise.
 static enum MHD_Result
 s_answer (void *cls, struct MHD_Connection *connection, const char *url, const char *method,
           const char *version, const char *upload_data, size_t *upload_data_size, void **state)
@@ -21,29 +46,25 @@ s_answer (void *cls, struct MHD_Connection *connection, const char *url, const c
     (void) upload_data;
     (void) upload_data_size;
     (void) state;
-    if (strcmp (method, "GET") != 0 && strcmp (method, "HEAD") != 0) {
-        static char refusal [] = "only GET\n";
-        struct MHD_Response *response = MHD_create_response_from_buffer (
-            strlen (refusal), refusal, MHD_RESPMEM_PERSISTENT);
-        enum MHD_Result rc = MHD_queue_response (connection, MHD_HTTP_METHOD_NOT_ALLOWED, response);
-        MHD_destroy_response (response);
-        return rc;
-    }
-    bool found = strcmp (url, "/metrics") == 0 || strcmp (url, "/") == 0;
-    char *text = found? zch_metrics_render (): NULL;
-    static char missing [] = "not found; try /metrics\n";
-    struct MHD_Response *response = text
-        ? MHD_create_response_from_buffer (strlen (text), text, MHD_RESPMEM_MUST_FREE)
-        : MHD_create_response_from_buffer (strlen (missing), missing, MHD_RESPMEM_PERSISTENT);
+    if (strcmp (method, "GET") != 0 && strcmp (method, "HEAD") != 0)
+        return s_reply (connection, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET\n");
+    if (strcmp (url, "/healthz") == 0)
+        return s_reply (connection, MHD_HTTP_OK, "ok\n");
+    if (strcmp (url, "/readyz") == 0)
+        return s_readiness (connection);
+    if (strcmp (url, "/metrics") != 0 && strcmp (url, "/") != 0)
+        return s_reply (connection, MHD_HTTP_NOT_FOUND, "not found; try /metrics, /healthz, /readyz\n");
+    char *text = zch_metrics_render ();
+    if (!text)
+        return s_reply (connection, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
+    struct MHD_Response *response = MHD_create_response_from_buffer (strlen (text), text,
+                                                                     MHD_RESPMEM_MUST_FREE);
     if (!response) {
         free (text);
         return MHD_NO;
     }
-    if (text)
-        MHD_add_response_header (response, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-    enum MHD_Result rc = MHD_queue_response (connection, text? MHD_HTTP_OK:
-                                             found? MHD_HTTP_INTERNAL_SERVER_ERROR: MHD_HTTP_NOT_FOUND,
-                                             response);
+    MHD_add_response_header (response, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    enum MHD_Result rc = MHD_queue_response (connection, MHD_HTTP_OK, response);
     MHD_destroy_response (response);
     return rc;
 }
@@ -103,7 +124,7 @@ zch_metrics_server_new (const char *listen, char *error, size_t error_size)
         free (self);
         return NULL;
     }
-    zch_notice ("metrics: serving Prometheus text on http://%s/metrics", listen);
+    zch_notice ("metrics: serving Prometheus text on http://%s/metrics, and /healthz, /readyz", listen);
     return self;
 }
 

@@ -28,7 +28,8 @@ s_apply_log (const zch_process_config_t *config)
 }
 
 zch_service_t *
-zch_service_new (const char *ident, const zch_process_config_t *config, char *error, size_t error_size)
+zch_service_new (const char *ident, const char *role, const zch_process_config_t *config,
+                 char *error, size_t error_size)
 {
     zch_service_t *self = calloc (1, sizeof *self);
     if (!self) {
@@ -37,6 +38,7 @@ zch_service_new (const char *ident, const zch_process_config_t *config, char *er
     }
     self->config = config;
     zch_process_init (ident);
+    zch_metrics_process_role (role);
     s_apply_log (config);
     if (config->metrics_listen && *config->metrics_listen) {
         self->metrics = zch_metrics_server_new (config->metrics_listen, error, error_size);

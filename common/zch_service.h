@@ -21,10 +21,11 @@ extern const zch_option_t zch_process_options [];
 typedef struct zch_service_t zch_service_t;
 
 //  Prepares the process (zch_process_init under ident), applies the log
-//  settings and starts the metrics endpoint if one is set. config must
-//  outlive the service. Returns NULL with a one-line reason in error.
-zch_service_t *zch_service_new (const char *ident, const zch_process_config_t *config,
-                                char *error, size_t error_size);
+//  settings and starts the metrics endpoint if one is set, its process-wide
+//  metrics labelled role (a static string). config must outlive the
+//  service. Returns NULL with a one-line reason in error.
+zch_service_t *zch_service_new (const char *ident, const char *role,
+                                const zch_process_config_t *config, char *error, size_t error_size);
 
 //  Applies the log settings again, after a reload.
 void zch_service_reloaded (zch_service_t *self);

@@ -123,7 +123,7 @@ s_run (int argc, char *argv [])
     config.subscriber.broker = RUN_EGRESS_LOCAL;
 
     char error [512];
-    zch_service_t *service = zch_service_new ("zchannel", &config.process, error, sizeof error);
+    zch_service_t *service = zch_service_new ("zchannel", "run", &config.process, error, sizeof error);
     bool secured = *config.source.secure.auth_file || *config.source.secure.tls_cert
                 || *config.subscriber.secure.auth_file || *config.subscriber.secure.tls_cert;
     if (service

@@ -86,6 +86,7 @@ s_broker_events (self_t *self)
         if (zmq_msg_size (&message) >= 1) {
             bool subscribe = ((uint8_t *) zmq_msg_data (&message)) [0] == 1;
             self->broker_subscriptions += subscribe? 1: -1;
+            zch_metrics_set (&self->counters->linked, self->broker_subscriptions > 0);
             if (self->broker_subscriptions <= 0)
                 zch_warning ("source: worker %d lost the broker, holding clients back", self->index);
             else
@@ -421,7 +422,7 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
         return NULL;
     }
     self->publisher = zmq_socket (zsys_init (), ZMQ_XPUB);
-    self->counters = zch_metrics_counters ("source");
+    self->counters = zch_metrics_edge_counters ("source");
     if (!self->publisher || !self->counters) {
         snprintf (error, error_size, "cannot create socket: %s", zmq_strerror (zmq_errno ()));
         s_self_destroy (&self);

@@ -183,6 +183,8 @@ s_barrier_answered (subscriber_worker_t *self, uint64_t number)
     barrier_t *barrier;
     while ((barrier = zlistx_first (self->barriers)) && barrier->number <= number) {
         subscriber_client_t *client = barrier->client;
+        if (barrier->probe)
+            zch_metrics_set (&self->counters->linked, 1);
         if (barrier->settle)
             subscriber_catchup_settle (self->catchup, barrier->settle);
         if (barrier->prime)
@@ -447,7 +449,7 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
     self->loop = zch_loop_new ();
     self->barriers = zlistx_new ();
     self->upstream = zmq_socket (zsys_init (), ZMQ_SUB);
-    self->counters = zch_metrics_counters ("subscriber");
+    self->counters = zch_metrics_edge_counters ("subscriber");
     static const zch_edge_handlers_t handlers = { .on_line = subscriber_on_line, .on_close = s_on_close };
     zch_edge_config_t edge_config = {
         .role = "subscriber", .greeting = SUBSCRIBER_GREETING, .max_line = self->config->max_line,
@@ -512,6 +514,12 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
     zch_loop_add (self->loop, &self->upstream_watch, EPOLLIN);
     self->control_watch = (zch_watch_t) { .fd = subscriber_catchup_fd (self->catchup), .handler = s_watch_nothing };
     zch_loop_add (self->loop, &self->control_watch, EPOLLIN);
+    //  A first barrier, answered once the broker hears us: readiness
+    barrier_t *probe = calloc (1, sizeof *probe);
+    if (probe) {
+        probe->probe = true;
+        s_barrier_send (self, probe);
+    }
     return self;
 }
 

@@ -41,6 +41,7 @@ typedef struct {
     uint64_t from;
     bool prime;                 //  its prefix is new upstream: ask the seqs under it once live
     uint64_t settle;            //  a catch-up barrier round (no client): settles its edges
+    bool probe;                 //  the worker's first (no client): its answer proves the link up
     char pattern [ZCH_TOPIC_MAX + 1];
 } barrier_t;
 

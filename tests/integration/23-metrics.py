@@ -162,7 +162,7 @@ def test():
             time.sleep(0.05)
         h.check(not wrong, "metrics after the traffic: " + "; ".join(wrong))
         for role in ports:
-            h.check(final[role].get("zchannel_uptime_seconds", 0) > 0, "%s: no uptime" % role)
+            h.check(metric(final[role], "zchannel_uptime_seconds", role) > 0, "%s: no uptime" % role)
             metric(final[role], "zchannel_history_messages", role)
             metric(final[role], "zchannel_plugin_seconds_total", role)
 
