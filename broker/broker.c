@@ -6,6 +6,7 @@
 #include "broker_watch.h"
 #include "zch_curve.h"
 #include "zch_envelope.h"
+#include "zch_epoch.h"
 #include "zch_log.h"
 #include "zch_main.h"
 #include "zch_metrics.h"
@@ -17,6 +18,8 @@
 #define BROKER_DRAIN_QUIET  300     //  ms of silence on ingress that ends a drain
 #define BROKER_LINGER       5000    //  ms egress may take to deliver at exit
 
+#include <sys/random.h>
+
 static const char s_ack_prefix [] = "$ack.";
 
 typedef struct {
@@ -26,6 +29,7 @@ typedef struct {
     void *egress;               //  XPUB
     void *control;              //  ROUTER
     broker_history_t *history;  //  seq, last value and history per topic
+    uint64_t epoch;             //  what this run's seqs belong to
     broker_control_t *requests; //  control requests and streams in progress
     broker_stats_t stats;
     zch_counters_t *counters;   //  stats published for the metrics endpoint
@@ -86,6 +90,18 @@ s_curve (self_t *self, const broker_config_t *config, char *error, size_t error_
     return 0;
 }
 
+//  A fresh epoch: the time in seconds above 24 random bits, so that two
+//  starts never share one, even with a clock set back.
+static uint64_t
+s_epoch_new (void)
+{
+    uint32_t noise = 0;
+    if (getrandom (&noise, sizeof noise, 0) != sizeof noise)
+        noise = (uint32_t) zclock_usecs () ^ (uint32_t) getpid () << 8;
+    uint64_t epoch = (uint64_t) time (NULL) << 24 | (noise & 0xffffff);
+    return epoch? epoch: 1;
+}
+
 //  Opens and binds the three sockets. Returns NULL with a reason in error.
 static self_t *
 s_self_new (zsock_t *pipe, const broker_config_t *config, char *error, size_t error_size)
@@ -101,7 +117,9 @@ s_self_new (zsock_t *pipe, const broker_config_t *config, char *error, size_t er
     self->ingress = zmq_socket (context, ZMQ_XSUB);
     self->egress = zmq_socket (context, ZMQ_XPUB);
     self->control = zmq_socket (context, ZMQ_ROUTER);
-    self->history = broker_history_new (config->history_per_topic, config->history_bytes);
+    self->epoch = s_epoch_new ();
+    self->stats.epoch = self->epoch;
+    self->history = broker_history_new (config->history_per_topic, config->history_bytes, self->epoch);
     self->requests = self->control && self->history?
         broker_control_new (self->control, self->history, &self->stats): NULL;
     self->counters = zch_metrics_counters ("broker");
@@ -305,6 +323,7 @@ s_forward (self_t *self, zmq_msg_t *frames, size_t count)
         broker_history_topic (self->history, msg.topic, msg.topic_len):
         broker_history_topic (self->history, view.topic, view.topic_len);
     uint64_t seq = topic? broker_history_next_seq (topic): 0;
+    uint64_t epoch = topic? broker_history_topic_epoch (topic): 0;
     uint8_t stamped [ZCH_META_MAX];
     const uint8_t *meta = stamped;
     size_t meta_size = 0;
@@ -312,7 +331,7 @@ s_forward (self_t *self, zmq_msg_t *frames, size_t count)
     //  unless libzmq shares the frame with another reader
     bool in_place = seq && !self->pipeline && count == 3
                  && !zmq_msg_get (&frames [1], ZMQ_SHARED)
-                 && zch_meta_stamp_in_place (zmq_msg_data (&frames [1]), views [1].size, seq);
+                 && zch_meta_stamp_in_place (zmq_msg_data (&frames [1]), views [1].size, seq, epoch);
     if (in_place) {
         meta = views [1].data;
         meta_size = views [1].size;
@@ -322,9 +341,9 @@ s_forward (self_t *self, zmq_msg_t *frames, size_t count)
         if (!now)
             now = zch_now_ns ();
         meta_size = self->pipeline && msg.headers_changed?
-            zch_meta_stamp_headers (view.meta, view.meta_size, seq, now, msg.headers,
+            zch_meta_stamp_headers (view.meta, view.meta_size, seq, now, epoch, msg.headers,
                                     msg.header_count, stamped, sizeof stamped):
-            zch_meta_stamp (view.meta, view.meta_size, seq, now, stamped, sizeof stamped);
+            zch_meta_stamp (view.meta, view.meta_size, seq, now, epoch, stamped, sizeof stamped);
     }
     if (meta_size == 0) {
         if (self->pipeline)
@@ -443,7 +462,9 @@ s_egress_drain (self_t *self)
             if (topic_len > strlen (s_ack_prefix)
             &&  memcmp (data + 1, s_ack_prefix, strlen (s_ack_prefix)) == 0) {
                 uint8_t meta [64];
-                size_t meta_size = zch_meta_encode (0, zch_now_ns (), NULL, 0, meta, sizeof meta);
+                //  with the epoch: a front-end learns it as it subscribes
+                size_t meta_size = zch_meta_encode (0, zch_now_ns (), self->epoch, NULL, 0,
+                                                    meta, sizeof meta);
                 zmq_send (self->egress, data + 1, topic_len, ZMQ_SNDMORE);
                 zmq_send (self->egress, meta, meta_size, ZMQ_SNDMORE);
                 zmq_send (self->egress, "", 0, 0);
@@ -508,8 +529,10 @@ broker_actor (zsock_t *pipe, void *args)
         zch_actor_ready (pipe, error);
         return;
     }
-    zch_notice ("broker: ingress %s, egress %s, control %s",
-                config->ingress, config->egress, config->control);
+    char epoch [ZCH_EPOCH_TEXT_MAX + 1];
+    zch_epoch_format (self->epoch, epoch);
+    zch_notice ("broker: ingress %s, egress %s, control %s, epoch %s",
+                config->ingress, config->egress, config->control, epoch);
     zch_actor_ready (pipe, NULL);
 
     zmq_pollitem_t items [8] = {

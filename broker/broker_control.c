@@ -7,6 +7,7 @@
 #include "broker_control.h"
 #include "broker_handover.h"
 #include "broker_request.h"
+#include "zch_epoch.h"
 #include "zch_log.h"
 #include "zch_topic.h"
 #include "zch_trie.h"
@@ -41,6 +42,8 @@ typedef struct {
     uint64_t end;               //  last seq to send, or topic count at the start (SNAPSHOT)
     uint64_t first;             //  HISTORY: where the history started
     bool hole;                  //  HISTORY: a message went missing while streaming
+    bool reset;                 //  HISTORY, HEAL: the requester's position is not in this epoch
+    uint64_t epoch;             //  the epoch of what the stream sends
     uint64_t sent;
     uint64_t missing;
     int64_t progress_at;        //  when a send last succeeded
@@ -138,6 +141,8 @@ s_pack_stats (msgpack_sbuffer *buffer, const broker_stats_t *stats)
         { "plugin_dropped", stats->plugin_dropped },
         { "plugin_errors", stats->plugin_errors },
         { "handovers", stats->handovers },
+        { "history_resets", stats->history_resets },
+        { "epoch", stats->epoch },
     };
     msgpack_packer packer;
     msgpack_packer_init (&packer, buffer, msgpack_sbuffer_write);
@@ -197,9 +202,23 @@ s_stream_setup (broker_control_t *self, stream_t *stream, const broker_request_t
     }
     stream->topic = broker_history_find (self->history, request->subject, request->subject_len);
     uint64_t last = stream->topic? broker_history_last_seq (stream->topic): 0;
-    stream->next = request->from + 1;
+    stream->epoch = stream->topic? broker_history_topic_epoch (stream->topic):
+                                   broker_history_epoch (self->history);
+    //  A position of another epoch, or past every seq this one gave out
+    //  (a broker that started afresh), cannot be continued: a HISTORY then
+    //  gives all the epoch holds, a HEAL nothing
+    uint64_t from = request->from;
+    stream->reset = (request->epoch && request->epoch != stream->epoch)
+                 || (stream->kind == STREAM_HISTORY && from > last);
+    if (stream->reset) {
+        self->stats->history_resets++;
+        from = stream->kind == STREAM_HISTORY? 0: UINT64_MAX - 1;
+    }
+    stream->next = from + 1;
     //  What comes after the topic's seq now is live, not history
     stream->end = request->to < last? request->to: last;
+    if (stream->reset && stream->kind == STREAM_HEAL)
+        stream->end = 0;
     stream->first = stream->topic? broker_history_first_seq (stream->topic): 1;
     if (stream->kind == STREAM_HISTORY)
         self->stats->history_requests++;
@@ -348,7 +367,9 @@ s_send_message (broker_control_t *self, stream_t *stream, broker_topic_t *topic,
 static int
 s_send_end (broker_control_t *self, stream_t *stream)
 {
-    char a [24], b [24];
+    char a [24], b [24], epoch [ZCH_EPOCH_TEXT_MAX + 1];
+    zch_epoch_format (stream->topic? broker_history_topic_epoch (stream->topic):
+                      stream->epoch? stream->epoch: broker_history_epoch (self->history), epoch);
     if (stream->kind == STREAM_SNAPSHOT || stream->kind == STREAM_SEQS) {
         snprintf (a, sizeof a, "%llu", (unsigned long long) stream->sent);
         snprintf (b, sizeof b, "%llu", (unsigned long long) stream->missing);
@@ -362,12 +383,12 @@ s_send_end (broker_control_t *self, stream_t *stream)
         snprintf (a, sizeof a, "%llu", (unsigned long long) stream->sent);
         snprintf (b, sizeof b, "%llu", (unsigned long long) stream->missing);
     }
-    const char *status = stream->missing? "GAP": "OK";
+    const char *status = stream->reset? "RESET": stream->missing? "GAP": "OK";
     token_t parts [] = {
         { "END", 3 }, { stream->tag, stream->tag_len }, { status, strlen (status) },
-        { a, strlen (a) }, { b, strlen (b) }
+        { a, strlen (a) }, { b, strlen (b) }, { epoch, strlen (epoch) }
     };
-    if (s_send (self, stream->route, stream->route_len, stream->delimiter, parts, 5))
+    if (s_send (self, stream->route, stream->route_len, stream->delimiter, parts, 6))
         return -1;
     if (stream->kind == STREAM_HISTORY && stream->missing)
         self->stats->history_incomplete++;
@@ -398,12 +419,14 @@ s_seqs_chunk (broker_control_t *self, stream_t *stream)
         uint64_t seq = broker_history_last_seq (topic);
         if (seq > 0 && name_len >= stream->prefix_len
         &&  memcmp (name, stream->prefix, stream->prefix_len) == 0) {
-            char text [24];
+            char text [24], epoch [ZCH_EPOCH_TEXT_MAX + 1];
             snprintf (text, sizeof text, "%llu", (unsigned long long) seq);
+            zch_epoch_format (broker_history_topic_epoch (topic), epoch);
             token_t parts [] = {
-                { "SEQ", 3 }, { stream->tag, stream->tag_len }, { name, name_len }, { text, strlen (text) }
+                { "SEQ", 3 }, { stream->tag, stream->tag_len }, { name, name_len }, { text, strlen (text) },
+                { epoch, strlen (epoch) }
             };
-            if (s_send (self, stream->route, stream->route_len, stream->delimiter, parts, 4))
+            if (s_send (self, stream->route, stream->route_len, stream->delimiter, parts, 5))
                 return -1;
             stream->sent++;
             sent++;

@@ -6,10 +6,14 @@
       STATS                             -> [STATS, msgpack map of counters]
       SNAPSHOT <pattern> [tag]          -> [MSG, tag, topic, meta, payload]...
                                            [END, tag, OK|GAP, sent, missing]
-      HISTORY <topic> <from-seq> [tag]  -> [MSG, tag, topic, meta, payload]...
-                                           [END, tag, OK|GAP, first, last]
-      HEAL <topic> <from> <to> [tag]    -> [MSG, ...]... [END, tag, OK|GAP, sent, lost]
-      SEQS <prefix> [tag]               -> [SEQ, tag, topic, seq]... [END, tag, OK, sent, 0]
+      HISTORY <topic> <from-seq>[@<epoch>] [tag]
+                                        -> [MSG, tag, topic, meta, payload]...
+                                           [END, tag, OK|GAP|RESET, first, last, epoch]
+      HEAL <topic> <from>[@<epoch>] <to> [tag]
+                                        -> [MSG, ...]... [END, tag, OK|GAP|RESET, sent, lost, epoch]
+      SEQS <prefix> [tag]               -> [SEQ, tag, topic, seq, epoch]...
+                                           [END, tag, OK, sent, 0, epoch]
+    (SNAPSHOT's END carries the epoch too.)
       HANDOVER <marker>                 -> [HANDOVER, marker, WAITING], later
                                            [HANDOVER, marker, DONE] (broker_handover.h)
     anything else -> [ERR, reason]. proto/PROTOCOL.md section 5 is the
@@ -50,6 +54,8 @@ typedef struct {
     uint64_t plugin_dropped;    //  messages the broker's plugins dropped (no seq taken)
     uint64_t plugin_errors;     //  errors the broker's plugins returned
     uint64_t handovers;         //  source hand-overs confirmed (refreshed before serving)
+    uint64_t history_resets;    //  HISTORY and HEAL requests whose position was of another epoch
+    uint64_t epoch;             //  the epoch of this run's seqs (not a counter)
 } broker_stats_t;
 
 typedef struct broker_control_t broker_control_t;

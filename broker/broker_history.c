@@ -31,6 +31,7 @@ typedef struct {
 
 struct broker_topic_t {
     uint64_t seq;               //  last seq given out
+    uint64_t epoch;             //  the epoch its seqs belong to
     node_t *oldest;
     node_t *newest;
     size_t held;
@@ -39,6 +40,7 @@ struct broker_topic_t {
 };
 
 struct broker_history_t {
+    uint64_t epoch;             //  new topics' epoch
     size_t per_topic;
     size_t max_bytes;
     zhashx_t *by_name;          //  name -> broker_topic_t (keys are the topics' own names)
@@ -101,11 +103,12 @@ s_evict_oldest (broker_history_t *self, broker_topic_t *topic)
 }
 
 broker_history_t *
-broker_history_new (size_t per_topic, size_t max_bytes)
+broker_history_new (size_t per_topic, size_t max_bytes, uint64_t epoch)
 {
     broker_history_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
+    self->epoch = epoch;
     self->per_topic = per_topic;
     self->max_bytes = max_bytes;
     self->by_name = zhashx_new ();
@@ -168,6 +171,7 @@ broker_history_topic (broker_history_t *self, const char *name, size_t len)
     topic = calloc (1, sizeof *topic + len + 1);
     if (!topic)
         return NULL;
+    topic->epoch = self->epoch;
     memcpy (topic->name, name, len);
     topic->name [len] = 0;
     topic->name_len = len;
@@ -320,4 +324,16 @@ uint64_t
 broker_history_evicted (broker_history_t *self)
 {
     return self->evicted;
+}
+
+uint64_t
+broker_history_epoch (broker_history_t *self)
+{
+    return self->epoch;
+}
+
+uint64_t
+broker_history_topic_epoch (broker_topic_t *topic)
+{
+    return topic->epoch;
 }

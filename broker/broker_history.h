@@ -33,8 +33,9 @@ typedef struct {
     size_t payload_size;
 } broker_message_t;
 
-//  Returns a new, empty history, or NULL when out of memory.
-broker_history_t *broker_history_new (size_t per_topic, size_t max_bytes);
+//  Returns a new, empty history whose topics' seqs belong to epoch (a
+//  nonzero value new at each start: zch_epoch.h), or NULL when out of memory.
+broker_history_t *broker_history_new (size_t per_topic, size_t max_bytes, uint64_t epoch);
 
 //  Frees the history and every topic; NULLs the pointer.
 void broker_history_destroy (broker_history_t **self_p);
@@ -67,6 +68,10 @@ int broker_history_get (broker_topic_t *topic, uint64_t seq, broker_message_t *m
 
 //  The topic's last value. Returns 0, or -1 when it is no longer held.
 int broker_history_last (broker_topic_t *topic, broker_message_t *message);
+
+//  The epoch new topics get, and the one topic's seqs belong to.
+uint64_t broker_history_epoch (broker_history_t *self);
+uint64_t broker_history_topic_epoch (broker_topic_t *topic);
 
 //  The last seq given out on topic (0 if none yet).
 uint64_t broker_history_last_seq (broker_topic_t *topic);

@@ -1,5 +1,6 @@
 /*  broker_request: what a control request says.                            */
 #include "broker_request.h"
+#include "zch_epoch.h"
 #include "zch_topic.h"
 
 #include <stdbool.h>
@@ -88,7 +89,9 @@ s_stream_args (broker_request_t *request, const zch_frame_t *tokens, int count)
         return request->subject_len > ZCH_TOPIC_MAX? "prefix too long": NULL;
     if (zch_topic_validate (request->subject, request->subject_len, &reason))
         return reason;
-    if (s_parse_seq (tokens [2], &request->from)
+    //  from may name its epoch: "<seq>@<epoch>"
+    if (zch_position_parse ((const char *) tokens [2].data, tokens [2].size,
+                            &request->from, &request->epoch)
     ||  (request->kind == BROKER_REQUEST_HEAL && s_parse_seq (tokens [3], &request->to)))
         return "bad seq";
     if (request->from == UINT64_MAX)

@@ -22,8 +22,8 @@ typedef enum {
     BROKER_REQUEST_STATS,       //  STATS
     BROKER_REQUEST_SNAPSHOT,    //  SNAPSHOT <pattern> [tag]
     BROKER_REQUEST_SEQS,        //  SEQS <prefix> [tag]
-    BROKER_REQUEST_HISTORY,     //  HISTORY <topic> <from-seq> [tag]
-    BROKER_REQUEST_HEAL,        //  HEAL <topic> <from> <to> [tag]
+    BROKER_REQUEST_HISTORY,     //  HISTORY <topic> <from-seq>[@<epoch>] [tag]
+    BROKER_REQUEST_HEAL,        //  HEAL <topic> <from>[@<epoch>] <to> [tag]
     BROKER_REQUEST_HANDOVER     //  HANDOVER <marker> (the marker in tag)
 } broker_request_kind_t;
 
@@ -37,6 +37,7 @@ typedef struct {
     const char *subject;        //  the pattern, prefix or topic
     size_t subject_len;
     uint64_t from;              //  HISTORY, HEAL
+    uint64_t epoch;             //  HISTORY, HEAL: the epoch from names ("<seq>@<epoch>"); 0: none
     uint64_t to;                //  HEAL; UINT64_MAX for HISTORY
 } broker_request_t;
 

@@ -1,5 +1,5 @@
 /*  zch_frame_reply: short server frames written to a frame-protocol
-    client: ["ok"], ["pong"], ["err", code, text]. Shared by both
+    client: ["ok"], ["ok", text], ["pong"], ["err", code, text]. Shared by both
     front-ends' frame handlers.                                             */
 #ifndef ZCH_FRAME_REPLY_H_INCLUDED
 #define ZCH_FRAME_REPLY_H_INCLUDED
@@ -17,6 +17,9 @@
 
 //  Writes ["ok"] or ["pong"].
 void zch_frame_reply (zch_conn_t *conn, zch_frame_verb_t verb);
+
+//  Writes ["ok", text] (text at most 255 bytes).
+void zch_frame_reply_ok_text (zch_conn_t *conn, const char *text);
 
 //  Writes ["err", code, "<prefix><reason>"].
 void zch_frame_reply_err (zch_conn_t *conn, const char *code, const char *prefix,

@@ -6,10 +6,10 @@
     five-byte frame claiming 2^32 entries is refused rather than sized.
     Stamping copies the producer's other keys byte for byte.
 
-    zchannel writes v, seq and ts first, with seq and ts as 9-byte uint64s
-    (the fixed layout): a meta that is only that, plus src, is read at fixed
-    offsets, and the broker stamps its seq in place, with no walk and no
-    copy; anything else takes the full walk.                                */
+    zchannel writes v, seq, ts and ep first, with seq, ts and ep as 9-byte
+    uint64s (the fixed layout): a meta that is only that, plus src, is read
+    at fixed offsets, and the broker stamps its seq and epoch in place, with
+    no walk and no copy; anything else takes the full walk.                 */
 #include "zch_envelope.h"
 #include "zch_mpread.h"
 #include "zch_topic.h"
@@ -18,13 +18,17 @@
 #include <string.h>
 
 //  The fixed layout: map header, "v" 1, "seq" 0xcf + 8 bytes, "ts" 0xcf +
-//  8 bytes, then (in the 4-pair form) "src" and a str8 or fixstr
+//  8 bytes, "ep" 0xcf + 8 bytes, then (in the 5-pair form) "src" and a
+//  str8 or fixstr
 #define S_FIXED_SEQ_AT  9
 #define S_FIXED_TS_AT   21
-#define S_FIXED_HEAD    29      //  bytes up to the end of ts, with a fixmap
-#define S_FIXED_SRC_AT  29
+#define S_FIXED_EP_AT   33
+#define S_FIXED_HEAD    41      //  bytes up to the end of ep, with a fixmap
+#define S_FIXED_SRC_AT  41
+#define S_FIXED_PAIRS   4       //  v, seq, ts, ep
 static const uint8_t s_fixed_v_seq [] = { 0xa1, 'v', ZCH_META_VERSION, 0xa3, 's', 'e', 'q', 0xcf };
 static const uint8_t s_fixed_ts [] = { 0xa2, 't', 's', 0xcf };
+static const uint8_t s_fixed_ep [] = { 0xa2, 'e', 'p', 0xcf };
 static const uint8_t s_fixed_src [] = { 0xa3, 's', 'r', 'c' };
 
 //  Known meta keys, as bits for duplicate detection
@@ -34,12 +38,13 @@ static const uint8_t s_fixed_src [] = { 0xa3, 's', 'r', 'c' };
 #define S_KEY_SRC  0x08
 #define S_KEY_CT   0x10
 #define S_KEY_H    0x20
+#define S_KEY_EP   0x40
 
 //  Containers a meta value may nest (the map itself is one more level)
 #define S_META_DEPTH 30
 
 //  The keys a stamp writes itself
-#define S_KEYS_STAMPED (S_KEY_V | S_KEY_SEQ | S_KEY_TS)
+#define S_KEYS_STAMPED (S_KEY_V | S_KEY_SEQ | S_KEY_TS | S_KEY_EP)
 
 //  Called for each key/value pair of a valid meta, in order: bit names a
 //  known key (0 for others); pair spans the key and its value; value is
@@ -53,7 +58,8 @@ s_key_bit (const char *text, size_t len)
 {
     switch (len) {
         case 1: return text [0] == 'v'? S_KEY_V: text [0] == 'h'? S_KEY_H: 0;
-        case 2: return memcmp (text, "ts", 2) == 0? S_KEY_TS: memcmp (text, "ct", 2) == 0? S_KEY_CT: 0;
+        case 2: return memcmp (text, "ts", 2) == 0? S_KEY_TS: memcmp (text, "ct", 2) == 0? S_KEY_CT:
+                       memcmp (text, "ep", 2) == 0? S_KEY_EP: 0;
         case 3: return memcmp (text, "seq", 3) == 0? S_KEY_SEQ: memcmp (text, "src", 3) == 0? S_KEY_SRC: 0;
         default: return 0;
     }
@@ -99,6 +105,9 @@ s_read_value (zch_mpread_t *reader, unsigned bit, zch_meta_t *meta)
         case S_KEY_TS:
             meta->has_ts = true;
             return zch_mpread_uint (reader, &meta->ts);
+        case S_KEY_EP:
+            meta->has_epoch = true;
+            return zch_mpread_uint (reader, &meta->epoch);
         case S_KEY_SRC:
             return zch_mpread_str (reader, &meta->src, &meta->src_len);
         case S_KEY_CT:
@@ -170,17 +179,18 @@ s_get_u64 (const uint8_t *at)
 }
 
 //  Where src's bytes start in a meta of the fixed layout holding exactly
-//  {v, seq, ts} or {v, seq, ts, src}, with *src_len set; 0 when there is
-//  no src; -1 when data is anything else (the full walk decides then).
+//  {v, seq, ts, ep} or {v, seq, ts, ep, src}, with *src_len set; 0 when
+//  there is no src; -1 when data is anything else (the full walk decides).
 static long
 s_fixed_layout (const uint8_t *data, size_t size, size_t *src_len)
 {
     *src_len = 0;
-    if (!data || size < S_FIXED_HEAD || (data [0] != 0x83 && data [0] != 0x84)
+    if (!data || size < S_FIXED_HEAD || (data [0] != 0x84 && data [0] != 0x85)
     ||  memcmp (data + 1, s_fixed_v_seq, sizeof s_fixed_v_seq)
-    ||  memcmp (data + S_FIXED_SEQ_AT + 8, s_fixed_ts, sizeof s_fixed_ts))
+    ||  memcmp (data + S_FIXED_SEQ_AT + 8, s_fixed_ts, sizeof s_fixed_ts)
+    ||  memcmp (data + S_FIXED_TS_AT + 8, s_fixed_ep, sizeof s_fixed_ep))
         return -1;
-    if (data [0] == 0x83)
+    if (data [0] == 0x84)
         return size == S_FIXED_HEAD? 0: -1;
     size_t at = S_FIXED_SRC_AT + sizeof s_fixed_src;
     if (size <= at || memcmp (data + S_FIXED_SRC_AT, s_fixed_src, sizeof s_fixed_src))
@@ -209,6 +219,7 @@ zch_meta_decode (const uint8_t *data, size_t size, zch_meta_t *meta)
         *meta = (zch_meta_t) {
             .has_seq = true, .seq = s_get_u64 (data + S_FIXED_SEQ_AT),
             .has_ts = true, .ts = s_get_u64 (data + S_FIXED_TS_AT),
+            .has_epoch = true, .epoch = s_get_u64 (data + S_FIXED_EP_AT),
             .src = src_at? (const char *) data + src_at: NULL, .src_len = src_len
         };
         return 0;
@@ -248,10 +259,10 @@ s_pack_key (msgpack_packer *pk, const char *key)
     return msgpack_pack_str (pk, len) || msgpack_pack_str_body (pk, key, len);
 }
 
-//  Writes a header for a map of pairs, then v, seq and ts in the fixed
+//  Writes a header for a map of pairs, then v, seq, ts and ep in the fixed
 //  layout. Returns 0, or -1 (nothing written) if it does not fit.
 static int
-s_write_head (s_out_t *out, uint32_t pairs, uint64_t seq, uint64_t ts)
+s_write_head (s_out_t *out, uint32_t pairs, uint64_t seq, uint64_t ts, uint64_t epoch)
 {
     uint8_t head [5 + S_FIXED_HEAD - 1];
     size_t size = 0;
@@ -276,19 +287,23 @@ s_write_head (s_out_t *out, uint32_t pairs, uint64_t seq, uint64_t ts)
     size += sizeof s_fixed_ts;
     s_put_u64 (head + size, ts);
     size += 8;
+    memcpy (head + size, s_fixed_ep, sizeof s_fixed_ep);
+    size += sizeof s_fixed_ep;
+    s_put_u64 (head + size, epoch);
+    size += 8;
     return s_out_write (out, (const char *) head, size);
 }
 
-//  Encodes a fresh meta {v, seq, ts, src?} in the fixed layout; 0 if it
-//  does not fit out_cap or ZCH_META_MAX.
+//  Encodes a fresh meta {v, seq, ts, ep, src?} in the fixed layout; 0 if
+//  it does not fit out_cap or ZCH_META_MAX.
 size_t
-zch_meta_encode (uint64_t seq, uint64_t ts, const char *src, size_t src_len,
+zch_meta_encode (uint64_t seq, uint64_t ts, uint64_t epoch, const char *src, size_t src_len,
                  uint8_t *out, size_t out_cap)
 {
     if (!out || (src && src_len > UINT32_MAX))
         return 0;
     s_out_t buf = { out, out_cap < ZCH_META_MAX? out_cap: ZCH_META_MAX, 0 };
-    if (s_write_head (&buf, src? 4: 3, seq, ts))
+    if (s_write_head (&buf, src? S_FIXED_PAIRS + 1: S_FIXED_PAIRS, seq, ts, epoch))
         return 0;
     if (!src)
         return buf.size;
@@ -299,14 +314,15 @@ zch_meta_encode (uint64_t seq, uint64_t ts, const char *src, size_t src_len,
     return rc? 0: buf.size;
 }
 
-//  Stamps seq into a meta of the fixed layout where it lies.
+//  Stamps seq and epoch into a meta of the fixed layout where they lie.
 bool
-zch_meta_stamp_in_place (uint8_t *data, size_t size, uint64_t seq)
+zch_meta_stamp_in_place (uint8_t *data, size_t size, uint64_t seq, uint64_t epoch)
 {
     size_t src_len;
     if (s_fixed_layout (data, size, &src_len) < 0)
         return false;
     s_put_u64 (data + S_FIXED_SEQ_AT, seq);
+    s_put_u64 (data + S_FIXED_EP_AT, epoch);
     return true;
 }
 
@@ -343,11 +359,11 @@ s_stamp_pair (void *arg, unsigned bit, const uint8_t *pair, size_t pair_size,
     return s_out_write (&stamp->out, (const char *) pair, pair_size);
 }
 
-//  Re-encodes in (NULL: an empty map) with v, seq and ts first, the
+//  Re-encodes in (NULL: an empty map) with v, seq, ts and ep first, the
 //  producer's other keys in their order (h replaced when h->replace).
 //  Returns the size written, or 0.
 static size_t
-s_meta_restamp (const uint8_t *in, size_t in_size, uint64_t seq, uint64_t ts,
+s_meta_restamp (const uint8_t *in, size_t in_size, uint64_t seq, uint64_t ts, uint64_t epoch,
                 const s_h_t *h, uint8_t *out, size_t out_cap)
 {
     static const uint8_t empty_map [] = { 0x80 };
@@ -364,10 +380,10 @@ s_meta_restamp (const uint8_t *in, size_t in_size, uint64_t seq, uint64_t ts,
     zch_meta_t meta;
     if (s_meta_walk (in, in_size, &meta, s_stamp_pair, &stamp))
         return 0;
-    uint32_t pairs = 3 + stamp.kept + (h->replace && h->count > 0? 1: 0);
+    uint32_t pairs = S_FIXED_PAIRS + stamp.kept + (h->replace && h->count > 0? 1: 0);
     msgpack_packer pk;
     msgpack_packer_init (&pk, &stamp.out, s_out_write);
-    int rc = s_write_head (&stamp.out, pairs, seq, meta.has_ts? meta.ts: ts);
+    int rc = s_write_head (&stamp.out, pairs, seq, meta.has_ts? meta.ts: ts, epoch);
     stamp.counting = false;
     if (!rc)
         rc = s_meta_walk (in, in_size, &meta, s_stamp_pair, &stamp);
@@ -388,19 +404,19 @@ s_meta_restamp (const uint8_t *in, size_t in_size, uint64_t seq, uint64_t ts,
 //  every other key kept in its order; 0 if in is malformed or the result
 //  does not fit out_cap or ZCH_META_MAX.
 size_t
-zch_meta_stamp (const uint8_t *in, size_t in_size, uint64_t seq, uint64_t ts,
+zch_meta_stamp (const uint8_t *in, size_t in_size, uint64_t seq, uint64_t ts, uint64_t epoch,
                 uint8_t *out, size_t out_cap)
 {
     if (!in)
-        return zch_meta_encode (seq, ts, NULL, 0, out, out_cap);
+        return zch_meta_encode (seq, ts, epoch, NULL, 0, out, out_cap);
     s_h_t h = { false, NULL, 0 };
-    return s_meta_restamp (in, in_size, seq, ts, &h, out, out_cap);
+    return s_meta_restamp (in, in_size, seq, ts, epoch, &h, out, out_cap);
 }
 
 //  zch_meta_stamp with the h map replaced: for plugins that change headers.
 size_t
 zch_meta_stamp_headers (const uint8_t *in, size_t in_size, uint64_t seq, uint64_t ts,
-                        const zch_header_t *headers, size_t count,
+                        uint64_t epoch, const zch_header_t *headers, size_t count,
                         uint8_t *out, size_t out_cap)
 {
     if (count > UINT32_MAX || (count && !headers))
@@ -409,7 +425,7 @@ zch_meta_stamp_headers (const uint8_t *in, size_t in_size, uint64_t seq, uint64_
         if (headers [i].key_len > UINT32_MAX || headers [i].value_len > UINT32_MAX)
             return 0;
     s_h_t h = { true, headers, count };
-    return s_meta_restamp (in, in_size, seq, ts, &h, out, out_cap);
+    return s_meta_restamp (in, in_size, seq, ts, epoch, &h, out, out_cap);
 }
 
 //  Where zch_meta_headers puts what it reads.

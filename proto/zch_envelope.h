@@ -1,8 +1,9 @@
 /*  zch_envelope: the ZeroMQ envelope [topic][meta][payload].
 
     meta is a msgpack map: v (1), seq (per-topic, broker-assigned), ts
-    (nanoseconds since the epoch, when the message entered the system), src
-    (origin id), ct (content type), h (map of string headers). Unknown keys
+    (nanoseconds since the Unix epoch, when the message entered the
+    system), ep (the epoch the seq belongs to, broker-assigned; zch_epoch.h),
+    src (origin id), ct (content type), h (map of string headers). Unknown keys
     are kept and ignored. Producers may also send [topic][payload] or one
     frame "topic payload". This module only looks at bytes: it never touches
     a socket, so the broker and the front-ends share it and fuzzers drive it. */
@@ -47,6 +48,8 @@ typedef struct {
     uint64_t seq;
     bool has_ts;
     uint64_t ts;
+    bool has_epoch;
+    uint64_t epoch;             //  0 when absent
     const char *src;            //  NULL if absent
     size_t src_len;
     const char *ct;             //  NULL if absent
@@ -54,31 +57,30 @@ typedef struct {
 } zch_meta_t;
 
 //  Decodes a meta frame: a msgpack map of at most ZCH_META_MAX bytes with
-//  string keys, whose known keys have the right types (v, seq and ts
+//  string keys, whose known keys have the right types (v, seq, ts and ep
 //  unsigned integers, src and ct strings, h a map of strings to strings).
 //  Returns 0, or -1 if it is malformed.
 int zch_meta_decode (const uint8_t *data, size_t size, zch_meta_t *meta);
 
-//  Encodes a fresh meta map {v, seq, ts, src?} into out, with seq and ts
-//  as 9-byte uint64s (so they can be rewritten in place). src may be NULL.
-//  Returns the size written, or 0 if out_cap is too small.
-size_t zch_meta_encode (uint64_t seq, uint64_t ts, const char *src, size_t src_len,
+//  Encodes a fresh meta map {v, seq, ts, ep, src?} into out, with seq, ts
+//  and ep as 9-byte uint64s (so they can be rewritten in place). src may
+//  be NULL. Returns the size written, or 0 if out_cap is too small.
+size_t zch_meta_encode (uint64_t seq, uint64_t ts, uint64_t epoch, const char *src, size_t src_len,
                         uint8_t *out, size_t out_cap);
 
-//  Stamps seq, in place, into a meta that holds exactly {v, seq, ts} or
-//  {v, seq, ts, src} as zch_meta_encode writes them (seq and ts as 9-byte
-//  uint64s), which is then what zch_meta_stamp would have written. Returns
-//  false, changing nothing, for any other meta: stamp that with
-//  zch_meta_stamp.
-bool zch_meta_stamp_in_place (uint8_t *data, size_t size, uint64_t seq);
+//  Stamps seq and epoch, in place, into a meta that holds exactly {v, seq,
+//  ts, ep} or {v, seq, ts, ep, src} as zch_meta_encode writes them, which
+//  is then what zch_meta_stamp would have written. Returns false, changing
+//  nothing, for any other meta: stamp that with zch_meta_stamp.
+bool zch_meta_stamp_in_place (uint8_t *data, size_t size, uint64_t seq, uint64_t epoch);
 
 //  Re-encodes a producer's meta (already accepted by zch_meta_decode) with
-//  seq set to seq, ts set to ts only if it had none, v set to 1, and every
+//  seq and ep set, ts set to ts only if it had none, v set to 1, and every
 //  other key kept. in may be NULL (no meta: same as zch_meta_encode without
 //  src). Returns the size written, or 0 if in is malformed or out_cap is
 //  too small.
 size_t zch_meta_stamp (const uint8_t *in, size_t in_size, uint64_t seq, uint64_t ts,
-                       uint8_t *out, size_t out_cap);
+                       uint64_t epoch, uint8_t *out, size_t out_cap);
 
 //  A header from meta's h map, as views into the meta bytes (not
 //  NUL-terminated).
@@ -98,7 +100,7 @@ int zch_meta_headers (const uint8_t *data, size_t size, zch_header_t *headers, s
 //  removes h). Keys must be unique. Returns the size written, or 0 if in
 //  is malformed or the result does not fit out_cap or ZCH_META_MAX.
 size_t zch_meta_stamp_headers (const uint8_t *in, size_t in_size, uint64_t seq, uint64_t ts,
-                               const zch_header_t *headers, size_t count,
+                               uint64_t epoch, const zch_header_t *headers, size_t count,
                                uint8_t *out, size_t out_cap);
 
 #endif

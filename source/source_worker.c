@@ -154,7 +154,7 @@ s_publish (self_t *self, const char *src, const char *topic, size_t topic_len,
     uint8_t meta [ZCH_META_MAX], headed [ZCH_META_MAX];
     size_t meta_size = headers?
         zch_headers_meta_encode (ts, src, strlen (src), headers, headers_size, meta, sizeof meta):
-        zch_meta_encode (0, ts, src, strlen (src), meta, sizeof meta);
+        zch_meta_encode (0, ts, 0, src, strlen (src), meta, sizeof meta);
     zch_pipeline_msg_t msg = {
         .topic = topic, .topic_len = topic_len, .payload = (const uint8_t *) payload,
         .payload_len = payload_len, .meta = meta, .meta_size = meta_size, .ts = ts
@@ -169,7 +169,7 @@ s_publish (self_t *self, const char *src, const char *topic, size_t topic_len,
     uint8_t *meta_out = meta;
     if (msg.headers_changed) {
         //  Plugin headers travel as meta "h"
-        meta_size = zch_meta_stamp_headers (meta, meta_size, 0, ts, msg.headers,
+        meta_size = zch_meta_stamp_headers (meta, meta_size, 0, ts, 0, msg.headers,
                                             msg.header_count, headed, sizeof headed);
         meta_out = headed;
     }

@@ -1,95 +1,16 @@
 /*  subscriber_catchup: gap healing and the worker's control link.          */
-#include "subscriber_catchup.h"
+#include "subscriber_catchup_private.h"
 #include "subscriber_sync.h"
 #include "zch_envelope.h"
+#include "zch_epoch.h"
 #include "zch_log.h"
 #include "zch_topic.h"
 #include "zch_zmq.h"
 
 #include <czmq.h>
 
-#define CATCHUP_HOLD_MAX    100000  //  live messages held per healing topic
-#define CATCHUP_HOLD_BYTES  (64 * 1024 * 1024)  //  payload bytes held over all topics
-#define CATCHUP_TIMEOUT     10000   //  ms without an answer before a request is given up
-#define CATCHUP_HEALS_MAX   256     //  HEALs in flight; more topics wait their turn
-#define CATCHUP_MAX_FRAMES  6
-
-typedef struct held_t held_t;
-typedef struct request_t request_t;
-typedef struct prime_t prime_t;
-
-typedef enum { REQUEST_HEAL, REQUEST_SYNC, REQUEST_PRIME, REQUEST_CHECK } request_kind_t;
-
-//  A live message held while its topic heals.
-struct held_t {
-    held_t *next;
-    uint64_t seq;
-    size_t size;
-    char payload [];
-};
-
-typedef struct topic_t topic_t;
-
-//  What the worker knows of one topic.
-struct topic_t {
-    uint64_t last;              //  last seq delivered
-    request_t *healing;         //  the HEAL in flight, or NULL
-    uint64_t heal_to;           //  last seq it asks for
-    uint64_t checked;           //  the broker's seq in the last check (SEQS) that saw it
-    uint64_t edge;              //  seq a prime gave: it may still come live, once
-    uint64_t edge_round;        //  the barrier round that settles the edge
-    bool waiting;               //  on the waiting list: needs a HEAL
-    topic_t *next_waiting;
-    held_t *held;               //  oldest first
-    held_t *held_tail;
-    size_t held_count;
-    size_t name_len;
-    char name [];
-};
-
-//  A request in flight, by tag.
-struct request_t {
-    char tag [24];
-    request_kind_t kind;
-    topic_t *topic;             //  a HEAL; NULL once the topic is forgotten
-    subscriber_sync_t *sync;    //  a client's catch-up; NULL once the client is gone
-    prime_t *prime;             //  a SEQS (prime or check); NULL once the prefix is released
-    int64_t deadline;
-};
-
-//  An upstream prefix whose topics' seqs were asked for (SEQS) once it
-//  went live. Once the answer is in (done), a topic under it seen for the
-//  first time owes every seq from 1: the earlier ones were dropped. After
-//  drops on the link the same request checks every topic under it.
-struct prime_t {
-    request_t *request;         //  in flight, or NULL
-    bool done;
-    size_t len;
-    char prefix [ZCH_TOPIC_MAX + 1];
-};
-
-struct subscriber_catchup_t {
-    void *dealer;
-    const subscriber_catchup_handlers_t *handlers;
-    void *ctx;
-    zhashx_t *topics;           //  name -> topic_t (keyed by its own name)
-    zhashx_t *requests;         //  tag -> request_t
-    zlistx_t *primes;           //  prime_t
-    uint64_t next_tag;
-    bool suspect;               //  the link dropped since the last check
-    int64_t lost_logged_at;     //  losses are logged at most once a second
-    uint64_t lost_logged;
-    size_t heals;               //  HEALs in flight
-    topic_t *waiting;           //  topics waiting for a HEAL slot, oldest first
-    topic_t *waiting_tail;
-    size_t held_bytes;          //  payload bytes held over all topics
-    uint64_t edge_round;        //  barrier rounds asked for; edges set now wait for the next
-    bool edges_new;             //  edges set since the last round was asked for
-    subscriber_catchup_stats_t stats;
-};
-
-static size_t
-s_held_free_all (topic_t *topic)
+size_t
+subscriber_catchup_held_free_all (topic_t *topic)
 {
     size_t bytes = 0;
     while (topic->held) {
@@ -110,7 +31,7 @@ s_topic_free (void **item)
     if (topic) {
         if (topic->healing)
             topic->healing->topic = NULL;
-        s_held_free_all (topic);
+        subscriber_catchup_held_free_all (topic);
         free (topic);
     }
     *item = NULL;
@@ -196,8 +117,8 @@ subscriber_catchup_stats (subscriber_catchup_t *self)
 }
 
 //  Looks topic up. Returns NULL when it is unknown.
-static topic_t *
-s_topic_find (subscriber_catchup_t *self, const char *name, size_t len)
+topic_t *
+subscriber_catchup_topic_find (subscriber_catchup_t *self, const char *name, size_t len)
 {
     char key [ZCH_TOPIC_MAX + 1];
     if (len > ZCH_TOPIC_MAX)
@@ -212,7 +133,7 @@ s_topic_find (subscriber_catchup_t *self, const char *name, size_t len)
 uint64_t
 subscriber_catchup_last_seq (subscriber_catchup_t *self, const char *topic, size_t len)
 {
-    topic_t *entry = s_topic_find (self, topic, len);
+    topic_t *entry = subscriber_catchup_topic_find (self, topic, len);
     if (!entry)
         return 0;
     return entry->edge && entry->edge == entry->last? entry->last - 1: entry->last;
@@ -244,8 +165,8 @@ s_edges_round (subscriber_catchup_t *self)
 
 //  Sends a request of count tokens plus a fresh tag. Returns the request
 //  record, or NULL.
-static request_t *
-s_request_send (subscriber_catchup_t *self, const char *const *tokens, const size_t *sizes,
+request_t *
+subscriber_catchup_request_send (subscriber_catchup_t *self, const char *const *tokens, const size_t *sizes,
                 size_t count)
 {
     request_t *request = calloc (1, sizeof *request);
@@ -268,7 +189,7 @@ void *
 subscriber_catchup_request (subscriber_catchup_t *self, subscriber_sync_t *sync,
                             const char *const *tokens, const size_t *sizes, size_t count)
 {
-    request_t *request = s_request_send (self, tokens, sizes, count);
+    request_t *request = subscriber_catchup_request_send (self, tokens, sizes, count);
     if (request) {
         request->sync = sync;
         request->kind = REQUEST_SYNC;
@@ -290,13 +211,16 @@ subscriber_catchup_cancel (subscriber_catchup_t *self, void *handle)
 static void
 s_heal_send (subscriber_catchup_t *self, topic_t *topic, uint64_t from, uint64_t to)
 {
-    char from_text [24], to_text [24];
+    char from_text [24 + ZCH_EPOCH_TEXT_MAX + 1], to_text [24];
+    char epoch [ZCH_EPOCH_TEXT_MAX + 1];
     snprintf (from_text, sizeof from_text, "%llu", (unsigned long long) (from - 1));
+    if (topic->epoch && zch_epoch_format (topic->epoch, epoch))
+        snprintf (from_text, sizeof from_text, "%llu@%s", (unsigned long long) (from - 1), epoch);
     snprintf (to_text, sizeof to_text, "%llu", (unsigned long long) to);
     const char *tokens [] = { "HEAL", topic->name, from_text, to_text };
     size_t sizes [] = { 4, topic->name_len, strlen (from_text), strlen (to_text) };
     topic->heal_to = to;
-    topic->healing = s_request_send (self, tokens, sizes, 4);
+    topic->healing = subscriber_catchup_request_send (self, tokens, sizes, 4);
     if (topic->healing) {
         topic->healing->topic = topic;
         self->heals++;
@@ -311,8 +235,8 @@ s_heal_send (subscriber_catchup_t *self, topic_t *topic, uint64_t from, uint64_t
 //  Asks the broker for seqs from..to of topic, now or, when too many
 //  requests are in flight, once one ends. Either way the topic holds its
 //  live messages until the answer is in.
-static void
-s_heal_start (subscriber_catchup_t *self, topic_t *topic, uint64_t from, uint64_t to)
+void
+subscriber_catchup_heal_start (subscriber_catchup_t *self, topic_t *topic, uint64_t from, uint64_t to)
 {
     self->stats.gaps++;
     self->suspect = true;       //  a link that drops may also have dropped tails
@@ -332,8 +256,8 @@ s_heal_start (subscriber_catchup_t *self, topic_t *topic, uint64_t from, uint64_
 }
 
 //  Reports seqs from..to of topic as lost.
-static void
-s_lost (subscriber_catchup_t *self, topic_t *topic, uint64_t from, uint64_t to)
+void
+subscriber_catchup_lost (subscriber_catchup_t *self, topic_t *topic, uint64_t from, uint64_t to)
 {
     self->stats.lost += to - from + 1;
     int64_t now = zclock_mono ();
@@ -356,10 +280,10 @@ s_held_flush (subscriber_catchup_t *self, topic_t *topic)
     while (topic->held && !topic->healing && !topic->waiting) {
         held_t *held = topic->held;
         if (held->seq > topic->last + 1 && topic->last > 0) {
-            s_heal_start (self, topic, topic->last + 1, held->seq - 1);
+            subscriber_catchup_heal_start (self, topic, topic->last + 1, held->seq - 1);
             if (topic->healing || topic->waiting)
                 return;
-            s_lost (self, topic, topic->last + 1, held->seq - 1);
+            subscriber_catchup_lost (self, topic, topic->last + 1, held->seq - 1);
         }
         topic->held = held->next;
         if (!topic->held)
@@ -402,8 +326,8 @@ s_hold (subscriber_catchup_t *self, topic_t *topic, uint64_t seq, const char *pa
 
 //  Starts tracking a topic whose last seq delivered is last. Returns it,
 //  or NULL when out of memory.
-static topic_t *
-s_topic_new (subscriber_catchup_t *self, const char *name, size_t len, uint64_t last)
+topic_t *
+subscriber_catchup_topic_new (subscriber_catchup_t *self, const char *name, size_t len, uint64_t last)
 {
     topic_t *topic = calloc (1, sizeof *topic + len + 1);
     if (!topic)
@@ -418,37 +342,25 @@ s_topic_new (subscriber_catchup_t *self, const char *name, size_t len, uint64_t 
     return topic;
 }
 
-//  True when some prime (a prefix still subscribed upstream) covers name.
-static bool
-s_covered (subscriber_catchup_t *self, const char *name, size_t len)
-{
-    for (prime_t *prime = zlistx_first (self->primes); prime; prime = zlistx_next (self->primes))
-        if (prime->len <= len && memcmp (prime->prefix, name, prime->len) == 0)
-            return true;
-    return false;
-}
-
-//  True when a done prime covers topic name.
-static bool
-s_primed (subscriber_catchup_t *self, const char *name, size_t len)
-{
-    for (prime_t *prime = zlistx_first (self->primes); prime; prime = zlistx_next (self->primes))
-        if (prime->done && prime->len <= len && memcmp (prime->prefix, name, prime->len) == 0)
-            return true;
-    return false;
-}
-
 bool
 subscriber_catchup_live (subscriber_catchup_t *self, const char *name, size_t len,
-                         uint64_t seq, const char *payload, size_t payload_len)
+                         uint64_t seq, uint64_t epoch, const char *payload, size_t payload_len)
 {
-    topic_t *topic = s_topic_find (self, name, len);
+    subscriber_catchup_broker_epoch (self, epoch);
+    topic_t *topic = subscriber_catchup_topic_find (self, name, len);
     if (!topic) {
         //  Under a primed prefix a new topic owes every seq from 1
-        topic = s_topic_new (self, name, len, s_primed (self, name, len) || seq == 0? 0: seq - 1);
+        topic = subscriber_catchup_topic_new (self, name, len, subscriber_catchup_primed (self, name, len) || seq == 0? 0: seq - 1);
         if (!topic)
             return true;
+        topic->epoch = epoch;
     }
+    else
+    if (epoch && topic->epoch && epoch != topic->epoch)
+        subscriber_catchup_topic_reset (self, topic, epoch);     //  seq goes on from 1 in the new epoch
+    else
+    if (!topic->epoch)
+        topic->epoch = epoch;
     if (topic->healing || topic->held || topic->waiting) {
         if (seq > topic->last)
             s_hold (self, topic, seq, payload, payload_len);
@@ -472,9 +384,9 @@ subscriber_catchup_live (subscriber_catchup_t *self, const char *name, size_t le
         return true;
     }
     s_hold (self, topic, seq, payload, payload_len);
-    s_heal_start (self, topic, topic->last + 1, seq - 1);
+    subscriber_catchup_heal_start (self, topic, topic->last + 1, seq - 1);
     if (!topic->healing && !topic->waiting) {
-        s_lost (self, topic, topic->last + 1, seq - 1);
+        subscriber_catchup_lost (self, topic, topic->last + 1, seq - 1);
         s_held_flush (self, topic);
     }
     return false;
@@ -488,7 +400,7 @@ s_heal_message (subscriber_catchup_t *self, topic_t *topic, uint64_t seq,
     if (seq <= topic->last || seq > topic->heal_to)
         return;
     if (seq > topic->last + 1)
-        s_lost (self, topic, topic->last + 1, seq - 1);
+        subscriber_catchup_lost (self, topic, topic->last + 1, seq - 1);
     topic->last = seq;
     self->stats.healed++;
     self->handlers->deliver (self->ctx, topic->name, topic->name_len, seq, payload, size);
@@ -511,15 +423,15 @@ s_heal_pump (subscriber_catchup_t *self)
         if (to > topic->last) {
             s_heal_send (self, topic, topic->last + 1, to);
             if (!topic->healing)
-                s_lost (self, topic, topic->last + 1, to);
+                subscriber_catchup_lost (self, topic, topic->last + 1, to);
         }
         s_held_flush (self, topic);
     }
 }
 
 //  Takes topic off the waiting list.
-static void
-s_waiting_remove (subscriber_catchup_t *self, topic_t *topic)
+void
+subscriber_catchup_waiting_remove (subscriber_catchup_t *self, topic_t *topic)
 {
     topic_t **link = &self->waiting;
     self->waiting_tail = NULL;
@@ -543,11 +455,20 @@ s_heal_end (subscriber_catchup_t *self, topic_t *topic)
     topic->healing = NULL;
     self->heals--;
     if (topic->last < topic->heal_to) {
-        s_lost (self, topic, topic->last + 1, topic->heal_to);
+        subscriber_catchup_lost (self, topic, topic->last + 1, topic->heal_to);
         topic->last = topic->heal_to;
     }
     s_held_flush (self, topic);
     s_heal_pump (self);
+}
+
+//  Parses an epoch frame. Returns 0 if it is none.
+static uint64_t
+s_epoch (zmq_msg_t *frame)
+{
+    uint64_t epoch = 0;
+    zch_epoch_parse (zmq_msg_data (frame), zmq_msg_size (frame), &epoch);
+    return epoch;
 }
 
 //  Parses a decimal number frame. Returns 0 if it is none.
@@ -563,45 +484,11 @@ s_number (zmq_msg_t *frame)
     return strtoull (text, NULL, 10);
 }
 
-//  One [SEQ, tag, topic, seq] of a SEQS answer. A prime takes it as the
-//  topic's start; a check heals what the topic lacks: up to seq - 1 the
-//  first time (seq itself may still be on its way live), up to seq when
-//  the check before saw the same seq.
+//  A request ended: with its END (a, b, reset and epoch as in the END
+//  frames), or failed (complete false, a = b = 0). Frees it.
 static void
-s_seq (subscriber_catchup_t *self, request_kind_t kind, const char *name, size_t len, uint64_t seq)
-{
-    topic_t *topic = s_topic_find (self, name, len);
-    if (kind == REQUEST_PRIME) {
-        if (!topic && (topic = s_topic_new (self, name, len, seq))) {
-            topic->edge = seq;
-            topic->edge_round = self->edge_round + 1;
-            self->edges_new = true;
-        }
-        return;
-    }
-    if (!topic && !(topic = s_topic_new (self, name, len, 0)))
-        return;
-    if (seq <= topic->last)
-        return;
-    self->suspect = true;       //  something is missing: check again next time
-    if (topic->healing || topic->held || topic->waiting)
-        return;
-    uint64_t to = topic->checked == seq? seq: seq - 1;
-    topic->checked = seq;
-    if (to > topic->last) {
-        self->stats.tails++;
-        s_heal_start (self, topic, topic->last + 1, to);
-        if (!topic->healing && !topic->waiting) {
-            s_lost (self, topic, topic->last + 1, to);
-            topic->last = to;
-        }
-    }
-}
-
-//  A request ended: with its END (a, b as in the END frames), or failed
-//  (complete false, a = b = 0). Frees it.
-static void
-s_request_done (subscriber_catchup_t *self, request_t *request, bool complete, uint64_t a, uint64_t b)
+s_request_done (subscriber_catchup_t *self, request_t *request, bool complete, uint64_t a, uint64_t b,
+                bool reset, uint64_t epoch)
 {
     if (request->kind == REQUEST_HEAL) {
         if (request->topic)
@@ -612,7 +499,7 @@ s_request_done (subscriber_catchup_t *self, request_t *request, bool complete, u
     else
     if (request->kind == REQUEST_SYNC) {
         if (request->sync) {
-            subscriber_sync_on_end (request->sync, complete, a, b);
+            subscriber_sync_on_end (request->sync, complete, a, b, reset, epoch);
             self->handlers->sync_ended (self->ctx);
         }
     }
@@ -621,6 +508,9 @@ s_request_done (subscriber_catchup_t *self, request_t *request, bool complete, u
         request->prime->request = NULL;
         if (request->kind == REQUEST_PRIME)
             request->prime->done = complete;
+        else
+        if (complete && epoch)
+            subscriber_catchup_sweep (self, request->prime, epoch);
     }
     if (request->kind == REQUEST_PRIME)
         s_edges_round (self);
@@ -653,31 +543,37 @@ s_answer (subscriber_catchup_t *self, zmq_msg_t *frames, size_t count)
         size_t topic_len = zmq_msg_size (&frames [2]);
         const char *payload = zmq_msg_data (&frames [4]);
         size_t payload_len = zmq_msg_size (&frames [4]);
-        if (request->topic)
+        //  A healed message of another epoch than its topic's is not the one missing
+        if (request->topic && (!meta.epoch || !request->topic->epoch || meta.epoch == request->topic->epoch))
             s_heal_message (self, request->topic, meta.seq, payload, payload_len);
         else
         if (request->sync)
-            subscriber_sync_on_message (request->sync, topic, topic_len, meta.seq, payload, payload_len);
+            subscriber_sync_on_message (request->sync, topic, topic_len, meta.seq, meta.epoch,
+                                        payload, payload_len);
         return;
     }
-    if (kind_size == 3 && memcmp (kind, "SEQ", 3) == 0 && count == 4) {
+    if (kind_size == 3 && memcmp (kind, "SEQ", 3) == 0 && count >= 4) {
         //  A topic that was there when the prefix went live: its seq then
         const char *topic = zmq_msg_data (&frames [2]);
         size_t topic_len = zmq_msg_size (&frames [2]);
         if (request->prime && topic_len <= ZCH_TOPIC_MAX)
-            s_seq (self, request->kind, topic, topic_len, s_number (&frames [3]));
+            subscriber_catchup_seq (self, request->kind, topic, topic_len, s_number (&frames [3]),
+                   count > 4? s_epoch (&frames [4]): 0);
         return;
     }
     if (error) {
         zch_warning ("subscriber: the broker refused request %s: %.*s", tag,
                      (int) zmq_msg_size (&frames [1]), (const char *) zmq_msg_data (&frames [1]));
-        s_request_done (self, request, false, 0, 0);
+        s_request_done (self, request, false, 0, 0, false, 0);
     }
     else
-    if (kind_size == 3 && memcmp (kind, "END", 3) == 0 && count == 5) {
-        bool complete = zmq_msg_size (&frames [2]) == 2
-                     && memcmp (zmq_msg_data (&frames [2]), "OK", 2) == 0;
-        s_request_done (self, request, complete, s_number (&frames [3]), s_number (&frames [4]));
+    if (kind_size == 3 && memcmp (kind, "END", 3) == 0 && count >= 5) {
+        size_t status_size = zmq_msg_size (&frames [2]);
+        const char *status = zmq_msg_data (&frames [2]);
+        bool complete = status_size == 2 && memcmp (status, "OK", 2) == 0;
+        bool reset = status_size == 5 && memcmp (status, "RESET", 5) == 0;
+        s_request_done (self, request, complete, s_number (&frames [3]), s_number (&frames [4]),
+                        reset, count > 5? s_epoch (&frames [5]): 0);
     }
 }
 
@@ -699,7 +595,7 @@ s_expire (subscriber_catchup_t *self)
         return;
     for (request_t *request = zlistx_first (expired); request; request = zlistx_next (expired)) {
         zch_warning ("subscriber: the broker did not answer request %s in time", request->tag);
-        s_request_done (self, request, false, 0, 0);
+        s_request_done (self, request, false, 0, 0, false, 0);
     }
     zlistx_destroy (&expired);
 }
@@ -732,82 +628,6 @@ subscriber_catchup_drain (subscriber_catchup_t *self)
         for (size_t i = 0; i < held; i++)
             zmq_msg_close (&frames [i]);
     }
-}
-
-//  Sends SEQS for prime's prefix, as a prime or a check. Returns 0 or -1.
-static int
-s_seqs_send (subscriber_catchup_t *self, prime_t *prime, request_kind_t kind)
-{
-    const char *tokens [] = { "SEQS", prime->prefix };
-    size_t sizes [] = { 4, prime->len };
-    prime->request = s_request_send (self, tokens, sizes, 2);
-    if (!prime->request)
-        return -1;
-    prime->request->kind = kind;
-    prime->request->prime = prime;
-    return 0;
-}
-
-void
-subscriber_catchup_quiet (subscriber_catchup_t *self)
-{
-    if (!self->suspect || self->heals > 0 || self->waiting)
-        return;
-    for (prime_t *prime = zlistx_first (self->primes); prime; prime = zlistx_next (self->primes))
-        if (prime->request)
-            return;
-    //  Drops at the end of a burst leave no later seq to show them, and a
-    //  topic whose every message was dropped is not even known: ask the
-    //  broker the seq of every topic under each prefix, and heal the lag
-    self->suspect = false;
-    zch_debug ("subscriber: link quiet after drops: checking the seqs of every topic");
-    for (prime_t *prime = zlistx_first (self->primes); prime; prime = zlistx_next (self->primes))
-        if (prime->done) {
-            self->stats.checks++;
-            s_seqs_send (self, prime, REQUEST_CHECK);
-        }
-}
-
-void
-subscriber_catchup_prime (subscriber_catchup_t *self, const char *prefix, size_t len)
-{
-    prime_t *prime = len <= ZCH_TOPIC_MAX? calloc (1, sizeof *prime): NULL;
-    if (!prime)
-        return;
-    memcpy (prime->prefix, prefix, len);
-    prime->len = len;
-    if (s_seqs_send (self, prime, REQUEST_PRIME)) {
-        free (prime);
-        return;
-    }
-    zlistx_add_end (self->primes, prime);
-}
-
-void
-subscriber_catchup_forget_prefix (subscriber_catchup_t *self, const char *prefix, size_t len)
-{
-    prime_t *prime = zlistx_first (self->primes);
-    while (prime) {
-        if (prime->len == len && memcmp (prime->prefix, prefix, len) == 0)
-            zlistx_delete (self->primes, zlistx_cursor (self->primes));
-        prime = zlistx_next (self->primes);
-    }
-    zlistx_t *gone = zlistx_new ();
-    if (!gone)
-        return;
-    //  A topic that another prefix still brings keeps its seq
-    for (topic_t *topic = zhashx_first (self->topics); topic; topic = zhashx_next (self->topics))
-        if (topic->name_len >= len && memcmp (topic->name, prefix, len) == 0
-        &&  !s_covered (self, topic->name, topic->name_len))
-            zlistx_add_end (gone, topic->name);
-    for (const char *name = zlistx_first (gone); name; name = zlistx_next (gone)) {
-        topic_t *topic = zhashx_lookup (self->topics, name);
-        if (topic->waiting)
-            s_waiting_remove (self, topic);
-        self->held_bytes -= s_held_free_all (topic);
-        zhashx_delete (self->topics, name);
-    }
-    zlistx_destroy (&gone);
 }
 
 void

@@ -9,6 +9,14 @@
     Seqs the history no longer holds are reported through the gap handler.
     Messages of other topics flow on meanwhile.
 
+    Every seq belongs to an epoch. A topic whose messages (or SEQS answers)
+    come in another epoch than before started afresh at the broker (it
+    restarted): what the old epoch still owed is reported lost, the clients
+    are told through the reset handler, and the topic goes on in the new
+    epoch from seq 1, healed like any other gap. A new epoch on one topic
+    makes the next quiet moment check every topic (SEQS), so that quiet
+    topics are told too.
+
     A dropped last message leaves no jump, and a topic whose every message
     was dropped is never seen. So each upstream prefix, once live, is
     primed with the seqs of the topics under it (SEQS), and once the link
@@ -37,6 +45,8 @@ typedef struct {
                      const char *payload, size_t payload_len);
     //  Seqs from..to of topic are lost for good: tell the clients.
     void (*gap) (void *ctx, const char *topic, size_t topic_len, uint64_t from, uint64_t to);
+    //  The topic's seqs start afresh in epoch: tell the clients.
+    void (*reset) (void *ctx, const char *topic, size_t topic_len, uint64_t epoch);
     //  A client's catch-up stream ended: its paused commands may go on.
     void (*sync_ended) (void *ctx);
     //  For client catch-ups: writes one message to the client behind conn,
@@ -61,6 +71,7 @@ typedef struct {
     uint64_t held_dropped;      //  live messages not held while healing (healed later)
     uint64_t checks;            //  SEQS checks sent after drops
     uint64_t tails;             //  lags those found (a lost tail, an unseen topic)
+    uint64_t resets;            //  topics seen in a new epoch
 } subscriber_catchup_stats_t;
 
 //  Connects a DEALER to the broker's control endpoint, with CURVE when
@@ -81,7 +92,7 @@ int subscriber_catchup_fd (subscriber_catchup_t *self);
 //  deliver it now, false when it is held (or a repeat) and will be
 //  delivered, in order, through the deliver handler.
 bool subscriber_catchup_live (subscriber_catchup_t *self, const char *topic, size_t topic_len,
-                              uint64_t seq, const char *payload, size_t payload_len);
+                              uint64_t seq, uint64_t epoch, const char *payload, size_t payload_len);
 
 //  Reads and handles every answer waiting from the broker, and gives up
 //  on requests the broker has not answered for too long.
@@ -109,6 +120,18 @@ void subscriber_catchup_settle (subscriber_catchup_t *self, uint64_t round);
 //  The last seq delivered on topic, 0 if none. A prime's seq still
 //  awaited live is not delivered yet.
 uint64_t subscriber_catchup_last_seq (subscriber_catchup_t *self, const char *topic, size_t len);
+
+//  The broker's epoch as last seen (on any message or barrier), 0 before.
+uint64_t subscriber_catchup_epoch (subscriber_catchup_t *self);
+
+//  The broker link (re)connected: a broker that restarted may have sent
+//  messages before the subscriptions reached it, so every topic is checked
+//  (SEQS) at the next quiet moment.
+void subscriber_catchup_link_up (subscriber_catchup_t *self);
+
+//  A barrier came in epoch: a broker seen in a new one is checked (SEQS)
+//  at the next quiet moment.
+void subscriber_catchup_barrier (subscriber_catchup_t *self, uint64_t epoch);
 
 //  Counters.
 const subscriber_catchup_stats_t *subscriber_catchup_stats (subscriber_catchup_t *self);

@@ -60,8 +60,11 @@ static int
 s_workerman_line (subscriber_worker_t *self, subscriber_client_t *client)
 {
     if (!client->patterns || !zhashx_lookup (client->patterns, SUBSCRIBER_WORKERMAN_TOPIC))
-        subscriber_worker_subscribe (self, client, SUBSCRIBER_WORKERMAN_TOPIC, strlen (SUBSCRIBER_WORKERMAN_TOPIC),
-                     SUBSCRIBER_SYNC_NONE, 0);
+    {
+        subscriber_sync_options_t none = { .kind = SUBSCRIBER_SYNC_NONE };
+        subscriber_worker_subscribe (self, client, SUBSCRIBER_WORKERMAN_TOPIC,
+                                     strlen (SUBSCRIBER_WORKERMAN_TOPIC), &none);
+    }
     return ZCH_EDGE_NEXT;
 }
 
@@ -99,16 +102,17 @@ subscriber_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t len)
                 break;
             }
             if (command.verb == ZCH_VERB_SUB) {
-                subscriber_sync_kind_t sync;
-                uint64_t from;
-                if (subscriber_sync_parse (command.rest, command.rest_len, &sync, &from, &reason))
+                subscriber_sync_options_t options;
+                if (subscriber_sync_parse (command.rest, command.rest_len, &options, &reason))
                     subscriber_reply_error (conn, "", reason);
                 else
-                if (sync == SUBSCRIBER_SYNC_FROM && zch_topic_validate (command.arg, command.arg_len, NULL))
+                if (options.kind == SUBSCRIBER_SYNC_FROM && zch_topic_validate (command.arg, command.arg_len, NULL))
                     subscriber_reply_error (conn, "", "FROM takes a topic, not a pattern");
                 else
-                if (s_may_subscribe (self, client, command.arg, command.arg_len))
-                    subscriber_worker_subscribe (self, client, command.arg, command.arg_len, sync, from);
+                if (s_may_subscribe (self, client, command.arg, command.arg_len)) {
+                    options.verbose = client->verbose;
+                    subscriber_worker_subscribe (self, client, command.arg, command.arg_len, &options);
+                }
                 break;
             }
             memcpy (pattern, command.arg, command.arg_len);
@@ -128,9 +132,13 @@ subscriber_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t len)
             break;
         case ZCH_VERB_EMPTY:
             break;
+        case ZCH_VERB_VERBOSE:
+            //  On: a SUB's +OK names the broker's epoch
+            client->verbose = command.arg_len == 2 && strncasecmp (command.arg, "on", 2) == 0;
+            subscriber_reply (conn, "+OK");
+            break;
         case ZCH_VERB_PUB:
         case ZCH_VERB_PUBLISH:
-        case ZCH_VERB_VERBOSE:
             subscriber_reply_error (conn, "", "publishing is served by the source front-end");
             break;
         case ZCH_VERB_AUTH:
@@ -182,16 +190,15 @@ subscriber_on_frame (void *ctx, zch_conn_t *conn, const char *body, size_t len)
                 break;
             }
             if (cmd.verb == ZCH_FRAME_SUB) {
-                subscriber_sync_kind_t sync;
-                uint64_t from;
-                if (subscriber_sync_parse_map (cmd.opts, cmd.opts_size, &sync, &from, &reason))
+                subscriber_sync_options_t options;
+                if (subscriber_sync_parse_map (cmd.opts, cmd.opts_size, &options, &reason))
                     zch_frame_reply_err (conn, ZCH_FRAME_E_OPTION, "", reason);
                 else
-                if (sync == SUBSCRIBER_SYNC_FROM && zch_topic_validate (cmd.topic, cmd.topic_len, NULL))
+                if (options.kind == SUBSCRIBER_SYNC_FROM && zch_topic_validate (cmd.topic, cmd.topic_len, NULL))
                     zch_frame_reply_err (conn, ZCH_FRAME_E_OPTION, "", "from takes a topic, not a pattern");
                 else
                 if (s_may_subscribe (self, client, cmd.topic, cmd.topic_len))
-                    subscriber_worker_subscribe (self, client, cmd.topic, cmd.topic_len, sync, from);
+                    subscriber_worker_subscribe (self, client, cmd.topic, cmd.topic_len, &options);
                 break;
             }
             memcpy (pattern, cmd.topic, cmd.topic_len);

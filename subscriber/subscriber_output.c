@@ -1,6 +1,7 @@
 /*  subscriber_output: replies and deliveries, written as each client
     speaks (text lines or frames).                                          */
 #include "subscriber_worker.h"
+#include "zch_epoch.h"
 #include "zch_frame.h"
 #include "zch_frame_reply.h"
 #include "zch_text.h"
@@ -27,10 +28,22 @@ subscriber_reply_error (zch_conn_t *conn, const char *prefix, const char *reason
 
 //  Replies "+OK" or ["ok"], as the client speaks.
 void
-subscriber_client_ok (subscriber_client_t *client)
+subscriber_client_ok (subscriber_client_t *client, uint64_t epoch)
 {
+    char text [ZCH_EPOCH_TEXT_MAX + 5];
+    if (epoch)
+        zch_epoch_format (epoch, text);
+    if (client->framed && epoch)
+        zch_frame_reply_ok_text (client->conn, text);
+    else
     if (client->framed)
         zch_frame_reply (client->conn, ZCH_FRAME_OK);
+    else
+    if (epoch) {
+        memmove (text + 4, text, strlen (text) + 1);
+        memcpy (text, "+OK ", 4);
+        subscriber_reply (client->conn, text);
+    }
     else
         subscriber_reply (client->conn, "+OK");
 }

@@ -1,5 +1,6 @@
 /*  subscriber_sync: one client's SNAPSHOT or FROM catch-up.                 */
 #include "subscriber_sync.h"
+#include "zch_epoch.h"
 #include "zch_mpread.h"
 #include "zch_text.h"
 #include "zch_topic.h"
@@ -12,6 +13,8 @@ struct subscriber_sync_t {
     subscriber_sync_kind_t kind;
     void *request;              //  in flight until the END marker
     uint64_t from;              //  FROM: the client's seq
+    uint64_t epoch;             //  FROM: the client's epoch, 0 when not given
+    bool reset_told;            //  FROM: the client was told its position is gone
     char topic [ZCH_TOPIC_MAX + 1]; //  FROM: the topic
     bool sent_any;              //  FROM: a history message was written
     zhashx_t *floors;           //  topic -> last seq written by the stream (as a pointer)
@@ -29,74 +32,78 @@ typedef struct {
 } record_t;
 
 int
-subscriber_sync_parse (const char *options, size_t len, subscriber_sync_kind_t *kind,
-                       uint64_t *from, const char **reason)
+subscriber_sync_parse (const char *text, size_t len, subscriber_sync_options_t *options,
+                       const char **reason)
 {
-    *kind = SUBSCRIBER_SYNC_NONE;
-    *from = 0;
-    while (len > 0 && options [len - 1] == ' ')
+    *options = (subscriber_sync_options_t) { .kind = SUBSCRIBER_SYNC_NONE };
+    while (len > 0 && text [len - 1] == ' ')
         len--;
     if (len == 0)
         return 0;
-    if (len == 8 && strncasecmp (options, "SNAPSHOT", 8) == 0) {
-        *kind = SUBSCRIBER_SYNC_SNAPSHOT;
+    if (len == 8 && strncasecmp (text, "SNAPSHOT", 8) == 0) {
+        options->kind = SUBSCRIBER_SYNC_SNAPSHOT;
         return 0;
     }
-    if (len > 5 && strncasecmp (options, "FROM ", 5) == 0) {
+    if (len > 5 && strncasecmp (text, "FROM ", 5) == 0) {
         size_t at = 5;
-        while (at < len && options [at] == ' ')
+        while (at < len && text [at] == ' ')
             at++;
-        uint64_t value = 0;
-        size_t digits = 0;
-        for (; at < len && options [at] >= '0' && options [at] <= '9'; at++, digits++) {
-            uint64_t digit = (uint64_t) (options [at] - '0');
-            if (value > (UINT64_MAX - 1 - digit) / 10)
-                break;
-            value = value * 10 + digit;
-        }
-        if (digits > 0 && at == len) {
-            *kind = SUBSCRIBER_SYNC_FROM;
-            *from = value;
+        if (zch_position_parse (text + at, len - at, &options->from, &options->epoch) == 0) {
+            options->kind = SUBSCRIBER_SYNC_FROM;
             return 0;
         }
-        *reason = "usage: SUB <topic> FROM <seq>";
+        *reason = "usage: SUB <topic> FROM <seq>[@<epoch>]";
         return -1;
     }
-    *reason = "unknown SUB option (SNAPSHOT or FROM <seq>)";
+    *reason = "unknown SUB option (SNAPSHOT or FROM <seq>[@<epoch>])";
     return -1;
 }
 
 int
-subscriber_sync_parse_map (const uint8_t *opts, size_t size, subscriber_sync_kind_t *kind,
-                           uint64_t *from, const char **reason)
+subscriber_sync_parse_map (const uint8_t *opts, size_t size, subscriber_sync_options_t *options,
+                           const char **reason)
 {
-    *kind = SUBSCRIBER_SYNC_NONE;
-    *from = 0;
+    *options = (subscriber_sync_options_t) { .kind = SUBSCRIBER_SYNC_NONE };
     zch_mpread_t reader;
     uint32_t count;
     zch_mpread_init (&reader, opts, size);
     if (!opts || zch_mpread_map (&reader, &count) || count == 0)
         return 0;
-    *reason = "sub options: {\"snapshot\": true} or {\"from\": seq}";
-    if (count != 1)
-        return -1;
-    const char *key;
-    size_t key_len;
-    if (zch_mpread_str (&reader, &key, &key_len))
-        return -1;
-    if (key_len == 8 && memcmp (key, "snapshot", 8) == 0) {
-        //  msgpack true is the single byte 0xc3
-        if (reader.pos >= reader.size || reader.data [reader.pos] != 0xc3)
+    *reason = "sub options: {\"snapshot\": true} or {\"from\": seq, \"epoch\": str}, "
+              "and \"verbose\": bool";
+    bool snapshot = false, from = false, epoch = false;
+    for (uint32_t i = 0; i < count; i++) {
+        const char *key, *text;
+        size_t key_len, text_len;
+        if (zch_mpread_str (&reader, &key, &key_len) || reader.pos >= reader.size)
             return -1;
-        *kind = SUBSCRIBER_SYNC_SNAPSHOT;
-        return 0;
+        uint8_t byte = reader.data [reader.pos];
+        if (key_len == 8 && memcmp (key, "snapshot", 8) == 0 && !snapshot && byte == 0xc3) {
+            //  msgpack true is the single byte 0xc3
+            snapshot = true;
+            reader.pos++;
+        }
+        else
+        if (key_len == 7 && memcmp (key, "verbose", 7) == 0 && (byte == 0xc2 || byte == 0xc3)) {
+            options->verbose = byte == 0xc3;
+            reader.pos++;
+        }
+        else
+        if (key_len == 4 && memcmp (key, "from", 4) == 0 && !from
+        &&  zch_mpread_uint (&reader, &options->from) == 0 && options->from < UINT64_MAX)
+            from = true;
+        else
+        if (key_len == 5 && memcmp (key, "epoch", 5) == 0 && !epoch
+        &&  zch_mpread_str (&reader, &text, &text_len) == 0
+        &&  zch_epoch_parse (text, text_len, &options->epoch) == 0)
+            epoch = true;
+        else
+            return -1;
     }
-    if (key_len == 4 && memcmp (key, "from", 4) == 0 && zch_mpread_uint (&reader, from) == 0
-    &&  *from < UINT64_MAX) {
-        *kind = SUBSCRIBER_SYNC_FROM;
-        return 0;
-    }
-    return -1;
+    if ((snapshot && (from || epoch)) || (epoch && !from))
+        return -1;
+    options->kind = snapshot? SUBSCRIBER_SYNC_SNAPSHOT: from? SUBSCRIBER_SYNC_FROM: SUBSCRIBER_SYNC_NONE;
+    return 0;
 }
 
 //  Tells the client of a problem: code for frame clients, then the text.
@@ -122,10 +129,12 @@ s_floor (subscriber_sync_t *self, const char *topic, size_t len, char *key)
 }
 
 subscriber_sync_t *
-subscriber_sync_new (subscriber_catchup_t *owner, zch_conn_t *conn, subscriber_sync_kind_t kind,
-                     const char *pattern, size_t len, uint64_t from, size_t max_held,
-                     subscriber_sync_t **previous)
+subscriber_sync_new (subscriber_catchup_t *owner, zch_conn_t *conn,
+                     const subscriber_sync_options_t *options, const char *pattern, size_t len,
+                     size_t max_held, subscriber_sync_t **previous)
 {
+    subscriber_sync_kind_t kind = options->kind;
+    uint64_t from = options->from;
     subscriber_sync_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
@@ -133,6 +142,7 @@ subscriber_sync_new (subscriber_catchup_t *owner, zch_conn_t *conn, subscriber_s
     self->conn = conn;
     self->kind = kind;
     self->from = from;
+    self->epoch = options->epoch;
     self->max_held = max_held;
     if (len > ZCH_TOPIC_MAX) {
         free (self);
@@ -145,8 +155,11 @@ subscriber_sync_new (subscriber_catchup_t *owner, zch_conn_t *conn, subscriber_s
         free (self);
         return NULL;
     }
-    char from_text [24];
+    //  With its epoch the broker tells a position of another epoch apart
+    char from_text [24 + ZCH_EPOCH_TEXT_MAX + 1], epoch [ZCH_EPOCH_TEXT_MAX + 1];
     snprintf (from_text, sizeof from_text, "%llu", (unsigned long long) from);
+    if (self->epoch && zch_epoch_format (self->epoch, epoch))
+        snprintf (from_text, sizeof from_text, "%llu@%s", (unsigned long long) from, epoch);
     const char *tokens [] = { kind == SUBSCRIBER_SYNC_SNAPSHOT? "SNAPSHOT": "HISTORY", pattern, from_text };
     size_t sizes [] = { strlen (tokens [0]), len, strlen (from_text) };
     if (kind == SUBSCRIBER_SYNC_FROM && from > 0) {
@@ -264,16 +277,44 @@ subscriber_sync_offer (subscriber_sync_t **self_p, const char *topic, size_t top
 }
 
 void
+subscriber_sync_forget (subscriber_sync_t *self, const char *topic, size_t topic_len)
+{
+    char key [ZCH_TOPIC_MAX + 1];
+    if (topic_len <= ZCH_TOPIC_MAX && s_floor (self, topic, topic_len, key))
+        zhashx_delete (self->floors, key);
+}
+
+//  FROM: the client's position cannot be continued (another epoch, a
+//  broker that started afresh, or, with an epoch, history trimmed past
+//  it): "-ERR reset <topic> <epoch>", and the topic's floor goes.
+static void
+s_reset (subscriber_sync_t *self, uint64_t epoch)
+{
+    char text [ZCH_EPOCH_TEXT_MAX + 1];
+    zch_epoch_format (epoch, text);
+    s_error (self, SUBSCRIBER_E_RESET, "reset %s %s", self->topic, text);
+    self->reset_told = true;
+    subscriber_sync_forget (self, self->topic, strlen (self->topic));
+}
+
+void
 subscriber_sync_on_message (subscriber_sync_t *self, const char *topic, size_t topic_len,
-                            uint64_t seq, const char *payload, size_t payload_len)
+                            uint64_t seq, uint64_t epoch, const char *payload, size_t payload_len)
 {
     char key [ZCH_TOPIC_MAX + 1];
     if (topic_len > ZCH_TOPIC_MAX || zch_conn_closing (self->conn))
         return;
+    if (self->kind == SUBSCRIBER_SYNC_FROM && !self->sent_any && !self->reset_told
+    &&  ((self->epoch && epoch && epoch != self->epoch) || seq <= self->from
+         || (self->epoch && seq > self->from + 1)))
+        s_reset (self, epoch);
     uint64_t floor = s_floor (self, topic, topic_len, key);
     if (self->kind == SUBSCRIBER_SYNC_FROM) {
         if (seq <= floor)
             return;
+        if (self->reset_told && !self->sent_any)
+            ;                   //  the reset said it: what follows starts the new count
+        else
         if (!self->sent_any && seq > self->from + 1)
             s_error (self, SUBSCRIBER_E_HISTORY_STARTS, "history starts at %llu", (unsigned long long) seq);
         else
@@ -308,7 +349,8 @@ s_flush_held (subscriber_sync_t *self)
 }
 
 void
-subscriber_sync_on_end (subscriber_sync_t *self, bool complete, uint64_t a, uint64_t b)
+subscriber_sync_on_end (subscriber_sync_t *self, bool complete, uint64_t a, uint64_t b,
+                        bool reset, uint64_t epoch)
 {
     self->request = NULL;
     if (a == 0 && b == 0 && !complete)
@@ -321,7 +363,12 @@ subscriber_sync_on_end (subscriber_sync_t *self, bool complete, uint64_t a, uint
     if (self->kind == SUBSCRIBER_SYNC_FROM) {
         //  a: where the history started; b: the last seq it covers
         char key [ZCH_TOPIC_MAX + 1];
+        if (!self->sent_any && !self->reset_told && (reset || (self->epoch && !complete)))
+            s_reset (self, epoch);
         uint64_t floor = s_floor (self, self->topic, strlen (self->topic), key);
+        if (self->reset_told && !self->sent_any)
+            ;                   //  told: nothing of the new epoch was held
+        else
         if (!self->sent_any && !complete)
             s_error (self, SUBSCRIBER_E_HISTORY_STARTS, "history starts at %llu", (unsigned long long) a);
         else

@@ -22,6 +22,7 @@
 //  ["err", code, text]; text clients as "-ERR text")
 #define SUBSCRIBER_E_HISTORY_STARTS "history_starts"    //  FROM: older seqs are no longer held
 #define SUBSCRIBER_E_GAP            "gap"               //  seqs lost for good
+#define SUBSCRIBER_E_RESET          "reset"             //  the topic's seqs start afresh in a new epoch
 #define SUBSCRIBER_E_INCOMPLETE     "snapshot_incomplete"   //  some last values no longer held
 #define SUBSCRIBER_E_CATCHUP        "catchup_failed"    //  the broker's history did not answer
 #define SUBSCRIBER_E_SLOW           "slow_consumer"
@@ -29,17 +30,24 @@
 
 typedef enum { SUBSCRIBER_SYNC_NONE = 0, SUBSCRIBER_SYNC_SNAPSHOT, SUBSCRIBER_SYNC_FROM } subscriber_sync_kind_t;
 
-//  Parses the options of a SUB line ("SNAPSHOT", "FROM <seq>", any case).
-//  Returns 0 with *kind (NONE for no options) and *from, or -1 with a
-//  reason for the client.
-int subscriber_sync_parse (const char *options, size_t len, subscriber_sync_kind_t *kind,
-                           uint64_t *from, const char **reason);
+//  What a SUB asks for besides the subscription.
+typedef struct {
+    subscriber_sync_kind_t kind;    //  NONE for no options
+    uint64_t from;              //  FROM: the client's last seq
+    uint64_t epoch;             //  FROM: the epoch of from; 0 when not given
+    bool verbose;               //  frames: answer ["ok", epoch]
+} subscriber_sync_options_t;
+
+//  Parses the options of a SUB line ("SNAPSHOT", "FROM <seq>[@<epoch>]",
+//  any case). Returns 0 with *options, or -1 with a reason for the client.
+int subscriber_sync_parse (const char *text, size_t len, subscriber_sync_options_t *options,
+                           const char **reason);
 
 //  Parses the options map of a frame ["sub", pattern, opts]: {"snapshot":
-//  true} or {"from": seq}. Returns 0 with *kind and *from, or -1 with a
-//  reason for the client.
-int subscriber_sync_parse_map (const uint8_t *opts, size_t size, subscriber_sync_kind_t *kind,
-                               uint64_t *from, const char **reason);
+//  true}, {"from": seq, "epoch": str?}, each with "verbose": bool if wanted.
+//  Returns 0 with *options, or -1 with a reason for the client.
+int subscriber_sync_parse_map (const uint8_t *opts, size_t size, subscriber_sync_options_t *options,
+                               const char **reason);
 
 //  Starts a catch-up for conn (borrowed) on pattern (a topic for FROM).
 //  Live deliveries held meanwhile may take up to max_held bytes, past
@@ -48,9 +56,8 @@ int subscriber_sync_parse_map (const uint8_t *opts, size_t size, subscriber_sync
 //  is destroyed and NULLed). Returns NULL when out of memory or the
 //  request cannot be sent.
 subscriber_sync_t *subscriber_sync_new (subscriber_catchup_t *owner, zch_conn_t *conn,
-                                        subscriber_sync_kind_t kind, const char *pattern,
-                                        size_t len, uint64_t from, size_t max_held,
-                                        subscriber_sync_t **previous);
+                                        const subscriber_sync_options_t *options, const char *pattern,
+                                        size_t len, size_t max_held, subscriber_sync_t **previous);
 
 //  Frees the sync (its request is cancelled); NULLs the pointer.
 void subscriber_sync_destroy (subscriber_sync_t **self_p);
@@ -65,13 +72,17 @@ bool subscriber_sync_streaming (subscriber_sync_t *self);
 bool subscriber_sync_offer (subscriber_sync_t **self_p, const char *topic, size_t topic_len,
                             uint64_t seq, const char *payload, size_t payload_len);
 
-//  For subscriber_catchup: one message of the answer.
-void subscriber_sync_on_message (subscriber_sync_t *self, const char *topic, size_t topic_len,
-                                 uint64_t seq, const char *payload, size_t payload_len);
+//  The topic's seqs started afresh: its floor (from an older epoch) goes.
+void subscriber_sync_forget (subscriber_sync_t *self, const char *topic, size_t topic_len);
 
-//  For subscriber_catchup: the END marker (complete false for GAP; a, b
-//  as in proto/PROTOCOL.md), or complete false and a = b = 0 when the
-//  broker did not answer.
-void subscriber_sync_on_end (subscriber_sync_t *self, bool complete, uint64_t a, uint64_t b);
+//  For subscriber_catchup: one message of the answer, in epoch.
+void subscriber_sync_on_message (subscriber_sync_t *self, const char *topic, size_t topic_len,
+                                 uint64_t seq, uint64_t epoch, const char *payload, size_t payload_len);
+
+//  For subscriber_catchup: the END marker (complete false for GAP and
+//  RESET, reset true for RESET; a, b and epoch as in proto/PROTOCOL.md),
+//  or complete false and a = b = 0 when the broker did not answer.
+void subscriber_sync_on_end (subscriber_sync_t *self, bool complete, uint64_t a, uint64_t b,
+                             bool reset, uint64_t epoch);
 
 #endif

@@ -2,6 +2,7 @@
 #include "subscriber_worker.h"
 #include "zch_guard.h"
 #include "zch_frame_reply.h"
+#include "zch_epoch.h"
 #include "zch_log.h"
 #include "zch_zmq.h"
 
@@ -68,7 +69,7 @@ s_plugins_run (subscriber_worker_t *self, subscriber_delivery_t *delivery, uint6
     if (msg.headers_changed) {
         //  Frame clients see the headers the plugins left
         size_t size = zch_meta_stamp_headers (delivery->meta, delivery->meta_size, delivery->seq, ts,
-                                              msg.headers, msg.header_count,
+                                              delivery->epoch, msg.headers, msg.header_count,
                                               self->plugin_meta, sizeof self->plugin_meta);
         if (size) {
             delivery->meta = self->plugin_meta;
@@ -141,16 +142,21 @@ s_sync_notice (void *ctx, zch_conn_t *conn, const char *code, const char *text)
         subscriber_client_error (client, code, "", text);
 }
 
-//  Trie callback: tells one matching client, once, of lost messages.
+//  Trie callback: tells one matching client, once, of lost messages, or
+//  (delivery->epoch set) that the topic's seqs start afresh: then a floor
+//  its catch-up keeps from the old epoch goes.
 static void
-s_gap_to (void *value, void *arg)
+s_notice_to (void *value, void *arg)
 {
     subscriber_client_t *client = value;
     subscriber_delivery_t *delivery = arg;
     if (client->last_delivery == delivery->self->delivery)
         return;
     client->last_delivery = delivery->self->delivery;
-    subscriber_client_error (client, SUBSCRIBER_E_GAP, "", delivery->payload);
+    if (delivery->epoch && client->sync)
+        subscriber_sync_forget (client->sync, delivery->topic, delivery->topic_len);
+    subscriber_client_error (client, delivery->epoch? SUBSCRIBER_E_RESET: SUBSCRIBER_E_GAP, "",
+                             delivery->payload);
 }
 
 //  Messages from..to of topic are lost for good: "-ERR gap <topic>
@@ -165,7 +171,25 @@ s_gap (void *ctx, const char *topic, size_t topic_len, uint64_t from, uint64_t t
                         (unsigned long long) from, (unsigned long long) to);
     subscriber_delivery_t delivery = { .self = self, .payload = text, .payload_len = (size_t) len };
     self->delivery++;
-    subscriber_index_match (self->subscriptions, topic, topic_len, s_gap_to, &delivery);
+    subscriber_index_match (self->subscriptions, topic, topic_len, s_notice_to, &delivery);
+}
+
+//  The topic's seqs start afresh in epoch (the broker started afresh):
+//  "-ERR reset <topic> <epoch>" (frames: ["err", "reset", ...]) to every
+//  client that follows the topic, before its first message of the epoch.
+static void
+s_reset (void *ctx, const char *topic, size_t topic_len, uint64_t epoch)
+{
+    subscriber_worker_t *self = ctx;
+    char text [ZCH_TOPIC_MAX + ZCH_EPOCH_TEXT_MAX + 16], epoch_text [ZCH_EPOCH_TEXT_MAX + 1];
+    zch_epoch_format (epoch, epoch_text);
+    int len = snprintf (text, sizeof text, "reset %.*s %s", (int) topic_len, topic, epoch_text);
+    subscriber_delivery_t delivery = {
+        .self = self, .topic = topic, .topic_len = topic_len, .epoch = epoch,
+        .payload = text, .payload_len = (size_t) len
+    };
+    self->delivery++;
+    subscriber_index_match (self->subscriptions, topic, topic_len, s_notice_to, &delivery);
 }
 
 //  A client's catch-up ended: the commands it paused may go on.
@@ -198,10 +222,11 @@ s_barrier_answered (subscriber_worker_t *self, uint64_t number)
             }
             client->barriers--;
             if (!self->config->workerman || client->framed)
-                subscriber_client_ok (client);
-            if (barrier->sync != SUBSCRIBER_SYNC_NONE) {
-                client->sync = subscriber_sync_new (self->catchup, client->conn, barrier->sync,
-                                                    barrier->pattern, len, barrier->from,
+                subscriber_client_ok (client, barrier->options.verbose?
+                                              subscriber_catchup_epoch (self->catchup): 0);
+            if (barrier->options.kind != SUBSCRIBER_SYNC_NONE) {
+                client->sync = subscriber_sync_new (self->catchup, client->conn, &barrier->options,
+                                                    barrier->pattern, len,
                                                     self->config->max_output, &client->sync);
                 if (!client->sync)
                     subscriber_client_error (client, SUBSCRIBER_E_CATCHUP, "",
@@ -214,9 +239,10 @@ s_barrier_answered (subscriber_worker_t *self, uint64_t number)
     s_resume (self);
 }
 
-//  Handles a message on the broker's "$ack." system topics.
+//  Handles a message on the broker's "$ack." system topics; its meta
+//  carries the broker's epoch.
 static void
-s_system_message (subscriber_worker_t *self, const char *topic, size_t topic_len)
+s_system_message (subscriber_worker_t *self, const char *topic, size_t topic_len, uint64_t epoch)
 {
     char ack_topic [ZCH_TOPIC_MAX + 1];
     size_t prefix_len = strlen (self->ack_prefix);
@@ -226,6 +252,7 @@ s_system_message (subscriber_worker_t *self, const char *topic, size_t topic_len
     memcpy (ack_topic, topic, topic_len);
     ack_topic [topic_len] = 0;
     zmq_setsockopt (self->upstream, ZMQ_UNSUBSCRIBE, ack_topic, topic_len);
+    subscriber_catchup_barrier (self->catchup, epoch);
     s_barrier_answered (self, strtoull (ack_topic + prefix_len, NULL, 10));
 }
 
@@ -279,17 +306,18 @@ s_upstream_drain (subscriber_worker_t *self)
             const char *topic = zmq_msg_data (&frames [0]);
             size_t topic_len = zmq_msg_size (&frames [0]);
             if (topic [0] == '$')
-                s_system_message (self, topic, topic_len);
+                s_system_message (self, topic, topic_len, meta.epoch);
             else {
                 subscriber_delivery_t delivery = {
                     .self = self, .topic = topic, .topic_len = topic_len, .seq = meta.seq,
+                    .epoch = meta.epoch,
                     .payload = zmq_msg_data (&frames [2]), .payload_len = zmq_msg_size (&frames [2]),
                     .meta = zmq_msg_data (&frames [1]), .meta_size = zmq_msg_size (&frames [1])
                 };
                 self->received++;
                 self->received_bytes += delivery.payload_len;
                 //  A seq jump holds the topic until the history fills it
-                if (subscriber_catchup_live (self->catchup, topic, topic_len, meta.seq,
+                if (subscriber_catchup_live (self->catchup, topic, topic_len, meta.seq, meta.epoch,
                                              delivery.payload, delivery.payload_len))
                     s_fan_out (self, &delivery, meta.ts);
             }
@@ -331,8 +359,8 @@ s_settle_barrier (void *ctx, uint64_t round)
 //  Starts a subscription: the pattern's prefix goes upstream now, and a
 //  barrier right behind it; the pattern delivers once the barrier returns.
 void
-subscriber_worker_subscribe (subscriber_worker_t *self, subscriber_client_t *client, const char *pattern, size_t len,
-             subscriber_sync_kind_t sync, uint64_t from)
+subscriber_worker_subscribe (subscriber_worker_t *self, subscriber_client_t *client, const char *pattern,
+                             size_t len, const subscriber_sync_options_t *options)
 {
     barrier_t *barrier = calloc (1, sizeof *barrier);
     if (!client->patterns)
@@ -356,8 +384,7 @@ subscriber_worker_subscribe (subscriber_worker_t *self, subscriber_client_t *cli
         self->patterns++;
     }
     barrier->client = client;
-    barrier->sync = sync;
-    barrier->from = from;
+    barrier->options = *options;
     s_barrier_send (self, barrier);
     client->barriers++;
 }
@@ -419,6 +446,7 @@ s_self_destroy (subscriber_worker_t **self_p)
     zch_edge_destroy (&self->edge);     //  first: its on_close uses the rest
     zch_edge_destroy (&self->frame_edge);
     subscriber_catchup_destroy (&self->catchup);    //  after the edges: their syncs are gone
+    subscriber_link_destroy (&self->link);
     zch_pipeline_destroy (&self->pipeline);
     subscriber_index_destroy (&self->subscriptions);
     zlistx_destroy (&self->barriers);
@@ -488,10 +516,16 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
     zch_zmq_set (self->upstream, ZMQ_RCVHWM, self->config->upstream_hwm);
     zch_zmq_set (self->upstream, ZMQ_LINGER, 0);
     static const subscriber_catchup_handlers_t catchup_handlers = {
-        .deliver = s_deliver, .gap = s_gap, .sync_ended = s_sync_ended,
+        .deliver = s_deliver, .gap = s_gap, .reset = s_reset, .sync_ended = s_sync_ended,
         .write = s_sync_write, .notice = s_sync_notice,
         .barrier = s_settle_barrier
     };
+    self->link = subscriber_link_new (self->upstream);
+    if (!self->link) {
+        snprintf (error, error_size, "cannot watch the broker link: %s", zmq_strerror (zmq_errno ()));
+        s_self_destroy (&self);
+        return NULL;
+    }
     if (zch_secure_curve (&self->config->secure, self->upstream, error, error_size)
     ||  zch_zmq_attach (self->upstream, "to broker", self->config->broker, false, error, error_size)
     ||  !(self->catchup = subscriber_catchup_new (self->config->control, &self->config->secure,
@@ -514,6 +548,8 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
     zch_loop_add (self->loop, &self->upstream_watch, EPOLLIN);
     self->control_watch = (zch_watch_t) { .fd = subscriber_catchup_fd (self->catchup), .handler = s_watch_nothing };
     zch_loop_add (self->loop, &self->control_watch, EPOLLIN);
+    self->link_watch = (zch_watch_t) { .fd = subscriber_link_fd (self->link), .handler = s_watch_nothing };
+    zch_loop_add (self->loop, &self->link_watch, EPOLLIN);
     //  A first barrier, answered once the broker hears us: readiness
     barrier_t *probe = calloc (1, sizeof *probe);
     if (probe) {
@@ -634,6 +670,8 @@ subscriber_worker_actor (zsock_t *pipe, void *args)
         zch_worker_apply_limits (&self->state, self->edge);
         if (self->state.reloaded)
             s_plugins_swap (self);
+        if (subscriber_link_connects (self->link))
+            subscriber_catchup_link_up (self->catchup);
         size_t received = s_upstream_drain (self);
         busy = received == SUBSCRIBER_BATCH;
         subscriber_catchup_drain (self->catchup);

@@ -9,6 +9,7 @@
 #include "subscriber.h"
 #include "subscriber_catchup.h"
 #include "subscriber_index.h"
+#include "subscriber_link.h"
 #include "subscriber_sync.h"
 #include "zch_edge.h"
 #include "zch_envelope.h"
@@ -29,6 +30,7 @@ typedef struct {
     int barriers;               //  barriers in flight; other commands wait for them
     subscriber_sync_t *sync;    //  a SNAPSHOT or FROM catch-up; other commands wait for it
     bool framed;                //  a frame-protocol client: replies and deliveries are frames
+    bool verbose;               //  text VERBOSE on: "+OK <epoch>" to a SUB
 } subscriber_client_t;
 
 //  A subscription barrier in flight: "$ack.<worker id>.<number>" was
@@ -37,8 +39,7 @@ typedef struct {
 typedef struct {
     uint64_t number;
     subscriber_client_t *client;    //  NULL once the client is gone
-    subscriber_sync_kind_t sync;    //  a catch-up to start once live
-    uint64_t from;
+    subscriber_sync_options_t options;  //  a catch-up to start once live, and how to answer
     bool prime;                 //  its prefix is new upstream: ask the seqs under it once live
     uint64_t settle;            //  a catch-up barrier round (no client): settles its edges
     bool probe;                 //  the worker's first (no client): its answer proves the link up
@@ -58,6 +59,8 @@ typedef struct {
     zch_watch_t upstream_watch;
     subscriber_catchup_t *catchup;  //  gap healing and catch-ups over the control link
     zch_watch_t control_watch;
+    subscriber_link_t *link;    //  connections of upstream
+    zch_watch_t link_watch;
     zlistx_t *barriers;         //  barrier_t, oldest first
     char ack_prefix [64];       //  "$ack.<worker id>."
     uint64_t next_barrier;
@@ -89,6 +92,7 @@ typedef struct {
     const char *topic;
     size_t topic_len;
     uint64_t seq;
+    uint64_t epoch;             //  the epoch seq belongs to
     const char *payload;
     size_t payload_len;
     const uint8_t *meta;        //  for the headers frame clients get
@@ -103,8 +107,9 @@ void subscriber_reply (zch_conn_t *conn, const char *text);
 //  Writes "-ERR <prefix><reason>".
 void subscriber_reply_error (zch_conn_t *conn, const char *prefix, const char *reason);
 
-//  Replies "+OK" or ["ok"], as the client speaks.
-void subscriber_client_ok (subscriber_client_t *client);
+//  Replies "+OK" or ["ok"], as the client speaks; with epoch (not 0)
+//  "+OK <epoch>" or ["ok", epoch].
+void subscriber_client_ok (subscriber_client_t *client, uint64_t epoch);
 
 //  Replies "-ERR <prefix><reason>" or ["err", code, ...], as the client speaks.
 void subscriber_client_error (subscriber_client_t *client, const char *code, const char *prefix,
@@ -122,8 +127,8 @@ int subscriber_on_frame (void *ctx, zch_conn_t *conn, const char *body, size_t l
 //  subscriber_worker.c: starts a subscription (live once its barrier
 //  returns; then the catch-up sync, if any, starts), and ends one.
 void subscriber_worker_subscribe (subscriber_worker_t *self, subscriber_client_t *client,
-                                  const char *pattern, size_t len, subscriber_sync_kind_t sync,
-                                  uint64_t from);
+                                  const char *pattern, size_t len,
+                                  const subscriber_sync_options_t *options);
 void subscriber_worker_unsubscribe (subscriber_worker_t *self, subscriber_client_t *client,
                                     const char *pattern);
 

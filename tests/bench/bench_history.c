@@ -24,7 +24,7 @@ main (int argc, char *argv [])
     long topics = argc > 2? atol (argv [2]): 100;
     long size = argc > 3? atol (argv [3]): 64;
     broker_history_t *history = broker_history_new (BROKER_HISTORY_PER_TOPIC_DEFAULT,
-                                                    BROKER_HISTORY_BYTES_DEFAULT);
+                                                    BROKER_HISTORY_BYTES_DEFAULT, 1);
     broker_topic_t **table = calloc ((size_t) topics, sizeof *table);
     uint8_t *payload = calloc (1, (size_t) size);
     uint8_t meta [40] = { 0x83 };

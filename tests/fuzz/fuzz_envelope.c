@@ -56,8 +56,8 @@ s_meta (const uint8_t *data, size_t size, size_t cap)
     zch_meta_t in, stamped;
     if (!data) {
         //  no meta: stamping is encoding
-        size_t n = zch_meta_stamp (NULL, 0, 77, 1234, out, cap);
-        S_ASSERT (n == zch_meta_encode (77, 1234, NULL, 0, fresh, cap));
+        size_t n = zch_meta_stamp (NULL, 0, 77, 1234, 5, out, cap);
+        S_ASSERT (n == zch_meta_encode (77, 1234, 5, NULL, 0, fresh, cap));
         S_ASSERT (memcmp (out, fresh, n) == 0);
         return;
     }
@@ -69,7 +69,7 @@ s_meta (const uint8_t *data, size_t size, size_t cap)
         if (in.ct)
             S_ASSERT ((const uint8_t *) in.ct >= data && (const uint8_t *) in.ct + in.ct_len <= data + size);
     }
-    size_t n = zch_meta_stamp (data, size, 77, 1234, out, cap);
+    size_t n = zch_meta_stamp (data, size, 77, 1234, 5, out, cap);
     if (!valid) {
         S_ASSERT (n == 0);
         return;
@@ -79,6 +79,7 @@ s_meta (const uint8_t *data, size_t size, size_t cap)
         return;                 //  did not fit
     S_ASSERT (zch_meta_decode (out, n, &stamped) == 0);
     S_ASSERT (stamped.has_seq && stamped.seq == 77);
+    S_ASSERT (stamped.has_epoch && stamped.epoch == 5);
     S_ASSERT (stamped.has_ts && stamped.ts == (in.has_ts? in.ts: 1234));
     S_ASSERT (stamped.src_len == in.src_len && (!in.src) == (!stamped.src));
     if (in.src_len)
@@ -87,11 +88,11 @@ s_meta (const uint8_t *data, size_t size, size_t cap)
     //  the broker's in-place stamp, where it applies, writes the same bytes
     static uint8_t in_place [ZCH_META_MAX];
     memcpy (in_place, data, size);
-    if (zch_meta_stamp_in_place (in_place, size, 77))
+    if (zch_meta_stamp_in_place (in_place, size, 77, 5))
         S_ASSERT (n == size && memcmp (in_place, out, n) == 0);
     //  stamping is idempotent apart from seq
     static uint8_t again [ZCH_META_MAX];
-    size_t m = zch_meta_stamp (out, n, 77, 1, again, sizeof again);
+    size_t m = zch_meta_stamp (out, n, 77, 1, 5, again, sizeof again);
     S_ASSERT (m == n && memcmp (out, again, n) == 0);
 }
 
@@ -129,18 +130,18 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     //  a fresh meta with the first frame as src decodes back
     if (count > 0) {
         static uint8_t out [ZCH_META_MAX];
-        size_t n = zch_meta_encode (1, 2, (const char *) frames [0].data, frames [0].size, out, cap < sizeof out? cap: sizeof out);
+        size_t n = zch_meta_encode (1, 2, 5, (const char *) frames [0].data, frames [0].size, out, cap < sizeof out? cap: sizeof out);
         if (n) {
             zch_meta_t meta;
             S_ASSERT (zch_meta_decode (out, n, &meta) == 0);
-            S_ASSERT (meta.seq == 1 && meta.ts == 2 && meta.src_len == frames [0].size);
+            S_ASSERT (meta.seq == 1 && meta.ts == 2 && meta.epoch == 5 && meta.src_len == frames [0].size);
         }
         else {
-            //  only when it does not fit: 29 bytes of map, v, seq and ts,
-            //  then "src" and the string's header
+            //  only when it does not fit: 41 bytes of map, v, seq, ts and
+            //  ep, then "src" and the string's header
             size_t len = frames [0].size;
             size_t header = len < 32? 1: len < 256? 2: len < 65536? 3: 5;
-            S_ASSERT (29 + 4 + header + len > (cap < ZCH_META_MAX? cap: ZCH_META_MAX));
+            S_ASSERT (41 + 4 + header + len > (cap < ZCH_META_MAX? cap: ZCH_META_MAX));
         }
     }
     return 0;

@@ -7,8 +7,9 @@ seq 1..N exactly: no gap, no repeat. Publishing goes on across each
 reconnection (the publisher keeps at most AHEAD messages past the reader):
 asserted, each time the reader leaves the broker holds messages it has not
 read, and not yet all N. Then
-FROM on a pattern is refused, and FROM beyond the last seq gives only
-what comes later."""
+FROM on a pattern is refused, FROM beyond the last seq (a position no
+broker of this epoch gave out) is an explicit reset followed by all the
+history holds, and FROM <seq>@<epoch> in the broker's epoch just goes on."""
 
 import threading
 import time
@@ -97,16 +98,28 @@ def test():
                        "a repeat" if seq <= i else "a gap: %d..%d never read" % (i + 1, seq - 1)))
         h.check(len(seen) == N, "read %d messages, expected %d" % (len(seen), N))
 
-        # FROM wants a topic; FROM past the end gives only later messages.
+        # FROM wants a topic; FROM past the end is a position of another
+        # epoch (a broker that started afresh): reset, then all there is.
         c = S.sub_client("checker")
         c.sendline("SUB r.* FROM 3")
         line = c.readline(what="reply to SUB r.* FROM 3")
         h.check(line.startswith(b"-ERR"), "SUB r.* FROM 3 answered %r" % line)
         c.sendline("SUB r.t FROM %d" % (N + 100))
         c.expect(b"+OK", what="reply to SUB r.t FROM beyond the end")
-        h.check(c.ping() == [], "checker: lines after FROM beyond the end")
+        epoch = h.epoch_text(S.stats()["epoch"])
+        c.expect(b"-ERR reset r.t " + epoch, what="reset after FROM beyond the end")
+        lines = c.read_lines(N, timeout=20, what="the history after the reset")
+        h.compare_lines("checker after the reset", lines,
+                        [msg_line("r.t", i, payload(i)) for i in range(1, N + 1)])
+        h.check(c.ping() == [], "checker: lines after the history")
         pub.sendline("PUB r.t after")
         c.expect(msg_line("r.t", N + 1, "after"), what="the next live message")
+        # The same position with the broker's epoch is not a reset
+        c2 = S.sub_client("checker-2")
+        c2.sendline("SUB r.t FROM %d@%s" % (N - 1, epoch.decode()))
+        c2.expect(b"+OK", what="reply to SUB r.t FROM seq@epoch")
+        c2.expect(msg_line("r.t", N, payload(N)), what="the history after seq@epoch")
+        c2.expect(msg_line("r.t", N + 1, "after"), what="then the live message")
         stats = S.stats()
         h.check(stats["history_requests"] >= len(CUTS), "STATS history_requests %d"
                 % stats["history_requests"])

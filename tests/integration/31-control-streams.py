@@ -76,19 +76,37 @@ def test():
             h.check(frames[0] == b"MSG" and frames[2] not in seen and frames[4] == body,
                     "SNAPSHOT: bad or repeated %r" % frames[:3])
             seen.add(frames[2])
-        h.check(frames[2:] == [b"OK", b"%d" % TOPICS, b"0"], "SNAPSHOT END %r" % frames)
+        epoch = h.epoch_text(S.stats()["epoch"])
+        h.check(frames[2:] == [b"OK", b"%d" % TOPICS, b"0", epoch], "SNAPSHOT END %r" % frames)
         h.check(len(seen) == TOPICS, "SNAPSHOT: %d topics" % len(seen))
         reader.send_multipart([b"HISTORY", b"live.t", b"%d" % (N - 3), b"h1"])
         frames = [reader.recv_multipart() for _ in range(4)]
         seqs = [msgpack.unpackb(f[3])["seq"] for f in frames[:3]]
+        epochs = {h.epoch_text(msgpack.unpackb(f[3])["ep"]) for f in frames[:3]}
         h.check([f[:3] for f in frames[:3]] == [[b"MSG", b"h1", b"live.t"]] * 3
-                and seqs == [N - 2, N - 1, N], "HISTORY: %r" % frames)
-        h.check(frames[3] == [b"END", b"h1", b"OK", b"%d" % (N - 1023), b"%d" % N], "HISTORY END %r" % frames[3])
+                and seqs == [N - 2, N - 1, N] and epochs == {epoch}, "HISTORY: %r" % frames)
+        h.check(frames[3] == [b"END", b"h1", b"OK", b"%d" % (N - 1023), b"%d" % N, epoch],
+                "HISTORY END %r" % frames[3])
+        # A position of another epoch: everything held, then END RESET
+        reader.send_multipart([b"HISTORY", b"live.t", b"%d@zz" % (N - 1), b"h2"])
+        frames = [reader.recv_multipart() for _ in range(1025)]
+        seqs = [msgpack.unpackb(f[3])["seq"] for f in frames[:1024]]
+        h.check(seqs == list(range(N - 1023, N + 1)), "HISTORY from another epoch: seqs %r..." % seqs[:5])
+        h.check(frames[1024] == [b"END", b"h2", b"RESET", b"%d" % (N - 1023), b"%d" % N, epoch],
+                "HISTORY END from another epoch %r" % frames[1024])
+        # A seq past the topic's last, without epoch: the same (a broker that started afresh)
+        reader.send_multipart([b"HISTORY", b"live.t", b"%d" % (N + 5), b"h3"])
+        frames = [reader.recv_multipart() for _ in range(1025)]
+        h.check(frames[1024][:3] == [b"END", b"h3", b"RESET"], "HISTORY END past the last %r" % frames[1024])
+        # HEAL of another epoch sends nothing
+        reader.send_multipart([b"HEAL", b"live.t", b"%d@zz" % (N - 5), b"%d" % N, b"h4"])
+        h.check(reader.recv_multipart() == [b"END", b"h4", b"RESET", b"0", b"0", epoch], "HEAL of another epoch")
+        h.check(S.stats()["history_resets"] == 3, "STATS history_resets %r" % S.stats()["history_resets"])
         reader.send_multipart([b"SEQS", b"cs.0000", b"q"])
         frames = [reader.recv_multipart() for _ in range(11)]
         h.check(sorted(f[2] for f in frames[:10]) == [b"cs.%05d" % i for i in range(10)]
-                and all(f[:2] == [b"SEQ", b"q"] and f[3] == b"1" for f in frames[:10])
-                and frames[10] == [b"END", b"q", b"OK", b"10", b"0"], "SEQS cs.0000: %r" % frames)
+                and all(f[:2] == [b"SEQ", b"q"] and f[3:] == [b"1", epoch] for f in frames[:10])
+                and frames[10] == [b"END", b"q", b"OK", b"10", b"0", epoch], "SEQS cs.0000: %r" % frames)
         reader.send(b"HISTORY live.t x")
         h.check(reader.recv_multipart() == [b"ERR", b"bad seq"], "HISTORY with a bad seq")
         reader.close()

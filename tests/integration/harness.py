@@ -574,6 +574,17 @@ def parse_msg(line):
     return parts[1], seq, parts[3]
 
 
+def epoch_text(epoch):
+    """An epoch (meta "ep", STATS "epoch") as clients write it: base 36."""
+    digits = b"0123456789abcdefghijklmnopqrstuvwxyz"
+    out = b""
+    while True:
+        out = digits[epoch % 36:epoch % 36 + 1] + out
+        epoch //= 36
+        if not epoch:
+            return out
+
+
 def subscribe(client, pattern, timeout=STEP):
     client.sendline(b"SUB " + (pattern.encode() if isinstance(pattern, str) else pattern))
     client.expect(b"+OK", timeout, "reply to SUB %s" % pattern)

@@ -36,7 +36,13 @@ typedef struct {
     size_t delivered;           //  healed or released messages (deliver handler)
     size_t barriers;            //  barrier rounds asked for
     uint64_t round;             //  the last one
+    size_t resets;              //  topics told they start afresh (reset handler)
+    uint64_t reset_epoch;       //  the last one's epoch
+    char notice [128];          //  the last notice to the client
 } s_seen_t;
+
+#define S_EPOCH     7           //  the broker's epoch in the script
+#define S_EPOCH_2   8           //  after its "restart"
 
 static void
 s_deliver (void *ctx, const char *topic, size_t topic_len, uint64_t seq,
@@ -50,6 +56,15 @@ static void
 s_gap (void *ctx, const char *topic, size_t topic_len, uint64_t from, uint64_t to)
 {
     (void) ctx, (void) topic, (void) topic_len, (void) from, (void) to;
+}
+
+static void
+s_reset (void *ctx, const char *topic, size_t topic_len, uint64_t epoch)
+{
+    (void) topic, (void) topic_len;
+    s_seen_t *seen = ctx;
+    seen->resets++;
+    seen->reset_epoch = epoch;
 }
 
 static void
@@ -75,7 +90,9 @@ s_write (void *ctx, zch_conn_t *conn, const char *topic, size_t topic_len, uint6
 static void
 s_notice (void *ctx, zch_conn_t *conn, const char *code, const char *text)
 {
-    (void) ctx, (void) conn, (void) code, (void) text;
+    (void) conn, (void) code;
+    s_seen_t *seen = ctx;
+    snprintf (seen->notice, sizeof seen->notice, "%s", text);
 }
 
 static void
@@ -142,12 +159,13 @@ s_answer (zsock_t *router, zframe_t *identity, const char *kind, const char *tag
     zstr_sendx (router, kind, tag, a, b, c, NULL);
 }
 
-//  Sends [MSG, tag, topic, meta(seq), payload].
+//  Sends [MSG, tag, topic, meta(seq, epoch), payload].
 static void
-s_answer_msg (zsock_t *router, zframe_t *identity, const char *tag, const char *topic, uint64_t seq)
+s_answer_msg_in (zsock_t *router, zframe_t *identity, const char *tag, const char *topic, uint64_t seq,
+                 uint64_t epoch)
 {
     uint8_t meta [64];
-    size_t meta_size = zch_meta_encode (seq, 1, NULL, 0, meta, sizeof meta);
+    size_t meta_size = zch_meta_encode (seq, 1, epoch, NULL, 0, meta, sizeof meta);
     zmsg_t *msg = zmsg_new ();
     zmsg_addmem (msg, zframe_data (identity), zframe_size (identity));
     zmsg_addstr (msg, "MSG");
@@ -156,6 +174,13 @@ s_answer_msg (zsock_t *router, zframe_t *identity, const char *tag, const char *
     zmsg_addmem (msg, meta, meta_size);
     zmsg_addstr (msg, "v");
     zmsg_send (&msg, router);
+}
+
+//  Sends [MSG, tag, topic, meta(seq), payload] in the broker's epoch.
+static void
+s_answer_msg (zsock_t *router, zframe_t *identity, const char *tag, const char *topic, uint64_t seq)
+{
+    s_answer_msg_in (router, identity, tag, topic, seq, S_EPOCH);
 }
 
 //  Lets catchup read what the router sent.
@@ -171,11 +196,18 @@ s_settle (subscriber_catchup_t *catchup)
 //  A live message through the worker's path: the catch-up first, then the
 //  client's sync. Returns true when the client would get it.
 static bool
-s_live (subscriber_catchup_t *catchup, subscriber_sync_t **sync, const char *topic, uint64_t seq)
+s_live_in (subscriber_catchup_t *catchup, subscriber_sync_t **sync, const char *topic, uint64_t seq,
+           uint64_t epoch)
 {
-    if (!subscriber_catchup_live (catchup, topic, strlen (topic), seq, "v", 1))
+    if (!subscriber_catchup_live (catchup, topic, strlen (topic), seq, epoch, "v", 1))
         return false;
     return !*sync || subscriber_sync_offer (sync, topic, strlen (topic), seq, "v", 1);
+}
+
+static bool
+s_live (subscriber_catchup_t *catchup, subscriber_sync_t **sync, const char *topic, uint64_t seq)
+{
+    return s_live_in (catchup, sync, topic, seq, S_EPOCH);
 }
 
 //  A real client connection on a loopback edge, into seen->conn.
@@ -213,7 +245,7 @@ main (void)
     zsock_t *router = zsock_new_router (S_ENDPOINT);
     CHECK (router != NULL);
     subscriber_catchup_handlers_t handlers = {
-        .deliver = s_deliver, .gap = s_gap, .sync_ended = s_sync_ended,
+        .deliver = s_deliver, .gap = s_gap, .reset = s_reset, .sync_ended = s_sync_ended,
         .write = s_write, .notice = s_notice, .barrier = s_barrier
     };
     zch_secure_config_t secure;
@@ -229,7 +261,8 @@ main (void)
     //  the prime, as the worker does when the barrier returns
     subscriber_catchup_prime (catchup, "t.", 2);
     subscriber_sync_t *sync = NULL;
-    sync = subscriber_sync_new (catchup, seen.conn, SUBSCRIBER_SYNC_SNAPSHOT, "t.>", 3, 0, 1 << 20, &sync);
+    subscriber_sync_options_t snapshot = { .kind = SUBSCRIBER_SYNC_SNAPSHOT };
+    sync = subscriber_sync_new (catchup, seen.conn, &snapshot, "t.>", 3, 1 << 20, &sync);
     CHECK (sync != NULL);
     zframe_t *identity = NULL;
     char *seqs_tag = s_expect (router, "SEQS", &identity);
@@ -272,7 +305,8 @@ main (void)
     //  The client then asks t.b FROM 5: the history's 6 and 7 come, though
     //  the snapshot's floor of t.b (7) is still held
     CHECK (sync != NULL);
-    sync = subscriber_sync_new (catchup, seen.conn, SUBSCRIBER_SYNC_FROM, "t.b", 3, 5, 1 << 20, &sync);
+    subscriber_sync_options_t from = { .kind = SUBSCRIBER_SYNC_FROM, .from = 5 };
+    sync = subscriber_sync_new (catchup, seen.conn, &from, "t.b", 3, 1 << 20, &sync);
     CHECK (sync != NULL);
     zframe_destroy (&identity);
     char *history_tag = s_expect (router, "HISTORY", &identity);
@@ -289,6 +323,50 @@ main (void)
     //  Live goes on after the history
     CHECK (s_live (catchup, &sync, "t.b", 8));
     CHECK (seen.delivered == 0);    //  live ones are delivered by the caller
+    CHECK (seen.resets == 0);
+
+    //  The broker starts afresh: t.b's next message is seq 1 of a new
+    //  epoch. The topic is reset (told once) and seq 1 goes out at once;
+    //  seq 3 then is a gap from 2 in the new epoch, healed with HEAL 1@8
+    CHECK (s_live_in (catchup, &sync, "t.b", 1, S_EPOCH_2));
+    CHECK (seen.resets == 1 && seen.reset_epoch == S_EPOCH_2);
+    CHECK (subscriber_catchup_last_seq (catchup, "t.b", 3) == 1);
+    CHECK (!s_live_in (catchup, &sync, "t.b", 3, S_EPOCH_2));
+    zframe_destroy (&identity);
+    char *heal_tag = s_expect (router, "HEAL", &identity);
+    CHECK (heal_tag != NULL);
+    if (heal_tag) {
+        //  a message of the old epoch in the answer is not the one missing
+        s_answer_msg_in (router, identity, heal_tag, "t.b", 2, S_EPOCH);
+        s_settle (catchup);
+        CHECK (seen.delivered == 0);
+        s_answer_msg_in (router, identity, heal_tag, "t.b", 2, S_EPOCH_2);
+        s_answer (router, identity, "END", heal_tag, "OK", "1", "0");
+        s_settle (catchup);
+    }
+    CHECK (seen.delivered == 2);    //  2 healed, then the held 3
+    CHECK (seen.resets == 1);
+
+    //  FROM 2@<old epoch>: the history answers in the new one, so the
+    //  client is told "reset t.b 8" first and gets seq 1 on
+    sync = subscriber_sync_new (catchup, seen.conn,
+                                &(subscriber_sync_options_t) { .kind = SUBSCRIBER_SYNC_FROM, .from = 2,
+                                                               .epoch = S_EPOCH }, "t.b", 3, 1 << 20, &sync);
+    CHECK (sync != NULL);
+    zframe_destroy (&identity);
+    char *reset_tag = s_expect (router, "HISTORY", &identity);
+    CHECK (reset_tag != NULL);
+    if (reset_tag) {
+        size_t writes = seen.writes;
+        for (uint64_t seq = 1; seq <= 3; seq++)
+            s_answer_msg_in (router, identity, reset_tag, "t.b", seq, S_EPOCH_2);
+        s_answer (router, identity, "END", reset_tag, "RESET", "1", "3");
+        s_settle (catchup);
+        CHECK (streq (seen.notice, "reset t.b 8"));
+        CHECK (seen.writes == writes + 3 && seen.seq [writes] == 1);
+    }
+    zstr_free (&heal_tag);
+    zstr_free (&reset_tag);
 
     zstr_free (&seqs_tag);
     zstr_free (&snap_tag);

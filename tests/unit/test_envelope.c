@@ -1,5 +1,6 @@
 /*  Unit tests of zch_envelope: envelope forms and the meta codec.          */
 #include "zch_envelope.h"
+#include "zch_epoch.h"
 #include "zch_topic.h"
 #include "zch_check.h"
 
@@ -36,7 +37,7 @@ s_test_forms (void)
     zch_envelope_view_t view;
     const char *why = NULL;
     uint8_t meta [64];
-    size_t meta_size = zch_meta_encode (7, 1000, "me", 2, meta, sizeof meta);
+    size_t meta_size = zch_meta_encode (7, 1000, 5, "me", 2, meta, sizeof meta);
     CHECK (meta_size > 0);
 
     zch_frame_t three [3] = { s_frame ("a.b"), { meta, meta_size }, s_frame ("xyz") };
@@ -158,7 +159,7 @@ s_test_meta_valid (void)
 {
     zch_meta_t meta;
     uint8_t buf [ZCH_META_MAX];
-    size_t size = zch_meta_encode (42, 1700000000123456789ULL, "src-1", 5, buf, sizeof buf);
+    size_t size = zch_meta_encode (42, 1700000000123456789ULL, 5, "src-1", 5, buf, sizeof buf);
     CHECK (size > 0);
     CHECK (zch_meta_decode (buf, size, &meta) == 0);
     CHECK (meta.has_seq && meta.seq == 42);
@@ -279,7 +280,7 @@ s_test_meta_malformed (void)
 
     //  every strict prefix of a valid meta is rejected
     uint8_t buf [ZCH_META_MAX];
-    size_t size = zch_meta_encode (9, 99, "abc", 3, buf, sizeof buf);
+    size_t size = zch_meta_encode (9, 99, 5, "abc", 3, buf, sizeof buf);
     int ok = 1;
     for (size_t cut = 0; cut < size; cut++)
         ok &= zch_meta_decode (buf, cut, &meta) == -1;
@@ -323,20 +324,21 @@ s_test_meta_stamp_in_place (void)
                             "a source name that needs a str8 header, over 31 bytes" };
     for (size_t i = 0; i < sizeof srcs / sizeof srcs [0]; i++) {
         const char *src = srcs [i];
-        size_t size = zch_meta_encode (0, 777, src, src? strlen (src): 0, meta, sizeof meta);
+        size_t size = zch_meta_encode (0, 777, 5, src, src? strlen (src): 0, meta, sizeof meta);
         CHECK (size > 0);
-        size_t expected = zch_meta_stamp (meta, size, 41, 999, stamped, sizeof stamped);
-        CHECK (zch_meta_stamp_in_place (meta, size, 41));
+        size_t expected = zch_meta_stamp (meta, size, 41, 999, 5, stamped, sizeof stamped);
+        CHECK (zch_meta_stamp_in_place (meta, size, 41, 5));
         CHECK (expected == size && memcmp (meta, stamped, size) == 0);
         CHECK (zch_meta_decode (meta, size, &decoded) == 0 && decoded.seq == 41 && decoded.ts == 777);
+        CHECK (decoded.has_epoch && decoded.epoch == 5);
         CHECK ((decoded.src != NULL) == (src != NULL));
         if (src)
             CHECK (decoded.src_len == strlen (src) && memcmp (decoded.src, src, decoded.src_len) == 0);
         //  one byte short or one too many: not the fixed layout, and malformed
         meta [size] = 0;
-        CHECK (!zch_meta_stamp_in_place (meta, size + 1, 1));
+        CHECK (!zch_meta_stamp_in_place (meta, size + 1, 1, 5));
         CHECK (zch_meta_decode (meta, size + 1, &decoded) == -1);
-        CHECK (!zch_meta_stamp_in_place (meta, size - 1, 1));
+        CHECK (!zch_meta_stamp_in_place (meta, size - 1, 1, 5));
         CHECK (zch_meta_decode (meta, size - 1, &decoded) == -1);
     }
     //  minimal integers (any msgpack writer's choice) and other keys are
@@ -345,22 +347,52 @@ s_test_meta_stamp_in_place (void)
     uint8_t copy [sizeof minimal];
     memcpy (copy, minimal, sizeof minimal);
     CHECK (zch_meta_decode (copy, sizeof copy, &decoded) == 0 && decoded.seq == 5);
-    CHECK (!zch_meta_stamp_in_place (copy, sizeof copy, 9) && memcmp (copy, minimal, sizeof copy) == 0);
-    size_t size = zch_meta_encode (3, 4, "p", 1, meta, sizeof meta);
-    meta [0] = 0x85;            //  a fifth pair after src
+    CHECK (!zch_meta_stamp_in_place (copy, sizeof copy, 9, 5) && memcmp (copy, minimal, sizeof copy) == 0);
+    size_t size = zch_meta_encode (3, 4, 5, "p", 1, meta, sizeof meta);
+    meta [0] = 0x86;            //  a sixth pair after src
     static const uint8_t ct [] = { 0xa2, 'c', 't', 0xa1, 'x' };
     memcpy (meta + size, ct, sizeof ct);
     CHECK (zch_meta_decode (meta, size + 5, &decoded) == 0 && decoded.ct_len == 1);
-    CHECK (!zch_meta_stamp_in_place (meta, size + 5, 9));
+    CHECK (!zch_meta_stamp_in_place (meta, size + 5, 9, 5));
     //  a src written as str16 is read by the full walk
     static const uint8_t str16 [] = {
-        0x84, 0xa1, 'v', 1, 0xa3, 's', 'e', 'q', 0xcf, 0, 0, 0, 0, 0, 0, 0, 1,
-        0xa2, 't', 's', 0xcf, 0, 0, 0, 0, 0, 0, 0, 2, 0xa3, 's', 'r', 'c', 0xda, 0, 1, 'z'
+        0x85, 0xa1, 'v', 1, 0xa3, 's', 'e', 'q', 0xcf, 0, 0, 0, 0, 0, 0, 0, 1,
+        0xa2, 't', 's', 0xcf, 0, 0, 0, 0, 0, 0, 0, 2, 0xa2, 'e', 'p', 0xcf, 0, 0, 0, 0, 0, 0, 0, 3,
+        0xa3, 's', 'r', 'c', 0xda, 0, 1, 'z'
     };
     memcpy (meta, str16, sizeof str16);
-    CHECK (!zch_meta_stamp_in_place (meta, sizeof str16, 9));
+    CHECK (!zch_meta_stamp_in_place (meta, sizeof str16, 9, 5));
     CHECK (zch_meta_decode (meta, sizeof str16, &decoded) == 0 && decoded.seq == 1);
     CHECK_VIEW (decoded.src, decoded.src_len, "z");
+}
+
+//  Epochs as text, and positions "<seq>@<epoch>".
+static void
+s_test_epoch_text (void)
+{
+    char text [ZCH_EPOCH_TEXT_MAX + 1];
+    uint64_t epoch, seq;
+    CHECK (zch_epoch_format (1, text) == 1 && strcmp (text, "1") == 0);
+    CHECK (zch_epoch_format (36, text) == 2 && strcmp (text, "10") == 0);
+    CHECK (zch_epoch_format (UINT64_MAX, text) == ZCH_EPOCH_TEXT_MAX && strcmp (text, "3w5e11264sgsf") == 0);
+    CHECK (zch_epoch_parse (text, strlen (text), &epoch) == 0 && epoch == UINT64_MAX);
+    CHECK (zch_epoch_parse ("3W5E11264SGSF", 13, &epoch) == 0 && epoch == UINT64_MAX);
+    CHECK (zch_epoch_parse ("3w5e11264sgsg", 13, &epoch) == -1);       //  over 64 bits
+    CHECK (zch_epoch_parse ("0", 1, &epoch) == -1);                    //  no epoch is 0
+    CHECK (zch_epoch_parse ("", 0, &epoch) == -1);
+    CHECK (zch_epoch_parse ("a-b", 3, &epoch) == -1);
+    CHECK (zch_epoch_parse ("00000000000001", 14, &epoch) == -1);      //  too long
+    for (uint64_t value = 1; value < UINT64_MAX / 7; value = value * 7 + 3) {
+        size_t len = zch_epoch_format (value, text);
+        CHECK (zch_epoch_parse (text, len, &epoch) == 0 && epoch == value);
+    }
+    CHECK (zch_position_parse ("12", 2, &seq, &epoch) == 0 && seq == 12 && epoch == 0);
+    CHECK (zch_position_parse ("12@zz", 5, &seq, &epoch) == 0 && seq == 12 && epoch == 35 * 36 + 35);
+    CHECK (zch_position_parse ("12@", 3, &seq, &epoch) == -1);
+    CHECK (zch_position_parse ("@5", 2, &seq, &epoch) == -1);
+    CHECK (zch_position_parse ("1x", 2, &seq, &epoch) == -1);
+    CHECK (zch_position_parse ("18446744073709551615", 20, &seq, &epoch) == -1);
+    CHECK (zch_position_parse ("18446744073709551614", 20, &seq, &epoch) == 0 && seq == UINT64_MAX - 1);
 }
 
 //  Encoding into a fixed buffer, and failing cleanly when it is too small.
@@ -369,36 +401,46 @@ s_test_meta_encode (void)
 {
     uint8_t buf [ZCH_META_MAX];
     zch_meta_t meta;
-    size_t size = zch_meta_encode (1, 2, NULL, 0, buf, sizeof buf);
-    //  {v:1, seq:1, ts:2}, seq and ts as 9-byte uint64s
+    size_t size = zch_meta_encode (1, 2, 5, NULL, 0, buf, sizeof buf);
+    //  {v:1, seq:1, ts:2, ep:5}, seq, ts and ep as 9-byte uint64s
     static const uint8_t fixed [] = {
-        0x83, 0xa1, 'v', 1, 0xa3, 's', 'e', 'q', 0xcf, 0, 0, 0, 0, 0, 0, 0, 1,
-        0xa2, 't', 's', 0xcf, 0, 0, 0, 0, 0, 0, 0, 2
+        0x84, 0xa1, 'v', 1, 0xa3, 's', 'e', 'q', 0xcf, 0, 0, 0, 0, 0, 0, 0, 1,
+        0xa2, 't', 's', 0xcf, 0, 0, 0, 0, 0, 0, 0, 2, 0xa2, 'e', 'p', 0xcf, 0, 0, 0, 0, 0, 0, 0, 5
     };
     CHECK (size == sizeof fixed && memcmp (buf, fixed, size) == 0);
     CHECK (zch_meta_decode (buf, size, &meta) == 0 && meta.seq == 1 && meta.ts == 2 && !meta.src);
-    size = zch_meta_encode (1, 2, "", 0, buf, sizeof buf);
+    CHECK (meta.has_epoch && meta.epoch == 5);
+    //  the layout before epochs, {v, seq, ts}, is read by the full walk
+    CHECK (zch_meta_decode (fixed, 29, &meta) == -1);
+    uint8_t old [29];
+    memcpy (old, fixed, sizeof old);
+    old [0] = 0x83;
+    CHECK (zch_meta_decode (old, sizeof old, &meta) == 0 && meta.seq == 1 && !meta.has_epoch);
+    CHECK (!zch_meta_stamp_in_place (old, sizeof old, 2, 5));
+    //  an epoch of another type is malformed
+    CHECK (S_DECODE (&meta, 0x81, 0xa2, 'e', 'p', 0xa1, 'x') == -1);
+    size = zch_meta_encode (1, 2, 5, "", 0, buf, sizeof buf);
     CHECK (zch_meta_decode (buf, size, &meta) == 0 && meta.src && meta.src_len == 0);
 
-    size = zch_meta_encode (UINT64_MAX, UINT64_MAX, "origin", 6, buf, sizeof buf);
+    size = zch_meta_encode (UINT64_MAX, UINT64_MAX, 5, "origin", 6, buf, sizeof buf);
     CHECK (size > 0);
     uint8_t small [64];
     int ok = 1;
     for (size_t cap = 0; cap < size; cap++) {
         memset (small, 0xee, sizeof small);
-        ok &= zch_meta_encode (UINT64_MAX, UINT64_MAX, "origin", 6, small, cap) == 0;
+        ok &= zch_meta_encode (UINT64_MAX, UINT64_MAX, 5, "origin", 6, small, cap) == 0;
         ok &= small [cap] == 0xee;                                  //  nothing past cap
     }
     CHECK (ok);
-    CHECK (zch_meta_encode (UINT64_MAX, UINT64_MAX, "origin", 6, small, size) == size);
+    CHECK (zch_meta_encode (UINT64_MAX, UINT64_MAX, 5, "origin", 6, small, size) == size);
     CHECK (memcmp (small, buf, size) == 0);
 
     //  a src that would make the frame larger than ZCH_META_MAX
     static char src [ZCH_META_MAX];
     static uint8_t out [2 * ZCH_META_MAX];
     memset (src, 's', sizeof src);
-    CHECK (zch_meta_encode (1, 2, src, sizeof src, out, sizeof out) == 0);
-    CHECK (zch_meta_encode (1, 2, src, 100, out, sizeof out) > 100);
+    CHECK (zch_meta_encode (1, 2, 5, src, sizeof src, out, sizeof out) == 0);
+    CHECK (zch_meta_encode (1, 2, 5, src, 100, out, sizeof out) > 100);
 }
 
 //  Unpacks a stamped meta for inspection; the caller destroys the zone.
@@ -441,7 +483,7 @@ s_test_meta_stamp (void)
     s_pack_str (&pk, "zz");     msgpack_pack_nil (&pk);
 
     uint8_t out [ZCH_META_MAX];
-    size_t size = zch_meta_stamp ((const uint8_t *) sb.data, sb.size, 1234, 999, out, sizeof out);
+    size_t size = zch_meta_stamp ((const uint8_t *) sb.data, sb.size, 1234, 999, 5, out, sizeof out);
     CHECK (size > 0);
     zch_meta_t meta;
     CHECK (zch_meta_decode (out, size, &meta) == 0);
@@ -450,17 +492,18 @@ s_test_meta_stamp (void)
     msgpack_zone zone;
     msgpack_object map;
     CHECK (s_unpack (out, size, &zone, &map) == 0);
-    CHECK (map.via.map.size == 7);                                  //  no duplicate v or seq
+    CHECK (map.via.map.size == 8);                                  //  no duplicate v or seq
     CHECK (s_key_at (&map, 0, "v") && map.via.map.ptr [0].val.via.u64 == 1);
     CHECK (s_key_at (&map, 1, "seq"));
     CHECK (s_key_at (&map, 2, "ts"));
-    CHECK (s_key_at (&map, 3, "custom"));
-    CHECK (map.via.map.ptr [3].val.type == MSGPACK_OBJECT_ARRAY && map.via.map.ptr [3].val.via.array.size == 2);
-    CHECK (map.via.map.ptr [3].val.via.array.ptr [0].via.i64 == -1);
-    CHECK (map.via.map.ptr [3].val.via.array.ptr [1].via.f64 == 0.5);
-    CHECK (s_key_at (&map, 4, "src"));
-    CHECK (s_key_at (&map, 5, "h") && map.via.map.ptr [5].val.type == MSGPACK_OBJECT_MAP);
-    CHECK (s_key_at (&map, 6, "zz") && map.via.map.ptr [6].val.type == MSGPACK_OBJECT_NIL);
+    CHECK (s_key_at (&map, 3, "ep") && map.via.map.ptr [3].val.via.u64 == 5);
+    CHECK (s_key_at (&map, 4, "custom"));
+    CHECK (map.via.map.ptr [4].val.type == MSGPACK_OBJECT_ARRAY && map.via.map.ptr [4].val.via.array.size == 2);
+    CHECK (map.via.map.ptr [4].val.via.array.ptr [0].via.i64 == -1);
+    CHECK (map.via.map.ptr [4].val.via.array.ptr [1].via.f64 == 0.5);
+    CHECK (s_key_at (&map, 5, "src"));
+    CHECK (s_key_at (&map, 6, "h") && map.via.map.ptr [6].val.type == MSGPACK_OBJECT_MAP);
+    CHECK (s_key_at (&map, 7, "zz") && map.via.map.ptr [7].val.type == MSGPACK_OBJECT_NIL);
     msgpack_zone_destroy (&zone);
 
     //  every cap short of the size fails without writing past it
@@ -468,33 +511,33 @@ s_test_meta_stamp (void)
     static uint8_t small [ZCH_META_MAX + 1];
     for (size_t cap = 0; cap < size; cap++) {
         small [cap] = 0xee;
-        ok &= zch_meta_stamp ((const uint8_t *) sb.data, sb.size, 1234, 999, small, cap) == 0;
+        ok &= zch_meta_stamp ((const uint8_t *) sb.data, sb.size, 1234, 999, 5, small, cap) == 0;
         ok &= small [cap] == 0xee;
     }
     CHECK (ok);
-    CHECK (zch_meta_stamp ((const uint8_t *) sb.data, sb.size, 1234, 999, small, size) == size);
+    CHECK (zch_meta_stamp ((const uint8_t *) sb.data, sb.size, 1234, 999, 5, small, size) == size);
     msgpack_sbuffer_destroy (&sb);
 
     //  no ts in the input: the given one is used
     static const uint8_t no_ts [] = { 0x81, 0xa3, 's', 'r', 'c', 0xa1, 'p' };
-    size = zch_meta_stamp (no_ts, sizeof no_ts, 3, 555, out, sizeof out);
+    size = zch_meta_stamp (no_ts, sizeof no_ts, 3, 555, 5, out, sizeof out);
     CHECK (zch_meta_decode (out, size, &meta) == 0 && meta.seq == 3 && meta.ts == 555);
     CHECK_VIEW (meta.src, meta.src_len, "p");
-    //  an empty map becomes {v, seq, ts}
+    //  an empty map becomes {v, seq, ts, ep}
     static const uint8_t empty [] = { 0x80 };
-    size = zch_meta_stamp (empty, 1, 3, 4, out, sizeof out);
+    size = zch_meta_stamp (empty, 1, 3, 4, 5, out, sizeof out);
     uint8_t fresh [64];
-    CHECK (size > 0 && size == zch_meta_encode (3, 4, NULL, 0, fresh, sizeof fresh));
+    CHECK (size > 0 && size == zch_meta_encode (3, 4, 5, NULL, 0, fresh, sizeof fresh));
     CHECK (memcmp (out, fresh, size) == 0);
     //  no meta at all: same as zch_meta_encode without src
-    size = zch_meta_stamp (NULL, 0, 3, 4, out, sizeof out);
+    size = zch_meta_stamp (NULL, 0, 3, 4, 5, out, sizeof out);
     CHECK (size > 0 && memcmp (out, fresh, size) == 0);
     //  malformed input
     static const uint8_t bad [] = { 0x81, 0xa3, 's', 'e', 'q', 0xa1, 'x' };
-    CHECK (zch_meta_stamp (bad, sizeof bad, 1, 1, out, sizeof out) == 0);
-    CHECK (zch_meta_stamp (empty, 0, 1, 1, out, sizeof out) == 0);
+    CHECK (zch_meta_stamp (bad, sizeof bad, 1, 1, 5, out, sizeof out) == 0);
+    CHECK (zch_meta_stamp (empty, 0, 1, 1, 5, out, sizeof out) == 0);
     static const uint8_t trailing [] = { 0x80, 0x00 };
-    CHECK (zch_meta_stamp (trailing, sizeof trailing, 1, 1, out, sizeof out) == 0);
+    CHECK (zch_meta_stamp (trailing, sizeof trailing, 1, 1, 5, out, sizeof out) == 0);
 
     //  an input near ZCH_META_MAX whose stamped form would exceed it
     static uint8_t big [ZCH_META_MAX];
@@ -506,7 +549,7 @@ s_test_meta_stamp (void)
     big [9] = (uint8_t) pad;
     static uint8_t big_out [2 * ZCH_META_MAX];
     CHECK (zch_meta_decode (big, ZCH_META_MAX, &meta) == 0);
-    CHECK (zch_meta_stamp (big, ZCH_META_MAX, 1, 1, big_out, sizeof big_out) == 0);
+    CHECK (zch_meta_stamp (big, ZCH_META_MAX, 1, 1, 5, big_out, sizeof big_out) == 0);
 }
 
 //  Headers read from meta, and a stamp that replaces them.
@@ -515,12 +558,12 @@ s_test_headers (void)
 {
     zch_header_t headers [4];
     uint8_t meta [256], out [256], again [256];
-    size_t meta_size = zch_meta_encode (0, 1000, "me", 2, meta, sizeof meta);
+    size_t meta_size = zch_meta_encode (0, 1000, 5, "me", 2, meta, sizeof meta);
     CHECK (zch_meta_headers (meta, meta_size, headers, 4) == 0);
 
     //  Add two headers: every other key is kept, seq is stamped
     zch_header_t set [2] = { { "ce", 2, "zstd", 4 }, { "k", 1, "", 0 } };
-    size_t size = zch_meta_stamp_headers (meta, meta_size, 5, 2000, set, 2, out, sizeof out);
+    size_t size = zch_meta_stamp_headers (meta, meta_size, 5, 2000, 5, set, 2, out, sizeof out);
     CHECK (size > 0);
     zch_meta_t decoded;
     CHECK (zch_meta_decode (out, size, &decoded) == 0);
@@ -535,27 +578,27 @@ s_test_headers (void)
 
     //  Replace them with one: the old h goes, not doubled
     zch_header_t one = { "x", 1, "y", 1 };
-    size_t size2 = zch_meta_stamp_headers (out, size, 6, 3000, &one, 1, again, sizeof again);
+    size_t size2 = zch_meta_stamp_headers (out, size, 6, 3000, 5, &one, 1, again, sizeof again);
     CHECK (size2 > 0 && zch_meta_decode (again, size2, &decoded) == 0 && decoded.seq == 6);
     CHECK (zch_meta_headers (again, size2, headers, 4) == 1);
     CHECK_VIEW (headers [0].key, headers [0].key_len, "x");
 
     //  Plain zch_meta_stamp keeps h as it was
-    size2 = zch_meta_stamp (out, size, 7, 3000, again, sizeof again);
+    size2 = zch_meta_stamp (out, size, 7, 3000, 5, again, sizeof again);
     CHECK (size2 > 0 && zch_meta_headers (again, size2, headers, 4) == 2);
 
     //  Count 0 removes h; no meta at all is an empty map
-    size2 = zch_meta_stamp_headers (out, size, 8, 3000, NULL, 0, again, sizeof again);
+    size2 = zch_meta_stamp_headers (out, size, 8, 3000, 5, NULL, 0, again, sizeof again);
     CHECK (size2 > 0 && zch_meta_headers (again, size2, headers, 4) == 0);
-    size2 = zch_meta_stamp_headers (NULL, 0, 1, 3000, &one, 1, again, sizeof again);
+    size2 = zch_meta_stamp_headers (NULL, 0, 1, 3000, 5, &one, 1, again, sizeof again);
     CHECK (size2 > 0 && zch_meta_decode (again, size2, &decoded) == 0);
     CHECK (decoded.seq == 1 && decoded.ts == 3000);
     CHECK (zch_meta_headers (again, size2, headers, 4) == 1);
 
     //  Too small an output, malformed input
-    CHECK (zch_meta_stamp_headers (meta, meta_size, 1, 1, set, 2, again, 10) == 0);
+    CHECK (zch_meta_stamp_headers (meta, meta_size, 1, 1, 5, set, 2, again, 10) == 0);
     uint8_t bad [] = { 0x81, 0xA1, 'h', 0x01 };
-    CHECK (zch_meta_stamp_headers (bad, sizeof bad, 1, 1, set, 2, again, sizeof again) == 0);
+    CHECK (zch_meta_stamp_headers (bad, sizeof bad, 1, 1, 5, set, 2, again, sizeof again) == 0);
     CHECK (zch_meta_headers (bad, sizeof bad, headers, 4) == -1);
 }
 
@@ -568,6 +611,7 @@ main (void)
     s_test_meta_malformed ();
     s_test_meta_encode ();
     s_test_meta_stamp_in_place ();
+    s_test_epoch_text ();
     s_test_meta_stamp ();
     s_test_headers ();
     CHECK_DONE ("test_envelope");

@@ -289,14 +289,14 @@ test_headers_meta (void)
     CHECK (zch_meta_decode (meta, size, &decoded) == 0);
     CHECK (decoded.has_ts && decoded.ts == 123 && decoded.src_len == 9);
     uint8_t stamped [ZCH_META_MAX];
-    size_t stamped_size = zch_meta_stamp (meta, size, 77, 999, stamped, sizeof stamped);
+    size_t stamped_size = zch_meta_stamp (meta, size, 77, 999, 5, stamped, sizeof stamped);
     CHECK (stamped_size > 0);
     const uint8_t *found;
     size_t found_size;
     CHECK (zch_headers_in_meta (stamped, stamped_size, &found, &found_size) == 0);
     CHECK (found_size == sizeof headers - 1 && memcmp (found, headers, found_size) == 0);
     //  meta without h
-    size = zch_meta_encode (1, 2, NULL, 0, meta, sizeof meta);
+    size = zch_meta_encode (1, 2, 5, NULL, 0, meta, sizeof meta);
     CHECK (zch_headers_in_meta (meta, size, &found, &found_size) == -1);
     //  does not fit
     CHECK (zch_headers_meta_encode (1, "s", 1, headers, sizeof headers - 1, meta, 20) == 0);

@@ -32,7 +32,7 @@ s_topic (broker_history_t *history, const char *name)
 static void
 s_test_lookups (void)
 {
-    broker_history_t *history = broker_history_new (1024, 1024 * 1024);
+    broker_history_t *history = broker_history_new (1024, 1024 * 1024, 1);
     CHECK (history);
     CHECK (s_topic (history, "a") == NULL);
     for (int i = 1; i <= 10; i++)
@@ -67,7 +67,7 @@ s_test_lookups (void)
 static void
 s_test_per_topic (void)
 {
-    broker_history_t *history = broker_history_new (3, 1024 * 1024);
+    broker_history_t *history = broker_history_new (3, 1024 * 1024, 1);
     for (int i = 0; i < 10; i++)
         s_add (history, "a", 1);
     s_add (history, "b", 1);
@@ -82,7 +82,7 @@ s_test_per_topic (void)
     broker_history_destroy (&history);
 
     //  0 keeps nothing, but seqs go on
-    history = broker_history_new (0, 1024 * 1024);
+    history = broker_history_new (0, 1024 * 1024, 1);
     CHECK (s_add (history, "a", 1) == 1);
     CHECK (s_add (history, "a", 1) == 2);
     a = s_topic (history, "a");
@@ -98,7 +98,7 @@ static void
 s_test_bytes (void)
 {
     size_t cost = broker_history_cost (1, 100);
-    broker_history_t *history = broker_history_new (1024, 6 * cost);
+    broker_history_t *history = broker_history_new (1024, 6 * cost, 1);
     s_add (history, "a", 100);      //  a1
     s_add (history, "a", 100);      //  a2
     s_add (history, "b", 100);      //  b1
@@ -146,7 +146,7 @@ static void
 s_test_many_topics (void)
 {
     size_t bound = 64 * 1024;
-    broker_history_t *history = broker_history_new (1024, bound);
+    broker_history_t *history = broker_history_new (1024, bound, 1);
     char name [32];
     for (int i = 0; i < 20000; i++) {
         snprintf (name, sizeof name, "t.%d", i);

@@ -1,0 +1,250 @@
+/*  subscriber_catchup_seqs: the SEQS requests of the worker's control
+    link (a prime when a prefix goes live, a check after drops or a
+    reconnection) and what the broker's epochs tell.                      */
+#include "subscriber_catchup_private.h"
+#include "zch_epoch.h"
+#include "zch_log.h"
+
+//  True when some prime (a prefix still subscribed upstream) covers name.
+static bool
+s_covered (subscriber_catchup_t *self, const char *name, size_t len)
+{
+    for (prime_t *prime = zlistx_first (self->primes); prime; prime = zlistx_next (self->primes))
+        if (prime->len <= len && memcmp (prime->prefix, name, prime->len) == 0)
+            return true;
+    return false;
+}
+
+//  True when a done prime covers topic name.
+bool
+subscriber_catchup_primed (subscriber_catchup_t *self, const char *name, size_t len)
+{
+    for (prime_t *prime = zlistx_first (self->primes); prime; prime = zlistx_next (self->primes))
+        if (prime->done && prime->len <= len && memcmp (prime->prefix, name, prime->len) == 0)
+            return true;
+    return false;
+}
+
+//  A prime's seq may still come live: awaited until a barrier round settles it.
+static void
+s_edge (subscriber_catchup_t *self, topic_t *topic, uint64_t seq)
+{
+    topic->edge = seq;
+    topic->edge_round = self->edge_round + 1;
+    self->edges_new = true;
+}
+
+//  One [SEQ, tag, topic, seq, epoch] of a SEQS answer. A prime takes it as the
+//  topic's start; a check heals what the topic lacks: up to seq - 1 the
+//  first time (seq itself may still be on its way live), up to seq when
+//  the check before saw the same seq.
+void
+subscriber_catchup_seq (subscriber_catchup_t *self, request_kind_t kind, const char *name, size_t len,
+                        uint64_t seq, uint64_t epoch)
+{
+    topic_t *topic = subscriber_catchup_topic_find (self, name, len);
+    if (topic && epoch && topic->epoch && epoch != topic->epoch) {
+        subscriber_catchup_topic_reset (self, topic, epoch);
+        if (kind == REQUEST_PRIME) {
+            //  As for a topic first seen now: what came before is not owed
+            topic->last = seq;
+            s_edge (self, topic, seq);
+            return;
+        }
+    }
+    if (kind == REQUEST_PRIME) {
+        if (!topic && (topic = subscriber_catchup_topic_new (self, name, len, seq))) {
+            s_edge (self, topic, seq);
+            topic->epoch = epoch;
+        }
+        return;
+    }
+    if (!topic && !(topic = subscriber_catchup_topic_new (self, name, len, 0)))
+        return;
+    topic->checked_round = self->check_round;
+    if (!topic->epoch)
+        topic->epoch = epoch;
+    if (seq <= topic->last)
+        return;
+    self->suspect = true;       //  something is missing: check again next time
+    if (topic->healing || topic->held || topic->waiting)
+        return;
+    uint64_t to = topic->checked == seq? seq: seq - 1;
+    topic->checked = seq;
+    if (to > topic->last) {
+        self->stats.tails++;
+        subscriber_catchup_heal_start (self, topic, topic->last + 1, to);
+        if (!topic->healing && !topic->waiting) {
+            subscriber_catchup_lost (self, topic, topic->last + 1, to);
+            topic->last = to;
+        }
+    }
+}
+
+//  After a complete check of prime's prefix in the broker's epoch: a
+//  topic of another epoch that the answer did not list is gone from the
+//  broker (it started afresh and has not seen it since): its clients are
+//  told now rather than at its next message, which may never come.
+void
+subscriber_catchup_sweep (subscriber_catchup_t *self, prime_t *prime, uint64_t epoch)
+{
+    zlistx_t *gone = zlistx_new ();
+    if (!gone)
+        return;
+    for (topic_t *topic = zhashx_first (self->topics); topic; topic = zhashx_next (self->topics))
+        if (topic->epoch && topic->epoch != epoch && topic->checked_round != self->check_round
+        &&  topic->name_len >= prime->len && memcmp (topic->name, prime->prefix, prime->len) == 0)
+            zlistx_add_end (gone, topic);
+    for (topic_t *topic = zlistx_first (gone); topic; topic = zlistx_next (gone))
+        subscriber_catchup_topic_reset (self, topic, epoch);
+    zlistx_destroy (&gone);
+}
+
+//  Sends SEQS for prime's prefix, as a prime or a check. Returns 0 or -1.
+static int
+s_seqs_send (subscriber_catchup_t *self, prime_t *prime, request_kind_t kind)
+{
+    const char *tokens [] = { "SEQS", prime->prefix };
+    size_t sizes [] = { 4, prime->len };
+    prime->request = subscriber_catchup_request_send (self, tokens, sizes, 2);
+    if (!prime->request)
+        return -1;
+    prime->request->kind = kind;
+    prime->request->prime = prime;
+    return 0;
+}
+
+void
+subscriber_catchup_quiet (subscriber_catchup_t *self)
+{
+    if (!self->suspect || self->heals > 0 || self->waiting)
+        return;
+    for (prime_t *prime = zlistx_first (self->primes); prime; prime = zlistx_next (self->primes))
+        if (prime->request)
+            return;
+    //  Drops at the end of a burst leave no later seq to show them, and a
+    //  topic whose every message was dropped is not even known: ask the
+    //  broker the seq of every topic under each prefix, and heal the lag
+    self->suspect = false;
+    self->check_round++;
+    zch_debug ("subscriber: link quiet after drops: checking the seqs of every topic");
+    for (prime_t *prime = zlistx_first (self->primes); prime; prime = zlistx_next (self->primes))
+        if (prime->done) {
+            self->stats.checks++;
+            s_seqs_send (self, prime, REQUEST_CHECK);
+        }
+}
+
+void
+subscriber_catchup_prime (subscriber_catchup_t *self, const char *prefix, size_t len)
+{
+    prime_t *prime = len <= ZCH_TOPIC_MAX? calloc (1, sizeof *prime): NULL;
+    if (!prime)
+        return;
+    memcpy (prime->prefix, prefix, len);
+    prime->len = len;
+    if (s_seqs_send (self, prime, REQUEST_PRIME)) {
+        free (prime);
+        return;
+    }
+    zlistx_add_end (self->primes, prime);
+}
+
+void
+subscriber_catchup_forget_prefix (subscriber_catchup_t *self, const char *prefix, size_t len)
+{
+    prime_t *prime = zlistx_first (self->primes);
+    while (prime) {
+        if (prime->len == len && memcmp (prime->prefix, prefix, len) == 0)
+            zlistx_delete (self->primes, zlistx_cursor (self->primes));
+        prime = zlistx_next (self->primes);
+    }
+    zlistx_t *gone = zlistx_new ();
+    if (!gone)
+        return;
+    //  A topic that another prefix still brings keeps its seq
+    for (topic_t *topic = zhashx_first (self->topics); topic; topic = zhashx_next (self->topics))
+        if (topic->name_len >= len && memcmp (topic->name, prefix, len) == 0
+        &&  !s_covered (self, topic->name, topic->name_len))
+            zlistx_add_end (gone, topic->name);
+    for (const char *name = zlistx_first (gone); name; name = zlistx_next (gone)) {
+        topic_t *topic = zhashx_lookup (self->topics, name);
+        if (topic->waiting)
+            subscriber_catchup_waiting_remove (self, topic);
+        self->held_bytes -= subscriber_catchup_held_free_all (topic);
+        zhashx_delete (self->topics, name);
+    }
+    zlistx_destroy (&gone);
+}
+
+uint64_t
+subscriber_catchup_epoch (subscriber_catchup_t *self)
+{
+    return self->epoch;
+}
+
+//  Notes the broker's epoch; one that changed means every topic may have
+//  started afresh: check them all when the link is next quiet.
+void
+subscriber_catchup_broker_epoch (subscriber_catchup_t *self, uint64_t epoch)
+{
+    if (epoch == 0 || epoch == self->epoch)
+        return;
+    if (self->epoch) {
+        char text [ZCH_EPOCH_TEXT_MAX + 1];
+        zch_epoch_format (epoch, text);
+        zch_notice ("subscriber: the broker is in a new epoch (%s): it started afresh", text);
+        self->suspect = true;
+    }
+    self->epoch = epoch;
+}
+
+void
+subscriber_catchup_link_up (subscriber_catchup_t *self)
+{
+    self->suspect = true;
+}
+
+void
+subscriber_catchup_barrier (subscriber_catchup_t *self, uint64_t epoch)
+{
+    subscriber_catchup_broker_epoch (self, epoch);
+}
+
+//  topic's seqs start afresh in epoch: what the old epoch still owed is
+//  lost (a heal in flight there is forgotten), what was held goes out
+//  first, then the clients are told, and the topic owes every seq from 1.
+void
+subscriber_catchup_topic_reset (subscriber_catchup_t *self, topic_t *topic, uint64_t epoch)
+{
+    if (topic->healing) {
+        topic->healing->topic = NULL;   //  its answer is of the old epoch
+        topic->healing = NULL;
+    }
+    if (topic->waiting)
+        subscriber_catchup_waiting_remove (self, topic);
+    while (topic->held) {
+        held_t *held = topic->held;
+        topic->held = held->next;
+        topic->held_count--;
+        self->held_bytes -= held->size;
+        if (held->seq > topic->last + 1 && topic->last > 0)
+            subscriber_catchup_lost (self, topic, topic->last + 1, held->seq - 1);
+        if (held->seq > topic->last) {
+            topic->last = held->seq;
+            self->handlers->deliver (self->ctx, topic->name, topic->name_len, held->seq,
+                                     held->payload, held->size);
+        }
+        free (held);
+    }
+    topic->held_tail = NULL;
+    char text [ZCH_EPOCH_TEXT_MAX + 1];
+    zch_epoch_format (epoch, text);
+    zch_info ("subscriber: %s starts afresh in epoch %s after seq %llu", topic->name, text,
+              (unsigned long long) topic->last);
+    topic->epoch = epoch;
+    topic->last = topic->edge = topic->checked = 0;
+    self->stats.resets++;
+    self->suspect = true;       //  other topics may have started afresh too
+    self->handlers->reset (self->ctx, topic->name, topic->name_len, epoch);
+}
