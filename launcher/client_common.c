@@ -320,6 +320,12 @@ client_link_greet (client_link_t *link, const char *greeting)
 int
 client_link_command (client_link_t *link, const char *command)
 {
+    return client_link_command_detail (link, command, NULL, 0);
+}
+
+int
+client_link_command_detail (client_link_t *link, const char *command, char *detail, size_t cap)
+{
     if (client_link_write (link, command, strlen (command))) {
         client_link_complain (link, "write failed", strerror (errno));
         return -1;
@@ -331,8 +337,11 @@ client_link_command (client_link_t *link, const char *command)
         client_link_complain_fill (link, rc);
         return -1;
     }
-    if (strncmp (line, "+OK", 3) == 0 && (line [3] == '\0' || line [3] == ' '))
+    if (strncmp (line, "+OK", 3) == 0 && (line [3] == '\0' || line [3] == ' ')) {
+        if (detail && cap)
+            snprintf (detail, cap, "%s", line [3]? line + 4: "");
         return 0;
+    }
     client_link_complain (link, strncmp (line, "-ERR", 4) == 0
                           ? "server error" : "unexpected reply", line);
     return -1;

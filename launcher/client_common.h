@@ -109,6 +109,10 @@ int client_link_greet (client_link_t *link, const char *greeting);
 //  answer, a timeout or a close is reported on stderr. Returns 0 or -1.
 int client_link_command (client_link_t *link, const char *command);
 
+//  client_link_command, and what follows "+OK " (the epoch a verbose SUB
+//  names) copied into detail (cap bytes, NUL-terminated; "" when none).
+int client_link_command_detail (client_link_t *link, const char *command, char *detail, size_t cap);
+
 //  Prints "<prog>: <host:port>: <what>" on stderr, with reason appended
 //  when it is not NULL, for the failures of a link.
 void client_link_complain (client_link_t *link, const char *what,

@@ -185,7 +185,7 @@ s_json_headers (client_buf_t *out, const uint8_t *headers, size_t headers_size)
 
 int
 client_format_render (client_buf_t *out, client_format_t format, bool verbose,
-                      const char *topic, size_t topic_len, uint64_t seq,
+                      const char *topic, size_t topic_len, uint64_t seq, const char *epoch,
                       const uint8_t *payload, size_t payload_len,
                       const uint8_t *headers, size_t headers_size)
 {
@@ -208,7 +208,10 @@ client_format_render (client_buf_t *out, client_format_t format, bool verbose,
     int len = snprintf (number, sizeof number, ",\"seq\":%llu,\"payload\":", (unsigned long long) seq);
     int rc = s_put (out, "{\"topic\":", 9)
           || s_json_string (out, (const uint8_t *) topic, topic_len)
-          || s_put (out, number, (size_t) len)
+          || s_put (out, number, (size_t) len - 11)
+          || (epoch && *epoch && (s_put (out, ",\"epoch\":", 9)
+                                  || s_json_string (out, (const uint8_t *) epoch, strlen (epoch))))
+          || s_put (out, ",\"payload\":", 11)
           || (text? s_json_string (out, payload, payload_len): s_json_base64 (out, payload, payload_len))
           || (!text && s_put (out, ",\"payload_encoding\":\"base64\"", 28))
           || s_put (out, ",\"headers\":", 11)

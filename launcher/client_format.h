@@ -35,10 +35,10 @@ int client_format_parse (const char *name, client_format_t *format);
 size_t client_text_unescape (char *text, size_t len);
 
 //  Appends one message to out as format says (verbose: line with topic
-//  and seq). headers is a msgpack map of strings or NULL. Returns 0, or -1
-//  when out of memory.
+//  and seq). headers is a msgpack map of strings or NULL; epoch (json: an
+//  "epoch" field) may be NULL or "". Returns 0, or -1 when out of memory.
 int client_format_render (client_buf_t *out, client_format_t format, bool verbose,
-                          const char *topic, size_t topic_len, uint64_t seq,
+                          const char *topic, size_t topic_len, uint64_t seq, const char *epoch,
                           const uint8_t *payload, size_t payload_len,
                           const uint8_t *headers, size_t headers_size);
 

@@ -1,5 +1,6 @@
 /*  client_frames: the frame protocol for the client tools.                 */
 #include "client_frames.h"
+#include "zch_epoch.h"
 
 #include <errno.h>
 #include <msgpack.h>
@@ -88,28 +89,39 @@ s_put_length (char *frame, size_t size)
 }
 
 int
-client_frame_subscribe (client_link_t *link, const char *pattern, bool snapshot,
-                        bool from_set, uint64_t from)
+client_frame_subscribe (client_link_t *link, const char *pattern,
+                        const client_sub_options_t *options, char *epoch, size_t cap)
 {
-    //  ["sub", pattern, opts?]; opts {"snapshot": true} or {"from": seq}
+    //  ["sub", pattern, opts?]
     msgpack_sbuffer buffer;
     msgpack_sbuffer_init (&buffer);
     msgpack_packer packer;
     msgpack_packer_init (&packer, &buffer, msgpack_sbuffer_write);
     msgpack_sbuffer_write (&buffer, "\0\0\0\0", 4);
-    msgpack_pack_array (&packer, snapshot || from_set? 3: 2);
+    uint32_t opts = (options->snapshot? 1: 0) + (options->from_set? 1: 0)
+                  + (options->from_set && options->from_epoch? 1: 0) + (options->verbose? 1: 0);
+    msgpack_pack_array (&packer, opts? 3: 2);
     msgpack_pack_str_with_body (&packer, "sub", 3);
     msgpack_pack_str_with_body (&packer, pattern, strlen (pattern));
-    if (snapshot || from_set) {
-        msgpack_pack_map (&packer, 1);
-        if (snapshot) {
-            msgpack_pack_str_with_body (&packer, "snapshot", 8);
-            msgpack_pack_true (&packer);
-        }
-        else {
-            msgpack_pack_str_with_body (&packer, "from", 4);
-            msgpack_pack_uint64 (&packer, from);
-        }
+    if (opts)
+        msgpack_pack_map (&packer, opts);
+    if (options->snapshot) {
+        msgpack_pack_str_with_body (&packer, "snapshot", 8);
+        msgpack_pack_true (&packer);
+    }
+    if (options->from_set) {
+        msgpack_pack_str_with_body (&packer, "from", 4);
+        msgpack_pack_uint64 (&packer, options->from);
+    }
+    if (options->from_set && options->from_epoch) {
+        char text [ZCH_EPOCH_TEXT_MAX + 1];
+        size_t len = zch_epoch_format (options->from_epoch, text);
+        msgpack_pack_str_with_body (&packer, "epoch", 5);
+        msgpack_pack_str_with_body (&packer, text, len);
+    }
+    if (options->verbose) {
+        msgpack_pack_str_with_body (&packer, "verbose", 7);
+        msgpack_pack_true (&packer);
     }
     int rc = buffer.data? 0: -1;
     if (rc == 0) {
@@ -127,8 +139,11 @@ client_frame_subscribe (client_link_t *link, const char *pattern, bool snapshot,
         client_link_complain_fill (link, rc);
         return -1;
     }
-    if (cmd.verb == ZCH_FRAME_OK)
+    if (cmd.verb == ZCH_FRAME_OK) {
+        if (cap)
+            snprintf (epoch, cap, "%.*s", (int) cmd.text_len, cmd.text? cmd.text: "");
         return 0;
+    }
     if (cmd.verb == ZCH_FRAME_ERR)
         s_complain_err (link, &cmd);
     else

@@ -31,11 +31,21 @@ int client_frame_read (client_link_t *link, int timeout_ms, zch_frame_cmd_t *cmd
 //  conversation ended first (reported).
 int client_frame_sync (client_link_t *link, uint64_t *errors);
 
-//  Sends ["sub", pattern], with opts {"snapshot": true} or {"from": from}
-//  when asked, and waits for ["ok"]. Returns 0, or -1 after
-//  reporting an err frame, a timeout or a close.
-int client_frame_subscribe (client_link_t *link, const char *pattern, bool snapshot,
-                            bool from_set, uint64_t from);
+//  What a sub asks for besides the subscription.
+typedef struct {
+    bool snapshot;
+    bool from_set;
+    uint64_t from;
+    uint64_t from_epoch;        //  0: none
+    bool verbose;               //  answered ["ok", epoch]
+} client_sub_options_t;
+
+//  Sends ["sub", pattern, opts] ({"snapshot": true}, {"from": seq, "epoch":
+//  str}, "verbose": true as asked) and waits for ["ok"] or ["ok", epoch]
+//  (the epoch goes into epoch, cap bytes; "" when none). Returns 0, or -1
+//  after reporting an err frame, a timeout or a close.
+int client_frame_subscribe (client_link_t *link, const char *pattern,
+                            const client_sub_options_t *options, char *epoch, size_t cap);
 
 //  Parses "K=V" into a headers list kept in *map (msgpack, grown with
 //  realloc; *count entries). Returns 0, or -1 if text has no '=' or an

@@ -11,6 +11,7 @@
 #include "client_common.h"
 #include "client_format.h"
 #include "client_frames.h"
+#include "zch_epoch.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -39,8 +40,11 @@ typedef struct {
     bool tty;                   //  stdout is a terminal: flush per message
     uint64_t count;             //  messages to wait for; 0 = no limit
     bool snapshot;              //  --snapshot: current values first
-    bool from_set;              //  --from SEQ: what came after SEQ first
+    bool from_set;              //  --from SEQ[@EPOCH]: what came after SEQ first
     uint64_t from;
+    uint64_t from_epoch;        //  0 when not given
+    const char *from_text;      //  as given
+    char epoch [ZCH_EPOCH_TEXT_MAX + 1];    //  json: of what follows (the +OK, then resets)
     uint64_t received;
     char out [SUB_OUT_SIZE];    //  stdout bytes not yet written
     size_t out_len;
@@ -64,12 +68,14 @@ s_usage (FILE *stream)
         "  -n, --count N     exit 0 after N messages\n"
         "  -v, --verbose     print '<topic> <seq> <payload>' instead\n"
         "  -s, --snapshot    first the current value of every matching topic\n"
-        "  -f, --from SEQ    first every held message of the topic after SEQ\n"
-        "                    (PATTERN must then be a topic)\n"
+        "  -f, --from SEQ[@EPOCH]  first every held message of the topic after SEQ\n"
+        "                    (PATTERN must then be a topic); with the EPOCH SEQ\n"
+        "                    belongs to, a position the broker cannot continue\n"
+        "                    (another epoch, history trimmed) is told as a reset\n"
         "      --format FMT  line (the above), raw (payload bytes as they are, nothing\n"
         "                    between messages) or json (one object per line: topic, seq,\n"
-        "                    payload, headers; a payload that is not UTF-8 is base64 with\n"
-        "                    \"payload_encoding\": \"base64\")\n"
+        "                    epoch, payload, headers; a payload that is not UTF-8 is\n"
+        "                    base64 with \"payload_encoding\": \"base64\")\n"
         "  -F, --frame       use the subscriber's frame port (headers, binary payloads)\n"
         "      --frame-port PORT  the subscriber's frame port (default %d; implies --frame)\n"
         "  -h, --help        show this help and exit\n"
@@ -78,9 +84,10 @@ s_usage (FILE *stream)
         "(one or more tokens). Payloads are printed as sent on the wire, with\n"
         "'\\', CR and LF escaped as \\\\, \\r and \\n. Exits 1 if the server closes\n"
         "the connection or reports an error (e.g. -ERR slow consumer); the\n"
-        "notices '-ERR history starts at <seq>' and '-ERR gap <topic> <from>-<to>'\n"
-        "(messages the broker no longer holds; with --frame the err frames\n"
-        "history_starts and gap) go to stderr and the tool goes on.\n",
+        "notices '-ERR history starts at <seq>', '-ERR gap <topic> <from>-<to>'\n"
+        "(messages the broker no longer holds) and '-ERR reset <topic> <epoch>'\n"
+        "(the topic's seqs start afresh in a new epoch; with --frame the err\n"
+        "frames history_starts, gap and reset) go to stderr and the tool goes on.\n",
         SUB_DEFAULT_PORT, CLIENT_SUBSCRIBER_FRAME_PORT);
 }
 
@@ -161,7 +168,7 @@ s_sub_render (sub_t *self, const char *topic, size_t topic_len, uint64_t seq,
 {
     self->rendered.len = 0;
     if (client_format_render (&self->rendered, self->format, self->verbose, topic, topic_len,
-                              seq, payload, payload_len, headers, headers_size)) {
+                              seq, self->epoch, payload, payload_len, headers, headers_size)) {
         fprintf (stderr, SUB_PROG ": out of memory\n");
         return SUB_FAILED;
     }
@@ -191,6 +198,20 @@ s_sub_handle_formatted (sub_t *self, char *line, size_t len)
                          (const uint8_t *) payload, payload_len, NULL, 0);
 }
 
+//  A reset notice ("reset <topic> <epoch>"): what follows is of epoch.
+static void
+s_sub_reset (sub_t *self, const char *text, size_t len)
+{
+    if (len < 6 || memcmp (text, "reset ", 6) != 0)
+        return;
+    const char *epoch = memrchr (text, ' ', len);
+    size_t epoch_len = (size_t) (text + len - epoch - 1);
+    if (epoch_len <= ZCH_EPOCH_TEXT_MAX) {
+        memcpy (self->epoch, epoch + 1, epoch_len);
+        self->epoch [epoch_len] = 0;
+    }
+}
+
 //  Handles one line from the server: prints a delivery, stops on an error.
 static int
 s_sub_handle (sub_t *self, char *line, size_t len)
@@ -217,9 +238,11 @@ s_sub_handle (sub_t *self, char *line, size_t len)
             rc = SUB_DONE;
         return rc;
     }
-    if (strncmp (line, "-ERR history starts at ", 23) == 0 || strncmp (line, "-ERR gap ", 9) == 0) {
+    if (strncmp (line, "-ERR history starts at ", 23) == 0 || strncmp (line, "-ERR gap ", 9) == 0
+    ||  strncmp (line, "-ERR reset ", 11) == 0) {
         int rc = s_sub_flush (self);        //  keep the notice next to its place in the stream
         fprintf (stderr, SUB_PROG ": %s\n", line + 5);
+        s_sub_reset (self, line + 5, len - 5);
         return rc;
     }
     if (strncmp (line, "-ERR", 4) == 0) {
@@ -345,12 +368,11 @@ s_sub_options (sub_t *self, int argc, char **argv, const char **host, int *port,
                 self->snapshot = true;
                 break;
             case 'f':
-                errno = 0;
-                self->from = strtoull (optarg, &end, 10);
-                if (errno || *end || *optarg < '0' || *optarg > '9') {
-                    client_usage_error (SUB_PROG, "invalid seq '%s'", optarg);
+                if (zch_position_parse (optarg, strlen (optarg), &self->from, &self->from_epoch)) {
+                    client_usage_error (SUB_PROG, "invalid position '%s' (SEQ or SEQ@EPOCH)", optarg);
                     return -1;
                 }
+                self->from_text = optarg;
                 self->from_set = true;
                 break;
             default:
@@ -382,7 +404,8 @@ static bool
 s_sub_notice (const char *code, size_t len)
 {
     return (len == 14 && memcmp (code, "history_starts", 14) == 0)
-        || (len == 3 && memcmp (code, "gap", 3) == 0);
+        || (len == 3 && memcmp (code, "gap", 3) == 0)
+        || (len == 5 && memcmp (code, "reset", 5) == 0);
 }
 
 //  The delivery loop over the frame protocol.
@@ -401,6 +424,7 @@ s_sub_run_frames (sub_t *self)
             if (cmd.verb == ZCH_FRAME_ERR && s_sub_notice (cmd.code, cmd.code_len)) {
                 rc = s_sub_flush (self);    //  keep the notice next to its place in the stream
                 fprintf (stderr, SUB_PROG ": %.*s\n", (int) cmd.text_len, cmd.text);
+                s_sub_reset (self, cmd.text, cmd.text_len);
             }
             else
             if (cmd.verb == ZCH_FRAME_ERR) {
@@ -427,7 +451,11 @@ s_sub_session_frames (sub_t *self, const char *host, const char *pattern)
     if (client_link_open (&self->link, SUB_PROG, host, self->frame_port))
         return CLIENT_EXIT_FAIL;
     int rc = CLIENT_EXIT_FAIL;
-    if (client_frame_subscribe (&self->link, pattern, self->snapshot, self->from_set, self->from) == 0
+    const client_sub_options_t options = {
+        .snapshot = self->snapshot, .from_set = self->from_set, .from = self->from,
+        .from_epoch = self->from_epoch, .verbose = self->format == CLIENT_FORMAT_JSON
+    };
+    if (client_frame_subscribe (&self->link, pattern, &options, self->epoch, sizeof self->epoch) == 0
     &&  client_link_set_nonblocking (&self->link) == 0) {
         self->tty = isatty (STDOUT_FILENO);
         int done = s_sub_run_frames (self);
@@ -447,7 +475,7 @@ s_sub_session (sub_t *self, const char *host, int port, const char *pattern)
     if (client_link_open (&self->link, SUB_PROG, host, port))
         return CLIENT_EXIT_FAIL;
     int rc = CLIENT_EXIT_FAIL;
-    size_t command_len = strlen (pattern) + 40;
+    size_t command_len = strlen (pattern) + 64;
     char *command = malloc (command_len);
     if (!command)
         goto cleanup;
@@ -455,11 +483,14 @@ s_sub_session (sub_t *self, const char *host, int port, const char *pattern)
         snprintf (command, command_len, "SUB %s SNAPSHOT\n", pattern);
     else
     if (self->from_set)
-        snprintf (command, command_len, "SUB %s FROM %" PRIu64 "\n", pattern, self->from);
+        snprintf (command, command_len, "SUB %s FROM %s\n", pattern, self->from_text);
     else
         snprintf (command, command_len, "SUB %s\n", pattern);
+    //  json names each message's epoch: the SUB's verbose +OK gives it
+    bool json = self->format == CLIENT_FORMAT_JSON;
     if (client_link_greet (&self->link, SUB_GREETING)
-    ||  client_link_command (&self->link, command)
+    ||  (json && client_link_command (&self->link, "VERBOSE on\n"))
+    ||  client_link_command_detail (&self->link, command, self->epoch, sizeof self->epoch)
     ||  client_link_set_nonblocking (&self->link))
         goto cleanup;
     self->tty = isatty (STDOUT_FILENO);

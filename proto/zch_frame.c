@@ -171,10 +171,14 @@ zch_frame_decode (const uint8_t *body, size_t len, zch_frame_cmd_t *cmd,
         rc = count != 2 || zch_mpread_str (&reader, &cmd->text, &cmd->text_len);
     }
     else
-    if (s_is (verb, verb_len, "ping") || s_is (verb, verb_len, "pong")
-    ||  s_is (verb, verb_len, "ok")) {
-        cmd->verb = s_is (verb, verb_len, "ping")? ZCH_FRAME_PING:
-                    s_is (verb, verb_len, "pong")? ZCH_FRAME_PONG: ZCH_FRAME_OK;
+    if (s_is (verb, verb_len, "ok")) {
+        //  ["ok"], or ["ok", epoch] answering a verbose sub
+        cmd->verb = ZCH_FRAME_OK;
+        rc = count > 2 || (count == 2 && zch_mpread_str (&reader, &cmd->text, &cmd->text_len));
+    }
+    else
+    if (s_is (verb, verb_len, "ping") || s_is (verb, verb_len, "pong")) {
+        cmd->verb = s_is (verb, verb_len, "ping")? ZCH_FRAME_PING: ZCH_FRAME_PONG;
         rc = count != 1;
     }
     else {

@@ -71,7 +71,7 @@ typedef struct {
     uint64_t seq;               //  msg
     const char *code;           //  err
     size_t code_len;
-    const char *text;           //  err: the text; auth: the token
+    const char *text;           //  err: the text; auth: the token; ok: the epoch (may be absent)
     size_t text_len;
 } zch_frame_cmd_t;
 

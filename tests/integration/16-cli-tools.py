@@ -76,13 +76,19 @@ def test_file(S, fs, fb, tmp):
     # two publishers, two paths to the broker: no order between them
     objects = sorted((json.loads(l) for l in lines[:2]), key=lambda o: o["topic"])
     first, second = objects
-    h.check(first["topic"] == "cli.file" and first["seq"] == 1
+    epoch = h.epoch_text(S.stats()["epoch"]).decode()
+    h.check(first["topic"] == "cli.file" and first["seq"] == 1 and first["epoch"] == epoch
             and first.get("payload_encoding") == "base64"
             and base64.b64decode(first["payload"]) == data
             and first["headers"] == {"origin": "test", "note": "a b=c"},
             "json: first object wrong: %s" % h.short(lines[0]))
-    h.check(second == {"topic": "cli.text", "seq": 1, "payload": "café", "headers": {}},
+    h.check(second == {"topic": "cli.text", "seq": 1, "epoch": epoch, "payload": "café", "headers": {}},
             "json: second object wrong: %r" % second)
+    # The same over the text protocol: the epoch comes from the verbose +OK
+    tj = start_sub(S, ["--port", str(S.sub_port), "--format", "json", "--count", "1", "--from", "0@" + epoch,
+                       "cli.text"], "sub-json-text")
+    out = finish(tj, "zchannel sub --format json (text)")
+    h.check(json.loads(out) == second, "json over text: %r" % out)
 
 
 def test_exit_codes(S, fs, tmp):

@@ -13,6 +13,7 @@ on, and once the history is trimmed past a position `FROM 3@<new epoch>`
 is a reset while `FROM 3` says where the history starts. No (epoch, seq)
 ever carries two payloads."""
 
+import json
 import signal
 
 import harness as h
@@ -100,6 +101,15 @@ def test():
         c = from_client("from-3-new", "3@" + epoch2.decode())
         h.compare_lines("FROM 3@new", c.read_lines(2), [msg_line("e.t", i, "new%d" % i) for i in (4, 5)])
         h.check(c.ping() == [], "FROM 3@new: more than seqs 4 and 5")
+        # The client tool: the reset on stderr, then the new epoch (json names it)
+        rc, out, err = h.run_cmd([h.LAUNCHER, "sub", "--host", h.HOST, "--port", str(S.sub_port),
+                                  "--from", "2@" + epoch1.decode(), "--count", "5", "--format", "json",
+                                  "e.t"], timeout=20)
+        h.check(rc == 0 and err == b"zchannel sub: reset e.t %s\n" % epoch2,
+                "zchannel sub --from 2@old: exit %d, stderr %s" % (rc, h.short(err)))
+        got = [json.loads(line) for line in out.splitlines()]
+        h.check([(o["seq"], o["epoch"], o["payload"]) for o in got]
+                == [(i, epoch2.decode(), "new%d" % i) for i in range(1, 6)], "zchannel sub json: %r" % got)
         fc = FrameClient(fb, "frame-from", S.subscriber)
         fc.send(["sub", "e.t", {"from": 2, "epoch": epoch1.decode()}])
         fc.expect(["ok"], what="frame sub from 2@old")

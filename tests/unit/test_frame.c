@@ -252,6 +252,15 @@ test_encode_round_trip (void)
     //  simple frames and errors
     size = zch_frame_encode_simple (out, cap, ZCH_FRAME_OK);
     CHECK (zch_frame_decode (out + 4, size - 4, &cmd, &code, &reason) == 0 && cmd.verb == ZCH_FRAME_OK);
+    CHECK (cmd.text == NULL);
+    //  ["ok", epoch] answers a verbose sub; ["ok", 1] and three elements are not frames
+    static const uint8_t ok_epoch [] = { 0x92, 0xa2, 'o', 'k', 0xd9, 3, 'a', 'b', 'c' };
+    CHECK (zch_frame_decode (ok_epoch, sizeof ok_epoch, &cmd, &code, &reason) == 0 && cmd.verb == ZCH_FRAME_OK);
+    CHECK_VIEW (cmd.text, cmd.text_len, "abc");
+    static const uint8_t ok_number [] = { 0x92, 0xa2, 'o', 'k', 0x01 };
+    CHECK (zch_frame_decode (ok_number, sizeof ok_number, &cmd, &code, &reason) == -1);
+    static const uint8_t ok_three [] = { 0x93, 0xa2, 'o', 'k', 0xa1, 'a', 0xa1, 'b' };
+    CHECK (zch_frame_decode (ok_three, sizeof ok_three, &cmd, &code, &reason) == -1);
     size = zch_frame_encode_simple (out, cap, ZCH_FRAME_PONG);
     CHECK (zch_frame_decode (out + 4, size - 4, &cmd, &code, &reason) == 0 && cmd.verb == ZCH_FRAME_PONG);
     CHECK (zch_frame_encode_simple (out, cap, ZCH_FRAME_PUB) == 0);
