@@ -1,6 +1,7 @@
 /*  zch_config: defaults, ZPL file, flags; help, print, reload.             */
 #include "zch_config.h"
 #include "zch_log.h"
+#include "zch_service.h"
 
 #include <getopt.h>
 #include <czmq.h>
@@ -283,6 +284,43 @@ s_find (zch_config_t *self, const char *section, const char *key, size_t *part)
     return NULL;
 }
 
+//  In zchannel run, a key of a role's section that only the role's own
+//  daemon takes: a daemon's process settings (run has its own, in run/) or
+//  an option run leaves out (its front-ends reach the broker in-process).
+//  Returns the option, or NULL; size is what a scratch struct for it needs.
+static const zch_option_t *
+s_daemon_only (zch_config_t *self, const char *section, const char *key, size_t *size)
+{
+    if (!self->run || streq (section, "run"))
+        return NULL;
+    const zch_option_t *option = zch_option_find (zch_process_options, key);
+    *size = sizeof (zch_process_config_t);
+    for (size_t p = 0; !option && p < self->part_count; p++)
+        if (streq (self->parts [p].section, section)) {
+            option = zch_option_find (self->parts [p].table, key);
+            *size = self->parts [p].size;
+        }
+    return option;
+}
+
+//  Checks the value of a key this program skips, so that a file one
+//  program accepts is valid for every program. Returns 0 or -1 (reason).
+static int
+s_check_skipped (const zch_option_t *option, size_t size, const char *value,
+                 char *reason, size_t reason_size)
+{
+    if (option->type == ZCH_OPT_LIST)
+        return 0;               //  a list parsed into scratch would leak; its items are free text
+    void *scratch = calloc (1, size);
+    if (!scratch) {
+        snprintf (reason, reason_size, "out of memory");
+        return -1;
+    }
+    int rc = zch_option_parse (option, scratch, value, reason, reason_size);
+    free (scratch);
+    return rc;
+}
+
 //  Applies one section of the tree to the parts bound to it. Returns 0 or
 //  -1 (reported).
 static int
@@ -296,8 +334,19 @@ s_apply_section (zch_config_t *self, bool reloading, const char *text,
         for (zconfig_t *before = zconfig_child (section); before != item; before = zconfig_next (before))
             nth += streq (zconfig_name (before), key);
         int line = s_line_of (text, name, key, nth);
-        size_t part;
+        size_t part, size;
+        char reason [512];
+        const char *value = zconfig_value (item);
         const zch_option_t *option = s_find (self, name, key, &part);
+        const zch_option_t *skipped = option? NULL: s_daemon_only (self, name, key, &size);
+        if (skipped) {
+            if (!zconfig_child (item)
+            &&  s_check_skipped (skipped, size, value? value: "", reason, sizeof reason) == 0)
+                continue;       //  the daemon's, valid: not ours
+            s_report (self, reloading, "%s:%d: %s %s", self->file, line, key,
+                      zconfig_child (item)? "takes a value, not a section": reason);
+            return -1;
+        }
         if (!option) {
             s_report (self, reloading, "%s:%d: unknown key '%s' in section '%s' (see --help)",
                       self->file, line, key, name);
@@ -308,8 +357,6 @@ s_apply_section (zch_config_t *self, bool reloading, const char *text,
                       self->file, line, key);
             return -1;
         }
-        char reason [512];
-        const char *value = zconfig_value (item);
         if (zch_option_parse (option, bases [part], value? value: "", reason, sizeof reason)) {
             s_report (self, reloading, "%s:%d: %s %s", self->file, line, key, reason);
             return -1;

@@ -7,7 +7,10 @@
     A program binds each table to its section, a flag prefix and the struct
     the values go into. `zchannel run` binds all three roles (flags prefixed
     "source-" and "subscriber-" for the front-ends, plus unprefixed flags for
-    ZCH_OPT_SHARED options that set every role having them).               */
+    ZCH_OPT_SHARED options that set every role having them). One file
+    serves every program: a program skips the sections it does not bind,
+    and `zchannel run` checks but skips a role section's keys that only its
+    daemon takes (process settings, ZCH_OPT_NO_RUN options).               */
 #ifndef ZCH_CONFIG_H_INCLUDED
 #define ZCH_CONFIG_H_INCLUDED
 

@@ -8,8 +8,14 @@
 #   plugins, whose own conf files are then read again).
 #
 #   Each daemon reads its own section, process settings (log-level, syslog,
-#   metrics-listen) included. `zchannel run` wants those in a run/ section
-#   instead (see defaults.zpl), so this file is for the daemons only.
+#   metrics-listen) included. The same file serves `zchannel run`
+#   (zchannel.service), which takes its process settings from run/ and
+#   checks but skips the daemons' own (their process settings, the
+#   front-ends' broker endpoints).
+
+run
+    log-level = "notice"
+    metrics-listen = "127.0.0.1:9464"
 
 broker
     ingress = "tcp://127.0.0.1:2206"

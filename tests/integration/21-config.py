@@ -176,6 +176,53 @@ def check_lists():
             "a long value and a quoted one did not come back whole:\n%s\n---\n%s" % (first, again))
 
 
+ONE_FILE = """run
+    log-level = "notice"
+broker
+    ingress = "tcp://127.0.0.1:%(ingress)d"
+    egress = "tcp://127.0.0.1:%(egress)d"
+    control = "tcp://127.0.0.1:%(control)d"
+    log-level = "warning"
+    metrics-listen = "127.0.0.1:1"
+source
+    listen = "127.0.0.1:%(source)d"
+    broker = "tcp://127.0.0.1:%(ingress)d"
+    log-level = "error"
+subscriber
+    listen = "127.0.0.1:%(subscriber)d"
+    broker = "tcp://127.0.0.1:%(egress)d"
+    control = "tcp://127.0.0.1:%(control)d"
+    syslog = "false"
+"""
+
+
+def check_one_file():
+    """One file serves the three daemons and zchannel run: each daemon takes
+    its section's process settings, run takes run/'s and checks but skips
+    the daemons' (their process settings, the front-ends' broker
+    endpoints); a bad value there is still an error; run serves from it."""
+    ports = {k: h.free_port() for k in ("ingress", "egress", "control", "source", "subscriber")}
+    path = write(ONE_FILE % ports)
+    try:
+        levels = {"zchannel-broker": "warning", "zchannel-source": "error",
+                  "zchannel-subscriber": "info", "zchannel run": "notice"}
+        for name, cmd in PROGRAMS.items():
+            out = print_config(name, cmd, ["--config", path])
+            h.check('log-level = "%s"' % levels[name] in out,
+                    "%s --config (one file): log-level is not %s:\n%s" % (name, levels[name], out))
+        run = h.start(PROGRAMS["zchannel run"] + ["--config", path], name="zchannel-run")
+        sub = h.wait_frontend(ports["subscriber"], h.SUBSCRIBER_GREETING, run, name="sub")
+        pub = h.wait_frontend(ports["source"], h.SOURCE_GREETING, run, name="pub")
+        h.subscribe(sub, "one.>")
+        pub.sendline(b"PUB one.file works")
+        sub.expect(h.msg_line("one.file", 1, "works"))
+        h.check(run.stop() == 0, "zchannel run --config (one file) exits 0")
+    finally:
+        os.unlink(path)
+    check_error("zchannel run", PROGRAMS["zchannel run"], "run\nbroker\n    log-level = \"loud\"\n",
+                "log-level wants one of", line=3)
+
+
 def test():
     check_lists()
     total = 0
@@ -190,9 +237,8 @@ def test():
             "(regenerate it)")
     for example in ("defaults.zpl", "workerman.zpl", "production.zpl"):
         for name, cmd in PROGRAMS.items():
-            if example == "production.zpl" and name == "zchannel run":
-                continue        # for the daemons only (process keys in role sections)
             print_config(name, cmd, ["--config", os.path.join(EXAMPLES, example)])
+    check_one_file()
 
     # each error, for each program, with its line
     samples = []
@@ -218,7 +264,8 @@ def test():
     h.check(rc == 2 and b"--log-level wants one of" in err,
             "--log-level loud: exit %d, stderr %r" % (rc, err))
     print("sample errors:\n  " + "\n  ".join(samples[:6]))
-    return ("%d keys over 4 programs round-trip and are all read from a file; examples load; "
+    return ("%d keys over 4 programs round-trip and are all read from a file; examples load, "
+            "production.zpl in zchannel run too; one file serves the daemons and run; "
             "%d config errors each named file:line" % (total, len(samples)))
 
 
