@@ -2,6 +2,7 @@
 #include "zch_tls.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <stdio.h>
@@ -87,6 +88,12 @@ zch_tls_destroy (zch_tls_t **self_p)
     SSL_CTX_free (self->ctx);
     free (self);
     *self_p = NULL;
+}
+
+void
+zch_tls_thread_end (void)
+{
+    OPENSSL_thread_stop ();
 }
 
 zch_tls_conn_t *

@@ -28,6 +28,11 @@ zch_tls_t *zch_tls_new (const char *cert, const char *key, const char *ca,
 //  Frees the context and NULLs the pointer; connections must be gone.
 void zch_tls_destroy (zch_tls_t **self_p);
 
+//  Frees what OpenSSL keeps for the calling thread (its random generators).
+//  A worker calls it last: OpenSSL would free them as the thread exits, but
+//  the process may end first, and that state is then lost, not freed.
+void zch_tls_thread_end (void);
+
 //  A server-side connection over the accepted socket fd (not taken over).
 //  Returns NULL when out of memory.
 zch_tls_conn_t *zch_tls_conn_new (zch_tls_t *tls, int fd);

@@ -666,6 +666,7 @@ source_worker_actor (zsock_t *pipe, void *args)
     zch_secure_report ("source", self->index, self->edge, self->frame_edge, &self->guard, 0);
     zch_worker_await_term (pipe, &self->state);
     s_self_destroy (&self);
+    zch_tls_thread_end ();
 }
 
 //  Builds worker index's new pipeline, off its thread.

@@ -693,6 +693,7 @@ subscriber_worker_actor (zsock_t *pipe, void *args)
                        self->too_many_subs);
     zch_worker_await_term (pipe, &self->state);
     s_self_destroy (&self);
+    zch_tls_thread_end ();
 }
 
 //  Builds worker index's new pipeline, off its thread.
