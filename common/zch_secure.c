@@ -200,9 +200,9 @@ zch_secure_report (const char *role, int index, zch_edge_t *edge, zch_edge_t *fr
                    const zch_guard_t *guard, uint64_t too_many_subs)
 {
     zch_edge_stats_t sum = s_edge_sum (edge, frame_edge);
-    zch_info ("%s: worker %d limits: too_many_clients=%llu rate_exceeded=%llu idle_timeouts=%llu "
-              "keepalive_timeouts=%llu too_long=%llu slow_consumers=%llu too_many_subscriptions=%llu "
-              "tls_failures=%llu", role, index,
+    zch_info ("%s: worker %d limits: accepted=%llu too_many_clients=%llu rate_exceeded=%llu "
+              "idle_timeouts=%llu keepalive_timeouts=%llu too_long=%llu slow_consumers=%llu "
+              "too_many_subscriptions=%llu tls_failures=%llu", role, index, (unsigned long long) sum.accepted,
               (unsigned long long) sum.refused_clients, (unsigned long long) sum.rate_limited,
               (unsigned long long) sum.idle_timeouts, (unsigned long long) sum.keepalive_timeouts,
               (unsigned long long) sum.lines_too_long, (unsigned long long) sum.slow_consumers,

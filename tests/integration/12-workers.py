@@ -2,11 +2,15 @@
 """Workers: source and subscriber with --workers 4 (connections spread over
 worker threads sharing one port). 20 source connections each publish 500
 messages on their own topic; 10 subscriber connections on `>` each receive
-all 10,000 with every topic's order intact."""
+all 10,000 with every topic's order intact. The workers' own counters
+(logged at exit) show that the connections did spread: publishers on at
+least two source workers, each of which published, and subscribers on at
+least two subscriber workers, each of which received."""
 
 import threading
 
 import harness as h
+from guard import per_worker, spread, stop
 from harness import subscribe
 
 WORKERS = 4
@@ -64,8 +68,19 @@ def test():
         for c in pubs:
             h.check(c.ping() == [], "%s: unexpected lines from the source" % c.name)
         S.check_alive()
-    return "%d publishers x %d on %d workers -> %d subscribers x %d, per-topic order intact" % (
-        PUBS, PER_PUB, WORKERS, SUBS, total)
+        stop(S.source)
+        stop(S.subscriber)
+        src = spread(S.source, "source")
+        sub = spread(S.subscriber, "subscriber")
+        published = per_worker(S.source, r"source: worker (\d+) stopped after publishing (\d+)")
+        received = per_worker(S.subscriber, r"subscriber: worker (\d+) stopped after receiving (\d+)")
+        h.check(sum(published.values()) == total and len([n for n in published.values() if n]) >= 2,
+                "source workers published %r: expected %d over at least two" % (published, total))
+        h.check(len([n for n in received.values() if n]) >= 2,
+                "subscriber workers received %r: expected traffic on at least two" % received)
+    return ("%d publishers x %d on %d workers -> %d subscribers x %d, per-topic order intact; "
+            "published per source worker %r, clients per subscriber worker %r" % (
+                PUBS, PER_PUB, WORKERS, SUBS, total, published, sub))
 
 
 if __name__ == "__main__":

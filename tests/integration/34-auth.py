@@ -104,12 +104,14 @@ def test_text(S):
 
     # three failures close the connection
     bad = S.source_client("guesser")
+    address = "%s:%d" % bad.sock.getsockname()[:2]
     for i in range(2):
         bad.sendline("AUTH guess-%d" % i)
         bad.expect(b"-ERR auth failed")
     bad.sendline("AUTH guess-2")
     expect_close(bad, b"-ERR auth failed")
-    h.wait_stderr(S.source, "failed AUTH 3 times")
+    # the log names the client: its address and port, as the server saw them
+    h.wait_stderr(S.source, "client %s failed AUTH 3 times" % address)
     return len(want)
 
 

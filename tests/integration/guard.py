@@ -66,6 +66,24 @@ def counters(proc, role):
     return total
 
 
+def per_worker(proc, pattern):
+    """{worker index: number} from the lines of proc's log matching pattern,
+    a regex with two groups: the worker's index, then the number."""
+    with open(proc.errpath, "rb") as f:
+        text = f.read().decode("utf-8", "replace")
+    return {int(i): int(n) for i, n in re.findall(pattern, text)}
+
+
+def spread(proc, role, least=2):
+    """Checks from the per-worker counters (logged at exit) that clients
+    connected to at least `least` workers; returns {worker: accepted}."""
+    accepted = per_worker(proc, r"%s: worker (\d+) limits: accepted=(\d+)" % role)
+    busy = [i for i, n in accepted.items() if n > 0]
+    h.check(len(busy) >= least, "%s: clients reached %d worker(s) (accepted per worker %r), "
+            "expected at least %d" % (role, len(busy), accepted, least))
+    return accepted
+
+
 def stop(proc):
     """SIGTERM and wait (the log then has the counters)."""
     proc.signal(15)
