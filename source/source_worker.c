@@ -97,12 +97,16 @@ s_broker_events (self_t *self)
     //  An XPUB reports POLLOUT always (libzmq 4.3), so only a send tells
     //  whether the broker takes more: what is held back goes first, then
     //  paused clients try again and pause again if the queue is still full
-    if (self->broker_subscriptions > 0 && s_pending_send (self) == 0) {
+    bool takes = self->broker_subscriptions > 0 && s_pending_send (self) == 0;
+    if (takes) {
         if (zch_edge_has_paused (self->edge))
             zch_edge_resume (self->edge);
         if (self->frame_edge && zch_edge_has_paused (self->frame_edge))
             zch_edge_resume (self->frame_edge);
     }
+    //  UDP is read only while the broker takes more: the kernel holds the rest
+    if (self->udp)
+        source_udp_set_ready (self->udp, takes);
 }
 
 //  Sends what the plugins passed earlier and the broker could not take.
@@ -483,8 +487,9 @@ s_publish_metrics (self_t *self)
     const zch_edge_stats_t *edge = zch_edge_stats (self->edge);
     const zch_edge_stats_t *frame_edge = self->frame_edge? zch_edge_stats (self->frame_edge): NULL;
     const source_udp_stats_t *udp = self->udp? source_udp_stats (self->udp): NULL;
-    uint64_t hwm_dropped = (udp? udp->dropped: 0) + self->pending_dropped;
-    uint64_t held = source_pending_held (self->pending)? 1: 0;
+    uint64_t hwm_dropped = (udp? udp->dropped + udp->kernel_dropped: 0) + self->pending_dropped;
+    uint64_t held = (source_pending_held (self->pending)? 1: 0)
+                  + (self->udp && source_udp_holding (self->udp)? 1: 0);
     uint64_t malformed = self->rejected + edge->lines_too_long
                        + self->frames.malformed + self->frames.rejected
                        + (frame_edge? frame_edge->lines_too_long: 0) + (udp? udp->malformed: 0);
@@ -559,19 +564,24 @@ s_drain (self_t *self)
         zch_edge_stop_accepting (self->frame_edge);
         zch_edge_close_all (self->frame_edge);
     }
+    if (self->udp)
+        source_udp_stop (self->udp);
     int64_t deadline = zclock_mono () + self->config->drain_timeout;
     while ((zch_edge_client_count (self->edge) > 0
         ||  (self->frame_edge && zch_edge_client_count (self->frame_edge) > 0)
-        ||  source_pending_held (self->pending) || s_handover_owed (self))
+        ||  source_pending_held (self->pending) || s_handover_owed (self)
+        ||  (self->udp && source_udp_holding (self->udp)))
     &&  zclock_mono () < deadline) {
         zch_edge_flush (self->edge);
         if (self->frame_edge)
             zch_edge_flush (self->frame_edge);
         zch_loop_run_once (self->loop, 10);
         s_broker_events (self);
-        if (!source_pending_held (self->pending))
+        if (!source_pending_held (self->pending) && !(self->udp && source_udp_holding (self->udp)))
             s_handover_turn (self, true, (int) (deadline - zclock_mono ()) + 1);
     }
+    if (self->udp)
+        source_udp_discard (self->udp);
     if (source_pending_held (self->pending)) {
         zch_warning ("source: worker %d dropped a message to %s from %s: the broker took "
                      "nothing more before the drain timeout (%d ms)", self->index,
@@ -607,10 +617,12 @@ s_log_extras (self_t *self)
         source_udp_report (self->udp, true);
         const source_udp_stats_t *stats = source_udp_stats (self->udp);
         zch_info ("source: worker %d udp: %llu datagrams received, %llu published, "
-                  "%llu malformed, %llu dropped, %llu dropped by plugins", self->index,
+                  "%llu malformed, %llu dropped, %llu dropped by plugins, %llu dropped by the "
+                  "kernel", self->index,
                   (unsigned long long) stats->received, (unsigned long long) stats->published,
                   (unsigned long long) stats->malformed, (unsigned long long) stats->dropped,
-                  (unsigned long long) stats->plugin_dropped);
+                  (unsigned long long) stats->plugin_dropped,
+                  (unsigned long long) stats->kernel_dropped);
     }
 }
 
@@ -639,7 +651,8 @@ source_worker_actor (zsock_t *pipe, void *args)
     while (!self->state.stopping) {
         bool waiting = zch_edge_has_paused (self->edge)
                     || (self->frame_edge && zch_edge_has_paused (self->frame_edge))
-                    || source_pending_held (self->pending);
+                    || source_pending_held (self->pending)
+                    || (self->udp && source_udp_holding (self->udp));
         zch_loop_run_once (self->loop, waiting? SOURCE_PAUSED_TICK: SOURCE_TICK);
         zch_worker_commands (self->pipe, &self->state);
         if (self->state.limits_changed && self->frame_edge)
