@@ -1,6 +1,7 @@
 /*  zch_edge: the TCP edge shared by both front-ends.                        */
 #include "zch_edge.h"
 #include "zch_edge_private.h"
+#include "zch_chanmsg.h"
 #include "zch_frame.h"
 #include "zch_log.h"
 #include "zch_net.h"
@@ -70,12 +71,12 @@ zch_edge_new (zch_loop_t *loop, int listen_fd, const zch_edge_config_t *config,
     self->config = *config;
     self->handlers = *handlers;
     self->ctx = ctx;
-    if (config->framing == ZCH_EDGE_FRAMES) {
+    if (config->framing != ZCH_EDGE_LINES) {
         char text [64];
         snprintf (text, sizeof text, "frame over %zu bytes", config->max_line);
-        self->slow_reply_len = zch_frame_encode_err ((uint8_t *) self->slow_reply, ZCH_REPLY_MAX,
+        self->slow_reply_len = zch_edge_error_reply (config->framing, self->slow_reply, ZCH_REPLY_MAX,
                                                      "slow_consumer", "slow consumer");
-        self->too_long_reply_len = zch_frame_encode_err ((uint8_t *) self->too_long_reply,
+        self->too_long_reply_len = zch_edge_error_reply (config->framing, self->too_long_reply,
                                                          ZCH_REPLY_MAX, "too_large", text);
     }
     else {
@@ -247,7 +248,7 @@ s_conn_drop_slow (zch_conn_t *conn)
 {
     zch_edge_t *edge = conn->edge;
     size_t keep = conn->out_start;
-    if (edge->config.framing == ZCH_EDGE_FRAMES)
+    if (edge->config.framing != ZCH_EDGE_LINES)
         keep = conn->frame_end;
     else
     if (conn->mid_line) {
@@ -351,6 +352,12 @@ static int
 s_frame_next (zch_edge_t *edge, const char *buf, size_t len,
               const char **body, size_t *body_len, size_t *consumed)
 {
+    if (edge->config.framing == ZCH_EDGE_CHANNEL) {
+        int rc = zch_chanmsg_next ((const uint8_t *) buf, len, edge->config.max_line,
+                                   (const uint8_t **) body, body_len, consumed);
+        return rc == ZCH_CHANMSG_FOUND? ZCH_LINE_FOUND:
+               rc == ZCH_CHANMSG_NEED_MORE? ZCH_LINE_NEED_MORE: ZCH_LINE_TOO_LONG;
+    }
     int rc = zch_frame_next ((const uint8_t *) buf, len, edge->config.max_line,
                              (const uint8_t **) body, body_len, consumed, NULL);
     return rc == ZCH_FRAME_FOUND? ZCH_LINE_FOUND:
@@ -364,7 +371,7 @@ s_conn_parse (zch_conn_t *conn, const char *buf, size_t len)
 {
     zch_edge_t *edge = conn->edge;
     size_t offset = 0;
-    bool frames = edge->config.framing == ZCH_EDGE_FRAMES;
+    bool frames = edge->config.framing != ZCH_EDGE_LINES;
     while (!conn->paused && !conn->closing && !conn->dead) {
         const char *line;
         size_t line_len, consumed;
@@ -494,7 +501,9 @@ s_conn_pass_frames (zch_conn_t *conn)
         const uint8_t *header = (const uint8_t *) conn->out + conn->frame_end;
         uint32_t size = (uint32_t) header [0] << 24 | (uint32_t) header [1] << 16
                       | (uint32_t) header [2] << 8 | header [3];
-        conn->frame_end += ZCH_FRAME_HEADER + (size_t) size;
+        //  a channel-protocol length counts its own four bytes
+        conn->frame_end += (conn->edge->config.framing == ZCH_EDGE_CHANNEL? 0: ZCH_FRAME_HEADER)
+                         + (size_t) size;
     }
 }
 
@@ -517,7 +526,7 @@ s_conn_write_out (zch_conn_t *conn)
             break;
         }
         conn->out_start += (size_t) sent;
-        if (conn->edge->config.framing == ZCH_EDGE_FRAMES)
+        if (conn->edge->config.framing != ZCH_EDGE_LINES)
             s_conn_pass_frames (conn);
         else
             conn->mid_line = conn->out [conn->out_start - 1] != '\n';

@@ -28,6 +28,7 @@ typedef struct zch_conn_t zch_conn_t;
 //  How a client's input is cut (zch_edge_config_t.framing)
 #define ZCH_EDGE_LINES  0       //  text lines, LF or CRLF (proto/zch_text.h)
 #define ZCH_EDGE_FRAMES 1       //  4-byte length + msgpack body (proto/zch_frame.h)
+#define ZCH_EDGE_CHANNEL 2      //  walkor/channel frames: a length counting itself (proto/zch_chanmsg.h)
 
 typedef struct {
     //  One complete line (terminator stripped), or in frame mode one

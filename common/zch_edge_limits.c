@@ -2,6 +2,7 @@
     (max clients over every worker, connections per second per address),
     the idle and keepalive timers, and the edge's own last words.          */
 #include "zch_edge_private.h"
+#include "zch_chanmsg.h"
 #include "zch_frame.h"
 #include "zch_log.h"
 #include "zch_net.h"
@@ -104,8 +105,8 @@ zch_conn_say (zch_conn_t *conn, const char *code, const char *text)
 {
     char reply [ZCH_REPLY_MAX];
     size_t len;
-    if (conn->edge->config.framing == ZCH_EDGE_FRAMES)
-        len = zch_frame_encode_err ((uint8_t *) reply, sizeof reply, code, text);
+    if (conn->edge->config.framing != ZCH_EDGE_LINES)
+        len = zch_edge_error_reply (conn->edge->config.framing, reply, sizeof reply, code, text);
     else
         len = (size_t) snprintf (reply, sizeof reply, "-ERR %s\n", text);
     if (zch_conn_make_room (conn, len) == 0) {
@@ -124,8 +125,8 @@ s_refuse (zch_edge_t *self, int fd, const char *peer, const char *code, const ch
 {
     if (!self->config.tls) {
         char reply [ZCH_REPLY_MAX];
-        size_t len = self->config.framing == ZCH_EDGE_FRAMES?
-            zch_frame_encode_err ((uint8_t *) reply, sizeof reply, code, text):
+        size_t len = self->config.framing != ZCH_EDGE_LINES?
+            zch_edge_error_reply (self->config.framing, reply, sizeof reply, code, text):
             (size_t) snprintf (reply, sizeof reply, "-ERR %s\n", text);
         if (send (fd, reply, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
             zch_debug ("%s: cannot tell %s why: %s", self->config.role, peer, strerror (errno));
@@ -184,4 +185,13 @@ zch_conn_tls_failed (zch_conn_t *conn)
     zch_info ("%s: TLS with %s failed: %s (TLS failures: %llu)", conn->edge->config.role,
               conn->peer, zch_tls_error (conn->tls),
               (unsigned long long) conn->edge->stats.tls_failures);
+}
+
+size_t
+zch_edge_error_reply (int framing, char *out, size_t cap, const char *code, const char *text)
+{
+    if (framing == ZCH_EDGE_CHANNEL)
+        return zch_chanmsg_encode_event ((uint8_t *) out, cap, "error", code, strlen (code),
+                                         (const uint8_t *) text, strlen (text), false);
+    return zch_frame_encode_err ((uint8_t *) out, cap, code, text);
 }

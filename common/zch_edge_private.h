@@ -94,4 +94,9 @@ int zch_edge_admit (zch_edge_t *self, int fd, const struct sockaddr_storage *add
 void zch_conn_say (zch_conn_t *conn, const char *code, const char *text);
 void zch_conn_tls_failed (zch_conn_t *conn);
 
+//  zch_edge_limits.c: the edge's own error in a framed mode (ZCH_EDGE_FRAMES:
+//  an err frame; ZCH_EDGE_CHANNEL: an {type: error, channel: code, data:
+//  text} frame). Returns its size, 0 if it does not fit cap.
+size_t zch_edge_error_reply (int framing, char *out, size_t cap, const char *code, const char *text);
+
 #endif

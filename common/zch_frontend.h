@@ -24,6 +24,9 @@ typedef struct {
     int upstream_hwm;           //  messages queued from the broker (a tuning and test knob)
     int drain_timeout;          //  ms a drain may take at shutdown
     const char *frame_listen;   //  HOST:PORT for frame-protocol clients; "": off
+    const char *channel_listen; //  HOST:PORT for walkor/channel clients (the subscriber's); "": off
+    const char *relay;          //  the source's relay for channel publishes: where the source
+                                //  binds it ("": off), where the subscriber sends to
     size_t max_payload;         //  largest payload accepted from a client
     bool takes_udp;             //  the role serves UDP ingest (the source)
     const char *udp_listen;     //  HOST:PORT for datagrams; "": off

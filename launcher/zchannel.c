@@ -14,6 +14,10 @@
 #define RUN_INGRESS_LOCAL   "inproc://zchannel-ingress"
 #define RUN_EGRESS_LOCAL    "inproc://zchannel-egress"
 #define RUN_CONTROL_LOCAL   "inproc://zchannel-control"
+#define RUN_RELAY_LOCAL     "inproc://zchannel-relay"
+//  --profile workerman: Channel\Client's port, and where the ZeroMQ ingress goes instead
+#define RUN_WORKERMAN_CHANNEL   "0.0.0.0:2206"
+#define RUN_WORKERMAN_INGRESS   "tcp://*:2216"
 
 typedef struct {
     zch_process_config_t process;
@@ -121,6 +125,15 @@ s_run (int argc, char *argv [])
     config.source.control = RUN_CONTROL_LOCAL;
     config.source.broker = RUN_INGRESS_LOCAL;
     config.subscriber.broker = RUN_EGRESS_LOCAL;
+    //  A Workerman user expects the channel server on 2206, the broker's
+    //  ingress port: unless either was set, the ingress moves aside
+    if (config.subscriber.workerman && !*config.subscriber.channel_listen
+    &&  strcmp (config.broker.ingress, BROKER_INGRESS_DEFAULT) == 0) {
+        config.subscriber.channel_listen = RUN_WORKERMAN_CHANNEL;
+        config.broker.ingress = RUN_WORKERMAN_INGRESS;
+    }
+    if (*config.subscriber.channel_listen)
+        config.subscriber.relay = config.source.relay = RUN_RELAY_LOCAL;
 
     char error [512];
     zch_service_t *service = zch_service_new ("zchannel", "run", &config.process, error, sizeof error);

@@ -3,6 +3,7 @@
 #include "source_frames.h"
 #include "source_handover.h"
 #include "source_pending.h"
+#include "source_relay.h"
 #include "source_udp.h"
 #include "zch_edge.h"
 #include "zch_envelope.h"
@@ -36,6 +37,8 @@ typedef struct {
     zch_edge_t *frame_edge;     //  frame-protocol clients, NULL when off
     source_frames_t frames;     //  its handler's state
     source_udp_t *udp;          //  UDP ingest, NULL when off
+    source_relay_t *relay;      //  channel clients' publishes from subscriber front-ends, NULL when off
+    zch_watch_t relay_watch;
     void *publisher;            //  XPUB to the broker's ingress, NODROP
     source_handover_t *handover;    //  proof the broker has what we sent; NULL: off
     int64_t handover_at;        //  when the last one started
@@ -218,6 +221,14 @@ s_udp_publish (void *ctx, const char *topic, size_t topic_len,
     return s_publish (ctx, src, topic, topic_len, payload, payload_len, NULL, 0);
 }
 
+//  source_relay's way to publish.
+static int
+s_relay_publish (void *ctx, const char *src, const char *topic, size_t topic_len,
+                 const char *payload, size_t payload_len, const uint8_t *headers, size_t headers_size)
+{
+    return s_publish (ctx, src, topic, topic_len, payload, payload_len, headers, headers_size);
+}
+
 //  Writes a reply line.
 static void
 s_reply (zch_conn_t *conn, const char *text)
@@ -337,6 +348,7 @@ s_self_destroy (self_t **self_p)
     zch_edge_destroy (&self->edge);
     zch_edge_destroy (&self->frame_edge);
     source_udp_destroy (&self->udp);
+    source_relay_destroy (&self->relay);
     zch_pipeline_destroy (&self->pipeline);
     source_pending_destroy (&self->pending);
     source_handover_destroy (&self->handover);
@@ -370,6 +382,14 @@ s_self_extras (self_t *self, const zch_worker_args_t *args, char *error, size_t 
             snprintf (error, error_size, "out of memory");
             return -1;
         }
+    }
+    if (*self->config->relay && self->index == 0) {
+        self->relay = source_relay_new (self->config->relay, &self->config->secure, s_relay_publish,
+                                        self, error, error_size);
+        if (!self->relay)
+            return -1;
+        self->relay_watch = (zch_watch_t) { .fd = source_relay_fd (self->relay), .handler = s_watch_nothing };
+        zch_loop_add (self->loop, &self->relay_watch, EPOLLIN);
     }
     if (*self->config->udp_listen) {
         int fd = zch_net_udp_bind (self->config->udp_listen, true, error, error_size);
@@ -489,10 +509,12 @@ s_publish_metrics (self_t *self)
     const source_udp_stats_t *udp = self->udp? source_udp_stats (self->udp): NULL;
     uint64_t hwm_dropped = (udp? udp->dropped + udp->kernel_dropped: 0) + self->pending_dropped;
     uint64_t held = (source_pending_held (self->pending)? 1: 0)
-                  + (self->udp && source_udp_holding (self->udp)? 1: 0);
+                  + (self->udp && source_udp_holding (self->udp)? 1: 0)
+                  + (self->relay && source_relay_held (self->relay)? 1: 0);
     uint64_t malformed = self->rejected + edge->lines_too_long
                        + self->frames.malformed + self->frames.rejected
-                       + (frame_edge? frame_edge->lines_too_long: 0) + (udp? udp->malformed: 0);
+                       + (frame_edge? frame_edge->lines_too_long: 0) + (udp? udp->malformed: 0)
+                       + (self->relay? source_relay_malformed (self->relay): 0);
     zch_metrics_set (&counters->messages_received,
                      self->published + self->plugin_dropped + hwm_dropped + held);
     zch_metrics_set (&counters->bytes_received, self->received_bytes);
@@ -570,18 +592,28 @@ s_drain (self_t *self)
     while ((zch_edge_client_count (self->edge) > 0
         ||  (self->frame_edge && zch_edge_client_count (self->frame_edge) > 0)
         ||  source_pending_held (self->pending) || s_handover_owed (self)
-        ||  (self->udp && source_udp_holding (self->udp)))
+        ||  (self->udp && source_udp_holding (self->udp))
+        ||  (self->relay && source_relay_held (self->relay)))
     &&  zclock_mono () < deadline) {
         zch_edge_flush (self->edge);
         if (self->frame_edge)
             zch_edge_flush (self->frame_edge);
         zch_loop_run_once (self->loop, 10);
         s_broker_events (self);
+        if (self->relay)
+            source_relay_work (self->relay);
         if (!source_pending_held (self->pending) && !(self->udp && source_udp_holding (self->udp)))
             s_handover_turn (self, true, (int) (deadline - zclock_mono ()) + 1);
     }
     if (self->udp)
         source_udp_discard (self->udp);
+    if (self->relay && source_relay_held (self->relay)) {
+        zch_warning ("source: worker %d dropped a channel client's publish: the broker took "
+                     "nothing more before the drain timeout (%d ms)", self->index,
+                     self->config->drain_timeout);
+        source_relay_drop (self->relay);
+        self->pending_dropped++;
+    }
     if (source_pending_held (self->pending)) {
         zch_warning ("source: worker %d dropped a message to %s from %s: the broker took "
                      "nothing more before the drain timeout (%d ms)", self->index,
@@ -652,7 +684,8 @@ source_worker_actor (zsock_t *pipe, void *args)
         bool waiting = zch_edge_has_paused (self->edge)
                     || (self->frame_edge && zch_edge_has_paused (self->frame_edge))
                     || source_pending_held (self->pending)
-                    || (self->udp && source_udp_holding (self->udp));
+                    || (self->udp && source_udp_holding (self->udp))
+                    || (self->relay && source_relay_held (self->relay));
         zch_loop_run_once (self->loop, waiting? SOURCE_PAUSED_TICK: SOURCE_TICK);
         zch_worker_commands (self->pipe, &self->state);
         if (self->state.limits_changed && self->frame_edge)
@@ -662,6 +695,8 @@ source_worker_actor (zsock_t *pipe, void *args)
         if (self->state.reloaded)
             s_plugins_swap (self);
         s_broker_events (self);
+        if (self->relay)
+            source_relay_work (self->relay);
         s_handover_turn (self, false, SOURCE_HANDOVER_WAIT);
         s_publish_metrics (self);
         zch_edge_flush (self->edge);

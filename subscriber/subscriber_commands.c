@@ -9,8 +9,8 @@
 
 //  The client behind a connection, made on its first request. NULL (and
 //  the connection closing) when out of memory.
-static subscriber_client_t *
-s_client_of (zch_conn_t *conn, bool framed)
+subscriber_client_t *
+subscriber_client_of (zch_conn_t *conn, bool framed)
 {
     subscriber_client_t *client = zch_conn_user (conn);
     if (!client) {
@@ -29,8 +29,8 @@ s_client_of (zch_conn_t *conn, bool framed)
 //  The limits and the ACL on a valid pattern a client wants (for a plain
 //  SUB, a SNAPSHOT and a FROM alike: what it may not follow live it may
 //  not read from history either); answers and returns false when refused.
-static bool
-s_may_subscribe (subscriber_worker_t *self, subscriber_client_t *client, const char *pattern, size_t len)
+bool
+subscriber_may_subscribe (subscriber_worker_t *self, subscriber_client_t *client, const char *pattern, size_t len)
 {
     const char *reason;
     if (zch_secure_topic (&self->config->secure, pattern, len, &reason)) {
@@ -73,7 +73,7 @@ int
 subscriber_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t len)
 {
     subscriber_worker_t *self = ctx;
-    subscriber_client_t *client = s_client_of (conn, false);
+    subscriber_client_t *client = subscriber_client_of (conn, false);
     if (!client)
         return ZCH_EDGE_NEXT;
     if (self->config->workerman)
@@ -109,7 +109,7 @@ subscriber_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t len)
                 if (options.kind == SUBSCRIBER_SYNC_FROM && zch_topic_validate (command.arg, command.arg_len, NULL))
                     subscriber_reply_error (conn, "", "FROM takes a topic, not a pattern");
                 else
-                if (s_may_subscribe (self, client, command.arg, command.arg_len)) {
+                if (subscriber_may_subscribe (self, client, command.arg, command.arg_len)) {
                     options.verbose = client->verbose;
                     subscriber_worker_subscribe (self, client, command.arg, command.arg_len, &options);
                 }
@@ -157,7 +157,7 @@ int
 subscriber_on_frame (void *ctx, zch_conn_t *conn, const char *body, size_t len)
 {
     subscriber_worker_t *self = ctx;
-    subscriber_client_t *client = s_client_of (conn, true);
+    subscriber_client_t *client = subscriber_client_of (conn, true);
     if (!client)
         return ZCH_EDGE_NEXT;
     zch_frame_cmd_t cmd;
@@ -197,7 +197,7 @@ subscriber_on_frame (void *ctx, zch_conn_t *conn, const char *body, size_t len)
                 if (options.kind == SUBSCRIBER_SYNC_FROM && zch_topic_validate (cmd.topic, cmd.topic_len, NULL))
                     zch_frame_reply_err (conn, ZCH_FRAME_E_OPTION, "", "from takes a topic, not a pattern");
                 else
-                if (s_may_subscribe (self, client, cmd.topic, cmd.topic_len))
+                if (subscriber_may_subscribe (self, client, cmd.topic, cmd.topic_len))
                     subscriber_worker_subscribe (self, client, cmd.topic, cmd.topic_len, &options);
                 break;
             }

@@ -2,6 +2,7 @@
     speaks (text lines or frames).                                          */
 #include "subscriber_worker.h"
 #include "zch_epoch.h"
+#include "subscriber_channel.h"
 #include "zch_frame.h"
 #include "zch_frame_reply.h"
 #include "zch_text.h"
@@ -30,6 +31,8 @@ subscriber_reply_error (zch_conn_t *conn, const char *prefix, const char *reason
 void
 subscriber_client_ok (subscriber_client_t *client, uint64_t epoch)
 {
+    if (client->channel)
+        return;                 //  the channel protocol confirms nothing
     char text [ZCH_EPOCH_TEXT_MAX + 5];
     if (epoch)
         zch_epoch_format (epoch, text);
@@ -53,6 +56,9 @@ void
 subscriber_client_error (subscriber_client_t *client, const char *code, const char *prefix,
                          const char *reason)
 {
+    if (client->channel)
+        subscriber_channel_error (client->conn, code, prefix, reason);
+    else
     if (client->framed)
         zch_frame_reply_err (client->conn, code, prefix, reason);
     else
@@ -133,6 +139,10 @@ subscriber_write_delivery (subscriber_worker_t *self, subscriber_client_t *clien
 {
     size_t len;
     const char *data;
+    if (client->channel) {
+        subscriber_channel_write_delivery (self->channel, client, delivery);
+        return;
+    }
     if (client->framed) {
         if (delivery->frame_len == 0)
             delivery->frame_len = s_build_frame (self, delivery);

@@ -1,9 +1,11 @@
 /*  subscriber_worker: one loop of the subscriber front-end.                 */
 #include "subscriber_worker.h"
+#include "subscriber_channel.h"
 #include "zch_guard.h"
 #include "zch_frame_reply.h"
 #include "zch_epoch.h"
 #include "zch_log.h"
+#include "zch_net.h"
 #include "zch_zmq.h"
 
 #define SUBSCRIBER_BATCH        4096    //  broker messages per turn before serving clients
@@ -25,6 +27,8 @@ s_resume (subscriber_worker_t *self)
     zch_edge_resume (self->edge);
     if (self->frame_edge)
         zch_edge_resume (self->frame_edge);
+    if (self->channel_edge)
+        zch_edge_resume (self->channel_edge);
 }
 
 //  Trie callback: writes the delivery to one matching client, once (a
@@ -405,8 +409,8 @@ subscriber_worker_unsubscribe (subscriber_worker_t *self, subscriber_client_t *c
 }
 
 //  A client is going: drop its subscriptions and forget its barriers.
-static void
-s_on_close (void *ctx, zch_conn_t *conn)
+void
+subscriber_on_close (void *ctx, zch_conn_t *conn)
 {
     subscriber_worker_t *self = ctx;
     subscriber_client_t *client = zch_conn_user (conn);
@@ -445,6 +449,7 @@ s_self_destroy (subscriber_worker_t **self_p)
         return;
     zch_edge_destroy (&self->edge);     //  first: its on_close uses the rest
     zch_edge_destroy (&self->frame_edge);
+    subscriber_channel_destroy (&self->channel);
     subscriber_catchup_destroy (&self->catchup);    //  after the edges: their syncs are gone
     subscriber_link_destroy (&self->link);
     zch_pipeline_destroy (&self->pipeline);
@@ -478,7 +483,7 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
     self->barriers = zlistx_new ();
     self->upstream = zmq_socket (zsys_init (), ZMQ_SUB);
     self->counters = zch_metrics_edge_counters ("subscriber");
-    static const zch_edge_handlers_t handlers = { .on_line = subscriber_on_line, .on_close = s_on_close };
+    static const zch_edge_handlers_t handlers = { .on_line = subscriber_on_line, .on_close = subscriber_on_close };
     zch_edge_config_t edge_config = {
         .role = "subscriber", .greeting = SUBSCRIBER_GREETING, .max_line = self->config->max_line,
         .max_output = self->config->max_output, .close_grace_ms = 1000
@@ -492,7 +497,7 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
     if (!self->edge)
         close (args->listen_fd);
     if (args->frame_fd >= 0) {
-        static const zch_edge_handlers_t frame_handlers = { .on_line = subscriber_on_frame, .on_close = s_on_close };
+        static const zch_edge_handlers_t frame_handlers = { .on_line = subscriber_on_frame, .on_close = subscriber_on_close };
         zch_edge_config_t frame_config = {
             .role = "subscriber", .framing = ZCH_EDGE_FRAMES,
             .max_line = self->config->max_payload + ZCH_FRAME_OVERHEAD,
@@ -533,7 +538,9 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
         s_self_destroy (&self);
         return NULL;
     }
-    if (zch_pipeline_build (&self->config->plugins, ZCH_PLUGIN_STAGE_SUBSCRIBER, &self->pipeline,
+    if ((*self->config->channel_listen
+    &&   !(self->channel = subscriber_channel_new (self, args, error, error_size)))
+    ||  zch_pipeline_build (&self->config->plugins, ZCH_PLUGIN_STAGE_SUBSCRIBER, &self->pipeline,
                             error, error_size)) {
         s_self_destroy (&self);
         return NULL;
@@ -566,6 +573,8 @@ s_flush_edges (subscriber_worker_t *self)
     zch_edge_flush (self->edge);
     if (self->frame_edge)
         zch_edge_flush (self->frame_edge);
+    if (self->channel_edge)
+        zch_edge_flush (self->channel_edge);
 }
 
 //  Output still queued (clients: the number of clients still connected)
@@ -577,6 +586,9 @@ s_edges_left (subscriber_worker_t *self, bool clients)
     if (self->frame_edge)
         left += clients? zch_edge_client_count (self->frame_edge):
                          zch_edge_pending_output (self->frame_edge);
+    if (self->channel_edge)
+        left += clients? zch_edge_client_count (self->channel_edge):
+                         zch_edge_pending_output (self->channel_edge);
     return left;
 }
 
@@ -589,19 +601,24 @@ s_publish_metrics (subscriber_worker_t *self)
     zch_counters_t *counters = self->counters;
     const zch_edge_stats_t *edge = zch_edge_stats (self->edge);
     const zch_edge_stats_t *frame_edge = self->frame_edge? zch_edge_stats (self->frame_edge): NULL;
+    const zch_edge_stats_t *channel_edge = self->channel_edge? zch_edge_stats (self->channel_edge): NULL;
     zch_metrics_set (&counters->messages_received, self->received);
     zch_metrics_set (&counters->bytes_received, self->received_bytes);
     zch_metrics_set (&counters->messages_sent, self->delivered);
     zch_metrics_set (&counters->bytes_sent, self->delivered_bytes);
     zch_metrics_set (&counters->dropped [ZCH_DROP_MALFORMED], self->malformed + edge->lines_too_long
-                     + self->frames_malformed + (frame_edge? frame_edge->lines_too_long: 0));
+                     + self->frames_malformed + (frame_edge? frame_edge->lines_too_long: 0)
+                     + (channel_edge? channel_edge->lines_too_long
+                                      + subscriber_channel_malformed (self->channel): 0));
     zch_metrics_set (&counters->dropped [ZCH_DROP_PLUGIN], self->plugin_dropped);
     //  Lost on the broker link beyond what the history could heal
     zch_metrics_set (&counters->dropped [ZCH_DROP_HWM], subscriber_catchup_stats (self->catchup)->lost);
     zch_metrics_set (&counters->dropped [ZCH_DROP_SLOW_CONSUMER],
-                     edge->slow_consumers + (frame_edge? frame_edge->slow_consumers: 0));
+                     edge->slow_consumers + (frame_edge? frame_edge->slow_consumers: 0)
+                     + (channel_edge? channel_edge->slow_consumers: 0));
     zch_metrics_set (&counters->slow_consumer_bytes,
-                     edge->dropped_bytes + (frame_edge? frame_edge->dropped_bytes: 0));
+                     edge->dropped_bytes + (frame_edge? frame_edge->dropped_bytes: 0)
+                     + (channel_edge? channel_edge->dropped_bytes: 0));
     zch_metrics_set (&counters->plugin_ns,
                      self->plugin_ns + (self->pipeline? zch_pipeline_ns (self->pipeline): 0));
     zch_metrics_set (&counters->clients, s_edges_left (self, true));
@@ -616,6 +633,8 @@ s_drain (subscriber_worker_t *self)
     zch_edge_stop_accepting (self->edge);
     if (self->frame_edge)
         zch_edge_stop_accepting (self->frame_edge);
+    if (self->channel_edge)
+        zch_edge_stop_accepting (self->channel_edge);
     int64_t deadline = zclock_mono () + self->config->drain_timeout;
     int64_t quiet_since = zclock_mono ();
     while (zclock_mono () < deadline) {
@@ -635,6 +654,8 @@ s_drain (subscriber_worker_t *self)
     zch_edge_close_all (self->edge);
     if (self->frame_edge)
         zch_edge_close_all (self->frame_edge);
+    if (self->channel_edge)
+        zch_edge_close_all (self->channel_edge);
     s_flush_edges (self);
     while (s_edges_left (self, true) > 0 && zclock_mono () < deadline + 1000) {
         zch_loop_run_once (self->loop, 10);
@@ -658,6 +679,9 @@ subscriber_worker_actor (zsock_t *pipe, void *args)
                     self->config->listen, self->config->broker);
         if (self->frame_edge)
             zch_notice ("subscriber: frame protocol on %s", self->config->frame_listen);
+        if (self->channel_edge)
+            zch_notice ("subscriber: channel protocol on %s, publishing through %s",
+                        self->config->channel_listen, self->config->relay);
     }
     zch_actor_ready (pipe, NULL);
     bool busy = false;
@@ -677,6 +701,8 @@ subscriber_worker_actor (zsock_t *pipe, void *args)
         subscriber_catchup_drain (self->catchup);
         if (received == 0)
             subscriber_catchup_quiet (self->catchup);
+        if (self->channel)
+            subscriber_channel_turn (self->channel);
         s_publish_metrics (self);
         s_flush_edges (self);
     }
@@ -715,6 +741,8 @@ subscriber_reload (zch_workers_t *workers, char *error, size_t error_size)
 zch_workers_t *
 subscriber_start (const subscriber_config_t *config, char *error, size_t error_size)
 {
+    if (*config->channel_listen && zch_net_check_free (config->channel_listen, error, error_size))
+        return NULL;
     return zch_workers_start_framed (config->listen, *config->frame_listen? config->frame_listen: NULL,
                                      config->workers,
                                      subscriber_worker_actor, config, error, error_size);

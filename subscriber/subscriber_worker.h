@@ -31,6 +31,8 @@ typedef struct {
     subscriber_sync_t *sync;    //  a SNAPSHOT or FROM catch-up; other commands wait for it
     bool framed;                //  a frame-protocol client: replies and deliveries are frames
     bool verbose;               //  text VERBOSE on: "+OK <epoch>" to a SUB
+    bool channel;               //  a channel-protocol client (subscriber_channel.c)
+    uint32_t relayed;           //  channel: channels of the current publish already relayed
 } subscriber_client_t;
 
 //  A subscription barrier in flight: "$ack.<worker id>.<number>" was
@@ -53,6 +55,8 @@ typedef struct {
     zch_loop_t *loop;
     zch_edge_t *edge;
     zch_edge_t *frame_edge;     //  frame-protocol clients, NULL when off
+    zch_edge_t *channel_edge;   //  channel-protocol clients (owned by channel), NULL when off
+    struct subscriber_channel_t *channel;
     void *upstream;             //  SUB on the broker's egress
     subscriber_index_t *subscriptions;
     zch_watch_t pipe_watch;
@@ -99,6 +103,7 @@ typedef struct {
     size_t meta_size;
     size_t line_len;            //  0 until built
     size_t frame_len;           //  0 until built
+    size_t channel_len;         //  0 until built
 } subscriber_delivery_t;
 
 //  subscriber_output.c: writes "<text>" as a line.
@@ -119,6 +124,18 @@ void subscriber_client_error (subscriber_client_t *client, const char *code, con
 //  built once per delivery.
 void subscriber_write_delivery (subscriber_worker_t *self, subscriber_client_t *client,
                                 subscriber_delivery_t *delivery);
+
+//  subscriber_commands.c: the client behind a connection, made on its
+//  first request; NULL (and the connection closing) when out of memory.
+subscriber_client_t *subscriber_client_of (zch_conn_t *conn, bool framed);
+
+//  The limits and the ACL on a valid pattern a client wants; answers and
+//  returns false when refused.
+bool subscriber_may_subscribe (subscriber_worker_t *self, subscriber_client_t *client,
+                               const char *pattern, size_t len);
+
+//  subscriber_worker.c: a connection is going (every edge's on_close).
+void subscriber_on_close (void *ctx, zch_conn_t *conn);
 
 //  subscriber_commands.c: the edge handlers for a text line and a frame.
 int subscriber_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t len);
