@@ -80,6 +80,8 @@ source
 subscriber
     #   where text clients connect
     listen = "0.0.0.0:2346"
+    #   where Workerman Channel\Client apps connect (walkor/channel's protocol; off when empty)
+    channel-listen = ""
     #   messages queued from the broker before it drops (a tuning and test knob; drops are healed)
     upstream-hwm = "1000000"
     #   output queued per client before it is dropped as a slow consumer (reloads)
