@@ -2,10 +2,22 @@
 #include "zch_main.h"
 #include "zch_log.h"
 #include "zch_metrics.h"
-#include "zch_net.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <time.h>
+
+//  Raises the soft limit on open descriptors to the hard limit, so that
+//  thousands of clients (or ZeroMQ peers) fit.
+static void
+s_raise_fd_limit (void)
+{
+    struct rlimit limit;
+    if (getrlimit (RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        setrlimit (RLIMIT_NOFILE, &limit);
+    }
+}
 
 static sigset_t
 s_control_signals (void)
@@ -25,7 +37,7 @@ zch_process_init (const char *ident)
     sigset_t set = s_control_signals ();
     pthread_sigmask (SIG_BLOCK, &set, NULL);
     signal (SIGPIPE, SIG_IGN);
-    zch_net_raise_fd_limit ();
+    s_raise_fd_limit ();
     zch_metrics_init ();
     zsys_init ();
     zch_log_init (ident);

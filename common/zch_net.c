@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -150,14 +149,4 @@ zch_net_peer_name (int fd, char *out, size_t out_size)
     }
     snprintf (out, out_size, "%s:%d", host, port);
     return out;
-}
-
-void
-zch_net_raise_fd_limit (void)
-{
-    struct rlimit limit;
-    if (getrlimit (RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-        limit.rlim_cur = limit.rlim_max;
-        setrlimit (RLIMIT_NOFILE, &limit);
-    }
 }

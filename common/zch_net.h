@@ -25,8 +25,4 @@ int zch_net_udp_check_free (const char *address, char *error, size_t error_size)
 //  Writes "ip:port" of the socket's peer into out. Returns out.
 char *zch_net_peer_name (int fd, char *out, size_t out_size);
 
-//  Raises the soft limit on open descriptors to the hard limit, so that
-//  thousands of clients fit.
-void zch_net_raise_fd_limit (void);
-
 #endif
