@@ -19,6 +19,7 @@
 import os
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 import msgpack
@@ -158,13 +159,28 @@ def test_max_payload():
 
 
 def test_churn():
-    mport = h.free_port()
-    with h.system(broker_args=["--metrics-listen", "%s:%d" % (h.HOST, mport)]) as S:
+    mport, sport = h.free_port(), h.free_port()
+    with h.system(broker_args=["--metrics-listen", "%s:%d" % (h.HOST, mport)],
+                  sub_args=["--metrics-listen", "%s:%d" % (h.HOST, sport)]) as S:
         def gauges():
             values, _ = scrape(mport)
             return (values['zchannel_subscriptions{role="broker"}'],
                     values['zchannel_clients{role="broker"}'])
-        # what the front-ends hold (barriers, their links): the base
+
+        def settled():
+            # the subscriber front-end's first barrier (its readiness probe)
+            # is answered and let go: what the front-ends hold stays put
+            try:
+                with urllib.request.urlopen("http://%s:%d/readyz" % (h.HOST, sport),
+                                            timeout=h.STEP) as r:
+                    ready = r.status == 200
+            except urllib.error.HTTPError:      # 503: not ready yet
+                ready = False
+            before = gauges()
+            time.sleep(0.2)
+            return (ready and gauges() == before) or before
+        wait_for("the front-ends settled", lambda: settled() is True or "not yet")
+        # what the front-ends hold (their links): the base
         base_subs, base_peers = gauges()
         stay = h.zsocket(zmq.SUB, S.egress)
         stay.setsockopt(zmq.SUBSCRIBE, b"churn.")
