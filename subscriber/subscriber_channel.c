@@ -303,7 +303,7 @@ subscriber_channel_error (zch_conn_t *conn, const char *code, const char *prefix
         zch_conn_write (conn, frame, size);
 }
 
-//  True when the message's headers say its payload is a serialized PHP
+//  Whether the message's headers say its payload is a serialized PHP
 //  value, and it is one this reader takes (anything else goes as a string).
 static bool
 s_php_value (const subscriber_delivery_t *delivery)
@@ -348,12 +348,21 @@ subscriber_channel_write_delivery (subscriber_channel_t *self, subscriber_client
         delivery->channel_len = zch_chanmsg_encode_event (self->event, self->event_cap, "event",
                                                           delivery->topic, delivery->topic_len,
                                                           (const uint8_t *) delivery->payload,
-                                                          delivery->payload_len, s_php_value (delivery));
+                                                          delivery->payload_len,
+                                                          subscriber_php_value (delivery));
     }
     if (delivery->channel_len && zch_conn_write (client->conn, self->event, delivery->channel_len) == 0) {
         worker->delivered++;
         worker->delivered_bytes += delivery->payload_len;
     }
+}
+
+bool
+subscriber_php_value (subscriber_delivery_t *delivery)
+{
+    if (delivery->php == 0)
+        delivery->php = s_php_value (delivery)? 1: -1;
+    return delivery->php > 0;
 }
 
 uint64_t

@@ -38,6 +38,11 @@ void subscriber_channel_turn (subscriber_channel_t *self);
 void subscriber_channel_write_delivery (subscriber_channel_t *self, subscriber_client_t *client,
                                         subscriber_delivery_t *delivery);
 
+//  True when the delivery's payload is a PHP value other than a string in
+//  its serialize() form (its header says so, and it reads as one); found
+//  once per delivery.
+bool subscriber_php_value (subscriber_delivery_t *delivery);
+
 //  Writes {type: "error", channel: code, data: "<prefix><reason>"}: the
 //  channel protocol has no error message, so zchannel adds this one.
 void subscriber_channel_error (zch_conn_t *conn, const char *code, const char *prefix, const char *reason);

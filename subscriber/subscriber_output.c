@@ -5,6 +5,7 @@
 #include "subscriber_channel.h"
 #include "zch_frame.h"
 #include "zch_frame_reply.h"
+#include "zch_phpjson.h"
 #include "zch_text.h"
 
 //  Writes a reply line.
@@ -89,6 +90,31 @@ s_line_room (subscriber_worker_t *self, size_t size)
     return s_room (&self->line, &self->line_cap, size);
 }
 
+//  {"content-type": "application/json"} as a msgpack map
+static const uint8_t s_json_headers [] = "\x81\xac" "content-type" "\xb0" "application/json";
+
+//  A PHP value other than a string (what a channel client published)
+//  reaches text and frame clients as JSON, made once per delivery. Sets
+//  *payload and *len to what they get.
+static void
+s_payload_for (subscriber_worker_t *self, subscriber_delivery_t *delivery,
+               const char **payload, size_t *len)
+{
+    if (!delivery->json && subscriber_php_value (delivery)) {
+        size_t json_len;
+        char *json = zch_phpjson_convert ((const uint8_t *) delivery->payload, delivery->payload_len,
+                                          &json_len);
+        if (json) {
+            free (self->json);
+            self->json = json;
+            delivery->json = json;
+            delivery->json_len = json_len;
+        }
+    }
+    *payload = delivery->json? delivery->json: delivery->payload;
+    *len = delivery->json? delivery->json_len: delivery->payload_len;
+}
+
 //  Builds the delivery frame once: ["msg", topic, seq, payload, headers].
 //  Returns its length, 0 if out of memory.
 static size_t
@@ -96,14 +122,22 @@ s_build_frame (subscriber_worker_t *self, subscriber_delivery_t *delivery)
 {
     const uint8_t *headers = NULL;
     size_t headers_size = 0;
+    const char *payload;
+    size_t payload_len;
+    s_payload_for (self, delivery, &payload, &payload_len);
+    if (delivery->json) {
+        headers = s_json_headers;
+        headers_size = sizeof s_json_headers - 1;
+    }
+    else
     if (delivery->meta)
         zch_headers_in_meta (delivery->meta, delivery->meta_size, &headers, &headers_size);
-    size_t size = zch_frame_msg_size (delivery->topic_len, delivery->payload_len, headers_size);
+    size_t size = zch_frame_msg_size (delivery->topic_len, payload_len, headers_size);
     if (s_room (&self->frame, &self->frame_cap, size))
         return 0;
     return zch_frame_encode_msg ((uint8_t *) self->frame, delivery->topic, delivery->topic_len,
-                                 delivery->seq, (const uint8_t *) delivery->payload,
-                                 delivery->payload_len, headers, headers_size);
+                                 delivery->seq, (const uint8_t *) payload, payload_len,
+                                 headers, headers_size);
 }
 
 //  Builds the delivery line once: "MSG <topic> <seq> <payload>", or in
@@ -112,8 +146,11 @@ s_build_frame (subscriber_worker_t *self, subscriber_delivery_t *delivery)
 static size_t
 s_build_line (subscriber_worker_t *self, subscriber_delivery_t *delivery)
 {
+    const char *payload;
+    size_t payload_len;
+    s_payload_for (self, delivery, &payload, &payload_len);
     //  Room for the worst case (every byte escaped) spares a sizing pass
-    if (s_line_room (self, delivery->topic_len + 2 * delivery->payload_len + 48))
+    if (s_line_room (self, delivery->topic_len + 2 * payload_len + 48))
         return 0;
     char *cursor = self->line;
     if (self->config->workerman)
@@ -126,7 +163,7 @@ s_build_line (subscriber_worker_t *self, subscriber_delivery_t *delivery)
         cursor += zch_text_uint (delivery->seq, cursor);
         *cursor++ = ' ';
     }
-    cursor += zch_text_escape (delivery->payload, delivery->payload_len, cursor);
+    cursor += zch_text_escape (payload, payload_len, cursor);
     *cursor++ = '\n';
     return (size_t) (cursor - self->line);
 }

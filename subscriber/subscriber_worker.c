@@ -460,6 +460,7 @@ s_self_destroy (subscriber_worker_t **self_p)
     zch_loop_destroy (&self->loop);
     free (self->line);
     free (self->frame);
+    free (self->json);
     free (self);
     *self_p = NULL;
 }

@@ -72,6 +72,7 @@ typedef struct {
     uint8_t plugin_meta [ZCH_META_MAX];     //  meta with the headers egress plugins set
     char *line;                 //  the delivery line, built once per message
     size_t line_cap;
+    char *json;                 //  the last PHP value made JSON for text and frame clients
     char *frame;                //  the delivery frame, built once per message
     size_t frame_cap;
     uint64_t frames_malformed;  //  frame requests that did not decode
@@ -104,6 +105,9 @@ typedef struct {
     size_t line_len;            //  0 until built
     size_t frame_len;           //  0 until built
     size_t channel_len;         //  0 until built
+    int php;                    //  payload is a serialized PHP value: 0 not known yet, 1 yes, -1 no
+    const char *json;           //  that value as JSON (the worker's json), NULL until made or when none
+    size_t json_len;
 } subscriber_delivery_t;
 
 //  subscriber_output.c: writes "<text>" as a line.

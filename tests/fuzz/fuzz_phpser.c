@@ -6,9 +6,13 @@
     again value by value and must read back to the same bytes (the writer
     is PHP's canonical form, so a second pass is a fixed point); a prefix
     of an accepted value must need more bytes. Every decoded request's
-    data is sent back as an event, which must decode as PHP would.         */
+    data is sent back as an event, which must decode as PHP would; what
+    converts to JSON must parse as JSON.                                    */
 #include "zch_chanmsg.h"
 #include "zch_phpser.h"
+#include "zch_phpjson.h"
+
+#include <jansson.h>
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -91,6 +95,15 @@ s_value (const uint8_t *data, size_t size, const zch_phpser_limits_t *limits)
     S_ASSERT (twice && twice_len == once_len && memcmp (once, twice, once_len) == 0);
     free (once);
     free (twice);
+    //  what converts is one JSON value
+    size_t json_len;
+    char *json = zch_phpjson_convert (data, size, &json_len);
+    if (json) {
+        json_t *back = json_loadb (json, json_len, JSON_DECODE_ANY, NULL);
+        S_ASSERT (back);
+        json_decref (back);
+        free (json);
+    }
 }
 
 static void

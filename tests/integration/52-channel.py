@@ -4,7 +4,8 @@ publishing through a source's relay (--relay-listen), three processes:
 Workerman's real Channel\\Client (`channel-client.php sub` and `pub`)
 receives exactly what it sent, in order, and the same run against the
 original channel-server.php prints the same; PHP and text clients hear one
-another; one connection subscribes and publishes; a publish to several
+another, strings as they are and other PHP values unchanged to PHP and as
+JSON to text and frame clients; one connection subscribes and publishes; a publish to several
 channels; bad input (objects, references, deep nesting, huge and short
 lengths, truncated frames, unknown types, bad names) is told and closed
 while every other client goes on."""
@@ -13,6 +14,7 @@ import struct
 import time
 
 import channel as ch
+import frames
 import harness as h
 
 N = 50
@@ -78,9 +80,10 @@ def bad_input(S, port, watcher, text_sub):
 def test():
     ch.require_php("52-channel")
     relay = h.tcp_ep(h.free_port())
-    port = h.free_port()
+    port, frame_port = h.free_port(), h.free_port()
     with h.system(source_args=["--relay-listen", relay],
-                  sub_args=["--channel-listen", "%s:%d" % (h.HOST, port), "--relay", relay]) as S:
+                  sub_args=["--channel-listen", "%s:%d" % (h.HOST, port), "--relay", relay,
+                            "--frame-listen", "%s:%d" % (h.HOST, frame_port)]) as S:
         # 1. Channel\Client to Channel\Client, through zchannel
         through_zchannel = php_roundtrip(port)
         want = ["topic1 m%d" % i for i in range(1, N + 1)]
@@ -119,12 +122,36 @@ def test():
         for _ in range(2):
             text_sub.readline(what="the text publishes")
 
+        # 3b. PHP values other than strings: unchanged to channel clients
+        # (and PHP's), JSON to text and frame clients
+        frame_sub = frames.FrameClient(frame_port, name="frame-sub", proc=S.subscriber)
+        frame_sub.subscribe("topic1")
+        sub = ch.php_client(port, "sub", "topic1", 3, name="php-sub-values")
+        ch.wait_started(sub)
+        time.sleep(1.0)
+        values = [{"k": [1, 2], "name": "zé"}, 7, [True, None, 0.5]]
+        json_forms = [b'{"k":[1,2],"name":"z\xc3\xa9"}', b"7", b"[true,null,0.5]"]
+        for value in values:
+            both.send("publish", ["topic1"], value)
+        got = ch.finish(sub)
+        h.check(got == ['topic1 {"k":[1,2],"name":"z\\u00e9"}', "topic1 7", "topic1 [true,null,0.5]"],
+                "PHP subscriber of PHP values printed %r" % got)
+        for value, form in zip(values, json_forms):
+            payload = h.parse_msg(text_sub.readline(what="a PHP value as JSON"))[2]
+            h.check(payload == form, "text subscriber: expected %r, got %r" % (form, payload))
+            msg = frame_sub.read(what="a PHP value as JSON")
+            h.check(msg[0] == "msg" and msg[3] == form and msg[4] == {"content-type": "application/json"},
+                    "frame subscriber: expected %r as JSON, got %r" % (form, msg))
+
         # 4. bad input, with a channel watcher and the text subscriber looking on
         watcher = ch.ChannelClient(port, name="watcher", proc=S.subscriber)
         watcher.send("subscribe", ["topic1", "watcher"])
         # its requests wait behind its subscriptions: hearing itself proves them live
         watcher.send("publish", ["watcher"], "live")
         watcher.expect_event("watcher", "live", what="its own publish")
+        watcher.send("publish", ["watcher"], {"nested": {"list": [1, "two"]}, 3: 4.5})
+        watcher.expect_event("watcher", {"nested": {"list": {0: 1, 1: "two"}}, 3: 4.5},
+                             what="an array, back unchanged")
         both.send("publish", ["topic1"], "before-bad")
         watcher.expect_event("topic1", "before-bad", what="the publish before the bad ones")
         text_sub.readline(what="before-bad")
