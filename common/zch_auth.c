@@ -3,6 +3,8 @@
 #include "zch_topic.h"
 #include "zch_trie.h"
 
+#include <stdatomic.h>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
@@ -26,6 +28,7 @@ struct zch_token_t {
 struct zch_auth_t {
     zch_token_t *tokens;
     size_t count;
+    atomic_int refs;            //  the loader's, plus one per zch_auth_ref
 };
 
 //  SHA-256 of data into digest. Returns 0 or -1.
@@ -254,6 +257,10 @@ zch_auth_destroy (zch_auth_t **self_p)
     zch_auth_t *self = *self_p;
     if (!self)
         return;
+    *self_p = NULL;
+    //  Fresh tables start at 0: the one reference their loader holds
+    if (atomic_fetch_sub_explicit (&self->refs, 1, memory_order_acq_rel) > 0)
+        return;
     for (size_t i = 0; i < self->count; i++) {
         free (self->tokens [i].name);
         s_acl_clear (&self->tokens [i].publish);
@@ -262,6 +269,23 @@ zch_auth_destroy (zch_auth_t **self_p)
     free (self->tokens);
     free (self);
     *self_p = NULL;
+}
+
+zch_auth_t *
+zch_auth_ref (zch_auth_t *self)
+{
+    if (self)
+        atomic_fetch_add_explicit (&self->refs, 1, memory_order_relaxed);
+    return self;
+}
+
+const zch_token_t *
+zch_auth_same (const zch_auth_t *self, const zch_token_t *entry)
+{
+    for (size_t i = 0; i < self->count; i++)
+        if (CRYPTO_memcmp (self->tokens [i].digest, entry->digest, S_DIGEST) == 0)
+            return &self->tokens [i];
+    return NULL;
 }
 
 size_t

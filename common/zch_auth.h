@@ -15,7 +15,8 @@
     may be published when a publish pattern matches it; a pattern may be
     subscribed when a subscribe pattern covers it. An empty or missing
     list allows nothing. The table is read-only once loaded, so every
-    worker thread may share it.                                             */
+    worker thread may share it; it is reference-counted, so a reload can
+    hand workers a new one and the last to let go of the old frees it.     */
 #ifndef ZCH_AUTH_H_INCLUDED
 #define ZCH_AUTH_H_INCLUDED
 
@@ -39,8 +40,16 @@ zch_auth_t *zch_auth_parse (const char *text, char *error, size_t error_size);
 //  The same from a parsed "tokens" section.
 zch_auth_t *zch_auth_from_config (zconfig_t *tokens, char *error, size_t error_size);
 
-//  Frees the table and NULLs the pointer.
+//  Drops one reference (the table is freed with the last) and NULLs the
+//  pointer.
 void zch_auth_destroy (zch_auth_t **self_p);
+
+//  Takes another reference to the table (NULL gives NULL). Returns self.
+zch_auth_t *zch_auth_ref (zch_auth_t *self);
+
+//  The entry of self with the same secret as entry (from another table:
+//  after a reload), or NULL when that token is gone.
+const zch_token_t *zch_auth_same (const zch_auth_t *self, const zch_token_t *entry);
 
 //  Entries in the table.
 size_t zch_auth_size (const zch_auth_t *self);

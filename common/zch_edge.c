@@ -672,6 +672,13 @@ zch_edge_close_all (zch_edge_t *self)
         s_conn_begin_close (conn);
 }
 
+void
+zch_edge_each (zch_edge_t *self, zch_conn_fn *fn, void *ctx)
+{
+    for (zch_conn_t *conn = self->conns; conn; conn = conn->next)
+        fn (conn, ctx);
+}
+
 size_t
 zch_edge_pending_output (zch_edge_t *self)
 {

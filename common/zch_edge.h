@@ -94,6 +94,10 @@ void zch_edge_stop_accepting (zch_edge_t *self);
 //  Asks every client to close once its output is written.
 void zch_edge_close_all (zch_edge_t *self);
 
+//  Calls fn for every client (fn may close it, not free it).
+typedef void (zch_conn_fn) (zch_conn_t *conn, void *ctx);
+void zch_edge_each (zch_edge_t *self, zch_conn_fn *fn, void *ctx);
+
 //  Bytes queued and not yet written, over all clients.
 size_t zch_edge_pending_output (zch_edge_t *self);
 
@@ -107,6 +111,11 @@ const zch_edge_stats_t *zch_edge_stats (zch_edge_t *self);
 //  buffered and output already queued are kept; the limits apply from the
 //  next read or write.
 void zch_edge_set_limits (zch_edge_t *self, size_t max_line, size_t max_output);
+
+//  Changes the limits against hostile clients live (a reload): max_clients,
+//  idle_timeout_ms, keepalive_ms, conn_rate and conn_burst from from;
+//  timers running keep their deadline, the next ones take the new values.
+void zch_edge_set_guards (zch_edge_t *self, const zch_edge_config_t *from);
 
 //  Queues data for the client (in frame mode, whole frames only). If that
 //  would pass max_output the client is a slow consumer: its queued output
@@ -149,5 +158,10 @@ int zch_conn_auth_failed (zch_conn_t *conn);
 
 //  True when the client's port speaks frames (zch_edge_config_t.framing).
 bool zch_conn_framed (zch_conn_t *conn);
+
+//  Last words before a close: the edge's own error as the client's port
+//  speaks ("-ERR <text>", an err frame with code, a channel error event),
+//  queued even past max_output.
+void zch_conn_say (zch_conn_t *conn, const char *code, const char *text);
 
 #endif

@@ -146,7 +146,7 @@ s_refuse (zch_edge_t *self, int fd, const char *peer, const char *code, const ch
 int
 zch_edge_admit (zch_edge_t *self, int fd, const struct sockaddr_storage *address)
 {
-    if (!self->config.max_clients && !self->config.rates)
+    if (!self->config.max_clients && !(self->config.rates && self->config.conn_rate > 0))
         return 0;
     char peer [64];
     zch_net_peer_name (fd, peer, sizeof peer);
@@ -167,7 +167,7 @@ zch_edge_admit (zch_edge_t *self, int fd, const struct sockaddr_storage *address
         addr = &((const struct sockaddr_in6 *) address)->sin6_addr;
         addr_len = sizeof (struct in6_addr);
     }
-    if (addr && self->config.rates
+    if (addr && self->config.rates && self->config.conn_rate > 0
     &&  !zch_rate_allow (self->config.rates, addr, addr_len, self->config.conn_rate,
                          self->config.conn_burst, zclock_mono ())) {
         self->stats.rate_limited++;
@@ -194,4 +194,14 @@ zch_edge_error_reply (int framing, char *out, size_t cap, const char *code, cons
         return zch_chanmsg_encode_event ((uint8_t *) out, cap, "error", code, strlen (code),
                                          (const uint8_t *) text, strlen (text), false);
     return zch_frame_encode_err ((uint8_t *) out, cap, code, text);
+}
+
+void
+zch_edge_set_guards (zch_edge_t *self, const zch_edge_config_t *from)
+{
+    self->config.max_clients = from->max_clients;
+    self->config.idle_timeout_ms = from->idle_timeout_ms;
+    self->config.keepalive_ms = from->keepalive_ms;
+    self->config.conn_rate = from->conn_rate;
+    self->config.conn_burst = from->conn_burst;
 }

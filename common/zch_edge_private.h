@@ -91,7 +91,6 @@ void zch_edge_timer_start (zch_conn_t *conn, int which, int64_t at);
 void zch_conn_idle_update (zch_conn_t *conn);
 void zch_edge_timers_expire (zch_edge_t *self, int64_t now);
 int zch_edge_admit (zch_edge_t *self, int fd, const struct sockaddr_storage *address);
-void zch_conn_say (zch_conn_t *conn, const char *code, const char *text);
 void zch_conn_tls_failed (zch_conn_t *conn);
 
 //  zch_edge_limits.c: the edge's own error in a framed mode (ZCH_EDGE_FRAMES:

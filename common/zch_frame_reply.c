@@ -25,6 +25,18 @@ zch_frame_reply_err (zch_conn_t *conn, const char *code, const char *prefix, con
 }
 
 void
+zch_conn_error (zch_conn_t *conn, const char *code, const char *text)
+{
+    if (zch_conn_framed (conn))
+        zch_frame_reply_err (conn, code, "", text);
+    else {
+        char line [400];
+        int len = snprintf (line, sizeof line, "-ERR %s\n", text);
+        zch_conn_write (conn, line, (size_t) len < sizeof line? (size_t) len: sizeof line - 1);
+    }
+}
+
+void
 zch_frame_reply_ok_text (zch_conn_t *conn, const char *text)
 {
     //  ["ok", text]: a fixarray of 2, fixstr "ok", then text as str8

@@ -21,6 +21,10 @@ void zch_frame_reply (zch_conn_t *conn, zch_frame_verb_t verb);
 //  Writes ["ok", text] (text at most 255 bytes).
 void zch_frame_reply_ok_text (zch_conn_t *conn, const char *text);
 
+//  Tells any client an error as its port speaks: "-ERR <text>" on a text
+//  port, ["err", code, text] on a frame port.
+void zch_conn_error (zch_conn_t *conn, const char *code, const char *text);
+
 //  Writes ["err", code, "<prefix><reason>"].
 void zch_frame_reply_err (zch_conn_t *conn, const char *code, const char *prefix,
                           const char *reason);

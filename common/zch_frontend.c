@@ -45,6 +45,22 @@ zch_frontend_check (const zch_frontend_config_t *config, const char *program)
     return 0;
 }
 
+void
+zch_frontend_reload_secure (zch_frontend_config_t *config, zch_workers_t *workers, const char *role)
+{
+    char error [512];
+    if (zch_secure_reload (&config->secure, error, sizeof error)) {
+        zch_error ("%s: tokens not reloaded, keeping the running ones: %s", role, error);
+        return;
+    }
+    if (zch_workers_send_each (workers, "SECURE", zch_secure_update_build, zch_secure_update_free,
+                               error, sizeof error))
+        zch_error ("%s: tokens and limits not reloaded: %s", role, error);
+    else
+    if (config->secure.auth)
+        zch_notice ("%s: tokens reloaded: %zu", role, zch_auth_size (config->secure.auth));
+}
+
 int
 zch_frontend_main (int argc, char *argv [], const char *program, const char *usage,
                    const char *section, const zch_option_t *role_options,
@@ -95,6 +111,7 @@ zch_frontend_main (int argc, char *argv [], const char *program, const char *usa
             zch_workers_set_limits (workers, config->max_line, config->max_output);
         }
         if (changed >= 0) {
+            zch_frontend_reload_secure (config, workers, section);
             if (reload (workers, error, sizeof error))
                 zch_error ("%s: reload failed, keeping the running plugins: %s", section, error);
             else

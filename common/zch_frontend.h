@@ -51,6 +51,11 @@ typedef int (zch_frontend_reload_fn) (zch_workers_t *workers, char *error, size_
 //  0, or -1 after a one-line error on stderr naming program.
 int zch_frontend_check (const zch_frontend_config_t *config, const char *program);
 
+//  SIGHUP, after the settings reloaded: reads the tokens again and hands
+//  every worker the token table and the limits now in effect (a token
+//  file that does not load is logged and the running tokens stay).
+void zch_frontend_reload_secure (zch_frontend_config_t *config, zch_workers_t *workers, const char *role);
+
 //  The whole main of a front-end program: reads the settings (defaults,
 //  --config file, flags; usage opens --help) for section, starts the
 //  workers with start, on SIGHUP reloads the settings and then the

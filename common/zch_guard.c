@@ -10,13 +10,7 @@ s_error (zch_conn_t *conn, const char *code, const char *text, const char *topic
 {
     char reason [ZCH_TOPIC_MAX + 64];
     snprintf (reason, sizeof reason, "%s%s%.*s", text, topic? " ": "", (int) len, topic? topic: "");
-    if (zch_conn_framed (conn))
-        zch_frame_reply_err (conn, code, "", reason);
-    else {
-        char line [sizeof reason + 8];
-        int line_len = snprintf (line, sizeof line, "-ERR %s\n", reason);
-        zch_conn_write (conn, line, (size_t) line_len);
-    }
+    zch_conn_error (conn, code, reason);
 }
 
 bool
@@ -97,4 +91,67 @@ zch_guard_subscribe (zch_guard_t *self, zch_conn_t *conn, const char *pattern, s
     if (!entry)
         return zch_guard_admits (self, conn, false);
     return s_forbidden (self, conn, "subscribe to", pattern, len);
+}
+
+//  What a rekey needs for each client.
+typedef struct {
+    zch_guard_t *guard;
+    const zch_auth_t *auth;     //  the new table
+    bool was_off;               //  no table before
+} s_rekey_t;
+
+static void
+s_rekey_conn (zch_conn_t *conn, void *ctx)
+{
+    s_rekey_t *rekey = ctx;
+    const zch_token_t *entry = zch_conn_auth (conn);
+    if (zch_conn_closing (conn))
+        return;
+    if (!rekey->auth) {
+        zch_conn_set_auth (conn, NULL);     //  tokens off: nothing to point into
+        return;
+    }
+    if (entry) {
+        const zch_token_t *now = zch_auth_same (rekey->auth, entry);
+        zch_conn_set_auth (conn, now);
+        const char *refused = now && rekey->guard->held_refused?
+            rekey->guard->held_refused (rekey->guard->held_ctx, conn, now): NULL;
+        if (now && !refused)
+            return;
+        if (refused) {
+            char reason [ZCH_TOPIC_MAX + 64];
+            snprintf (reason, sizeof reason, "forbidden %s (permissions changed)", refused);
+            zch_notice ("%s: client %s closed: token '%s' may no longer follow %s (tokens reloaded)",
+                        rekey->guard->role, zch_conn_peer (conn), zch_token_name (now), refused);
+            zch_conn_say (conn, "forbidden", reason);
+        }
+        else {
+            zch_notice ("%s: client %s closed: its token '%s' was removed (tokens reloaded)",
+                        rekey->guard->role, zch_conn_peer (conn), zch_token_name (entry));
+            zch_conn_say (conn, "auth_revoked", "token revoked");
+        }
+    }
+    else
+    if (rekey->was_off) {
+        zch_notice ("%s: client %s closed: tokens are now required (tokens reloaded)",
+                    rekey->guard->role, zch_conn_peer (conn));
+        zch_conn_say (conn, "auth_required", "auth required (tokens are now on)");
+    }
+    else
+        return;
+    rekey->guard->revoked++;
+    zch_conn_close (conn);
+}
+
+void
+zch_guard_rekey (zch_guard_t *self, zch_auth_t **auth_p, zch_edge_t *edge, zch_edge_t *frame_edge)
+{
+    s_rekey_t rekey = { .guard = self, .auth = *auth_p, .was_off = self->auth == NULL };
+    //  Every client moves to the new table before the old one may go
+    zch_edge_each (edge, s_rekey_conn, &rekey);
+    if (frame_edge)
+        zch_edge_each (frame_edge, s_rekey_conn, &rekey);
+    zch_auth_destroy (&self->auth);
+    self->auth = *auth_p;
+    *auth_p = NULL;
 }

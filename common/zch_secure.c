@@ -1,6 +1,7 @@
 /*  zch_secure: a front-end's settings against hostile clients.             */
 #include "zch_secure.h"
 #include "zch_curve.h"
+#include "zch_frontend.h"
 #include "zch_guard.h"
 #include "zch_log.h"
 #include "zch_metrics.h"
@@ -15,24 +16,24 @@
 
 const zch_option_t zch_secure_options [] = {
     { "max-clients", ZCH_OPT_INT, S_OFF (max_clients), "10000", "N",
-      "clients at once per port, over all workers (0: no limit)", .flags = S_BOTH, .min = 0, .max = INT_MAX },
+      "clients at once per port, over all workers (0: no limit)", .flags = S_BOTH | ZCH_OPT_RELOAD, .min = 0, .max = INT_MAX },
     { "max-topic-length", ZCH_OPT_INT, S_OFF (max_topic_length), "255", "BYTES",
       "longest topic or pattern a client may use", .flags = S_BOTH, .min = 1, .max = ZCH_TOPIC_MAX },
     { "max-topic-depth", ZCH_OPT_INT, S_OFF (max_topic_depth), "32", "N",
       "most tokens in a topic or pattern (0: no limit)", .flags = S_BOTH, .min = 0, .max = ZCH_TOPIC_MAX },
     { "idle-timeout", ZCH_OPT_DURATION, S_OFF (idle_timeout_ms), "60s", "DURATION",
       "time a client has for a whole command, after connecting and once it began one (0: off)",
-      .flags = S_BOTH },
+      .flags = S_BOTH | ZCH_OPT_RELOAD },
     { "keepalive", ZCH_OPT_DURATION, S_OFF (keepalive_ms), "0s", "DURATION",
-      "close a client that sent nothing for this long; clients PING to stay (0: off)", .flags = S_BOTH },
+      "close a client that sent nothing for this long; clients PING to stay (0: off)", .flags = S_BOTH | ZCH_OPT_RELOAD },
     { "conn-rate", ZCH_OPT_INT, S_OFF (conn_rate), "0", "N",
-      "new connections per second from one address (0: no limit)", .flags = S_BOTH, .min = 0, .max = INT_MAX },
+      "new connections per second from one address (0: no limit)", .flags = S_BOTH | ZCH_OPT_RELOAD, .min = 0, .max = INT_MAX },
     { "conn-burst", ZCH_OPT_INT, S_OFF (conn_burst), "0", "N",
-      "connections one address may open at once (0: conn-rate)", .flags = S_BOTH, .min = 0, .max = INT_MAX },
+      "connections one address may open at once (0: conn-rate)", .flags = S_BOTH | ZCH_OPT_RELOAD, .min = 0, .max = INT_MAX },
     { "auth-file", ZCH_OPT_STRING, S_OFF (auth_file), "", "FILE",
-      "tokens and their ACLs (ZPL); clients must AUTH (off when empty)", .flags = S_BOTH },
+      "tokens and their ACLs (ZPL); clients must AUTH (off when empty)", .flags = S_BOTH | ZCH_OPT_RELOAD },
     { "auth-max-failures", ZCH_OPT_INT, S_OFF (auth_max_failures), "3", "N",
-      "failed AUTHs before the connection closes", .flags = S_BOTH, .min = 1, .max = 1000 },
+      "failed AUTHs before the connection closes", .flags = S_BOTH | ZCH_OPT_RELOAD, .min = 1, .max = 1000 },
     { "tls-cert", ZCH_OPT_STRING, S_OFF (tls_cert), "", "FILE",
       "TLS on the client ports with this PEM certificate chain (off when empty)", .flags = S_BOTH },
     { "tls-key", ZCH_OPT_STRING, S_OFF (tls_key), "", "FILE",
@@ -108,6 +109,64 @@ zch_secure_release (zch_secure_config_t *config)
     zch_tls_destroy (&config->tls);
 }
 
+int
+zch_secure_reload (zch_secure_config_t *config, char *error, size_t error_size)
+{
+    zch_auth_t *auth = NULL;
+    if (s_set (config->auth_file)
+    &&  !(auth = zch_auth_load (config->auth_file, error, error_size)))
+        return -1;
+    zch_auth_destroy (&config->auth);
+    config->auth = auth;
+    return 0;
+}
+
+int
+zch_secure_update_build (const void *config, int index, void **item, char *error, size_t error_size)
+{
+    (void) index;
+    const zch_frontend_config_t *frontend = config;
+    zch_secure_update_t *update = calloc (1, sizeof *update);
+    if (!update) {
+        snprintf (error, error_size, "out of memory");
+        return -1;
+    }
+    update->limits = frontend->secure;
+    update->limits.auth = NULL;
+    update->limits.tls = NULL;
+    update->auth = zch_auth_ref (frontend->secure.auth);
+    *item = update;
+    return 0;
+}
+
+void
+zch_secure_update_free (void **update_p)
+{
+    zch_secure_update_t *update = *update_p;
+    if (update) {
+        zch_auth_destroy (&update->auth);
+        free (update);
+    }
+    *update_p = NULL;
+}
+
+void
+zch_secure_apply (void **update_p, zch_guard_t *guard, zch_edge_t *edge, zch_edge_t *frame_edge)
+{
+    zch_secure_update_t *update = *update_p;
+    if (!update)
+        return;
+    zch_edge_config_t limits = { 0 };
+    zch_worker_args_t none = { 0 };
+    zch_secure_edge (&update->limits, &none, false, &limits);
+    zch_edge_set_guards (edge, &limits);
+    if (frame_edge)
+        zch_edge_set_guards (frame_edge, &limits);
+    guard->max_failures = update->limits.auth_max_failures < 1? 1: update->limits.auth_max_failures;
+    zch_guard_rekey (guard, &update->auth, edge, frame_edge);
+    zch_secure_update_free (update_p);
+}
+
 void
 zch_secure_edge (const zch_secure_config_t *config, const zch_worker_args_t *args, bool framed,
                  zch_edge_config_t *edge)
@@ -116,7 +175,8 @@ zch_secure_edge (const zch_secure_config_t *config, const zch_worker_args_t *arg
     edge->clients = framed? args->frame_clients: args->clients;
     edge->idle_timeout_ms = config->idle_timeout_ms;
     edge->keepalive_ms = config->keepalive_ms;
-    edge->rates = config->conn_rate > 0? args->rates: NULL;
+    //  Always there, so a reload can turn the rate limit on
+    edge->rates = args->rates;
     edge->conn_rate = config->conn_rate;
     edge->conn_burst = config->conn_burst > 0? config->conn_burst: config->conn_rate;
     edge->tls = config->tls;
@@ -207,8 +267,9 @@ zch_secure_report (const char *role, int index, zch_edge_t *edge, zch_edge_t *fr
               (unsigned long long) sum.idle_timeouts, (unsigned long long) sum.keepalive_timeouts,
               (unsigned long long) sum.lines_too_long, (unsigned long long) sum.slow_consumers,
               (unsigned long long) too_many_subs, (unsigned long long) sum.tls_failures);
-    zch_info ("%s: worker %d auth: ok=%llu failed=%llu required=%llu forbidden=%llu closed=%llu",
-              role, index, (unsigned long long) guard->auth_ok,
+    zch_info ("%s: worker %d auth: ok=%llu failed=%llu required=%llu forbidden=%llu closed=%llu "
+              "revoked=%llu", role, index, (unsigned long long) guard->auth_ok,
               (unsigned long long) guard->auth_failed, (unsigned long long) guard->auth_required,
-              (unsigned long long) guard->forbidden, (unsigned long long) guard->auth_closed);
+              (unsigned long long) guard->forbidden, (unsigned long long) guard->auth_closed,
+              (unsigned long long) guard->revoked);
 }

@@ -53,6 +53,31 @@ int zch_secure_prepare (zch_secure_config_t *config, bool workerman, char *error
 //  Frees what zch_secure_prepare built.
 void zch_secure_release (zch_secure_config_t *config);
 
+//  SIGHUP, after the settings reloaded: reads auth-file again into a new
+//  token table (none when auth-file is now empty). Returns 0, or -1 with a
+//  reason when the file does not load (the running table then stays).
+int zch_secure_reload (zch_secure_config_t *config, char *error, size_t error_size);
+
+//  What a reload hands each worker: a reference to the token table now in
+//  effect and the limits (only the scalar settings are used).
+typedef struct {
+    zch_auth_t *auth;
+    zch_secure_config_t limits;
+} zch_secure_update_t;
+
+//  A zch_worker_build_fn over a front-end's config (zch_frontend_config_t):
+//  one update per worker.
+int zch_secure_update_build (const void *config, int index, void **item, char *error, size_t error_size);
+
+//  Frees an update (and drops its table reference); NULLs the pointer.
+void zch_secure_update_free (void **update_p);
+
+//  In the worker, at a turn boundary: takes the update (NULLs *update_p):
+//  the new limits for both edges (frame_edge may be NULL) and the guard,
+//  and the new token table, closing the clients whose token is gone.
+struct zch_guard_s;
+void zch_secure_apply (void **update_p, struct zch_guard_s *guard, zch_edge_t *edge, zch_edge_t *frame_edge);
+
 //  Fills an edge's limits and TLS for a worker's text (framed false) or
 //  frame port.
 void zch_secure_edge (const zch_secure_config_t *config, const zch_worker_args_t *args, bool framed,

@@ -1,5 +1,6 @@
 /*  zch_workers: N worker actors of one front-end sharing a TCP port.        */
 #include "zch_workers.h"
+#include "zch_secure.h"
 #include "zch_main.h"
 #include "zch_net.h"
 
@@ -89,6 +90,13 @@ int
 zch_workers_reload (zch_workers_t *self, zch_worker_build_fn *build, zch_worker_free_fn *free_fn,
                     char *error, size_t error_size)
 {
+    return zch_workers_send_each (self, "RELOAD", build, free_fn, error, error_size);
+}
+
+int
+zch_workers_send_each (zch_workers_t *self, const char *command, zch_worker_build_fn *build,
+                       zch_worker_free_fn *free_fn, char *error, size_t error_size)
+{
     void *items [ZCH_WORKERS_MAX] = { NULL };
     for (int i = 0; i < self->count; i++)
         if (build (self->config, i, &items [i], error, error_size)) {
@@ -97,7 +105,7 @@ zch_workers_reload (zch_workers_t *self, zch_worker_build_fn *build, zch_worker_
             return -1;
         }
     for (int i = 0; i < self->count; i++)
-        zsock_send (self->actors [i], "sp", "RELOAD", items [i]);
+        zsock_send (self->actors [i], "sp", command, items [i]);
     return 0;
 }
 
@@ -107,6 +115,17 @@ s_worker_command (zsock_t *pipe, zch_worker_state_t *state)
 {
     zmsg_t *message = zmsg_recv (pipe);
     char *command = message? zmsg_popstr (message): NULL;
+    if (command && streq (command, "SECURE")) {
+        zframe_t *frame = zmsg_pop (message);
+        void *item = NULL;
+        if (frame && zframe_size (frame) == sizeof item)
+            memcpy (&item, zframe_data (frame), sizeof item);
+        zframe_destroy (&frame);
+        //  One not yet taken is superseded by this one
+        zch_secure_update_free (&state->secure);
+        state->secure = item;
+    }
+    else
     if (command && streq (command, "RELOAD")) {
         zframe_t *frame = zmsg_pop (message);
         void *item = NULL;
@@ -173,4 +192,5 @@ zch_worker_await_term (zsock_t *pipe, zch_worker_state_t *state)
     if (state->reloaded && state->reload && state->reload_free)
         state->reload_free (&state->reload);
     state->reloaded = false;
+    zch_secure_update_free (&state->secure);
 }

@@ -50,6 +50,7 @@ typedef struct {
     bool reloaded;              //  a RELOAD came: take reload (may be NULL)
     void *reload;               //  the worker's now; set reload_free to free superseded ones
     zch_worker_free_fn *reload_free;
+    void *secure;               //  a SECURE came (tokens and limits, zch_secure_update_t): take it
 } zch_worker_state_t;
 
 //  Reads every waiting command from the owner into state.
@@ -79,6 +80,12 @@ zch_workers_t *zch_workers_start_framed (const char *address, const char *frame_
 //  and what was built is freed with free_fn. Returns 0, or -1 with a reason.
 int zch_workers_reload (zch_workers_t *self, zch_worker_build_fn *build, zch_worker_free_fn *free_fn,
                         char *error, size_t error_size);
+
+//  The same with another command: SECURE hands each worker the token table
+//  and limits a reload brought (zch_secure_update_t, freed with
+//  zch_secure_update_free, which zch_worker_state_t's owner calls).
+int zch_workers_send_each (zch_workers_t *self, const char *command, zch_worker_build_fn *build,
+                           zch_worker_free_fn *free_fn, char *error, size_t error_size);
 
 //  Stops every worker (each drains as its role defines) and NULLs the pointer.
 void zch_workers_destroy (zch_workers_t **self_p);

@@ -67,6 +67,8 @@ s_run_reload (zch_config_t *settings, zch_service_t *service, run_config_t *conf
         zch_workers_set_limits (source, config->source.max_line, config->source.max_output);
         zch_workers_set_limits (subscriber, config->subscriber.max_line, config->subscriber.max_output);
     }
+    zch_frontend_reload_secure (&config->source, source, "source");
+    zch_frontend_reload_secure (&config->subscriber, subscriber, "subscriber");
     char error [512];
     int failed = 0;
     if (source_reload (source, error, sizeof error) && ++failed)

@@ -352,6 +352,7 @@ s_self_destroy (self_t **self_p)
     zch_pipeline_destroy (&self->pipeline);
     source_pending_destroy (&self->pending);
     source_handover_destroy (&self->handover);
+    zch_auth_destroy (&self->guard.auth);
     if (self->publisher)
         zmq_close (self->publisher);
     zch_loop_destroy (&self->loop);
@@ -429,7 +430,7 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
     };
     zch_secure_edge (&self->config->secure, args, false, &edge_config);
     self->guard = (zch_guard_t) {
-        .role = "source", .auth = self->config->secure.auth,
+        .role = "source", .auth = zch_auth_ref (self->config->secure.auth),
         .max_failures = self->config->secure.auth_max_failures
     };
     self->edge = self->loop? zch_edge_new (self->loop, args->listen_fd, &edge_config, &handlers, self): NULL;
@@ -692,6 +693,7 @@ source_worker_actor (zsock_t *pipe, void *args)
             zch_edge_set_limits (self->frame_edge, self->config->max_payload + ZCH_FRAME_OVERHEAD,
                                  self->state.max_output);
         zch_worker_apply_limits (&self->state, self->edge);
+        zch_secure_apply (&self->state.secure, &self->guard, self->edge, self->frame_edge);
         if (self->state.reloaded)
             s_plugins_swap (self);
         s_broker_events (self);

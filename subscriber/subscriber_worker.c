@@ -440,6 +440,23 @@ s_barrier_free (void **item)
     *item = NULL;
 }
 
+//  After a token reload: the first of the client's patterns its token may
+//  no longer subscribe to, or NULL (zch_guard_t.held_refused).
+static const char *
+s_held_refused (void *ctx, zch_conn_t *conn, const zch_token_t *entry)
+{
+    (void) ctx;
+    subscriber_client_t *client = zch_conn_user (conn);
+    if (!client || !client->patterns)
+        return NULL;
+    for (void *value = zhashx_first (client->patterns); value; value = zhashx_next (client->patterns)) {
+        const char *pattern = zhashx_cursor (client->patterns);
+        if (!zch_token_may_subscribe (entry, pattern, strlen (pattern)))
+            return pattern;
+    }
+    return NULL;
+}
+
 //  Frees what s_self_new made.
 static void
 s_self_destroy (subscriber_worker_t **self_p)
@@ -455,6 +472,7 @@ s_self_destroy (subscriber_worker_t **self_p)
     zch_pipeline_destroy (&self->pipeline);
     subscriber_index_destroy (&self->subscriptions);
     zlistx_destroy (&self->barriers);
+    zch_auth_destroy (&self->guard.auth);
     if (self->upstream)
         zmq_close (self->upstream);
     zch_loop_destroy (&self->loop);
@@ -491,8 +509,9 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
     };
     zch_secure_edge (&self->config->secure, args, false, &edge_config);
     self->guard = (zch_guard_t) {
-        .role = "subscriber", .auth = self->config->secure.auth,
-        .max_failures = self->config->secure.auth_max_failures
+        .role = "subscriber", .auth = zch_auth_ref (self->config->secure.auth),
+        .max_failures = self->config->secure.auth_max_failures,
+        .held_refused = s_held_refused, .held_ctx = self
     };
     self->edge = self->loop? zch_edge_new (self->loop, args->listen_fd, &edge_config, &handlers, self): NULL;
     if (!self->edge)
@@ -693,6 +712,7 @@ subscriber_worker_actor (zsock_t *pipe, void *args)
             zch_edge_set_limits (self->frame_edge, self->config->max_payload + ZCH_FRAME_OVERHEAD,
                                  self->state.max_output);
         zch_worker_apply_limits (&self->state, self->edge);
+        zch_secure_apply (&self->state.secure, &self->guard, self->edge, self->frame_edge);
         if (self->state.reloaded)
             s_plugins_swap (self);
         if (subscriber_link_connects (self->link))
