@@ -107,8 +107,11 @@ zch_conn_say (zch_conn_t *conn, const char *code, const char *text)
     size_t len;
     if (conn->edge->config.framing != ZCH_EDGE_LINES)
         len = zch_edge_error_reply (conn->edge->config.framing, reply, sizeof reply, code, text);
-    else
-        len = (size_t) snprintf (reply, sizeof reply, "-ERR %s\n", text);
+    else {
+        //  A long text is cut, keeping the line's end
+        int n = snprintf (reply, sizeof reply, "-ERR %.*s\n", (int) sizeof reply - 7, text);
+        len = n > 0? (size_t) n: 0;
+    }
     if (zch_conn_make_room (conn, len) == 0) {
         //  past max_output on purpose: these are last words
         memcpy (conn->out + conn->out_len, reply, len);

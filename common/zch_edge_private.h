@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 
 #define ZCH_READ_CHUNK      (64 * 1024)
-#define ZCH_REPLY_MAX       128         //  the edge's own last words to a client
+#define ZCH_REPLY_MAX       384         //  the edge's own last words to a client
 
 //  A connection's place on one of the edge's timer lists
 #define ZCH_EDGE_IDLE          0           //  must finish a command by then
