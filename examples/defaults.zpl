@@ -106,23 +106,23 @@ subscriber
     plugin-path = ""
 
 source
-    #   clients at once per port, over all workers (0: no limit)
+    #   clients at once per port, over all workers (0: no limit) (reloads)
     max-clients = "10000"
     #   longest topic or pattern a client may use
     max-topic-length = "255"
     #   most tokens in a topic or pattern (0: no limit)
     max-topic-depth = "32"
-    #   time a client has for a whole command, after connecting and once it began one (0: off)
+    #   time a client has for a whole command, after connecting and once it began one (0: off) (reloads)
     idle-timeout = "60s"
-    #   close a client that sent nothing for this long; clients PING to stay (0: off)
+    #   close a client that sent nothing for this long; clients PING to stay (0: off) (reloads)
     keepalive = "0s"
-    #   new connections per second from one address (0: no limit)
+    #   new connections per second from one address (0: no limit) (reloads)
     conn-rate = "0"
-    #   connections one address may open at once (0: conn-rate)
+    #   connections one address may open at once (0: conn-rate) (reloads)
     conn-burst = "0"
-    #   tokens and their ACLs (ZPL); clients must AUTH (off when empty)
+    #   tokens and their ACLs (ZPL); clients must AUTH (off when empty) (reloads)
     auth-file = ""
-    #   failed AUTHs before the connection closes
+    #   failed AUTHs before the connection closes (reloads)
     auth-max-failures = "3"
     #   TLS on the client ports with this PEM certificate chain (off when empty)
     tls-cert = ""
@@ -132,23 +132,23 @@ source
     tls-ca = ""
 
 subscriber
-    #   clients at once per port, over all workers (0: no limit)
+    #   clients at once per port, over all workers (0: no limit) (reloads)
     max-clients = "10000"
     #   longest topic or pattern a client may use
     max-topic-length = "255"
     #   most tokens in a topic or pattern (0: no limit)
     max-topic-depth = "32"
-    #   time a client has for a whole command, after connecting and once it began one (0: off)
+    #   time a client has for a whole command, after connecting and once it began one (0: off) (reloads)
     idle-timeout = "60s"
-    #   close a client that sent nothing for this long; clients PING to stay (0: off)
+    #   close a client that sent nothing for this long; clients PING to stay (0: off) (reloads)
     keepalive = "0s"
-    #   new connections per second from one address (0: no limit)
+    #   new connections per second from one address (0: no limit) (reloads)
     conn-rate = "0"
-    #   connections one address may open at once (0: conn-rate)
+    #   connections one address may open at once (0: conn-rate) (reloads)
     conn-burst = "0"
-    #   tokens and their ACLs (ZPL); clients must AUTH (off when empty)
+    #   tokens and their ACLs (ZPL); clients must AUTH (off when empty) (reloads)
     auth-file = ""
-    #   failed AUTHs before the connection closes
+    #   failed AUTHs before the connection closes (reloads)
     auth-max-failures = "3"
     #   TLS on the client ports with this PEM certificate chain (off when empty)
     tls-cert = ""
