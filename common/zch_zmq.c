@@ -1,7 +1,9 @@
 /*  zch_zmq: ZeroMQ sockets inside an epoll loop.                            */
 #include "zch_zmq.h"
 
+#include <arpa/inet.h>
 #include <assert.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <zmq.h>
@@ -76,6 +78,15 @@ zch_zmq_endpoint_local (const char *endpoint)
         return false;
     memcpy (name, host, len);
     name [len] = 0;
-    return strncmp (name, "127.", 4) == 0 || strcmp (name, "localhost") == 0
-        || strcmp (name, "[::1]") == 0 || strcmp (name, "::1") == 0 || strcmp (name, "lo") == 0;
+    if (strcmp (name, "localhost") == 0 || strcmp (name, "lo") == 0)
+        return true;
+    struct in_addr v4;
+    if (inet_pton (AF_INET, name, &v4) == 1)
+        return (ntohl (v4.s_addr) >> 24) == 127;
+    if (name [0] == '[' && name [len - 1] == ']') {
+        name [len - 1] = 0;
+        struct in6_addr v6;
+        return inet_pton (AF_INET6, name + 1, &v6) == 1 && IN6_IS_ADDR_LOOPBACK (&v6);
+    }
+    return false;
 }
