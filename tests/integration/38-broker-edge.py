@@ -19,7 +19,6 @@
 import os
 import tempfile
 import time
-import urllib.error
 import urllib.request
 
 import msgpack
@@ -159,61 +158,53 @@ def test_max_payload():
 
 
 def test_churn():
-    mport, sport = h.free_port(), h.free_port()
-    with h.system(broker_args=["--metrics-listen", "%s:%d" % (h.HOST, mport)],
-                  sub_args=["--metrics-listen", "%s:%d" % (h.HOST, sport)]) as S:
-        def gauges():
-            values, _ = scrape(mport)
-            return (values['zchannel_subscriptions{role="broker"}'],
-                    values['zchannel_clients{role="broker"}'])
+    # a broker alone: every peer and subscription it holds is this test's
+    mport = h.free_port()
+    ingress, egress, control = (h.tcp_ep(h.free_port()) for _ in range(3))
+    broker = h.start([h.BROKER, "--ingress", ingress, "--egress", egress, "--control", control,
+                      "--metrics-listen", "%s:%d" % (h.HOST, mport)], name="broker")
+    h.wait_broker(control, broker)
 
-        def settled():
-            # the subscriber front-end's first barrier (its readiness probe)
-            # is answered and let go: what the front-ends hold stays put
-            try:
-                with urllib.request.urlopen("http://%s:%d/readyz" % (h.HOST, sport),
-                                            timeout=h.STEP) as r:
-                    ready = r.status == 200
-            except urllib.error.HTTPError:      # 503: not ready yet
-                ready = False
-            before = gauges()
-            time.sleep(0.2)
-            return (ready and gauges() == before) or before
-        wait_for("the front-ends settled", lambda: settled() is True or "not yet")
-        # what the front-ends hold (their links): the base
-        base_subs, base_peers = gauges()
-        stay = h.zsocket(zmq.SUB, S.egress)
-        stay.setsockopt(zmq.SUBSCRIBE, b"churn.")
-        wait_for("the lasting peer's subscription", lambda: gauges()[0] == base_subs + 1 or gauges())
-        requested = S.stats()["subscriptions"]
-        for i in range(CYCLES):
-            s = h.zsocket(zmq.SUB, S.egress)
-            s.setsockopt(zmq.SUBSCRIBE, b"churn.")
-            s.setsockopt(zmq.SUBSCRIBE, b"churn.%d" % i)
-            # the broker answers a barrier at once: both subscriptions arrived
-            s.setsockopt(zmq.SUBSCRIBE, b"$ack.churn.%d" % i)
-            h.check(s.poll(int(h.STEP * 1000)), "cycle %d: no barrier answer" % i)
-            s.close()
-        h.check(S.stats()["subscriptions"] - requested >= 3 * CYCLES,
-                "the churn did not happen: %d subscribe requests over %d cycles"
-                % (S.stats()["subscriptions"] - requested, CYCLES))
-        # the peers that left hold nothing; the lasting one holds churn.
-        wait_for("subscriptions gauge after the churn",
-                 lambda: gauges() == (base_subs + 1, base_peers + 1) or gauges())
-        held = S.stats()["subscriptions_held"]
-        h.check(held == base_subs + 1, "STATS subscriptions_held %d, expected %d" % (held, base_subs + 1))
-        stay.close()
-        wait_for("gauges once every ZeroMQ peer left", lambda: gauges() == (base_subs, base_peers) or gauges())
-    return base_subs, base_peers
+    def gauges():
+        values, _ = scrape(mport)
+        return (values['zchannel_subscriptions{role="broker"}'],
+                values['zchannel_clients{role="broker"}'])
+    wait_for("gauges of a broker with no peer", lambda: gauges() == (0, 0) or gauges())
+    stay = h.zsocket(zmq.SUB, egress)
+    stay.setsockopt(zmq.SUBSCRIBE, b"churn.")
+    wait_for("the lasting peer", lambda: gauges() == (1, 1) or gauges())
+    requested = h.broker_stats(control)["subscriptions"]
+    for i in range(CYCLES):
+        s = h.zsocket(zmq.SUB, egress)
+        s.setsockopt(zmq.SUBSCRIBE, b"churn.")
+        s.setsockopt(zmq.SUBSCRIBE, b"churn.%d" % i)
+        # the broker answers a barrier at once: both subscriptions arrived
+        s.setsockopt(zmq.SUBSCRIBE, b"$ack.churn.%d" % i)
+        h.check(s.poll(int(h.STEP * 1000)), "cycle %d: no barrier answer" % i)
+        s.close()
+    stats = h.broker_stats(control)
+    h.check(stats["subscriptions"] - requested >= 3 * CYCLES,
+            "the churn did not happen: %d subscribe requests over %d cycles"
+            % (stats["subscriptions"] - requested, CYCLES))
+    # the peers that left hold nothing; the lasting one holds churn.
+    wait_for("gauges after the churn", lambda: gauges() == (1, 1) or gauges())
+    held = h.broker_stats(control)["subscriptions_held"]
+    h.check(held == 1, "STATS subscriptions_held %d, expected 1" % held)
+    stay.close()
+    wait_for("gauges once every peer left", lambda: gauges() == (0, 0) or gauges())
+    broker.stop()
+    h.check(broker.returncode == 0, "broker: %s" % broker.describe())
+    return stats["subscriptions"] - requested
 
 
 def test():
     test_exposure()
     test_max_payload()
-    base_subs, base_peers = test_churn()
+    requests = test_churn()
     return ("plain ZeroMQ beyond loopback refused with tokens; payloads over the broker's "
-            "--max-payload dropped and counted; %d connect/SUB/disconnect cycles left the gauges "
-            "at what is held (%d prefixes, %d peers)" % (CYCLES, base_subs, base_peers))
+            "--max-payload dropped and counted; %d connect/SUB/disconnect cycles (%d subscribe "
+            "requests) left the gauges at what is held: 1 prefix, 1 peer, then none"
+            % (CYCLES, requests))
 
 
 if __name__ == "__main__":
