@@ -7,7 +7,7 @@
 
 #include <czmq.h>
 
-#define RELAY_BATCH 1024        //  publishes per turn before the worker serves its own clients
+#define RELAY_BATCH 4096        //  publishes per turn before the worker serves its own clients
 
 struct source_relay_t {
     void *socket;               //  PULL, bound
@@ -16,6 +16,7 @@ struct source_relay_t {
     zmq_msg_t src;              //  the publish in hand
     zmq_msg_t body;
     bool held;                  //  src and body wait for the broker
+    bool more;                  //  the last turn stopped at RELAY_BATCH: more may be waiting
     uint64_t malformed;
     uint64_t received;
 };
@@ -118,6 +119,9 @@ s_publish (source_relay_t *self)
 void
 source_relay_work (source_relay_t *self)
 {
+    //  The socket's descriptor signals only changes: a turn that leaves
+    //  messages unread must come back at once, not at the next signal
+    self->more = false;
     for (int count = 0; count < RELAY_BATCH; count++) {
         if (!self->held && s_take (self))
             return;
@@ -126,12 +130,19 @@ source_relay_work (source_relay_t *self)
             return;
         self->held = false;
     }
+    self->more = true;
 }
 
 bool
 source_relay_held (source_relay_t *self)
 {
     return self->held;
+}
+
+bool
+source_relay_busy (source_relay_t *self)
+{
+    return self->held || self->more;
 }
 
 void

@@ -43,6 +43,10 @@ void source_relay_work (source_relay_t *self);
 //  True while a publish waits for the broker.
 bool source_relay_held (source_relay_t *self);
 
+//  True while the worker should come back soon: a publish waits for the
+//  broker, or the last turn left some unread.
+bool source_relay_busy (source_relay_t *self);
+
 //  Forgets the publish that waits (at the drain timeout); the caller counts it.
 void source_relay_drop (source_relay_t *self);
 

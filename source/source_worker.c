@@ -594,7 +594,7 @@ s_drain (self_t *self)
         ||  (self->frame_edge && zch_edge_client_count (self->frame_edge) > 0)
         ||  source_pending_held (self->pending) || s_handover_owed (self)
         ||  (self->udp && source_udp_holding (self->udp))
-        ||  (self->relay && source_relay_held (self->relay)))
+        ||  (self->relay && source_relay_busy (self->relay)))
     &&  zclock_mono () < deadline) {
         zch_edge_flush (self->edge);
         if (self->frame_edge)
@@ -686,7 +686,7 @@ source_worker_actor (zsock_t *pipe, void *args)
                     || (self->frame_edge && zch_edge_has_paused (self->frame_edge))
                     || source_pending_held (self->pending)
                     || (self->udp && source_udp_holding (self->udp))
-                    || (self->relay && source_relay_held (self->relay));
+                    || (self->relay && source_relay_busy (self->relay));
         zch_loop_run_once (self->loop, waiting? SOURCE_PAUSED_TICK: SOURCE_TICK);
         zch_worker_commands (self->pipe, &self->state);
         if (self->state.limits_changed && self->frame_edge)
