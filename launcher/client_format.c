@@ -3,6 +3,8 @@
 #include "zch_mpread.h"
 #include "zch_text.h"
 
+#include <jansson.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,48 +103,46 @@ s_utf8_valid (const uint8_t *data, size_t len)
     return true;
 }
 
-//  Appends a JSON string. Bytes that are not valid UTF-8 are written as
-//  \u00XX (their Latin-1 reading), so the output stays valid JSON.
-static int
-s_json_string (client_buf_t *out, const uint8_t *data, size_t len)
+//  A JSON string (jansson) of data; bytes that are not valid UTF-8 become
+//  the characters of their Latin-1 reading, so any bytes make a string.
+//  Returns a new reference, or NULL when out of memory.
+static json_t *
+s_json_string (const uint8_t *data, size_t len)
 {
-    if (s_reserve (out, 6 * len + 2))
-        return -1;
-    char *to = out->data + out->len;
-    *to++ = '"';
+    if (s_utf8_valid (data, len))
+        return json_stringn ((const char *) data, len);
+    char *text = malloc (2 * len + 1);
+    if (!text)
+        return NULL;
+    size_t to = 0;
     for (size_t i = 0; i < len; ) {
-        uint8_t c = data [i];
         size_t n = s_utf8_char (data + i, len - i);
-        if (c == '"' || c == '\\') {
-            *to++ = '\\';
-            *to++ = (char) c;
-        }
-        else
-        if (c < 0x20 || n == 0) {
-            to += sprintf (to, "\\u%04x", c);
-            n = 1;
-        }
-        else {
-            memcpy (to, data + i, n);
+        if (n) {
+            memcpy (text + to, data + i, n);
             to += n;
+            i += n;
         }
-        i += n? n: 1;
+        else {                          //  U+0080..U+00FF in two bytes
+            text [to++] = (char) (0xC0 | data [i] >> 6);
+            text [to++] = (char) (0x80 | (data [i] & 0x3F));
+            i++;
+        }
     }
-    *to++ = '"';
-    out->len = (size_t) (to - out->data);
-    return 0;
+    json_t *string = json_stringn (text, to);
+    free (text);
+    return string;
 }
 
-//  Appends data as standard base64 in a JSON string.
-static int
-s_json_base64 (client_buf_t *out, const uint8_t *data, size_t len)
+//  data as standard base64 in a JSON string; NULL when out of memory.
+static json_t *
+s_json_base64 (const uint8_t *data, size_t len)
 {
     static const char alphabet [] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    if (s_reserve (out, (len + 2) / 3 * 4 + 2))
-        return -1;
-    char *to = out->data + out->len;
-    *to++ = '"';
+    char *text = malloc ((len + 2) / 3 * 4 + 1);
+    if (!text)
+        return NULL;
+    char *to = text;
     for (size_t i = 0; i < len; i += 3) {
         uint32_t v = (uint32_t) data [i] << 16;
         if (i + 1 < len)
@@ -154,33 +154,65 @@ s_json_base64 (client_buf_t *out, const uint8_t *data, size_t len)
         *to++ = i + 1 < len? alphabet [(v >> 6) & 63]: '=';
         *to++ = i + 2 < len? alphabet [v & 63]: '=';
     }
-    *to++ = '"';
-    out->len = (size_t) (to - out->data);
-    return 0;
+    json_t *string = json_stringn (text, (size_t) (to - text));
+    free (text);
+    return string;
 }
 
-//  Appends the headers map as a JSON object.
-static int
-s_json_headers (client_buf_t *out, const uint8_t *headers, size_t headers_size)
+//  The headers map as a JSON object (what of it decodes); NULL when out
+//  of memory.
+static json_t *
+s_json_headers (const uint8_t *headers, size_t headers_size)
 {
-    if (s_put (out, "{", 1))
-        return -1;
+    json_t *object = json_object ();
     zch_mpread_t reader;
     zch_mpread_init (&reader, headers, headers_size);
     uint32_t count = 0;
-    if (headers && zch_mpread_map (&reader, &count) == 0)
+    if (object && headers && zch_mpread_map (&reader, &count) == 0)
         for (uint32_t i = 0; i < count; i++) {
             const char *key, *value;
             size_t key_len, value_len;
             if (zch_mpread_str (&reader, &key, &key_len)
             ||  zch_mpread_str (&reader, &value, &value_len))
                 break;
-            if ((i && s_put (out, ",", 1))
-            ||  s_json_string (out, (const uint8_t *) key, key_len) || s_put (out, ":", 1)
-            ||  s_json_string (out, (const uint8_t *) value, value_len))
-                return -1;
+            json_t *name = s_json_string ((const uint8_t *) key, key_len);
+            if (!name
+            ||  json_object_set_new (object, json_string_value (name),
+                                     s_json_string ((const uint8_t *) value, value_len))) {
+                json_decref (name);
+                json_decref (object);
+                return NULL;
+            }
+            json_decref (name);
         }
-    return s_put (out, "}", 1);
+    return object;
+}
+
+//  Appends one message as a JSON object and a newline. Returns 0 or -1.
+static int
+s_render_json (client_buf_t *out, const char *topic, size_t topic_len, uint64_t seq,
+               const char *epoch, const uint8_t *payload, size_t payload_len,
+               const uint8_t *headers, size_t headers_size)
+{
+    bool text = s_utf8_valid (payload, payload_len);
+    json_t *object = json_object ();
+    int rc = !object
+          || json_object_set_new (object, "topic", s_json_string ((const uint8_t *) topic, topic_len))
+          || json_object_set_new (object, "seq", json_integer ((json_int_t) seq))
+          || (epoch && *epoch && json_object_set_new (object, "epoch", json_string (epoch)))
+          || json_object_set_new (object, "payload", text? s_json_string (payload, payload_len)
+                                                         : s_json_base64 (payload, payload_len))
+          || (!text && json_object_set_new (object, "payload_encoding", json_string ("base64")))
+          || json_object_set_new (object, "headers", s_json_headers (headers, headers_size));
+    size_t size = rc? 0: json_dumpb (object, NULL, 0, JSON_COMPACT);
+    if (!rc && (size == 0 || s_reserve (out, size + 1)))
+        rc = -1;
+    if (!rc) {
+        out->len += json_dumpb (object, out->data + out->len, size, JSON_COMPACT);
+        out->data [out->len++] = '\n';
+    }
+    json_decref (object);
+    return rc? -1: 0;
 }
 
 int
@@ -204,18 +236,6 @@ client_format_render (client_buf_t *out, client_format_t format, bool verbose,
         out->len += zch_text_escape ((const char *) payload, payload_len, out->data + out->len);
         return s_put (out, "\n", 1);
     }
-    bool text = s_utf8_valid (payload, payload_len);
-    int len = snprintf (number, sizeof number, ",\"seq\":%llu,\"payload\":", (unsigned long long) seq);
-    int rc = s_put (out, "{\"topic\":", 9)
-          || s_json_string (out, (const uint8_t *) topic, topic_len)
-          || s_put (out, number, (size_t) len - 11)
-          || (epoch && *epoch && (s_put (out, ",\"epoch\":", 9)
-                                  || s_json_string (out, (const uint8_t *) epoch, strlen (epoch))))
-          || s_put (out, ",\"payload\":", 11)
-          || (text? s_json_string (out, payload, payload_len): s_json_base64 (out, payload, payload_len))
-          || (!text && s_put (out, ",\"payload_encoding\":\"base64\"", 28))
-          || s_put (out, ",\"headers\":", 11)
-          || s_json_headers (out, headers, headers_size)
-          || s_put (out, "}\n", 2);
-    return rc? -1: 0;
+    return s_render_json (out, topic, topic_len, seq, epoch, payload, payload_len,
+                          headers, headers_size);
 }

@@ -208,7 +208,7 @@ s_sync_ended (void *ctx)
 static void
 s_barrier_answered (subscriber_worker_t *self, uint64_t number)
 {
-    barrier_t *barrier;
+    subscriber_barrier_t *barrier;
     while ((barrier = zlistx_first (self->barriers)) && barrier->number <= number) {
         subscriber_client_t *client = barrier->client;
         if (barrier->probe)
@@ -220,9 +220,9 @@ s_barrier_answered (subscriber_worker_t *self, uint64_t number)
                                       zch_pattern_prefix_len (barrier->pattern, strlen (barrier->pattern)));
         if (client) {
             size_t len = strlen (barrier->pattern);
-            if (zhashx_lookup (client->patterns, barrier->pattern) == PATTERN_PENDING) {
+            if (zhashx_lookup (client->patterns, barrier->pattern) == SUBSCRIBER_PATTERN_PENDING) {
                 if (subscriber_index_add (self->subscriptions, barrier->pattern, len, client) == 0)
-                    zhashx_update (client->patterns, barrier->pattern, PATTERN_ACTIVE);
+                    zhashx_update (client->patterns, barrier->pattern, SUBSCRIBER_PATTERN_ACTIVE);
             }
             client->barriers--;
             if (!self->config->workerman || client->framed)
@@ -335,7 +335,7 @@ s_upstream_drain (subscriber_worker_t *self)
 //  Subscribes barrier's "$ack." topic upstream, behind every subscription
 //  made so far, and queues it (taken over).
 static void
-s_barrier_send (subscriber_worker_t *self, barrier_t *barrier)
+s_barrier_send (subscriber_worker_t *self, subscriber_barrier_t *barrier)
 {
     barrier->number = ++self->next_barrier;
     char ack_topic [ZCH_TOPIC_MAX + 1];
@@ -351,7 +351,7 @@ static void
 s_settle_barrier (void *ctx, uint64_t round)
 {
     subscriber_worker_t *self = ctx;
-    barrier_t *barrier = calloc (1, sizeof *barrier);
+    subscriber_barrier_t *barrier = calloc (1, sizeof *barrier);
     if (!barrier) {
         subscriber_catchup_settle (self->catchup, round);
         return;
@@ -366,7 +366,7 @@ void
 subscriber_worker_subscribe (subscriber_worker_t *self, subscriber_client_t *client, const char *pattern,
                              size_t len, const subscriber_sync_options_t *options)
 {
-    barrier_t *barrier = calloc (1, sizeof *barrier);
+    subscriber_barrier_t *barrier = calloc (1, sizeof *barrier);
     if (!client->patterns)
         client->patterns = zhashx_new ();
     if (!barrier || !client->patterns) {
@@ -384,7 +384,7 @@ subscriber_worker_subscribe (subscriber_worker_t *self, subscriber_client_t *cli
             return;
         }
         barrier->prime = held == 1;
-        zhashx_insert (client->patterns, barrier->pattern, PATTERN_PENDING);
+        zhashx_insert (client->patterns, barrier->pattern, SUBSCRIBER_PATTERN_PENDING);
         self->patterns++;
     }
     barrier->client = client;
@@ -399,7 +399,7 @@ subscriber_worker_unsubscribe (subscriber_worker_t *self, subscriber_client_t *c
 {
     void *state = zhashx_lookup (client->patterns, pattern);
     size_t len = strlen (pattern);
-    if (state == PATTERN_ACTIVE)
+    if (state == SUBSCRIBER_PATTERN_ACTIVE)
         subscriber_index_remove (self->subscriptions, pattern, len, client);
     if (subscriber_index_release_prefix (self->subscriptions, pattern, len))
         //  No longer followed upstream: the next message there is no gap
@@ -425,7 +425,7 @@ subscriber_on_close (void *ctx, zch_conn_t *conn)
         zhashx_destroy (&client->patterns);
     }
     if (client->barriers > 0)
-        for (barrier_t *barrier = zlistx_first (self->barriers); barrier;
+        for (subscriber_barrier_t *barrier = zlistx_first (self->barriers); barrier;
              barrier = zlistx_next (self->barriers))
             if (barrier->client == client)
                 barrier->client = NULL;
@@ -578,7 +578,7 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
     self->link_watch = (zch_watch_t) { .fd = subscriber_link_fd (self->link), .handler = s_watch_nothing };
     zch_loop_add (self->loop, &self->link_watch, EPOLLIN);
     //  A first barrier, answered once the broker hears us: readiness
-    barrier_t *probe = calloc (1, sizeof *probe);
+    subscriber_barrier_t *probe = calloc (1, sizeof *probe);
     if (probe) {
         probe->probe = true;
         s_barrier_send (self, probe);

@@ -19,13 +19,13 @@
 #include "zch_pipeline.h"
 #include "zch_topic.h"
 
-#define PATTERN_PENDING ((void *) 1)    //  waiting for its barrier
-#define PATTERN_ACTIVE  ((void *) 2)    //  in the trie, delivering
+#define SUBSCRIBER_PATTERN_PENDING ((void *) 1)    //  waiting for its barrier
+#define SUBSCRIBER_PATTERN_ACTIVE  ((void *) 2)    //  in the trie, delivering
 
 //  One client, text or frames.
 typedef struct {
     zch_conn_t *conn;
-    zhashx_t *patterns;         //  pattern -> PATTERN_*; NULL until the first SUB
+    zhashx_t *patterns;         //  pattern -> SUBSCRIBER_PATTERN_*; NULL until the first SUB
     uint64_t last_delivery;     //  number of the last delivery written, to write each once
     int barriers;               //  barriers in flight; other commands wait for them
     subscriber_sync_t *sync;    //  a SNAPSHOT or FROM catch-up; other commands wait for it
@@ -46,7 +46,7 @@ typedef struct {
     uint64_t settle;            //  a catch-up barrier round (no client): settles its edges
     bool probe;                 //  the worker's first (no client): its answer proves the link up
     char pattern [ZCH_TOPIC_MAX + 1];
-} barrier_t;
+} subscriber_barrier_t;
 
 typedef struct {
     zsock_t *pipe;
@@ -65,7 +65,7 @@ typedef struct {
     zch_watch_t control_watch;
     subscriber_link_t *link;    //  connections of upstream
     zch_watch_t link_watch;
-    zlistx_t *barriers;         //  barrier_t, oldest first
+    zlistx_t *barriers;         //  subscriber_barrier_t, oldest first
     char ack_prefix [64];       //  "$ack.<worker id>."
     uint64_t next_barrier;
     uint64_t delivery;          //  number of the message being delivered

@@ -1,12 +1,14 @@
 /*  json_wrap: turns a payload into
         {"topic":"...","seq":N,"ts":N,"payload":"..."}
-    with JSON string escaping: \" and \\, control characters as \u00XX, and
-    each byte that is not part of valid UTF-8 as \ufffd. seq is null at the
-    source stage, where no seq exists yet. No config.                       */
+    written by jansson (JSON string escaping: \", \\, \n and the like,
+    other control characters as \u00XX), each byte that is not part of
+    valid UTF-8 first replaced by U+FFFD. seq is null at the source stage,
+    where no seq exists yet. No config.                                     */
 #include <zchannel/plugin.h>
 
+#include <jansson.h>
 #include <stdbool.h>
-#include <stdio.h>
+#include <string.h>
 
 //  Length of the valid UTF-8 sequence at text[0..len), or 0 if invalid.
 static size_t
@@ -35,76 +37,64 @@ s_utf8_length (const uint8_t *text, size_t len)
     return need;
 }
 
-//  Writes text as a JSON string body into out (NULL: only measures).
-//  Returns the length.
-static size_t
-s_escape (const uint8_t *text, size_t len, char *out)
+//  text as UTF-8, each byte that is not part of valid UTF-8 replaced by
+//  U+FFFD, in memory from the host (freed with the message); NULL when out
+//  of memory. Its length goes to *size.
+static const char *
+s_utf8_clean (zch_plugin_msg_t *msg, const uint8_t *text, size_t len, size_t *size)
 {
-    size_t size = 0;
+    char *clean = msg->host->alloc (msg, 3 * len + 1);
+    if (!clean)
+        return NULL;
+    size_t to = 0;
     for (size_t i = 0; i < len; ) {
-        uint8_t c = text [i];
-        char small [8];
-        const char *piece = small;
-        size_t piece_len;
-        size_t step = 1;
-        if (c == '"' || c == '\\') {
-            small [0] = '\\';
-            small [1] = (char) c;
-            piece_len = 2;
-        }
-        else
-        if (c < 0x20 || c == 0x7F) {
-            snprintf (small, sizeof small, "\\u%04x", c);
-            piece_len = 6;
+        size_t step = s_utf8_length (text + i, len - i);
+        if (step) {
+            memcpy (clean + to, text + i, step);
+            to += step;
+            i += step;
         }
         else {
-            step = s_utf8_length (text + i, len - i);
-            if (step == 0) {
-                piece = "\\ufffd";
-                piece_len = 6;
-                step = 1;
-            }
-            else {
-                piece = (const char *) text + i;
-                piece_len = step;
-            }
+            memcpy (clean + to, "\xef\xbf\xbd", 3);      //  U+FFFD
+            to += 3;
+            i++;
         }
-        if (out)
-            memcpy (out + size, piece, piece_len);
-        size += piece_len;
-        i += step;
     }
-    return size;
+    *size = to;
+    return clean;
+}
+
+//  The message as a JSON object (jansson); NULL when out of memory.
+static json_t *
+s_wrap (zch_plugin_msg_t *msg)
+{
+    size_t topic_len, payload_len;
+    const char *topic = s_utf8_clean (msg, (const uint8_t *) msg->topic, msg->topic_len, &topic_len);
+    const char *payload = s_utf8_clean (msg, msg->payload, msg->payload_len, &payload_len);
+    json_t *object = json_object ();
+    if (!topic || !payload || !object
+    ||  json_object_set_new (object, "topic", json_stringn (topic, topic_len))
+    ||  json_object_set_new (object, "seq", msg->stage == ZCH_PLUGIN_STAGE_SOURCE
+                                            ? json_null (): json_integer ((json_int_t) msg->seq))
+    ||  json_object_set_new (object, "ts", json_integer ((json_int_t) msg->ts))
+    ||  json_object_set_new (object, "payload", json_stringn (payload, payload_len))) {
+        json_decref (object);
+        return NULL;
+    }
+    return object;
 }
 
 static int
 s_transform (void *state, zch_plugin_msg_t *msg)
 {
     (void) state;
-    char numbers [64];
-    int numbers_len;
-    if (msg->stage == ZCH_PLUGIN_STAGE_SOURCE)
-        numbers_len = snprintf (numbers, sizeof numbers, "\",\"seq\":null,\"ts\":%llu,\"payload\":\"",
-                                (unsigned long long) msg->ts);
-    else
-        numbers_len = snprintf (numbers, sizeof numbers, "\",\"seq\":%llu,\"ts\":%llu,\"payload\":\"",
-                                (unsigned long long) msg->seq, (unsigned long long) msg->ts);
-    static const char head [] = "{\"topic\":\"";
-    size_t topic_size = s_escape ((const uint8_t *) msg->topic, msg->topic_len, NULL);
-    size_t payload_size = s_escape (msg->payload, msg->payload_len, NULL);
-    size_t size = sizeof head - 1 + topic_size + (size_t) numbers_len + payload_size + 2;
-    const zch_plugin_msg_t in = *msg;
-    char *out = (char *) msg->host->payload_set (msg, size);
-    if (!out)
-        return ZCH_PLUGIN_ERROR;
-    memcpy (out, head, sizeof head - 1);
-    out += sizeof head - 1;
-    out += s_escape ((const uint8_t *) in.topic, in.topic_len, out);
-    memcpy (out, numbers, (size_t) numbers_len);
-    out += numbers_len;
-    out += s_escape (in.payload, in.payload_len, out);
-    memcpy (out, "\"}", 2);
-    return ZCH_PLUGIN_KEEP;
+    json_t *object = s_wrap (msg);
+    size_t size = object? json_dumpb (object, NULL, 0, JSON_COMPACT): 0;
+    char *out = size? (char *) msg->host->payload_set (msg, size): NULL;
+    if (out)
+        json_dumpb (object, out, size, JSON_COMPACT);
+    json_decref (object);
+    return out? ZCH_PLUGIN_KEEP: ZCH_PLUGIN_ERROR;
 }
 
 ZCH_PLUGIN_EXPORT const zch_plugin_t zch_plugin = {
