@@ -69,16 +69,20 @@ s_run_reload (zch_config_t *settings, zch_service_t *service, run_config_t *conf
     }
     zch_frontend_reload_secure (&config->source, source, "source");
     zch_frontend_reload_secure (&config->subscriber, subscriber, "subscriber");
+    //  Each role logs its reload as its own program does
     char error [512];
-    int failed = 0;
-    if (source_reload (source, error, sizeof error) && ++failed)
-        zch_error ("zchannel: source reload failed, keeping its plugins: %s", error);
-    if (broker_reload (broker, &config->broker, error, sizeof error) && ++failed)
-        zch_error ("zchannel: broker reload failed, keeping its plugins: %s", error);
-    if (subscriber_reload (subscriber, error, sizeof error) && ++failed)
-        zch_error ("zchannel: subscriber reload failed, keeping its plugins: %s", error);
-    if (!failed)
-        zch_notice ("zchannel: plugins reloaded");
+    if (source_reload (source, error, sizeof error))
+        zch_error ("source: reload failed, keeping the running plugins: %s", error);
+    else
+        zch_notice ("source: plugins reloaded");
+    if (broker_reload (broker, &config->broker, error, sizeof error))
+        zch_error ("broker: reload failed, keeping the running plugins: %s", error);
+    else
+        zch_notice ("broker: plugins reloaded");
+    if (subscriber_reload (subscriber, error, sizeof error))
+        zch_error ("subscriber: reload failed, keeping the running plugins: %s", error);
+    else
+        zch_notice ("subscriber: plugins reloaded");
 }
 
 //  zchannel run: all three roles, stopped in data-path order so that what

@@ -161,4 +161,5 @@ def test():
 
 
 if __name__ == "__main__":
-    h.run("11-cli", test, budget=80)
+    # starts the programs it needs itself: runs once
+    h.run("11-cli", test, budget=80, deployments=h.ONCE)

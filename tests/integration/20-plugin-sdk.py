@@ -85,4 +85,5 @@ def test():
 
 
 if __name__ == "__main__":
-    h.run("20-plugin-sdk", test, budget=100)
+    # starts the programs it needs itself: runs once
+    h.run("20-plugin-sdk", test, budget=100, deployments=h.ONCE)

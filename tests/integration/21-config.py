@@ -270,4 +270,5 @@ def test():
 
 
 if __name__ == "__main__":
-    h.run("21-config", test, budget=60)
+    # starts the programs it needs itself: runs once
+    h.run("21-config", test, budget=60, deployments=h.ONCE)

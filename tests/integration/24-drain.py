@@ -65,4 +65,5 @@ def test():
 
 
 if __name__ == "__main__":
-    h.run("24-drain", test, budget=60)
+    # starts zchannel run itself
+    h.run("24-drain", test, budget=60, deployments=("run",))

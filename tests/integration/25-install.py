@@ -196,4 +196,5 @@ def test():
 
 
 if __name__ == "__main__":
-    h.run("25-install", test, budget=150)
+    # starts the programs it needs itself: runs once
+    h.run("25-install", test, budget=150, deployments=h.ONCE)

@@ -96,4 +96,5 @@ def test():
 
 
 if __name__ == "__main__":
-    h.run("30-history-memory", test, budget=100)
+    # starts the programs it needs itself: runs once
+    h.run("30-history-memory", test, budget=100, deployments=h.ONCE)

@@ -139,4 +139,5 @@ def run(tmp):
 
 
 if __name__ == "__main__":
-    h.run("35-curve", test, budget=60)
+    # starts the three programs itself, with settings of their own
+    h.run("35-curve", test, budget=60, deployments=("procs",))

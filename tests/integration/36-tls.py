@@ -155,4 +155,5 @@ def run(d):
 
 
 if __name__ == "__main__":
-    h.run("36-tls", test, budget=60)
+    # starts the three programs itself, with settings of their own
+    h.run("36-tls", test, budget=60, deployments=("procs",))

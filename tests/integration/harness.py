@@ -6,7 +6,9 @@ captured stderr of every program it started) when an expectation fails.
 
 The programs come from the environment (set by CMake):
     ZCH_BROKER, ZCH_SOURCE, ZCH_SUBSCRIBER, ZCH_LAUNCHER
-and fall back to the default build tree for manual runs.
+and fall back to the default build tree for manual runs. ZCH_DEPLOYMENT
+(procs, the default, or run) says whether system() starts the three
+programs or `zchannel run` (deployment.py); CMake runs every test under both.
 
 Only the standard library, pyzmq and msgpack are used.
 """
@@ -27,6 +29,8 @@ import traceback
 
 import msgpack
 import zmq
+
+import deployment
 
 HOST = "127.0.0.1"
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -50,6 +54,14 @@ STEP = 10.0
 #  How long a program may take to exit after SIGTERM ("within ~5 s", with
 #  slack for sanitizer builds)
 STOP_WAIT = 8.0
+
+#  "procs" or "run": what system() starts (see deployment.py)
+DEPLOYMENT = deployment.CURRENT
+#  The exit code of a test that does not apply to this deployment
+SKIPPED = 77
+#  run(deployments=ONCE): a test that starts the programs it needs itself,
+#  the same under either deployment, so it runs once (as ...-procs)
+ONCE = ("once",)
 
 
 class TestFailure(Exception):
@@ -706,7 +718,12 @@ class System:
         return broker_stats(self.control)
 
     def procs(self):
-        return [p for p in (self.subscriber, self.source, self.broker) if p is not None]
+        """The processes, each once (zchannel run is all three roles)."""
+        out = []
+        for p in (self.subscriber, self.source, self.broker):
+            if p is not None and p not in out:
+                out.append(p)
+        return out
 
     def check_alive(self):
         for p in self.procs():
@@ -714,16 +731,7 @@ class System:
                 fail("%s exited unexpectedly: %s" % (p.name, p.describe()))
 
 
-def _start_system(started, workers, profile, broker_args, source_args, sub_args):
-    S = System()
-    S.source_port, S.sub_port = free_port(), free_port()
-    S.ingress, S.egress, S.control = (tcp_ep(free_port()) for _ in range(3))
-    S.broker = S.source = S.subscriber = None
-    common = []
-    if workers is not None:
-        common += ["--workers", str(workers)]
-    if profile is not None:
-        common += ["--profile", profile]
+def _start_procs(S, started, common, broker_args, source_args, sub_args):
     S.broker = start([BROKER, "--ingress", S.ingress, "--egress", S.egress,
                       "--control", S.control] + list(broker_args), name="broker")
     started.append(S.broker)
@@ -733,8 +741,40 @@ def _start_system(started, workers, profile, broker_args, source_args, sub_args)
                      name="source")
     started.append(S.source)
     S.subscriber = start([SUBSCRIBER, "--listen", "%s:%d" % (HOST, S.sub_port),
-                          "--broker", S.egress, "--control", S.control] + common + list(sub_args), name="subscriber")
+                          "--broker", S.egress, "--control", S.control] + common + list(sub_args),
+                         name="subscriber")
     started.append(S.subscriber)
+
+
+#  zchannel run with the same settings: one process plays all three roles
+def _start_run(S, started, common, broker_args, source_args, sub_args):
+    try:
+        args = deployment.run_args(LAUNCHER, {
+            "broker": ["--ingress", S.ingress, "--egress", S.egress, "--control", S.control]
+                      + list(broker_args),
+            "source": ["--listen", "%s:%d" % (HOST, S.source_port)] + common + list(source_args),
+            "subscriber": ["--listen", "%s:%d" % (HOST, S.sub_port)] + common + list(sub_args)})
+    except deployment.Untranslatable as e:
+        fail("these settings do not fit one zchannel run (declare the test's deployment "
+             "in run()): %s" % e)
+    S.broker = S.source = S.subscriber = start([LAUNCHER, "run"] + args, name="zchannel-run")
+    started.append(S.broker)
+    wait_broker(S.control, S.broker)
+
+
+def _start_system(started, workers, profile, broker_args, source_args, sub_args):
+    S = System()
+    S.deployment = DEPLOYMENT
+    S.source_port, S.sub_port = free_port(), free_port()
+    S.ingress, S.egress, S.control = (tcp_ep(free_port()) for _ in range(3))
+    S.broker = S.source = S.subscriber = None
+    common = []
+    if workers is not None:
+        common += ["--workers", str(workers)]
+    if profile is not None:
+        common += ["--profile", profile]
+    starter = _start_run if DEPLOYMENT == "run" else _start_procs
+    starter(S, started, common, broker_args, source_args, sub_args)
     wait_frontend(S.source_port, SOURCE_GREETING, S.source, name="source-ready").close()
     wait_frontend(S.sub_port, SUBSCRIBER_GREETING, S.subscriber, name="subscriber-ready").close()
     return S
@@ -742,8 +782,9 @@ def _start_system(started, workers, profile, broker_args, source_args, sub_args)
 
 @contextlib.contextmanager
 def system(workers=None, profile=None, broker_args=(), source_args=(), sub_args=()):
-    """Starts broker, source and subscriber on fresh ports and yields a System.
-    Retries with new ports if a program could not start (a port taken between
+    """Starts broker, source and subscriber on fresh ports and yields a System:
+    three processes, or one `zchannel run` (S.broker, S.source and
+    S.subscriber are then the same process), as DEPLOYMENT says. Retries with new ports if a program could not start (a port taken between
     our check and its bind). On exit, fails if any program died meanwhile,
     then stops them with SIGTERM and fails unless each exits 0 promptly."""
     S = None
@@ -796,9 +837,20 @@ def _on_term(signum, frame):
     raise TestFailure("test interrupted by signal %d" % signum)
 
 
-def run(name, fn, budget=50):
+def run(name, fn, budget=50, deployments=deployment.ALL):
     """Runs fn() (which returns a one-line summary) with a watchdog of budget
-    seconds; prints PASS/FAIL and exits accordingly."""
+    seconds; prints PASS/FAIL and exits accordingly. A test that is about one
+    deployment only (it kills one role's process, or starts the programs
+    itself) names it in deployments, and is skipped under the other."""
+    if deployments == ONCE and DEPLOYMENT != "procs":
+        print("SKIP %s [%s]: starts what it needs itself, runs once (as procs)" % (name, DEPLOYMENT))
+        sys.stdout.flush()
+        os._exit(SKIPPED)
+    if deployments != ONCE and DEPLOYMENT not in deployments:
+        print("SKIP %s [%s]: a test of %s only" % (name, DEPLOYMENT, " and ".join(deployments)))
+        sys.stdout.flush()
+        os._exit(SKIPPED)
+    name = "%s [%s]" % (name, DEPLOYMENT)
     signal.signal(signal.SIGALRM, _on_alarm)
     signal.signal(signal.SIGTERM, _on_term)
     signal.signal(signal.SIGINT, _on_term)
