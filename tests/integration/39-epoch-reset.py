@@ -140,4 +140,5 @@ def test():
 
 
 if __name__ == "__main__":
-    h.run("39-epoch-reset", test, budget=80)
+    # kills and restarts the broker's process: three processes only
+    h.run("39-epoch-reset", test, budget=80, deployments=("procs",))
