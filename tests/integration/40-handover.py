@@ -146,4 +146,5 @@ def test():
 
 
 if __name__ == "__main__":
-    h.run("40-handover", test, budget=60 + 25 * RUNS)
+    # freezes the broker's process under the source's: three processes only
+    h.run("40-handover", test, budget=60 + 25 * RUNS, deployments=("procs",))

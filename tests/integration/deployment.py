@@ -14,6 +14,8 @@ the subscriber); in `zchannel run` they become the role's prefixed flag
 no prefix (the broker's). A flag `zchannel run` offers only for several
 roles at once (`--max-payload` for the broker) is given, then the other
 roles' own flags are put back to their defaults, so it stays the broker's.
+The endpoints by which one role's process reaches another's are left out:
+zchannel run wires its roles together itself.
 """
 
 import os
@@ -27,6 +29,10 @@ if CURRENT not in ALL:
 
 #  The process-wide settings: one value for all three roles in zchannel run
 PROCESS_FLAGS = ("--log-level", "--syslog", "--metrics-listen", "--config")
+#  How one role's process reaches another's: zchannel run wires these itself
+#  (inproc), so they are left out, with their values
+WIRED = {"source": ("--broker", "--relay-listen"),
+         "subscriber": ("--broker", "--control", "--relay")}
 #  Role -> the prefix of its flags in zchannel run
 PREFIX = {"broker": "--broker-", "source": "--source-", "subscriber": "--subscriber-"}
 
@@ -90,6 +96,8 @@ def run_args(launcher, roles):
     given = set()
     for role, args in roles.items():
         for name, value in _split(args, table):
+            if name in WIRED.get(role, ()):
+                continue
             if name in PROCESS_FLAGS:
                 if name in process and process[name] != value:
                     raise Untranslatable("%s is one setting for the whole of zchannel run, "
