@@ -63,10 +63,7 @@ def metric(values, name, role, cause=None):
 
 
 def test():
-    # zchannel run serves every role's metrics on its one endpoint
-    one = h.free_port()
-    ports = {role: one if h.DEPLOYMENT == "run" else h.free_port()
-             for role in ("broker", "source", "subscriber")}
+    ports = {role: h.free_port() for role in ("broker", "source", "subscriber")}
     arg = lambda role: ["--metrics-listen", "%s:%d" % (h.HOST, ports[role])]
     with h.system(broker_args=arg("broker"), source_args=arg("source"),
                   sub_args=arg("subscriber") + ["--workers", "1"]) as S:

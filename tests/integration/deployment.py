@@ -20,7 +20,9 @@ zchannel run wires its roles together itself.
 
 import os
 import re
+import socket
 import subprocess
+import threading
 
 ALL = ("procs", "run")
 CURRENT = os.environ.get("ZCH_DEPLOYMENT", "procs")
@@ -90,15 +92,21 @@ def _split(args, table):
 
 def run_args(launcher, roles):
     """zchannel run's arguments for roles, a dict role -> the argument list
-    that role's own program would get."""
+    that role's own program would get; and the metrics endpoints
+    [(HOST:PORT asked for, HOST:PORT of zchannel run's)] to forward, when
+    the roles were given several."""
     table = _flag_table(launcher)
-    process, shared, own = {}, [], []
+    process, shared, own, aliases = {}, [], [], []
     given = set()
     for role, args in roles.items():
         for name, value in _split(args, table):
             if name in WIRED.get(role, ()):
                 continue
             if name in PROCESS_FLAGS:
+                if name == "--metrics-listen" and name in process and process[name] != value:
+                    # one endpoint serves every role: the others forward to it
+                    aliases.append((value, process[name]))
+                    continue
                 if name in process and process[name] != value:
                     raise Untranslatable("%s is one setting for the whole of zchannel run, "
                                          "given %r and %r" % (name, process[name], value))
@@ -127,4 +135,45 @@ def run_args(launcher, roles):
                     out += [theirs, default]
     for name, value in own:
         out += [name] if value is None else [name, value]
-    return out
+    return out, aliases
+
+
+def _pipe(a, b):
+    try:
+        while True:
+            data = a.recv(65536)
+            if not data:
+                break
+            b.sendall(data)
+    except OSError:
+        pass
+    finally:
+        for s in (a, b):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+def forward(listen, target):
+    """Forwards TCP connections to HOST:PORT listen to HOST:PORT target in
+    daemon threads (a role's own metrics endpoint, under zchannel run)."""
+    host, port = listen.rsplit(":", 1)
+    thost, tport = target.rsplit(":", 1)
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind((host, int(port)))
+    server.listen(16)
+
+    def accept():
+        while True:
+            client, _ = server.accept()
+            try:
+                upstream = socket.create_connection((thost, int(tport)), timeout=10)
+                upstream.settimeout(None)
+            except OSError:
+                client.close()
+                continue
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=_pipe, args=(a, b), daemon=True).start()
+    threading.Thread(target=accept, daemon=True).start()

@@ -749,7 +749,7 @@ def _start_procs(S, started, common, broker_args, source_args, sub_args):
 #  zchannel run with the same settings: one process plays all three roles
 def _start_run(S, started, common, broker_args, source_args, sub_args):
     try:
-        args = deployment.run_args(LAUNCHER, {
+        args, aliases = deployment.run_args(LAUNCHER, {
             "broker": ["--ingress", S.ingress, "--egress", S.egress, "--control", S.control]
                       + list(broker_args),
             "source": ["--listen", "%s:%d" % (HOST, S.source_port)] + common + list(source_args),
@@ -760,6 +760,8 @@ def _start_run(S, started, common, broker_args, source_args, sub_args):
     S.broker = S.source = S.subscriber = start([LAUNCHER, "run"] + args, name="zchannel-run")
     started.append(S.broker)
     wait_broker(S.control, S.broker)
+    for listen, target in aliases:
+        deployment.forward(listen, target)
 
 
 def _start_system(started, workers, profile, broker_args, source_args, sub_args):
