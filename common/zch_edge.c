@@ -666,10 +666,14 @@ zch_edge_stop_accepting (zch_edge_t *self)
 }
 
 void
-zch_edge_close_all (zch_edge_t *self)
+zch_edge_close_all (zch_edge_t *self, const char *code, const char *text)
 {
     for (zch_conn_t *conn = self->conns; conn; conn = conn->next)
-        s_conn_begin_close (conn);
+        if (!conn->closing && !conn->dead) {
+            if (text)
+                zch_conn_say (conn, code, text);
+            s_conn_begin_close (conn);
+        }
 }
 
 void

@@ -91,8 +91,15 @@ bool zch_edge_has_paused (zch_edge_t *self);
 //  Stops accepting new clients (for draining at shutdown).
 void zch_edge_stop_accepting (zch_edge_t *self);
 
-//  Asks every client to close once its output is written.
-void zch_edge_close_all (zch_edge_t *self);
+//  Asks every client to close once its output is written, telling each
+//  why first when text is not NULL (zch_conn_say: "-ERR <text>", an err
+//  frame with code) so that none sees a bare end of stream.
+void zch_edge_close_all (zch_edge_t *self, const char *code, const char *text);
+
+//  What the front-ends tell their clients when they stop.
+#define ZCH_EDGE_BYE_CODE   "shutting_down"
+#define ZCH_EDGE_BYE_TEXT   "shutting down"
+#define ZCH_EDGE_FATAL_TEXT "internal error, closing"
 
 //  Calls fn for every client (fn may close it, not free it).
 typedef void (zch_conn_fn) (zch_conn_t *conn, void *ctx);

@@ -60,6 +60,7 @@ typedef struct {
     uint64_t plugin_ns;         //  time in pipelines replaced by reloads
     zch_counters_t *counters;   //  published once per turn (see s_publish_metrics)
     zch_guard_t guard;          //  AUTH and ACLs for both edges
+    const char *bye;            //  what clients are told when the worker stops
 } self_t;
 
 static int s_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t len);
@@ -420,6 +421,7 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
         return NULL;
     }
     self->pipe = pipe;
+    self->bye = ZCH_EDGE_BYE_TEXT;
     self->config = args->config;
     self->index = args->index;
     self->loop = zch_loop_new ();
@@ -582,10 +584,10 @@ static void
 s_drain (self_t *self)
 {
     zch_edge_stop_accepting (self->edge);
-    zch_edge_close_all (self->edge);
+    zch_edge_close_all (self->edge, ZCH_EDGE_BYE_CODE, self->bye);
     if (self->frame_edge) {
         zch_edge_stop_accepting (self->frame_edge);
-        zch_edge_close_all (self->frame_edge);
+        zch_edge_close_all (self->frame_edge, ZCH_EDGE_BYE_CODE, self->bye);
     }
     if (self->udp)
         source_udp_stop (self->udp);
@@ -687,7 +689,13 @@ source_worker_actor (zsock_t *pipe, void *args)
                     || source_pending_held (self->pending)
                     || (self->udp && source_udp_holding (self->udp))
                     || (self->relay && source_relay_busy (self->relay));
-        zch_loop_run_once (self->loop, waiting? SOURCE_PAUSED_TICK: SOURCE_TICK);
+        if (zch_loop_run_once (self->loop, waiting? SOURCE_PAUSED_TICK: SOURCE_TICK) < 0) {
+            //  Nothing more can be served: say so, then drain what can be
+            zch_error ("source: worker %d: its event loop failed: %s; closing its clients",
+                       self->index, strerror (errno));
+            self->bye = ZCH_EDGE_FATAL_TEXT;
+            break;
+        }
         zch_worker_commands (self->pipe, &self->state);
         if (self->state.limits_changed && self->frame_edge)
             zch_edge_set_limits (self->frame_edge, self->config->max_payload + ZCH_FRAME_OVERHEAD,

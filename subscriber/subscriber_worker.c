@@ -496,6 +496,7 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
         return NULL;
     }
     self->pipe = pipe;
+    self->bye = ZCH_EDGE_BYE_TEXT;
     self->config = args->config;
     self->index = args->index;
     self->loop = zch_loop_new ();
@@ -671,11 +672,11 @@ s_drain (subscriber_worker_t *self)
     if (pending > 0)
         zch_warning ("subscriber: worker %d: drain timeout (%d ms) reached with %zu bytes "
                      "not yet read by clients", self->index, self->config->drain_timeout, pending);
-    zch_edge_close_all (self->edge);
+    zch_edge_close_all (self->edge, ZCH_EDGE_BYE_CODE, self->bye);
     if (self->frame_edge)
-        zch_edge_close_all (self->frame_edge);
+        zch_edge_close_all (self->frame_edge, ZCH_EDGE_BYE_CODE, self->bye);
     if (self->channel_edge)
-        zch_edge_close_all (self->channel_edge);
+        zch_edge_close_all (self->channel_edge, ZCH_EDGE_BYE_CODE, self->bye);
     s_flush_edges (self);
     while (s_edges_left (self, true) > 0 && zclock_mono () < deadline + 1000) {
         zch_loop_run_once (self->loop, 10);
@@ -706,7 +707,13 @@ subscriber_worker_actor (zsock_t *pipe, void *args)
     zch_actor_ready (pipe, NULL);
     bool busy = false;
     while (!self->state.stopping) {
-        zch_loop_run_once (self->loop, busy? 0: SUBSCRIBER_TICK);
+        if (zch_loop_run_once (self->loop, busy? 0: SUBSCRIBER_TICK) < 0) {
+            //  Nothing more can be served: say so, then drain what can be
+            zch_error ("subscriber: worker %d: its event loop failed: %s; closing its clients",
+                       self->index, strerror (errno));
+            self->bye = ZCH_EDGE_FATAL_TEXT;
+            break;
+        }
         zch_worker_commands (self->pipe, &self->state);
         if (self->state.limits_changed && self->frame_edge)
             zch_edge_set_limits (self->frame_edge, self->config->max_payload + ZCH_FRAME_OVERHEAD,

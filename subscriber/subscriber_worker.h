@@ -88,6 +88,7 @@ typedef struct {
     uint64_t plugin_ns;         //  time in pipelines replaced by reloads
     zch_pipeline_t *pipeline;   //  subscriber egress plugins; NULL: none
     zch_guard_t guard;          //  AUTH and ACLs for both edges
+    const char *bye;            //  what clients are told when the worker stops
     uint64_t too_many_subs;     //  SUBs refused over max_subscriptions
 } subscriber_worker_t;
 
