@@ -1,6 +1,7 @@
 /*  broker: the central forwarder actor.                                     */
 #include "broker.h"
 #include "broker_control.h"
+#include "broker_confirm.h"
 #include "broker_handover.h"
 #include "broker_history.h"
 #include "broker_watch.h"
@@ -31,6 +32,7 @@ typedef struct {
     broker_history_t *history;  //  seq, last value and history per topic
     uint64_t epoch;             //  what this run's seqs belong to
     broker_control_t *requests; //  control requests and streams in progress
+    broker_confirm_t *confirms; //  publisher confirms to sources
     broker_stats_t stats;
     zch_counters_t *counters;   //  stats published for the metrics endpoint
     int64_t malformed_logged_at;
@@ -59,6 +61,7 @@ s_self_destroy (self_t **self_p)
     if (self->control)
         zmq_close (self->control);
     broker_control_destroy (&self->requests);
+    broker_confirm_destroy (&self->confirms);
     broker_history_destroy (&self->history);
     zch_pipeline_destroy (&self->pipeline);
     zactor_destroy (&self->curve_auth);
@@ -122,12 +125,13 @@ s_self_new (zsock_t *pipe, const broker_config_t *config, char *error, size_t er
     self->history = broker_history_new (config->history_per_topic, config->history_bytes, self->epoch);
     self->requests = self->control && self->history?
         broker_control_new (self->control, self->history, &self->stats): NULL;
+    self->confirms = self->control? broker_confirm_new (self->control): NULL;
     self->counters = zch_metrics_counters ("broker");
     void *watched [] = { self->ingress, self->egress, self->control };
     self->watch = self->ingress && self->egress && self->control?
         broker_watch_new (context, watched, 3): NULL;
     if (!self->ingress || !self->egress || !self->control || !self->history || !self->requests
-    ||  !self->counters || !self->watch) {
+    ||  !self->confirms || !self->counters || !self->watch) {
         snprintf (error, error_size, "cannot create sockets: %s", zmq_strerror (zmq_errno ()));
         s_self_destroy (&self);
         return NULL;
@@ -293,6 +297,17 @@ s_plugins_swap (self_t *self, zch_pipeline_t *pipeline)
     self->pipeline = pipeline;
 }
 
+//  Answers a source that asked for a confirm (meta cf and cn): the seq and
+//  epoch its message got, or (reason set) why it was dropped.
+static void
+s_confirm (self_t *self, const zch_meta_t *meta, const char *topic, size_t topic_len,
+           uint64_t seq, uint64_t epoch, const char *reason)
+{
+    if (meta->has_confirm && meta->confirm_route)
+        broker_confirm_send (self->confirms, meta->confirm_route, meta->confirm_route_len,
+                             meta->confirm, topic, topic_len, seq, epoch, reason);
+}
+
 //  Stamps and forwards one producer message held in frames [0..count).
 static void
 s_forward (self_t *self, zmq_msg_t *frames, size_t count)
@@ -308,16 +323,23 @@ s_forward (self_t *self, zmq_msg_t *frames, size_t count)
         s_malformed (self, reason);
         return;
     }
+    //  A source's confirm request (a walk only for metas not in the fixed layout)
+    zch_meta_t producer = { 0 };
+    if (view.meta)
+        zch_meta_decode (view.meta, view.meta_size, &producer);
     //  Before the plugins and any seq: a drop leaves no gap
     if (view.payload_size > self->config->max_payload) {
         s_too_large (self, &view);
+        s_confirm (self, &producer, view.topic, view.topic_len, 0, 0, "payload too large");
         return;
     }
     //  The clock only for what needs it: plugins, and a meta without ts
     uint64_t now = self->pipeline? zch_now_ns (): 0;
     zch_pipeline_msg_t msg;     //  filled only when there are plugins
-    if (self->pipeline && s_plugins_run (self, &view, views, now, &msg))
+    if (self->pipeline && s_plugins_run (self, &view, views, now, &msg)) {
+        s_confirm (self, &producer, view.topic, view.topic_len, 0, 0, "dropped by a broker plugin");
         return;
+    }
     //  The history keeps the message as forwarded: after the plugins
     broker_topic_t *topic = self->pipeline?
         broker_history_topic (self->history, msg.topic, msg.topic_len):
@@ -349,6 +371,8 @@ s_forward (self_t *self, zmq_msg_t *frames, size_t count)
         if (self->pipeline)
             zch_pipeline_done (self->pipeline);
         s_malformed (self, seq? "meta too large once stamped": "out of memory");
+        s_confirm (self, &producer, view.topic, view.topic_len, 0, 0,
+                   seq? "meta too large once stamped": "out of memory");
         return;
     }
     //  Kept before the frames move: a small payload lives inside its zmq_msg_t
@@ -366,6 +390,7 @@ s_forward (self_t *self, zmq_msg_t *frames, size_t count)
             if (self->pipeline)
                 zch_pipeline_done (self->pipeline);
             s_malformed (self, "out of memory");
+            s_confirm (self, &producer, view.topic, view.topic_len, 0, 0, "out of memory");
             return;
         }
     }
@@ -394,6 +419,11 @@ s_forward (self_t *self, zmq_msg_t *frames, size_t count)
     zmq_msg_send (&payload_frame, self->egress, 0);
     self->stats.messages_in++;
     self->stats.bytes_in += view.payload_size;
+    if (producer.has_confirm) {
+        size_t name_len;
+        const char *name = broker_history_name (topic, &name_len);
+        s_confirm (self, &producer, name, name_len, seq, epoch, NULL);
+    }
 }
 
 //  Receives and forwards up to limit messages from ingress. Returns how
@@ -489,6 +519,10 @@ s_publish_metrics (self_t *self)
     zch_metrics_set (&counters->bytes_sent, self->stats.bytes_in);
     zch_metrics_set (&counters->dropped [ZCH_DROP_MALFORMED], self->stats.malformed);
     zch_metrics_set (&counters->dropped [ZCH_DROP_PLUGIN], self->stats.plugin_dropped);
+    self->stats.confirms = broker_confirm_sent (self->confirms);
+    self->stats.confirms_failed = broker_confirm_failed (self->confirms);
+    zch_metrics_set (&counters->confirms, self->stats.confirms);
+    zch_metrics_set (&counters->unconfirmed, self->stats.confirms_failed);
     zch_metrics_set (&counters->dropped [ZCH_DROP_TOO_LARGE], self->stats.too_large);
     zch_metrics_set (&counters->plugin_ns,
                      self->plugin_ns + (self->pipeline? zch_pipeline_ns (self->pipeline): 0));
@@ -575,6 +609,9 @@ broker_actor (zsock_t *pipe, void *args)
         }
         //  One chunk per snapshot or history stream per turn
         streams_wait = broker_control_work (self->requests);
+        //  Confirms slow sources could not take yet go out as they read
+        if (broker_confirm_work (self->confirms) > 0 && (streams_wait < 0 || streams_wait > 1))
+            streams_wait = 1;
     }
     s_drain_for_exit (self);
     if (self->pipeline)

@@ -142,6 +142,8 @@ s_pack_stats (msgpack_sbuffer *buffer, const broker_stats_t *stats)
         { "plugin_errors", stats->plugin_errors },
         { "handovers", stats->handovers },
         { "history_resets", stats->history_resets },
+        { "confirms", stats->confirms },
+        { "confirms_failed", stats->confirms_failed },
         { "epoch", stats->epoch },
     };
     msgpack_packer packer;

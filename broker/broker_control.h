@@ -55,6 +55,8 @@ typedef struct {
     uint64_t plugin_errors;     //  errors the broker's plugins returned
     uint64_t handovers;         //  source hand-overs confirmed (refreshed before serving)
     uint64_t history_resets;    //  HISTORY and HEAL requests whose position was of another epoch
+    uint64_t confirms;          //  CONFIRM answers sent to sources
+    uint64_t confirms_failed;   //  confirms whose source was gone or full
     uint64_t epoch;             //  the epoch of this run's seqs (not a counter)
 } broker_stats_t;
 

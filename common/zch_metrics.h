@@ -50,6 +50,8 @@ typedef struct {
     atomic_uint_least64_t slow_consumer_bytes;  //  output discarded with slow consumers
     atomic_uint_least64_t plugin_ns;            //  time spent in plugins
     atomic_uint_least64_t refused [ZCH_REFUSE_CAUSES];  //  clients and requests turned away
+    atomic_uint_least64_t confirms;             //  publisher confirms given
+    atomic_uint_least64_t unconfirmed;          //  publisher confirms that could not be given
     //  gauges, now
     atomic_uint_least64_t clients;
     atomic_uint_least64_t subscriptions;

@@ -39,12 +39,15 @@ static const uint8_t s_fixed_src [] = { 0xa3, 's', 'r', 'c' };
 #define S_KEY_CT   0x10
 #define S_KEY_H    0x20
 #define S_KEY_EP   0x40
+#define S_KEY_CF   0x80         //  confirm route: where the broker confirms the stamp
+#define S_KEY_CN   0x100        //  confirm number
 
 //  Containers a meta value may nest (the map itself is one more level)
 #define S_META_DEPTH 30
 
-//  The keys a stamp writes itself
-#define S_KEYS_STAMPED (S_KEY_V | S_KEY_SEQ | S_KEY_TS | S_KEY_EP)
+//  The keys a stamp writes itself, and those it takes out: a confirm
+//  request is for the broker, not for consumers
+#define S_KEYS_STAMPED (S_KEY_V | S_KEY_SEQ | S_KEY_TS | S_KEY_EP | S_KEY_CF | S_KEY_CN)
 
 //  Called for each key/value pair of a valid meta, in order: bit names a
 //  known key (0 for others); pair spans the key and its value; value is
@@ -59,7 +62,8 @@ s_key_bit (const char *text, size_t len)
     switch (len) {
         case 1: return text [0] == 'v'? S_KEY_V: text [0] == 'h'? S_KEY_H: 0;
         case 2: return memcmp (text, "ts", 2) == 0? S_KEY_TS: memcmp (text, "ct", 2) == 0? S_KEY_CT:
-                       memcmp (text, "ep", 2) == 0? S_KEY_EP: 0;
+                       memcmp (text, "ep", 2) == 0? S_KEY_EP: memcmp (text, "cf", 2) == 0? S_KEY_CF:
+                       memcmp (text, "cn", 2) == 0? S_KEY_CN: 0;
         case 3: return memcmp (text, "seq", 3) == 0? S_KEY_SEQ: memcmp (text, "src", 3) == 0? S_KEY_SRC: 0;
         default: return 0;
     }
@@ -108,6 +112,12 @@ s_read_value (zch_mpread_t *reader, unsigned bit, zch_meta_t *meta)
         case S_KEY_EP:
             meta->has_epoch = true;
             return zch_mpread_uint (reader, &meta->epoch);
+        case S_KEY_CF:
+            return zch_mpread_str (reader, &meta->confirm_route, &meta->confirm_route_len)
+                || meta->confirm_route_len > ZCH_CONFIRM_ROUTE_MAX? -1: 0;
+        case S_KEY_CN:
+            meta->has_confirm = true;
+            return zch_mpread_uint (reader, &meta->confirm);
         case S_KEY_SRC:
             return zch_mpread_str (reader, &meta->src, &meta->src_len);
         case S_KEY_CT:
@@ -324,6 +334,29 @@ zch_meta_stamp_in_place (uint8_t *data, size_t size, uint64_t seq, uint64_t epoc
     s_put_u64 (data + S_FIXED_SEQ_AT, seq);
     s_put_u64 (data + S_FIXED_EP_AT, epoch);
     return true;
+}
+
+//  Appends the confirm request {cf: route, cn: number} to a meta whose map
+//  header is a fixmap (zchannel's own metas).
+size_t
+zch_meta_add_confirm (uint8_t *meta, size_t size, size_t cap, const char *route, size_t route_len,
+                      uint64_t number)
+{
+    size_t added = 3 + 1 + route_len + 3 + 9;
+    if (cap > ZCH_META_MAX)
+        cap = ZCH_META_MAX;
+    if (!meta || size == 0 || (meta [0] & 0xf0) != 0x80 || (meta [0] & 0x0f) > 13
+    ||  route_len == 0 || route_len > ZCH_CONFIRM_ROUTE_MAX || size + added > cap)
+        return 0;
+    meta [0] += 2;
+    uint8_t *at = meta + size;
+    memcpy (at, "\xa2" "cf", 3);
+    at [3] = (uint8_t) (0xa0 | route_len);
+    memcpy (at + 4, route, route_len);
+    at += 4 + route_len;
+    memcpy (at, "\xa2" "cn\xcf", 4);
+    s_put_u64 (at + 4, number);
+    return size + added;
 }
 
 //  The h replacement a stamp writes: none (keep the producer's h), or

@@ -16,6 +16,7 @@
 
 #define ZCH_META_MAX      4096  //  largest meta frame accepted or produced
 #define ZCH_META_VERSION  1
+#define ZCH_CONFIRM_ROUTE_MAX 31    //  a confirm route fits a fixstr
 
 //  A frame as bytes; the envelope functions never keep these pointers.
 typedef struct {
@@ -54,6 +55,10 @@ typedef struct {
     size_t src_len;
     const char *ct;             //  NULL if absent
     size_t ct_len;
+    const char *confirm_route;  //  cf: where the broker confirms the stamp; NULL if absent
+    size_t confirm_route_len;
+    bool has_confirm;           //  cn: the number the confirm names
+    uint64_t confirm;
 } zch_meta_t;
 
 //  Decodes a meta frame: a msgpack map of at most ZCH_META_MAX bytes with
@@ -81,6 +86,16 @@ bool zch_meta_stamp_in_place (uint8_t *data, size_t size, uint64_t seq, uint64_t
 //  too small.
 size_t zch_meta_stamp (const uint8_t *in, size_t in_size, uint64_t seq, uint64_t ts,
                        uint64_t epoch, uint8_t *out, size_t out_cap);
+
+//  Appends a confirm request to a meta of zchannel's own (a fixmap of at
+//  most 13 pairs, size bytes in a buffer of cap): cf (route, 1 to
+//  ZCH_CONFIRM_ROUTE_MAX bytes: the routing id of the requester's DEALER on
+//  the broker's control endpoint) and cn (number, as a 9-byte uint64). The
+//  broker answers [CONFIRM, number, topic, seq, epoch] there once it has
+//  stamped the message, and takes both keys out of what it forwards.
+//  Returns the new size, or 0 (nothing changed) when it does not fit.
+size_t zch_meta_add_confirm (uint8_t *meta, size_t size, size_t cap, const char *route,
+                             size_t route_len, uint64_t number);
 
 //  A header from meta's h map, as views into the meta bytes (not
 //  NUL-terminated).

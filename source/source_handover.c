@@ -37,15 +37,8 @@ source_handover_new (const char *control, const zch_secure_config_t *secure, int
     //  Unique across workers and restarts: pid, worker, start time
     snprintf (self->id, sizeof self->id, "%x.%d.%llx", (unsigned) getpid (), index,
               (unsigned long long) zclock_usecs () & 0xffffffffffULL);
-    self->dealer = zmq_socket (zsys_init (), ZMQ_DEALER);
+    self->dealer = zch_secure_control_dealer (secure, control, NULL, error, error_size);
     if (!self->dealer) {
-        snprintf (error, error_size, "cannot set up the hand-over link: %s", zmq_strerror (zmq_errno ()));
-        source_handover_destroy (&self);
-        return NULL;
-    }
-    zch_zmq_set (self->dealer, ZMQ_LINGER, 0);
-    if (zch_secure_curve (secure, self->dealer, error, error_size)
-    ||  zch_zmq_attach (self->dealer, "to broker control", control, false, error, error_size)) {
         source_handover_destroy (&self);
         return NULL;
     }

@@ -8,7 +8,8 @@ const zch_option_t source_options [] = {
     { "broker", ZCH_OPT_STRING, offsetof (source_config_t, broker), SOURCE_BROKER_DEFAULT, "EP",
       "the broker's ingress", .flags = ZCH_OPT_NO_RUN },
     { "control", ZCH_OPT_STRING, offsetof (source_config_t, control), SOURCE_CONTROL_DEFAULT, "EP",
-      "the broker's control endpoint: confirms at shutdown that it has what was sent (off when empty)",
+      "the broker's control endpoint: confirms at shutdown that it has what was sent, and "
+      "confirms to VERBOSE publishers (off when empty)",
       .flags = ZCH_OPT_NO_RUN },
     { "relay-listen", ZCH_OPT_STRING, offsetof (source_config_t, relay), "", "EP",
       "where subscriber front-ends hand over what their channel clients publish (off when empty)",

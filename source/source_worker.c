@@ -1,10 +1,12 @@
 /*  source_worker: one loop of the data-source front-end.                    */
 #include "source.h"
+#include "source_confirm.h"
 #include "source_frames.h"
 #include "source_handover.h"
 #include "source_pending.h"
 #include "source_relay.h"
 #include "source_udp.h"
+#include "zch_auth.h"
 #include "zch_edge.h"
 #include "zch_envelope.h"
 #include "zch_frame.h"
@@ -41,6 +43,8 @@ typedef struct {
     zch_watch_t relay_watch;
     void *publisher;            //  XPUB to the broker's ingress, NODROP
     source_handover_t *handover;    //  proof the broker has what we sent; NULL: off
+    source_confirm_t *confirm;  //  publisher confirms for VERBOSE clients; NULL: off
+    zch_watch_t confirm_watch;
     int64_t handover_at;        //  when the last one started
     uint64_t unconfirmed_lost;  //  sent, never confirmed before the drain timeout
     zch_watch_t pipe_watch;
@@ -65,6 +69,8 @@ typedef struct {
 
 static int s_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t len);
 static int s_pending_send (self_t *self);
+static bool s_may_publish (self_t *self, zch_conn_t *conn, const char *topic, size_t topic_len,
+                           size_t payload_len);
 
 static void
 s_watch_nothing (zch_watch_t *watch, uint32_t events)
@@ -154,7 +160,8 @@ s_pending_keep (self_t *self, const char *src, const zch_pipeline_msg_t *msg,
 //  sent, no plugin has seen it, and the caller pauses the client.
 static int
 s_publish (self_t *self, const char *src, const char *topic, size_t topic_len,
-           const char *payload, size_t payload_len, const uint8_t *headers, size_t headers_size)
+           const char *payload, size_t payload_len, const uint8_t *headers, size_t headers_size,
+           uint64_t confirm)
 {
     if (self->broker_subscriptions <= 0 || s_pending_send (self))
         return -1;
@@ -180,6 +187,13 @@ s_publish (self_t *self, const char *src, const char *topic, size_t topic_len,
         meta_size = zch_meta_stamp_headers (meta, meta_size, 0, ts, 0, msg.headers,
                                             msg.header_count, headed, sizeof headed);
         meta_out = headed;
+    }
+    if (confirm && meta_size) {
+        //  After the plugins: a restamp takes a confirm request out
+        size_t route_len;
+        const char *route = source_confirm_route (self->confirm, &route_len);
+        size_t with = zch_meta_add_confirm (meta_out, meta_size, ZCH_META_MAX, route, route_len, confirm);
+        meta_size = with? with: meta_size;
     }
     int rc = meta_size? zmq_send (self->publisher, msg.topic, msg.topic_len, ZMQ_SNDMORE | ZMQ_DONTWAIT): 0;
     if (rc >= 0 && meta_size) {
@@ -211,7 +225,7 @@ s_frame_publish (void *ctx, zch_conn_t *conn, const char *topic, size_t topic_le
                  const char *payload, size_t payload_len, const uint8_t *headers, size_t headers_size)
 {
     return s_publish (ctx, zch_conn_peer (conn), topic, topic_len, payload, payload_len,
-                      headers, headers_size);
+                      headers, headers_size, 0);
 }
 
 //  source_udp's way to publish.
@@ -219,7 +233,7 @@ static int
 s_udp_publish (void *ctx, const char *topic, size_t topic_len,
                const char *payload, size_t payload_len, const char *src)
 {
-    return s_publish (ctx, src, topic, topic_len, payload, payload_len, NULL, 0);
+    return s_publish (ctx, src, topic, topic_len, payload, payload_len, NULL, 0, 0);
 }
 
 //  source_relay's way to publish.
@@ -227,7 +241,7 @@ static int
 s_relay_publish (void *ctx, const char *src, const char *topic, size_t topic_len,
                  const char *payload, size_t payload_len, const uint8_t *headers, size_t headers_size)
 {
-    return s_publish (ctx, src, topic, topic_len, payload, payload_len, headers, headers_size);
+    return s_publish (ctx, src, topic, topic_len, payload, payload_len, headers, headers_size, 0);
 }
 
 //  Writes a reply line.
@@ -255,6 +269,14 @@ s_handle_publish (self_t *self, zch_conn_t *conn, const char *topic, size_t topi
                   const char *payload, size_t payload_len)
 {
     const char *reason;
+    //  A VERBOSE client's replies keep their order: one that would be
+    //  answered at once waits while confirms are owed to it
+    bool verbose = (uintptr_t) zch_conn_user (conn) & CLIENT_VERBOSE;
+    uint64_t confirm = verbose && self->confirm? source_confirm_next (self->confirm): 0;
+    bool owed = verbose && self->confirm && source_confirm_owed (self->confirm, conn);
+    if ((verbose && self->confirm && !confirm)
+    ||  (owed && !s_may_publish (self, conn, topic, topic_len, payload_len)))
+        return ZCH_EDGE_PAUSE;
     if (zch_topic_validate (topic, topic_len, &reason)) {
         s_reply_error (self, conn, "invalid topic: ", reason);
         return ZCH_EDGE_NEXT;
@@ -269,19 +291,54 @@ s_handle_publish (self_t *self, zch_conn_t *conn, const char *topic, size_t topi
     }
     if (!zch_guard_publish (&self->guard, conn, topic, topic_len))
         return ZCH_EDGE_NEXT;
-    int rc = s_publish (self, zch_conn_peer (conn), topic, topic_len, payload, payload_len, NULL, 0);
+    int rc = s_publish (self, zch_conn_peer (conn), topic, topic_len, payload, payload_len, NULL, 0,
+                        confirm);
     if (rc < 0)
         return ZCH_EDGE_PAUSE;
-    if ((uintptr_t) zch_conn_user (conn) & CLIENT_VERBOSE) {
-        if (rc == 0)
-            s_reply (conn, "+OK");
-        else {
-            //  Counted as a plugin drop, not as a bad request
-            s_reply_error (self, conn, "dropped by plugin ", self->dropped_by);
-            self->rejected--;
-        }
+    if (!verbose)
+        return ZCH_EDGE_NEXT;
+    //  +OK <topic> <seq> <epoch> once the broker has stamped it
+    if (rc == 0 && confirm && source_confirm_expect (self->confirm, conn, topic, topic_len) == 0)
+        return ZCH_EDGE_NEXT;
+    char text [300];
+    if (rc == 0)
+        snprintf (text, sizeof text, "+OK");
+    else {
+        //  Counted as a plugin drop, not as a bad request
+        snprintf (text, sizeof text, "-ERR dropped by plugin %s", self->dropped_by);
     }
+    if (!owed || source_confirm_reply (self->confirm, conn, text))
+        s_reply (conn, text);
     return ZCH_EDGE_NEXT;
+}
+
+//  True when a PUB of topic would pass every check of s_handle_publish
+//  (which answers the failures at once).
+static bool
+s_may_publish (self_t *self, zch_conn_t *conn, const char *topic, size_t topic_len, size_t payload_len)
+{
+    const zch_token_t *entry = zch_conn_auth (conn);
+    return zch_topic_validate (topic, topic_len, NULL) == 0 && payload_len <= self->config->max_payload
+        && zch_secure_topic (&self->config->secure, topic, topic_len, NULL) == 0
+        && (!self->guard.auth || (entry && zch_token_may_publish (entry, topic, topic_len)));
+}
+
+//  Writes the confirms that came, in order; a client owed nothing more
+//  may go on with the lines it held back.
+static void
+s_confirm_turn (self_t *self)
+{
+    if (self->confirm && source_confirm_work (self->confirm))
+        zch_edge_resume (self->edge);
+}
+
+//  A client is going: the confirms owed to it are not written.
+static void
+s_on_close (void *ctx, zch_conn_t *conn)
+{
+    self_t *self = ctx;
+    if (self->confirm)
+        source_confirm_forget (self->confirm, conn);
 }
 
 //  One line from a client.
@@ -294,7 +351,14 @@ s_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t len)
                                  line, len);
     zch_command_t command;
     const char *reason;
-    if (zch_command_parse (line, len, &command, &reason)) {
+    int parsed = zch_command_parse (line, len, &command, &reason);
+    //  While confirms are owed, only publishing goes on: any other answer
+    //  would overtake them
+    if (self->confirm && source_confirm_owed (self->confirm, conn)
+    &&  (parsed || (command.verb != ZCH_VERB_PUB && command.verb != ZCH_VERB_PUBLISH
+                    && command.verb != ZCH_VERB_EMPTY)))
+        return ZCH_EDGE_PAUSE;
+    if (parsed) {
         s_reply_error (self, conn, "", reason);
         return ZCH_EDGE_NEXT;
     }
@@ -354,6 +418,7 @@ s_self_destroy (self_t **self_p)
     source_pending_destroy (&self->pending);
     source_handover_destroy (&self->handover);
     zch_auth_destroy (&self->guard.auth);
+    source_confirm_destroy (&self->confirm);
     if (self->publisher)
         zmq_close (self->publisher);
     zch_loop_destroy (&self->loop);
@@ -425,7 +490,7 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
     self->config = args->config;
     self->index = args->index;
     self->loop = zch_loop_new ();
-    static const zch_edge_handlers_t handlers = { .on_line = s_on_line };
+    static const zch_edge_handlers_t handlers = { .on_line = s_on_line, .on_close = s_on_close };
     zch_edge_config_t edge_config = {
         .role = "source", .greeting = SOURCE_GREETING, .max_line = self->config->max_line,
         .max_output = self->config->max_output, .close_grace_ms = 1000
@@ -480,6 +545,14 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
         }
         self->handover_watch = (zch_watch_t) { .fd = source_handover_fd (self->handover),
                                                .handler = s_watch_nothing };
+        self->confirm = source_confirm_new (self->config->control, &self->config->secure,
+                                            self->index, error, error_size);
+        if (!self->confirm) {
+            s_self_destroy (&self);
+            return NULL;
+        }
+        self->confirm_watch = (zch_watch_t) { .fd = source_confirm_fd (self->confirm),
+                                              .handler = s_watch_nothing };
     }
     if (zch_pipeline_build (&self->config->plugins, ZCH_PLUGIN_STAGE_SOURCE, &self->pipeline,
                             error, error_size)) {
@@ -493,6 +566,8 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
     zch_loop_add (self->loop, &self->publisher_watch, EPOLLIN);
     if (self->handover)
         zch_loop_add (self->loop, &self->handover_watch, EPOLLIN);
+    if (self->confirm)
+        zch_loop_add (self->loop, &self->confirm_watch, EPOLLIN);
     return self;
 }
 
@@ -525,6 +600,10 @@ s_publish_metrics (self_t *self)
     zch_metrics_set (&counters->bytes_sent, self->published_bytes);
     zch_metrics_set (&counters->dropped [ZCH_DROP_MALFORMED], malformed);
     zch_metrics_set (&counters->dropped [ZCH_DROP_PLUGIN], self->plugin_dropped);
+    if (self->confirm) {
+        zch_metrics_set (&counters->confirms, source_confirm_given (self->confirm));
+        zch_metrics_set (&counters->unconfirmed, source_confirm_failed (self->confirm));
+    }
     zch_metrics_set (&counters->dropped [ZCH_DROP_HWM], hwm_dropped);
     zch_metrics_set (&counters->dropped [ZCH_DROP_SHUTDOWN], self->unconfirmed_lost);
     zch_metrics_set (&counters->dropped [ZCH_DROP_SLOW_CONSUMER],
@@ -605,6 +684,7 @@ s_drain (self_t *self)
         s_broker_events (self);
         if (self->relay)
             source_relay_work (self->relay);
+        s_confirm_turn (self);
         if (!source_pending_held (self->pending) && !(self->udp && source_udp_holding (self->udp)))
             s_handover_turn (self, true, (int) (deadline - zclock_mono ()) + 1);
     }
@@ -707,6 +787,7 @@ source_worker_actor (zsock_t *pipe, void *args)
         s_broker_events (self);
         if (self->relay)
             source_relay_work (self->relay);
+        s_confirm_turn (self);
         s_handover_turn (self, false, SOURCE_HANDOVER_WAIT);
         s_publish_metrics (self);
         zch_edge_flush (self->edge);

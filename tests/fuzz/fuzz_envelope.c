@@ -80,6 +80,7 @@ s_meta (const uint8_t *data, size_t size, size_t cap)
     S_ASSERT (zch_meta_decode (out, n, &stamped) == 0);
     S_ASSERT (stamped.has_seq && stamped.seq == 77);
     S_ASSERT (stamped.has_epoch && stamped.epoch == 5);
+    S_ASSERT (!stamped.has_confirm && !stamped.confirm_route);     //  for the broker only
     S_ASSERT (stamped.has_ts && stamped.ts == (in.has_ts? in.ts: 1234));
     S_ASSERT (stamped.src_len == in.src_len && (!in.src) == (!stamped.src));
     if (in.src_len)

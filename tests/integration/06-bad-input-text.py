@@ -91,7 +91,7 @@ def test():
 
         # CRLF on the source: the CR is not part of the payload.
         src.send(b"PUB crlf.t hello\r\n")
-        src.expect(b"+OK", what="VERBOSE reply to PUB (CRLF)")
+        h.expect_confirm(src, "crlf.t", 1, what="VERBOSE reply to PUB (CRLF)")
         sub.expect(msg_line("crlf.t", 1, "hello"), what="payload of a CRLF line")
         src.send(b"PUB\r\n")
         src.expect(b"-ERR missing topic", what="PUB alone with CRLF")
@@ -101,7 +101,7 @@ def test():
         head = b"PUB big.t "
         payload = b"x" * (MAX_LINE - len(head))
         src.send(head + payload + b"\n")
-        src.expect(b"+OK", what="a line of exactly %d bytes" % MAX_LINE)
+        h.expect_confirm(src, "big.t", 1, what="a line of exactly %d bytes" % MAX_LINE)
         got = sub.readline(what="the %d-byte payload" % len(payload))
         h.check(got == msg_line("big.t", 1, payload),
                 "subscriber-errors: the max-size payload was not delivered intact: %s"
@@ -131,7 +131,7 @@ def test():
         # VERBOSE covers PUBLISH too; VERBOSE off silences it again.
         subscribe(bystander_sub, "topic1")
         src.sendline("PUBLISH verbose default")
-        src.expect(b"+OK", what="VERBOSE reply to PUBLISH")
+        h.expect_confirm(src, "topic1", what="VERBOSE reply to PUBLISH")
         src.sendline("verbose OFF")
         src.expect(b"+OK", what="reply to VERBOSE off")
         src.sendline("PUB by.t quiet")

@@ -97,7 +97,8 @@ def test():
         pub.send(b"".join(b"PUB %s %s\n" % (topic(i).encode(), payloads[i - 1].encode())
                           for i in range(1, N + 1)))
         oks = pub.read_lines(N, timeout=30, what="+OK per PUB")
-        h.check(oks == [b"+OK"] * N, "publisher: not all +OK: %r" % [l for l in oks if l != b"+OK"][:3])
+        h.check(all(l.startswith(b"+OK ") for l in oks),
+                "publisher: not all +OK: %r" % [l for l in oks if not l.startswith(b"+OK ")][:3])
         seq = {}
         expected = []
         for i in range(1, N + 1):

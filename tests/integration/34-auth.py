@@ -67,10 +67,10 @@ def test_text(S):
     want = []
     for i in range(200):
         pub.sendline("PUB sensors.k%d.temp t%d" % (i % 3, i))
-        pub.expect(b"+OK")
+        h.expect_confirm(pub, "sensors.k%d.temp" % (i % 3), i // 3 + 1)
         want.append(h.msg_line("sensors.k%d.temp" % (i % 3), i // 3 + 1, b"t%d" % i))
         pub.sendline("PUB sensors.k.hum h%d" % i)       # allowed to publish, not to read
-        pub.expect(b"+OK")
+        h.expect_confirm(pub, "sensors.k.hum", i + 1)
     admin.sendline("PUB alerts.fire.now hot")
     want.append(h.msg_line("alerts.fire.now", 1, b"hot"))
     admin.sendline("PUB orders.eu not-for-reader")

@@ -597,6 +597,19 @@ def epoch_text(epoch):
             return out
 
 
+def expect_confirm(client, topic, seq=None, timeout=STEP, what=None):
+    """Reads a VERBOSE publisher's confirm, `+OK <topic> <seq> <epoch>`;
+    checks topic (and seq when given); returns (seq, epoch)."""
+    line = client.readline(timeout, what or "confirm of a PUB to %s" % topic)
+    parts = line.split(b" ")
+    topic = topic.encode() if isinstance(topic, str) else topic
+    check(len(parts) == 4 and parts[0] == b"+OK" and parts[1] == topic and parts[2].isdigit()
+          and (seq is None or int(parts[2]) == seq) and parts[3].isalnum(),
+          "%s: expected +OK %s %s <epoch>, got %r" % (client.name, topic.decode(),
+                                                      "<seq>" if seq is None else seq, line))
+    return int(parts[2]), parts[3]
+
+
 def subscribe(client, pattern, timeout=STEP):
     client.sendline(b"SUB " + (pattern.encode() if isinstance(pattern, str) else pattern))
     client.expect(b"+OK", timeout, "reply to SUB %s" % pattern)

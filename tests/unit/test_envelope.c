@@ -366,6 +366,35 @@ s_test_meta_stamp_in_place (void)
     CHECK_VIEW (decoded.src, decoded.src_len, "z");
 }
 
+//  A confirm request: added to zchannel's own metas, read back, and taken
+//  out by any stamp (consumers never see it).
+static void
+s_test_meta_confirm (void)
+{
+    uint8_t meta [ZCH_META_MAX], stamped [ZCH_META_MAX];
+    zch_meta_t decoded;
+    size_t size = zch_meta_encode (0, 7, 0, "src", 3, meta, sizeof meta);
+    size_t with = zch_meta_add_confirm (meta, size, sizeof meta, "cf.1.2.3", 8, 99);
+    CHECK (with == size + 3 + 1 + 8 + 3 + 9);
+    CHECK (zch_meta_decode (meta, with, &decoded) == 0);
+    CHECK (decoded.has_confirm && decoded.confirm == 99 && decoded.ts == 7);
+    CHECK_VIEW (decoded.confirm_route, decoded.confirm_route_len, "cf.1.2.3");
+    CHECK_VIEW (decoded.src, decoded.src_len, "src");
+    CHECK (!zch_meta_stamp_in_place (meta, with, 1, 5));      //  not the fixed layout any more
+    size_t out = zch_meta_stamp (meta, with, 12, 1, 5, stamped, sizeof stamped);
+    CHECK (out == size && zch_meta_decode (stamped, out, &decoded) == 0);
+    CHECK (!decoded.has_confirm && !decoded.confirm_route && decoded.seq == 12 && decoded.epoch == 5);
+    //  refused: no room, an empty or too long route, not a fixmap
+    CHECK (zch_meta_add_confirm (meta, size, with - 1, "cf.1.2.3", 8, 1) == 0);
+    CHECK (zch_meta_add_confirm (meta, size, sizeof meta, "", 0, 1) == 0);
+    CHECK (zch_meta_add_confirm (meta, size, sizeof meta, "0123456789abcdef0123456789abcdef", 32, 1) == 0);
+    static uint8_t map16 [] = { 0xde, 0, 0 };
+    CHECK (zch_meta_add_confirm (map16, sizeof map16, sizeof map16 + 64, "cf", 2, 1) == 0);
+    //  a route over 31 bytes, or of another type, is malformed
+    CHECK (S_DECODE (&decoded, 0x81, 0xa2, 'c', 'f', 0x01) == -1);
+    CHECK (S_DECODE (&decoded, 0x81, 0xa2, 'c', 'n', 0xa1, 'x') == -1);
+}
+
 //  Epochs as text, and positions "<seq>@<epoch>".
 static void
 s_test_epoch_text (void)
@@ -612,6 +641,7 @@ main (void)
     s_test_meta_encode ();
     s_test_meta_stamp_in_place ();
     s_test_epoch_text ();
+    s_test_meta_confirm ();
     s_test_meta_stamp ();
     s_test_headers ();
     CHECK_DONE ("test_envelope");

@@ -1,0 +1,295 @@
+/*  source_confirm: replies owed to VERBOSE publishers, in order.          */
+#include "source_confirm.h"
+#include "zch_envelope.h"
+#include "zch_log.h"
+#include "zch_topic.h"
+#include "zch_zmq.h"
+
+#include <czmq.h>
+#include <unistd.h>
+
+#define CONFIRM_FRAMES  6
+#define CONFIRM_REPLY   (ZCH_TOPIC_MAX + 96)
+
+//  One reply owed, in the order of the requests.
+typedef struct {
+    zch_conn_t *conn;           //  NULL once the client is gone
+    uint64_t number;            //  the confirm awaited; 0 for a plain reply
+    int64_t deadline;
+    bool ready;                 //  text holds the reply
+    char topic [ZCH_TOPIC_MAX + 1];
+    char text [CONFIRM_REPLY];  //  the reply
+} owed_t;
+
+struct source_confirm_t {
+    void *dealer;
+    char route [ZCH_CONFIRM_ROUTE_MAX + 1];
+    size_t route_len;
+    uint64_t next;              //  the next confirm number
+    zlistx_t *owed;             //  owed_t, oldest first
+    size_t waiting;             //  of those, confirms not in yet
+    zhashx_t *clients;          //  "%p" of a conn -> replies it is owed
+    uint64_t given;
+    uint64_t failed;
+    int64_t lost_logged_at;
+};
+
+static void
+s_owed_free (void **item)
+{
+    free (*item);
+    *item = NULL;
+}
+
+source_confirm_t *
+source_confirm_new (const char *control, const zch_secure_config_t *secure, int index,
+                    char *error, size_t error_size)
+{
+    source_confirm_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        snprintf (error, error_size, "out of memory");
+        return NULL;
+    }
+    //  Unique across workers and restarts: pid, worker, start time
+    int len = snprintf (self->route, sizeof self->route, "cf.%x.%d.%llx", (unsigned) getpid (), index,
+                        (unsigned long long) zclock_usecs () & 0xffffffffffULL);
+    self->route_len = len > 0 && (size_t) len < sizeof self->route? (size_t) len: sizeof self->route - 1;
+    self->next = 1;
+    self->owed = zlistx_new ();
+    self->clients = zhashx_new ();
+    if (!self->owed || !self->clients) {
+        snprintf (error, error_size, "out of memory");
+        source_confirm_destroy (&self);
+        return NULL;
+    }
+    zlistx_set_destructor (self->owed, s_owed_free);
+    //  The broker finds this worker by the route its messages carry
+    self->dealer = zch_secure_control_dealer (secure, control, self->route, error, error_size);
+    if (!self->dealer) {
+        source_confirm_destroy (&self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+source_confirm_destroy (source_confirm_t **self_p)
+{
+    source_confirm_t *self = *self_p;
+    if (!self)
+        return;
+    zlistx_destroy (&self->owed);
+    zhashx_destroy (&self->clients);
+    if (self->dealer)
+        zmq_close (self->dealer);
+    free (self);
+    *self_p = NULL;
+}
+
+int
+source_confirm_fd (source_confirm_t *self)
+{
+    return zch_zmq_fd (self->dealer);
+}
+
+const char *
+source_confirm_route (source_confirm_t *self, size_t *len)
+{
+    *len = self->route_len;
+    return self->route;
+}
+
+uint64_t
+source_confirm_next (source_confirm_t *self)
+{
+    return self->waiting < SOURCE_CONFIRM_MAX? self->next: 0;
+}
+
+//  Counts a reply owed to conn (by + 1 or - 1). Returns what is owed now.
+static size_t
+s_count (source_confirm_t *self, zch_conn_t *conn, int by)
+{
+    char key [32];
+    snprintf (key, sizeof key, "%p", (void *) conn);
+    size_t owed = (size_t) (uintptr_t) zhashx_lookup (self->clients, key);
+    owed = by > 0? owed + 1: owed > 0? owed - 1: 0;
+    if (owed)
+        zhashx_update (self->clients, key, (void *) (uintptr_t) owed);
+    else
+        zhashx_delete (self->clients, key);
+    return owed;
+}
+
+//  Queues a reply owed to conn. Returns it, or NULL when out of memory.
+static owed_t *
+s_owe (source_confirm_t *self, zch_conn_t *conn)
+{
+    owed_t *owed = calloc (1, sizeof *owed);
+    if (!owed || !zlistx_add_end (self->owed, owed)) {
+        free (owed);
+        return NULL;
+    }
+    owed->conn = conn;
+    s_count (self, conn, 1);
+    return owed;
+}
+
+int
+source_confirm_expect (source_confirm_t *self, zch_conn_t *conn, const char *topic, size_t len)
+{
+    owed_t *owed = s_owe (self, conn);
+    if (!owed)
+        return -1;
+    owed->number = self->next++;
+    owed->deadline = zclock_mono () + SOURCE_CONFIRM_WAIT;
+    snprintf (owed->topic, sizeof owed->topic, "%.*s", (int) len, topic);
+    self->waiting++;
+    return 0;
+}
+
+int
+source_confirm_reply (source_confirm_t *self, zch_conn_t *conn, const char *text)
+{
+    owed_t *owed = s_owe (self, conn);
+    if (!owed)
+        return -1;
+    owed->ready = true;
+    snprintf (owed->text, sizeof owed->text, "%s", text);
+    return 0;
+}
+
+bool
+source_confirm_owed (source_confirm_t *self, zch_conn_t *conn)
+{
+    char key [32];
+    snprintf (key, sizeof key, "%p", (void *) conn);
+    return zhashx_lookup (self->clients, key) != NULL;
+}
+
+void
+source_confirm_forget (source_confirm_t *self, zch_conn_t *conn)
+{
+    for (owed_t *owed = zlistx_first (self->owed); owed; owed = zlistx_next (self->owed))
+        if (owed->conn == conn)
+            owed->conn = NULL;
+    char key [32];
+    snprintf (key, sizeof key, "%p", (void *) conn);
+    zhashx_delete (self->clients, key);
+}
+
+//  A confirm that will not come: the publisher should send it again.
+static void
+s_unconfirmed (source_confirm_t *self, owed_t *owed, const char *why)
+{
+    snprintf (owed->text, sizeof owed->text, "-ERR unconfirmed %s: %s", owed->topic, why);
+    owed->ready = true;
+    self->waiting--;
+    self->failed++;
+    int64_t now = zclock_mono ();
+    if (now - self->lost_logged_at >= 1000) {
+        zch_warning ("source: a message to %s was not confirmed by the broker (%s); "
+                     "%llu unconfirmed so far", owed->topic, why, (unsigned long long) self->failed);
+        self->lost_logged_at = now;
+    }
+}
+
+//  [CONFIRM, number, topic, seq, epoch | reason]: the reply for number,
+//  and every earlier one still waiting is lost (confirms keep the order).
+static void
+s_answer (source_confirm_t *self, zmq_msg_t *frames, size_t count)
+{
+    if (count != 5 || zmq_msg_size (&frames [0]) != 7 || memcmp (zmq_msg_data (&frames [0]), "CONFIRM", 7))
+        return;
+    char number_text [24], seq_text [24];
+    size_t size = zmq_msg_size (&frames [1]);
+    if (size == 0 || size >= sizeof number_text || zmq_msg_size (&frames [3]) >= sizeof seq_text)
+        return;
+    memcpy (number_text, zmq_msg_data (&frames [1]), size);
+    number_text [size] = 0;
+    memcpy (seq_text, zmq_msg_data (&frames [3]), zmq_msg_size (&frames [3]));
+    seq_text [zmq_msg_size (&frames [3])] = 0;
+    uint64_t number = strtoull (number_text, NULL, 10);
+    uint64_t seq = strtoull (seq_text, NULL, 10);
+    for (owed_t *owed = zlistx_first (self->owed); owed; owed = zlistx_next (self->owed)) {
+        if (owed->ready || owed->number == 0)
+            continue;
+        if (owed->number > number)
+            break;
+        if (owed->number < number) {
+            s_unconfirmed (self, owed, "the broker lost it");
+            continue;
+        }
+        int last = (int) zmq_msg_size (&frames [4]);
+        const char *text = zmq_msg_data (&frames [4]);
+        if (seq) {
+            snprintf (owed->text, sizeof owed->text, "+OK %.*s %llu %.*s",
+                      (int) zmq_msg_size (&frames [2]), (const char *) zmq_msg_data (&frames [2]),
+                      (unsigned long long) seq, last, text);
+            self->given++;
+        }
+        else {
+            snprintf (owed->text, sizeof owed->text, "-ERR dropped by the broker: %.*s", last, text);
+            self->failed++;
+        }
+        owed->ready = true;
+        self->waiting--;
+        break;
+    }
+}
+
+bool
+source_confirm_work (source_confirm_t *self)
+{
+    while (true) {
+        zmq_msg_t frames [CONFIRM_FRAMES];
+        size_t count = 0;
+        bool more = true;
+        while (more) {
+            zmq_msg_t *frame = &frames [count < CONFIRM_FRAMES? count: CONFIRM_FRAMES - 1];
+            if (count >= CONFIRM_FRAMES)
+                zmq_msg_close (frame);
+            zmq_msg_init (frame);
+            if (zmq_msg_recv (frame, self->dealer, ZMQ_DONTWAIT) < 0) {
+                zmq_msg_close (frame);
+                break;
+            }
+            more = zmq_msg_more (frame);
+            count++;
+        }
+        if (count == 0)
+            break;
+        size_t held = count < CONFIRM_FRAMES? count: CONFIRM_FRAMES;
+        s_answer (self, frames, count <= CONFIRM_FRAMES? count: 0);
+        for (size_t i = 0; i < held; i++)
+            zmq_msg_close (&frames [i]);
+    }
+    int64_t now = zclock_mono ();
+    for (owed_t *owed = zlistx_first (self->owed); owed && self->waiting; owed = zlistx_next (self->owed))
+        if (!owed->ready && now > owed->deadline)
+            s_unconfirmed (self, owed, "no answer from the broker in time");
+    //  What is due goes out in order
+    bool emptied = false;
+    owed_t *owed;
+    while ((owed = zlistx_first (self->owed)) && owed->ready) {
+        if (owed->conn) {
+            char line [CONFIRM_REPLY + 1];
+            int len = snprintf (line, sizeof line, "%s\n", owed->text);
+            zch_conn_write (owed->conn, line, (size_t) len < sizeof line? (size_t) len: sizeof line - 1);
+            emptied |= s_count (self, owed->conn, -1) == 0;
+        }
+        zlistx_delete (self->owed, zlistx_cursor (self->owed));
+    }
+    return emptied;
+}
+
+uint64_t
+source_confirm_given (source_confirm_t *self)
+{
+    return self->given;
+}
+
+uint64_t
+source_confirm_failed (source_confirm_t *self)
+{
+    return self->failed;
+}
