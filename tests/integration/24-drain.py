@@ -43,7 +43,7 @@ def test():
         end = min(start + 500, N + 1)
         pub.send(b"".join(b"PUB dr.t %s\n" % PAYLOAD.encode() for _ in range(start, end)))
         oks = pub.read_lines(end - start, timeout=30, what="+OK per PUB")
-        h.check(oks == [b"+OK"] * (end - start), "publisher: %r" % oks[:3])
+        h.check(all(h.is_ok(l) for l in oks), "publisher: %r" % oks[:3])
 
     t0 = time.monotonic()
     proc.signal(signal.SIGTERM)

@@ -345,11 +345,13 @@ class LineClient:
             self.pump(left)
 
     def expect(self, expected, timeout=STEP, what=None):
-        """Reads one line and fails unless it equals expected."""
+        """Reads one line and fails unless it equals expected; b"+OK" also
+        takes a +OK with details (a publisher confirm, `+OK <topic> <seq>
+        <epoch>`; expect_confirm checks those)."""
         if isinstance(expected, str):
             expected = expected.encode()
         line = self.readline(timeout, what or repr(expected))
-        if line != expected:
+        if line != expected and not (expected == b"+OK" and is_ok(line)):
             fail("%s: expected %r%s, got %r" % (self.name, expected,
                                                " (%s)" % what if what else "", line))
         return line
@@ -595,6 +597,11 @@ def epoch_text(epoch):
         epoch //= 36
         if not epoch:
             return out
+
+
+def is_ok(line):
+    """True for +OK, with or without details (a publisher confirm)."""
+    return line == b"+OK" or line.startswith(b"+OK ")
 
 
 def expect_confirm(client, topic, seq=None, timeout=STEP, what=None):

@@ -137,4 +137,4 @@ def test():
 
 
 if __name__ == "__main__":
-    h.run("41-publisher-confirms", test, budget=90)
+    h.run("46-publisher-confirms", test, budget=90, deployments=("procs",))
