@@ -4,6 +4,7 @@
 #include "broker_confirm.h"
 #include "broker_handover.h"
 #include "broker_history.h"
+#include "broker_local.h"
 #include "broker_watch.h"
 #include "zch_curve.h"
 #include "zch_envelope.h"
@@ -28,6 +29,7 @@ typedef struct {
     const broker_config_t *config;
     void *ingress;              //  XSUB
     void *egress;               //  XPUB
+    broker_local_t *local;      //  the egress to front-ends in this process; NULL: none
     void *control;              //  ROUTER
     broker_history_t *history;  //  seq, last value and history per topic
     uint64_t epoch;             //  what this run's seqs belong to
@@ -54,6 +56,7 @@ s_self_destroy (self_t **self_p)
     if (!self)
         return;
     broker_watch_destroy (&self->watch);
+    broker_local_destroy (&self->local);
     if (self->ingress)
         zmq_close (self->ingress);
     if (self->egress)
@@ -155,7 +158,7 @@ s_self_new (zsock_t *pipe, const broker_config_t *config, char *error, size_t er
     ||  (config->ingress_local
          && zch_zmq_attach (self->ingress, "ingress", config->ingress_local, true, error, error_size))
     ||  (config->egress_local
-         && zch_zmq_attach (self->egress, "egress", config->egress_local, true, error, error_size))) {
+         && !(self->local = broker_local_new (context, config->egress_local, error, error_size)))) {
         s_self_destroy (&self);
         return NULL;
     }
@@ -412,11 +415,27 @@ s_forward (self_t *self, zmq_msg_t *frames, size_t count)
         zmq_msg_init_size (&meta_frame, meta_size);
         memcpy (zmq_msg_data (&meta_frame), stamped, meta_size);
     }
-    //  XPUB never blocks: what a slow front-end cannot take, its
-    //  high-water mark drops, and the front-end sees the seq gap
-    zmq_msg_send (&topic_frame, self->egress, ZMQ_SNDMORE);
-    zmq_msg_send (&meta_frame, self->egress, ZMQ_SNDMORE);
-    zmq_msg_send (&payload_frame, self->egress, 0);
+    //  The outside egress never blocks: what a slow front-end cannot take,
+    //  its high-water mark drops, and the front-end sees the seq gap. The
+    //  front-ends in this process get the frames themselves and may make
+    //  the broker wait (broker_local).
+    if (self->local) {
+        zmq_msg_t copy;
+        zmq_msg_init (&copy);
+        zmq_msg_copy (&copy, &topic_frame);
+        zmq_msg_send (&copy, self->egress, ZMQ_SNDMORE);
+        zmq_msg_copy (&copy, &meta_frame);
+        zmq_msg_send (&copy, self->egress, ZMQ_SNDMORE);
+        zmq_msg_copy (&copy, &payload_frame);
+        zmq_msg_send (&copy, self->egress, 0);
+        zmq_msg_close (&copy);
+        broker_local_send (self->local, &topic_frame, &meta_frame, &payload_frame);
+    }
+    else {
+        zmq_msg_send (&topic_frame, self->egress, ZMQ_SNDMORE);
+        zmq_msg_send (&meta_frame, self->egress, ZMQ_SNDMORE);
+        zmq_msg_send (&payload_frame, self->egress, 0);
+    }
     self->stats.messages_in++;
     self->stats.bytes_in += view.payload_size;
     if (producer.has_confirm) {
@@ -432,7 +451,8 @@ static size_t
 s_ingress_drain (self_t *self, size_t limit)
 {
     size_t handled = 0;
-    while (handled < limit) {
+    //  Nothing more while a front-end in this process cannot take what we have
+    while (handled < limit && !(self->local && broker_local_holding (self->local))) {
         zmq_msg_t frames [BROKER_MAX_FRAMES];
         size_t count = 0;
         bool more = true;
@@ -474,12 +494,12 @@ s_ingress_drain (self_t *self, size_t limit)
 //  ("$ack." topic) at once, which proves every earlier subscription from
 //  that front-end is in place.
 static void
-s_egress_drain (self_t *self)
+s_egress_drain (self_t *self, void *egress)
 {
     while (true) {
         zmq_msg_t message;
         zmq_msg_init (&message);
-        if (zmq_msg_recv (&message, self->egress, ZMQ_DONTWAIT) < 0) {
+        if (zmq_msg_recv (&message, egress, ZMQ_DONTWAIT) < 0) {
             zmq_msg_close (&message);
             return;
         }
@@ -495,9 +515,13 @@ s_egress_drain (self_t *self)
                 //  with the epoch: a front-end learns it as it subscribes
                 size_t meta_size = zch_meta_encode (0, zch_now_ns (), self->epoch, NULL, 0,
                                                     meta, sizeof meta);
-                zmq_send (self->egress, data + 1, topic_len, ZMQ_SNDMORE);
-                zmq_send (self->egress, meta, meta_size, ZMQ_SNDMORE);
-                zmq_send (self->egress, "", 0, 0);
+                if (egress == self->egress) {
+                    zmq_send (egress, data + 1, topic_len, ZMQ_SNDMORE);
+                    zmq_send (egress, meta, meta_size, ZMQ_SNDMORE);
+                    zmq_send (egress, "", 0, 0);
+                }
+                else
+                    broker_local_answer (self->local, data + 1, topic_len, meta, meta_size);
             }
         }
         else
@@ -542,13 +566,26 @@ s_drain_for_exit (self_t *self)
     zmq_pollitem_t item = { self->ingress, 0, ZMQ_POLLIN, 0 };
     size_t drained = 0;
     while (zclock_mono () < deadline) {
+        //  What a front-end in this process has not taken yet goes first
+        if (self->local && broker_local_flush (self->local)) {
+            zmq_pollitem_t wait = { NULL, broker_local_fd (self->local), ZMQ_POLLIN, 0 };
+            zmq_poll (&wait, 1, 10);
+            s_egress_drain (self, broker_local_socket (self->local));
+            continue;
+        }
         if (zmq_poll (&item, 1, BROKER_DRAIN_QUIET) <= 0)
             break;
         drained += s_ingress_drain (self, BROKER_BATCH);
-        s_egress_drain (self);
+        s_egress_drain (self, self->egress);
+        if (self->local)
+            s_egress_drain (self, broker_local_socket (self->local));
     }
     zch_info ("broker: drained %zu messages in %lld ms at exit", drained,
               (long long) (zclock_mono () - started));
+    if (self->local && broker_local_holding (self->local))
+        zch_warning ("broker: drain timeout (%d ms) reached while a subscriber front-end of this "
+                     "process took nothing more: what it holds and what is still on ingress is "
+                     "not forwarded", self->config->drain_timeout);
     s_publish_metrics (self);
 }
 
@@ -569,17 +606,34 @@ broker_actor (zsock_t *pipe, void *args)
                 config->ingress, config->egress, config->control, epoch);
     zch_actor_ready (pipe, NULL);
 
-    zmq_pollitem_t items [8] = {
+    zmq_pollitem_t items [10] = {
         { zsock_resolve (pipe), 0, ZMQ_POLLIN, 0 },
         { self->ingress, 0, ZMQ_POLLIN, 0 },
         { self->egress, 0, ZMQ_POLLIN, 0 },
         { self->control, 0, ZMQ_POLLIN, 0 }
     };
     int item_count = 4 + (int) broker_watch_pollitems (self->watch, items + 4, 4);
+    //  The local egress: its subscriptions, and its descriptor to wait on
+    //  while a front-end in this process cannot take what we hold
+    int waiting_at = -1;
+    if (self->local) {
+        items [item_count++] = (zmq_pollitem_t) { broker_local_socket (self->local), 0, ZMQ_POLLIN, 0 };
+        waiting_at = item_count;
+        items [item_count++] = (zmq_pollitem_t) { NULL, broker_local_fd (self->local), 0, 0 };
+    }
     bool busy = false;
     int streams_wait = -1;      //  what the control streams allow the poll to sleep
     while (true) {
         int timeout = busy? 0: streams_wait;
+        if (self->local) {
+            //  Holding: wake when the front-ends take more (or within
+            //  10 ms at worst), not for ingress, which must wait
+            bool holding = broker_local_holding (self->local);
+            items [1].events = holding? 0: ZMQ_POLLIN;
+            items [waiting_at].events = holding? ZMQ_POLLIN: 0;
+            if (holding && (timeout < 0 || timeout > 10))
+                timeout = 10;
+        }
         if (zmq_poll (items, item_count, timeout) < 0 && zmq_errno () != EINTR)
             break;
         if (items [0].revents & ZMQ_POLLIN) {
@@ -594,7 +648,11 @@ broker_actor (zsock_t *pipe, void *args)
                 break;
         }
         //  Subscriptions first: a barrier must not wait behind a backlog
-        s_egress_drain (self);
+        s_egress_drain (self, self->egress);
+        if (self->local) {
+            s_egress_drain (self, broker_local_socket (self->local));
+            broker_local_flush (self->local);
+        }
         broker_watch_events (self->watch);
         busy = s_ingress_drain (self, BROKER_BATCH) == BROKER_BATCH;
         s_publish_metrics (self);
@@ -605,6 +663,8 @@ broker_actor (zsock_t *pipe, void *args)
             self->stats.history_evicted = broker_history_evicted (self->history);
             self->stats.subscriptions_held = broker_watch_subscriptions (self->watch);
             self->stats.peers = broker_watch_peers (self->watch);
+            self->stats.local_waits = self->local? broker_local_waits (self->local): 0;
+            self->stats.local_wait_ms = self->local? broker_local_wait_ms (self->local): 0;
             broker_control_serve (self->requests);
         }
         //  One chunk per snapshot or history stream per turn

@@ -141,6 +141,8 @@ s_pack_stats (msgpack_sbuffer *buffer, const broker_stats_t *stats)
         { "plugin_dropped", stats->plugin_dropped },
         { "plugin_errors", stats->plugin_errors },
         { "handovers", stats->handovers },
+        { "local_waits", stats->local_waits },
+        { "local_wait_ms", stats->local_wait_ms },
         { "history_resets", stats->history_resets },
         { "confirms", stats->confirms },
         { "confirms_failed", stats->confirms_failed },

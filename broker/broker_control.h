@@ -54,6 +54,8 @@ typedef struct {
     uint64_t plugin_dropped;    //  messages the broker's plugins dropped (no seq taken)
     uint64_t plugin_errors;     //  errors the broker's plugins returned
     uint64_t handovers;         //  source hand-overs confirmed (refreshed before serving)
+    uint64_t local_waits;       //  times a front-end in this process made the broker wait
+    uint64_t local_wait_ms;     //  and for how long in all (both refreshed before serving)
     uint64_t history_resets;    //  HISTORY and HEAL requests whose position was of another epoch
     uint64_t confirms;          //  CONFIRM answers sent to sources
     uint64_t confirms_failed;   //  confirms whose source was gone or full

@@ -692,6 +692,29 @@ zch_edge_pending_output (zch_edge_t *self)
     return pending;
 }
 
+zch_conn_t *
+zch_edge_most_behind (zch_edge_t *self, size_t *pending)
+{
+    zch_conn_t *most = NULL;
+    *pending = 0;
+    for (size_t i = 0; i < self->dirty_count; i++) {
+        zch_conn_t *conn = self->dirty [i];
+        size_t queued = conn->out_len - conn->out_start;
+        if (queued > *pending && !conn->closing && !conn->dead) {
+            most = conn;
+            *pending = queued;
+        }
+    }
+    return most;
+}
+
+void
+zch_conn_drop_slow (zch_conn_t *conn)
+{
+    if (!conn->closing && !conn->dead)
+        s_conn_drop_slow (conn);
+}
+
 size_t
 zch_edge_client_count (zch_edge_t *self)
 {

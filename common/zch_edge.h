@@ -108,6 +108,10 @@ void zch_edge_each (zch_edge_t *self, zch_conn_fn *fn, void *ctx);
 //  Bytes queued and not yet written, over all clients.
 size_t zch_edge_pending_output (zch_edge_t *self);
 
+//  The client with the most output queued and not yet written (NULL when
+//  none has any), and how much in *pending.
+zch_conn_t *zch_edge_most_behind (zch_edge_t *self, size_t *pending);
+
 //  Connected clients.
 size_t zch_edge_client_count (zch_edge_t *self);
 
@@ -123,6 +127,10 @@ void zch_edge_set_limits (zch_edge_t *self, size_t max_line, size_t max_output);
 //  idle_timeout_ms, keepalive_ms, conn_rate and conn_burst from from;
 //  timers running keep their deadline, the next ones take the new values.
 void zch_edge_set_guards (zch_edge_t *self, const zch_edge_config_t *from);
+
+//  Drops conn as a slow consumer, as zch_conn_write does past max_output
+//  (counted, logged, told, closed after the grace period).
+void zch_conn_drop_slow (zch_conn_t *conn);
 
 //  Queues data for the client (in frame mode, whole frames only). If that
 //  would pass max_output the client is a slow consumer: its queued output

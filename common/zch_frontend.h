@@ -22,6 +22,8 @@ typedef struct {
     size_t max_output;          //  pending output per client before it is dropped
     const char *control;        //  broker control endpoint (each role's options)
     int upstream_hwm;           //  messages queued from the broker (a tuning and test knob)
+    bool broker_local;          //  the broker runs in this process (zchannel run): the
+                                //  subscriber waits for its clients instead of letting it drop
     int drain_timeout;          //  ms a drain may take at shutdown
     const char *frame_listen;   //  HOST:PORT for frame-protocol clients; "": off
     const char *channel_listen; //  HOST:PORT for walkor/channel clients (the subscriber's); "": off

@@ -131,6 +131,7 @@ s_run (int argc, char *argv [])
     config.source.control = RUN_CONTROL_LOCAL;
     config.source.broker = RUN_INGRESS_LOCAL;
     config.subscriber.broker = RUN_EGRESS_LOCAL;
+    config.subscriber.broker_local = true;
     //  A Workerman user expects the channel server on 2206, the broker's
     //  ingress port: unless either was set, the ingress moves aside
     if (config.subscriber.workerman && !*config.subscriber.channel_listen

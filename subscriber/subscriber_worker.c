@@ -11,6 +11,15 @@
 #define SUBSCRIBER_BATCH        4096    //  broker messages per turn before serving clients
 #define SUBSCRIBER_TICK         200     //  ms between housekeeping turns
 #define SUBSCRIBER_DRAIN_QUIET  200     //  ms of silence from the broker that ends a drain
+//  With the broker in this process (zchannel run) the worker stops reading
+//  it while a client has this much output queued, so that the broker waits
+//  (and slows the publishers) instead of anything being dropped
+#define SUBSCRIBER_BEHIND       (1024 * 1024)
+//  ... and how long a client may hold everyone back without reading before
+//  it is dropped as a slow consumer
+#define SUBSCRIBER_STALL_MS     2000
+//  Messages queued on the in-process link: the broker waits beyond them
+#define SUBSCRIBER_LOCAL_HWM    10000
 
 static void
 s_watch_nothing (zch_watch_t *watch, uint32_t events)
@@ -280,7 +289,9 @@ static size_t
 s_upstream_drain (subscriber_worker_t *self)
 {
     size_t handled = 0;
-    while (handled < SUBSCRIBER_BATCH) {
+    //  With the broker in this process, a turn adds at most room to any
+    //  client's output (s_clients_behind): the rest waits in the broker
+    while (handled < SUBSCRIBER_BATCH && !(self->config->broker_local && self->room == 0)) {
         zmq_msg_t frames [3];
         size_t count = 0;
         bool more = true;
@@ -320,6 +331,9 @@ s_upstream_drain (subscriber_worker_t *self)
                 };
                 self->received++;
                 self->received_bytes += delivery.payload_len;
+                //  what one delivery line or frame may take, about
+                size_t cost = topic_len + delivery.payload_len + 64;
+                self->room = self->room > cost? self->room - cost: 0;
                 //  A seq jump holds the topic until the history fills it
                 if (subscriber_catchup_live (self->catchup, topic, topic_len, meta.seq, meta.epoch,
                                              delivery.payload, delivery.payload_len))
@@ -330,6 +344,47 @@ s_upstream_drain (subscriber_worker_t *self)
             zmq_msg_close (&frames [i]);
     }
     return handled;
+}
+
+//  With the broker in this process: true while the client furthest behind
+//  has more output queued than the worker lets build up (half of
+//  max_output at most), so the broker link stays unread and the broker
+//  waits. A client that holds it so for SUBSCRIBER_STALL_MS without reading
+//  is dropped as a slow consumer, so one that does not read cannot stall
+//  the others.
+static bool
+s_clients_behind (subscriber_worker_t *self)
+{
+    if (!self->config->broker_local)
+        return false;
+    //  the limit now in effect: a reload's, or the settings' until one came
+    size_t max_output = self->state.max_output? self->state.max_output: self->config->max_output;
+    size_t mark = max_output / 2 < SUBSCRIBER_BEHIND? max_output / 2: SUBSCRIBER_BEHIND;
+    zch_edge_t *edges [] = { self->edge, self->frame_edge, self->channel_edge };
+    zch_conn_t *furthest = NULL;
+    size_t behind = 0;
+    for (size_t i = 0; i < sizeof edges / sizeof edges [0]; i++) {
+        size_t pending;
+        zch_conn_t *conn = edges [i]? zch_edge_most_behind (edges [i], &pending): NULL;
+        if (conn && pending > behind) {
+            furthest = conn;
+            behind = pending;
+        }
+    }
+    if (behind <= mark) {
+        self->waiting_since = 0;
+        self->room = mark - behind;
+        return false;
+    }
+    int64_t now = zclock_mono ();
+    if (!self->waiting_since)
+        self->waiting_since = now;
+    else
+    if (now - self->waiting_since >= SUBSCRIBER_STALL_MS) {
+        zch_conn_drop_slow (furthest);
+        self->waiting_since = 0;
+    }
+    return true;
 }
 
 //  Subscribes barrier's "$ack." topic upstream, behind every subscription
@@ -539,7 +594,8 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
         return NULL;
     }
     zlistx_set_destructor (self->barriers, s_barrier_free);
-    zch_zmq_set (self->upstream, ZMQ_RCVHWM, self->config->upstream_hwm);
+    zch_zmq_set (self->upstream, ZMQ_RCVHWM, self->config->broker_local?
+                 SUBSCRIBER_LOCAL_HWM: self->config->upstream_hwm);
     zch_zmq_set (self->upstream, ZMQ_LINGER, 0);
     static const subscriber_catchup_handlers_t catchup_handlers = {
         .deliver = s_deliver, .gap = s_gap, .reset = s_reset, .sync_ended = s_sync_ended,
@@ -659,6 +715,9 @@ s_drain (subscriber_worker_t *self)
     int64_t deadline = zclock_mono () + self->config->drain_timeout;
     int64_t quiet_since = zclock_mono ();
     while (zclock_mono () < deadline) {
+        //  The broker has stopped: what it sent goes to the clients'
+        //  queues now, bounded by max_output alone
+        self->room = SIZE_MAX;
         if (s_upstream_drain (self) > 0)
             quiet_since = zclock_mono ();
         subscriber_catchup_drain (self->catchup);
@@ -724,15 +783,21 @@ subscriber_worker_actor (zsock_t *pipe, void *args)
             s_plugins_swap (self);
         if (subscriber_link_connects (self->link))
             subscriber_catchup_link_up (self->catchup);
-        size_t received = s_upstream_drain (self);
-        busy = received == SUBSCRIBER_BATCH;
+        bool waiting = s_clients_behind (self);
+        size_t received = waiting? 0: s_upstream_drain (self);
+        //  A full batch, or one cut short to let the clients catch up: go on
+        busy = received == SUBSCRIBER_BATCH || (self->config->broker_local && self->room == 0);
         subscriber_catchup_drain (self->catchup);
-        if (received == 0)
+        if (received == 0 && !waiting)
             subscriber_catchup_quiet (self->catchup);
         if (self->channel)
             subscriber_channel_turn (self->channel);
         s_publish_metrics (self);
         s_flush_edges (self);
+        //  Caught up while waiting: read the broker again at once, not
+        //  at the next tick (the clients' sockets wake nothing more)
+        if (waiting && !s_clients_behind (self))
+            busy = true;
     }
     s_drain (self);
     if (self->pipeline)

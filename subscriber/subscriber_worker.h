@@ -90,6 +90,9 @@ typedef struct {
     zch_guard_t guard;          //  AUTH and ACLs for both edges
     const char *bye;            //  what clients are told when the worker stops
     uint64_t too_many_subs;     //  SUBs refused over max_subscriptions
+    int64_t waiting_since;      //  broker_local: since when a client far behind holds the
+                                //  broker link unread; 0 while it is read
+    size_t room;                //  broker_local: output this turn may still add to a client
 } subscriber_worker_t;
 
 //  What s_deliver_to needs while matching one message.
