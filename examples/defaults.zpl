@@ -82,7 +82,7 @@ subscriber
     listen = "0.0.0.0:2346"
     #   where Workerman Channel\Client apps connect (walkor/channel's protocol; off when empty)
     channel-listen = ""
-    #   messages queued from the broker before it drops (a tuning and test knob; drops are healed)
+    #   messages queued from a broker in another process before it drops (a tuning and test knob; drops are healed; zchannel run's own link waits instead)
     upstream-hwm = "1000000"
     #   output queued per client before it is dropped as a slow consumer (reloads)
     max-output = "64M"
