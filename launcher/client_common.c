@@ -346,3 +346,24 @@ client_link_command_detail (client_link_t *link, const char *command, char *deta
                           ? "server error" : "unexpected reply", line);
     return -1;
 }
+
+int
+client_link_auth (client_link_t *link, const char *token)
+{
+    if (!token || !*token)
+        return 0;
+    if (!client_token_valid (token)) {
+        client_usage_error (link->prog, "invalid token: no spaces or control characters");
+        return -1;
+    }
+    size_t size = strlen (token) + 7;
+    char *command = malloc (size);
+    if (!command) {
+        fprintf (stderr, "%s: out of memory\n", link->prog);
+        return -1;
+    }
+    snprintf (command, size, "AUTH %s\n", token);
+    int rc = client_link_command (link, command);
+    free (command);
+    return rc;
+}

@@ -109,6 +109,10 @@ int client_link_greet (client_link_t *link, const char *greeting);
 //  answer, a timeout or a close is reported on stderr. Returns 0 or -1.
 int client_link_command (client_link_t *link, const char *command);
 
+//  Presents token with AUTH (when token is neither NULL nor ""). Returns 0,
+//  or -1 after saying on stderr why the server refused it.
+int client_link_auth (client_link_t *link, const char *token);
+
 //  client_link_command, and what follows "+OK " (the epoch a verbose SUB
 //  names) copied into detail (cap bytes, NUL-terminated; "" when none).
 int client_link_command_detail (client_link_t *link, const char *command, char *detail, size_t cap);

@@ -21,6 +21,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "client_workerman.h"
+
 #define PUB_PROG         "zchannel pub"
 #define PUB_DEFAULT_HOST "127.0.0.1"
 #define PUB_DEFAULT_PORT 2345
@@ -55,7 +57,12 @@ typedef struct {
     uint8_t *header_entries;    //  msgpack key/value strings, count pairs
     size_t header_size;
     uint32_t header_count;
+    const char *token;          //  --token: AUTH with it first
+    bool workerman;             //  --profile workerman
 } pub_t;
+
+//  Long options without a short form
+enum { PUB_OPT_TOKEN = 1000, PUB_OPT_PROFILE };
 
 //  Prints the usage text to stream.
 static void
@@ -72,6 +79,9 @@ s_usage (FILE *stream)
         "  -f, --file PATH   publish the whole file as one binary payload ('-': stdin;\n"
         "                    implies --frame)\n"
         "  -e, --header K=V  add a header (repeatable; implies --frame)\n"
+        "      --token TOKEN  authenticate with AUTH TOKEN first (front-ends with --auth-file)\n"
+        "      --profile workerman  the source runs --profile workerman: TOPIC must be\n"
+        "                    topic1, each line is sent as it is, nothing is answered\n"
         "  -h, --help        show this help and exit\n"
         "\n"
         "Without --file, MESSAGE and standard input are split into one message per\n"
@@ -297,6 +307,8 @@ s_pub_options (pub_t *self, int argc, char **argv, const char **host, int *port,
         { "frame-port", required_argument, NULL, 'P' },
         { "file", required_argument, NULL, 'f' },
         { "header", required_argument, NULL, 'e' },
+        { "token", required_argument, NULL, PUB_OPT_TOKEN },
+        { "profile", required_argument, NULL, PUB_OPT_PROFILE },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -307,6 +319,16 @@ s_pub_options (pub_t *self, int argc, char **argv, const char **host, int *port,
         switch (opt) {
             case 'h':
                 return 1;
+            case PUB_OPT_TOKEN:
+                self->token = optarg;
+                break;
+            case PUB_OPT_PROFILE:
+                if (strcmp (optarg, "workerman") != 0) {
+                    client_usage_error (PUB_PROG, "unknown profile '%s' (workerman)", optarg);
+                    return -1;
+                }
+                self->workerman = true;
+                break;
             case 'F':
                 self->frame = true;
                 break;
@@ -361,6 +383,15 @@ s_pub_options (pub_t *self, int argc, char **argv, const char **host, int *port,
         client_usage_error (PUB_PROG, "give either --file or MESSAGE, not both");
         return -1;
     }
+    if (self->token && self->frame) {
+        client_usage_error (PUB_PROG, "--token works over the text port, not with --frame");
+        return -1;
+    }
+    if (self->workerman && (self->frame || strcmp (self->topic, CLIENT_WORKERMAN_TOPIC) != 0)) {
+        client_usage_error (PUB_PROG, "--profile workerman publishes on " CLIENT_WORKERMAN_TOPIC
+                            " over the text port only");
+        return -1;
+    }
     return 0;
 }
 
@@ -379,6 +410,8 @@ zchannel_pub_main (int argc, char **argv)
         free (self.header_entries);
         return rc == 1 ? CLIENT_EXIT_OK : CLIENT_EXIT_USAGE;
     }
+    if (self.workerman)
+        return client_workerman_pub (host, port, self.token, message);
     if (self.frame) {
         uint8_t *headers = NULL;
         size_t headers_size = self.header_count?
@@ -395,6 +428,7 @@ zchannel_pub_main (int argc, char **argv)
 
     rc = CLIENT_EXIT_FAIL;
     if (client_link_greet (&self.link, PUB_GREETING)
+    ||  client_link_auth (&self.link, self.token)
     ||  client_link_command (&self.link, "VERBOSE on\n")
     ||  client_link_set_nonblocking (&self.link))
         goto cleanup;

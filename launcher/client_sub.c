@@ -11,6 +11,7 @@
 #include "client_common.h"
 #include "client_format.h"
 #include "client_frames.h"
+#include "client_workerman.h"
 #include "zch_epoch.h"
 
 #include <errno.h>
@@ -53,7 +54,12 @@ typedef struct {
     client_buf_t rendered;      //  one message as the format prints it
     bool frame;
     int frame_port;
+    const char *token;          //  --token: AUTH with it first
+    bool workerman;             //  --profile workerman
 } sub_t;
+
+//  Long options without a short form
+enum { SUB_OPT_TOKEN = 1000, SUB_OPT_PROFILE };
 
 //  Prints the usage text to stream.
 static void
@@ -78,6 +84,9 @@ s_usage (FILE *stream)
         "                    base64 with \"payload_encoding\": \"base64\")\n"
         "  -F, --frame       use the subscriber's frame port (headers, binary payloads)\n"
         "      --frame-port PORT  the subscriber's frame port (default %d; implies --frame)\n"
+        "      --token TOKEN  authenticate with AUTH TOKEN first (front-ends with --auth-file)\n"
+        "      --profile workerman  the subscriber runs --profile workerman: PATTERN must\n"
+        "                    be topic1; prints each 'Received:' payload on a line\n"
         "  -h, --help        show this help and exit\n"
         "\n"
         "PATTERN is a topic whose tokens may be '*' (one token) or, last, '>'\n"
@@ -317,6 +326,8 @@ s_sub_options (sub_t *self, int argc, char **argv, const char **host, int *port,
         { "format", required_argument, NULL, 'o' },
         { "frame", no_argument, NULL, 'F' },
         { "frame-port", required_argument, NULL, 'P' },
+        { "token", required_argument, NULL, SUB_OPT_TOKEN },
+        { "profile", required_argument, NULL, SUB_OPT_PROFILE },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -328,6 +339,16 @@ s_sub_options (sub_t *self, int argc, char **argv, const char **host, int *port,
         switch (opt) {
             case 'h':
                 return 1;
+            case SUB_OPT_TOKEN:
+                self->token = optarg;
+                break;
+            case SUB_OPT_PROFILE:
+                if (strcmp (optarg, "workerman") != 0) {
+                    client_usage_error (SUB_PROG, "unknown profile '%s' (workerman)", optarg);
+                    return -1;
+                }
+                self->workerman = true;
+                break;
             case 'o':
                 if (client_format_parse (optarg, &self->format)) {
                     client_usage_error (SUB_PROG, "unknown format '%s' (line, raw or json)", optarg);
@@ -387,6 +408,17 @@ s_sub_options (sub_t *self, int argc, char **argv, const char **host, int *port,
     }
     if (self->snapshot && self->from_set) {
         client_usage_error (SUB_PROG, "--snapshot and --from exclude each other");
+        return -1;
+    }
+    if (self->token && self->frame) {
+        client_usage_error (SUB_PROG, "--token works over the text port, not with --frame");
+        return -1;
+    }
+    if (self->workerman && (self->frame || self->snapshot || self->from_set || self->verbose
+                            || self->format != CLIENT_FORMAT_LINE
+                            || strcmp (argv [optind], CLIENT_WORKERMAN_TOPIC) != 0)) {
+        client_usage_error (SUB_PROG, "--profile workerman subscribes to " CLIENT_WORKERMAN_TOPIC
+                            " over the text port, payloads as lines, nothing else");
         return -1;
     }
     *pattern = argv [optind];
@@ -489,6 +521,7 @@ s_sub_session (sub_t *self, const char *host, int port, const char *pattern)
     //  json names each message's epoch: the SUB's verbose +OK gives it
     bool json = self->format == CLIENT_FORMAT_JSON;
     if (client_link_greet (&self->link, SUB_GREETING)
+    ||  client_link_auth (&self->link, self->token)
     ||  (json && client_link_command (&self->link, "VERBOSE on\n"))
     ||  client_link_command_detail (&self->link, command, self->epoch, sizeof self->epoch)
     ||  client_link_set_nonblocking (&self->link))
@@ -529,7 +562,8 @@ zchannel_sub_main (int argc, char **argv)
         //  A closed stdout must show up as EPIPE, not kill the process
         struct sigaction ignore = { .sa_handler = SIG_IGN }, saved;
         sigaction (SIGPIPE, &ignore, &saved);
-        rc = s_sub_session (self, host, port, pattern);
+        rc = self->workerman? client_workerman_sub (host, port, self->token, self->count)
+                            : s_sub_session (self, host, port, pattern);
         sigaction (SIGPIPE, &saved, NULL);
     }
     free (self->rendered.data);

@@ -11,6 +11,7 @@ prints the broker's STATS. A metrics address already taken stops start-up
 with exit 1 naming it. In zchannel run, plugin drops, bad frames and bad
 datagrams are counted by cause at their stage."""
 
+import json
 import re
 import socket
 import subprocess
@@ -169,19 +170,30 @@ def test():
             metric(final[role], "zchannel_history_messages", role)
             metric(final[role], "zchannel_plugin_seconds_total", role)
 
-        # zchannel stat --once: the broker's STATS
-        rc, out, err = h.run_cmd([h.LAUNCHER, "stat", "--control", S.control, "--once"])
-        h.check(rc == 0, "zchannel stat --once: exit %d, stderr %s" % (rc, h.short(err)))
-        line = out.decode().strip()
-        h.check("messages_in=%d " % N in line and "bytes_in=%d " % nbytes in line
-                and "topics=%d " % TOPICS in line, "zchannel stat --once: %r" % line)
-        stat = h.start([h.LAUNCHER, "stat", "--control", S.control], name="stat",
+        # zchannel stat --once --json: the broker's STATS, and each role's metrics
+        metrics = ["--metrics", "%s:%d" % (h.HOST, ports["source"]),
+                   "--metrics", "%s:%d" % (h.HOST, ports["subscriber"])]
+        rc, out, err = h.run_cmd([h.LAUNCHER, "stat", "--control", S.control, "--once", "--json"]
+                                 + metrics)
+        h.check(rc == 0, "zchannel stat --once --json: exit %d, stderr %s" % (rc, h.short(err)))
+        got = json.loads(out)
+        h.check(got["broker"]["messages_in"] == N and got["broker"]["bytes_in"] == nbytes
+                and got["broker"]["topics"] == TOPICS and got["source"]["messages_in"] == N,
+                "zchannel stat --once --json: %r" % got)
+        h.check(got["subscriber"]["messages_out"] == N * CLIENTS,
+                "zchannel stat --json, subscriber deliveries: %r" % got["subscriber"])
+        # the table, refreshed: a row per role, then the same with rates
+        stat = h.start([h.LAUNCHER, "stat", "--control", S.control] + metrics, name="stat",
                        stdout=subprocess.PIPE)
-        first, second = stat.popen.stdout.readline(), stat.popen.stdout.readline()
+        tables = [[stat.popen.stdout.readline().decode() for _ in range(5)] for _ in range(2)]
         stat.kill()
-        h.check(b"messages_in=%d " % N in first
-                and re.search(rb"messages_in=%d \(\d+/s\)" % N, second),
-                "zchannel stat: expected a line, then one with rates; got %r, %r" % (first, second))
+        for table in tables:
+            h.check(table[0].split()[:3] == ["role", "messages", "in"]
+                    and [row.split()[0] for row in table[1:4]] == ["broker", "source", "subscriber"]
+                    and table[4] == "\n", "zchannel stat table: %r" % table)
+        broker = tables[1][1].split()
+        h.check(broker[1] == str(N) and broker[2] == "0" and tables[0][1].split()[2] == "-",
+                "zchannel stat: the broker's row, then its rate: %r" % tables)
 
         # a metrics address already taken
         s = socket.socket()

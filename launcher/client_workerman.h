@@ -1,0 +1,24 @@
+/*  client_workerman: `zchannel pub` and `zchannel sub` against a front-end
+    running --profile workerman (Workerman's data-source and subscriber
+    servers), private to the launcher's client tools. There every line sent
+    to the source is a payload for topic1 and nothing is answered; a
+    subscriber client that sends any line is subscribed to topic1 and gets
+    "Received: <payload>" lines, with no +OK.                               */
+#ifndef CLIENT_WORKERMAN_H_INCLUDED
+#define CLIENT_WORKERMAN_H_INCLUDED
+
+#include <stdint.h>
+
+//  The one topic of the profile
+#define CLIENT_WORKERMAN_TOPIC "topic1"
+
+//  Publishes message, or each line of standard input, as payload lines;
+//  AUTH token first when token is not NULL. Returns a CLIENT_EXIT_* code.
+int client_workerman_pub (const char *host, int port, const char *token, const char *message);
+
+//  Subscribes and prints each payload on a line, count of them (0: no
+//  limit); AUTH token first when token is not NULL. Returns a
+//  CLIENT_EXIT_* code.
+int client_workerman_sub (const char *host, int port, const char *token, uint64_t count);
+
+#endif
