@@ -171,10 +171,23 @@ zch_frame_decode (const uint8_t *body, size_t len, zch_frame_cmd_t *cmd,
         rc = count != 2 || zch_mpread_str (&reader, &cmd->text, &cmd->text_len);
     }
     else
+    if (s_is (verb, verb_len, "verbose")) {
+        cmd->verb = ZCH_FRAME_VERBOSE;
+        //  msgpack false and true are the single bytes 0xc2 and 0xc3
+        rc = count != 2 || reader.pos >= reader.size
+          || (reader.data [reader.pos] != 0xc2 && reader.data [reader.pos] != 0xc3);
+        if (!rc)
+            cmd->flag = reader.data [reader.pos++] == 0xc3;
+    }
+    else
     if (s_is (verb, verb_len, "ok")) {
-        //  ["ok"], or ["ok", epoch] answering a verbose sub
+        //  ["ok"]; ["ok", epoch] answering a verbose sub; ["ok", topic,
+        //  seq, epoch] confirming a pub
         cmd->verb = ZCH_FRAME_OK;
-        rc = count > 2 || (count == 2 && zch_mpread_str (&reader, &cmd->text, &cmd->text_len));
+        rc = count == 3 || count > 4
+          || (count == 4 && (zch_mpread_str (&reader, &cmd->topic, &cmd->topic_len)
+                             || zch_mpread_uint (&reader, &cmd->seq)))
+          || (count >= 2 && zch_mpread_str (&reader, &cmd->text, &cmd->text_len));
     }
     else
     if (s_is (verb, verb_len, "ping") || s_is (verb, verb_len, "pong")) {

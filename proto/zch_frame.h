@@ -52,7 +52,8 @@ typedef enum {
     ZCH_FRAME_OK,
     ZCH_FRAME_ERR,
     ZCH_FRAME_PONG,
-    ZCH_FRAME_AUTH              //  ["auth", token]; the token is in text
+    ZCH_FRAME_AUTH,             //  ["auth", token]; the token is in text
+    ZCH_FRAME_VERBOSE           //  ["verbose", bool]: publisher confirms on or off (flag)
 } zch_frame_verb_t;
 
 //  One decoded frame; every pointer points into the decoded body.
@@ -73,6 +74,7 @@ typedef struct {
     size_t code_len;
     const char *text;           //  err: the text; auth: the token; ok: the epoch (may be absent)
     size_t text_len;
+    bool flag;                  //  verbose: on
 } zch_frame_cmd_t;
 
 //  Error codes of zch_frame_decode, sent back in ["err", code, text]

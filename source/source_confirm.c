@@ -1,11 +1,14 @@
 /*  source_confirm: replies owed to VERBOSE publishers, in order.          */
 #include "source_confirm.h"
 #include "zch_envelope.h"
+#include "zch_epoch.h"
+#include "zch_frame.h"
 #include "zch_log.h"
 #include "zch_topic.h"
 #include "zch_zmq.h"
 
 #include <czmq.h>
+#include <msgpack.h>
 #include <unistd.h>
 
 #define CONFIRM_FRAMES  6
@@ -14,11 +17,15 @@
 //  One reply owed, in the order of the requests.
 typedef struct {
     zch_conn_t *conn;           //  NULL once the client is gone
+    bool framed;                //  answered in frames
     uint64_t number;            //  the confirm awaited; 0 for a plain reply
     int64_t deadline;
-    bool ready;                 //  text holds the reply
+    bool ready;                 //  the reply is known
     char topic [ZCH_TOPIC_MAX + 1];
-    char text [CONFIRM_REPLY];  //  the reply
+    uint64_t seq;               //  confirmed: the seq and epoch
+    char epoch [ZCH_EPOCH_TEXT_MAX + 1];
+    char code [24];             //  refused: the err code ("" for +OK)
+    char text [CONFIRM_REPLY];  //  refused: why
 } owed_t;
 
 struct source_confirm_t {
@@ -135,11 +142,13 @@ s_owe (source_confirm_t *self, zch_conn_t *conn)
 }
 
 int
-source_confirm_expect (source_confirm_t *self, zch_conn_t *conn, const char *topic, size_t len)
+source_confirm_expect (source_confirm_t *self, zch_conn_t *conn, bool framed, const char *topic,
+                       size_t len)
 {
     owed_t *owed = s_owe (self, conn);
     if (!owed)
         return -1;
+    owed->framed = framed;
     owed->number = self->next++;
     owed->deadline = zclock_mono () + SOURCE_CONFIRM_WAIT;
     snprintf (owed->topic, sizeof owed->topic, "%.*s", (int) len, topic);
@@ -148,14 +157,59 @@ source_confirm_expect (source_confirm_t *self, zch_conn_t *conn, const char *top
 }
 
 int
-source_confirm_reply (source_confirm_t *self, zch_conn_t *conn, const char *text)
+source_confirm_reply (source_confirm_t *self, zch_conn_t *conn, bool framed, const char *code,
+                      const char *text)
 {
     owed_t *owed = s_owe (self, conn);
     if (!owed)
         return -1;
+    owed->framed = framed;
     owed->ready = true;
-    snprintf (owed->text, sizeof owed->text, "%s", text);
+    snprintf (owed->code, sizeof owed->code, "%s", code? code: "");
+    snprintf (owed->text, sizeof owed->text, "%s", text? text: "");
     return 0;
+}
+
+//  Writes a reply as its client speaks: "+OK [<topic> <seq> <epoch>]" or
+//  "-ERR <text>"; ["ok"], ["ok", topic, seq, epoch] or ["err", code, text].
+static void
+s_write (owed_t *owed)
+{
+    if (owed->framed && !*owed->code) {
+        msgpack_sbuffer buffer;
+        msgpack_sbuffer_init (&buffer);
+        msgpack_packer packer;
+        msgpack_packer_init (&packer, &buffer, msgpack_sbuffer_write);
+        msgpack_sbuffer_write (&buffer, "\0\0\0\0", 4);
+        msgpack_pack_array (&packer, owed->seq? 4: 1);
+        msgpack_pack_str_with_body (&packer, "ok", 2);
+        if (owed->seq) {
+            msgpack_pack_str_with_body (&packer, owed->topic, strlen (owed->topic));
+            msgpack_pack_uint64 (&packer, owed->seq);
+            msgpack_pack_str_with_body (&packer, owed->epoch, strlen (owed->epoch));
+        }
+        if (buffer.data) {
+            size_t body = buffer.size - 4;
+            for (int i = 0; i < 4; i++)
+                buffer.data [i] = (char) (body >> (24 - 8 * i));
+            zch_conn_write (owed->conn, buffer.data, buffer.size);
+        }
+        msgpack_sbuffer_destroy (&buffer);
+        return;
+    }
+    if (owed->framed) {
+        uint8_t frame [CONFIRM_REPLY + 64];
+        size_t size = zch_frame_encode_err (frame, sizeof frame, owed->code, owed->text);
+        if (size)
+            zch_conn_write (owed->conn, frame, size);
+        return;
+    }
+    char line [CONFIRM_REPLY + 64];
+    int len = *owed->code? snprintf (line, sizeof line, "-ERR %s\n", owed->text):
+              owed->seq? snprintf (line, sizeof line, "+OK %s %llu %s\n", owed->topic,
+                                   (unsigned long long) owed->seq, owed->epoch):
+                         snprintf (line, sizeof line, "+OK\n");
+    zch_conn_write (owed->conn, line, (size_t) len < sizeof line? (size_t) len: sizeof line - 1);
 }
 
 bool
@@ -181,7 +235,8 @@ source_confirm_forget (source_confirm_t *self, zch_conn_t *conn)
 static void
 s_unconfirmed (source_confirm_t *self, owed_t *owed, const char *why)
 {
-    snprintf (owed->text, sizeof owed->text, "-ERR unconfirmed %s: %s", owed->topic, why);
+    snprintf (owed->code, sizeof owed->code, "unconfirmed");
+    snprintf (owed->text, sizeof owed->text, "unconfirmed %s: %s", owed->topic, why);
     owed->ready = true;
     self->waiting--;
     self->failed++;
@@ -222,13 +277,16 @@ s_answer (source_confirm_t *self, zmq_msg_t *frames, size_t count)
         int last = (int) zmq_msg_size (&frames [4]);
         const char *text = zmq_msg_data (&frames [4]);
         if (seq) {
-            snprintf (owed->text, sizeof owed->text, "+OK %.*s %llu %.*s",
-                      (int) zmq_msg_size (&frames [2]), (const char *) zmq_msg_data (&frames [2]),
-                      (unsigned long long) seq, last, text);
+            //  The topic the broker stamped it on (a plugin may rename it)
+            snprintf (owed->topic, sizeof owed->topic, "%.*s",
+                      (int) zmq_msg_size (&frames [2]), (const char *) zmq_msg_data (&frames [2]));
+            owed->seq = seq;
+            snprintf (owed->epoch, sizeof owed->epoch, "%.*s", last, text);
             self->given++;
         }
         else {
-            snprintf (owed->text, sizeof owed->text, "-ERR dropped by the broker: %.*s", last, text);
+            snprintf (owed->code, sizeof owed->code, "dropped");
+            snprintf (owed->text, sizeof owed->text, "dropped by the broker: %.*s", last, text);
             self->failed++;
         }
         owed->ready = true;
@@ -272,9 +330,7 @@ source_confirm_work (source_confirm_t *self)
     owed_t *owed;
     while ((owed = zlistx_first (self->owed)) && owed->ready) {
         if (owed->conn) {
-            char line [CONFIRM_REPLY + 1];
-            int len = snprintf (line, sizeof line, "%s\n", owed->text);
-            zch_conn_write (owed->conn, line, (size_t) len < sizeof line? (size_t) len: sizeof line - 1);
+            s_write (owed);
             emptied |= s_count (self, owed->conn, -1) == 0;
         }
         zlistx_delete (self->owed, zlistx_cursor (self->owed));

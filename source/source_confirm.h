@@ -48,13 +48,19 @@ const char *source_confirm_route (source_confirm_t *self, size_t *len);
 uint64_t source_confirm_next (source_confirm_t *self);
 
 //  The message numbered source_confirm_next () went to the broker for
-//  conn (borrowed; see _forget) on topic: its reply waits for the confirm.
+//  conn (borrowed; see _forget; framed: a frame client) on topic: its
+//  reply waits for the confirm: "+OK <topic> <seq> <epoch>" or ["ok",
+//  topic, seq, epoch]; "-ERR unconfirmed ..." or ["err", "unconfirmed",
+//  ...]; "-ERR dropped by the broker: ..." or ["err", "dropped", ...].
 //  Returns 0, or -1 when out of memory (the caller answers at once).
-int source_confirm_expect (source_confirm_t *self, zch_conn_t *conn, const char *topic, size_t len);
+int source_confirm_expect (source_confirm_t *self, zch_conn_t *conn, bool framed, const char *topic,
+                           size_t len);
 
-//  A reply for conn that must come after the confirms it is owed (text,
-//  without LF). Returns 0, or -1 when out of memory.
-int source_confirm_reply (source_confirm_t *self, zch_conn_t *conn, const char *text);
+//  A reply for conn that must come after the confirms it is owed: code
+//  NULL for "+OK" (["ok"]), else "-ERR <text>" (["err", code, text]).
+//  Returns 0, or -1 when out of memory.
+int source_confirm_reply (source_confirm_t *self, zch_conn_t *conn, bool framed, const char *code,
+                          const char *text);
 
 //  True while conn is owed confirms: its other replies must wait.
 bool source_confirm_owed (source_confirm_t *self, zch_conn_t *conn);

@@ -9,6 +9,8 @@ static int
 s_pub (source_frames_t *self, zch_conn_t *conn, const zch_frame_cmd_t *cmd)
 {
     const char *reason;
+    if (self->wait && self->wait (self->ctx, conn, cmd->topic, cmd->topic_len, cmd->payload_len))
+        return ZCH_EDGE_PAUSE;
     if (zch_topic_validate (cmd->topic, cmd->topic_len, &reason)) {
         self->rejected++;
         zch_frame_reply_err (conn, ZCH_FRAME_E_TOPIC, "invalid topic: ", reason);
@@ -41,7 +43,11 @@ source_frames_on_frame (void *ctx, zch_conn_t *conn, const char *body, size_t le
     source_frames_t *self = ctx;
     zch_frame_cmd_t cmd;
     const char *code, *reason;
-    if (zch_frame_decode ((const uint8_t *) body, len, &cmd, &code, &reason)) {
+    int rc = zch_frame_decode ((const uint8_t *) body, len, &cmd, &code, &reason);
+    //  While confirms are owed, only publishing goes on
+    if ((rc || cmd.verb != ZCH_FRAME_PUB) && self->wait && self->wait (self->ctx, conn, NULL, 0, 0))
+        return ZCH_EDGE_PAUSE;
+    if (rc) {
         self->malformed++;
         zch_info ("source: client %s sent a bad frame: %s (bad frames: %llu)",
                   zch_conn_peer (conn), reason, (unsigned long long) self->malformed);
@@ -60,6 +66,11 @@ source_frames_on_frame (void *ctx, zch_conn_t *conn, const char *body, size_t le
         case ZCH_FRAME_PING:
             zch_frame_reply (conn, ZCH_FRAME_PONG);
             break;
+        case ZCH_FRAME_VERBOSE:
+            //  On: every pub is answered, ["ok", topic, seq, epoch] once stamped
+            zch_conn_set_user (conn, (void *) (uintptr_t) (cmd.flag? SOURCE_CLIENT_VERBOSE: 0));
+            zch_frame_reply (conn, ZCH_FRAME_OK);
+            break;
         case ZCH_FRAME_SUB:
         case ZCH_FRAME_UNSUB:
             self->rejected++;
@@ -72,4 +83,12 @@ source_frames_on_frame (void *ctx, zch_conn_t *conn, const char *body, size_t le
             break;
     }
     return ZCH_EDGE_NEXT;
+}
+
+void
+source_frames_on_close (void *ctx, zch_conn_t *conn)
+{
+    source_frames_t *self = ctx;
+    if (self->closed)
+        self->closed (self->ctx, conn);
 }

@@ -1,15 +1,10 @@
 /*  source_worker: one loop of the data-source front-end.                    */
-#include "source.h"
-#include "source_confirm.h"
-#include "source_frames.h"
-#include "source_handover.h"
-#include "source_pending.h"
-#include "source_relay.h"
-#include "source_udp.h"
+#include "source_worker.h"
 #include "zch_auth.h"
 #include "zch_edge.h"
 #include "zch_envelope.h"
 #include "zch_frame.h"
+#include "zch_frame_reply.h"
 #include "zch_guard.h"
 #include "zch_net.h"
 #include "zch_log.h"
@@ -27,50 +22,9 @@
 #define SOURCE_TICK         200     //  ms between housekeeping turns
 #define SOURCE_PAUSED_TICK  10      //  ms between broker checks while paused or holding a message
 
-//  Per-client flags, kept in the connection's user pointer
-#define CLIENT_VERBOSE      1
+typedef source_worker_t self_t;
 
-typedef struct {
-    zsock_t *pipe;
-    const source_config_t *config;
-    int index;
-    zch_loop_t *loop;
-    zch_edge_t *edge;
-    zch_edge_t *frame_edge;     //  frame-protocol clients, NULL when off
-    source_frames_t frames;     //  its handler's state
-    source_udp_t *udp;          //  UDP ingest, NULL when off
-    source_relay_t *relay;      //  channel clients' publishes from subscriber front-ends, NULL when off
-    zch_watch_t relay_watch;
-    void *publisher;            //  XPUB to the broker's ingress, NODROP
-    source_handover_t *handover;    //  proof the broker has what we sent; NULL: off
-    source_confirm_t *confirm;  //  publisher confirms for VERBOSE clients; NULL: off
-    zch_watch_t confirm_watch;
-    int64_t handover_at;        //  when the last one started
-    uint64_t unconfirmed_lost;  //  sent, never confirmed before the drain timeout
-    zch_watch_t pipe_watch;
-    zch_watch_t publisher_watch;
-    zch_watch_t handover_watch;
-    int broker_subscriptions;   //  > 0 once the broker listens to us
-    zch_worker_state_t state;
-    uint64_t published;
-    uint64_t rejected;
-    zch_pipeline_t *pipeline;   //  source ingress plugins; NULL: none
-    source_pending_t *pending;  //  what the plugins passed and the broker has not taken yet
-    uint64_t pending_dropped;   //  held back and never taken before the drain timeout
-    const char *dropped_by;     //  the plugin that dropped the last message
-    uint64_t received_bytes;    //  payload bytes of what was taken from clients (as they sent it)
-    uint64_t published_bytes;   //  as sent (after the plugins)
-    uint64_t plugin_dropped;
-    uint64_t plugin_ns;         //  time in pipelines replaced by reloads
-    zch_counters_t *counters;   //  published once per turn (see s_publish_metrics)
-    zch_guard_t guard;          //  AUTH and ACLs for both edges
-    const char *bye;            //  what clients are told when the worker stops
-} self_t;
-
-static int s_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t len);
 static int s_pending_send (self_t *self);
-static bool s_may_publish (self_t *self, zch_conn_t *conn, const char *topic, size_t topic_len,
-                           size_t payload_len);
 
 static void
 s_watch_nothing (zch_watch_t *watch, uint32_t events)
@@ -158,8 +112,8 @@ s_pending_keep (self_t *self, const char *src, const zch_pipeline_msg_t *msg,
 //  back to go first (the plugins ran: see s_pending_keep), 1 when a plugin
 //  dropped it, or -1 when the broker cannot take it now: then nothing was
 //  sent, no plugin has seen it, and the caller pauses the client.
-static int
-s_publish (self_t *self, const char *src, const char *topic, size_t topic_len,
+int
+source_worker_publish (self_t *self, const char *src, const char *topic, size_t topic_len,
            const char *payload, size_t payload_len, const uint8_t *headers, size_t headers_size,
            uint64_t confirm)
 {
@@ -219,21 +173,12 @@ s_publish (self_t *self, const char *src, const char *topic, size_t topic_len,
     return rc;
 }
 
-//  source_frames' way to publish.
-static int
-s_frame_publish (void *ctx, zch_conn_t *conn, const char *topic, size_t topic_len,
-                 const char *payload, size_t payload_len, const uint8_t *headers, size_t headers_size)
-{
-    return s_publish (ctx, zch_conn_peer (conn), topic, topic_len, payload, payload_len,
-                      headers, headers_size, 0);
-}
-
 //  source_udp's way to publish.
 static int
 s_udp_publish (void *ctx, const char *topic, size_t topic_len,
                const char *payload, size_t payload_len, const char *src)
 {
-    return s_publish (ctx, src, topic, topic_len, payload, payload_len, NULL, 0, 0);
+    return source_worker_publish (ctx, src, topic, topic_len, payload, payload_len, NULL, 0, 0);
 }
 
 //  source_relay's way to publish.
@@ -241,86 +186,7 @@ static int
 s_relay_publish (void *ctx, const char *src, const char *topic, size_t topic_len,
                  const char *payload, size_t payload_len, const uint8_t *headers, size_t headers_size)
 {
-    return s_publish (ctx, src, topic, topic_len, payload, payload_len, headers, headers_size, 0);
-}
-
-//  Writes a reply line.
-static void
-s_reply (zch_conn_t *conn, const char *text)
-{
-    char line [256];
-    int len = snprintf (line, sizeof line, "%s\n", text);
-    zch_conn_write (conn, line, (size_t) len);
-}
-
-//  Writes "-ERR <prefix><reason>".
-static void
-s_reply_error (self_t *self, zch_conn_t *conn, const char *prefix, const char *reason)
-{
-    char line [256];
-    int len = snprintf (line, sizeof line, "-ERR %s%s\n", prefix, reason);
-    zch_conn_write (conn, line, (size_t) len);
-    self->rejected++;
-}
-
-//  PUB and PUBLISH: publish, then confirm when the client asked to.
-static int
-s_handle_publish (self_t *self, zch_conn_t *conn, const char *topic, size_t topic_len,
-                  const char *payload, size_t payload_len)
-{
-    const char *reason;
-    //  A VERBOSE client's replies keep their order: one that would be
-    //  answered at once waits while confirms are owed to it
-    bool verbose = (uintptr_t) zch_conn_user (conn) & CLIENT_VERBOSE;
-    uint64_t confirm = verbose && self->confirm? source_confirm_next (self->confirm): 0;
-    bool owed = verbose && self->confirm && source_confirm_owed (self->confirm, conn);
-    if ((verbose && self->confirm && !confirm)
-    ||  (owed && !s_may_publish (self, conn, topic, topic_len, payload_len)))
-        return ZCH_EDGE_PAUSE;
-    if (zch_topic_validate (topic, topic_len, &reason)) {
-        s_reply_error (self, conn, "invalid topic: ", reason);
-        return ZCH_EDGE_NEXT;
-    }
-    if (payload_len > self->config->max_payload) {
-        s_reply_error (self, conn, "", "payload too large");
-        return ZCH_EDGE_NEXT;
-    }
-    if (zch_secure_topic (&self->config->secure, topic, topic_len, &reason)) {
-        s_reply_error (self, conn, "invalid topic: ", reason);
-        return ZCH_EDGE_NEXT;
-    }
-    if (!zch_guard_publish (&self->guard, conn, topic, topic_len))
-        return ZCH_EDGE_NEXT;
-    int rc = s_publish (self, zch_conn_peer (conn), topic, topic_len, payload, payload_len, NULL, 0,
-                        confirm);
-    if (rc < 0)
-        return ZCH_EDGE_PAUSE;
-    if (!verbose)
-        return ZCH_EDGE_NEXT;
-    //  +OK <topic> <seq> <epoch> once the broker has stamped it
-    if (rc == 0 && confirm && source_confirm_expect (self->confirm, conn, topic, topic_len) == 0)
-        return ZCH_EDGE_NEXT;
-    char text [300];
-    if (rc == 0)
-        snprintf (text, sizeof text, "+OK");
-    else {
-        //  Counted as a plugin drop, not as a bad request
-        snprintf (text, sizeof text, "-ERR dropped by plugin %s", self->dropped_by);
-    }
-    if (!owed || source_confirm_reply (self->confirm, conn, text))
-        s_reply (conn, text);
-    return ZCH_EDGE_NEXT;
-}
-
-//  True when a PUB of topic would pass every check of s_handle_publish
-//  (which answers the failures at once).
-static bool
-s_may_publish (self_t *self, zch_conn_t *conn, const char *topic, size_t topic_len, size_t payload_len)
-{
-    const zch_token_t *entry = zch_conn_auth (conn);
-    return zch_topic_validate (topic, topic_len, NULL) == 0 && payload_len <= self->config->max_payload
-        && zch_secure_topic (&self->config->secure, topic, topic_len, NULL) == 0
-        && (!self->guard.auth || (entry && zch_token_may_publish (entry, topic, topic_len)));
+    return source_worker_publish (ctx, src, topic, topic_len, payload, payload_len, headers, headers_size, 0);
 }
 
 //  Writes the confirms that came, in order; a client owed nothing more
@@ -328,79 +194,11 @@ s_may_publish (self_t *self, zch_conn_t *conn, const char *topic, size_t topic_l
 static void
 s_confirm_turn (self_t *self)
 {
-    if (self->confirm && source_confirm_work (self->confirm))
+    if (self->confirm && source_confirm_work (self->confirm)) {
         zch_edge_resume (self->edge);
-}
-
-//  A client is going: the confirms owed to it are not written.
-static void
-s_on_close (void *ctx, zch_conn_t *conn)
-{
-    self_t *self = ctx;
-    if (self->confirm)
-        source_confirm_forget (self->confirm, conn);
-}
-
-//  One line from a client.
-static int
-s_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t len)
-{
-    self_t *self = ctx;
-    if (self->config->workerman)
-        return s_handle_publish (self, conn, SOURCE_DEFAULT_TOPIC, strlen (SOURCE_DEFAULT_TOPIC),
-                                 line, len);
-    zch_command_t command;
-    const char *reason;
-    int parsed = zch_command_parse (line, len, &command, &reason);
-    //  While confirms are owed, only publishing goes on: any other answer
-    //  would overtake them
-    if (self->confirm && source_confirm_owed (self->confirm, conn)
-    &&  (parsed || (command.verb != ZCH_VERB_PUB && command.verb != ZCH_VERB_PUBLISH
-                    && command.verb != ZCH_VERB_EMPTY)))
-        return ZCH_EDGE_PAUSE;
-    if (parsed) {
-        s_reply_error (self, conn, "", reason);
-        return ZCH_EDGE_NEXT;
+        if (self->frame_edge)
+            zch_edge_resume (self->frame_edge);
     }
-    uintptr_t flags = (uintptr_t) zch_conn_user (conn);
-    if (!zch_guard_admits (&self->guard, conn, command.verb == ZCH_VERB_PING || command.verb == ZCH_VERB_QUIT
-                           || command.verb == ZCH_VERB_EMPTY || command.verb == ZCH_VERB_AUTH))
-        return ZCH_EDGE_NEXT;
-    switch (command.verb) {
-        case ZCH_VERB_PUB:
-            return s_handle_publish (self, conn, command.arg, command.arg_len,
-                                     command.rest, command.rest_len);
-        case ZCH_VERB_PUBLISH:
-            return s_handle_publish (self, conn, SOURCE_DEFAULT_TOPIC, strlen (SOURCE_DEFAULT_TOPIC),
-                                     command.rest, command.rest_len);
-        case ZCH_VERB_VERBOSE:
-            if (command.arg_len == 2 && strncasecmp (command.arg, "on", 2) == 0)
-                flags |= CLIENT_VERBOSE;
-            else
-                flags &= ~(uintptr_t) CLIENT_VERBOSE;
-            zch_conn_set_user (conn, (void *) flags);
-            s_reply (conn, "+OK");
-            break;
-        case ZCH_VERB_PING:
-            s_reply (conn, "PONG");
-            break;
-        case ZCH_VERB_QUIT:
-            zch_conn_close (conn);
-            break;
-        case ZCH_VERB_EMPTY:
-            break;
-        case ZCH_VERB_SUB:
-        case ZCH_VERB_UNSUB:
-            s_reply_error (self, conn, "", "subscriptions are served by the subscriber front-end");
-            break;
-        case ZCH_VERB_AUTH:
-            zch_guard_auth (&self->guard, conn, command.arg, command.arg_len);
-            break;
-        default:
-            s_reply_error (self, conn, "", "unknown command");
-            break;
-    }
-    return ZCH_EDGE_NEXT;
 }
 
 //  Frees what s_self_new made.
@@ -431,7 +229,9 @@ static int
 s_self_extras (self_t *self, const zch_worker_args_t *args, char *error, size_t error_size)
 {
     if (args->frame_fd >= 0) {
-        static const zch_edge_handlers_t frame_handlers = { .on_line = source_frames_on_frame };
+        static const zch_edge_handlers_t frame_handlers = {
+            .on_line = source_frames_on_frame, .on_close = source_frames_on_close
+        };
         zch_edge_config_t frame_config = {
             .role = "source", .framing = ZCH_EDGE_FRAMES,
             .max_line = self->config->max_payload + ZCH_FRAME_OVERHEAD,
@@ -439,7 +239,9 @@ s_self_extras (self_t *self, const zch_worker_args_t *args, char *error, size_t 
         };
         zch_secure_edge (&self->config->secure, args, true, &frame_config);
         self->frames = (source_frames_t) {
-            .publish = s_frame_publish, .ctx = self, .max_payload = self->config->max_payload,
+            .publish = source_commands_frame_publish, .wait = source_commands_frame_wait,
+            .closed = source_commands_frame_closed,
+            .ctx = self, .max_payload = self->config->max_payload,
             .guard = &self->guard, .secure = &self->config->secure
         };
         self->frame_edge = zch_edge_new (self->loop, args->frame_fd, &frame_config,
@@ -490,7 +292,9 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
     self->config = args->config;
     self->index = args->index;
     self->loop = zch_loop_new ();
-    static const zch_edge_handlers_t handlers = { .on_line = s_on_line, .on_close = s_on_close };
+    static const zch_edge_handlers_t handlers = {
+        .on_line = source_commands_on_line, .on_close = source_commands_on_close
+    };
     zch_edge_config_t edge_config = {
         .role = "source", .greeting = SOURCE_GREETING, .max_line = self->config->max_line,
         .max_output = self->config->max_output, .close_grace_ms = 1000

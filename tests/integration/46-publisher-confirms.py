@@ -7,6 +7,8 @@
     seq the broker gave (as a subscriber sees it) and the broker's epoch.
 (b) A message the broker drops (its --max-payload is below the source's)
     is answered `-ERR dropped by the broker: payload too large`.
+(e) Frames: after ["verbose", true] each pub is answered ["ok", topic,
+    seq, epoch] once stamped, errors and pong in their places.
 (c) The broker frozen (SIGSTOP): no +OK for what the source took, until
     the broker goes on (SIGCONT).
 (d) The broker frozen, then killed (SIGKILL) and started afresh: each PUB
@@ -23,6 +25,7 @@ import time
 import urllib.request
 
 import harness as h
+from frames import FrameClient
 from harness import msg_line, subscribe
 
 
@@ -41,10 +44,30 @@ def metric(port, name):
     return int(m.group(1))
 
 
+def frames(S, fport, epoch):
+    """(e) The frame protocol: ["verbose", true], then each pub answered
+    ["ok", topic, seq, epoch] once stamped, in order with the other replies."""
+    f = FrameClient(fport, "frame-publisher", S.source)
+    f.send(["verbose", True])
+    f.expect(["ok"], what="verbose on")
+    f.send(["pub", "c.fr", b"a"])
+    f.send(["pub", "bad..topic", b"b"])
+    f.send(["pub", "c.fr", b"c", {"k": "v"}])
+    f.send(["pub", "c.big", b"x" * 40])
+    f.send(["ping"])
+    f.expect(["ok", "c.fr", 1, epoch.decode()], what="confirm of the first pub")
+    f.expect_err("bad_topic", "the bad topic, in its place")
+    f.expect(["ok", "c.fr", 2, epoch.decode()], what="confirm of the second pub")
+    f.expect_err("dropped", "the broker's drop, in its place")
+    f.expect(["pong"], what="pong after the answers")
+
+
 def test():
     mport = h.free_port()
+    fport = h.free_port()
     with h.system(broker_args=["--max-payload", "32"],
-                  source_args=["--workers", "1", "--metrics-listen", "%s:%d" % (h.HOST, mport)]) as S:
+                  source_args=["--workers", "1", "--metrics-listen", "%s:%d" % (h.HOST, mport),
+                               "--frame-listen", "%s:%d" % (h.HOST, fport)]) as S:
         epoch1 = h.epoch_text(S.stats()["epoch"])
         sub = S.sub_client("reader")
         subscribe(sub, "c.>")
@@ -75,6 +98,7 @@ def test():
         # (b) dropped by the broker
         pub.sendline(b"PUB c.big " + b"x" * 40)
         pub.expect(b"-ERR dropped by the broker: payload too large", what="the broker's drop")
+        frames(S, fport, epoch1)
 
         # (c) no confirm while the broker is frozen
         S.broker.popen.send_signal(signal.SIGSTOP)
@@ -126,9 +150,9 @@ def test():
         h.check(stats["confirms"] == n,
                 "broker-2 STATS confirms %d, expected %d" % (stats["confirms"], n))
         given, failed = metric(mport, "zchannel_confirms_total"), metric(mport, "zchannel_unconfirmed_total")
-        h.check(given == 300 + 50 + n and failed == 1 + len(unconfirmed),
+        h.check(given == 300 + 2 + 50 + n and failed == 2 + len(unconfirmed),
                 "source metrics: %d confirms, %d unconfirmed; expected %d and %d"
-                % (given, failed, 300 + 50 + n, 1 + len(unconfirmed)))
+                % (given, failed, 300 + 2 + 50 + n, 2 + len(unconfirmed)))
         S.check_alive()
     return ("300 pipelined confirms in order with their seqs; a broker drop told; none while "
             "frozen; after kill -9 %d of %d confirmed by the new broker, %d unconfirmed, sent "

@@ -261,6 +261,21 @@ test_encode_round_trip (void)
     CHECK (zch_frame_decode (ok_number, sizeof ok_number, &cmd, &code, &reason) == -1);
     static const uint8_t ok_three [] = { 0x93, 0xa2, 'o', 'k', 0xa1, 'a', 0xa1, 'b' };
     CHECK (zch_frame_decode (ok_three, sizeof ok_three, &cmd, &code, &reason) == -1);
+    //  ["ok", topic, seq, epoch] confirms a pub
+    static const uint8_t ok_confirm [] = { 0x94, 0xa2, 'o', 'k', 0xa1, 't', 0x07, 0xa2, 'e', '1' };
+    CHECK (zch_frame_decode (ok_confirm, sizeof ok_confirm, &cmd, &code, &reason) == 0 && cmd.seq == 7);
+    CHECK_VIEW (cmd.topic, cmd.topic_len, "t");
+    CHECK_VIEW (cmd.text, cmd.text_len, "e1");
+    //  ["verbose", true|false]; anything else is a bad shape
+    static const uint8_t verbose_on [] = { 0x92, 0xa7, 'v', 'e', 'r', 'b', 'o', 's', 'e', 0xc3 };
+    CHECK (zch_frame_decode (verbose_on, sizeof verbose_on, &cmd, &code, &reason) == 0
+           && cmd.verb == ZCH_FRAME_VERBOSE && cmd.flag);
+    static const uint8_t verbose_off [] = { 0x92, 0xa7, 'v', 'e', 'r', 'b', 'o', 's', 'e', 0xc2 };
+    CHECK (zch_frame_decode (verbose_off, sizeof verbose_off, &cmd, &code, &reason) == 0 && !cmd.flag);
+    static const uint8_t verbose_one [] = { 0x92, 0xa7, 'v', 'e', 'r', 'b', 'o', 's', 'e', 0x01 };
+    CHECK (zch_frame_decode (verbose_one, sizeof verbose_one, &cmd, &code, &reason) == -1);
+    static const uint8_t verbose_none [] = { 0x91, 0xa7, 'v', 'e', 'r', 'b', 'o', 's', 'e' };
+    CHECK (zch_frame_decode (verbose_none, sizeof verbose_none, &cmd, &code, &reason) == -1);
     size = zch_frame_encode_simple (out, cap, ZCH_FRAME_PONG);
     CHECK (zch_frame_decode (out + 4, size - 4, &cmd, &code, &reason) == 0 && cmd.verb == ZCH_FRAME_PONG);
     CHECK (zch_frame_encode_simple (out, cap, ZCH_FRAME_PUB) == 0);

@@ -1,0 +1,84 @@
+/*  source_worker: the state of one loop of the source front-end, shared by
+    its parts: source_worker.c (the loop, the broker link, publishing) and
+    source_commands.c (what clients ask, and the answers VERBOSE clients
+    get over both protocols). Internal to source/.                        */
+#ifndef SOURCE_WORKER_H_INCLUDED
+#define SOURCE_WORKER_H_INCLUDED
+
+#include "source.h"
+#include "source_confirm.h"
+#include "source_frames.h"
+#include "source_handover.h"
+#include "source_pending.h"
+#include "source_relay.h"
+#include "source_udp.h"
+#include "zch_edge.h"
+#include "zch_guard.h"
+#include "zch_main.h"
+#include "zch_metrics.h"
+#include "zch_pipeline.h"
+
+//  Per-client flags, kept in the connection's user pointer
+#define CLIENT_VERBOSE      SOURCE_CLIENT_VERBOSE
+
+typedef struct {
+    zsock_t *pipe;
+    const source_config_t *config;
+    int index;
+    zch_loop_t *loop;
+    zch_edge_t *edge;
+    zch_edge_t *frame_edge;     //  frame-protocol clients, NULL when off
+    source_frames_t frames;     //  its handler's state
+    source_udp_t *udp;          //  UDP ingest, NULL when off
+    source_relay_t *relay;      //  channel clients' publishes from subscriber front-ends, NULL when off
+    zch_watch_t relay_watch;
+    void *publisher;            //  XPUB to the broker's ingress, NODROP
+    source_handover_t *handover;    //  proof the broker has what we sent; NULL: off
+    source_confirm_t *confirm;  //  publisher confirms for VERBOSE clients; NULL: off
+    zch_watch_t confirm_watch;
+    int64_t handover_at;        //  when the last one started
+    uint64_t unconfirmed_lost;  //  sent, never confirmed before the drain timeout
+    zch_watch_t pipe_watch;
+    zch_watch_t publisher_watch;
+    zch_watch_t handover_watch;
+    int broker_subscriptions;   //  > 0 once the broker listens to us
+    zch_worker_state_t state;
+    uint64_t published;
+    uint64_t rejected;
+    zch_pipeline_t *pipeline;   //  source ingress plugins; NULL: none
+    source_pending_t *pending;  //  what the plugins passed and the broker has not taken yet
+    uint64_t pending_dropped;   //  held back and never taken before the drain timeout
+    const char *dropped_by;     //  the plugin that dropped the last message
+    uint64_t received_bytes;    //  payload bytes of what was taken from clients (as they sent it)
+    uint64_t published_bytes;   //  as sent (after the plugins)
+    uint64_t plugin_dropped;
+    uint64_t plugin_ns;         //  time in pipelines replaced by reloads
+    zch_counters_t *counters;   //  published once per turn (see s_publish_metrics)
+    zch_guard_t guard;          //  AUTH and ACLs for both edges
+    const char *bye;            //  what clients are told when the worker stops
+} source_worker_t;
+
+//  source_worker.c: sends one envelope; src names the client, headers (a
+//  checked msgpack map, or NULL) go into meta as "h", confirm (0: none)
+//  asks the broker for a confirm (source_confirm.h). Returns 0 when it was
+//  sent or held back to go first, 1 when a plugin dropped it, or -1 when
+//  the broker cannot take it now (nothing sent, no plugin saw it: the
+//  caller pauses the client).
+int source_worker_publish (source_worker_t *self, const char *src, const char *topic, size_t topic_len,
+                           const char *payload, size_t payload_len, const uint8_t *headers,
+                           size_t headers_size, uint64_t confirm);
+
+//  source_commands.c: the text edge's handlers (ctx: the worker).
+int source_commands_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t len);
+void source_commands_on_close (void *ctx, zch_conn_t *conn);
+
+//  source_commands.c: the frame edge's publish, wait and close callbacks
+//  (source_frames.h; ctx: the worker).
+int source_commands_frame_publish (void *ctx, zch_conn_t *conn, const char *topic, size_t topic_len,
+                                   const char *payload, size_t payload_len,
+                                   const uint8_t *headers, size_t headers_size);
+bool source_commands_frame_wait (void *ctx, zch_conn_t *conn, const char *topic, size_t topic_len,
+                                 size_t payload_len);
+void source_commands_frame_closed (void *ctx, zch_conn_t *conn);
+
+#endif
