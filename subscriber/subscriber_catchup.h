@@ -20,9 +20,10 @@
     A dropped last message leaves no jump, and a topic whose every message
     was dropped is never seen. So each upstream prefix, once live, is
     primed with the seqs of the topics under it (SEQS), and once the link
-    has dropped something, the same request checks every topic under it
-    when the link goes quiet (subscriber_catchup_quiet), until a check
-    finds nothing missing.
+    has dropped something or had a backlog deep enough to drop, the same
+    request checks every topic under it when the link goes quiet
+    (subscriber_catchup_quiet), at most every CATCHUP_CHECK_MS, until a
+    check finds nothing missing.
 
     It also carries the requests of client catch-ups (subscriber_sync.h)
     and routes their answers back to them.                                  */
@@ -69,7 +70,7 @@ typedef struct {
     uint64_t healed;            //  messages recovered from the history
     uint64_t lost;              //  messages the history no longer held
     uint64_t held_dropped;      //  live messages not held while healing (healed later)
-    uint64_t checks;            //  SEQS checks sent after drops
+    uint64_t checks;            //  SEQS checks sent after drops or backlogs
     uint64_t tails;             //  lags those found (a lost tail, an unseen topic)
     uint64_t resets;            //  topics seen in a new epoch
 } subscriber_catchup_stats_t;
@@ -102,6 +103,12 @@ void subscriber_catchup_drain (subscriber_catchup_t *self);
 //  messages since the last check, checks the seqs of every topic under
 //  each primed prefix and heals what lags.
 void subscriber_catchup_quiet (subscriber_catchup_t *self);
+
+//  Tells that the broker link had a backlog as deep as a turn's batch or
+//  the link's high-water mark: the broker may have dropped messages on the
+//  way, even the last of a burst, which no later seq would show. Once the
+//  link is quiet, the seqs of every topic are checked as after a drop.
+void subscriber_catchup_backlog (subscriber_catchup_t *self);
 
 //  An upstream prefix just went live: asks the broker for the seqs of the
 //  topics under it now (SEQS), so that a topic seen for the first time

@@ -15,6 +15,7 @@
 #define CATCHUP_TIMEOUT     10000   //  ms without an answer before a request is given up
 #define CATCHUP_HEALS_MAX   256     //  HEALs in flight; more topics wait their turn
 #define CATCHUP_MAX_FRAMES  6
+#define CATCHUP_CHECK_MS    250     //  least time between two checks of every topic's seq
 
 typedef struct held_t held_t;
 typedef struct request_t request_t;
@@ -64,7 +65,8 @@ struct request_t {
 //  An upstream prefix whose topics' seqs were asked for (SEQS) once it
 //  went live. Once the answer is in (done), a topic under it seen for the
 //  first time owes every seq from 1: the earlier ones were dropped. After
-//  drops on the link the same request checks every topic under it.
+//  drops (or a backlog deep enough to drop) on the link the same request
+//  checks every topic under it.
 struct prime_t {
     request_t *request;         //  in flight, or NULL
     bool done;
@@ -80,7 +82,8 @@ struct subscriber_catchup_t {
     zhashx_t *requests;         //  tag -> request_t
     zlistx_t *primes;           //  prime_t
     uint64_t next_tag;
-    bool suspect;               //  the link dropped, or the broker changed epoch, since the last check
+    bool suspect;               //  the link dropped (or may have), or the broker changed epoch, since the last check
+    int64_t checked_at;         //  when the last check went
     uint64_t epoch;             //  the broker's, as last seen
     uint64_t check_round;       //  rounds of checks sent
     int64_t lost_logged_at;     //  losses are logged at most once a second

@@ -115,9 +115,19 @@ s_seqs_send (subscriber_catchup_t *self, prime_t *prime, request_kind_t kind)
 }
 
 void
+subscriber_catchup_backlog (subscriber_catchup_t *self)
+{
+    self->suspect = true;
+}
+
+void
 subscriber_catchup_quiet (subscriber_catchup_t *self)
 {
     if (!self->suspect || self->heals > 0 || self->waiting)
+        return;
+    //  A check scans every topic at the broker: a few a second at most
+    int64_t now = zclock_mono ();
+    if (now - self->checked_at < CATCHUP_CHECK_MS)
         return;
     for (prime_t *prime = zlistx_first (self->primes); prime; prime = zlistx_next (self->primes))
         if (prime->request)
@@ -126,6 +136,7 @@ subscriber_catchup_quiet (subscriber_catchup_t *self)
     //  topic whose every message was dropped is not even known: ask the
     //  broker the seq of every topic under each prefix, and heal the lag
     self->suspect = false;
+    self->checked_at = now;
     self->check_round++;
     zch_debug ("subscriber: link quiet after drops: checking the seqs of every topic");
     for (prime_t *prime = zlistx_first (self->primes); prime; prime = zlistx_next (self->primes))
