@@ -15,7 +15,7 @@
 #define CATCHUP_TIMEOUT     10000   //  ms without an answer before a request is given up
 #define CATCHUP_HEALS_MAX   256     //  HEALs in flight; more topics wait their turn
 #define CATCHUP_MAX_FRAMES  6
-#define CATCHUP_CHECK_MS    250     //  least time between two checks of every topic's seq
+#define CATCHUP_CHECK_MS    500     //  least time between two checks of every topic's seq
 
 typedef struct held_t held_t;
 typedef struct request_t request_t;
