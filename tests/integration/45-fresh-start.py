@@ -129,4 +129,5 @@ def test():
 
 
 if __name__ == "__main__":
-    h.run("45-fresh-start", test, budget=int(os.environ.get("ZCH_FRESH_BUDGET", "200")))
+    h.run("45-fresh-start", test, budget=int(os.environ.get("ZCH_FRESH_BUDGET", "200")),
+          deployments=h.ONCE)
