@@ -97,4 +97,4 @@ def test():
 
 
 if __name__ == "__main__":
-    h.run("46-tail-loss", test, budget=100, deployments=("procs",))
+    h.run("49-tail-loss", test, budget=100, deployments=("procs",))
