@@ -2,6 +2,7 @@
 #include "broker.h"
 #include "broker_control.h"
 #include "broker_confirm.h"
+#include "broker_engine.h"
 #include "broker_handover.h"
 #include "broker_history.h"
 #include "broker_local.h"
@@ -46,6 +47,8 @@ typedef struct {
     zactor_t *curve_auth;       //  the ZAP handler when CURVE is on
     uint64_t plugin_dropped_bytes;  //  payload bytes of what plugins dropped
     uint64_t plugin_ns;         //  time in pipelines replaced by reloads
+    broker_engine_t *engine;    //  the Redis engine; NULL: memory
+    broker_engine_sink_t sink;  //  what the broker does with what it sends back
 } self_t;
 
 //  Frees what s_self_new made.
@@ -55,6 +58,7 @@ s_self_destroy (self_t **self_p)
     self_t *self = *self_p;
     if (!self)
         return;
+    broker_engine_destroy (&self->engine);
     broker_watch_destroy (&self->watch);
     broker_local_destroy (&self->local);
     if (self->ingress)
@@ -98,14 +102,95 @@ s_curve (self_t *self, const broker_config_t *config, char *error, size_t error_
 
 //  A fresh epoch: the time in seconds above 24 random bits, so that two
 //  starts never share one, even with a clock set back.
-static uint64_t
-s_epoch_new (void)
+uint64_t
+broker_epoch_new (void)
 {
     uint32_t noise = 0;
     if (getrandom (&noise, sizeof noise, 0) != sizeof noise)
         noise = (uint32_t) zclock_usecs () ^ (uint32_t) getpid () << 8;
     uint64_t epoch = (uint64_t) time (NULL) << 24 | (noise & 0xffffff);
     return epoch? epoch: 1;
+}
+
+//  Answers a barrier: proves every earlier subscription of its front-end
+//  is in place; with the epoch, so a front-end learns it as it subscribes.
+//  On egress (self->egress or the local one), or on both when NULL: only
+//  the front-end that subscribed the barrier's topic gets the answer.
+static void
+s_barrier_send (self_t *self, void *egress, const uint8_t *topic, size_t len)
+{
+    uint8_t meta [64];
+    size_t meta_size = zch_meta_encode (0, zch_now_ns (), self->epoch, NULL, 0, meta, sizeof meta);
+    if (!egress || egress == self->egress) {
+        zmq_send (self->egress, topic, len, ZMQ_SNDMORE);
+        zmq_send (self->egress, meta, meta_size, ZMQ_SNDMORE);
+        zmq_send (self->egress, "", 0, 0);
+    }
+    if (self->local && egress != self->egress)
+        broker_local_answer (self->local, topic, len, meta, meta_size);
+}
+
+//  A barrier the engine hands back (broker_engine_sink_t).
+static void
+s_barrier_answer (void *arg, const uint8_t *topic, size_t len)
+{
+    s_barrier_send (arg, NULL, topic, len);
+}
+
+//  Sends a stamped message to the front-ends, taking the frames over. The
+//  outside egress never blocks: what a slow front-end cannot take, its
+//  high-water mark drops, and the front-end sees the seq gap. The
+//  front-ends in this process get the frames themselves and may make the
+//  broker wait (broker_local).
+static void
+s_send_out (void *arg, zmq_msg_t *topic_frame, zmq_msg_t *meta_frame, zmq_msg_t *payload_frame)
+{
+    self_t *self = arg;
+    if (self->local) {
+        zmq_msg_t copy;
+        zmq_msg_init (&copy);
+        zmq_msg_copy (&copy, topic_frame);
+        zmq_msg_send (&copy, self->egress, ZMQ_SNDMORE);
+        zmq_msg_copy (&copy, meta_frame);
+        zmq_msg_send (&copy, self->egress, ZMQ_SNDMORE);
+        zmq_msg_copy (&copy, payload_frame);
+        zmq_msg_send (&copy, self->egress, 0);
+        zmq_msg_close (&copy);
+        broker_local_send (self->local, topic_frame, meta_frame, payload_frame);
+    }
+    else {
+        zmq_msg_send (topic_frame, self->egress, ZMQ_SNDMORE);
+        zmq_msg_send (meta_frame, self->egress, ZMQ_SNDMORE);
+        zmq_msg_send (payload_frame, self->egress, 0);
+    }
+}
+
+//  True while a front-end in this process cannot take more.
+static bool
+s_held (void *arg)
+{
+    self_t *self = arg;
+    return self->local && broker_local_holding (self->local);
+}
+
+//  Starts the Redis engine when asked for. Returns 0, or -1 with a reason.
+static int
+s_engine_start (self_t *self, const broker_config_t *config, char *error, size_t error_size)
+{
+    if (config->engine != BROKER_ENGINE_REDIS) {
+        if (config->redis.count == 0)
+            return 0;
+        snprintf (error, error_size, "--redis needs --engine redis");
+        return -1;
+    }
+    self->engine = broker_engine_redis_new (&config->redis, config->history_per_topic, error, error_size);
+    if (!self->engine)
+        return -1;
+    self->sink = (broker_engine_sink_t) { .history = self->history, .forward = s_send_out,
+                                          .held = s_held, .barrier = s_barrier_answer, .arg = self };
+    zch_notice ("broker: engine redis, %d shard%s (first %s)", config->redis.count,
+                config->redis.count == 1? "": "s", config->redis.items [0]);
+    return 0;
 }
 
 //  Opens and binds the three sockets. Returns NULL with a reason in error.
@@ -123,7 +208,7 @@ s_self_new (zsock_t *pipe, const broker_config_t *config, char *error, size_t er
     self->ingress = zmq_socket (context, ZMQ_XSUB);
     self->egress = zmq_socket (context, ZMQ_XPUB);
     self->control = zmq_socket (context, ZMQ_ROUTER);
-    self->epoch = s_epoch_new ();
+    self->epoch = broker_epoch_new ();
     self->stats.epoch = self->epoch;
     self->history = broker_history_new (config->history_per_topic, config->history_bytes, self->epoch);
     self->requests = self->control && self->history?
@@ -164,6 +249,10 @@ s_self_new (zsock_t *pipe, const broker_config_t *config, char *error, size_t er
     }
     if (zch_pipeline_build (&config->plugins, ZCH_PLUGIN_STAGE_BROKER, &self->pipeline,
                             error, error_size)) {
+        s_self_destroy (&self);
+        return NULL;
+    }
+    if (s_engine_start (self, config, error, error_size)) {
         s_self_destroy (&self);
         return NULL;
     }
@@ -311,6 +400,38 @@ s_confirm (self_t *self, const zch_meta_t *meta, const char *topic, size_t topic
                              meta->confirm, topic, topic_len, seq, epoch, reason);
 }
 
+//  Hands one producer message to the Redis engine, which takes its seq;
+//  the meta gets its time now, so every broker forwards the same one.
+//  msg: the plugins' result, or NULL without plugins.
+static void
+s_engine_publish (self_t *self, const zch_envelope_view_t *view, const zch_frame_t *views,
+                  zch_pipeline_msg_t *msg, uint64_t now)
+{
+    uint8_t meta [ZCH_META_MAX];
+    if (!now)
+        now = zch_now_ns ();
+    size_t meta_size = msg && msg->headers_changed?
+        zch_meta_stamp_headers (view->meta, view->meta_size, 0, now, 0, msg->headers,
+                                msg->header_count, meta, sizeof meta):
+        zch_meta_stamp (view->meta, view->meta_size, 0, now, 0, meta, sizeof meta);
+    if (meta_size == 0)
+        s_malformed (self, "meta too large once stamped");
+    else
+    if (msg)
+        broker_engine_publish (self->engine, msg->topic, msg->topic_len, meta, meta_size,
+                               (const uint8_t *) msg->payload, msg->payload_len);
+    else
+        broker_engine_publish (self->engine, view->topic, view->topic_len, meta, meta_size,
+                               views [view->payload_frame].data + view->payload_offset,
+                               view->payload_size);
+    if (msg)
+        zch_pipeline_done (self->pipeline);
+    if (meta_size) {
+        self->stats.messages_in++;
+        self->stats.bytes_in += view->payload_size;
+    }
+}
+
 //  Stamps and forwards one producer message held in frames [0..count).
 static void
 s_forward (self_t *self, zmq_msg_t *frames, size_t count)
@@ -341,6 +462,10 @@ s_forward (self_t *self, zmq_msg_t *frames, size_t count)
     zch_pipeline_msg_t msg;     //  filled only when there are plugins
     if (self->pipeline && s_plugins_run (self, &view, views, now, &msg)) {
         s_confirm (self, &producer, view.topic, view.topic_len, 0, 0, "dropped by a broker plugin");
+        return;
+    }
+    if (self->engine) {
+        s_engine_publish (self, &view, views, self->pipeline? &msg: NULL, now);
         return;
     }
     //  The history keeps the message as forwarded: after the plugins
@@ -415,27 +540,7 @@ s_forward (self_t *self, zmq_msg_t *frames, size_t count)
         zmq_msg_init_size (&meta_frame, meta_size);
         memcpy (zmq_msg_data (&meta_frame), stamped, meta_size);
     }
-    //  The outside egress never blocks: what a slow front-end cannot take,
-    //  its high-water mark drops, and the front-end sees the seq gap. The
-    //  front-ends in this process get the frames themselves and may make
-    //  the broker wait (broker_local).
-    if (self->local) {
-        zmq_msg_t copy;
-        zmq_msg_init (&copy);
-        zmq_msg_copy (&copy, &topic_frame);
-        zmq_msg_send (&copy, self->egress, ZMQ_SNDMORE);
-        zmq_msg_copy (&copy, &meta_frame);
-        zmq_msg_send (&copy, self->egress, ZMQ_SNDMORE);
-        zmq_msg_copy (&copy, &payload_frame);
-        zmq_msg_send (&copy, self->egress, 0);
-        zmq_msg_close (&copy);
-        broker_local_send (self->local, &topic_frame, &meta_frame, &payload_frame);
-    }
-    else {
-        zmq_msg_send (&topic_frame, self->egress, ZMQ_SNDMORE);
-        zmq_msg_send (&meta_frame, self->egress, ZMQ_SNDMORE);
-        zmq_msg_send (&payload_frame, self->egress, 0);
-    }
+    s_send_out (self, &topic_frame, &meta_frame, &payload_frame);
     self->stats.messages_in++;
     self->stats.bytes_in += view.payload_size;
     if (producer.has_confirm) {
@@ -506,27 +611,23 @@ s_egress_drain (self_t *self, void *egress)
         const uint8_t *data = zmq_msg_data (&message);
         size_t size = zmq_msg_size (&message);
         broker_watch_subscription (self->watch, data, size);
+        size_t topic_len = size? size - 1: 0;
+        bool barrier = topic_len > strlen (s_ack_prefix)
+                    && memcmp (data + 1, s_ack_prefix, strlen (s_ack_prefix)) == 0;
         if (size >= 1 && data [0] == 1) {
             self->stats.subscriptions++;
-            size_t topic_len = size - 1;
-            if (topic_len > strlen (s_ack_prefix)
-            &&  memcmp (data + 1, s_ack_prefix, strlen (s_ack_prefix)) == 0) {
-                uint8_t meta [64];
-                //  with the epoch: a front-end learns it as it subscribes
-                size_t meta_size = zch_meta_encode (0, zch_now_ns (), self->epoch, NULL, 0,
-                                                    meta, sizeof meta);
-                if (egress == self->egress) {
-                    zmq_send (egress, data + 1, topic_len, ZMQ_SNDMORE);
-                    zmq_send (egress, meta, meta_size, ZMQ_SNDMORE);
-                    zmq_send (egress, "", 0, 0);
-                }
-                else
-                    broker_local_answer (self->local, data + 1, topic_len, meta, meta_size);
-            }
+            //  With an engine, once it has what came before in place
+            if (barrier && self->engine)
+                broker_engine_barrier (self->engine, data + 1, topic_len);
+            else
+            if (barrier)
+                s_barrier_send (self, egress, data + 1, topic_len);
         }
         else
         if (size >= 1 && data [0] == 0)
             self->stats.unsubscriptions++;
+        if (size >= 1 && data [0] <= 1 && !barrier && self->engine)
+            broker_engine_follow (self->engine, data [0] == 1, (const char *) data + 1, topic_len);
         zmq_msg_close (&message);
     }
 }
@@ -606,7 +707,7 @@ broker_actor (zsock_t *pipe, void *args)
                 config->ingress, config->egress, config->control, epoch);
     zch_actor_ready (pipe, NULL);
 
-    zmq_pollitem_t items [10] = {
+    zmq_pollitem_t items [11] = {
         { zsock_resolve (pipe), 0, ZMQ_POLLIN, 0 },
         { self->ingress, 0, ZMQ_POLLIN, 0 },
         { self->egress, 0, ZMQ_POLLIN, 0 },
@@ -621,6 +722,8 @@ broker_actor (zsock_t *pipe, void *args)
         waiting_at = item_count;
         items [item_count++] = (zmq_pollitem_t) { NULL, broker_local_fd (self->local), 0, 0 };
     }
+    if (self->engine)
+        items [item_count++] = (zmq_pollitem_t) { broker_engine_socket (self->engine), 0, ZMQ_POLLIN, 0 };
     bool busy = false;
     int streams_wait = -1;      //  what the control streams allow the poll to sleep
     while (true) {
@@ -655,6 +758,8 @@ broker_actor (zsock_t *pipe, void *args)
         }
         broker_watch_events (self->watch);
         busy = s_ingress_drain (self, BROKER_BATCH) == BROKER_BATCH;
+        if (self->engine)
+            busy |= broker_engine_drain (self->engine, &self->sink, BROKER_BATCH) == BROKER_BATCH;
         s_publish_metrics (self);
         if (items [3].revents & ZMQ_POLLIN) {
             self->stats.topics = broker_history_topic_count (self->history);

@@ -35,6 +35,8 @@ typedef struct {
     const char *curve_clients;  //  with curve_secret: only these clients' public certificates; "": any
     bool allow_plain_zmq;       //  endpoints beyond loopback without CURVE, though tokens or TLS guard the edges
     size_t max_payload;         //  largest payload taken from a producer; larger ones are dropped, counted
+    int engine;                 //  BROKER_ENGINE_MEMORY or BROKER_ENGINE_REDIS (broker_engine.h)
+    zch_option_list_t redis;    //  the Redis engine's shards, HOST:PORT each
 } broker_config_t;
 
 //  The broker's settings (ingress_local and egress_local are the launcher's).

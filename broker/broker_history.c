@@ -233,6 +233,15 @@ broker_history_add (broker_history_t *self, broker_topic_t *topic, uint64_t seq,
     return 0;
 }
 
+void
+broker_history_reset (broker_history_t *self, broker_topic_t *topic, uint64_t epoch, uint64_t last_seq)
+{
+    while (topic->oldest)
+        s_evict_oldest (self, topic);
+    topic->epoch = epoch;
+    topic->seq = last_seq;
+}
+
 //  Fills message from node.
 static void
 s_view (node_t *node, broker_message_t *message)

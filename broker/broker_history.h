@@ -62,6 +62,11 @@ int broker_history_add (broker_history_t *self, broker_topic_t *topic, uint64_t 
                         const uint8_t *meta, size_t meta_size,
                         const uint8_t *payload, size_t payload_size);
 
+//  Forgets what topic holds and starts it again at epoch, its last seq
+//  given out being last_seq (a shared engine's order, where the topic's
+//  seqs come from elsewhere).
+void broker_history_reset (broker_history_t *self, broker_topic_t *topic, uint64_t epoch, uint64_t last_seq);
+
 //  Finds the oldest held message of topic with seq >= seq. Returns 0 and
 //  fills message, or -1 when there is none.
 int broker_history_get (broker_topic_t *topic, uint64_t seq, broker_message_t *message);

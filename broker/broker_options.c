@@ -1,5 +1,6 @@
 /*  broker_options: the broker's settings, one row each (see zch_option.h). */
 #include "broker.h"
+#include "broker_engine.h"
 
 #include "zch_log.h"
 #include "zch_zmq.h"
@@ -35,6 +36,12 @@ const zch_option_t broker_options [] = {
     { "max-payload", ZCH_OPT_SIZE, offsetof (broker_config_t, max_payload), "1M", "BYTES",
       "largest payload taken from a producer; larger ones are dropped and counted (K/M suffixes)",
       .flags = ZCH_OPT_SHARED },
+    { "engine", ZCH_OPT_CHOICE, offsetof (broker_config_t, engine), "memory", "ENGINE",
+      "where seqs, history and fan-out live: memory (this broker) or redis (shared by brokers)",
+      .flags = 0, .choices = BROKER_ENGINE_CHOICES },
+    { "redis", ZCH_OPT_LIST, offsetof (broker_config_t, redis), "", "HOST:PORT",
+      "a Redis shard of --engine redis (repeat for more; a topic's shard by consistent hash)",
+      .flags = 0, .max = ZCH_OPT_LIST_MAX },
     { .name = NULL }
 };
 

@@ -46,6 +46,10 @@ broker
     allow-plain-zmq = "false"
     #   largest payload taken from a producer; larger ones are dropped and counted (K/M suffixes)
     max-payload = "1M"
+    #   where seqs, history and fan-out live: memory (this broker) or redis (shared by brokers)
+    engine = "memory"
+    #   a Redis shard of --engine redis (repeat for more; a topic's shard by consistent hash)
+    redis = ""
     #   add a plugin to the chain, in order (repeatable): NAME[@PATTERN][:key=value,...] (reloads)
     plugin = ""
     #   look for zch_NAME.so in DIR first (repeatable) (reloads)
