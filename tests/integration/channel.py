@@ -8,7 +8,6 @@ import os
 import shutil
 import struct
 import subprocess
-import sys
 import time
 
 import frames
@@ -133,14 +132,12 @@ PHP = shutil.which("php")
 
 
 def require_php(name):
-    """Exits with a SKIP line saying why when PHP or the peers are missing."""
+    """Skips the test, saying why, when PHP or the peers are missing."""
     if PHP is None:
-        print("SKIP %s: php not found (Debian package php-cli; scripts/install-deps installs it)" % name)
-        sys.exit(0)
+        h.skip("php not found (Debian package php-cli; scripts/install-deps installs it)")
     if PEERS is None:
-        print("SKIP %s: the PHP peers (shared/peers/channel-client.php) are not beside the "
-              "source tree; set ZCH_PEERS" % name)
-        sys.exit(0)
+        h.skip("the PHP peers (shared/peers/channel-client.php) are not beside the "
+               "source tree; set ZCH_PEERS")
 
 
 def php_start(script, args, name, cwd=None):

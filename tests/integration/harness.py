@@ -68,6 +68,15 @@ class TestFailure(Exception):
     """An expectation of the test was not met."""
 
 
+class TestSkipped(Exception):
+    """The test cannot run here (a tool it needs is missing): run() reports
+    SKIP with the reason and exits SKIPPED, never passes silently."""
+
+
+def skip(reason):
+    raise TestSkipped(reason)
+
+
 def fail(msg):
     raise TestFailure(msg)
 
@@ -884,6 +893,13 @@ def run(name, fn, budget=50, deployments=deployment.ALL):
             sys.exit(1)
     try:
         summary = fn()
+    except TestSkipped as e:
+        signal.alarm(0)
+        print("SKIP %s: %s" % (name, e))
+        _kill_all()
+        _remove_logs()
+        sys.stdout.flush()
+        os._exit(SKIPPED)
     except BaseException as e:  # noqa: includes TestFailure, KeyboardInterrupt
         signal.alarm(0)
         if isinstance(e, TestFailure):
