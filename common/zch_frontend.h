@@ -20,6 +20,8 @@ typedef struct {
     int workerman;              //  profile: 0 default, 1 the seed system's compatibility profile
     size_t max_line;            //  longest accepted line
     size_t max_output;          //  pending output per client before it is dropped
+    const char *output_budget;  //  pending output over all clients (the subscriber's): a size,
+                                //  or "auto", a quarter of the machine's memory
     const char *control;        //  broker control endpoint (each role's options)
     int upstream_hwm;           //  messages queued from the broker (a tuning and test knob)
     bool broker_local;          //  the broker runs in this process (zchannel run): the

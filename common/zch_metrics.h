@@ -58,6 +58,7 @@ typedef struct {
     atomic_uint_least64_t topics;
     atomic_uint_least64_t history;              //  messages held in history
     atomic_uint_least64_t linked;               //  1 while a front-end worker's broker link is up
+    atomic_uint_least64_t output;               //  bytes queued for clients, not yet written
 } zch_counters_t;
 
 //  Notes the process start time, for the uptime gauge. Call once, early.

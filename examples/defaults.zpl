@@ -90,6 +90,8 @@ subscriber
     upstream-hwm = "1000000"
     #   output queued per client before it is dropped as a slow consumer (reloads)
     max-output = "64M"
+    #   output queued over all clients before those furthest behind are dropped as slow consumers ('auto': a quarter of the machine's memory)
+    output-budget = "auto"
     #   patterns one client may hold (0: no limit)
     max-subscriptions = "1000"
     #   loops sharing the port

@@ -22,6 +22,10 @@ typedef zch_frontend_config_t subscriber_config_t;
 //  The subscriber's own options (zch_frontend_options has the shared ones).
 extern const zch_option_t subscriber_options [];
 
+//  Checks an output-budget value: a size, or "auto". Returns 0, or -1 with
+//  a reason.
+int subscriber_budget_check (const char *text, char *reason, size_t reason_size);
+
 //  Fills config with the defaults of both tables.
 void subscriber_config_defaults (subscriber_config_t *config);
 

@@ -25,6 +25,9 @@ const zch_option_t subscriber_options [] = {
       .flags = 0, .min = 1, .max = INT_MAX },
     { "max-output", ZCH_OPT_SIZE, offsetof (subscriber_config_t, max_output), "64M", "BYTES",
       "output queued per client before it is dropped as a slow consumer", .flags = ZCH_OPT_SHARED | ZCH_OPT_RELOAD },
+    { "output-budget", ZCH_OPT_STRING, offsetof (subscriber_config_t, output_budget), "auto", "BYTES",
+      "output queued over all clients before those furthest behind are dropped as slow consumers "
+      "('auto': a quarter of the machine's memory)", .flags = 0, .check = subscriber_budget_check },
     { "max-subscriptions", ZCH_OPT_INT, offsetof (subscriber_config_t, secure.max_subscriptions), "1000", "N",
       "patterns one client may hold (0: no limit)", .flags = ZCH_OPT_SHARED, .min = 0, .max = INT_MAX },
     { .name = NULL }

@@ -11,13 +11,6 @@
 #define SUBSCRIBER_BATCH        4096    //  broker messages per turn before serving clients
 #define SUBSCRIBER_TICK         200     //  ms between housekeeping turns
 #define SUBSCRIBER_DRAIN_QUIET  200     //  ms of silence from the broker that ends a drain
-//  With the broker in this process (zchannel run) the worker stops reading
-//  it while a client has this much output queued, so that the broker waits
-//  (and slows the publishers) instead of anything being dropped
-#define SUBSCRIBER_BEHIND       (1024 * 1024)
-//  ... and how long a client may hold everyone back without reading before
-//  it is dropped as a slow consumer
-#define SUBSCRIBER_STALL_MS     2000
 //  Messages queued on the in-process link: the broker waits beyond them
 #define SUBSCRIBER_LOCAL_HWM    10000
 
@@ -289,6 +282,10 @@ static size_t
 s_upstream_drain (subscriber_worker_t *self)
 {
     size_t handled = 0;
+    //  What the batch may add before the budget is checked again: a batch
+    //  fans out to every client, so it can queue far more than it reads
+    size_t queued = subscriber_output_queued (self);
+    uint64_t delivered_from = self->delivered_bytes;
     //  With the broker in this process, a turn adds at most room to any
     //  client's output (s_clients_behind): the rest waits in the broker
     while (handled < SUBSCRIBER_BATCH && !(self->config->broker_local && self->room == 0)) {
@@ -334,6 +331,11 @@ s_upstream_drain (subscriber_worker_t *self)
                 //  what one delivery line or frame may take, about
                 size_t cost = topic_len + delivery.payload_len + 64;
                 self->room = self->room > cost? self->room - cost: 0;
+                if (queued + (self->delivered_bytes - delivered_from) > self->budget) {
+                    subscriber_keep_budget (self);
+                    queued = subscriber_output_queued (self);
+                    delivered_from = self->delivered_bytes;
+                }
                 //  A seq jump holds the topic until the history fills it
                 if (subscriber_catchup_live (self->catchup, topic, topic_len, meta.seq, meta.epoch,
                                              delivery.payload, delivery.payload_len))
@@ -344,47 +346,6 @@ s_upstream_drain (subscriber_worker_t *self)
             zmq_msg_close (&frames [i]);
     }
     return handled;
-}
-
-//  With the broker in this process: true while the client furthest behind
-//  has more output queued than the worker lets build up (half of
-//  max_output at most), so the broker link stays unread and the broker
-//  waits. A client that holds it so for SUBSCRIBER_STALL_MS without reading
-//  is dropped as a slow consumer, so one that does not read cannot stall
-//  the others.
-static bool
-s_clients_behind (subscriber_worker_t *self)
-{
-    if (!self->config->broker_local)
-        return false;
-    //  the limit now in effect: a reload's, or the settings' until one came
-    size_t max_output = self->state.max_output? self->state.max_output: self->config->max_output;
-    size_t mark = max_output / 2 < SUBSCRIBER_BEHIND? max_output / 2: SUBSCRIBER_BEHIND;
-    zch_edge_t *edges [] = { self->edge, self->frame_edge, self->channel_edge };
-    zch_conn_t *furthest = NULL;
-    size_t behind = 0;
-    for (size_t i = 0; i < sizeof edges / sizeof edges [0]; i++) {
-        size_t pending;
-        zch_conn_t *conn = edges [i]? zch_edge_most_behind (edges [i], &pending): NULL;
-        if (conn && pending > behind) {
-            furthest = conn;
-            behind = pending;
-        }
-    }
-    if (behind <= mark) {
-        self->waiting_since = 0;
-        self->room = mark - behind;
-        return false;
-    }
-    int64_t now = zclock_mono ();
-    if (!self->waiting_since)
-        self->waiting_since = now;
-    else
-    if (now - self->waiting_since >= SUBSCRIBER_STALL_MS) {
-        zch_conn_drop_slow (furthest);
-        self->waiting_since = 0;
-    }
-    return true;
 }
 
 //  Subscribes barrier's "$ack." topic upstream, behind every subscription
@@ -554,6 +515,7 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
     self->bye = ZCH_EDGE_BYE_TEXT;
     self->config = args->config;
     self->index = args->index;
+    self->budget = subscriber_budget (self->config);
     self->loop = zch_loop_new ();
     self->barriers = zlistx_new ();
     self->upstream = zmq_socket (zsys_init (), ZMQ_SUB);
@@ -700,6 +662,7 @@ s_publish_metrics (subscriber_worker_t *self)
                      self->plugin_ns + (self->pipeline? zch_pipeline_ns (self->pipeline): 0));
     zch_metrics_set (&counters->clients, s_edges_left (self, true));
     zch_metrics_set (&counters->subscriptions, self->patterns);
+    zch_metrics_set (&counters->output, subscriber_output_queued (self));
 }
 
 //  Delivers what the broker still sends until it has been quiet for a
@@ -783,7 +746,7 @@ subscriber_worker_actor (zsock_t *pipe, void *args)
             s_plugins_swap (self);
         if (subscriber_link_connects (self->link))
             subscriber_catchup_link_up (self->catchup);
-        bool waiting = s_clients_behind (self);
+        bool waiting = subscriber_clients_behind (self);
         size_t received = waiting? 0: s_upstream_drain (self);
         //  A full batch, or one cut short to let the clients catch up: go on
         busy = received == SUBSCRIBER_BATCH || (self->config->broker_local && self->room == 0);
@@ -799,9 +762,10 @@ subscriber_worker_actor (zsock_t *pipe, void *args)
             subscriber_channel_turn (self->channel);
         s_publish_metrics (self);
         s_flush_edges (self);
+        subscriber_keep_budget (self);
         //  Caught up while waiting: read the broker again at once, not
         //  at the next tick (the clients' sockets wake nothing more)
-        if (waiting && !s_clients_behind (self))
+        if (waiting && !subscriber_clients_behind (self))
             busy = true;
     }
     s_drain (self);

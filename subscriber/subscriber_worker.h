@@ -93,6 +93,8 @@ typedef struct {
     int64_t waiting_since;      //  broker_local: since when a client far behind holds the
                                 //  broker link unread; 0 while it is read
     size_t room;                //  broker_local: output this turn may still add to a client
+    size_t budget;              //  this worker's share of the front-end's output budget
+    uint64_t over_budget;       //  clients dropped to stay within it
 } subscriber_worker_t;
 
 //  What s_deliver_to needs while matching one message.
@@ -148,6 +150,16 @@ void subscriber_on_close (void *ctx, zch_conn_t *conn);
 //  subscriber_commands.c: the edge handlers for a text line and a frame.
 int subscriber_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t len);
 int subscriber_on_frame (void *ctx, zch_conn_t *conn, const char *body, size_t len);
+
+//  subscriber_pressure.c: this worker's share of the output budget; the
+//  output queued over its edges; dropping the clients furthest behind while
+//  it is over budget; and, with the broker in this process, whether a client
+//  is so far behind that the broker must wait (true: do not read it now;
+//  sets room, what reading may add to one client meanwhile).
+size_t subscriber_budget (const subscriber_config_t *config);
+size_t subscriber_output_queued (subscriber_worker_t *self);
+void subscriber_keep_budget (subscriber_worker_t *self);
+bool subscriber_clients_behind (subscriber_worker_t *self);
 
 //  subscriber_worker.c: starts a subscription (live once its barrier
 //  returns; then the catch-up sync, if any, starts), and ends one.
