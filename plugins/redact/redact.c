@@ -49,10 +49,17 @@ static int
 s_transform (void *state, zch_plugin_msg_t *msg)
 {
     redact_t *self = state;
-    const char *text = (const char *) msg->payload;
     size_t len = msg->payload_len;
-    if (!text || len == 0)
+    if (!msg->payload || len == 0)
         return ZCH_PLUGIN_KEEP;
+    //  A terminated copy to match in: the payload ends where its frame
+    //  ends, and some regexec implementations (and sanitizers' interceptors)
+    //  look for a NUL even with REG_STARTEND
+    char *text = msg->host->alloc (msg, len + 1);
+    if (!text)
+        return ZCH_PLUGIN_ERROR;
+    memcpy (text, msg->payload, len);
+    text [len] = 0;
     size_t cap = 16, count = 0;
     regmatch_t *matches = msg->host->alloc (msg, cap * sizeof *matches);
     size_t offset = 0;
