@@ -649,12 +649,28 @@ s_publish_metrics (self_t *self)
     zch_metrics_set (&counters->confirms, self->stats.confirms);
     zch_metrics_set (&counters->unconfirmed, self->stats.confirms_failed);
     zch_metrics_set (&counters->dropped [ZCH_DROP_TOO_LARGE], self->stats.too_large);
+    if (self->engine)
+        zch_metrics_set (&counters->dropped [ZCH_DROP_ENGINE],
+                         atomic_load (&broker_engine_stats (self->engine)->failed));
     zch_metrics_set (&counters->plugin_ns,
                      self->plugin_ns + (self->pipeline? zch_pipeline_ns (self->pipeline): 0));
     zch_metrics_set (&counters->subscriptions, broker_watch_subscriptions (self->watch));
     zch_metrics_set (&counters->clients, broker_watch_peers (self->watch));
     zch_metrics_set (&counters->topics, broker_history_topic_count (self->history));
     zch_metrics_set (&counters->history, broker_history_messages (self->history));
+}
+
+//  Copies the Redis engine's counters into the stats.
+static void
+s_engine_stats (self_t *self)
+{
+    const broker_engine_stats_t *engine = broker_engine_stats (self->engine);
+    self->stats.engine_published = atomic_load (&engine->published);
+    self->stats.engine_failed = atomic_load (&engine->failed);
+    self->stats.engine_received = atomic_load (&engine->received);
+    self->stats.engine_connects = atomic_load (&engine->connects);
+    self->stats.engine_duplicates = self->sink.duplicates;
+    self->stats.engine_cache_resets = self->sink.cache_resets;
 }
 
 //  Reads what is still arriving on ingress until it has been quiet for a
@@ -770,6 +786,8 @@ broker_actor (zsock_t *pipe, void *args)
             self->stats.peers = broker_watch_peers (self->watch);
             self->stats.local_waits = self->local? broker_local_waits (self->local): 0;
             self->stats.local_wait_ms = self->local? broker_local_wait_ms (self->local): 0;
+            if (self->engine)
+                s_engine_stats (self);
             broker_control_serve (self->requests);
         }
         //  One chunk per snapshot or history stream per turn

@@ -146,6 +146,12 @@ s_pack_stats (msgpack_sbuffer *buffer, const broker_stats_t *stats)
         { "history_resets", stats->history_resets },
         { "confirms", stats->confirms },
         { "confirms_failed", stats->confirms_failed },
+        { "engine_published", stats->engine_published },
+        { "engine_failed", stats->engine_failed },
+        { "engine_received", stats->engine_received },
+        { "engine_duplicates", stats->engine_duplicates },
+        { "engine_cache_resets", stats->engine_cache_resets },
+        { "engine_connects", stats->engine_connects },
         { "epoch", stats->epoch },
     };
     msgpack_packer packer;

@@ -59,6 +59,12 @@ typedef struct {
     uint64_t history_resets;    //  HISTORY and HEAL requests whose position was of another epoch
     uint64_t confirms;          //  CONFIRM answers sent to sources
     uint64_t confirms_failed;   //  confirms whose source was gone or full
+    uint64_t engine_published;  //  Redis engine: publishes Redis stamped
+    uint64_t engine_failed;     //  publishes dropped: Redis unreachable or refusing
+    uint64_t engine_received;   //  messages Redis fanned out to this broker
+    uint64_t engine_duplicates; //  of those, seqs already forwarded
+    uint64_t engine_cache_resets;   //  a new epoch or a gap: a topic's cache started again
+    uint64_t engine_connects;   //  connections to Redis opened (first ones and again)
     uint64_t epoch;             //  the epoch of this run's seqs (not a counter)
 } broker_stats_t;
 

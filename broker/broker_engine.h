@@ -39,7 +39,7 @@ typedef struct {
     atomic_uint_least64_t published;        //  stamped by Redis
     atomic_uint_least64_t failed;           //  dropped: Redis unreachable or refused
     atomic_uint_least64_t received;         //  messages Redis fanned out to this broker
-    atomic_uint_least64_t reconnects;       //  connections to Redis made again
+    atomic_uint_least64_t connects;         //  connections to Redis opened (first ones and again)
 } broker_engine_stats_t;
 
 //  Starts the Redis engine on shards (HOST:PORT each; a topic's shard by

@@ -524,6 +524,7 @@ s_link_open (shard_t *shard, link_t *link)
             redisAsyncFree (context);
         return -1;
     }
+    atomic_fetch_add (&shard->engine->stats->connects, 1);
     link->context = context;
     context->data = link;
     context->ev.data = link;
@@ -651,7 +652,6 @@ broker_engine_redis_run (zsock_t *pipe, void *args)
             if ((!shard->commands.context || !shard->channels.context) && now >= shard->retry_at) {
                 shard->retry_at = now + ENGINE_RETRY_MS;
                 s_shard_connect (self, shard);
-                atomic_fetch_add (&self->stats->reconnects, 1);
             }
         }
     }

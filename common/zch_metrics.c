@@ -31,7 +31,7 @@ static size_t s_role_count;
 static const char *s_process_role = "zchannel";
 static struct timespec s_started;
 static const char *s_causes [ZCH_DROP_CAUSES] = {
-    "slow_consumer", "hwm", "malformed", "plugin", "rate_limit", "too_large", "shutdown"
+    "slow_consumer", "hwm", "malformed", "plugin", "rate_limit", "too_large", "shutdown", "engine"
 };
 static const char *s_refusals [ZCH_REFUSE_CAUSES] = {
     "too_many_clients", "conn_rate", "idle_timeout", "keepalive", "too_many_subscriptions",

@@ -23,6 +23,7 @@ typedef enum {
     ZCH_DROP_RATE_LIMIT,        //  over a rate limit
     ZCH_DROP_TOO_LARGE,         //  a payload over --max-payload (the broker's, from ZeroMQ producers)
     ZCH_DROP_SHUTDOWN,          //  sent at shutdown, the broker never confirmed having it
+    ZCH_DROP_ENGINE,            //  the shared engine (Redis) could not be reached or refused it
     ZCH_DROP_CAUSES
 } zch_drop_cause_t;
 

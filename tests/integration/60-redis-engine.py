@@ -8,9 +8,12 @@ one order Redis gave, with the same seqs; ZeroMQ subscribers on both
 brokers' egress see the same (epoch, seq) -> payload, the epoch being the
 topic's in Redis, not either broker's. `SUB t FROM 0` at each broker
 reads the topic's history back from Redis. Then Redis is killed and started again without
-persistence: the brokers reconnect, the next publish starts a new epoch,
+persistence (a publish while it is down is dropped and counted in STATS
+engine_failed): the brokers reconnect, the next publish starts a new epoch,
 and every live subscriber is told `-ERR reset <topic> <new epoch>` before
 seq 1; a client resuming FROM an old position is told too."""
+
+import time
 
 import msgpack
 import zmq
@@ -97,6 +100,12 @@ def test():
         # Redis loses everything: a new epoch, told to every client
         marks = [h.wait_stderr(S.broker, "channels connected") for S in (A, B)]
         redis.kill()
+        # what a broker takes while Redis is down is dropped, and counted
+        pub_a.send(b"PUB t lost\n")
+        deadline = time.monotonic() + h.STEP
+        while A.stats()["engine_failed"] < 1:
+            h.check(time.monotonic() < deadline, "a publish while Redis was down was not counted")
+            time.sleep(0.05)
         redis.start()
         for S, mark in zip((A, B), marks):
             h.wait_stderr(S.broker, "channels connected", timeout=15, start=mark)

@@ -1,0 +1,116 @@
+#!/usr/bin/python3
+"""Two brokers on two hosts over one Redis on a third (network namespaces).
+
+Hosts r (Redis), a and b (each a broker with its source and subscriber
+front-ends) are network namespaces on one bridge, 198.18.0.0/24. A
+publisher at a's source sends 3,000 messages on a topic; text subscribers
+at a and at b get every one exactly once and in order, ZeroMQ subscribers
+on both brokers' egress see the same (epoch, seq) -> payload, and a client
+at b reading `FROM 0` gets the whole history. A broker started afterwards
+on a fourth host c, which saw none of it, serves the same history from
+the stream in Redis."""
+
+import msgpack
+import zmq
+
+import deployment
+import harness as h
+import netns
+import redis_server
+from harness import msg_line, subscribe
+
+N = 3000
+SOURCE_PORT, SUB_PORT = 2345, 2346
+
+
+def start_node(hosts, host, redis_address):
+    """A broker and its front-ends on host, all on the host's loopback."""
+    broker = hosts.start(host, [h.BROKER, "--engine", "redis", "--redis", redis_address,
+                                "--history-per-topic", str(N)], name="broker-" + host)
+    h.wait_stderr(broker, "channels connected", timeout=15)
+    source = hosts.start(host, [h.SOURCE, "--listen", "127.0.0.1:%d" % SOURCE_PORT], name="source-" + host)
+    sub = hosts.start(host, [h.SUBSCRIBER, "--listen", "127.0.0.1:%d" % SUB_PORT], name="subscriber-" + host)
+    with hosts.inside(host):
+        h.wait_frontend(SOURCE_PORT, h.SOURCE_GREETING, source, name="source-" + host).close()
+        h.wait_frontend(SUB_PORT, h.SUBSCRIBER_GREETING, sub, name="subscriber-" + host).close()
+    return [broker, source, sub]
+
+
+def client(hosts, host, port, greeting, name):
+    with hosts.inside(host):
+        c = h.LineClient(h.HOST, port, name=name)
+    c.expect(greeting, what="greeting of " + name)
+    return c
+
+
+def raw_subscriber(hosts, host):
+    """A ZeroMQ SUB on host's broker egress, once the broker answered its barrier."""
+    with hosts.inside(host):
+        context = zmq.Context()     # its I/O thread starts inside host
+        sub = context.socket(zmq.SUB)
+        sub.setsockopt(zmq.LINGER, 0)
+        sub.connect("tcp://127.0.0.1:2207")
+        sub.setsockopt(zmq.SUBSCRIBE, b"t")
+        sub.setsockopt(zmq.SUBSCRIBE, b"$ack.raw.1")
+    h.check(sub.poll(h.STEP * 1000), "raw subscriber at %s: no barrier answer" % host)
+    sub.recv_multipart()
+    return context, sub
+
+
+def raw_collect(sub, count, what):
+    seen = {}
+    for _ in range(count):
+        h.check(sub.poll(h.STEP * 1000), "%s: %d of %d messages" % (what, len(seen), count))
+        _, meta, payload = sub.recv_multipart()
+        meta = msgpack.unpackb(meta, raw=False)
+        h.check((meta["ep"], meta["seq"]) not in seen, "%s: seq %d twice" % (what, meta["seq"]))
+        seen[(meta["ep"], meta["seq"])] = payload
+    return seen
+
+
+def test():
+    with netns.Hosts(["r", "a", "b", "c"]) as hosts:
+        redis_address = hosts.address["r"] + ":6379"
+        redis = hosts.start("r", [redis_server.REDIS_SERVER, "--bind", hosts.address["r"], "--port", "6379",
+                                  "--save", "", "--appendonly", "no", "--protected-mode", "no"], name="redis")
+        procs = [redis] + start_node(hosts, "a", redis_address) + start_node(hosts, "b", redis_address)
+        raws = {host: raw_subscriber(hosts, host) for host in ("a", "b")}
+        subs = {host: client(hosts, host, SUB_PORT, h.SUBSCRIBER_GREETING, "sub-" + host) for host in ("a", "b")}
+        for c in subs.values():
+            subscribe(c, "t")
+        pub = client(hosts, "a", SOURCE_PORT, h.SOURCE_GREETING, "pub-a")
+        pub.send(b"".join(b"PUB t m%d\n" % i for i in range(1, N + 1)))
+        expected = [msg_line("t", i, "m%d" % i) for i in range(1, N + 1)]
+        got = h.read_many([subs["a"], subs["b"]], [N, N], timeout=60, what="messages at a and b")
+        for host, lines in zip(("a", "b"), got):
+            h.compare_lines("subscriber at " + host, lines, expected)
+        seen = {host: raw_collect(raws[host][1], N, "egress at " + host) for host in ("a", "b")}
+        h.check(seen["a"] == seen["b"], "(epoch, seq) -> payload differs between the hosts")
+        h.check(len({e for e, _ in seen["a"]}) == 1, "more than one epoch")
+        for host in ("a", "b"):
+            h.check(subs[host].ping() == [], "%s: a message delivered twice" % host)
+        # the history, at b and at a broker on a host that saw none of it
+        procs += start_node(hosts, "c", redis_address)
+        for host in ("b", "c"):
+            c = client(hosts, host, SUB_PORT, h.SUBSCRIBER_GREETING, "history-" + host)
+            subscribe(c, "t FROM 0")
+            h.compare_lines("history at " + host, c.read_lines(N, timeout=30), expected)
+        for p in procs:
+            h.check(p.alive(), "%s died: %s" % (p.name, p.describe()))
+        for context, sub in raws.values():
+            sub.close()
+            context.term()
+        for p in procs[::-1]:
+            p.stop()
+    return ("hosts a, b and c on a bridge (198.18.0.0/24), Redis on r: %d messages published at a "
+            "reached a and b once each in order, the same (epoch, seq) -> payload at both egresses; "
+            "the history at b and at a new broker on c" % N)
+
+
+if __name__ == "__main__":
+    if deployment.CURRENT != "procs":
+        print("SKIP 62-redis-hosts: runs the three programs on each host")
+        raise SystemExit(77)
+    redis_server.skip_unless_available("62-redis-hosts")
+    netns.skip_unless_possible("62-redis-hosts")
+    h.run("62-redis-hosts", test, budget=110)
