@@ -173,6 +173,15 @@ s_held (void *arg)
     return self->local && broker_local_holding (self->local);
 }
 
+//  A confirm the engine hands back (broker_engine_sink_t).
+static void
+s_engine_confirm (void *arg, const char *route, size_t route_len, uint64_t number,
+                  const char *topic, size_t topic_len, uint64_t seq, uint64_t epoch, const char *reason)
+{
+    self_t *self = arg;
+    broker_confirm_send (self->confirms, route, route_len, number, topic, topic_len, seq, epoch, reason);
+}
+
 //  Starts the Redis engine when asked for. Returns 0, or -1 with a reason.
 static int
 s_engine_start (self_t *self, const broker_config_t *config, char *error, size_t error_size)
@@ -187,7 +196,8 @@ s_engine_start (self_t *self, const broker_config_t *config, char *error, size_t
     if (!self->engine)
         return -1;
     self->sink = (broker_engine_sink_t) { .history = self->history, .forward = s_send_out,
-                                          .held = s_held, .barrier = s_barrier_answer, .arg = self };
+                                          .held = s_held, .barrier = s_barrier_answer,
+                                          .confirm = s_engine_confirm, .arg = self };
     zch_notice ("broker: engine redis, %d shard%s (first %s)", config->redis.count,
                 config->redis.count == 1? "": "s", config->redis.items [0]);
     return 0;
@@ -402,10 +412,11 @@ s_confirm (self_t *self, const zch_meta_t *meta, const char *topic, size_t topic
 
 //  Hands one producer message to the Redis engine, which takes its seq;
 //  the meta gets its time now, so every broker forwards the same one.
-//  msg: the plugins' result, or NULL without plugins.
+//  msg: the plugins' result, or NULL without plugins. A confirm its
+//  source asked for comes back from the engine (s_engine_confirm).
 static void
 s_engine_publish (self_t *self, const zch_envelope_view_t *view, const zch_frame_t *views,
-                  zch_pipeline_msg_t *msg, uint64_t now)
+                  const zch_meta_t *producer, zch_pipeline_msg_t *msg, uint64_t now)
 {
     uint8_t meta [ZCH_META_MAX];
     if (!now)
@@ -414,16 +425,24 @@ s_engine_publish (self_t *self, const zch_envelope_view_t *view, const zch_frame
         zch_meta_stamp_headers (view->meta, view->meta_size, 0, now, 0, msg->headers,
                                 msg->header_count, meta, sizeof meta):
         zch_meta_stamp (view->meta, view->meta_size, 0, now, 0, meta, sizeof meta);
-    if (meta_size == 0)
+    const char *route = producer->has_confirm? producer->confirm_route: NULL;
+    int rc = 0;
+    if (meta_size == 0) {
         s_malformed (self, "meta too large once stamped");
+        s_confirm (self, producer, view->topic, view->topic_len, 0, 0, "meta too large once stamped");
+    }
     else
     if (msg)
-        broker_engine_publish (self->engine, msg->topic, msg->topic_len, meta, meta_size,
-                               (const uint8_t *) msg->payload, msg->payload_len);
+        rc = broker_engine_publish (self->engine, msg->topic, msg->topic_len, meta, meta_size,
+                                    (const uint8_t *) msg->payload, msg->payload_len,
+                                    route, producer->confirm_route_len, producer->confirm);
     else
-        broker_engine_publish (self->engine, view->topic, view->topic_len, meta, meta_size,
-                               views [view->payload_frame].data + view->payload_offset,
-                               view->payload_size);
+        rc = broker_engine_publish (self->engine, view->topic, view->topic_len, meta, meta_size,
+                                    views [view->payload_frame].data + view->payload_offset,
+                                    view->payload_size, route, producer->confirm_route_len,
+                                    producer->confirm);
+    if (rc)
+        s_confirm (self, producer, view->topic, view->topic_len, 0, 0, "Redis engine busy");
     if (msg)
         zch_pipeline_done (self->pipeline);
     if (meta_size) {
@@ -465,7 +484,7 @@ s_forward (self_t *self, zmq_msg_t *frames, size_t count)
         return;
     }
     if (self->engine) {
-        s_engine_publish (self, &view, views, self->pipeline? &msg: NULL, now);
+        s_engine_publish (self, &view, views, &producer, self->pipeline? &msg: NULL, now);
         return;
     }
     //  The history keeps the message as forwarded: after the plugins

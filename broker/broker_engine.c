@@ -116,7 +116,8 @@ broker_engine_stats (broker_engine_t *self)
 int
 broker_engine_publish (broker_engine_t *self, const char *topic, size_t topic_len,
                        const uint8_t *meta, size_t meta_size,
-                       const uint8_t *payload, size_t payload_size)
+                       const uint8_t *payload, size_t payload_size,
+                       const char *route, size_t route_len, uint64_t number)
 {
     if (zmq_send (self->data, "P", 1, ZMQ_SNDMORE) < 0) {
         atomic_fetch_add (&self->stats.failed, 1);
@@ -125,7 +126,11 @@ broker_engine_publish (broker_engine_t *self, const char *topic, size_t topic_le
     //  A multipart's later frames always follow its first
     zmq_send (self->data, topic, topic_len, ZMQ_SNDMORE);
     zmq_send (self->data, meta, meta_size, ZMQ_SNDMORE);
-    zmq_send (self->data, payload, payload_size, 0);
+    zmq_send (self->data, payload, payload_size, route? ZMQ_SNDMORE: 0);
+    if (route) {
+        zmq_send (self->data, route, route_len, ZMQ_SNDMORE);
+        zmq_send (self->data, &number, sizeof number, 0);
+    }
     return 0;
 }
 
@@ -223,10 +228,10 @@ broker_engine_drain (broker_engine_t *self, broker_engine_sink_t *sink, size_t l
 {
     size_t handled = 0;
     for (; handled < limit && !sink->held (sink->arg); handled++) {
-        zmq_msg_t frames [6];
+        zmq_msg_t frames [7];
         size_t count = 0;
         bool more = true;
-        while (more && count < 6) {
+        while (more && count < 7) {
             zmq_msg_init (&frames [count]);
             if (zmq_msg_recv (&frames [count], self->data, ZMQ_DONTWAIT) < 0) {
                 zmq_msg_close (&frames [count]);
@@ -247,6 +252,18 @@ broker_engine_drain (broker_engine_t *self, broker_engine_sink_t *sink, size_t l
         }
         if (kind != 'E')
             self->priming = NULL;
+        if (kind == 'C' && count == 7) {
+            uint64_t number;
+            memcpy (&number, zmq_msg_data (&frames [2]), sizeof number);
+            memcpy (&seq, zmq_msg_data (&frames [4]), sizeof seq);
+            memcpy (&epoch, zmq_msg_data (&frames [5]), sizeof epoch);
+            char reason [256];
+            snprintf (reason, sizeof reason, "%.*s", (int) zmq_msg_size (&frames [6]),
+                      (const char *) zmq_msg_data (&frames [6]));
+            sink->confirm (sink->arg, name, len, number, zmq_msg_data (&frames [3]),
+                           zmq_msg_size (&frames [3]), seq, epoch, *reason? reason: NULL);
+        }
+        else
         if (kind == 'A' && count == 2)
             sink->barrier (sink->arg, (const uint8_t *) name, len);
         else

@@ -57,11 +57,15 @@ void *broker_engine_socket (broker_engine_t *self);
 //  The engine's counters.
 const broker_engine_stats_t *broker_engine_stats (broker_engine_t *self);
 
-//  Hands one publish (meta without seq) to the engine. Returns 0, or -1
-//  when the engine has not taken it within a second (counted as failed).
+//  Hands one publish (meta without seq) to the engine; route (NULL: none)
+//  and number name the confirm its source asked for, which the engine
+//  hands back once Redis has stamped it or failed to. Returns 0, or -1
+//  when the engine has not taken it within a second (counted as failed;
+//  no confirm follows).
 int broker_engine_publish (broker_engine_t *self, const char *topic, size_t topic_len,
                            const uint8_t *meta, size_t meta_size,
-                           const uint8_t *payload, size_t payload_size);
+                           const uint8_t *payload, size_t payload_size,
+                           const char *route, size_t route_len, uint64_t number);
 
 //  A front-end's subscription (on) or the last unsubscription (off) of a
 //  prefix, as the broker's XPUB reports it.
@@ -78,6 +82,9 @@ typedef struct {
     void (*forward) (void *arg, zmq_msg_t *topic, zmq_msg_t *meta, zmq_msg_t *payload);
     bool (*held) (void *arg);   //  true: nothing may be forwarded now
     void (*barrier) (void *arg, const uint8_t *topic, size_t len);  //  answer a barrier
+    //  confirm a publish: its seq and epoch, or (reason set) why it was dropped
+    void (*confirm) (void *arg, const char *route, size_t route_len, uint64_t number,
+                     const char *topic, size_t topic_len, uint64_t seq, uint64_t epoch, const char *reason);
     void *arg;
     uint64_t duplicates;        //  the same seq again (two prefixes, a cache that was primed)
     uint64_t cache_resets;      //  a new epoch or a gap in what Redis sent

@@ -62,6 +62,15 @@ typedef struct {
     uint8_t topic [];
 } barrier_t;
 
+//  A publish whose source asked for a confirm: where to send it.
+typedef struct {
+    struct engine_t *engine;
+    uint64_t number;
+    size_t route_len;
+    size_t topic_len;
+    char data [];               //  route, then topic
+} confirm_t;
+
 struct engine_t {
     void *data;                     //  PAIR to the broker
     broker_engine_stats_t *stats;
@@ -74,6 +83,7 @@ struct engine_t {
     uint64_t prime_ids;
     size_t inflight;
     int64_t failed_logged_at;
+    confirm_t *unconfirmed;         //  what publishes without a confirm pass to their callback
 };
 
 //  hiredis's event hooks: what to poll for
@@ -180,36 +190,77 @@ s_failed (engine_t *self, const char *reason)
     }
 }
 
+//  Tells the broker what became of a publish its source wants confirmed:
+//  the seq and epoch Redis gave it, or reason.
+static void
+s_confirm (engine_t *self, confirm_t *confirm, uint64_t seq, uint64_t epoch, const char *reason)
+{
+    if (!confirm)
+        return;
+    const void *parts [] = { confirm->data, &confirm->number, confirm->data + confirm->route_len,
+                             &seq, &epoch, reason? reason: "" };
+    size_t sizes [] = { confirm->route_len, sizeof confirm->number, confirm->topic_len,
+                        sizeof seq, sizeof epoch, reason? strlen (reason): 0 };
+    s_send (self, "C", parts, sizes, 6);
+    free (confirm);
+}
+
+//  Redis's answer to a publish: { seq, epoch }, or an error.
 static void
 s_published (redisAsyncContext *context, void *reply_p, void *arg)
 {
     (void) context;
-    engine_t *self = arg;
+    confirm_t *confirm = arg;
+    engine_t *self = confirm->engine;
     redisReply *reply = reply_p;
     self->inflight--;
-    if (!reply)
-        s_failed (self, "connection lost");
-    else
-    if (reply->type == REDIS_REPLY_ERROR)
-        s_failed (self, reply->str);
-    else
+    const char *reason = !reply? "Redis connection lost":
+                         reply->type == REDIS_REPLY_ERROR? reply->str:
+                         reply->type != REDIS_REPLY_ARRAY || reply->elements != 2? "Redis answered oddly": NULL;
+    if (reason) {
+        s_failed (self, reason);
+        s_confirm (self, confirm->route_len? confirm: NULL, 0, 0, reason);
+    }
+    else {
         atomic_fetch_add (&self->stats->published, 1);
+        s_confirm (self, confirm->route_len? confirm: NULL, (uint64_t) reply->element [0]->integer,
+                   strtoull (reply->element [1]->str? reply->element [1]->str: "0", NULL, 10), NULL);
+    }
 }
 
-//  A publish from the broker: [topic][meta][payload].
+//  A publish from the broker: [topic][meta][payload], then [route][number]
+//  when its source wants a confirm.
 static void
 s_publish (engine_t *self, zmsg_t *msg)
 {
     zframe_t *topic = zmsg_first (msg);
     zframe_t *meta = zmsg_next (msg);
     zframe_t *payload = zmsg_next (msg);
+    zframe_t *route = zmsg_next (msg);
+    zframe_t *number = zmsg_next (msg);
     if (!payload)
         return;
     const char *name = (const char *) zframe_data (topic);
     size_t len = zframe_size (topic);
+    confirm_t *confirm = self->unconfirmed;
+    if (route && number && zframe_size (route) && zframe_size (number) == sizeof (uint64_t)) {
+        confirm = malloc (sizeof *confirm + zframe_size (route) + len);
+        if (confirm) {
+            confirm->engine = self;
+            memcpy (&confirm->number, zframe_data (number), sizeof confirm->number);
+            confirm->route_len = zframe_size (route);
+            confirm->topic_len = len;
+            memcpy (confirm->data, zframe_data (route), confirm->route_len);
+            memcpy (confirm->data + confirm->route_len, name, len);
+        }
+        else
+            confirm = self->unconfirmed;
+    }
+    confirm_t *told = confirm->route_len? confirm: NULL;
     shard_t *shard = &self->shards [s_shard_of (self, name, len)];
     if (!shard->commands.context) {
         s_failed (self, "Redis unreachable");
+        s_confirm (self, told, 0, 0, "Redis unreachable");
         return;
     }
     char hash [ZCH_TOPIC_MAX + 8], stream [ZCH_TOPIC_MAX + 8], channel [ZCH_TOPIC_MAX + 8];
@@ -219,8 +270,9 @@ s_publish (engine_t *self, zmsg_t *msg)
     size_t argvlen [] = { 5, 11, 1, s_key ('h', name, len, hash), s_key ('s', name, len, stream),
                           s_key ('c', name, len, channel), strlen (shard->epoch), strlen (self->history),
                           zframe_size (meta), zframe_size (payload) };
-    if (redisAsyncCommandArgv (shard->commands.context, s_published, self, 10, argv, argvlen) != REDIS_OK) {
+    if (redisAsyncCommandArgv (shard->commands.context, s_published, confirm, 10, argv, argvlen) != REDIS_OK) {
         s_failed (self, "cannot queue");
+        s_confirm (self, told, 0, 0, "Redis engine cannot queue");
         return;
     }
     self->inflight++;
@@ -590,6 +642,8 @@ broker_engine_redis_run (zsock_t *pipe, void *args)
     engine_t *self = calloc (1, sizeof *self);
     self->data = config->data;
     self->stats = config->stats;
+    self->unconfirmed = calloc (1, sizeof *self->unconfirmed);
+    self->unconfirmed->engine = self;
     self->shard_count = config->shards->count;
     self->shards = calloc ((size_t) self->shard_count, sizeof *self->shards);
     snprintf (self->history, sizeof self->history, "%d", config->history_per_topic);
@@ -664,6 +718,7 @@ broker_engine_redis_run (zsock_t *pipe, void *args)
     zlistx_destroy (&self->primes);
     zlistx_destroy (&self->barriers);
     zhashx_destroy (&self->prefixes);
+    free (self->unconfirmed);
     free (self->shards);
     free (self);
 }

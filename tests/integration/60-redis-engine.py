@@ -9,9 +9,10 @@ brokers' egress see the same (epoch, seq) -> payload, the epoch being the
 topic's in Redis, not either broker's. `SUB t FROM 0` at each broker
 reads the topic's history back from Redis. Then Redis is killed and started again without
 persistence (a publish while it is down is dropped and counted in STATS
-engine_failed): the brokers reconnect, the next publish starts a new epoch,
+engine_failed, and a VERBOSE publisher is told): the brokers reconnect, the next publish starts a new epoch,
 and every live subscriber is told `-ERR reset <topic> <new epoch>` before
-seq 1; a client resuming FROM an old position is told too."""
+seq 1; a client resuming FROM an old position is told too. A VERBOSE
+publisher gets `+OK t <seq> <epoch>` once Redis has stamped its message."""
 
 import time
 
@@ -97,6 +98,16 @@ def test():
             # a broker that saw none of it reads the stream in Redis
             h.compare_lines("history at a new broker C", history_lines(C, "hist-c", total), expected)
 
+        # A VERBOSE publisher is confirmed once Redis has stamped its message
+        pub_b.sendline("VERBOSE on")
+        pub_b.expect(b"+OK", what="VERBOSE on")
+        pub_b.sendline("PUB t confirmed")
+        seq, epoch = h.expect_confirm(pub_b, "t", total + 1, what="confirm through Redis")
+        h.check(epoch.decode() == epoch1, "confirm names epoch %s, the topic's is %s" % (epoch, epoch1))
+        for c in (sub_a, sub_b):
+            c.expect(msg_line("t", total + 1, "confirmed"), what="the confirmed message")
+        total += 1
+
         # Redis loses everything: a new epoch, told to every client
         marks = [h.wait_stderr(S.broker, "channels connected") for S in (A, B)]
         redis.kill()
@@ -106,6 +117,11 @@ def test():
         while A.stats()["engine_failed"] < 1:
             h.check(time.monotonic() < deadline, "a publish while Redis was down was not counted")
             time.sleep(0.05)
+        pub_b.sendline("PUB t refused")
+        line = pub_b.readline(what="a VERBOSE publish while Redis is down")
+        h.check(line in (b"-ERR dropped by the broker: Redis unreachable",
+                         b"-ERR dropped by the broker: Redis connection lost"),
+                "a VERBOSE publish while Redis is down: %r" % line)
         redis.start()
         for S, mark in zip((A, B), marks):
             h.wait_stderr(S.broker, "channels connected", timeout=15, start=mark)
