@@ -1,0 +1,54 @@
+#!/usr/bin/python3
+"""The Redis engine: a broker killed and started again loses nothing.
+
+Two brokers share one Redis. A subscriber at A follows a topic; A's broker
+is killed with SIGKILL while B's publisher goes on (what B publishes
+meanwhile is stamped by Redis: no broker memory involved), then A's broker
+is started again on the same endpoints. The subscriber at A gets every
+message it missed, in order, with no reset (the topic's epoch is Redis's,
+not the broker's), and then the live ones."""
+
+import signal
+
+import harness as h
+import redis_server
+from harness import msg_line, subscribe
+
+N1, N2, N3 = 200, 300, 100
+
+
+def test():
+    redis = redis_server.Redis()
+    args = redis_server.engine_args(redis) + ["--history-per-topic", "1000"]
+    with h.system(broker_args=args) as A, h.system(broker_args=args) as B:
+        sub = A.sub_client("sub-a")
+        subscribe(sub, "t")
+        pub = B.source_client("pub-b")
+        pub.send(b"".join(b"PUB t m%d\n" % i for i in range(1, N1 + 1)))
+        h.compare_lines("before", sub.read_lines(N1), [msg_line("t", i, "m%d" % i) for i in range(1, N1 + 1)])
+        A.broker.signal(signal.SIGKILL)
+        A.broker.wait(5)
+        pub.send(b"".join(b"PUB t m%d\n" % i for i in range(N1 + 1, N1 + N2 + 1)))
+        # B's own subscriber proves Redis stamped them while A was gone
+        probe = B.sub_client("probe")
+        subscribe(probe, "t FROM %d" % (N1 + N2 - 1))
+        probe.expect(msg_line("t", N1 + N2, "m%d" % (N1 + N2)), what="the last message, at B")
+        A.broker = h.start([h.BROKER, "--ingress", A.ingress, "--egress", A.egress, "--control", A.control]
+                           + args, name="broker-a-again")
+        h.wait_broker(A.control, A.broker)
+        lines = sub.read_lines(N2, timeout=30, what="what was missed")
+        h.compare_lines("missed", lines, [msg_line("t", i, "m%d" % i) for i in range(N1 + 1, N1 + N2 + 1)])
+        pub.send(b"".join(b"PUB t m%d\n" % i for i in range(N1 + N2 + 1, N1 + N2 + N3 + 1)))
+        lines = sub.read_lines(N3, timeout=30, what="live again")
+        h.compare_lines("live", lines, [msg_line("t", i, "m%d" % i)
+                                        for i in range(N1 + N2 + 1, N1 + N2 + N3 + 1)])
+        h.check(sub.ping() == [], "more than expected at A")
+    redis.remove()
+    return ("A's broker killed after %d messages; %d published at B meanwhile reached A's subscriber "
+            "once it came back, in order and without a reset, then %d live" % (N1, N2, N3))
+
+
+if __name__ == "__main__":
+    redis_server.skip_unless_available("63-redis-broker-restart")
+    # kills and restarts a broker's process: three processes only
+    h.run("63-redis-broker-restart", test, budget=100, deployments=("procs",))
