@@ -62,9 +62,36 @@ def start_three():
 KINDS = [("fresh.a%d", "fresh.a%d"), ("fresh.b%d.*", "fresh.b%d.x"), ("fresh.c%d.>", "fresh.c%d.x.y")]
 
 
+def port_taken(procs):
+    """True when a program exited at start because a port was taken between
+    our check and its bind (an outgoing connection of the others may take
+    it: they start before the broker binds)."""
+    return any(not p.alive() and "Address already in use" in p.stderr_text() for p in procs)
+
+
 def one_run(deployment, k, starter):
-    """One fresh start. Returns None, or a description of the misses."""
-    procs, sp, bp, control = starter()
+    """One fresh start, on new ports again when one was taken. Returns None,
+    or a description of the misses."""
+    for attempt in range(3):
+        procs, sp, bp, control = starter()
+        try:
+            miss = run_clients(deployment, k, procs, sp, bp, control)
+        except h.TestFailure:
+            if not port_taken(procs) or attempt == 2:
+                raise
+            miss = "port taken"
+        if miss and port_taken(procs) and attempt < 2:
+            print("note: %s run %d: a port was taken at start; again on new ports"
+                  % (deployment, k), flush=True)
+            for p in procs:
+                p.kill()
+            continue
+        return miss
+    return None
+
+
+def run_clients(deployment, k, procs, sp, bp, control):
+    """The clients of one run. Returns None, or a description of the misses."""
     pub_box = []
     # Every client connects at once, each as soon as its port accepts
     t = threading.Thread(target=lambda: pub_box.append(
