@@ -751,9 +751,11 @@ subscriber_worker_actor (zsock_t *pipe, void *args)
         //  A full batch, or one cut short to let the clients catch up: go on
         busy = received == SUBSCRIBER_BATCH || (self->config->broker_local && self->room == 0);
         //  A backlog this deep may have overflowed the broker's high-water
-        //  mark: check the topics' seqs once the link is quiet
-        if (received == SUBSCRIBER_BATCH
-        ||  (self->config->upstream_hwm > 0 && received >= (size_t) self->config->upstream_hwm))
+        //  mark: check the topics' seqs once the link is quiet (a link in
+        //  this process never drops: the broker waits for room instead)
+        if (!self->config->broker_local
+        &&  (received == SUBSCRIBER_BATCH
+         ||  (self->config->upstream_hwm > 0 && received >= (size_t) self->config->upstream_hwm)))
             subscriber_catchup_backlog (self->catchup);
         subscriber_catchup_drain (self->catchup);
         if (received == 0 && !waiting)
