@@ -1,5 +1,6 @@
 /*  broker: the central forwarder actor.                                     */
 #include "broker.h"
+#include "broker_groups.h"
 #include "broker_control.h"
 #include "broker_confirm.h"
 #include "broker_engine.h"
@@ -11,6 +12,7 @@
 #include "zch_envelope.h"
 #include "zch_epoch.h"
 #include "zch_log.h"
+#include "zch_topic.h"
 #include "zch_main.h"
 #include "zch_metrics.h"
 #include "zch_pipeline.h"
@@ -43,6 +45,7 @@ typedef struct {
     int64_t too_large_logged_at;
     uint64_t too_large_logged;
     broker_watch_t *watch;      //  subscriptions held, peers connected
+    broker_groups_t *groups;    //  queue groups and their members
     zch_pipeline_t *pipeline;   //  the broker's plugins; NULL: none
     zactor_t *curve_auth;       //  the ZAP handler when CURVE is on
     uint64_t plugin_dropped_bytes;  //  payload bytes of what plugins dropped
@@ -61,6 +64,7 @@ s_self_destroy (self_t **self_p)
     broker_engine_destroy (&self->engine);
     broker_watch_destroy (&self->watch);
     broker_local_destroy (&self->local);
+    broker_groups_destroy (&self->groups);
     if (self->ingress)
         zmq_close (self->ingress);
     if (self->egress)
@@ -137,6 +141,9 @@ s_barrier_answer (void *arg, const uint8_t *topic, size_t len)
     s_barrier_send (arg, NULL, topic, len);
 }
 
+static void s_send_message (self_t *self, zmq_msg_t *topic_frame, zmq_msg_t *meta_frame,
+                            zmq_msg_t *payload_frame);
+
 //  Sends a stamped message to the front-ends, taking the frames over. The
 //  outside egress never blocks: what a slow front-end cannot take, its
 //  high-water mark drops, and the front-end sees the seq gap. The
@@ -146,6 +153,32 @@ static void
 s_send_out (void *arg, zmq_msg_t *topic_frame, zmq_msg_t *meta_frame, zmq_msg_t *payload_frame)
 {
     self_t *self = arg;
+    //  A queue group's member gets its own copy, addressed (broker_groups.h),
+    //  after the message itself: kept aside before its frames go
+    char group_topic [ZCH_TOPIC_MAX];
+    size_t group_topic_len = zmq_msg_size (topic_frame);
+    zmq_msg_t group_meta, group_payload;
+    bool grouped = broker_groups_members (self->groups) > 0 && group_topic_len <= sizeof group_topic;
+    if (grouped) {
+        memcpy (group_topic, zmq_msg_data (topic_frame), group_topic_len);
+        zmq_msg_init (&group_meta);
+        zmq_msg_init (&group_payload);
+        zmq_msg_copy (&group_meta, meta_frame);
+        zmq_msg_copy (&group_payload, payload_frame);
+    }
+    s_send_message (self, topic_frame, meta_frame, payload_frame);
+    if (grouped) {
+        broker_groups_route (self->groups, self->egress, self->local, group_topic, group_topic_len,
+                             &group_meta, &group_payload);
+        zmq_msg_close (&group_meta);
+        zmq_msg_close (&group_payload);
+    }
+}
+
+//  s_send_out's own part: the message to every front-end that follows it.
+static void
+s_send_message (self_t *self, zmq_msg_t *topic_frame, zmq_msg_t *meta_frame, zmq_msg_t *payload_frame)
+{
     if (self->local) {
         zmq_msg_t copy;
         zmq_msg_init (&copy);
@@ -170,7 +203,7 @@ static bool
 s_held (void *arg)
 {
     self_t *self = arg;
-    return self->local && broker_local_holding (self->local);
+    return self->local && (broker_local_holding (self->local) || broker_groups_holding (self->groups));
 }
 
 //  A confirm the engine hands back (broker_engine_sink_t).
@@ -228,8 +261,9 @@ s_self_new (zsock_t *pipe, const broker_config_t *config, char *error, size_t er
     void *watched [] = { self->ingress, self->egress, self->control };
     self->watch = self->ingress && self->egress && self->control?
         broker_watch_new (context, watched, 3): NULL;
+    self->groups = broker_groups_new ();
     if (!self->ingress || !self->egress || !self->control || !self->history || !self->requests
-    ||  !self->confirms || !self->counters || !self->watch) {
+    ||  !self->confirms || !self->counters || !self->watch || !self->groups) {
         snprintf (error, error_size, "cannot create sockets: %s", zmq_strerror (zmq_errno ()));
         s_self_destroy (&self);
         return NULL;
@@ -576,7 +610,8 @@ s_ingress_drain (self_t *self, size_t limit)
 {
     size_t handled = 0;
     //  Nothing more while a front-end in this process cannot take what we have
-    while (handled < limit && !(self->local && broker_local_holding (self->local))) {
+    while (handled < limit && !(self->local && (broker_local_holding (self->local)
+                                                 || broker_groups_holding (self->groups)))) {
         zmq_msg_t frames [BROKER_MAX_FRAMES];
         size_t count = 0;
         bool more = true;
@@ -630,6 +665,7 @@ s_egress_drain (self_t *self, void *egress)
         const uint8_t *data = zmq_msg_data (&message);
         size_t size = zmq_msg_size (&message);
         broker_watch_subscription (self->watch, data, size);
+        broker_groups_subscription (self->groups, data, size);
         size_t topic_len = size? size - 1: 0;
         bool barrier = topic_len > strlen (s_ack_prefix)
                     && memcmp (data + 1, s_ack_prefix, strlen (s_ack_prefix)) == 0;
@@ -703,7 +739,10 @@ s_drain_for_exit (self_t *self)
     size_t drained = 0;
     while (zclock_mono () < deadline) {
         //  What a front-end in this process has not taken yet goes first
-        if (self->local && broker_local_flush (self->local)) {
+        if (self->local && broker_local_flush (self->local) == 0)
+            broker_groups_flush (self->groups, self->local);
+        if (self->local && (broker_local_holding (self->local)
+                            || broker_groups_holding (self->groups))) {
             zmq_pollitem_t wait = { NULL, broker_local_fd (self->local), ZMQ_POLLIN, 0 };
             zmq_poll (&wait, 1, 10);
             s_egress_drain (self, broker_local_socket (self->local));
@@ -789,7 +828,8 @@ broker_actor (zsock_t *pipe, void *args)
         s_egress_drain (self, self->egress);
         if (self->local) {
             s_egress_drain (self, broker_local_socket (self->local));
-            broker_local_flush (self->local);
+            if (broker_local_flush (self->local) == 0)
+                broker_groups_flush (self->groups, self->local);
         }
         broker_watch_events (self->watch);
         busy = s_ingress_drain (self, BROKER_BATCH) == BROKER_BATCH;

@@ -234,6 +234,12 @@ zch_conn_close (zch_conn_t *conn)
     s_conn_begin_close (conn);
 }
 
+size_t
+zch_conn_pending (zch_conn_t *conn)
+{
+    return conn->out_len - conn->out_start;
+}
+
 bool
 zch_conn_closing (zch_conn_t *conn)
 {

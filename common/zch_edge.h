@@ -151,6 +151,9 @@ void zch_conn_commit (zch_conn_t *conn, size_t len);
 //  period ends). No more lines are read from it.
 void zch_conn_close (zch_conn_t *conn);
 
+//  Bytes queued for the client and not yet written.
+size_t zch_conn_pending (zch_conn_t *conn);
+
 //  True once the client is closing.
 bool zch_conn_closing (zch_conn_t *conn);
 

@@ -1,6 +1,7 @@
 /*  subscriber_commands: what a subscriber client asks, over the text
     protocol or frames: SUB (with SNAPSHOT or FROM), UNSUB, PING, QUIT.     */
 #include "subscriber_worker.h"
+#include "subscriber_queue.h"
 #include "zch_frame.h"
 #include "zch_frame_reply.h"
 #include "zch_guard.h"
@@ -53,6 +54,17 @@ subscriber_may_subscribe (subscriber_worker_t *self, subscriber_client_t *client
         return false;
     }
     return true;
+}
+
+//  UNSUB: ends the client's subscription to pattern and its queue-group
+//  memberships on it. Returns false when it had neither.
+static bool
+s_unsubscribe (subscriber_worker_t *self, subscriber_client_t *client, const char *pattern)
+{
+    bool held = client->patterns && zhashx_lookup (client->patterns, pattern);
+    if (held)
+        subscriber_worker_unsubscribe (self, client, pattern);
+    return subscriber_queue_leave (self->queue, client, pattern) > 0 || held;
 }
 
 //  The workerman profile: any line subscribes the client to topic1.
@@ -109,20 +121,25 @@ subscriber_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t len)
                 if (options.kind == SUBSCRIBER_SYNC_FROM && zch_topic_validate (command.arg, command.arg_len, NULL))
                     subscriber_reply_error (conn, "", "FROM takes a topic, not a pattern");
                 else
+                if (options.queue && subscriber_queue_check_group (options.queue, options.queue_len, &reason))
+                    subscriber_reply_error (conn, "", reason);
+                else
                 if (subscriber_may_subscribe (self, client, command.arg, command.arg_len)) {
                     options.verbose = client->verbose;
-                    subscriber_worker_subscribe (self, client, command.arg, command.arg_len, &options);
+                    if (options.queue)
+                        subscriber_queue_join (self->queue, client, command.arg, command.arg_len,
+                                               options.queue, options.queue_len);
+                    else
+                        subscriber_worker_subscribe (self, client, command.arg, command.arg_len, &options);
                 }
                 break;
             }
             memcpy (pattern, command.arg, command.arg_len);
             pattern [command.arg_len] = 0;
-            if (!client->patterns || !zhashx_lookup (client->patterns, pattern))
-                subscriber_reply_error (conn, "", "not subscribed");
-            else {
-                subscriber_worker_unsubscribe (self, client, pattern);
+            if (s_unsubscribe (self, client, pattern))
                 subscriber_reply (conn, "+OK");
-            }
+            else
+                subscriber_reply_error (conn, "", "not subscribed");
             break;
         case ZCH_VERB_PING:
             subscriber_reply (conn, "PONG");
@@ -197,18 +214,24 @@ subscriber_on_frame (void *ctx, zch_conn_t *conn, const char *body, size_t len)
                 if (options.kind == SUBSCRIBER_SYNC_FROM && zch_topic_validate (cmd.topic, cmd.topic_len, NULL))
                     zch_frame_reply_err (conn, ZCH_FRAME_E_OPTION, "", "from takes a topic, not a pattern");
                 else
-                if (subscriber_may_subscribe (self, client, cmd.topic, cmd.topic_len))
-                    subscriber_worker_subscribe (self, client, cmd.topic, cmd.topic_len, &options);
+                if (options.queue && subscriber_queue_check_group (options.queue, options.queue_len, &reason))
+                    zch_frame_reply_err (conn, ZCH_FRAME_E_OPTION, "", reason);
+                else
+                if (subscriber_may_subscribe (self, client, cmd.topic, cmd.topic_len)) {
+                    if (options.queue)
+                        subscriber_queue_join (self->queue, client, cmd.topic, cmd.topic_len,
+                                               options.queue, options.queue_len);
+                    else
+                        subscriber_worker_subscribe (self, client, cmd.topic, cmd.topic_len, &options);
+                }
                 break;
             }
             memcpy (pattern, cmd.topic, cmd.topic_len);
             pattern [cmd.topic_len] = 0;
-            if (!client->patterns || !zhashx_lookup (client->patterns, pattern))
-                zch_frame_reply_err (conn, ZCH_FRAME_E_NOT_SUB, "", "not subscribed");
-            else {
-                subscriber_worker_unsubscribe (self, client, pattern);
+            if (s_unsubscribe (self, client, pattern))
                 zch_frame_reply (conn, ZCH_FRAME_OK);
-            }
+            else
+                zch_frame_reply_err (conn, ZCH_FRAME_E_NOT_SUB, "", "not subscribed");
             break;
         case ZCH_FRAME_PING:
             zch_frame_reply (conn, ZCH_FRAME_PONG);

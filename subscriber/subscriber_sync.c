@@ -44,6 +44,14 @@ subscriber_sync_parse (const char *text, size_t len, subscriber_sync_options_t *
         options->kind = SUBSCRIBER_SYNC_SNAPSHOT;
         return 0;
     }
+    if (len > 6 && strncasecmp (text, "QUEUE ", 6) == 0) {
+        size_t at = 6;
+        while (at < len && text [at] == ' ')
+            at++;
+        options->queue = text + at;
+        options->queue_len = len - at;
+        return 0;
+    }
     if (len > 5 && strncasecmp (text, "FROM ", 5) == 0) {
         size_t at = 5;
         while (at < len && text [at] == ' ')
@@ -55,7 +63,7 @@ subscriber_sync_parse (const char *text, size_t len, subscriber_sync_options_t *
         *reason = "usage: SUB <topic> FROM <seq>[@<epoch>]";
         return -1;
     }
-    *reason = "unknown SUB option (SNAPSHOT or FROM <seq>[@<epoch>])";
+    *reason = "unknown SUB option (SNAPSHOT, FROM <seq>[@<epoch>] or QUEUE <group>)";
     return -1;
 }
 
@@ -69,8 +77,8 @@ subscriber_sync_parse_map (const uint8_t *opts, size_t size, subscriber_sync_opt
     zch_mpread_init (&reader, opts, size);
     if (!opts || zch_mpread_map (&reader, &count) || count == 0)
         return 0;
-    *reason = "sub options: {\"snapshot\": true} or {\"from\": seq, \"epoch\": str}, "
-              "and \"verbose\": bool";
+    *reason = "sub options: {\"snapshot\": true}, {\"from\": seq, \"epoch\": str} or "
+              "{\"queue\": group}, and \"verbose\": bool";
     bool snapshot = false, from = false, epoch = false;
     for (uint32_t i = 0; i < count; i++) {
         const char *key, *text;
@@ -98,9 +106,13 @@ subscriber_sync_parse_map (const uint8_t *opts, size_t size, subscriber_sync_opt
         &&  zch_epoch_parse (text, text_len, &options->epoch) == 0)
             epoch = true;
         else
+        if (key_len == 5 && memcmp (key, "queue", 5) == 0 && !options->queue
+        &&  zch_mpread_str (&reader, &options->queue, &options->queue_len) == 0)
+            ;
+        else
             return -1;
     }
-    if ((snapshot && (from || epoch)) || (epoch && !from))
+    if ((snapshot && (from || epoch)) || (epoch && !from) || (options->queue && (snapshot || from)))
         return -1;
     options->kind = snapshot? SUBSCRIBER_SYNC_SNAPSHOT: from? SUBSCRIBER_SYNC_FROM: SUBSCRIBER_SYNC_NONE;
     return 0;

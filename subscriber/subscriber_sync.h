@@ -36,6 +36,8 @@ typedef struct {
     uint64_t from;              //  FROM: the client's last seq
     uint64_t epoch;             //  FROM: the epoch of from; 0 when not given
     bool verbose;               //  frames: answer ["ok", epoch]
+    const char *queue;          //  QUEUE <group>: the group (a view into the request), or NULL
+    size_t queue_len;
 } subscriber_sync_options_t;
 
 //  Parses the options of a SUB line ("SNAPSHOT", "FROM <seq>[@<epoch>]",

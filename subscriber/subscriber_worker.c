@@ -1,6 +1,7 @@
 /*  subscriber_worker: one loop of the subscriber front-end.                 */
 #include "subscriber_worker.h"
 #include "subscriber_channel.h"
+#include "subscriber_queue.h"
 #include "zch_guard.h"
 #include "zch_frame_reply.h"
 #include "zch_epoch.h"
@@ -220,6 +221,11 @@ s_barrier_answered (subscriber_worker_t *self, uint64_t number)
         if (barrier->prime)
             subscriber_catchup_prime (self->catchup, barrier->pattern,
                                       zch_pattern_prefix_len (barrier->pattern, strlen (barrier->pattern)));
+        if (client && barrier->confirm) {
+            client->barriers--;
+            subscriber_client_ok (client, 0);
+        }
+        else
         if (client) {
             size_t len = strlen (barrier->pattern);
             if (zhashx_lookup (client->patterns, barrier->pattern) == SUBSCRIBER_PATTERN_PENDING) {
@@ -317,8 +323,12 @@ s_upstream_drain (subscriber_worker_t *self)
         else {
             const char *topic = zmq_msg_data (&frames [0]);
             size_t topic_len = zmq_msg_size (&frames [0]);
-            if (topic [0] == '$')
-                s_system_message (self, topic, topic_len, meta.epoch);
+            if (topic [0] == '$') {
+                if (!subscriber_queue_deliver (self->queue, topic, topic_len, meta.seq, meta.epoch,
+                                               zmq_msg_data (&frames [1]), zmq_msg_size (&frames [1]),
+                                               zmq_msg_data (&frames [2]), zmq_msg_size (&frames [2])))
+                    s_system_message (self, topic, topic_len, meta.epoch);
+            }
             else {
                 subscriber_delivery_t delivery = {
                     .self = self, .topic = topic, .topic_len = topic_len, .seq = meta.seq,
@@ -424,6 +434,20 @@ subscriber_worker_unsubscribe (subscriber_worker_t *self, subscriber_client_t *c
     self->patterns--;
 }
 
+void
+subscriber_worker_confirm (subscriber_worker_t *self, subscriber_client_t *client)
+{
+    subscriber_barrier_t *barrier = calloc (1, sizeof *barrier);
+    if (!barrier) {
+        subscriber_client_error (client, ZCH_FRAME_E_INTERNAL, "", "out of memory");
+        return;
+    }
+    barrier->client = client;
+    barrier->confirm = true;
+    s_barrier_send (self, barrier);
+    client->barriers++;
+}
+
 //  A client is going: drop its subscriptions and forget its barriers.
 void
 subscriber_on_close (void *ctx, zch_conn_t *conn)
@@ -433,6 +457,7 @@ subscriber_on_close (void *ctx, zch_conn_t *conn)
     if (!client)
         return;
     subscriber_sync_destroy (&client->sync);
+    subscriber_queue_leave (self->queue, client, NULL);
     if (client->patterns) {
         zlistx_t *patterns = zhashx_keys (client->patterns);
         for (const char *pattern = zlistx_first (patterns); pattern; pattern = zlistx_next (patterns))
@@ -483,6 +508,7 @@ s_self_destroy (subscriber_worker_t **self_p)
     zch_edge_destroy (&self->edge);     //  first: its on_close uses the rest
     zch_edge_destroy (&self->frame_edge);
     subscriber_channel_destroy (&self->channel);
+    subscriber_queue_destroy (&self->queue);
     subscriber_catchup_destroy (&self->catchup);    //  after the edges: their syncs are gone
     subscriber_link_destroy (&self->link);
     zch_pipeline_destroy (&self->pipeline);
@@ -588,6 +614,12 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
     zuuid_t *uuid = zuuid_new ();
     snprintf (self->ack_prefix, sizeof self->ack_prefix, "$ack.%s.", zuuid_str (uuid));
     zuuid_destroy (&uuid);
+    self->queue = subscriber_queue_new (self);
+    if (!self->queue) {
+        snprintf (error, error_size, "out of memory");
+        s_self_destroy (&self);
+        return NULL;
+    }
     self->pipe_watch = (zch_watch_t) { .fd = zsock_fd (pipe), .handler = s_watch_nothing };
     self->upstream_watch = (zch_watch_t) { .fd = zch_zmq_fd (self->upstream), .handler = s_watch_nothing };
     zch_loop_add (self->loop, &self->pipe_watch, EPOLLIN);
@@ -654,7 +686,8 @@ s_publish_metrics (subscriber_worker_t *self)
     zch_metrics_set (&counters->dropped [ZCH_DROP_HWM], subscriber_catchup_stats (self->catchup)->lost);
     zch_metrics_set (&counters->dropped [ZCH_DROP_SLOW_CONSUMER],
                      edge->slow_consumers + (frame_edge? frame_edge->slow_consumers: 0)
-                     + (channel_edge? channel_edge->slow_consumers: 0));
+                     + (channel_edge? channel_edge->slow_consumers: 0)
+                     + subscriber_queue_dropped (self->queue));
     zch_metrics_set (&counters->slow_consumer_bytes,
                      edge->dropped_bytes + (frame_edge? frame_edge->dropped_bytes: 0)
                      + (channel_edge? channel_edge->dropped_bytes: 0));
@@ -762,6 +795,7 @@ subscriber_worker_actor (zsock_t *pipe, void *args)
             subscriber_catchup_quiet (self->catchup);
         if (self->channel)
             subscriber_channel_turn (self->channel);
+        subscriber_queue_turn (self->queue);
         s_publish_metrics (self);
         s_flush_edges (self);
         subscriber_keep_budget (self);

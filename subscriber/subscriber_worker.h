@@ -19,6 +19,11 @@
 #include "zch_pipeline.h"
 #include "zch_topic.h"
 
+//  With the broker in this process (zchannel run) the worker stops reading
+//  it while a client has this much output queued (half max-output at
+//  most), so that the broker waits instead of anything being dropped
+#define SUBSCRIBER_BEHIND       (1024 * 1024)
+
 #define SUBSCRIBER_PATTERN_PENDING ((void *) 1)    //  waiting for its barrier
 #define SUBSCRIBER_PATTERN_ACTIVE  ((void *) 2)    //  in the trie, delivering
 
@@ -45,6 +50,7 @@ typedef struct {
     bool prime;                 //  its prefix is new upstream: ask the seqs under it once live
     uint64_t settle;            //  a catch-up barrier round (no client): settles its edges
     bool probe;                 //  the worker's first (no client): its answer proves the link up
+    bool confirm;               //  only answers the client (a queue-group join)
     char pattern [ZCH_TOPIC_MAX + 1];
 } subscriber_barrier_t;
 
@@ -57,6 +63,7 @@ typedef struct {
     zch_edge_t *frame_edge;     //  frame-protocol clients, NULL when off
     zch_edge_t *channel_edge;   //  channel-protocol clients (owned by channel), NULL when off
     struct subscriber_channel_t *channel;
+    struct subscriber_queue_t *queue;   //  queue-group members
     void *upstream;             //  SUB on the broker's egress
     subscriber_index_t *subscriptions;
     zch_watch_t pipe_watch;
@@ -143,6 +150,10 @@ subscriber_client_t *subscriber_client_of (zch_conn_t *conn, bool framed);
 //  returns false when refused.
 bool subscriber_may_subscribe (subscriber_worker_t *self, subscriber_client_t *client,
                                const char *pattern, size_t len);
+
+//  subscriber_worker.c: answers the client "+OK" once the broker has seen
+//  every subscription the worker made so far (a barrier that adds none).
+void subscriber_worker_confirm (subscriber_worker_t *self, subscriber_client_t *client);
 
 //  subscriber_worker.c: a connection is going (every edge's on_close).
 void subscriber_on_close (void *ctx, zch_conn_t *conn);
