@@ -57,14 +57,24 @@ subscriber_may_subscribe (subscriber_worker_t *self, subscriber_client_t *client
 }
 
 //  UNSUB: ends the client's subscription to pattern and its queue-group
-//  memberships on it. Returns false when it had neither.
+//  memberships on it, and answers. A group's member is answered once the
+//  broker has its leave (a barrier), so that it gets nothing afterwards
+//  and the group's turns are the others'. Returns false, answering
+//  nothing, when it had neither.
 static bool
 s_unsubscribe (subscriber_worker_t *self, subscriber_client_t *client, const char *pattern)
 {
     bool held = client->patterns && zhashx_lookup (client->patterns, pattern);
     if (held)
         subscriber_worker_unsubscribe (self, client, pattern);
-    return subscriber_queue_leave (self->queue, client, pattern) > 0 || held;
+    if (subscriber_queue_leave (self->queue, client, pattern) > 0)
+        subscriber_worker_confirm (self, client);
+    else
+    if (held)
+        subscriber_client_ok (client, 0);
+    else
+        return false;
+    return true;
 }
 
 //  The workerman profile: any line subscribes the client to topic1.
@@ -136,9 +146,7 @@ subscriber_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t len)
             }
             memcpy (pattern, command.arg, command.arg_len);
             pattern [command.arg_len] = 0;
-            if (s_unsubscribe (self, client, pattern))
-                subscriber_reply (conn, "+OK");
-            else
+            if (!s_unsubscribe (self, client, pattern))
                 subscriber_reply_error (conn, "", "not subscribed");
             break;
         case ZCH_VERB_PING:
@@ -228,9 +236,7 @@ subscriber_on_frame (void *ctx, zch_conn_t *conn, const char *body, size_t len)
             }
             memcpy (pattern, cmd.topic, cmd.topic_len);
             pattern [cmd.topic_len] = 0;
-            if (s_unsubscribe (self, client, pattern))
-                zch_frame_reply (conn, ZCH_FRAME_OK);
-            else
+            if (!s_unsubscribe (self, client, pattern))
                 zch_frame_reply_err (conn, ZCH_FRAME_E_NOT_SUB, "", "not subscribed");
             break;
         case ZCH_FRAME_PING:

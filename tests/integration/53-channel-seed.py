@@ -125,4 +125,4 @@ def test():
 
 
 if __name__ == "__main__":
-    h.run("53-channel-seed", test, budget=120)
+    h.run("53-channel-seed", test, budget=120, deployments=h.ONCE)
