@@ -510,6 +510,16 @@ s_forward (self_t *self, zmq_msg_t *frames, size_t count)
         s_confirm (self, &producer, view.topic, view.topic_len, 0, 0, "payload too large");
         return;
     }
+    //  For one queue group only (a channel client's publishLoop): no seq
+    if (count == 3 && view.meta
+    &&  broker_groups_route_only (self->groups, self->egress, self->local, view.topic,
+                                  view.topic_len, view.meta, view.meta_size, &frames [1], &frames [2])) {
+        s_confirm (self, &producer, view.topic, view.topic_len, 0, 0,
+                   "sent to one queue-group member, without a seq");
+        self->stats.messages_in++;
+        self->stats.bytes_in += view.payload_size;
+        return;
+    }
     //  The clock only for what needs it: plugins, and a meta without ts
     uint64_t now = self->pipeline? zch_now_ns (): 0;
     zch_pipeline_msg_t msg;     //  filled only when there are plugins

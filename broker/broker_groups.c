@@ -1,6 +1,8 @@
 /*  broker_groups: queue groups.                                            */
 #include "broker_groups.h"
+#include "zch_frame.h"
 #include "zch_log.h"
+#include "zch_mpread.h"
 #include "zch_topic.h"
 #include "zch_trie.h"
 
@@ -16,6 +18,7 @@ typedef struct {
 
 //  One (group, pattern) and its members, in the order they joined.
 typedef struct {
+    char *name;                 //  the group's name
     char *pattern;
     zlistx_t *members;          //  s_member_t (owned)
     size_t next;                //  the member whose turn it is
@@ -32,6 +35,8 @@ struct broker_groups_t {
     zch_trie_t *trie;           //  P -> s_group_t, to match topics
     size_t members;
     uint64_t routed;
+    uint64_t unrouted;
+    int64_t unrouted_logged_at;
     uint64_t refused;
 };
 
@@ -42,6 +47,7 @@ s_group_destroy (void **item)
     if (group) {
         zlistx_destroy (&group->members);
         free (group->pattern);
+        free (group->name);
         free (group);
     }
     *item = NULL;
@@ -128,16 +134,18 @@ s_find (s_group_t *group, const char *address)
 }
 
 static void
-s_join (broker_groups_t *self, const char *key, const char *pattern, const char *address)
+s_join (broker_groups_t *self, const char *key, const char *name, const char *pattern,
+        const char *address)
 {
     s_group_t *group = zhashx_lookup (self->groups, key);
     if (!group) {
         group = calloc (1, sizeof *group);
         if (group) {
             group->pattern = strdup (pattern);
+            group->name = strdup (name);
             group->members = zlistx_new ();
         }
-        if (!group || !group->pattern || !group->members
+        if (!group || !group->pattern || !group->name || !group->members
         ||  zch_trie_insert (self->trie, pattern, strlen (pattern), group)) {
             s_group_destroy ((void **) &group);
             zch_error ("broker: out of memory adding queue group %s", key);
@@ -199,7 +207,7 @@ broker_groups_subscription (broker_groups_t *self, const uint8_t *data, size_t s
     }
     else
     if (data [0] == 1)
-        s_join (self, key, pattern, address);
+        s_join (self, key, group, pattern, address);
     else
         s_leave (self, key, address);
     return true;
@@ -207,6 +215,8 @@ broker_groups_subscription (broker_groups_t *self, const uint8_t *data, size_t s
 
 typedef struct {
     broker_groups_t *self;
+    const char *only;           //  a group-only message: that group's name; NULL: every group
+    size_t sent;
     void *egress;
     broker_local_t *local;
     const char *topic;
@@ -222,7 +232,9 @@ s_route_one (void *value, void *arg)
     s_group_t *group = value;
     s_route_t *route = arg;
     size_t count = zlistx_size (group->members);
-    if (count == 0)
+    //  A group named with '$' takes only what is routed to it by name
+    if (count == 0 || (route->only && strcmp (group->name, route->only))
+    ||  (!route->only && group->name [0] == '$'))
         return;
     if (group->next >= count)
         group->next = 0;
@@ -278,6 +290,7 @@ s_route_one (void *value, void *arg)
         free (copy);
     }
     route->self->routed++;
+    route->sent++;
 }
 
 void
@@ -311,6 +324,70 @@ bool
 broker_groups_holding (broker_groups_t *self)
 {
     return zlistx_size (self->waiting) > 0;
+}
+
+//  The group named by the meta's "zch-route": "queue <group>" header, into
+//  name (NUL-terminated). Returns 0, or -1 when there is none.
+static int
+s_route_header (const uint8_t *meta, size_t meta_size, char *name, size_t name_cap)
+{
+    const uint8_t *headers;
+    size_t headers_size;
+    if (zch_headers_in_meta (meta, meta_size, &headers, &headers_size))
+        return -1;
+    zch_mpread_t reader;
+    uint32_t count;
+    zch_mpread_init (&reader, headers, headers_size);
+    if (zch_mpread_map (&reader, &count))
+        return -1;
+    for (uint32_t i = 0; i < count; i++) {
+        const char *key, *value;
+        size_t key_len, value_len;
+        if (zch_mpread_str (&reader, &key, &key_len) || zch_mpread_str (&reader, &value, &value_len))
+            return -1;
+        if (key_len == 9 && memcmp (key, "zch-route", 9) == 0) {
+            if (value_len <= 6 || value_len - 6 >= name_cap || memcmp (value, "queue ", 6) != 0)
+                return -1;
+            memcpy (name, value + 6, value_len - 6);
+            name [value_len - 6] = 0;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+bool
+broker_groups_route_only (broker_groups_t *self, void *egress, broker_local_t *local,
+                          const char *topic, size_t topic_len, const uint8_t *meta_data,
+                          size_t meta_size, zmq_msg_t *meta, zmq_msg_t *payload)
+{
+    char name [BROKER_GROUP_MAX + 1];
+    if (s_route_header (meta_data, meta_size, name, sizeof name))
+        return false;
+    s_route_t route = {
+        .self = self, .only = name, .egress = egress, .local = local,
+        .topic = topic, .topic_len = topic_len,
+        .meta = meta, .payload = payload
+    };
+    zch_trie_match (self->trie, topic, topic_len, s_route_one, &route);
+    if (route.sent == 0) {
+        //  as a publish nobody follows: nothing to deliver; logged once a second
+        self->unrouted++;
+        int64_t now = zclock_mono ();
+        if (now - self->unrouted_logged_at >= 1000) {
+            self->unrouted_logged_at = now;
+            zch_info ("broker: no member of queue group %s on %.*s (group-only messages with "
+                      "no member: %llu)", name, (int) topic_len, topic,
+                      (unsigned long long) self->unrouted);
+        }
+    }
+    return true;
+}
+
+uint64_t
+broker_groups_unrouted (broker_groups_t *self)
+{
+    return self->unrouted;
 }
 
 size_t

@@ -10,7 +10,9 @@
     the unsubscription, which libzmq also reports when the front-end's link
     goes away. Members span front-ends: the broker alone picks. A member
     whose front-end also subscribes "$qslow G P ADDRESS" is slow: its turn
-    passes to the next member that is not, unless every member is slow.   */
+    passes to the next member that is not, unless every member is slow.
+    A group whose name starts with '$' (the channel protocol's "$loop")
+    gets no ordinary messages, only those routed to it by name.            */
 #ifndef BROKER_GROUPS_H_INCLUDED
 #define BROKER_GROUPS_H_INCLUDED
 
@@ -50,8 +52,21 @@ void broker_groups_flush (broker_groups_t *self, broker_local_t *local);
 //  True while copies wait for local: the broker reads no more ingress.
 bool broker_groups_holding (broker_groups_t *self);
 
+//  A message whose meta headers hold "zch-route": "queue <group>" goes
+//  to one member of <group> only (each of its patterns that match), on
+//  egress and local as broker_groups_route: no seq, no history, no
+//  ordinary copy. Returns true when the message was
+//  such (routed, or dropped when no member matched), false otherwise.
+//  frames are the envelope's three frames.
+bool broker_groups_route_only (broker_groups_t *self, void *egress, broker_local_t *local,
+                               const char *topic, size_t topic_len, const uint8_t *meta_data,
+                               size_t meta_size, zmq_msg_t *meta, zmq_msg_t *payload);
+
 //  Members now, over every group; copies sent since start.
 size_t broker_groups_members (broker_groups_t *self);
 uint64_t broker_groups_routed (broker_groups_t *self);
+
+//  Group-only messages no member took.
+uint64_t broker_groups_unrouted (broker_groups_t *self);
 
 #endif

@@ -1,6 +1,7 @@
 /*  subscriber_channel: walkor/channel's protocol on the subscriber
     front-end.                                                              */
 #include "subscriber_channel.h"
+#include "subscriber_queue.h"
 #include "zch_chanmsg.h"
 #include "zch_frame.h"
 #include "zch_frame_reply.h"
@@ -28,10 +29,14 @@ struct subscriber_channel_t {
     uint64_t relayed;
 };
 
-//  {"content-type": SUBSCRIBER_PHP_SERIALIZED} as a msgpack map
+//  The headers of a relayed publish, as msgpack maps: a PHP value other
+//  than a string says so; a publishLoop routes to the loop group only
 static const uint8_t s_php_headers [] =
     "\x81\xac" "content-type" "\xbe" SUBSCRIBER_PHP_SERIALIZED;
-#define S_PHP_HEADERS_SIZE (sizeof s_php_headers - 1)
+static const uint8_t s_loop_headers [] =
+    "\x81\xa9" "zch-route" "\xab" "queue $loop";
+static const uint8_t s_loop_php_headers [] =
+    "\x82\xa9" "zch-route" "\xab" "queue $loop" "\xac" "content-type" "\xbe" SUBSCRIBER_PHP_SERIALIZED;
 
 static void
 s_watch_nothing (zch_watch_t *watch, uint32_t events)
@@ -81,8 +86,12 @@ s_subscribe (subscriber_worker_t *self, subscriber_client_t *client, const zch_c
         if (client->patterns && zhashx_lookup (client->patterns, topic))
             continue;
         subscriber_sync_options_t live = { .kind = SUBSCRIBER_SYNC_NONE };
-        if (subscriber_may_subscribe (self, client, topic, name->len))
+        if (subscriber_may_subscribe (self, client, topic, name->len)) {
             subscriber_worker_subscribe (self, client, topic, name->len, &live);
+            //  and takes its turn for publishLoop on the channel
+            subscriber_queue_join (self->queue, client, topic, name->len, SUBSCRIBER_LOOP_GROUP,
+                                   strlen (SUBSCRIBER_LOOP_GROUP));
+        }
     }
 }
 
@@ -90,10 +99,13 @@ static void
 s_unsubscribe (subscriber_worker_t *self, subscriber_client_t *client, const zch_chan_request_t *request)
 {
     char topic [ZCH_TOPIC_MAX + 1];
-    for (uint32_t i = 0; i < request->channel_count; i++)
-        if (s_topic_of (client, &request->channels [i], topic)
-        &&  client->patterns && zhashx_lookup (client->patterns, topic))
+    for (uint32_t i = 0; i < request->channel_count; i++) {
+        if (!s_topic_of (client, &request->channels [i], topic))
+            continue;
+        if (client->patterns && zhashx_lookup (client->patterns, topic))
             subscriber_worker_unsubscribe (self, client, topic);
+        subscriber_queue_leave (self->queue, client, topic);
+    }
 }
 
 //  Hands one publish to the relay. Returns 0, or -1 when it cannot take
@@ -104,8 +116,12 @@ s_relay (subscriber_channel_t *self, zch_conn_t *conn, const char *topic, size_t
 {
     const uint8_t *payload = request->data_is_string? (const uint8_t *) request->str: request->data;
     size_t payload_len = request->data_is_string? request->str_len: request->data_len;
-    const uint8_t *headers = request->data_is_string? NULL: s_php_headers;
-    size_t headers_size = request->data_is_string? 0: S_PHP_HEADERS_SIZE;
+    bool loop = request->type == ZCH_CHAN_PUBLISH_LOOP;
+    const uint8_t *headers = loop? (request->data_is_string? s_loop_headers: s_loop_php_headers):
+                                   (request->data_is_string? NULL: s_php_headers);
+    size_t headers_size = !headers? 0: loop? (request->data_is_string? sizeof s_loop_headers:
+                                                                       sizeof s_loop_php_headers) - 1:
+                                              sizeof s_php_headers - 1;
     size_t size = zch_frame_pub_size (topic_len, payload_len, headers_size);
     if (size > self->relay_cap) {
         uint8_t *grown = realloc (self->relay_buf, size);
@@ -125,8 +141,9 @@ s_relay (subscriber_channel_t *self, zch_conn_t *conn, const char *topic, size_t
     return 0;
 }
 
-//  publish: one message per channel, through the source's path. A client
-//  paused halfway goes on after the channels it already published.
+//  publish and publishLoop: one message per channel, through the source's
+//  path (a publishLoop's to one of the channel's channel subscribers only).
+//  A client paused halfway goes on after the channels it already published.
 static int
 s_publish (subscriber_channel_t *self, subscriber_client_t *client, const zch_chan_request_t *request)
 {
@@ -195,6 +212,7 @@ s_on_frame (void *ctx, zch_conn_t *conn, const char *body, size_t len)
             s_unsubscribe (worker, client, &request);
             break;
         case ZCH_CHAN_PUBLISH:
+        case ZCH_CHAN_PUBLISH_LOOP:
             return s_publish (self, client, &request);
         default:
             subscriber_client_error (client, "unsupported", zch_chanmsg_type_name (request.type),

@@ -18,6 +18,11 @@
 //  in its serialize() form.
 #define SUBSCRIBER_PHP_SERIALIZED "application/vnd.php.serialized"
 
+//  The queue group every channel client joins on each channel it follows:
+//  a publishLoop goes to one of its members (any client may join it with
+//  SUB <channel> QUEUE $loop)
+#define SUBSCRIBER_LOOP_GROUP "$loop"
+
 typedef struct subscriber_channel_t subscriber_channel_t;
 
 //  Listens on config->channel_listen (shared with the other workers) and
