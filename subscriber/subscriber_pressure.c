@@ -98,6 +98,14 @@ subscriber_keep_budget (subscriber_worker_t *self)
     }
 }
 
+size_t
+subscriber_worker_behind_mark (subscriber_worker_t *self)
+{
+    //  the limit now in effect: a reload's, or the settings' until one came
+    size_t max_output = self->state.max_output? self->state.max_output: self->config->max_output;
+    return max_output / 2 < SUBSCRIBER_BEHIND? max_output / 2: SUBSCRIBER_BEHIND;
+}
+
 //  With the broker in this process: true while the client furthest behind
 //  has more output queued than the worker lets build up (half of
 //  max_output at most), so the broker link stays unread and the broker
@@ -109,9 +117,7 @@ subscriber_clients_behind (subscriber_worker_t *self)
 {
     if (!self->config->broker_local)
         return false;
-    //  the limit now in effect: a reload's, or the settings' until one came
-    size_t max_output = self->state.max_output? self->state.max_output: self->config->max_output;
-    size_t mark = max_output / 2 < SUBSCRIBER_BEHIND? max_output / 2: SUBSCRIBER_BEHIND;
+    size_t mark = subscriber_worker_behind_mark (self);
     size_t behind;
     zch_conn_t *furthest = s_furthest (self, &behind);
     if (behind <= mark) {

@@ -176,10 +176,7 @@ s_stand_in (subscriber_queue_t *self, const s_member_t *other, bool in_turns)
 static size_t
 s_slow_limit (subscriber_queue_t *self)
 {
-    size_t max_output = self->worker->state.max_output? self->worker->state.max_output:
-                                                         self->worker->config->max_output;
-    size_t mark = max_output / 2 < SUBSCRIBER_BEHIND? max_output / 2: SUBSCRIBER_BEHIND;
-    return mark / 2;
+    return subscriber_worker_behind_mark (self->worker) / 2;
 }
 
 //  True when member is over its limit: the broker is told, and passes

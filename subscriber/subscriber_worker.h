@@ -19,11 +19,6 @@
 #include "zch_pipeline.h"
 #include "zch_topic.h"
 
-//  With the broker in this process (zchannel run) the worker stops reading
-//  it while a client has this much output queued (half max-output at
-//  most), so that the broker waits instead of anything being dropped
-#define SUBSCRIBER_BEHIND       (1024 * 1024)
-
 #define SUBSCRIBER_PATTERN_PENDING ((void *) 1)    //  waiting for its barrier
 #define SUBSCRIBER_PATTERN_ACTIVE  ((void *) 2)    //  in the trie, delivering
 
@@ -154,6 +149,10 @@ bool subscriber_may_subscribe (subscriber_worker_t *self, subscriber_client_t *c
 //  subscriber_worker.c: answers the client "+OK" once the broker has seen
 //  every subscription the worker made so far (a barrier that adds none).
 void subscriber_worker_confirm (subscriber_worker_t *self, subscriber_client_t *client);
+
+//  subscriber_pressure.c: the output a client may queue before the worker
+//  stops reading an in-process broker (1 MiB, half max-output at most).
+size_t subscriber_worker_behind_mark (subscriber_worker_t *self);
 
 //  subscriber_worker.c: a connection is going (every edge's on_close).
 void subscriber_on_close (void *ctx, zch_conn_t *conn);
