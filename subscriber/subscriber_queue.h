@@ -7,10 +7,10 @@
     members taking turns (the broker picks: broker_groups.h). The worker
     joins for the member on the egress ("$queue G P $q.<worker>.<n>"),
     follows "$q.<worker>." once, and writes what arrives for member n to
-    its client. A member whose output backs up past a quarter of max-output is
-    reported slow ("$qslow G P ADDRESS") until it has read most of it; the
-    broker then gives its turns to members that are not, so a slow member
-    is skipped instead of holding the group up. Copies already on their way
+    its client. A member whose output backs up past 512 KiB (a quarter of
+    max-output at most) is reported slow ("$qslow G P ADDRESS") until it
+    has read most of it; the broker then gives its turns to members that
+    are not, so a slow member is skipped instead of holding the group up. Copies already on their way
     to a member that left, or that is slow, go to another member of the
     same group here when there is one; for one that left and has none here
     they are counted as dropped.                                            */
