@@ -323,11 +323,8 @@ s_pub_options (pub_t *self, int argc, char **argv, const char **host, int *port,
                 self->token = optarg;
                 break;
             case PUB_OPT_PROFILE:
-                if (strcmp (optarg, "workerman") != 0) {
-                    client_usage_error (PUB_PROG, "unknown profile '%s' (workerman)", optarg);
+                if (client_workerman_profile (PUB_PROG, optarg, &self->workerman))
                     return -1;
-                }
-                self->workerman = true;
                 break;
             case 'F':
                 self->frame = true;

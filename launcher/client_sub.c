@@ -343,11 +343,8 @@ s_sub_options (sub_t *self, int argc, char **argv, const char **host, int *port,
                 self->token = optarg;
                 break;
             case SUB_OPT_PROFILE:
-                if (strcmp (optarg, "workerman") != 0) {
-                    client_usage_error (SUB_PROG, "unknown profile '%s' (workerman)", optarg);
+                if (client_workerman_profile (SUB_PROG, optarg, &self->workerman))
                     return -1;
-                }
-                self->workerman = true;
                 break;
             case 'o':
                 if (client_format_parse (optarg, &self->format)) {

@@ -7,7 +7,12 @@
 #ifndef CLIENT_WORKERMAN_H_INCLUDED
 #define CLIENT_WORKERMAN_H_INCLUDED
 
+#include <stdbool.h>
 #include <stdint.h>
+
+//  Parses --profile NAME (only "workerman" exists) into *workerman.
+//  Returns 0, or -1 after a usage error from prog.
+int client_workerman_profile (const char *prog, const char *name, bool *workerman);
 
 //  The one topic of the profile
 #define CLIENT_WORKERMAN_TOPIC "topic1"
