@@ -1,5 +1,6 @@
 /*  zch_config: defaults, ZPL file, flags; help, print, reload.             */
 #include "zch_config.h"
+#include "zch_config_sections.h"
 #include "zch_log.h"
 #include "zch_service.h"
 
@@ -260,13 +261,29 @@ s_blank (const char *text)
     return true;
 }
 
+//  Every program's sections, as the roles registered them at build time
+//  (zch_config_section in CMake): a file any program reads may hold them all.
+static const char *const s_sections [] = { ZCH_CONFIG_SECTIONS };
+
 //  True when name is a section of some zchannel program.
 static bool
 s_known_section (const char *name)
 {
-    //  "tokens" is the token table (zch_auth), read through auth-file
-    return streq (name, "broker") || streq (name, "source")
-        || streq (name, "subscriber") || streq (name, "run") || streq (name, "tokens");
+    for (size_t i = 0; i < sizeof s_sections / sizeof s_sections [0]; i++)
+        if (streq (name, s_sections [i]))
+            return true;
+    return false;
+}
+
+//  The known sections as "a, b, c" for an error message.
+static const char *
+s_known_sections (char *text, size_t size)
+{
+    size_t used = 0;
+    text [0] = 0;
+    for (size_t i = 0; i < sizeof s_sections / sizeof s_sections [0] && used < size; i++)
+        used += (size_t) snprintf (text + used, size - used, "%s%s", i? ", ": "", s_sections [i]);
+    return text;
 }
 
 //  Finds the option called key among the parts bound to section.
@@ -403,8 +420,9 @@ s_apply_file (zch_config_t *self, bool reloading, void **bases)
         int line = s_line_of (text, name, NULL, 0);
         const char *value = zconfig_value (section);
         if (!s_known_section (name)) {
-            s_report (self, reloading, "%s:%d: unknown section '%s' (known: run, broker, source, subscriber, tokens)",
-                      self->file, line, name);
+            char known [256];
+            s_report (self, reloading, "%s:%d: unknown section '%s' (known: %s)",
+                      self->file, line, name, s_known_sections (known, sizeof known));
             rc = -1;
         }
         else
