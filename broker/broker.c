@@ -725,19 +725,6 @@ s_publish_metrics (self_t *self)
     zch_metrics_set (&counters->history, broker_history_messages (self->history));
 }
 
-//  Copies the Redis engine's counters into the stats.
-static void
-s_engine_stats (self_t *self)
-{
-    const broker_engine_stats_t *engine = broker_engine_stats (self->engine);
-    self->stats.engine_published = atomic_load (&engine->published);
-    self->stats.engine_failed = atomic_load (&engine->failed);
-    self->stats.engine_received = atomic_load (&engine->received);
-    self->stats.engine_connects = atomic_load (&engine->connects);
-    self->stats.engine_duplicates = self->sink.duplicates;
-    self->stats.engine_cache_resets = self->sink.cache_resets;
-}
-
 //  Reads what is still arriving on ingress until it has been quiet for a
 //  moment, so that messages producers already sent are not lost at exit.
 static void
@@ -856,7 +843,7 @@ broker_actor (zsock_t *pipe, void *args)
             self->stats.local_waits = self->local? broker_local_waits (self->local): 0;
             self->stats.local_wait_ms = self->local? broker_local_wait_ms (self->local): 0;
             if (self->engine)
-                s_engine_stats (self);
+                broker_engine_fill_stats (self->engine, &self->sink, &self->stats);
             broker_control_serve (self->requests);
         }
         //  One chunk per snapshot or history stream per turn

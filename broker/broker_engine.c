@@ -134,6 +134,17 @@ broker_engine_publish (broker_engine_t *self, const char *topic, size_t topic_le
     return 0;
 }
 
+void
+broker_engine_fill_stats (broker_engine_t *self, const broker_engine_sink_t *sink, broker_stats_t *stats)
+{
+    stats->engine_published = atomic_load (&self->stats.published);
+    stats->engine_failed = atomic_load (&self->stats.failed);
+    stats->engine_received = atomic_load (&self->stats.received);
+    stats->engine_connects = atomic_load (&self->stats.connects);
+    stats->engine_duplicates = sink->duplicates;
+    stats->engine_cache_resets = sink->cache_resets;
+}
+
 //  Sends kind and one frame; a subscription or barrier must not be lost,
 //  so this waits as long as it takes.
 static void

@@ -25,6 +25,7 @@
 
 #include <zmq.h>
 
+#include "broker_control.h"
 #include "broker_history.h"
 #include "zch_option.h"
 
@@ -92,6 +93,10 @@ typedef struct {
 
 //  Handles up to limit messages from the engine. Returns how many.
 size_t broker_engine_drain (broker_engine_t *self, broker_engine_sink_t *sink, size_t limit);
+
+//  Copies the engine's counters and sink's into stats (STATS).
+void broker_engine_fill_stats (broker_engine_t *self, const broker_engine_sink_t *sink,
+                               broker_stats_t *stats);
 
 //  A fresh epoch, new at every call (broker.c).
 uint64_t broker_epoch_new (void);
