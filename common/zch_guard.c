@@ -144,13 +144,16 @@ s_rekey_conn (zch_conn_t *conn, void *ctx)
 }
 
 void
-zch_guard_rekey (zch_guard_t *self, zch_auth_t **auth_p, zch_edge_t *edge, zch_edge_t *frame_edge)
+zch_guard_rekey (zch_guard_t *self, zch_auth_t **auth_p, zch_edge_t *edge, zch_edge_t *frame_edge,
+                 zch_edge_t *channel_edge)
 {
     s_rekey_t rekey = { .guard = self, .auth = *auth_p, .was_off = self->auth == NULL };
     //  Every client moves to the new table before the old one may go
     zch_edge_each (edge, s_rekey_conn, &rekey);
     if (frame_edge)
         zch_edge_each (frame_edge, s_rekey_conn, &rekey);
+    if (channel_edge)
+        zch_edge_each (channel_edge, s_rekey_conn, &rekey);
     zch_auth_destroy (&self->auth);
     self->auth = *auth_p;
     *auth_p = NULL;

@@ -54,7 +54,8 @@ bool zch_guard_publish (zch_guard_t *self, zch_conn_t *conn, const char *topic, 
 //  token is gone gets "token revoked" (an err frame "auth_revoked") and
 //  is closed, and so is one that never authenticated when tokens were
 //  off and are now on ("auth required").
-void zch_guard_rekey (zch_guard_t *self, zch_auth_t **auth_p, zch_edge_t *edge, zch_edge_t *frame_edge);
+void zch_guard_rekey (zch_guard_t *self, zch_auth_t **auth_p, zch_edge_t *edge, zch_edge_t *frame_edge,
+                      zch_edge_t *channel_edge);
 
 //  True when the client may subscribe to the valid pattern; otherwise
 //  answers "forbidden <pattern>" and returns false.

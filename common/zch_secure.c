@@ -152,7 +152,8 @@ zch_secure_update_free (void **update_p)
 }
 
 void
-zch_secure_apply (void **update_p, zch_guard_t *guard, zch_edge_t *edge, zch_edge_t *frame_edge)
+zch_secure_apply (void **update_p, zch_guard_t *guard, zch_edge_t *edge, zch_edge_t *frame_edge,
+                  zch_edge_t *channel_edge)
 {
     zch_secure_update_t *update = *update_p;
     if (!update)
@@ -163,8 +164,10 @@ zch_secure_apply (void **update_p, zch_guard_t *guard, zch_edge_t *edge, zch_edg
     zch_edge_set_guards (edge, &limits);
     if (frame_edge)
         zch_edge_set_guards (frame_edge, &limits);
+    if (channel_edge)
+        zch_edge_set_guards (channel_edge, &limits);
     guard->max_failures = update->limits.auth_max_failures < 1? 1: update->limits.auth_max_failures;
-    zch_guard_rekey (guard, &update->auth, edge, frame_edge);
+    zch_guard_rekey (guard, &update->auth, edge, frame_edge, channel_edge);
     zch_secure_update_free (update_p);
 }
 

@@ -73,10 +73,12 @@ int zch_secure_update_build (const void *config, int index, void **item, char *e
 void zch_secure_update_free (void **update_p);
 
 //  In the worker, at a turn boundary: takes the update (NULLs *update_p):
-//  the new limits for both edges (frame_edge may be NULL) and the guard,
-//  and the new token table, closing the clients whose token is gone.
+//  the new limits for its edges (frame_edge and channel_edge may be NULL)
+//  and the guard, and the new token table, closing the clients whose
+//  token is gone.
 struct zch_guard_s;
-void zch_secure_apply (void **update_p, struct zch_guard_s *guard, zch_edge_t *edge, zch_edge_t *frame_edge);
+void zch_secure_apply (void **update_p, struct zch_guard_s *guard, zch_edge_t *edge,
+                       zch_edge_t *frame_edge, zch_edge_t *channel_edge);
 
 //  Fills an edge's limits and TLS for a worker's text (framed false) or
 //  frame port.

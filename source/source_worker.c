@@ -585,7 +585,7 @@ source_worker_actor (zsock_t *pipe, void *args)
             zch_edge_set_limits (self->frame_edge, self->config->max_payload + ZCH_FRAME_OVERHEAD,
                                  self->state.max_output);
         zch_worker_apply_limits (&self->state, self->edge);
-        zch_secure_apply (&self->state.secure, &self->guard, self->edge, self->frame_edge);
+        zch_secure_apply (&self->state.secure, &self->guard, self->edge, self->frame_edge, NULL);
         if (self->state.reloaded)
             s_plugins_swap (self);
         s_broker_events (self);
