@@ -71,6 +71,12 @@ static void
 s_run_server_error (run_t *self, run_conn_t *conn, const char *text, size_t len)
 {
     self->result->server_errors++;
+    //  "-ERR gap <topic> <from>-<to>": a loss the subscriber was told of
+    char line [256];
+    unsigned long long from, to;
+    snprintf (line, sizeof line, "%.*s", (int) (len < sizeof line? len: sizeof line - 1), text);
+    if (!conn->publisher && sscanf (line, "-ERR gap %*s %llu-%llu", &from, &to) == 2 && to >= from)
+        self->result->told += to - from + 1;
     if (self->errors_shown++ < RUN_ERRORS_SHOWN)
         fprintf (stderr, "zch_bench: %s %d: %.*s\n",
                  conn->publisher ? "publisher" : "subscriber", conn->index, (int) len, text);
