@@ -33,6 +33,8 @@ typedef struct {
     void *ingress;              //  XSUB
     void *egress;               //  XPUB
     broker_local_t *local;      //  the egress to front-ends in this process; NULL: none
+    zhashx_t *outside;          //  with local: the prefixes (hex) some peer of the TCP egress
+                                //  follows; none: nothing to send there
     void *control;              //  ROUTER
     broker_history_t *history;  //  seq, last value and history per topic
     uint64_t epoch;             //  what this run's seqs belong to
@@ -65,6 +67,7 @@ s_self_destroy (self_t **self_p)
     broker_watch_destroy (&self->watch);
     broker_local_destroy (&self->local);
     broker_groups_destroy (&self->groups);
+    zhashx_destroy (&self->outside);
     if (self->ingress)
         zmq_close (self->ingress);
     if (self->egress)
@@ -180,6 +183,12 @@ static void
 s_send_message (self_t *self, zmq_msg_t *topic_frame, zmq_msg_t *meta_frame, zmq_msg_t *payload_frame)
 {
     if (self->local) {
+        //  Only when some outside peer follows something: XPUB would
+        //  filter the copy out anyway, after the copying
+        if (zhashx_size (self->outside) == 0) {
+            broker_local_send (self->local, topic_frame, meta_frame, payload_frame);
+            return;
+        }
         zmq_msg_t copy;
         zmq_msg_init (&copy);
         zmq_msg_copy (&copy, topic_frame);
@@ -287,7 +296,8 @@ s_self_new (zsock_t *pipe, const broker_config_t *config, char *error, size_t er
     ||  (config->ingress_local
          && zch_zmq_attach (self->ingress, "ingress", config->ingress_local, true, error, error_size))
     ||  (config->egress_local
-         && !(self->local = broker_local_new (context, config->egress_local, error, error_size)))) {
+         && (!(self->local = broker_local_new (context, config->egress_local, error, error_size))
+             || !(self->outside = zhashx_new ())))) {
         s_self_destroy (&self);
         return NULL;
     }
@@ -659,6 +669,25 @@ s_ingress_drain (self_t *self, size_t limit)
     return handled;
 }
 
+//  Keeps the set of prefixes outside peers follow: XPUB reports every
+//  subscription, and an unsubscription only once no peer follows the
+//  prefix any more (a peer that leaves included), so a set is exact.
+static void
+s_outside_follow (self_t *self, const uint8_t *data, size_t size)
+{
+    if (size < 1 || data [0] > 1)
+        return;
+    char key [2 * 256 + 1];
+    size_t len = size - 1 < 256? size - 1: 256;
+    for (size_t i = 0; i < len; i++)
+        snprintf (key + 2 * i, 3, "%02x", data [1 + i]);
+    key [2 * len] = 0;
+    if (data [0] == 1)
+        zhashx_insert (self->outside, key, (void *) 1);
+    else
+        zhashx_delete (self->outside, key);
+}
+
 //  Handles subscription messages from front-ends: answers each barrier
 //  ("$ack." topic) at once, which proves every earlier subscription from
 //  that front-end is in place.
@@ -676,6 +705,8 @@ s_egress_drain (self_t *self, void *egress)
         size_t size = zmq_msg_size (&message);
         broker_watch_subscription (self->watch, data, size);
         broker_groups_subscription (self->groups, data, size);
+        if (self->outside && egress == self->egress)
+            s_outside_follow (self, data, size);
         size_t topic_len = size? size - 1: 0;
         bool barrier = topic_len > strlen (s_ack_prefix)
                     && memcmp (data + 1, s_ack_prefix, strlen (s_ack_prefix)) == 0;
