@@ -16,8 +16,11 @@
 #include "zch_log.h"
 
 #include <hiredis/async.h>
+#include <sys/socket.h>
 
 #define ENGINE_RETRY_MS     500     //  between attempts to reach a shard
+#define ENGINE_PING_MS      1000    //  between PINGs on a shard's commands connection
+#define ENGINE_DEAD_MS      4000    //  a PING unanswered this long: the shard is cut off
 #define ENGINE_INFLIGHT_MAX 20000   //  publishes awaiting Redis before the pipe is left unread
 #define ENGINE_EXIT_MS      1000    //  what publishes in flight may take at exit
 
@@ -34,6 +37,7 @@ typedef struct {
     redisAsyncContext *context;     //  NULL: down
     bool reading, writing;
     bool subscriber;
+    bool up;                        //  connected (not still connecting)
 } link_t;
 
 struct shard_t {
@@ -44,6 +48,8 @@ struct shard_t {
     link_t commands;
     link_t channels;
     int64_t retry_at;
+    int64_t ping_sent;              //  when the PING awaited went out; 0: none awaited
+    int64_t ping_next;
     char epoch [24];                //  the epoch a topic created now gets (decimal)
 };
 
@@ -214,7 +220,8 @@ s_published (redisAsyncContext *context, void *reply_p, void *arg)
     engine_t *self = confirm->engine;
     redisReply *reply = reply_p;
     self->inflight--;
-    const char *reason = !reply? "Redis connection lost":
+    //  Lost: Redis may or may not have run it (the reply is what was lost)
+    const char *reason = !reply? "Redis connection lost, stamped or not":
                          reply->type == REDIS_REPLY_ERROR? reply->str:
                          reply->type != REDIS_REPLY_ARRAY || reply->elements != 2? "Redis answered oddly": NULL;
     if (reason) {
@@ -258,7 +265,9 @@ s_publish (engine_t *self, zmsg_t *msg)
     }
     confirm_t *told = confirm->route_len? confirm: NULL;
     shard_t *shard = &self->shards [s_shard_of (self, name, len)];
-    if (!shard->commands.context) {
+    //  Only over a connection that is up: one still connecting would keep
+    //  it, and send it once the network heals, long after it was told
+    if (!shard->commands.up) {
         s_failed (self, "Redis unreachable");
         s_confirm (self, told, 0, 0, "Redis unreachable");
         return;
@@ -429,7 +438,7 @@ s_prime_ask (engine_t *self, prime_t *prime)
 {
     shard_t *shard = prime->shard;
     prime->asked = true;
-    if (!shard->commands.context) {
+    if (!shard->commands.up) {
         s_prime_done (self, prime);
         return;
     }
@@ -529,7 +538,7 @@ static void
 s_link_down (link_t *link)
 {
     link->context = NULL;
-    link->reading = link->writing = false;
+    link->reading = link->writing = link->up = false;
     if (!link->subscriber)
         return;
     engine_t *self = link->shard->engine;
@@ -552,6 +561,7 @@ s_link_connected (const redisAsyncContext *context, int status)
         s_link_down (link);
         return;
     }
+    link->up = true;
     zch_notice ("broker: Redis engine: shard %d at %s:%d %s connected", link->shard->index,
                 link->shard->host, link->shard->port, link->subscriber? "channels": "commands");
 }
@@ -615,6 +625,56 @@ s_shard_connect (engine_t *self, shard_t *shard)
     }
 }
 
+static void
+s_pong (redisAsyncContext *context, void *reply, void *arg)
+{
+    (void) context;
+    (void) reply;
+    ((shard_t *) arg)->ping_sent = 0;
+}
+
+//  Closes link's connection now (what awaited a reply fails, counted),
+//  with a reset: what the kernel still holds unsent is thrown away rather
+//  than delivered once the network heals, after the publisher was told.
+static void
+s_link_drop (link_t *link)
+{
+    redisAsyncContext *context = link->context;
+    if (!context)
+        return;
+    struct linger reset = { 1, 0 };
+    setsockopt (context->c.fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+    redisAsyncFree (context);
+    s_link_down (link);
+}
+
+//  A shard that does not answer (a host cut off, a Redis stalled) is
+//  dropped, as if it had closed: publishes to it then fail at once instead
+//  of waiting on a connection TCP may hold for minutes, and the brokers
+//  follow and prime again once it answers.
+static void
+s_shard_watch (shard_t *shard, int64_t now)
+{
+    if (!shard->commands.up)
+        return;
+    if (shard->ping_sent && now - shard->ping_sent > ENGINE_DEAD_MS) {
+        zch_warning ("broker: Redis engine: shard %d at %s:%d has not answered for %d ms; "
+                     "dropping its connections", shard->index, shard->host, shard->port, ENGINE_DEAD_MS);
+        s_link_drop (&shard->commands);
+        s_link_drop (&shard->channels);
+        shard->ping_sent = 0;
+        shard->retry_at = now + ENGINE_RETRY_MS;
+        return;
+    }
+    if (!shard->ping_sent && now >= shard->ping_next) {
+        const char *argv [] = { "PING" };
+        size_t argvlen [] = { 4 };
+        if (redisAsyncCommandArgv (shard->commands.context, s_pong, shard, 1, argv, argvlen) == REDIS_OK)
+            shard->ping_sent = now;
+        shard->ping_next = now + ENGINE_PING_MS;
+    }
+}
+
 //  Polls one link's socket as hiredis asked.
 static int
 s_link_item (link_t *link, zmq_pollitem_t *item)
@@ -660,8 +720,8 @@ broker_engine_redis_run (zsock_t *pipe, void *args)
         const char *colon = strrchr (endpoint, ':');
         snprintf (shard->host, sizeof shard->host, "%.*s", (int) (colon - endpoint), endpoint);
         shard->port = atoi (colon + 1);
-        shard->commands = (link_t) { shard, NULL, false, false, false };
-        shard->channels = (link_t) { shard, NULL, false, false, true };
+        shard->commands = (link_t) { shard, NULL, false, false, false, false };
+        shard->channels = (link_t) { shard, NULL, false, false, true, false };
         s_shard_connect (self, shard);
     }
     zsock_signal (pipe, 0);
@@ -703,6 +763,7 @@ broker_engine_redis_run (zsock_t *pipe, void *args)
         int64_t now = zclock_mono ();
         for (int i = 0; i < self->shard_count && !terminated; i++) {
             shard_t *shard = &self->shards [i];
+            s_shard_watch (shard, now);
             if ((!shard->commands.context || !shard->channels.context) && now >= shard->retry_at) {
                 shard->retry_at = now + ENGINE_RETRY_MS;
                 s_shard_connect (self, shard);

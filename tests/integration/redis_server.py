@@ -21,9 +21,9 @@ def skip_unless_available(name):
         sys.exit(77)
 
 
-def command(port, *args, timeout=h.STEP):
+def command(port, *args, timeout=h.STEP, host=h.HOST):
     """Sends one command (RESP) and returns the raw reply bytes."""
-    with socket.create_connection((h.HOST, port), timeout=timeout) as s:
+    with socket.create_connection((host, port), timeout=timeout) as s:
         s.sendall(b"*%d\r\n" % len(args) + b"".join(
             b"$%d\r\n%s\r\n" % (len(a), a) for a in (x.encode() if isinstance(x, str) else x for x in args)))
         return s.recv(65536)
@@ -72,11 +72,11 @@ class Redis:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def wait_patterns(server, count):
+def wait_patterns(server, count, host=h.HOST):
     """Waits until at least count clients of Redis follow a pattern (brokers)."""
     deadline = time.monotonic() + h.STEP
     while True:
-        reply = command(server.port, "CLIENT", "LIST")
+        reply = command(server.port, "CLIENT", "LIST", host=host)
         followers = sum(1 for line in reply.split(b"\n") if b" psub=" in line and b" psub=0 " not in line)
         if followers >= count:
             return

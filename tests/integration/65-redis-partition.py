@@ -1,0 +1,111 @@
+#!/usr/bin/python3
+"""The Redis engine: one broker host cut off from the others, then healed
+(network namespaces).
+
+Redis on host r, brokers with their front-ends on hosts a and b, on one
+bridge (198.18.0.0/24). Subscribers at a and b follow a topic; b publishes.
+Then a's link is taken down: b goes on publishing (b's subscriber gets
+everything), a VERBOSE publisher at a is told its message was dropped (the
+broker gives up on a Redis that has not answered for a few seconds instead
+of waiting on TCP), and STATS counts it. The link comes back: a's broker
+reconnects, follows and primes again, and a's subscriber gets every message
+it missed, in order, then the live ones; no seq twice."""
+
+import deployment
+import harness as h
+import netns
+import redis_server
+from harness import msg_line, subscribe
+
+SOURCE_PORT, SUB_PORT = 2345, 2346
+
+
+class REDIS:
+    port = 6379
+N1, N2, N3 = 100, 100, 50
+
+
+def start_node(hosts, host, redis_address):
+    broker = hosts.start(host, [h.BROKER, "--engine", "redis", "--redis", redis_address,
+                                "--history-per-topic", "1000"], name="broker-" + host)
+    h.wait_stderr(broker, "channels connected", timeout=15)
+    source = hosts.start(host, [h.SOURCE, "--listen", "127.0.0.1:%d" % SOURCE_PORT], name="source-" + host)
+    sub = hosts.start(host, [h.SUBSCRIBER, "--listen", "127.0.0.1:%d" % SUB_PORT], name="subscriber-" + host)
+    with hosts.inside(host):
+        h.wait_frontend(SOURCE_PORT, h.SOURCE_GREETING, source, name="source-" + host).close()
+        h.wait_frontend(SUB_PORT, h.SUBSCRIBER_GREETING, sub, name="subscriber-" + host).close()
+    return broker
+
+
+def client(hosts, host, port, greeting, name):
+    with hosts.inside(host):
+        c = h.LineClient(h.HOST, port, name=name)
+    c.expect(greeting, what="greeting of " + name)
+    return c
+
+
+def lines(first, last):
+    return [msg_line("t", i, "m%d" % i) for i in range(first, last + 1)]
+
+
+def test():
+    with netns.Hosts(["r", "a", "b"]) as hosts:
+        redis_address = hosts.address["r"] + ":6379"
+        hosts.start("r", [redis_server.REDIS_SERVER, "--bind", hosts.address["r"], "--port", "6379",
+                          "--save", "", "--appendonly", "no", "--protected-mode", "no"], name="redis")
+        broker_a = start_node(hosts, "a", redis_address)
+        start_node(hosts, "b", redis_address)
+        sub_a = client(hosts, "a", SUB_PORT, h.SUBSCRIBER_GREETING, "sub-a")
+        sub_b = client(hosts, "b", SUB_PORT, h.SUBSCRIBER_GREETING, "sub-b")
+        for c in (sub_a, sub_b):
+            subscribe(c, "t")
+        pub_b = client(hosts, "b", SOURCE_PORT, h.SOURCE_GREETING, "pub-b")
+        pub_b.send(b"".join(b"PUB t m%d\n" % i for i in range(1, N1 + 1)))
+        for c in (sub_a, sub_b):
+            h.compare_lines(c.name + " before", c.read_lines(N1), lines(1, N1))
+
+        mark = h.wait_stderr(broker_a, "channels connected")
+        hosts.link("a", False)
+        pub_b.send(b"".join(b"PUB t m%d\n" % i for i in range(N1 + 1, N1 + N2 + 1)))
+        h.compare_lines("sub-b while a is cut off", sub_b.read_lines(N2), lines(N1 + 1, N1 + N2))
+        pub_a = client(hosts, "a", SOURCE_PORT, h.SOURCE_GREETING, "pub-a")
+        pub_a.sendline("VERBOSE on")
+        pub_a.expect(b"+OK", what="VERBOSE on")
+        pub_a.sendline("PUB t cut-off")
+        line = pub_a.readline(timeout=20, what="the publish at a while it is cut off")
+        h.check(line.startswith(b"-ERR dropped by the broker: Redis"), "publish at a while cut off: %r" % line)
+        h.wait_stderr(broker_a, "has not answered", timeout=10, start=mark)
+
+        hosts.link("a", True)
+        h.wait_stderr(broker_a, "channels connected", timeout=20, start=mark)
+        # both brokers follow the topic in Redis again
+        with hosts.inside("r"):
+            redis_server.wait_patterns(REDIS, 2, host=hosts.address["r"])
+        pub_b.send(b"".join(b"PUB t m%d\n" % i for i in range(N1 + N2 + 1, N1 + N2 + N3 + 1)))
+        # The publish at a was in flight when a gave up on Redis: "stamped
+        # or not" is the truth, and whether it was shows in the seqs
+        got_a = sub_a.read_lines(N2 + N3, timeout=30, what="a's missed and live messages")
+        stamped = [line for line in got_a if line.endswith(b" cut-off")]
+        if stamped:
+            got_a += sub_a.read_lines(1, what="the last message at a")
+        seqs = [h.parse_msg(line)[1] for line in got_a]
+        h.check(seqs == list(range(N1 + 1, N1 + N2 + N3 + 1 + len(stamped))),
+                "a's seqs after the heal: %r ... %r" % (seqs[:3], seqs[-3:]))
+        h.check([h.parse_msg(line)[2] for line in got_a if not line.endswith(b" cut-off")]
+                == [b"m%d" % i for i in range(N1 + 1, N1 + N2 + N3 + 1)], "a's payloads after the heal")
+        got_b = sub_b.read_lines(N3 + len(stamped), what="b's live messages")
+        h.check(got_b == got_a[N2:], "a and b disagree after the heal: %r vs %r" % (got_a[N2:N2 + 2], got_b[:2]))
+        for c in (sub_a, sub_b):
+            h.check(c.ping() == [], "%s: more than expected" % c.name)
+    return ("a cut off: b's %d messages reached b only, a's VERBOSE publisher was told (%s); healed: "
+            "a's subscriber got the %d it missed in order, then %d live (the told publish %s)"
+            % (N2, line.decode(), N2, N3, "was stamped after all" if stamped else "was not stamped"))
+
+
+if __name__ == "__main__":
+    if deployment.CURRENT != "procs":
+        print("SKIP 65-redis-partition: runs the three programs on each host")
+        raise SystemExit(77)
+    redis_server.skip_unless_available("65-redis-partition")
+    netns.skip_unless_possible("65-redis-partition")
+    h.run("65-redis-partition", test, budget=110)
