@@ -21,6 +21,7 @@
 #define ZCH_ACCEPT_BATCH    64
 #define ZCH_OUT_INITIAL     4096        //  first output buffer of a client
 #define ZCH_ACCEPT_BACKOFF  100         //  ms without accepting after EMFILE
+#define ZCH_WS_PING_MS      20000       //  keepalive pings to WebSocket clients, without --keepalive
 
 static const char s_slow_consumer [] = "-ERR slow consumer\n";
 static const char s_line_too_long [] = "-ERR line too long\n";
@@ -28,6 +29,7 @@ static const char s_line_too_long [] = "-ERR line too long\n";
 static atomic_uint_fast64_t s_next_conn_id = 1;
 
 static void s_listener_ready (zch_watch_t *watch, uint32_t events);
+static void s_ws_listener_ready (zch_watch_t *watch, uint32_t events);
 static void s_conn_ready (zch_watch_t *watch, uint32_t events);
 static int s_conn_make_room (zch_conn_t *conn, size_t len);
 
@@ -87,12 +89,44 @@ zch_edge_new (zch_loop_t *loop, int listen_fd, const zch_edge_config_t *config,
     }
     self->listener.fd = listen_fd;
     self->listener.handler = s_listener_ready;
-    if (zch_loop_add (loop, &self->listener, EPOLLIN)) {
+    self->ws_listener.fd = -1;
+    if (listen_fd >= 0 && zch_loop_add (loop, &self->listener, EPOLLIN)) {
         free (self);
         return NULL;
     }
     self->accepting = true;
     return self;
+}
+
+int
+zch_edge_listen_ws (zch_edge_t *self, int listen_fd, const zch_ws_config_t *config)
+{
+    self->ws_listener.fd = listen_fd;
+    self->ws_listener.handler = s_ws_listener_ready;
+    self->ws_config = config;
+    int interval = self->config.keepalive_ms? self->config.keepalive_ms / 3: ZCH_WS_PING_MS;
+    self->ws_ping_at = zclock_mono () + interval;
+    if (zch_loop_add (self->loop, &self->ws_listener, EPOLLIN)) {
+        self->ws_listener.fd = -1;
+        return -1;
+    }
+    return 0;
+}
+
+//  The transport under a WebSocket (and everything else): TLS or the socket.
+static ssize_t
+s_raw_read (void *io, void *buf, size_t len)
+{
+    zch_conn_t *conn = io;
+    return conn->tls? zch_tls_read (conn->tls, buf, len): recv (conn->watch.fd, buf, len, 0);
+}
+
+static ssize_t
+s_raw_write (void *io, const void *data, size_t len)
+{
+    zch_conn_t *conn = io;
+    return conn->tls? zch_tls_write (conn->tls, data, len):
+                      send (conn->watch.fd, data, len, MSG_NOSIGNAL);
 }
 
 //  Frees a connection now; only called from the flush or destroy.
@@ -105,6 +139,9 @@ s_conn_free (zch_conn_t *conn)
     zch_loop_remove (edge->loop, &conn->watch);
     for (int which = 0; which < ZCH_EDGE_TIMERS; which++)
         zch_edge_timer_stop (conn, which);
+    if (conn->ws && zch_ws_refused (conn->ws))
+        edge->stats.ws_refused++;
+    zch_ws_destroy (&conn->ws);
     zch_tls_conn_destroy (&conn->tls);
     if (edge->config.clients)
         atomic_fetch_sub (edge->config.clients, 1);
@@ -140,18 +177,31 @@ zch_edge_destroy (zch_edge_t **self_p)
         zch_loop_remove (self->loop, &self->listener);
         close (self->listener.fd);
     }
+    if (self->ws_listener.fd >= 0) {
+        zch_loop_remove (self->loop, &self->ws_listener);
+        close (self->ws_listener.fd);
+    }
     free (self->dirty);
     free (self->paused);
     free (self);
     *self_p = NULL;
 }
 
-//  Accepts waiting clients and greets them.
+//  Stops or restarts watching the listeners.
 static void
-s_listener_ready (zch_watch_t *watch, uint32_t events)
+s_listeners_watch (zch_edge_t *self, uint32_t events)
 {
-    (void) events;
-    zch_edge_t *self = (zch_edge_t *) ((char *) watch - offsetof (zch_edge_t, listener));
+    if (self->listener.fd >= 0)
+        zch_loop_modify (self->loop, &self->listener, events);
+    if (self->ws_listener.fd >= 0)
+        zch_loop_modify (self->loop, &self->ws_listener, events);
+}
+
+//  Accepts waiting clients on watch (a WebSocket listener when ws) and
+//  greets them.
+static void
+s_accept (zch_edge_t *self, zch_watch_t *watch, bool ws)
+{
     for (int i = 0; i < ZCH_ACCEPT_BATCH && self->accepting; i++) {
         struct sockaddr_storage address;
         socklen_t address_len = sizeof address;
@@ -161,7 +211,7 @@ s_listener_ready (zch_watch_t *watch, uint32_t events)
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
                 //  Level-triggered: without a pause this would spin
                 zch_warning ("%s: cannot accept: %s", self->config.role, strerror (errno));
-                zch_loop_modify (self->loop, &self->listener, 0);
+                s_listeners_watch (self, 0);
                 self->accept_resume_at = zclock_mono () + ZCH_ACCEPT_BACKOFF;
             }
             return;
@@ -178,6 +228,12 @@ s_listener_ready (zch_watch_t *watch, uint32_t events)
             free (conn);
             return;
         }
+        if (ws && !(conn->ws = zch_ws_new (self->ws_config, s_raw_read, s_raw_write, conn))) {
+            zch_tls_conn_destroy (&conn->tls);
+            close (fd);
+            free (conn);
+            return;
+        }
         conn->watch.fd = fd;
         conn->watch.handler = s_conn_ready;
         conn->edge = self;
@@ -186,6 +242,7 @@ s_listener_ready (zch_watch_t *watch, uint32_t events)
         int on = 1;
         setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
         if (zch_loop_add (self->loop, &conn->watch, EPOLLIN)) {
+            zch_ws_destroy (&conn->ws);
             zch_tls_conn_destroy (&conn->tls);
             close (fd);
             free (conn);
@@ -205,7 +262,7 @@ s_listener_ready (zch_watch_t *watch, uint32_t events)
         self->conn_count++;
         self->stats.accepted++;
         zch_debug ("%s: client %s connected", self->config.role, conn->peer);
-        if (self->config.greeting) {
+        if (self->config.greeting && !ws) {
             size_t greeting_len = strlen (self->config.greeting);
             char *line = zch_conn_reserve (conn, greeting_len + 1);
             if (line) {
@@ -215,6 +272,20 @@ s_listener_ready (zch_watch_t *watch, uint32_t events)
             }
         }
     }
+}
+
+static void
+s_listener_ready (zch_watch_t *watch, uint32_t events)
+{
+    (void) events;
+    s_accept ((zch_edge_t *) ((char *) watch - offsetof (zch_edge_t, listener)), watch, false);
+}
+
+static void
+s_ws_listener_ready (zch_watch_t *watch, uint32_t events)
+{
+    (void) events;
+    s_accept ((zch_edge_t *) ((char *) watch - offsetof (zch_edge_t, ws_listener)), watch, true);
 }
 
 //  Stops reading a client and schedules its close after the grace period.
@@ -469,8 +540,7 @@ s_conn_read (zch_conn_t *conn)
         have = conn->in_len;
         room = conn->in_cap - conn->in_len;
     }
-    ssize_t got = conn->tls? zch_tls_read (conn->tls, buf + have, room):
-                             recv (conn->watch.fd, buf + have, room, 0);
+    ssize_t got = conn->ws? zch_ws_read (conn->ws, buf + have, room): s_raw_read (conn, buf + have, room);
     if (got < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
             if (conn->tls)
@@ -480,7 +550,7 @@ s_conn_read (zch_conn_t *conn)
         }
         return;
     }
-    if (got > 0 && edge->config.keepalive_ms)
+    if ((got > 0 || (conn->ws && zch_ws_heard (conn->ws))) && edge->config.keepalive_ms)
         zch_edge_timer_start (conn, ZCH_EDGE_KEEPALIVE, zclock_mono () + edge->config.keepalive_ms);
     //  At end of stream what the client already sent still counts; it is
     //  closed once every line was handled (a paused client resumes first)
@@ -519,8 +589,8 @@ s_conn_write_out (zch_conn_t *conn)
 {
     while (conn->out_start < conn->out_len) {
         size_t len = conn->out_len - conn->out_start;
-        ssize_t sent = conn->tls? zch_tls_write (conn->tls, conn->out + conn->out_start, len):
-                                  send (conn->watch.fd, conn->out + conn->out_start, len, MSG_NOSIGNAL);
+        ssize_t sent = conn->ws? zch_ws_write (conn->ws, conn->out + conn->out_start, len):
+                                 s_raw_write (conn, conn->out + conn->out_start, len);
         if (sent < 0) {
             if (errno == EINTR)
                 continue;
@@ -536,6 +606,13 @@ s_conn_write_out (zch_conn_t *conn)
             s_conn_pass_frames (conn);
         else
             conn->mid_line = conn->out [conn->out_start - 1] != '\n';
+    }
+    if (conn->ws) {
+        //  Its close frame goes after everything the role queued
+        if (conn->closing && conn->out_start == conn->out_len)
+            zch_ws_end (conn->ws);
+        if (zch_ws_send (conn->ws))
+            conn->dead = true;
     }
     if (conn->out_start == conn->out_len) {
         conn->out_start = conn->out_len = conn->frame_end = 0;
@@ -556,11 +633,20 @@ s_conn_update_interest (zch_conn_t *conn)
     uint32_t events = 0;
     if (!conn->paused && !conn->closing)
         events |= EPOLLIN;
-    if (conn->out_len > conn->out_start)
+    if (conn->out_len > conn->out_start || (conn->ws && zch_ws_wants_write (conn->ws)))
         events |= EPOLLOUT;
     if (conn->tls)
         events |= zch_tls_wants (conn->tls);
     zch_loop_modify (conn->edge->loop, &conn->watch, events);
+}
+
+//  A WebSocket layer may hold input the socket no longer signals: it is
+//  read before the client waits for the socket again.
+static void
+s_conn_read_buffered (zch_conn_t *conn)
+{
+    while (conn->ws && zch_ws_buffered (conn->ws) && !conn->paused && !conn->closing && !conn->dead)
+        s_conn_read (conn);
 }
 
 //  Handles readiness of one client.
@@ -579,6 +665,7 @@ s_conn_ready (zch_watch_t *watch, uint32_t events)
         s_mark_dirty (conn);            //  TLS: a waiting write may need what came in
     if ((events & (conn->tls? EPOLLIN | EPOLLOUT: EPOLLIN)) && !conn->paused && !conn->closing)
         s_conn_read (conn);
+    s_conn_read_buffered (conn);
 }
 
 void
@@ -590,7 +677,15 @@ zch_edge_flush (zch_edge_t *self)
     if (self->accept_resume_at && now >= self->accept_resume_at) {
         self->accept_resume_at = 0;
         if (self->accepting)
-            zch_loop_modify (self->loop, &self->listener, EPOLLIN);
+            s_listeners_watch (self, EPOLLIN);
+    }
+    if (self->ws_config && now >= self->ws_ping_at) {
+        self->ws_ping_at = now + (self->config.keepalive_ms? self->config.keepalive_ms / 3: ZCH_WS_PING_MS);
+        for (zch_conn_t *conn = self->conns; conn; conn = conn->next)
+            if (conn->ws && !conn->closing && !conn->dead) {
+                zch_ws_ping (conn->ws);
+                s_mark_dirty (conn);
+            }
     }
     //  Every client with output, closing or dead is on the dirty list.
     //  Closing clients stay there so their deadline is checked every turn.
@@ -599,7 +694,8 @@ zch_edge_flush (zch_edge_t *self)
         zch_conn_t *conn = self->dirty [i];
         if (!conn->dead)
             s_conn_write_out (conn);
-        bool written = conn->out_start == conn->out_len;
+        bool written = conn->out_start == conn->out_len
+                    && !(conn->ws && zch_ws_wants_write (conn->ws));
         if (conn->closing && (written || now >= conn->close_deadline))
             conn->dead = true;
         if (conn->dead)
@@ -621,7 +717,8 @@ zch_edge_flush (zch_edge_t *self)
         if (conn->dead)
             s_conn_free (conn);
         else
-        if (conn->closing || conn->out_start < conn->out_len)
+        if (conn->closing || conn->out_start < conn->out_len
+        ||  (conn->ws && zch_ws_wants_write (conn->ws)))
             self->dirty [kept++] = conn;
         else
             conn->dirty = false;
@@ -648,6 +745,7 @@ zch_edge_resume (zch_edge_t *self)
         zch_conn_idle_update (conn);
         if (conn->eof && !conn->paused)
             s_conn_begin_close (conn);
+        s_conn_read_buffered (conn);
         s_mark_dirty (conn);            //  the flush restores EPOLLIN
     }
     if (self->paused == NULL) {
@@ -668,7 +766,7 @@ void
 zch_edge_stop_accepting (zch_edge_t *self)
 {
     self->accepting = false;
-    zch_loop_modify (self->loop, &self->listener, 0);
+    s_listeners_watch (self, 0);
 }
 
 void
@@ -676,6 +774,8 @@ zch_edge_close_all (zch_edge_t *self, const char *code, const char *text)
 {
     for (zch_conn_t *conn = self->conns; conn; conn = conn->next)
         if (!conn->closing && !conn->dead) {
+            if (conn->ws)
+                zch_ws_set_close (conn->ws, 1001, "server shutting down");
             if (text)
                 zch_conn_say (conn, code, text);
             s_conn_begin_close (conn);

@@ -17,6 +17,7 @@
 #include "zch_limits.h"
 #include "zch_loop.h"
 #include "zch_tls.h"
+#include "zch_ws.h"
 
 typedef struct zch_edge_t zch_edge_t;
 typedef struct zch_conn_t zch_conn_t;
@@ -68,12 +69,18 @@ typedef struct {
     uint64_t idle_timeouts;     //  no whole command within idle_timeout_ms
     uint64_t keepalive_timeouts;    //  silent for keepalive_ms
     uint64_t tls_failures;      //  TLS handshakes or records that failed
+    uint64_t ws_refused;        //  WebSocket upgrades refused (bad request, origin, version)
 } zch_edge_stats_t;
 
-//  Serves listen_fd (taken over: the edge closes it) in loop. The config's
+//  Serves listen_fd (taken over: the edge closes it; -1: none) in loop. The config's
 //  strings must outlive the edge. Returns NULL when out of memory.
 zch_edge_t *zch_edge_new (zch_loop_t *loop, int listen_fd, const zch_edge_config_t *config,
                           const zch_edge_handlers_t *handlers, void *ctx);
+
+//  Also serves WebSocket clients on listen_fd (taken over), a frame edge's
+//  second listener: their messages reach the same handlers as frames.
+//  config must outlive the edge. Returns 0, or -1 when it cannot watch it.
+int zch_edge_listen_ws (zch_edge_t *self, int listen_fd, const zch_ws_config_t *config);
 
 //  Closes every client (calling on_close) and the listener; NULLs the pointer.
 void zch_edge_destroy (zch_edge_t **self_p);

@@ -48,6 +48,7 @@ struct zch_conn_t {
     zch_edge_timer_t timers [ZCH_EDGE_TIMERS];
     bool spoke;                         //  a whole command came at least once
     zch_tls_conn_t *tls;                //  NULL on plain TCP
+    zch_ws_t *ws;                       //  NULL unless it came on the WebSocket listener
     const void *auth;                   //  zch_guard's view of who it is
     int auth_failures;
 };
@@ -55,6 +56,9 @@ struct zch_conn_t {
 struct zch_edge_t {
     zch_loop_t *loop;
     zch_watch_t listener;
+    zch_watch_t ws_listener;            //  WebSocket clients, fd -1 when none
+    const zch_ws_config_t *ws_config;
+    int64_t ws_ping_at;                 //  next keepalive ping to WebSocket clients
     bool accepting;
     int64_t accept_resume_at;           //  after EMFILE, 0 otherwise
     zch_edge_config_t config;

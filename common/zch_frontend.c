@@ -1,5 +1,6 @@
 /*  zch_frontend: the shared main of both TCP front-ends.                    */
 #include "zch_frontend.h"
+#include "zch_frame.h"
 #include "zch_config.h"
 #include "zch_log.h"
 #include "zch_main.h"
@@ -18,10 +19,51 @@ const zch_option_t zch_frontend_options [] = {
       ZCH_DRAIN_TIMEOUT_DEFAULT, "DURATION", "longest a drain at SIGINT/SIGTERM may take (5s, 500ms)", .flags = ZCH_OPT_SHARED },
     { "frame-listen", ZCH_OPT_STRING, offsetof (zch_frontend_config_t, frame_listen), "", "HOST:PORT",
       "where frame-protocol clients connect (off when empty)", .flags = 0 },
+    { "ws-listen", ZCH_OPT_STRING, offsetof (zch_frontend_config_t, ws_listen), "", "HOST:PORT",
+      "where WebSocket clients (browsers) connect; wss with --tls-cert (off when empty)", .flags = 0 },
+    { "ws-origin", ZCH_OPT_STRING, offsetof (zch_frontend_config_t, ws_origin), "", "ORIGINS",
+      "Origins browsers may connect from, comma-separated (any when empty)", .flags = ZCH_OPT_SHARED },
     { "max-payload", ZCH_OPT_SIZE, offsetof (zch_frontend_config_t, max_payload), "1M", "BYTES",
       "largest payload a client may send (K/M suffixes)", .flags = ZCH_OPT_SHARED },
     { .name = NULL }
 };
+
+int
+zch_frontend_frame_edge (zch_loop_t *loop, const zch_frontend_config_t *config,
+                         const zch_worker_args_t *args, const char *role,
+                         const zch_edge_handlers_t *handlers, void *ctx, zch_edge_t **edge)
+{
+    if (args->frame_fd < 0 && args->ws_fd < 0)
+        return 0;
+    zch_edge_config_t frame_config = {
+        .role = role, .framing = ZCH_EDGE_FRAMES,
+        .max_line = config->max_payload + ZCH_FRAME_OVERHEAD,
+        .max_output = config->max_output, .close_grace_ms = 1000
+    };
+    zch_secure_edge (&config->secure, args, true, &frame_config);
+    *edge = loop? zch_edge_new (loop, args->frame_fd, &frame_config, handlers, ctx): NULL;
+    if (*edge && (args->ws_fd < 0 || zch_edge_listen_ws (*edge, args->ws_fd, args->ws) == 0))
+        return 0;
+    if (!*edge && args->frame_fd >= 0)
+        close (args->frame_fd);
+    if (args->ws_fd >= 0)
+        close (args->ws_fd);
+    return -1;
+}
+
+zch_workers_t *
+zch_frontend_start_workers (const zch_frontend_config_t *config, zactor_fn *worker,
+                            char *error, size_t error_size)
+{
+    //  A JSON request carries its payload as text, or base64 (4/3 longer)
+    zch_ws_config_t ws = {
+        .origins = config->ws_origin, .root = config->ws_root,
+        .max_message = config->max_payload / 3 * 4 + 4 + 2 * ZCH_FRAME_OVERHEAD
+    };
+    return zch_workers_start_framed (config->listen, *config->frame_listen? config->frame_listen: NULL,
+                                     *config->ws_listen? config->ws_listen: NULL, &ws,
+                                     config->workers, worker, config, error, error_size);
+}
 
 int
 zch_frontend_check (const zch_frontend_config_t *config, const char *program)

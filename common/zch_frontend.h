@@ -31,6 +31,9 @@ typedef struct {
     const char *channel_listen; //  HOST:PORT for walkor/channel clients (the subscriber's); "": off
     const char *relay;          //  the source's relay for channel publishes: where the source
                                 //  binds it ("": off), where the subscriber sends to
+    const char *ws_listen;      //  HOST:PORT for WebSocket clients; "": off
+    const char *ws_origin;      //  Origins a browser may connect from, comma-separated; "": any
+    const char *ws_root;        //  the live page's files, served on ws_listen (the subscriber's)
     size_t max_payload;         //  largest payload accepted from a client
     bool takes_udp;             //  the role serves UDP ingest (the source)
     const char *udp_listen;     //  HOST:PORT for datagrams; "": off
@@ -49,6 +52,19 @@ typedef zch_workers_t *(zch_frontend_start_fn) (const zch_frontend_config_t *con
 //  Reloads the workers' plugins (SIGHUP). Returns 0, or -1 with a reason
 //  (the old plugins then stay).
 typedef int (zch_frontend_reload_fn) (zch_workers_t *workers, char *error, size_t error_size);
+
+//  Starts the workers of a front-end on its ports: listen, and frame_listen
+//  and ws_listen when set. Returns NULL with a one-line reason in error.
+zch_workers_t *zch_frontend_start_workers (const zch_frontend_config_t *config, zactor_fn *worker,
+                                           char *error, size_t error_size);
+
+//  A worker's frame edge: frame-protocol clients on args->frame_fd and
+//  WebSocket clients on args->ws_fd, each when >= 0, served by handlers
+//  with ctx; *edge stays NULL when there are neither. Returns 0, or -1
+//  when out of memory (the listeners then closed).
+int zch_frontend_frame_edge (zch_loop_t *loop, const zch_frontend_config_t *config,
+                             const zch_worker_args_t *args, const char *role,
+                             const zch_edge_handlers_t *handlers, void *ctx, zch_edge_t **edge);
 
 //  Checks the settings that depend on each other (UDP settings on a role
 //  that takes them, udp-topic with udp-listen and a valid topic). Returns

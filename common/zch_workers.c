@@ -11,6 +11,7 @@ struct zch_workers_t {
     zch_worker_args_t args [ZCH_WORKERS_MAX];
     atomic_size_t clients;
     atomic_size_t frame_clients;
+    zch_ws_config_t ws;
     zch_rate_table_t *rates;
 };
 
@@ -18,19 +19,21 @@ zch_workers_t *
 zch_workers_start (const char *address, int count, zactor_fn *worker,
                    const void *config, char *error, size_t error_size)
 {
-    return zch_workers_start_framed (address, NULL, count, worker, config, error, error_size);
+    return zch_workers_start_framed (address, NULL, NULL, NULL, count, worker, config, error, error_size);
 }
 
 zch_workers_t *
-zch_workers_start_framed (const char *address, const char *frame_address, int count,
-                          zactor_fn *worker, const void *config, char *error, size_t error_size)
+zch_workers_start_framed (const char *address, const char *frame_address, const char *ws_address,
+                          const zch_ws_config_t *ws, int count, zactor_fn *worker, const void *config,
+                          char *error, size_t error_size)
 {
     if (count < 1 || count > ZCH_WORKERS_MAX) {
         snprintf (error, error_size, "workers must be 1..%d", ZCH_WORKERS_MAX);
         return NULL;
     }
     if (zch_net_check_free (address, error, error_size)
-    ||  (frame_address && zch_net_check_free (frame_address, error, error_size)))
+    ||  (frame_address && zch_net_check_free (frame_address, error, error_size))
+    ||  (ws_address && zch_net_check_free (ws_address, error, error_size)))
         return NULL;
     zch_workers_t *self = calloc (1, sizeof *self);
     if (!self) {
@@ -38,6 +41,8 @@ zch_workers_start_framed (const char *address, const char *frame_address, int co
         return NULL;
     }
     self->config = config;
+    if (ws)
+        self->ws = *ws;
     self->rates = zch_rate_table_new (ZCH_RATE_SLOTS_DEFAULT);
     if (!self->rates) {
         snprintf (error, error_size, "out of memory");
@@ -56,8 +61,17 @@ zch_workers_start_framed (const char *address, const char *frame_address, int co
             zch_workers_destroy (&self);
             return NULL;
         }
+        int ws_fd = ws_address? zch_net_listen (ws_address, true, error, error_size): -1;
+        if (ws_address && ws_fd < 0) {
+            close (fd);
+            if (frame_fd >= 0)
+                close (frame_fd);
+            zch_workers_destroy (&self);
+            return NULL;
+        }
         self->args [i] = (zch_worker_args_t) {
             .config = config, .listen_fd = fd, .frame_fd = frame_fd, .index = i,
+            .ws_fd = ws_fd, .ws = &self->ws,
             .clients = &self->clients, .frame_clients = &self->frame_clients, .rates = self->rates
         };
         self->actors [i] = zch_actor_start (worker, &self->args [i], error, error_size);

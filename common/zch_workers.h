@@ -20,6 +20,8 @@ typedef struct {
     const void *config;         //  the role's config
     int listen_fd;              //  the worker's own listener, now its to close
     int frame_fd;               //  its frame-protocol listener, or -1 (also its to close)
+    int ws_fd;                  //  its WebSocket listener, or -1 (also its to close)
+    const zch_ws_config_t *ws;  //  with ws_fd: how it serves WebSocket clients
     int index;                  //  0..count-1
     //  Shared by every worker of the front-end, for its limits
     atomic_size_t *clients;     //  clients on the text port now
@@ -71,8 +73,11 @@ zch_workers_t *zch_workers_start (const char *address, int count, zactor_fn *wor
                                   const void *config, char *error, size_t error_size);
 
 //  The same, with a second listener per worker for the frame protocol on
-//  frame_address (NULL: none; then frame_fd is -1).
+//  frame_address (NULL: none; then frame_fd is -1), and a third for
+//  WebSocket clients on ws_address (NULL: none; then ws_fd is -1), served
+//  as ws says (copied).
 zch_workers_t *zch_workers_start_framed (const char *address, const char *frame_address,
+                                         const char *ws_address, const zch_ws_config_t *ws,
                                          int count, zactor_fn *worker, const void *config,
                                          char *error, size_t error_size);
 //  Builds one item per worker with build (in the caller's thread), then

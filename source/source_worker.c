@@ -228,29 +228,19 @@ s_self_destroy (self_t **self_p)
 static int
 s_self_extras (self_t *self, const zch_worker_args_t *args, char *error, size_t error_size)
 {
-    if (args->frame_fd >= 0) {
-        static const zch_edge_handlers_t frame_handlers = {
-            .on_line = source_frames_on_frame, .on_close = source_frames_on_close
-        };
-        zch_edge_config_t frame_config = {
-            .role = "source", .framing = ZCH_EDGE_FRAMES,
-            .max_line = self->config->max_payload + ZCH_FRAME_OVERHEAD,
-            .max_output = self->config->max_output, .close_grace_ms = 1000
-        };
-        zch_secure_edge (&self->config->secure, args, true, &frame_config);
-        self->frames = (source_frames_t) {
-            .publish = source_commands_frame_publish, .wait = source_commands_frame_wait,
-            .closed = source_commands_frame_closed,
-            .ctx = self, .max_payload = self->config->max_payload,
-            .guard = &self->guard, .secure = &self->config->secure
-        };
-        self->frame_edge = zch_edge_new (self->loop, args->frame_fd, &frame_config,
-                                         &frame_handlers, &self->frames);
-        if (!self->frame_edge) {
-            close (args->frame_fd);
-            snprintf (error, error_size, "out of memory");
-            return -1;
-        }
+    static const zch_edge_handlers_t frame_handlers = {
+        .on_line = source_frames_on_frame, .on_close = source_frames_on_close
+    };
+    self->frames = (source_frames_t) {
+        .publish = source_commands_frame_publish, .wait = source_commands_frame_wait,
+        .closed = source_commands_frame_closed,
+        .ctx = self, .max_payload = self->config->max_payload,
+        .guard = &self->guard, .secure = &self->config->secure
+    };
+    if (zch_frontend_frame_edge (self->loop, self->config, args, "source", &frame_handlers,
+                                 &self->frames, &self->frame_edge)) {
+        snprintf (error, error_size, "out of memory");
+        return -1;
     }
     if (*self->config->relay && self->index == 0) {
         self->relay = source_relay_new (self->config->relay, &self->config->secure, s_relay_publish,
@@ -284,6 +274,8 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
         close (args->listen_fd);
         if (args->frame_fd >= 0)
             close (args->frame_fd);
+        if (args->ws_fd >= 0)
+            close (args->ws_fd);
         snprintf (error, error_size, "out of memory");
         return NULL;
     }
@@ -309,6 +301,8 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
         close (args->listen_fd);
         if (args->frame_fd >= 0)
             close (args->frame_fd);
+        if (args->ws_fd >= 0)
+            close (args->ws_fd);
         snprintf (error, error_size, "out of memory");
         s_self_destroy (&self);
         return NULL;
@@ -557,8 +551,11 @@ source_worker_actor (zsock_t *pipe, void *args)
     }
     if (self->index == 0) {
         zch_notice ("source: listening on %s, publishing to %s", self->config->listen, self->config->broker);
-        if (self->frame_edge)
+        if (*self->config->frame_listen)
             zch_notice ("source: frame protocol on %s", self->config->frame_listen);
+        if (*self->config->ws_listen)
+            zch_notice ("source: WebSocket on %s%s", self->config->ws_listen,
+                        self->config->secure.tls? " (wss)": "");
         if (self->udp)
             zch_notice ("source: UDP ingest on %s%s%s", self->config->udp_listen,
                         *self->config->udp_topic? ", raw payloads for ": "",
@@ -633,7 +630,5 @@ source_start (const source_config_t *config, char *error, size_t error_size)
 {
     if (*config->udp_listen && zch_net_udp_check_free (config->udp_listen, error, error_size))
         return NULL;
-    return zch_workers_start_framed (config->listen, *config->frame_listen? config->frame_listen: NULL,
-                                     config->workers,
-                                     source_worker_actor, config, error, error_size);
+    return zch_frontend_start_workers (config, source_worker_actor, error, error_size);
 }

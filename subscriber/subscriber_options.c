@@ -28,6 +28,8 @@ const zch_option_t subscriber_options [] = {
     { "output-budget", ZCH_OPT_STRING, offsetof (subscriber_config_t, output_budget), "auto", "BYTES",
       "output queued over all clients before those furthest behind are dropped as slow consumers "
       "('auto': a quarter of the machine's memory)", .flags = 0, .check = subscriber_budget_check },
+    { "ws-root", ZCH_OPT_STRING, offsetof (subscriber_config_t, ws_root), ZCH_WWW_DIR, "DIR",
+      "the live page's files, served at / of ws-listen (none when empty)", .flags = 0 },
     { "max-subscriptions", ZCH_OPT_INT, offsetof (subscriber_config_t, secure.max_subscriptions), "1000", "N",
       "patterns one client may hold (0: no limit)", .flags = ZCH_OPT_SHARED, .min = 0, .max = INT_MAX },
     { .name = NULL }

@@ -534,6 +534,8 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
         close (args->listen_fd);
         if (args->frame_fd >= 0)
             close (args->frame_fd);
+        if (args->ws_fd >= 0)
+            close (args->ws_fd);
         snprintf (error, error_size, "out of memory");
         return NULL;
     }
@@ -560,23 +562,13 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
     self->edge = self->loop? zch_edge_new (self->loop, args->listen_fd, &edge_config, &handlers, self): NULL;
     if (!self->edge)
         close (args->listen_fd);
-    if (args->frame_fd >= 0) {
-        static const zch_edge_handlers_t frame_handlers = { .on_line = subscriber_on_frame, .on_close = subscriber_on_close };
-        zch_edge_config_t frame_config = {
-            .role = "subscriber", .framing = ZCH_EDGE_FRAMES,
-            .max_line = self->config->max_payload + ZCH_FRAME_OVERHEAD,
-            .max_output = self->config->max_output, .close_grace_ms = 1000
-        };
-        zch_secure_edge (&self->config->secure, args, true, &frame_config);
-        self->frame_edge = self->loop? zch_edge_new (self->loop, args->frame_fd, &frame_config,
-                                                     &frame_handlers, self): NULL;
-        if (!self->frame_edge)
-            close (args->frame_fd);
-    }
+    static const zch_edge_handlers_t frame_handlers = { .on_line = subscriber_on_frame, .on_close = subscriber_on_close };
+    int frames = zch_frontend_frame_edge (self->loop, self->config, args, "subscriber",
+                                          &frame_handlers, self, &self->frame_edge);
     if (self->upstream)
         self->subscriptions = subscriber_index_new (self->upstream);
     if (!self->edge || !self->barriers || !self->upstream || !self->subscriptions || !self->counters
-    ||  (args->frame_fd >= 0 && !self->frame_edge)) {
+    ||  frames) {
         snprintf (error, error_size, "cannot set up worker: %s", zmq_strerror (zmq_errno ()));
         s_self_destroy (&self);
         return NULL;
@@ -753,11 +745,14 @@ subscriber_worker_actor (zsock_t *pipe, void *args)
     if (self->index == 0) {
         zch_notice ("subscriber: listening on %s, receiving from %s",
                     self->config->listen, self->config->broker);
-        if (self->frame_edge)
+        if (*self->config->frame_listen)
             zch_notice ("subscriber: frame protocol on %s", self->config->frame_listen);
         if (self->channel_edge)
             zch_notice ("subscriber: channel protocol on %s, publishing through %s",
                         self->config->channel_listen, self->config->relay);
+        if (*self->config->ws_listen)
+            zch_notice ("subscriber: WebSocket on %s%s", self->config->ws_listen,
+                        self->config->secure.tls? " (wss)": "");
     }
     zch_actor_ready (pipe, NULL);
     bool busy = false;
@@ -842,7 +837,5 @@ subscriber_start (const subscriber_config_t *config, char *error, size_t error_s
 {
     if (*config->channel_listen && zch_net_check_free (config->channel_listen, error, error_size))
         return NULL;
-    return zch_workers_start_framed (config->listen, *config->frame_listen? config->frame_listen: NULL,
-                                     config->workers,
-                                     subscriber_worker_actor, config, error, error_size);
+    return zch_frontend_start_workers (config, subscriber_worker_actor, error, error_size);
 }
