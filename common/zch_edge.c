@@ -541,6 +541,9 @@ s_conn_read (zch_conn_t *conn)
         room = conn->in_cap - conn->in_len;
     }
     ssize_t got = conn->ws? zch_ws_read (conn->ws, buf + have, room): s_raw_read (conn, buf + have, room);
+    //  A WebSocket's pongs keep it alive though they carry no request
+    if ((got > 0 || (conn->ws && zch_ws_heard (conn->ws))) && edge->config.keepalive_ms)
+        zch_edge_timer_start (conn, ZCH_EDGE_KEEPALIVE, zclock_mono () + edge->config.keepalive_ms);
     if (got < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
             if (conn->tls)
@@ -550,8 +553,6 @@ s_conn_read (zch_conn_t *conn)
         }
         return;
     }
-    if ((got > 0 || (conn->ws && zch_ws_heard (conn->ws))) && edge->config.keepalive_ms)
-        zch_edge_timer_start (conn, ZCH_EDGE_KEEPALIVE, zclock_mono () + edge->config.keepalive_ms);
     //  At end of stream what the client already sent still counts; it is
     //  closed once every line was handled (a paused client resumes first)
     if (got == 0)

@@ -138,6 +138,8 @@ s_on_message (wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_
     zch_ws_t *self = user;
     if (arg->opcode == WSLAY_BINARY_FRAME) {
         self->binary = true;
+        if (arg->msg_length == 0)
+            return;                     //  an empty message carries no frame bytes
         if (s_in_room (self, arg->msg_length) == 0) {
             memcpy (self->in + self->in_len, arg->msg, arg->msg_length);
             self->in_len += arg->msg_length;
@@ -248,11 +250,11 @@ s_handle_request (zch_ws_t *self, const zch_ws_request_t *request)
             }
             s_answer (self, answer, len, 0);
         }
-        else
-        if (page)
-            s_answer (self, zch_ws_http_file (self->config->root, request->path, &len), len, 0);
-        else
-            s_answer (self, zch_ws_http_error (426, "this port speaks WebSocket", &len), len, 426);
+        else {
+            char *answer = page? zch_ws_http_file (self->config->root, request->path, &len):
+                                 zch_ws_http_error (426, "this port speaks WebSocket", &len);
+            s_answer (self, answer, len, page? 0: 426);
+        }
         return;
     }
     char accept [32];
@@ -260,7 +262,8 @@ s_handle_request (zch_ws_t *self, const zch_ws_request_t *request)
     const char *reason;
     int status = zch_ws_request_check (request, self->config->origins, accept, &subprotocol, &reason);
     if (status) {
-        s_answer (self, zch_ws_http_error (status, reason, &len), len, status);
+        char *answer = zch_ws_http_error (status, reason, &len);
+        s_answer (self, answer, len, status);
         return;
     }
     static const struct wslay_event_callbacks callbacks = {
@@ -275,7 +278,8 @@ s_handle_request (zch_ws_t *self, const zch_ws_request_t *request)
     wslay_event_config_set_max_recv_msg_length (self->ctx, self->config->max_message);
     self->state = WS_OPEN;
     self->leftover = self->head_len - request->head_len;
-    s_answer (self, answer, zch_ws_http_switch (answer, 256, accept, subprotocol), 0);
+    len = zch_ws_http_switch (answer, 256, accept, subprotocol);
+    s_answer (self, answer, len, 0);
 }
 
 //  Reads the request head. Returns 1 once it was handled, 0 when more
@@ -304,9 +308,11 @@ s_read_head (zch_ws_t *self)
         if (rc == 1)
             s_handle_request (self, &request);
         else
-        if (rc < 0)
-            s_answer (self, zch_ws_http_error (self->head_len >= ZCH_WS_REQUEST_MAX? 431: 400,
-                                               reason, &len), len, 400);
+        if (rc < 0) {
+            char *answer = zch_ws_http_error (self->head_len >= ZCH_WS_REQUEST_MAX? 431: 400,
+                                              reason, &len);
+            s_answer (self, answer, len, 400);
+        }
         if (rc != 0)
             return 1;
     }

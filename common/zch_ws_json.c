@@ -99,6 +99,8 @@ s_pack_request (json_t *root, msgpack_packer *packer, const char **code)
         bool sub = !strcmp (op, "sub");
         json_t *snapshot = json_object_get (root, "snapshot");
         json_t *from = json_object_get (root, "from");
+        json_t *epoch = json_object_get (root, "epoch");
+        json_t *verbose = json_object_get (root, "verbose");
         bool take_snapshot = sub && json_is_true (snapshot);
         if (snapshot && !json_is_boolean (snapshot))
             return "\"snapshot\" is true or false";
@@ -106,19 +108,30 @@ s_pack_request (json_t *root, msgpack_packer *packer, const char **code)
             return "\"from\" is a seq, a whole number";
         if (take_snapshot && from)
             return "a sub takes \"snapshot\" or \"from\", not both";
-        msgpack_pack_array (packer, take_snapshot || from? 3: 2);
+        if ((epoch && (!sub || !json_is_string (epoch))) || (verbose && (!sub || !json_is_boolean (verbose))))
+            return "\"epoch\" is a string, \"verbose\" true or false";
+        //  The options go as they came; the front-end judges them
+        size_t options = (take_snapshot? 1: 0) + (from? 1: 0) + (epoch? 1: 0) + (verbose? 1: 0);
+        msgpack_pack_array (packer, options? 3: 2);
         s_pack_str (packer, op, op_len);
         s_pack_str (packer, pattern, name_len);
+        if (options)
+            msgpack_pack_map (packer, options);
         if (take_snapshot) {
-            msgpack_pack_map (packer, 1);
             s_pack_str (packer, "snapshot", 8);
             msgpack_pack_true (packer);
         }
-        else
         if (from) {
-            msgpack_pack_map (packer, 1);
             s_pack_str (packer, "from", 4);
             msgpack_pack_uint64 (packer, (uint64_t) json_integer_value (from));
+        }
+        if (epoch) {
+            s_pack_str (packer, "epoch", 5);
+            s_pack_str (packer, json_string_value (epoch), json_string_length (epoch));
+        }
+        if (verbose) {
+            s_pack_str (packer, "verbose", 7);
+            json_is_true (verbose)? msgpack_pack_true (packer): msgpack_pack_false (packer);
         }
         return NULL;
     }
@@ -236,7 +249,10 @@ zch_ws_json_reply (const zch_frame_cmd_t *cmd, size_t *json_len)
     bool base64;
     switch (cmd->verb) {
         case ZCH_FRAME_OK:
-            root = json_pack ("{s:s}", "op", "ok");
+            //  ["ok", epoch] answers a verbose sub
+            root = cmd->text && cmd->text_len?
+                json_pack ("{s:s, s:s%}", "op", "ok", "epoch", cmd->text, cmd->text_len):
+                json_pack ("{s:s}", "op", "ok");
             break;
         case ZCH_FRAME_PONG:
             root = json_pack ("{s:s}", "op", "pong");

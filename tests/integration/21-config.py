@@ -49,6 +49,8 @@ def other_value(key, value, n):
     m = re.match(r"^(\d+)(s|ms)$", value)
     if m:
         return "%d%s" % (int(m.group(1)) + 2, m.group(2))
+    if value.startswith("/"):
+        return value + "-other"         # a directory
     swaps = {"false": "true", "true": "false", "info": "debug", "default": "workerman",
              "memory": "redis", "auto": "1G"}
     h.check(value in swaps, "21-config does not know how to change %s = %r; teach other_value"

@@ -1,0 +1,250 @@
+#!/usr/bin/python3
+"""WebSocket on both front-ends. JSON requests and deliveries (text and
+base64 payloads, snapshot, from), binary frames carrying the frame protocol,
+and every edge case with the close code that says why, while a bystander
+browser and a TCP subscriber on the same system keep receiving: fragmented
+messages, ping/pong (both ways), an oversized message (1009), invalid UTF-8
+(1007), an unmasked client frame (1002), bad upgrade requests (400, 426), a
+disallowed Origin (403), and a slow browser cut as a slow consumer (1008,
+counted in the metrics)."""
+
+import json
+import struct
+import time
+import urllib.request
+
+import msgpack
+
+import harness as h
+import wsclient as w
+from harness import subscribe
+
+MAX_PAYLOAD = 4096
+ORIGIN = "http://allowed.example"
+
+
+class Bystanders:
+    """A browser and a TCP subscriber on 'by.t' that must see every message."""
+
+    def __init__(self, S, wsp):
+        self.S, self.n = S, 0
+        self.ws = w.WsClient(wsp, "bystander-ws", origin=ORIGIN)
+        self.ws.subscribe("by.t")
+        self.tcp = S.sub_client("bystander-tcp")
+        subscribe(self.tcp, "by.t")
+        self.pub = S.source_client("bystander-pub")
+
+    def still_served(self, after):
+        self.n += 1
+        self.pub.sendline(b"PUB by.t after %s" % after.encode())
+        m = self.ws.read_json(what="the bystander's delivery after " + after)
+        h.check(m["seq"] == self.n and m["payload"] == "after " + after,
+                "bystander ws after %s: %r" % (after, m))
+        line = self.tcp.readline(what="the TCP bystander's delivery after " + after)
+        h.check(line == h.msg_line("by.t", self.n, b"after " + after.encode()),
+                "bystander tcp after %s: %r" % (after, line))
+
+
+def test_json(S, wsp, wss, by):
+    sub = w.WsClient(wsp, "json-sub", origin=ORIGIN)
+    sub.subscribe("j.>")
+    pub = w.WsClient(wss, "json-pub", origin=ORIGIN)
+    pub.send_json({"op": "pub", "topic": "j.text", "payload": "héllo \"json\"\n",
+                   "headers": {"k": "v"}})
+    pub.send_json({"op": "pub", "topic": "j.bin", "payload": "AP8BgA==", "enc": "base64"})
+    pub.ping()
+    m1, m2 = sub.read_json(what="j.text"), sub.read_json(what="j.bin")
+    h.check(m1 == {"op": "msg", "topic": "j.text", "seq": 1, "headers": {"k": "v"},
+                   "payload": "héllo \"json\"\n"}, "text delivery: %r" % m1)
+    h.check(m2 == {"op": "msg", "topic": "j.bin", "seq": 1, "headers": {}, "payload": "AP8BgA==",
+                   "enc": "base64"}, "a payload that is not UTF-8 comes as base64: %r" % m2)
+    # A TCP client's message reaches the browser, the browser's the TCP client
+    tpub = S.source_client("tcp-pub")
+    tpub.sendline(b"PUB j.text from tcp")
+    m3 = sub.read_json(what="the TCP publisher's message")
+    h.check(m3["seq"] == 2 and m3["payload"] == "from tcp", "tcp -> ws: %r" % m3)
+    tsub = S.sub_client("tcp-sub")
+    subscribe(tsub, "j.text")
+    pub.send_json({"op": "pub", "topic": "j.text", "payload": "from ws"})
+    h.check(tsub.readline() == h.msg_line("j.text", 3, b"from ws"), "ws -> tcp")
+    h.check(sub.read_json(what="its own message")["payload"] == "from ws", "ws -> ws")
+    # Snapshot and from, and errors that keep the connection
+    late = w.WsClient(wsp, "late-sub", origin=ORIGIN)
+    late.subscribe("j.text", **{"from": 1})
+    got = [late.read_json(what="seq 2")["seq"], late.read_json(what="seq 3")["seq"]]
+    h.check(got == [2, 3], "from 1: seqs %r" % got)
+    late.send_json({"op": "sub", "pattern": "j.*", "snapshot": True})
+    snap = [late.read_json(what="snapshot"), late.read_json(what="snapshot")]
+    ok = late.read_json(what="ok after the snapshot")
+    h.check(sorted((m["topic"], m["seq"]) for m in snap if m["op"] == "msg") ==
+            [("j.bin", 1), ("j.text", 3)] or ok["op"] != "ok", "snapshot: %r %r" % (snap, ok))
+    for bad, code in [(b"{not json", "bad_json"), (b"[1,2]", "bad_json"),
+                      (b'{"op":"sub"}', "bad_request"), (b'{"op":"nope"}', "unknown_op"),
+                      (b'{"op":"pub","topic":"j.x","payload":"!","enc":"base64"}', "bad_request"),
+                      (b'{"op":"sub","pattern":"bad pattern"}', "bad_topic"),
+                      (b'{"op":"unsub","pattern":"never.sub"}', "not_subscribed")]:
+        late.send_frame(w.TEXT, bad)
+        m = late.read_json(what="the error for %r" % bad)
+        h.check(m.get("op") == "err" and m.get("code") == code,
+                "%r: expected err %s, got %r" % (bad, code, m))
+    late.ping()
+    # The subscriber front-end serves no publishes (yet): it says so
+    sub.send_json({"op": "pub", "topic": "j.text", "payload": "x"})
+    m = sub.read_json(what="the wrong_port error")
+    h.check(m["op"] == "err" and m["code"] == "wrong_port", "pub on the subscriber: %r" % m)
+    by.still_served("json")
+    return 3
+
+
+def test_binary(S, wsp, by):
+    c = w.WsClient(wsp, "binary-sub", origin=ORIGIN)
+    body = msgpack.packb(["sub", "b.t"])
+    c.send_frame(w.BINARY, struct.pack(">I", len(body)) + body)
+    op, data = c.read_frame()
+    h.check(op == w.BINARY and msgpack.unpackb(data[4:]) == ["ok"], "binary sub: %r %r" % (op, data))
+    S.source_client("bin-pub").sendline(b"PUB b.t bytes")
+    op, data = c.read_frame()
+    h.check(op == w.BINARY and msgpack.unpackb(data[4:], raw=False) == ["msg", "b.t", 1, b"bytes", {}],
+            "binary delivery: %r" % data)
+    by.still_served("binary")
+
+
+def test_fragments_and_pings(S, wsp, by):
+    c = w.WsClient(wsp, "fragments", origin=ORIGIN)
+    text = json.dumps({"op": "sub", "pattern": "frag.t"}).encode()
+    c.send_frame(w.TEXT, text[:5], fin=False)
+    c.send_frame(w.PING, b"in between")             # control frames may interleave
+    c.send_frame(w.CONT, text[5:12], fin=False)
+    c.send_frame(w.CONT, text[12:], fin=True)
+    op, data = c.read_frame()
+    h.check((op, data) == (w.PONG, b"in between"), "pong between fragments: %r %r" % (op, data))
+    c.expect_ok("the fragmented sub")
+    S.source_client("frag-pub").sendline(b"PUB frag.t whole")
+    h.check(c.read_json()["payload"] == "whole", "delivery after a fragmented sub")
+    # A continuation with nothing to continue is a protocol error
+    c.send_frame(w.CONT, b"orphan")
+    c.expect_close(1002, what="an orphan continuation")
+    by.still_served("fragments")
+
+
+def test_server_pings():
+    """The server pings (--keepalive 3s: every second); a browser answers,
+    so it stays past the keepalive though it sends no request."""
+    wsp = h.free_port()
+    with h.system(sub_args=["--ws-listen", "%s:%d" % (h.HOST, wsp), "--keepalive", "3s"]) as S:
+        test_keepalive(wsp)
+
+
+def test_keepalive(wsp):
+    k = w.WsClient(wsp, "keepalive")
+    k.subscribe("ka.t")
+    t0 = time.monotonic()
+    pings = 0
+    while time.monotonic() - t0 < 4.5:
+        f = k.read_frame(0.5)
+        h.check(not f or f[0] != w.CLOSE, "a browser that answers pings was closed: %r" % (f,))
+        if f and f[0] == w.PING:
+            pings += 1
+            k.send_frame(w.PONG, f[1])
+    h.check(pings >= 2, "the server sent %d pings in 4.5s (keepalive 3s)" % pings)
+    k.ping()                                       # past the keepalive: still open
+    silent = w.WsClient(wsp, "silent")             # one that never answers is cut
+    silent.subscribe("ka.t")
+    t0 = time.monotonic()
+    while True:
+        f = silent.read_frame(6)
+        h.check(f is not None, "the silent browser was not closed")
+        if f[0] == w.CLOSE:
+            break
+    h.check(time.monotonic() - t0 > 2, "closed too early")
+
+
+def test_violations(S, wsp, wss, by):
+    big = w.WsClient(wss, "oversized", origin=ORIGIN)
+    big.send_json({"op": "pub", "topic": "o.t", "payload": "x" * (3 * MAX_PAYLOAD + 64 * 1024)})
+    big.expect_close(1009, what="an oversized message")
+    bad = w.WsClient(wsp, "bad-utf8", origin=ORIGIN)
+    bad.send_frame(w.TEXT, b'{"op":"sub","pattern":"\xc3\x28"}')
+    bad.expect_close(1007, what="invalid UTF-8")
+    bare = w.WsClient(wsp, "unmasked", origin=ORIGIN)
+    bare.send_frame(w.TEXT, b'{"op":"ping"}', mask=False)
+    bare.expect_close(1002, what="an unmasked frame")
+    by.still_served("violations")
+
+
+def test_upgrades(S, wsp, wss, by):
+    def status(request, port=wsp):
+        answer = w.http_exchange(port, request)
+        return answer.split(b"\r\n", 1)[0].decode(errors="replace"), answer
+
+    req, _ = w.upgrade_request(wsp, origin="http://evil.example")
+    line, _ = status(req)
+    h.check(" 403 " in line, "disallowed Origin: %s" % line)
+    req, _ = w.upgrade_request(wsp, key="short")
+    h.check(" 400 " in status(req)[0], "bad key")
+    req, _ = w.upgrade_request(wsp)
+    line, answer = status(req.replace(b"Version: 13", b"Version: 8"))
+    h.check(" 426 " in line and b"Sec-WebSocket-Version: 13" in answer, "old version: %s" % line)
+    req, _ = w.upgrade_request(wsp, protocol="mqtt")
+    h.check(" 400 " in status(req)[0], "unknown subprotocol")
+    h.check(" 400 " in status(b"GARBAGE\r\n\r\n")[0], "garbage request")
+    h.check(" 431 " in status(b"GET / HTTP/1.1\r\nX: " + b"a" * 9000)[0], "an endless request head")
+    line, answer = status(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", port=wss)
+    h.check(" 426 " in line, "a plain GET on the source's WebSocket port: %s" % line)
+    line, answer = status(b"GET /../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n")
+    h.check(" 404 " in line, "a path outside the page: %s" % line)
+    # Without a subprotocol is fine too; the allowed origin is
+    w.WsClient(wsp, "no-protocol", origin=ORIGIN, protocol=None).ping()
+    by.still_served("upgrades")
+
+
+def metric(port, name):
+    with urllib.request.urlopen("http://%s:%d/metrics" % (h.HOST, port), timeout=h.STEP) as r:
+        text = r.read().decode()
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    h.fail("no %s in the metrics" % name)
+
+
+def test_slow(S, wsp, mport, by):
+    slow = w.WsClient(wsp, "slow-browser", origin=ORIGIN, rcvbuf=4096)
+    slow.subscribe("slow.t")
+    before = metric(mport, 'zchannel_dropped_total{role="subscriber",cause="slow_consumer"}')
+    pub = S.source_client("flood")
+    payload = b"s" * 1000
+    for i in range(400):
+        pub.send(b"".join(b"PUB slow.t %s\n" % payload for _ in range(50)))
+    pub.ping()
+    time.sleep(1.0)
+    reason, before_close = slow.expect_close(1008, timeout=30, what="the slow browser's cut")
+    h.check(reason == "slow consumer", "close reason %r" % reason)
+    last = before_close[-1]
+    h.check(last[0] == w.TEXT and json.loads(last[1]).get("code") == "slow_consumer",
+            "the last message before the close: %r" % (last,))
+    after = metric(mport, 'zchannel_dropped_total{role="subscriber",cause="slow_consumer"}')
+    h.check(after == before + 1, "slow consumers in the metrics: %s -> %s" % (before, after))
+    by.still_served("slow")
+
+
+def test():
+    wsp, wss, mport = h.free_port(), h.free_port(), h.free_port()
+    with h.system(source_args=["--ws-listen", "%s:%d" % (h.HOST, wss), "--ws-origin", ORIGIN,
+                               "--max-payload", str(MAX_PAYLOAD)],
+                  sub_args=["--ws-listen", "%s:%d" % (h.HOST, wsp), "--ws-origin",
+                            "http://other.example, " + ORIGIN,
+                            "--max-output", "65536", "--metrics-listen", "%s:%d" % (h.HOST, mport)]) as S:
+        by = Bystanders(S, wsp)
+        test_json(S, wsp, wss, by)
+        test_binary(S, wsp, by)
+        test_fragments_and_pings(S, wsp, by)
+        test_violations(S, wsp, wss, by)
+        test_upgrades(S, wsp, wss, by)
+        test_slow(S, wsp, mport, by)
+        S.check_alive()
+    test_server_pings()
+    return "JSON and binary both ways; fragments, pings, 1009, 1007, 1002, 400/403/426, slow 1008"
+
+
+if __name__ == "__main__":
+    h.run("50-websocket", test, budget=100)
