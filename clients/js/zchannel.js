@@ -71,11 +71,13 @@ export class ZChannel extends EventTarget {
       sub.callbacks.add(callback);
       return Promise.resolve(this._handle(pattern, callback));
     }
-    sub = { callbacks: new Set([callback]), options };
+    sub = { callbacks: new Set([callback]), options, waiters: [] };
     this.subscriptions.set(pattern, sub);
     if (options.from !== undefined && isTopic(pattern))
       this.positions.set(pattern, { seq: options.from, epoch: options.epoch ?? null });
-    const done = this.state === "open" ? this._subscribe(pattern, sub) : Promise.resolve();
+    // Not connected yet: the promise keeps until the server confirmed it
+    const done = this.state === "open" ? this._subscribe(pattern, sub) :
+                 new Promise((resolve, reject) => sub.waiters.push({ resolve, reject }));
     return done.then(() => this._handle(pattern, callback));
   }
 
@@ -159,7 +161,16 @@ export class ZChannel extends EventTarget {
     this._setState("open");
     try {
       if (this.token) await this._request({ op: "auth", token: this.token });
-      for (const [pattern, sub] of this.subscriptions) await this._subscribe(pattern, sub);
+      for (const [pattern, sub] of this.subscriptions) {
+        try {
+          await this._subscribe(pattern, sub);
+          for (const waiter of sub.waiters.splice(0)) waiter.resolve();
+        } catch (error) {
+          if (error.code === "closed") throw error;
+          for (const waiter of sub.waiters.splice(0)) waiter.reject(error);
+          this.subscriptions.delete(pattern);
+        }
+      }
     } catch (error) {
       this._emit("error", error);
     }
