@@ -351,7 +351,10 @@ s_conn_drop_slow (zch_conn_t *conn)
     int sndbuf = 0;
     socklen_t sndbuf_len = sizeof sndbuf;
     if (getsockopt (conn->watch.fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &sndbuf_len) == 0) {
+        //  (a WebSocket's queue goes first, and its JSON is longer than frames)
         size_t needed = conn->out_len - conn->out_start + 64 * 1024;
+        if (conn->ws)
+            needed += zch_ws_queued (conn->ws) + conn->out_len - conn->out_start;
         if (needed < INT_MAX / 4) {
             sndbuf = sndbuf / 2 + (int) needed;    //  the kernel doubles it back
             setsockopt (conn->watch.fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);

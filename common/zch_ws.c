@@ -40,6 +40,7 @@ struct zch_ws_t {
     bool binary;                    //  replies go as binary frames
     uint16_t close_code;
     char close_reason [96];
+    bool ending;                    //  the close goes once the messages before it went
     bool ended;
     int refused;
 };
@@ -361,6 +362,13 @@ zch_ws_read (zch_ws_t *self, void *buf, size_t len)
     return -1;
 }
 
+size_t
+zch_ws_queued (zch_ws_t *self)
+{
+    return (self->answer_len - self->answer_sent)
+         + (self->ctx? wslay_event_get_queued_msg_length (self->ctx): 0);
+}
+
 bool
 zch_ws_buffered (zch_ws_t *self)
 {
@@ -439,11 +447,16 @@ zch_ws_send (zch_ws_t *self)
             return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR? 0: -1;
         self->answer_sent += (size_t) sent;
     }
-    if (self->ctx && wslay_event_want_write (self->ctx) && wslay_event_send (self->ctx)) {
-        if (!self->raw_errno)
-            self->raw_errno = EPIPE;
-        errno = self->raw_errno;
-        return -1;
+    for (int pass = 0; pass < 2; pass++) {
+        if (self->ctx && wslay_event_want_write (self->ctx) && wslay_event_send (self->ctx)) {
+            if (!self->raw_errno)
+                self->raw_errno = EPIPE;
+            errno = self->raw_errno;
+            return -1;
+        }
+        if (!self->ending || self->ended)
+            break;
+        zch_ws_end (self);              //  its turn may have come
     }
     return 0;
 }
@@ -452,13 +465,19 @@ bool
 zch_ws_wants_write (zch_ws_t *self)
 {
     return self->answer_sent < self->answer_len
-        || (self->ctx && !self->raw_errno && wslay_event_want_write (self->ctx));
+        || (self->ctx && !self->raw_errno
+            && (wslay_event_want_write (self->ctx) || (self->ending && !self->ended)));
 }
 
 void
 zch_ws_end (zch_ws_t *self)
 {
     if (self->ended || !self->ctx || self->state != WS_OPEN)
+        return;
+    //  wslay sends control frames ahead of queued messages: the close
+    //  waits until the last words before it are out
+    self->ending = true;
+    if (wslay_event_get_queued_msg_count (self->ctx) > 0)
         return;
     self->ended = true;
     const char *reason = self->close_code? self->close_reason: "";

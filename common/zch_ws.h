@@ -54,6 +54,9 @@ ssize_t zch_ws_write (zch_ws_t *self, const void *data, size_t len);
 //  Sends what is queued. Returns 0, or -1 when the transport failed.
 int zch_ws_send (zch_ws_t *self);
 
+//  Bytes queued for the socket, not yet taken by it.
+size_t zch_ws_queued (zch_ws_t *self);
+
 //  True while something queued waits for the socket.
 bool zch_ws_wants_write (zch_ws_t *self);
 

@@ -62,6 +62,7 @@ class WsClient:
             h.check(chunk, "%s: connection closed during the upgrade: %r" % (name, self.buf))
             self.buf += chunk
         head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        self.at = 0
         self.head = head.decode()
         h.check(self.head.startswith("HTTP/1.1 101"), "%s: upgrade refused: %s" % (name, self.head))
         want = base64.b64encode(hashlib.sha1(key.encode() + GUID).digest()).decode()
@@ -97,7 +98,8 @@ class WsClient:
         chunk = self.sock.recv(1 << 20)
         if not chunk:
             raise EOFError
-        self.buf += chunk
+        self.buf = self.buf[self.at:] + chunk
+        self.at = 0
         return True
 
     def read_frame(self, timeout=h.STEP):
@@ -116,23 +118,25 @@ class WsClient:
                 raise h.TestFailure("%s: connection closed without a close frame" % self.name)
 
     def _take(self):
-        b = self.buf
-        if len(b) < 2:
+        # self.buf [self.at:] is unread; slicing off each frame would copy
+        # the whole backlog per frame
+        b, at = self.buf, self.at
+        if len(b) - at < 2:
             return None
-        opcode, n = b[0] & 0x0F, b[1] & 0x7F
-        h.check(not (b[1] & 0x80), "%s: the server masked a frame" % self.name)
-        pos = 2
+        opcode, n = b[at] & 0x0F, b[at + 1] & 0x7F
+        h.check(not (b[at + 1] & 0x80), "%s: the server masked a frame" % self.name)
+        pos = at + 2
         if n == 126:
-            if len(b) < 4:
+            if len(b) - at < 4:
                 return None
-            n, pos = struct.unpack(">H", b[2:4])[0], 4
+            n, pos = struct.unpack(">H", b[at + 2:at + 4])[0], at + 4
         elif n == 127:
-            if len(b) < 10:
+            if len(b) - at < 10:
                 return None
-            n, pos = struct.unpack(">Q", b[2:10])[0], 10
+            n, pos = struct.unpack(">Q", b[at + 2:at + 10])[0], at + 10
         if len(b) < pos + n:
             return None
-        self.buf = b[pos + n:]
+        self.at = pos + n
         return opcode, b[pos:pos + n]
 
     def read_json(self, timeout=h.STEP, what="a message"):
