@@ -74,6 +74,10 @@ source
     drain-timeout = "5s"
     #   where frame-protocol clients connect (off when empty)
     frame-listen = ""
+    #   where WebSocket clients (browsers) connect; wss with --tls-cert (off when empty)
+    ws-listen = ""
+    #   Origins browsers may connect from, comma-separated (any when empty)
+    ws-origin = ""
     #   largest payload a client may send (K/M suffixes)
     max-payload = "1M"
     #   add a plugin to the chain, in order (repeatable): NAME[@PATTERN][:key=value,...] (reloads)
@@ -92,6 +96,8 @@ subscriber
     max-output = "64M"
     #   output queued over all clients before those furthest behind are dropped as slow consumers ('auto': a quarter of the machine's memory)
     output-budget = "auto"
+    #   the live page's files, served at / of ws-listen (none when empty)
+    ws-root = "/usr/local/share/zchannel/www"
     #   patterns one client may hold (0: no limit)
     max-subscriptions = "1000"
     #   loops sharing the port
@@ -104,6 +110,10 @@ subscriber
     drain-timeout = "5s"
     #   where frame-protocol clients connect (off when empty)
     frame-listen = ""
+    #   where WebSocket clients (browsers) connect; wss with --tls-cert (off when empty)
+    ws-listen = ""
+    #   Origins browsers may connect from, comma-separated (any when empty)
+    ws-origin = ""
     #   largest payload a client may send (K/M suffixes)
     max-payload = "1M"
     #   add a plugin to the chain, in order (repeatable): NAME[@PATTERN][:key=value,...] (reloads)
