@@ -141,6 +141,9 @@ broker_request_parse (const zch_frame_t *frames, size_t count, broker_request_t 
         if (n != 2)
             request->error = n < 2? "missing arguments": "too many arguments";
         else
+        if (tokens [1].size == 0)
+            request->error = "empty marker";
+        else
         if (tokens [1].size > BROKER_REQUEST_TAG_MAX)
             request->error = "marker too long";
         else {

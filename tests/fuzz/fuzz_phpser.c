@@ -99,7 +99,7 @@ s_value (const uint8_t *data, size_t size, const zch_phpser_limits_t *limits)
     size_t json_len;
     char *json = zch_phpjson_convert (data, size, &json_len);
     if (json) {
-        json_t *back = json_loadb (json, json_len, JSON_DECODE_ANY, NULL);
+        json_t *back = json_loadb (json, json_len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
         S_ASSERT (back);
         json_decref (back);
         free (json);
