@@ -781,10 +781,17 @@ subscriber_worker_actor (zsock_t *pipe, void *args)
         busy = received == SUBSCRIBER_BATCH || (self->config->broker_local && self->room == 0);
         //  A backlog this deep may have overflowed the broker's high-water
         //  mark: check the topics' seqs once the link is quiet (a link in
-        //  this process never drops: the broker waits for room instead)
+        //  this process never drops: the broker waits for room instead).
+        //  The backlog is counted over the whole burst, not one turn: a
+        //  backlog read in small turns may have overflowed all the same.
+        if (received)
+            self->burst += received;
+        else
+        if (!waiting)
+            self->burst = 0;
         if (!self->config->broker_local
         &&  (received == SUBSCRIBER_BATCH
-         ||  (self->config->upstream_hwm > 0 && received >= (size_t) self->config->upstream_hwm)))
+         ||  (self->config->upstream_hwm > 0 && self->burst >= (uint64_t) self->config->upstream_hwm)))
             subscriber_catchup_backlog (self->catchup);
         subscriber_catchup_drain (self->catchup);
         if (received == 0 && !waiting)

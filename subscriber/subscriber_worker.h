@@ -80,6 +80,7 @@ typedef struct {
     uint64_t frames_malformed;  //  frame requests that did not decode
     zch_worker_state_t state;
     uint64_t received;
+    uint64_t burst;             //  messages read from the broker since it was last quiet
     uint64_t malformed;
     zch_counters_t *counters;   //  published once per turn (see s_publish_metrics)
     uint64_t received_bytes;
