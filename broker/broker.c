@@ -1,21 +1,11 @@
 /*  broker: the central forwarder actor.                                     */
-#include "broker.h"
-#include "broker_groups.h"
-#include "broker_control.h"
-#include "broker_confirm.h"
-#include "broker_engine.h"
+#include "broker_self.h"
 #include "broker_handover.h"
-#include "broker_history.h"
-#include "broker_local.h"
-#include "broker_watch.h"
 #include "zch_curve.h"
-#include "zch_envelope.h"
 #include "zch_epoch.h"
 #include "zch_log.h"
-#include "zch_topic.h"
 #include "zch_main.h"
-#include "zch_metrics.h"
-#include "zch_pipeline.h"
+#include "zch_topic.h"
 #include "zch_zmq.h"
 
 #define BROKER_MAX_FRAMES   4       //  one more than any valid form, to spot extras
@@ -27,40 +17,11 @@
 
 static const char s_ack_prefix [] = "$ack.";
 
-typedef struct {
-    zsock_t *pipe;
-    const broker_config_t *config;
-    void *ingress;              //  XSUB
-    void *egress;               //  XPUB
-    broker_local_t *local;      //  the egress to front-ends in this process; NULL: none
-    zhashx_t *outside;          //  with local: the prefixes (hex) some peer of the TCP egress
-                                //  follows; none: nothing to send there
-    void *control;              //  ROUTER
-    broker_history_t *history;  //  seq, last value and history per topic
-    uint64_t epoch;             //  what this run's seqs belong to
-    broker_control_t *requests; //  control requests and streams in progress
-    broker_confirm_t *confirms; //  publisher confirms to sources
-    broker_stats_t stats;
-    zch_counters_t *counters;   //  stats published for the metrics endpoint
-    int64_t malformed_logged_at;
-    uint64_t malformed_logged;
-    int64_t too_large_logged_at;
-    uint64_t too_large_logged;
-    broker_watch_t *watch;      //  subscriptions held, peers connected
-    broker_groups_t *groups;    //  queue groups and their members
-    zch_pipeline_t *pipeline;   //  the broker's plugins; NULL: none
-    zactor_t *curve_auth;       //  the ZAP handler when CURVE is on
-    uint64_t plugin_dropped_bytes;  //  payload bytes of what plugins dropped
-    uint64_t plugin_ns;         //  time in pipelines replaced by reloads
-    broker_engine_t *engine;    //  the Redis engine; NULL: memory
-    broker_engine_sink_t sink;  //  what the broker does with what it sends back
-} self_t;
-
 //  Frees what s_self_new made.
 static void
-s_self_destroy (self_t **self_p)
+s_self_destroy (broker_self_t **self_p)
 {
-    self_t *self = *self_p;
+    broker_self_t *self = *self_p;
     if (!self)
         return;
     broker_engine_destroy (&self->engine);
@@ -86,7 +47,7 @@ s_self_destroy (self_t **self_p)
 //  CURVE on every socket, before any bind, with the ZAP handler that
 //  checks client keys. Returns 0, or -1 with a reason.
 static int
-s_curve (self_t *self, const broker_config_t *config, char *error, size_t error_size)
+s_curve (broker_self_t *self, const broker_config_t *config, char *error, size_t error_size)
 {
     const char *clients = config->curve_clients && *config->curve_clients? config->curve_clients: NULL;
     if (!config->curve_secret || !*config->curve_secret) {
@@ -124,7 +85,7 @@ broker_epoch_new (void)
 //  On egress (self->egress or the local one), or on both when NULL: only
 //  the front-end that subscribed the barrier's topic gets the answer.
 static void
-s_barrier_send (self_t *self, void *egress, const uint8_t *topic, size_t len)
+s_barrier_send (broker_self_t *self, void *egress, const uint8_t *topic, size_t len)
 {
     uint8_t meta [64];
     size_t meta_size = zch_meta_encode (0, zch_now_ns (), self->epoch, NULL, 0, meta, sizeof meta);
@@ -144,7 +105,7 @@ s_barrier_answer (void *arg, const uint8_t *topic, size_t len)
     s_barrier_send (arg, NULL, topic, len);
 }
 
-static void s_send_message (self_t *self, zmq_msg_t *topic_frame, zmq_msg_t *meta_frame,
+static void s_send_message (broker_self_t *self, zmq_msg_t *topic_frame, zmq_msg_t *meta_frame,
                             zmq_msg_t *payload_frame);
 
 //  Sends a stamped message to the front-ends, taking the frames over. The
@@ -152,10 +113,10 @@ static void s_send_message (self_t *self, zmq_msg_t *topic_frame, zmq_msg_t *met
 //  high-water mark drops, and the front-end sees the seq gap. The
 //  front-ends in this process get the frames themselves and may make the
 //  broker wait (broker_local).
-static void
-s_send_out (void *arg, zmq_msg_t *topic_frame, zmq_msg_t *meta_frame, zmq_msg_t *payload_frame)
+void
+broker_send_out (void *arg, zmq_msg_t *topic_frame, zmq_msg_t *meta_frame, zmq_msg_t *payload_frame)
 {
-    self_t *self = arg;
+    broker_self_t *self = arg;
     //  A queue group's member gets its own copy, addressed (broker_groups.h),
     //  after the message itself: kept aside before its frames go
     char group_topic [ZCH_TOPIC_MAX];
@@ -178,9 +139,9 @@ s_send_out (void *arg, zmq_msg_t *topic_frame, zmq_msg_t *meta_frame, zmq_msg_t 
     }
 }
 
-//  s_send_out's own part: the message to every front-end that follows it.
+//  broker_send_out's own part: the message to every front-end that follows it.
 static void
-s_send_message (self_t *self, zmq_msg_t *topic_frame, zmq_msg_t *meta_frame, zmq_msg_t *payload_frame)
+s_send_message (broker_self_t *self, zmq_msg_t *topic_frame, zmq_msg_t *meta_frame, zmq_msg_t *payload_frame)
 {
     if (self->local) {
         //  Only when some outside peer follows something: XPUB would
@@ -211,7 +172,7 @@ s_send_message (self_t *self, zmq_msg_t *topic_frame, zmq_msg_t *meta_frame, zmq
 static bool
 s_held (void *arg)
 {
-    self_t *self = arg;
+    broker_self_t *self = arg;
     return self->local && (broker_local_holding (self->local) || broker_groups_holding (self->groups));
 }
 
@@ -220,13 +181,13 @@ static void
 s_engine_confirm (void *arg, const char *route, size_t route_len, uint64_t number,
                   const char *topic, size_t topic_len, uint64_t seq, uint64_t epoch, const char *reason)
 {
-    self_t *self = arg;
+    broker_self_t *self = arg;
     broker_confirm_send (self->confirms, route, route_len, number, topic, topic_len, seq, epoch, reason);
 }
 
 //  Starts the Redis engine when asked for. Returns 0, or -1 with a reason.
 static int
-s_engine_start (self_t *self, const broker_config_t *config, char *error, size_t error_size)
+s_engine_start (broker_self_t *self, const broker_config_t *config, char *error, size_t error_size)
 {
     if (config->engine != BROKER_ENGINE_REDIS) {
         if (config->redis.count == 0)
@@ -237,7 +198,7 @@ s_engine_start (self_t *self, const broker_config_t *config, char *error, size_t
     self->engine = broker_engine_redis_new (&config->redis, config->history_per_topic, error, error_size);
     if (!self->engine)
         return -1;
-    self->sink = (broker_engine_sink_t) { .history = self->history, .forward = s_send_out,
+    self->sink = (broker_engine_sink_t) { .history = self->history, .forward = broker_send_out,
                                           .held = s_held, .barrier = s_barrier_answer,
                                           .confirm = s_engine_confirm, .arg = self };
     zch_notice ("broker: engine redis, %d shard%s (first %s)", config->redis.count,
@@ -246,10 +207,10 @@ s_engine_start (self_t *self, const broker_config_t *config, char *error, size_t
 }
 
 //  Opens and binds the three sockets. Returns NULL with a reason in error.
-static self_t *
+static broker_self_t *
 s_self_new (zsock_t *pipe, const broker_config_t *config, char *error, size_t error_size)
 {
-    self_t *self = calloc (1, sizeof *self);
+    broker_self_t *self = calloc (1, sizeof *self);
     if (!self) {
         snprintf (error, error_size, "out of memory");
         return NULL;
@@ -316,317 +277,10 @@ s_self_new (zsock_t *pipe, const broker_config_t *config, char *error, size_t er
     return self;
 }
 
-//  Counts and, at most once a second, logs a dropped producer message.
-static void
-s_malformed (self_t *self, const char *reason)
-{
-    self->stats.malformed++;
-    int64_t now = zclock_mono ();
-    if (now - self->malformed_logged_at >= 1000) {
-        zch_warning ("broker: dropped malformed message (%s); %llu dropped since the last report",
-                     reason, (unsigned long long) (self->stats.malformed - self->malformed_logged));
-        self->malformed_logged_at = now;
-        self->malformed_logged = self->stats.malformed;
-    }
-}
-
-//  Counts and, at most once a second, logs a payload over --max-payload.
-static void
-s_too_large (self_t *self, const zch_envelope_view_t *view)
-{
-    self->stats.too_large++;
-    int64_t now = zclock_mono ();
-    if (now - self->too_large_logged_at >= 1000) {
-        zch_warning ("broker: dropped a %zu-byte payload on '%.*s', over --max-payload %zu; "
-                     "%llu dropped since the last report", view->payload_size, (int) view->topic_len,
-                     view->topic, self->config->max_payload,
-                     (unsigned long long) (self->stats.too_large - self->too_large_logged));
-        self->too_large_logged_at = now;
-        self->too_large_logged = self->stats.too_large;
-    }
-}
-
-//  Frees the zmq_msg_t that a zero-copy payload frame points into.
-static void
-s_release_held (void *data, void *hint)
-{
-    (void) data;
-    zmq_msg_t *held = hint;
-    zmq_msg_close (held);
-    free (held);
-}
-
-//  Makes payload a frame over part of frame without copying: frame moves
-//  to the heap and lives until libzmq frees payload. Returns 0 or -1.
-static int
-s_payload_slice (zmq_msg_t *frame, size_t offset, size_t size, zmq_msg_t *payload)
-{
-    zmq_msg_t *held = malloc (sizeof *held);
-    if (!held)
-        return -1;
-    zmq_msg_init (held);
-    zmq_msg_move (held, frame);
-    //  Only now is the address final (small messages live inside zmq_msg_t)
-    uint8_t *data = (uint8_t *) zmq_msg_data (held) + offset;
-    if (zmq_msg_init_data (payload, data, size, s_release_held, held)) {
-        zmq_msg_close (held);
-        free (held);
-        return -1;
-    }
-    return 0;
-}
-
-//  The seq the next message on topic will get, without creating the topic
-//  (a message the plugins drop must leave no trace).
-static uint64_t
-s_peek_seq (self_t *self, const char *name, size_t len)
-{
-    broker_topic_t *topic = broker_history_find (self->history, name, len);
-    return topic? broker_history_next_seq (topic): 1;
-}
-
-//  Runs the broker's plugins on a parsed message, before any seq is
-//  taken, so that a drop leaves no gap. Returns 0 (msg holds the result),
-//  or -1 when dropped (counted; the pipeline is already recycled).
-static int
-s_plugins_run (self_t *self, const zch_envelope_view_t *view, const zch_frame_t *views,
-               uint64_t now, zch_pipeline_msg_t *msg)
-{
-    zch_meta_t meta = { 0 };
-    if (view->meta)
-        zch_meta_decode (view->meta, view->meta_size, &meta);
-    *msg = (zch_pipeline_msg_t) {
-        .topic = view->topic, .topic_len = view->topic_len,
-        .payload = views [view->payload_frame].data + view->payload_offset,
-        .payload_len = view->payload_size, .meta = view->meta, .meta_size = view->meta_size,
-        .seq = s_peek_seq (self, view->topic, view->topic_len),
-        .ts = meta.has_ts? meta.ts: now
-    };
-    uint64_t errors = zch_pipeline_errors (self->pipeline);
-    int rc = zch_pipeline_run (self->pipeline, msg);
-    self->stats.plugin_errors += zch_pipeline_errors (self->pipeline) - errors;
-    if (rc == ZCH_PLUGIN_DROP) {
-        self->stats.plugin_dropped++;
-        self->plugin_dropped_bytes += view->payload_size;
-        zch_pipeline_done (self->pipeline);
-        return -1;
-    }
-    return 0;
-}
-
-//  Replaces the frames a plugin changed with copies of its result.
-static void
-s_plugins_apply (const zch_pipeline_msg_t *msg, zmq_msg_t *topic_frame, zmq_msg_t *payload_frame)
-{
-    if (msg->topic_changed) {
-        zmq_msg_close (topic_frame);
-        zmq_msg_init_size (topic_frame, msg->topic_len);
-        memcpy (zmq_msg_data (topic_frame), msg->topic, msg->topic_len);
-    }
-    if (msg->payload_changed) {
-        zmq_msg_close (payload_frame);
-        zmq_msg_init_size (payload_frame, msg->payload_len);
-        if (msg->payload_len)
-            memcpy (zmq_msg_data (payload_frame), msg->payload, msg->payload_len);
-    }
-}
-
-//  Takes the pipeline a reload sent, between two messages.
-static void
-s_plugins_swap (self_t *self, zch_pipeline_t *pipeline)
-{
-    if (self->pipeline) {
-        zch_pipeline_report (self->pipeline, "broker");
-        self->plugin_ns += zch_pipeline_ns (self->pipeline);
-    }
-    zch_pipeline_destroy (&self->pipeline);
-    self->pipeline = pipeline;
-}
-
-//  Answers a source that asked for a confirm (meta cf and cn): the seq and
-//  epoch its message got, or (reason set) why it was dropped.
-static void
-s_confirm (self_t *self, const zch_meta_t *meta, const char *topic, size_t topic_len,
-           uint64_t seq, uint64_t epoch, const char *reason)
-{
-    if (meta->has_confirm && meta->confirm_route)
-        broker_confirm_send (self->confirms, meta->confirm_route, meta->confirm_route_len,
-                             meta->confirm, topic, topic_len, seq, epoch, reason);
-}
-
-//  Hands one producer message to the Redis engine, which takes its seq;
-//  the meta gets its time now, so every broker forwards the same one.
-//  msg: the plugins' result, or NULL without plugins. A confirm its
-//  source asked for comes back from the engine (s_engine_confirm).
-static void
-s_engine_publish (self_t *self, const zch_envelope_view_t *view, const zch_frame_t *views,
-                  const zch_meta_t *producer, zch_pipeline_msg_t *msg, uint64_t now)
-{
-    uint8_t meta [ZCH_META_MAX];
-    if (!now)
-        now = zch_now_ns ();
-    size_t meta_size = msg && msg->headers_changed?
-        zch_meta_stamp_headers (view->meta, view->meta_size, 0, now, 0, msg->headers,
-                                msg->header_count, meta, sizeof meta):
-        zch_meta_stamp (view->meta, view->meta_size, 0, now, 0, meta, sizeof meta);
-    const char *route = producer->has_confirm? producer->confirm_route: NULL;
-    int rc = 0;
-    if (meta_size == 0) {
-        s_malformed (self, "meta too large once stamped");
-        s_confirm (self, producer, view->topic, view->topic_len, 0, 0, "meta too large once stamped");
-    }
-    else
-    if (msg)
-        rc = broker_engine_publish (self->engine, msg->topic, msg->topic_len, meta, meta_size,
-                                    (const uint8_t *) msg->payload, msg->payload_len,
-                                    route, producer->confirm_route_len, producer->confirm);
-    else
-        rc = broker_engine_publish (self->engine, view->topic, view->topic_len, meta, meta_size,
-                                    views [view->payload_frame].data + view->payload_offset,
-                                    view->payload_size, route, producer->confirm_route_len,
-                                    producer->confirm);
-    if (rc)
-        s_confirm (self, producer, view->topic, view->topic_len, 0, 0, "Redis engine busy");
-    if (msg)
-        zch_pipeline_done (self->pipeline);
-    if (meta_size) {
-        self->stats.messages_in++;
-        self->stats.bytes_in += view->payload_size;
-    }
-}
-
-//  Stamps and forwards one producer message held in frames [0..count).
-static void
-s_forward (self_t *self, zmq_msg_t *frames, size_t count)
-{
-    zch_frame_t views [BROKER_MAX_FRAMES];
-    for (size_t i = 0; i < count; i++) {
-        views [i].data = zmq_msg_data (&frames [i]);
-        views [i].size = zmq_msg_size (&frames [i]);
-    }
-    zch_envelope_view_t view;
-    const char *reason;
-    if (zch_envelope_parse (views, count, &view, &reason)) {
-        s_malformed (self, reason);
-        return;
-    }
-    //  A source's confirm request (a walk only for metas not in the fixed layout)
-    zch_meta_t producer = { 0 };
-    if (view.meta)
-        zch_meta_decode (view.meta, view.meta_size, &producer);
-    //  Before the plugins and any seq: a drop leaves no gap
-    if (view.payload_size > self->config->max_payload) {
-        s_too_large (self, &view);
-        s_confirm (self, &producer, view.topic, view.topic_len, 0, 0, "payload too large");
-        return;
-    }
-    //  For one queue group only (a channel client's publishLoop): no seq
-    if (count == 3 && view.meta
-    &&  broker_groups_route_only (self->groups, self->egress, self->local, view.topic,
-                                  view.topic_len, view.meta, view.meta_size, &frames [1], &frames [2])) {
-        s_confirm (self, &producer, view.topic, view.topic_len, 0, 0,
-                   "sent to one queue-group member, without a seq");
-        self->stats.messages_in++;
-        self->stats.bytes_in += view.payload_size;
-        return;
-    }
-    //  The clock only for what needs it: plugins, and a meta without ts
-    uint64_t now = self->pipeline? zch_now_ns (): 0;
-    zch_pipeline_msg_t msg;     //  filled only when there are plugins
-    if (self->pipeline && s_plugins_run (self, &view, views, now, &msg)) {
-        s_confirm (self, &producer, view.topic, view.topic_len, 0, 0, "dropped by a broker plugin");
-        return;
-    }
-    if (self->engine) {
-        s_engine_publish (self, &view, views, &producer, self->pipeline? &msg: NULL, now);
-        return;
-    }
-    //  The history keeps the message as forwarded: after the plugins
-    broker_topic_t *topic = self->pipeline?
-        broker_history_topic (self->history, msg.topic, msg.topic_len):
-        broker_history_topic (self->history, view.topic, view.topic_len);
-    uint64_t seq = topic? broker_history_next_seq (topic): 0;
-    uint64_t epoch = topic? broker_history_topic_epoch (topic): 0;
-    uint8_t stamped [ZCH_META_MAX];
-    const uint8_t *meta = stamped;
-    size_t meta_size = 0;
-    //  A meta as zchannel's source writes it takes its seq where it lies,
-    //  unless libzmq shares the frame with another reader
-    bool in_place = seq && !self->pipeline && count == 3
-                 && !zmq_msg_get (&frames [1], ZMQ_SHARED)
-                 && zch_meta_stamp_in_place (zmq_msg_data (&frames [1]), views [1].size, seq, epoch);
-    if (in_place) {
-        meta = views [1].data;
-        meta_size = views [1].size;
-    }
-    else
-    if (seq) {
-        if (!now)
-            now = zch_now_ns ();
-        meta_size = self->pipeline && msg.headers_changed?
-            zch_meta_stamp_headers (view.meta, view.meta_size, seq, now, epoch, msg.headers,
-                                    msg.header_count, stamped, sizeof stamped):
-            zch_meta_stamp (view.meta, view.meta_size, seq, now, epoch, stamped, sizeof stamped);
-    }
-    if (meta_size == 0) {
-        if (self->pipeline)
-            zch_pipeline_done (self->pipeline);
-        s_malformed (self, seq? "meta too large once stamped": "out of memory");
-        s_confirm (self, &producer, view.topic, view.topic_len, 0, 0,
-                   seq? "meta too large once stamped": "out of memory");
-        return;
-    }
-    //  Kept before the frames move: a small payload lives inside its zmq_msg_t
-    const uint8_t *payload = self->pipeline? (const uint8_t *) msg.payload:
-        (const uint8_t *) zmq_msg_data (&frames [view.payload_frame]) + view.payload_offset;
-    size_t payload_size = self->pipeline? msg.payload_len: view.payload_size;
-    if (broker_history_add (self->history, topic, seq, meta, meta_size, payload, payload_size))
-        self->stats.history_store_failed++;
-    zmq_msg_t topic_frame, meta_frame, payload_frame;
-    if (count == 1) {
-        zmq_msg_init_size (&topic_frame, view.topic_len);
-        memcpy (zmq_msg_data (&topic_frame), view.topic, view.topic_len);
-        if (s_payload_slice (&frames [0], view.payload_offset, view.payload_size, &payload_frame)) {
-            zmq_msg_close (&topic_frame);
-            if (self->pipeline)
-                zch_pipeline_done (self->pipeline);
-            s_malformed (self, "out of memory");
-            s_confirm (self, &producer, view.topic, view.topic_len, 0, 0, "out of memory");
-            return;
-        }
-    }
-    else {
-        zmq_msg_init (&topic_frame);
-        zmq_msg_move (&topic_frame, &frames [0]);
-        zmq_msg_init (&payload_frame);
-        zmq_msg_move (&payload_frame, &frames [view.payload_frame]);
-    }
-    if (self->pipeline) {
-        s_plugins_apply (&msg, &topic_frame, &payload_frame);
-        zch_pipeline_done (self->pipeline);
-    }
-    if (in_place) {
-        zmq_msg_init (&meta_frame);
-        zmq_msg_move (&meta_frame, &frames [1]);
-    }
-    else {
-        zmq_msg_init_size (&meta_frame, meta_size);
-        memcpy (zmq_msg_data (&meta_frame), stamped, meta_size);
-    }
-    s_send_out (self, &topic_frame, &meta_frame, &payload_frame);
-    self->stats.messages_in++;
-    self->stats.bytes_in += view.payload_size;
-    if (producer.has_confirm) {
-        size_t name_len;
-        const char *name = broker_history_name (topic, &name_len);
-        s_confirm (self, &producer, name, name_len, seq, epoch, NULL);
-    }
-}
-
 //  Receives and forwards up to limit messages from ingress. Returns how
 //  many multipart messages it read.
 static size_t
-s_ingress_drain (self_t *self, size_t limit)
+s_ingress_drain (broker_self_t *self, size_t limit)
 {
     size_t handled = 0;
     //  Nothing more while a front-end in this process cannot take what we have
@@ -659,9 +313,9 @@ s_ingress_drain (self_t *self, size_t limit)
             broker_control_marker (self->requests, zmq_msg_data (&frames [0]), first_size);
         else
         if (count > 3)
-            s_malformed (self, "wrong frame count");
+            broker_malformed (self, "wrong frame count");
         else
-            s_forward (self, frames, count);
+            broker_forward (self, frames, count);
         for (size_t i = 0; i < held; i++)
             zmq_msg_close (&frames [i]);
         handled++;
@@ -673,7 +327,7 @@ s_ingress_drain (self_t *self, size_t limit)
 //  subscription, and an unsubscription only once no peer follows the
 //  prefix any more (a peer that leaves included), so a set is exact.
 static void
-s_outside_follow (self_t *self, const uint8_t *data, size_t size)
+s_outside_follow (broker_self_t *self, const uint8_t *data, size_t size)
 {
     if (size < 1 || data [0] > 1)
         return;
@@ -692,7 +346,7 @@ s_outside_follow (self_t *self, const uint8_t *data, size_t size)
 //  ("$ack." topic) at once, which proves every earlier subscription from
 //  that front-end is in place.
 static void
-s_egress_drain (self_t *self, void *egress)
+s_egress_drain (broker_self_t *self, void *egress)
 {
     while (true) {
         zmq_msg_t message;
@@ -731,7 +385,7 @@ s_egress_drain (self_t *self, void *egress)
 //  Publishes the stats for the metrics endpoint, once per turn. What the
 //  plugins dropped was received but not sent.
 static void
-s_publish_metrics (self_t *self)
+s_publish_metrics (broker_self_t *self)
 {
     zch_counters_t *counters = self->counters;
     zch_metrics_set (&counters->messages_received, self->stats.messages_in + self->stats.plugin_dropped);
@@ -759,7 +413,7 @@ s_publish_metrics (self_t *self)
 //  Reads what is still arriving on ingress until it has been quiet for a
 //  moment, so that messages producers already sent are not lost at exit.
 static void
-s_drain_for_exit (self_t *self)
+s_drain_for_exit (broker_self_t *self)
 {
     int64_t started = zclock_mono ();
     int64_t deadline = started + self->config->drain_timeout;
@@ -797,7 +451,7 @@ broker_actor (zsock_t *pipe, void *args)
 {
     const broker_config_t *config = args;
     char error [512];
-    self_t *self = s_self_new (pipe, config, error, sizeof error);
+    broker_self_t *self = s_self_new (pipe, config, error, sizeof error);
     if (!self) {
         zch_error ("broker: %s", error);
         zch_actor_ready (pipe, error);
@@ -847,7 +501,7 @@ broker_actor (zsock_t *pipe, void *args)
             zsock_recv (pipe, "sp", &command, &pipeline);
             bool terminate = !command || streq (command, "$TERM");
             if (command && streq (command, "RELOAD"))
-                s_plugins_swap (self, pipeline);
+                broker_plugins_swap (self, pipeline);
             zstr_free (&command);
             if (terminate)
                 break;
