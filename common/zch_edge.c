@@ -885,6 +885,18 @@ zch_conn_framed (zch_conn_t *conn)
     return conn->edge->config.framing == ZCH_EDGE_FRAMES;
 }
 
+bool
+zch_conn_websocket (zch_conn_t *conn)
+{
+    return conn->ws != NULL;
+}
+
+bool
+zch_conn_ws_json (zch_conn_t *conn)
+{
+    return conn->ws && zch_ws_speaks_json (conn->ws);
+}
+
 void
 zch_edge_set_limits (zch_edge_t *self, size_t max_line, size_t max_output)
 {

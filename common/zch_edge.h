@@ -184,6 +184,13 @@ int zch_conn_auth_failed (zch_conn_t *conn);
 //  True when the client's port speaks frames (zch_edge_config_t.framing).
 bool zch_conn_framed (zch_conn_t *conn);
 
+//  True when the client came on the WebSocket listener.
+bool zch_conn_websocket (zch_conn_t *conn);
+
+//  True when the client is a WebSocket client that speaks JSON text: a
+//  ready text message may be written to it (zch_ws_text_frame).
+bool zch_conn_ws_json (zch_conn_t *conn);
+
 //  Last words before a close: the edge's own error as the client's port
 //  speaks ("-ERR <text>", an err frame with code, a channel error event),
 //  queued even past max_output.

@@ -375,11 +375,41 @@ zch_ws_buffered (zch_ws_t *self)
     return self->in_len > self->in_start || self->more;
 }
 
+//  The start of a ["text", str 32] frame's body
+static const uint8_t s_text_prefix [] = { 0x92, 0xa4, 't', 'e', 'x', 't', 0xdb };
+
+static void
+s_put_be32 (uint8_t *out, size_t value)
+{
+    out [0] = (uint8_t) (value >> 24);
+    out [1] = (uint8_t) (value >> 16);
+    out [2] = (uint8_t) (value >> 8);
+    out [3] = (uint8_t) value;
+}
+
+size_t
+zch_ws_text_frame (uint8_t *out, const char *text, size_t len)
+{
+    s_put_be32 (out, sizeof s_text_prefix + 4 + len);
+    memcpy (out + ZCH_FRAME_HEADER, s_text_prefix, sizeof s_text_prefix);
+    s_put_be32 (out + ZCH_FRAME_HEADER + sizeof s_text_prefix, len);
+    memcpy (out + ZCH_WS_TEXT_OVERHEAD, text, len);
+    return ZCH_WS_TEXT_OVERHEAD + len;
+}
+
 //  Queues one frame the role wrote, as the client speaks. Notes the
 //  close code an error frame implies.
 static void
 s_queue_frame (zch_ws_t *self, const uint8_t *frame, size_t size)
 {
+    if (size >= ZCH_WS_TEXT_OVERHEAD
+    &&  memcmp (frame + ZCH_FRAME_HEADER, s_text_prefix, sizeof s_text_prefix) == 0) {
+        //  Made ready as text while the client spoke JSON: it goes as it is
+        struct wslay_event_msg msg = { WSLAY_TEXT_FRAME, frame + ZCH_WS_TEXT_OVERHEAD,
+                                       size - ZCH_WS_TEXT_OVERHEAD };
+        wslay_event_queue_msg (self->ctx, &msg);
+        return;
+    }
     if (self->binary) {
         struct wslay_event_msg msg = { WSLAY_BINARY_FRAME, frame, size };
         wslay_event_queue_msg (self->ctx, &msg);
@@ -506,4 +536,10 @@ int
 zch_ws_refused (zch_ws_t *self)
 {
     return self->refused;
+}
+
+bool
+zch_ws_speaks_json (zch_ws_t *self)
+{
+    return !self->binary;
 }

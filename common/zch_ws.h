@@ -76,4 +76,18 @@ bool zch_ws_heard (zch_ws_t *self);
 //  The HTTP status the connection was refused with, or 0.
 int zch_ws_refused (zch_ws_t *self);
 
+//  True while what the role writes goes out as JSON text (the client has
+//  not spoken binary).
+bool zch_ws_speaks_json (zch_ws_t *self);
+
+//  A text message made ready by the role (a delivery's JSON, built once
+//  for every client of a fan-out) travels through the edge as one more
+//  frame, ["text", str] (a verb no client sends; the str as str 32), and
+//  zch_ws_write sends the str as it is.
+#define ZCH_WS_TEXT_OVERHEAD (4 + 1 + 5 + 5)
+
+//  Writes that frame for text (len bytes) into out, which holds len +
+//  ZCH_WS_TEXT_OVERHEAD bytes. Returns the frame's size.
+size_t zch_ws_text_frame (uint8_t *out, const char *text, size_t len);
+
 #endif

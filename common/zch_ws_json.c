@@ -246,7 +246,6 @@ char *
 zch_ws_json_reply (const zch_frame_cmd_t *cmd, size_t *json_len)
 {
     json_t *root = NULL;
-    bool base64;
     switch (cmd->verb) {
         case ZCH_FRAME_OK:
             //  ["ok", epoch] answers a verbose sub
@@ -262,19 +261,38 @@ zch_ws_json_reply (const zch_frame_cmd_t *cmd, size_t *json_len)
                               "detail", cmd->text, cmd->text_len);
             break;
         case ZCH_FRAME_MSG:
-            root = json_pack ("{s:s, s:s%, s:I, s:o, s:o*}", "op", "msg",
-                              "topic", cmd->topic, cmd->topic_len, "seq", (json_int_t) cmd->seq,
-                              "headers", s_headers_object (cmd),
-                              "payload", s_payload_string (cmd->payload, cmd->payload_len, &base64));
-            if (root && base64)
-                json_object_set_new (root, "enc", json_string ("base64"));
-            break;
+            return zch_ws_json_delivery (cmd, 0, json_len);
         default:
             break;
     }
     if (!root)
         return NULL;
     char *text = json_dumps (root, JSON_COMPACT);
+    json_decref (root);
+    if (text)
+        *json_len = strlen (text);
+    return text;
+}
+
+char *
+zch_ws_json_delivery (const zch_frame_cmd_t *msg, uint64_t ts, size_t *json_len)
+{
+    bool base64;
+    json_t *root = json_pack ("{s:s, s:s%, s:I}", "op", "msg", "topic", msg->topic, msg->topic_len,
+                              "seq", (json_int_t) msg->seq);
+    //  Milliseconds, as JavaScript counts time: nanoseconds are past the
+    //  integers a double holds exactly
+    if (root && ts)
+        json_object_set_new (root, "ts", json_integer ((json_int_t) (ts / 1000000)));
+    if (root) {
+        json_object_set_new (root, "headers", s_headers_object (msg));
+        json_object_set_new (root, "payload", s_payload_string (msg->payload, msg->payload_len, &base64));
+        if (base64)
+            json_object_set_new (root, "enc", json_string ("base64"));
+    }
+    if (!root)
+        return NULL;
+    char *text = json_dumps (root, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref (root);
     if (text)
         *json_len = strlen (text);

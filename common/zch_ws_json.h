@@ -5,7 +5,7 @@
                 {"op":"unsub","pattern":p}  {"op":"pub","topic":t,"payload":s,"headers":{..}}
                 {"op":"auth","token":s}  {"op":"ping"}
         server: {"op":"ok"}  {"op":"pong"}  {"op":"err","code":c,"detail":s}
-                {"op":"msg","topic":t,"seq":n,"headers":{..},"payload":s}
+                {"op":"msg","topic":t,"seq":n,"ts":ms,"headers":{..},"payload":s}
     A payload that is not valid UTF-8 travels as base64 with "enc":"base64",
     both ways. JSON by jansson, msgpack by msgpack-c.                       */
 #ifndef ZCH_WS_JSON_H_INCLUDED
@@ -33,6 +33,13 @@ size_t zch_ws_json_request (const char *text, size_t len, uint8_t *frame, size_t
 //  Returns a string the caller frees, with its length in *json_len, or
 //  NULL when out of memory.
 char *zch_ws_json_reply (const zch_frame_cmd_t *cmd, size_t *json_len);
+
+//  A delivery as JSON: msg (a ZCH_FRAME_MSG command: topic, seq, payload,
+//  headers) with "ts", the time the message entered the system in ms
+//  since the Unix epoch, from ts in ns (0: none, no "ts"). Returns a
+//  string the caller frees, with its length in *json_len, or NULL when
+//  out of memory.
+char *zch_ws_json_delivery (const zch_frame_cmd_t *msg, uint64_t ts, size_t *json_len);
 
 //  {"op":"err","code":code,"detail":detail} for the WebSocket layer's own
 //  errors. The caller frees it; NULL when out of memory.

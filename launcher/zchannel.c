@@ -139,7 +139,8 @@ s_run (int argc, char *argv [])
         config.subscriber.channel_listen = RUN_WORKERMAN_CHANNEL;
         config.broker.ingress = RUN_WORKERMAN_INGRESS;
     }
-    if (*config.subscriber.channel_listen)
+    //  Channel and WebSocket clients of the subscriber publish through the source
+    if (*config.subscriber.channel_listen || *config.subscriber.ws_listen)
         config.subscriber.relay = config.source.relay = RUN_RELAY_LOCAL;
 
     char error [512];

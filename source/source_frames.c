@@ -1,33 +1,17 @@
 /*  source_frames: the frame protocol on the source front-end.              */
 #include "source_frames.h"
+#include "zch_frame_pub.h"
 #include "zch_frame_reply.h"
 #include "zch_log.h"
-#include "zch_topic.h"
 
 //  Publishes a ["pub", ...] request; success is silent, like text PUB.
 static int
 s_pub (source_frames_t *self, zch_conn_t *conn, const zch_frame_cmd_t *cmd)
 {
-    const char *reason;
     if (self->wait && self->wait (self->ctx, conn, cmd->topic, cmd->topic_len, cmd->payload_len))
         return ZCH_EDGE_PAUSE;
-    if (zch_topic_validate (cmd->topic, cmd->topic_len, &reason)) {
-        self->rejected++;
-        zch_frame_reply_err (conn, ZCH_FRAME_E_TOPIC, "invalid topic: ", reason);
+    if (!zch_frame_pub_admits (conn, cmd, self->guard, self->secure, self->max_payload, &self->rejected))
         return ZCH_EDGE_NEXT;
-    }
-    if (zch_secure_topic (self->secure, cmd->topic, cmd->topic_len, &reason)) {
-        self->rejected++;
-        zch_frame_reply_err (conn, ZCH_FRAME_E_TOPIC, "invalid topic: ", reason);
-        return ZCH_EDGE_NEXT;
-    }
-    if (!zch_guard_publish (self->guard, conn, cmd->topic, cmd->topic_len))
-        return ZCH_EDGE_NEXT;
-    if (cmd->payload_len > self->max_payload) {
-        self->rejected++;
-        zch_frame_reply_err (conn, ZCH_FRAME_E_TOO_LARGE, "", "payload over --max-payload");
-        return ZCH_EDGE_NEXT;
-    }
     //  Negative: the broker cannot take it now; positive: a plugin dropped
     //  it, counted there (a pub is answered only when it fails, as text)
     if (self->publish (self->ctx, conn, cmd->topic, cmd->topic_len,

@@ -2,6 +2,7 @@
     front-end.                                                              */
 #include "subscriber_channel.h"
 #include "subscriber_queue.h"
+#include "subscriber_relay.h"
 #include "zch_chanmsg.h"
 #include "zch_frame.h"
 #include "zch_frame_reply.h"
@@ -9,24 +10,15 @@
 #include "zch_log.h"
 #include "zch_mpread.h"
 #include "zch_net.h"
-#include "zch_zmq.h"
 
 #include <unistd.h>
-
-#define CHANNEL_RELAY_HWM   10000   //  publishes queued towards the source
-#define CHANNEL_RELAY_LINGER 2000   //  ms to hand queued publishes over at exit
 
 struct subscriber_channel_t {
     subscriber_worker_t *worker;
     zch_edge_t *edge;
-    void *relay;                //  PUSH to the source's relay
-    zch_watch_t relay_watch;
-    uint8_t *relay_buf;         //  one publish, encoded as a frame-protocol pub
-    size_t relay_cap;
     uint8_t *event;             //  the delivery frame, built once per message
     size_t event_cap;
     uint64_t malformed;
-    uint64_t relayed;
 };
 
 //  The headers of a relayed publish, as msgpack maps: a PHP value other
@@ -37,13 +29,6 @@ static const uint8_t s_loop_headers [] =
     "\x81\xa9" "zch-route" "\xab" "queue $loop";
 static const uint8_t s_loop_php_headers [] =
     "\x82\xa9" "zch-route" "\xab" "queue $loop" "\xac" "content-type" "\xbe" SUBSCRIBER_PHP_SERIALIZED;
-
-static void
-s_watch_nothing (zch_watch_t *watch, uint32_t events)
-{
-    (void) watch;
-    (void) events;
-}
 
 //  Tells the client why it is refused, then closes it: the stream cannot be
 //  trusted after bytes that are not a request.
@@ -122,23 +107,8 @@ s_relay (subscriber_channel_t *self, zch_conn_t *conn, const char *topic, size_t
     size_t headers_size = !headers? 0: loop? (request->data_is_string? sizeof s_loop_headers:
                                                                        sizeof s_loop_php_headers) - 1:
                                               sizeof s_php_headers - 1;
-    size_t size = zch_frame_pub_size (topic_len, payload_len, headers_size);
-    if (size > self->relay_cap) {
-        uint8_t *grown = realloc (self->relay_buf, size);
-        if (!grown)
-            return -1;
-        self->relay_buf = grown;
-        self->relay_cap = size;
-    }
-    size = zch_frame_encode_pub (self->relay_buf, topic, topic_len, payload, payload_len,
-                                 headers, headers_size);
-    const char *src = zch_conn_peer (conn);
-    if (zmq_send (self->relay, src, strlen (src), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
-        return -1;
-    //  Once the first part is in, libzmq takes the rest of the message
-    zmq_send (self->relay, self->relay_buf + ZCH_FRAME_HEADER, size - ZCH_FRAME_HEADER, 0);
-    self->relayed++;
-    return 0;
+    return subscriber_relay_publish (self->worker->relay, zch_conn_peer (conn), topic, topic_len,
+                                     payload, payload_len, headers, headers_size);
 }
 
 //  publish and publishLoop: one message per channel, through the source's
@@ -264,21 +234,6 @@ subscriber_channel_new (subscriber_worker_t *worker, const zch_worker_args_t *ar
         subscriber_channel_destroy (&self);
         return NULL;
     }
-    self->relay = zmq_socket (zsys_init (), ZMQ_PUSH);
-    if (!self->relay) {
-        snprintf (error, error_size, "cannot create relay socket: %s", zmq_strerror (zmq_errno ()));
-        subscriber_channel_destroy (&self);
-        return NULL;
-    }
-    zch_zmq_set (self->relay, ZMQ_SNDHWM, CHANNEL_RELAY_HWM);
-    zch_zmq_set (self->relay, ZMQ_LINGER, CHANNEL_RELAY_LINGER);
-    if (zch_secure_curve (&config->secure, self->relay, error, error_size)
-    ||  zch_zmq_attach (self->relay, "to the source's relay", config->relay, false, error, error_size)) {
-        subscriber_channel_destroy (&self);
-        return NULL;
-    }
-    self->relay_watch = (zch_watch_t) { .fd = zch_zmq_fd (self->relay), .handler = s_watch_nothing };
-    zch_loop_add (worker->loop, &self->relay_watch, EPOLLIN);
     worker->channel_edge = self->edge;
     return self;
 }
@@ -291,21 +246,9 @@ subscriber_channel_destroy (subscriber_channel_t **self_p)
         return;
     zch_edge_destroy (&self->edge);
     self->worker->channel_edge = NULL;
-    if (self->relay) {
-        zch_loop_remove (self->worker->loop, &self->relay_watch);
-        zmq_close (self->relay);
-    }
-    free (self->relay_buf);
     free (self->event);
     free (self);
     *self_p = NULL;
-}
-
-void
-subscriber_channel_turn (subscriber_channel_t *self)
-{
-    if (zch_edge_has_paused (self->edge) && zch_zmq_writable (self->relay))
-        zch_edge_resume (self->edge);
 }
 
 void
@@ -387,10 +330,4 @@ uint64_t
 subscriber_channel_malformed (subscriber_channel_t *self)
 {
     return self->malformed;
-}
-
-uint64_t
-subscriber_channel_relayed (subscriber_channel_t *self)
-{
-    return self->relayed;
 }

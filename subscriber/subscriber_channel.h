@@ -4,10 +4,10 @@
 
     A channel connection both subscribes and publishes. Its subscriptions
     are the worker's own (patterns, barriers, deliveries, gap notices);
-    its publishes go over a ZeroMQ relay link (PUSH) to a source
-    front-end, which publishes them through its own path: its plugins and
-    its back-pressure. When the relay cannot take more, the client is
-    paused until it can, so nothing is dropped.                             */
+    its publishes go over the worker's relay (subscriber_relay) to a
+    source front-end, which publishes them through its own path: its
+    plugins and its back-pressure. When the relay cannot take more, the
+    client is paused until it can, so nothing is dropped.                   */
 #ifndef SUBSCRIBER_CHANNEL_H_INCLUDED
 #define SUBSCRIBER_CHANNEL_H_INCLUDED
 
@@ -25,8 +25,9 @@
 
 typedef struct subscriber_channel_t subscriber_channel_t;
 
-//  Listens on config->channel_listen (shared with the other workers) and
-//  connects the relay to config->relay. Sets worker->channel_edge.
+//  Listens on config->channel_listen (shared with the other workers);
+//  publishes through worker->relay, which must be set. Sets
+//  worker->channel_edge.
 //  Returns NULL with a reason in error.
 subscriber_channel_t *subscriber_channel_new (subscriber_worker_t *worker, const zch_worker_args_t *args,
                                               char *error, size_t error_size);
@@ -34,9 +35,6 @@ subscriber_channel_t *subscriber_channel_new (subscriber_worker_t *worker, const
 //  Closes the listener and every channel client (their on_close runs);
 //  NULLs the pointer and worker->channel_edge.
 void subscriber_channel_destroy (subscriber_channel_t **self_p);
-
-//  Once per loop turn: lets paused publishers go on when the relay has room.
-void subscriber_channel_turn (subscriber_channel_t *self);
 
 //  Writes a delivery to a channel client as {type: event, channel, data},
 //  built once per delivery.
@@ -52,9 +50,7 @@ bool subscriber_php_value (subscriber_delivery_t *delivery);
 //  channel protocol has no error message, so zchannel adds this one.
 void subscriber_channel_error (zch_conn_t *conn, const char *code, const char *prefix, const char *reason);
 
-//  Requests refused as malformed (bad frames, refused values), and
-//  publishes relayed.
+//  Requests refused as malformed (bad frames, refused values).
 uint64_t subscriber_channel_malformed (subscriber_channel_t *self);
-uint64_t subscriber_channel_relayed (subscriber_channel_t *self);
 
 #endif

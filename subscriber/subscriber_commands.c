@@ -2,7 +2,9 @@
     protocol or frames: SUB (with SNAPSHOT or FROM), UNSUB, PING, QUIT.     */
 #include "subscriber_worker.h"
 #include "subscriber_queue.h"
+#include "subscriber_relay.h"
 #include "zch_frame.h"
+#include "zch_frame_pub.h"
 #include "zch_frame_reply.h"
 #include "zch_guard.h"
 #include "zch_log.h"
@@ -176,8 +178,24 @@ subscriber_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t len)
     return ZCH_EDGE_NEXT;
 }
 
+//  A WebSocket client's ["pub", ...]: the source's checks here (the
+//  client's token is known here), then over the relay to the source's
+//  publish path. A full relay pauses the client.
+static int
+s_publish (subscriber_worker_t *self, zch_conn_t *conn, const zch_frame_cmd_t *cmd)
+{
+    if (!zch_frame_pub_admits (conn, cmd, &self->guard, &self->config->secure, self->config->max_payload,
+                               &self->frames_rejected))
+        return ZCH_EDGE_NEXT;
+    if (subscriber_relay_publish (self->relay, zch_conn_peer (conn), cmd->topic, cmd->topic_len,
+                                  cmd->payload, cmd->payload_len, cmd->headers, cmd->headers_size))
+        return ZCH_EDGE_PAUSE;
+    return ZCH_EDGE_NEXT;
+}
+
 //  One frame from a frame-protocol client: the same requests as the text
-//  protocol's SUB, UNSUB and PING, answered with frames.
+//  protocol's SUB, UNSUB and PING, answered with frames; and a WebSocket
+//  client's publishes, so that a browser needs one connection.
 int
 subscriber_on_frame (void *ctx, zch_conn_t *conn, const char *body, size_t len)
 {
@@ -243,7 +261,11 @@ subscriber_on_frame (void *ctx, zch_conn_t *conn, const char *body, size_t len)
             zch_frame_reply (conn, ZCH_FRAME_PONG);
             break;
         case ZCH_FRAME_PUB:
-            zch_frame_reply_err (conn, ZCH_FRAME_E_WRONG_PORT, "",
+            if (self->relay && zch_conn_websocket (conn))
+                return s_publish (self, conn, &cmd);
+            self->frames_rejected++;
+            zch_frame_reply_err (conn, ZCH_FRAME_E_WRONG_PORT, "", self->relay?
+                                 "publishing is served by the source front-end and this port's WebSocket":
                                  "publishing is served by the source front-end");
             break;
         default:

@@ -18,7 +18,7 @@ const zch_option_t subscriber_options [] = {
       "where Workerman Channel\\Client apps connect (walkor/channel's protocol; off when empty)",
       .flags = ZCH_OPT_SHARED },
     { "relay", ZCH_OPT_STRING, offsetof (subscriber_config_t, relay), SUBSCRIBER_RELAY_DEFAULT, "EP",
-      "with channel-listen: the source's relay, which publishes for channel clients",
+      "with channel-listen or ws-listen: the source's relay, which publishes for channel and WebSocket clients",
       .flags = ZCH_OPT_NO_RUN },
     { "upstream-hwm", ZCH_OPT_INT, offsetof (subscriber_config_t, upstream_hwm), S_STR (SUBSCRIBER_RCVHWM),
       "N", "messages queued from a broker in another process before it drops (a tuning and test knob; drops are healed; zchannel run's own link waits instead)",

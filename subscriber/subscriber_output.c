@@ -7,6 +7,8 @@
 #include "zch_frame_reply.h"
 #include "zch_phpjson.h"
 #include "zch_text.h"
+#include "zch_ws.h"
+#include "zch_ws_json.h"
 
 //  Writes a reply line.
 void
@@ -115,29 +117,67 @@ s_payload_for (subscriber_worker_t *self, subscriber_delivery_t *delivery,
     *len = delivery->json? delivery->json_len: delivery->payload_len;
 }
 
+//  The headers a frame or WebSocket client gets: the message's, or the
+//  content type of a PHP value made JSON.
+static void
+s_headers_for (subscriber_delivery_t *delivery, const uint8_t **headers, size_t *headers_size)
+{
+    *headers = NULL;
+    *headers_size = 0;
+    if (delivery->json) {
+        *headers = s_json_headers;
+        *headers_size = sizeof s_json_headers - 1;
+    }
+    else
+    if (delivery->meta)
+        zch_headers_in_meta (delivery->meta, delivery->meta_size, headers, headers_size);
+}
+
 //  Builds the delivery frame once: ["msg", topic, seq, payload, headers].
 //  Returns its length, 0 if out of memory.
 static size_t
 s_build_frame (subscriber_worker_t *self, subscriber_delivery_t *delivery)
 {
-    const uint8_t *headers = NULL;
-    size_t headers_size = 0;
+    const uint8_t *headers;
+    size_t headers_size;
     const char *payload;
     size_t payload_len;
     s_payload_for (self, delivery, &payload, &payload_len);
-    if (delivery->json) {
-        headers = s_json_headers;
-        headers_size = sizeof s_json_headers - 1;
-    }
-    else
-    if (delivery->meta)
-        zch_headers_in_meta (delivery->meta, delivery->meta_size, &headers, &headers_size);
+    s_headers_for (delivery, &headers, &headers_size);
     size_t size = zch_frame_msg_size (delivery->topic_len, payload_len, headers_size);
     if (s_room (&self->frame, &self->frame_cap, size))
         return 0;
     return zch_frame_encode_msg ((uint8_t *) self->frame, delivery->topic, delivery->topic_len,
                                  delivery->seq, (const uint8_t *) payload, payload_len,
                                  headers, headers_size);
+}
+
+//  Builds the delivery's JSON once for every WebSocket client that speaks
+//  it, wrapped as a ready text message (zch_ws_text_frame): {"op":"msg",
+//  topic, seq, ts, headers, payload}. ts is the meta's (a message healed
+//  or caught up from history has none). Returns its length, 0 if out of
+//  memory.
+static size_t
+s_build_ws (subscriber_worker_t *self, subscriber_delivery_t *delivery)
+{
+    zch_frame_cmd_t msg = {
+        .verb = ZCH_FRAME_MSG, .topic = delivery->topic, .topic_len = delivery->topic_len,
+        .seq = delivery->seq
+    };
+    const char *payload;
+    s_payload_for (self, delivery, &payload, &msg.payload_len);
+    msg.payload = (const uint8_t *) payload;
+    s_headers_for (delivery, &msg.headers, &msg.headers_size);
+    zch_meta_t meta;
+    uint64_t ts = delivery->meta && zch_meta_decode (delivery->meta, delivery->meta_size, &meta) == 0
+               && meta.has_ts? meta.ts: 0;
+    size_t json_len;
+    char *json = zch_ws_json_delivery (&msg, ts, &json_len);
+    size_t size = 0;
+    if (json && s_room (&self->ws, &self->ws_cap, json_len + ZCH_WS_TEXT_OVERHEAD) == 0)
+        size = zch_ws_text_frame ((uint8_t *) self->ws, json, json_len);
+    free (json);
+    return size;
 }
 
 //  Builds the delivery line once: "MSG <topic> <seq> <payload>", or in
@@ -168,8 +208,8 @@ s_build_line (subscriber_worker_t *self, subscriber_delivery_t *delivery)
     return (size_t) (cursor - self->line);
 }
 
-//  Writes a delivery to one client, as it speaks: a frame or a line, each
-//  built once per delivery.
+//  Writes a delivery to one client, as it speaks: a frame, JSON for a
+//  WebSocket client, or a line, each built once per delivery.
 void
 subscriber_write_delivery (subscriber_worker_t *self, subscriber_client_t *client,
                            subscriber_delivery_t *delivery)
@@ -180,6 +220,13 @@ subscriber_write_delivery (subscriber_worker_t *self, subscriber_client_t *clien
         subscriber_channel_write_delivery (self->channel, client, delivery);
         return;
     }
+    if (client->framed && zch_conn_ws_json (client->conn)) {
+        if (delivery->ws_len == 0)
+            delivery->ws_len = s_build_ws (self, delivery);
+        len = delivery->ws_len;
+        data = self->ws;
+    }
+    else
     if (client->framed) {
         if (delivery->frame_len == 0)
             delivery->frame_len = s_build_frame (self, delivery);

@@ -1,6 +1,7 @@
 /*  subscriber_worker: one loop of the subscriber front-end.                 */
 #include "subscriber_worker.h"
 #include "subscriber_channel.h"
+#include "subscriber_relay.h"
 #include "subscriber_queue.h"
 #include "zch_guard.h"
 #include "zch_frame_reply.h"
@@ -508,6 +509,7 @@ s_self_destroy (subscriber_worker_t **self_p)
     zch_edge_destroy (&self->edge);     //  first: its on_close uses the rest
     zch_edge_destroy (&self->frame_edge);
     subscriber_channel_destroy (&self->channel);
+    subscriber_relay_destroy (&self->relay);
     subscriber_queue_destroy (&self->queue);
     subscriber_catchup_destroy (&self->catchup);    //  after the edges: their syncs are gone
     subscriber_link_destroy (&self->link);
@@ -520,6 +522,7 @@ s_self_destroy (subscriber_worker_t **self_p)
     zch_loop_destroy (&self->loop);
     free (self->line);
     free (self->frame);
+    free (self->ws);
     free (self->json);
     free (self);
     *self_p = NULL;
@@ -595,7 +598,17 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
         s_self_destroy (&self);
         return NULL;
     }
-    if ((*self->config->channel_listen
+    //  Channel and WebSocket clients publish through a source's relay
+    bool publishers = *self->config->channel_listen || *self->config->ws_listen;
+    if (*self->config->channel_listen && !*self->config->relay) {
+        snprintf (error, error_size, "channel-listen needs a relay to a source (--relay)");
+        s_self_destroy (&self);
+        return NULL;
+    }
+    if ((publishers && *self->config->relay
+    &&   !(self->relay = subscriber_relay_new (self->loop, self->config->relay, &self->config->secure,
+                                               error, error_size)))
+    ||  (*self->config->channel_listen
     &&   !(self->channel = subscriber_channel_new (self, args, error, error_size)))
     ||  zch_pipeline_build (&self->config->plugins, ZCH_PLUGIN_STAGE_SUBSCRIBER, &self->pipeline,
                             error, error_size)) {
@@ -627,6 +640,19 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
         s_barrier_send (self, probe);
     }
     return self;
+}
+
+//  Lets clients paused on a full relay go on once it has room (the edges'
+//  other paused clients pause again at once).
+static void
+s_relay_turn (subscriber_worker_t *self)
+{
+    if (!self->relay || !subscriber_relay_writable (self->relay))
+        return;
+    if (self->channel_edge && zch_edge_has_paused (self->channel_edge))
+        zch_edge_resume (self->channel_edge);
+    if (self->frame_edge && zch_edge_has_paused (self->frame_edge))
+        zch_edge_resume (self->frame_edge);
 }
 
 //  Writes both edges' output.
@@ -670,7 +696,7 @@ s_publish_metrics (subscriber_worker_t *self)
     zch_metrics_set (&counters->messages_sent, self->delivered);
     zch_metrics_set (&counters->bytes_sent, self->delivered_bytes);
     zch_metrics_set (&counters->dropped [ZCH_DROP_MALFORMED], self->malformed + edge->lines_too_long
-                     + self->frames_malformed + (frame_edge? frame_edge->lines_too_long: 0)
+                     + self->frames_malformed + self->frames_rejected + (frame_edge? frame_edge->lines_too_long: 0)
                      + (channel_edge? channel_edge->lines_too_long
                                       + subscriber_channel_malformed (self->channel): 0));
     zch_metrics_set (&counters->dropped [ZCH_DROP_PLUGIN], self->plugin_dropped);
@@ -796,8 +822,7 @@ subscriber_worker_actor (zsock_t *pipe, void *args)
         subscriber_catchup_drain (self->catchup);
         if (received == 0 && !waiting)
             subscriber_catchup_quiet (self->catchup);
-        if (self->channel)
-            subscriber_channel_turn (self->channel);
+        s_relay_turn (self);
         subscriber_queue_turn (self->queue);
         s_publish_metrics (self);
         s_flush_edges (self);

@@ -58,6 +58,7 @@ typedef struct {
     zch_edge_t *frame_edge;     //  frame-protocol clients, NULL when off
     zch_edge_t *channel_edge;   //  channel-protocol clients (owned by channel), NULL when off
     struct subscriber_channel_t *channel;
+    struct subscriber_relay_t *relay;   //  publishes of channel and WebSocket clients; NULL when none
     struct subscriber_queue_t *queue;   //  queue-group members
     void *upstream;             //  SUB on the broker's egress
     subscriber_index_t *subscriptions;
@@ -77,7 +78,10 @@ typedef struct {
     char *json;                 //  the last PHP value made JSON for text and frame clients
     char *frame;                //  the delivery frame, built once per message
     size_t frame_cap;
+    char *ws;                   //  the delivery as JSON for WebSocket clients, once per message
+    size_t ws_cap;
     uint64_t frames_malformed;  //  frame requests that did not decode
+    uint64_t frames_rejected;   //  publishes refused (bad topic, too large)
     zch_worker_state_t state;
     uint64_t received;
     uint64_t burst;             //  messages read from the broker since it was last quiet
@@ -113,6 +117,7 @@ typedef struct {
     size_t meta_size;
     size_t line_len;            //  0 until built
     size_t frame_len;           //  0 until built
+    size_t ws_len;              //  0 until built
     size_t channel_len;         //  0 until built
     int php;                    //  payload is a serialized PHP value: 0 not known yet, 1 yes, -1 no
     const char *json;           //  that value as JSON (the worker's json), NULL until made or when none

@@ -1,7 +1,6 @@
-// The live page: one ZChannel connection to the port that served it.
-// ?pattern= picks the first subscription; ?publish=ws://host:port/ names
-// the source's WebSocket port for the publish form (the subscriber port
-// serves subscriptions). window.zchannelPage exposes the state to tests.
+// The live page: one ZChannel connection to the port that served it, for
+// its subscriptions and its publishes alike. ?pattern= picks the first
+// subscription. window.zchannelPage exposes the state to tests.
 import { ZChannel } from "./zchannel.js";
 
 const ROWS = 200;
@@ -17,7 +16,6 @@ const page = {
 window.zchannelPage = page;
 
 const zc = new ZChannel(url);
-const publisher = params.get("publish") ? new ZChannel(params.get("publish")) : zc;
 page.client = zc;
 
 function badge() {
@@ -59,9 +57,13 @@ function onMessage(m) {
   page.order.push([m.topic, m.seq]);
   if (page.order.length > 100000) page.order.splice(0, 50000);
   $("received").textContent = page.received;
-  const tr = row([[m.topic], [String(m.seq)], ["0 s", "age"],
+  // Age since the message entered the system (its ts); since it arrived
+  // when it has none (taken from history)
+  const at = typeof m.ts === "number" ? m.ts : Date.now();
+  const tr = row([[m.topic], [String(m.seq)], [`${Math.max(0, (Date.now() - at) / 1000).toFixed(0)} s`, "age"],
                   [m.enc === "base64" ? `(base64) ${m.payload}` : m.payload, "payload"]]);
-  tr.dataset.at = String(Date.now());
+  tr.dataset.at = String(at);
+  page.lastTs = m.ts;
 }
 
 let current = null;
@@ -95,7 +97,7 @@ $("sub-form").addEventListener("submit", (event) => {
 });
 $("pub-form").addEventListener("submit", (event) => {
   event.preventDefault();
-  publisher.publish($("pub-topic").value.trim(), $("pub-payload").value);
+  zc.publish($("pub-topic").value.trim(), $("pub-payload").value);
   page.published++;
 });
 
@@ -114,7 +116,8 @@ function sum(text, name, role) {
 async function tick() {
   const now = Date.now();
   for (const tr of $("stream").rows) {
-    if (tr.dataset.at) tr.querySelector(".age").textContent = `${((now - tr.dataset.at) / 1000).toFixed(0)} s`;
+    if (tr.dataset.at)
+      tr.querySelector(".age").textContent = `${Math.max(0, (now - tr.dataset.at) / 1000).toFixed(0)} s`;
   }
   try {
     const text = await (await fetch(metricsUrl, { cache: "no-store" })).text();

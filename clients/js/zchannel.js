@@ -3,8 +3,11 @@
 //
 //   import { ZChannel } from "./zchannel.js";
 //   const zc = new ZChannel("ws://localhost:2348/");
-//   zc.subscribe("orders.>", (m) => console.log(m.topic, m.seq, m.payload));
-//   zc.publish("orders.1", "hello");
+//   zc.subscribe("orders.>", (m) => console.log(m.topic, m.seq, m.ts, m.payload));
+//   zc.publish("orders.1", "hello");       // on the same connection
+//
+// A message has topic, seq, ts (ms since the Unix epoch when it entered
+// the system; absent when it came from history), headers and payload.
 //
 // It speaks the WebSocket text protocol (one JSON object per message, see
 // PROTOCOL.md), reconnects on its own with a growing delay, and resumes
@@ -105,7 +108,7 @@ export class ZChannel extends EventTarget {
       request.payload = String(payload);
     }
     if (headers) request.headers = headers;
-    if (this.state === "open") this._send(request);
+    if (this.state === "open") this._publish(request);
     else this.outbox.push(request);
   }
 
@@ -174,7 +177,7 @@ export class ZChannel extends EventTarget {
     } catch (error) {
       this._emit("error", error);
     }
-    for (const request of this.outbox.splice(0)) this._send(request);
+    for (const request of this.outbox.splice(0)) this._publish(request);
   }
 
   // Subscribes on the connection: a topic resumes after its last seq; a
@@ -218,6 +221,23 @@ export class ZChannel extends EventTarget {
     });
   }
 
+  // A publish is answered only when it fails, in its place among the
+  // replies: it holds a place in pending that a later reply passes.
+  // Held places are bounded: past 1024 publishes with no other request,
+  // the oldest go (an error then names the topic in its detail only).
+  _publish(request) {
+    if (this.pending.length >= 1024 && this.pending[0].publish !== undefined) this.pending.shift();
+    this.pending.push({ publish: request.topic });
+    this._send(request);
+  }
+
+  // The next reply is for the oldest request that expects one: publishes
+  // before it went through.
+  _next() {
+    while (this.pending.length && this.pending[0].publish !== undefined) this.pending.shift();
+    return this.pending.shift();
+  }
+
   _send(request) {
     if (this.socket && this.socket.readyState === 1) this.socket.send(JSON.stringify(request));
   }
@@ -230,7 +250,7 @@ export class ZChannel extends EventTarget {
       return;
     }
     if (message.op === "msg") this._deliver(message);
-    else if (message.op === "ok" || message.op === "pong") this.pending.shift()?.resolve(message);
+    else if (message.op === "ok" || message.op === "pong") this._next()?.resolve(message);
     else if (message.op === "err") this._error(message);
   }
 
@@ -282,9 +302,15 @@ export class ZChannel extends EventTarget {
     } else if (ASYNC_ERRORS.has(message.code) || this.pending.length === 0) {
       this._emit("error", message);
     } else {
+      const waiter = this.pending.shift();
+      if (waiter.publish !== undefined) {
+        // a refused publish (forbidden, too_large, ...): told as an event
+        this._emit("error", { ...message, topic: waiter.publish });
+        return;
+      }
       const error = new Error(message.detail);
       error.code = message.code;
-      this.pending.shift().reject(error);
+      waiter.reject(error);
     }
   }
 
@@ -292,7 +318,7 @@ export class ZChannel extends EventTarget {
     if (socket !== this.socket) return;
     const error = new Error("connection closed");
     error.code = "closed";
-    for (const waiter of this.pending.splice(0)) waiter.reject(error);
+    for (const waiter of this.pending.splice(0)) if (waiter.reject) waiter.reject(error);
     if (this.stopped) return;
     this.reconnects++;
     this._setState("connecting", { code: event.code, reason: event.reason });

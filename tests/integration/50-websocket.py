@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 """WebSocket on both front-ends. JSON requests and deliveries (text and
 base64 payloads, snapshot, from), binary frames carrying the frame protocol,
+one connection to the subscriber's port that subscribes and publishes (the
+source's path, limits and the token's publish ACL),
 and every edge case with the close code that says why, while a bystander
 browser and a TCP subscriber on the same system keep receiving: fragmented
 messages, ping/pong (both ways), an oversized message (1009), invalid UTF-8
@@ -9,7 +11,9 @@ disallowed Origin (403), and a slow browser cut as a slow consumer (1008,
 counted in the metrics)."""
 
 import json
+import os
 import struct
+import tempfile
 import time
 import urllib.request
 
@@ -49,11 +53,18 @@ def test_json(S, wsp, wss, by):
     sub = w.WsClient(wsp, "json-sub", origin=ORIGIN)
     sub.subscribe("j.>")
     pub = w.WsClient(wss, "json-pub", origin=ORIGIN)
+    sent_at = int(time.time() * 1000)
     pub.send_json({"op": "pub", "topic": "j.text", "payload": "héllo \"json\"\n",
                    "headers": {"k": "v"}})
     pub.send_json({"op": "pub", "topic": "j.bin", "payload": "AP8BgA==", "enc": "base64"})
     pub.ping()
     m1, m2 = sub.read_json(what="j.text"), sub.read_json(what="j.bin")
+    # ts: when the message entered the system, in ms since the Unix epoch
+    got_at = int(time.time() * 1000)
+    for m in (m1, m2):
+        ts = m.pop("ts", None)
+        h.check(isinstance(ts, int) and sent_at <= ts <= got_at,
+                "ts %r of %s not within [%d, %d]" % (ts, m.get("topic"), sent_at, got_at))
     h.check(m1 == {"op": "msg", "topic": "j.text", "seq": 1, "headers": {"k": "v"},
                    "payload": "héllo \"json\"\n"}, "text delivery: %r" % m1)
     h.check(m2 == {"op": "msg", "topic": "j.bin", "seq": 1, "headers": {}, "payload": "AP8BgA==",
@@ -88,12 +99,98 @@ def test_json(S, wsp, wss, by):
         h.check(m.get("op") == "err" and m.get("code") == code,
                 "%r: expected err %s, got %r" % (bad, code, m))
     late.ping()
-    # The subscriber front-end serves no publishes (yet): it says so
-    sub.send_json({"op": "pub", "topic": "j.text", "payload": "x"})
-    m = sub.read_json(what="the wrong_port error")
-    h.check(m["op"] == "err" and m["code"] == "wrong_port", "pub on the subscriber: %r" % m)
     by.still_served("json")
     return 3
+
+
+def test_publish_on_subscriber(S, wsp, by):
+    """One connection to the subscriber's port subscribes and publishes: its
+    publishes go through the source (a TCP subscriber gets them), in order
+    behind its subscriptions, and the source's limits answer on it."""
+    tsub = S.sub_client("tcp-sub-of-browser")
+    subscribe(tsub, "both.t")
+    c = w.WsClient(wsp, "sub-and-pub", origin=ORIGIN)
+    # Pipelined: the publish waits until the subscription is live, so the
+    # browser hears its own message
+    c.send_json({"op": "sub", "pattern": "both.*"})
+    c.send_json({"op": "pub", "topic": "both.t", "payload": "from the subscriber port",
+                 "headers": {"via": "ws"}})
+    c.expect_ok("the sub before the publish")
+    m = c.read_json(what="its own message")
+    h.check(m["topic"] == "both.t" and m["seq"] == 1 and m["payload"] == "from the subscriber port"
+            and m["headers"] == {"via": "ws"}, "the browser's own message: %r" % m)
+    h.check(tsub.readline(what="the browser's message at a TCP subscriber") ==
+            h.msg_line("both.t", 1, b"from the subscriber port"), "ws (subscriber port) -> tcp")
+    # The limits answer on the connection, which stays usable
+    for req, code in [({"op": "pub", "topic": "both.t", "payload": "x" * (MAX_PAYLOAD + 1)}, "too_large"),
+                      ({"op": "pub", "topic": "bad topic", "payload": "x"}, "bad_topic"),
+                      ({"op": "pub", "topic": "$sys.x", "payload": "x"}, "bad_topic")]:
+        c.send_json(req)
+        m = c.read_json(what="the error for a %s publish" % code)
+        h.check(m.get("op") == "err" and m.get("code") == code, "%s: got %r" % (code, m))
+    for i in range(2, 52):
+        c.send_json({"op": "pub", "topic": "both.t", "payload": "n%d" % i})
+    seqs = [c.read_json(what="its message %d" % i)["seq"] for i in range(2, 52)]
+    h.check(seqs == list(range(2, 52)), "the browser's messages in order: %r" % seqs)
+    lines = [tsub.readline(what="message %d at the TCP subscriber" % i) for i in range(2, 52)]
+    h.check(lines == [h.msg_line("both.t", i, b"n%d" % i) for i in range(2, 52)],
+            "none refused reached anyone, the rest in order: %r" % lines[:3])
+    by.still_served("publish on the subscriber")
+
+
+TOKENS = """\
+tokens
+    browser
+        secret = "browser-s3cret"
+        publish = "ok.>"
+        subscribe = ">"
+    reader
+        secret = "reader-s3cret"
+        subscribe = ">"
+"""
+
+
+def test_publish_acl():
+    """The publish ACL of the token a browser authenticated with holds on
+    the subscriber's port: a forbidden publish is refused, counted, and
+    reaches nobody; an allowed one does."""
+    wsp, mport = h.free_port(), h.free_port()
+    relay = h.tcp_ep(h.free_port())
+    fd, tokens = tempfile.mkstemp(prefix="zch-tokens-", suffix=".zpl")
+    os.write(fd, TOKENS.encode())
+    os.close(fd)
+    try:
+        s_acl(wsp, mport, relay, tokens)
+    finally:
+        os.unlink(tokens)
+
+
+def s_acl(wsp, mport, relay, tokens):
+    with h.system(source_args=["--relay-listen", relay],
+                  sub_args=["--ws-listen", "%s:%d" % (h.HOST, wsp), "--relay", relay,
+                            "--auth-file", tokens,
+                            "--metrics-listen", "%s:%d" % (h.HOST, mport)]) as S:
+        tsub = S.sub_client("reader")
+        tsub.sendline("AUTH reader-s3cret")
+        tsub.expect(b"+OK")
+        subscribe(tsub, ">")
+        c = w.WsClient(wsp, "acl-browser")
+        c.send_json({"op": "pub", "topic": "ok.t", "payload": "before auth"})
+        m = c.read_json(what="auth_required")
+        h.check(m.get("code") == "auth_required", "a publish before AUTH: %r" % m)
+        c.send_json({"op": "auth", "token": "browser-s3cret"})
+        c.expect_ok("auth")
+        forbidden = 'zchannel_refused_total{role="subscriber",cause="forbidden"}'
+        before = metric(mport, forbidden)
+        c.send_json({"op": "pub", "topic": "no.t", "payload": "forbidden"})
+        m = c.read_json(what="the forbidden error")
+        h.check(m.get("op") == "err" and m.get("code") == "forbidden", "forbidden publish: %r" % m)
+        c.send_json({"op": "pub", "topic": "ok.t", "payload": "allowed"})
+        h.check(tsub.readline(what="the allowed message") == h.msg_line("ok.t", 1, b"allowed"),
+                "only the allowed publish reaches the reader")
+        after = metric(mport, forbidden)
+        h.check(after == before + 1, "forbidden publishes in the metrics: %s -> %s" % (before, after))
+        S.check_alive()
 
 
 def test_binary(S, wsp, by):
@@ -231,13 +328,16 @@ def test_slow(S, wsp, mport, by):
 
 def test():
     wsp, wss, mport = h.free_port(), h.free_port(), h.free_port()
+    relay = h.tcp_ep(h.free_port())
     with h.system(source_args=["--ws-listen", "%s:%d" % (h.HOST, wss), "--ws-origin", ORIGIN,
-                               "--max-payload", str(MAX_PAYLOAD)],
+                               "--max-payload", str(MAX_PAYLOAD), "--relay-listen", relay],
                   sub_args=["--ws-listen", "%s:%d" % (h.HOST, wsp), "--ws-origin",
-                            "http://other.example, " + ORIGIN,
+                            "http://other.example, " + ORIGIN, "--relay", relay,
+                            "--max-payload", str(MAX_PAYLOAD),
                             "--max-output", "65536", "--metrics-listen", "%s:%d" % (h.HOST, mport)]) as S:
         by = Bystanders(S, wsp)
         test_json(S, wsp, wss, by)
+        test_publish_on_subscriber(S, wsp, by)
         test_binary(S, wsp, by)
         test_fragments_and_pings(S, wsp, by)
         test_violations(S, wsp, wss, by)
@@ -245,7 +345,9 @@ def test():
         test_slow(S, wsp, mport, by)
         S.check_alive()
     test_server_pings()
-    return "JSON and binary both ways; fragments, pings, 1009, 1007, 1002, 400/403/426, slow 1008"
+    test_publish_acl()
+    return ("JSON and binary both ways; publish on the subscriber's port (limits, ACL); "
+            "fragments, pings, 1009, 1007, 1002, 400/403/426, slow 1008")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 """The live page in headless Chromium (Debian's, driven by playwright-core,
 installed from npm into the build tree on first use). The page, served by
 the subscriber front-end's WebSocket port, subscribes and a TCP client's
-message appears on it; the page publishes and a TCP subscriber receives it;
+message appears on it; the page publishes over the same connection (the
+subscriber's port, relayed to the source) and a TCP subscriber receives it;
 the subscriber front-end is restarted while the broker stays up and a TCP
 publisher keeps going, and the page goes on with no gap and no repeat (seq
 checked in the page); the whole `zchannel run` is restarted and the page
@@ -75,12 +76,11 @@ class Browser:
 
 
 def start_run(ports, name="zchannel-run"):
-    sp, bp, wsp, wss = ports["source"], ports["sub"], ports["ws"], ports["wspub"]
+    sp, bp, wsp = ports["source"], ports["sub"], ports["ws"]
     proc = h.start([h.LAUNCHER, "run", "--source-listen", "%s:%d" % (h.HOST, sp),
                     "--subscriber-listen", "%s:%d" % (h.HOST, bp), "--ingress", ports["ingress"],
                     "--egress", ports["egress"], "--control", ports["control"],
-                    "--subscriber-ws-listen", "%s:%d" % (h.HOST, wsp),
-                    "--source-ws-listen", "%s:%d" % (h.HOST, wss), "--subscriber-ws-root", WWW],
+                    "--subscriber-ws-listen", "%s:%d" % (h.HOST, wsp), "--subscriber-ws-root", WWW],
                    name=name)
     h.wait_broker(ports["control"], proc)
     h.wait_frontend(sp, h.SOURCE_GREETING, proc, name="run-source").close()
@@ -88,22 +88,25 @@ def start_run(ports, name="zchannel-run"):
     return proc
 
 
-def page_url(wsp, wss, pattern):
-    return "http://%s:%d/?pattern=%s&publish=ws://%s:%d/" % (h.HOST, wsp, pattern, h.HOST, wss)
+def page_url(wsp, pattern):
+    return "http://%s:%d/?pattern=%s" % (h.HOST, wsp, pattern)
 
 
 def test_page_both_ways(b, modules):
-    ports = {k: h.free_port() for k in ("source", "sub", "ws", "wspub")}
+    ports = {k: h.free_port() for k in ("source", "sub", "ws")}
     ports.update({k: h.tcp_ep(h.free_port()) for k in ("ingress", "egress", "control")})
     run = start_run(ports)
     try:
-        b.do(op="open", url=page_url(ports["ws"], ports["wspub"], "demo.>"))
+        b.do(op="open", url=page_url(ports["ws"], "demo.>"))
         b.wait("window.zchannelPage && zchannelPage.state === 'open' && zchannelPage.pattern", what="open")
         pub = h.LineClient(h.HOST, ports["source"], name="tcp-pub", proc=run)
         pub.expect(h.SOURCE_GREETING)
         pub.sendline(b"PUB demo.tcp hello browser")
         b.wait("[...document.querySelectorAll('#stream td.payload')].some(td => "
                "td.textContent === 'hello browser')", what="the TCP client's message in the table")
+        ts = b.do(op="eval", expr="zchannelPage.lastTs")
+        h.check(isinstance(ts, int) and abs(ts - time.time() * 1000) < 60000,
+                "the page's message carries ts in ms since the epoch: %r" % (ts,))
         tsub = h.LineClient(h.HOST, ports["sub"], name="tcp-sub", proc=run)
         tsub.expect(h.SUBSCRIBER_GREETING)
         subscribe(tsub, "demo.page")
