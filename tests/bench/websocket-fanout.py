@@ -10,7 +10,9 @@ it when the system is full); S subscribers, all in this one process on one
 epoll loop, read until each has N. The figure is deliveries per second
 (N * S over the time from the first write to the last delivery), the
 median over R runs, each against a fresh `zchannel run`. Every subscriber
-checks that it got seqs 1..N in order. Both kinds of subscriber are read
+checks that it got seqs 1..N in order. The server's CPU time (user +
+system, from /proc) per delivery is printed too: it is what the server
+spends, whatever the reader here can take. Both kinds of subscriber are read
 the same way (this process reads them, and is part of the cost), so the
 ratio is the figure to take, not the absolute rate.
 """
@@ -111,6 +113,13 @@ class Ws:
         self.buf, self.at = b, at
 
 
+def cpu_seconds(pid):
+    """User + system CPU time the server has used so far."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_once(build, kind, n, s):
     ports = {k: free_port() for k in ("src", "sub", "ws")}
     cmd = [os.path.join(build, "launcher", "zchannel"), "run",
@@ -133,6 +142,7 @@ def run_once(build, kind, n, s):
         pub.setblocking(False)
         out = b"".join(b"PUB bench.t %s\n" % payload for _ in range(n))
         sent = 0
+        cpu0 = cpu_seconds(proc.pid)
         t0 = time.monotonic()
         done = 0
         while done < s:
@@ -154,10 +164,11 @@ def run_once(build, kind, n, s):
             if time.monotonic() - t0 > 300:
                 raise SystemExit("%s: timed out with %d of %d subscribers done" % (kind, done, s))
         elapsed = time.monotonic() - t0
+        cpu = cpu_seconds(proc.pid) - cpu0
         bad = [x for x in subs if x.got != n or x.last != n]
         if bad:
             raise SystemExit("%s: %d subscribers did not get 1..%d" % (kind, len(bad), n))
-        return n * s / elapsed
+        return n * s / elapsed, cpu * 1e9 / (n * s)
     finally:
         proc.terminate()
         proc.wait(10)
@@ -171,14 +182,19 @@ def main():
     p.add_argument("--build-dir", default=os.path.join(ROOT, "build"))
     a = p.parse_args()
     rates = {"tcp": [], "ws": []}
+    costs = {"tcp": [], "ws": []}
     for _ in range(a.reps):
         for kind in ("tcp", "ws"):
-            rates[kind].append(run_once(a.build_dir, kind, a.messages, a.subscribers))
+            rate, cost = run_once(a.build_dir, kind, a.messages, a.subscribers)
+            rates[kind].append(rate)
+            costs[kind].append(cost)
     tcp, ws = statistics.median(rates["tcp"]), statistics.median(rates["ws"])
-    print("P=1 S=%d, %d messages of 64 bytes, zchannel run, median of %d" % (a.subscribers, a.messages, a.reps))
-    print("%-28s %14s" % ("subscribers", "deliveries/s"))
-    print("%-28s %14.0f" % ("TCP (MSG lines)", tcp))
-    print("%-28s %14.0f   %.2fx of TCP" % ("WebSocket (JSON text)", ws, ws / tcp))
+    print("P=1 S=%d, %d messages of 64 bytes, zchannel run, median of %d, load average %.1f"
+          % (a.subscribers, a.messages, a.reps, os.getloadavg()[0]))
+    print("%-28s %14s %22s" % ("subscribers", "deliveries/s", "server CPU ns/delivery"))
+    print("%-28s %14.0f %22.0f" % ("TCP (MSG lines)", tcp, statistics.median(costs["tcp"])))
+    print("%-28s %14.0f %22.0f   %.2fx of TCP" % ("WebSocket (JSON text)", ws, statistics.median(costs["ws"]),
+                                                  ws / tcp))
 
 
 if __name__ == "__main__":
