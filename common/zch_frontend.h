@@ -36,6 +36,7 @@ typedef struct {
     const char *ws_root;        //  the live page's files, served on ws_listen (the subscriber's)
     size_t max_payload;         //  largest payload accepted from a client
     bool takes_udp;             //  the role serves UDP ingest (the source)
+    int plugin_stage;           //  the stage its workers' plugins run at (zch_plugin_stage_t)
     const char *udp_listen;     //  HOST:PORT for datagrams; "": off
     const char *udp_topic;      //  with udp_listen: each datagram is a raw payload for it; "": none
     zch_plugin_args_t plugins;  //  this front-end's plugin chain (zch_plugin_options)

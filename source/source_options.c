@@ -1,6 +1,7 @@
 /*  source_options: the source's own settings, one row each (see
     zch_option.h); zch_frontend_options has those both front-ends share.   */
 #include "source.h"
+#include "zch_pipeline.h"
 
 const zch_option_t source_options [] = {
     { "listen", ZCH_OPT_STRING, offsetof (source_config_t, listen), SOURCE_LISTEN_DEFAULT, "HOST:PORT",
@@ -30,5 +31,6 @@ source_config_defaults (source_config_t *config)
     zch_option_defaults (source_options, config);
     zch_option_defaults (zch_frontend_options, config);
     zch_secure_defaults (&config->secure);
+    config->plugin_stage = ZCH_PLUGIN_STAGE_SOURCE;
     config->takes_udp = true;
 }

@@ -26,14 +26,6 @@ typedef source_worker_t self_t;
 
 static int s_pending_send (self_t *self);
 
-static void
-s_watch_nothing (zch_watch_t *watch, uint32_t events)
-{
-    //  ZeroMQ descriptors only say "look again": the turn checks them
-    (void) watch;
-    (void) events;
-}
-
 //  Tracks the broker's subscription: XPUB reports it as "\1" when the
 //  broker connects and "\0" when it goes away. Without it a PUB-style
 //  socket would drop what we send, so we publish only while it holds.
@@ -62,12 +54,8 @@ s_broker_events (self_t *self)
     //  whether the broker takes more: what is held back goes first, then
     //  paused clients try again and pause again if the queue is still full
     bool takes = self->broker_subscriptions > 0 && s_pending_send (self) == 0;
-    if (takes) {
-        if (zch_edge_has_paused (self->edge))
-            zch_edge_resume (self->edge);
-        if (self->frame_edge && zch_edge_has_paused (self->frame_edge))
-            zch_edge_resume (self->frame_edge);
-    }
+    if (takes && zch_worker_has_paused (ZCH_WORKER (self)))
+        zch_worker_resume (ZCH_WORKER (self));
     //  UDP is read only while the broker takes more: the kernel holds the rest
     if (self->udp)
         source_udp_set_ready (self->udp, takes);
@@ -194,11 +182,8 @@ s_relay_publish (void *ctx, const char *src, const char *topic, size_t topic_len
 static void
 s_confirm_turn (self_t *self)
 {
-    if (self->confirm && source_confirm_work (self->confirm)) {
-        zch_edge_resume (self->edge);
-        if (self->frame_edge)
-            zch_edge_resume (self->frame_edge);
-    }
+    if (self->confirm && source_confirm_work (self->confirm))
+        zch_worker_resume (ZCH_WORKER (self));
 }
 
 //  Frees what s_self_new made.
@@ -208,47 +193,29 @@ s_self_destroy (self_t **self_p)
     self_t *self = *self_p;
     if (!self)
         return;
-    zch_edge_destroy (&self->edge);
-    zch_edge_destroy (&self->frame_edge);
+    zch_worker_close_edges (ZCH_WORKER (self));
     source_udp_destroy (&self->udp);
     source_relay_destroy (&self->relay);
-    zch_pipeline_destroy (&self->pipeline);
     source_pending_destroy (&self->pending);
     source_handover_destroy (&self->handover);
-    zch_auth_destroy (&self->guard.auth);
     source_confirm_destroy (&self->confirm);
     if (self->publisher)
         zmq_close (self->publisher);
-    zch_loop_destroy (&self->loop);
+    zch_worker_clear (ZCH_WORKER (self));
     free (self);
     *self_p = NULL;
 }
 
-//  Sets up the frame edge and UDP ingest when configured. Returns 0 or -1.
+//  Sets up the relay and UDP ingest when configured. Returns 0 or -1.
 static int
-s_self_extras (self_t *self, const zch_worker_args_t *args, char *error, size_t error_size)
+s_self_extras (self_t *self, char *error, size_t error_size)
 {
-    static const zch_edge_handlers_t frame_handlers = {
-        .on_line = source_frames_on_frame, .on_close = source_frames_on_close
-    };
-    self->frames = (source_frames_t) {
-        .publish = source_commands_frame_publish, .wait = source_commands_frame_wait,
-        .closed = source_commands_frame_closed,
-        .ctx = self, .max_payload = self->config->max_payload,
-        .guard = &self->guard, .secure = &self->config->secure
-    };
-    if (zch_frontend_frame_edge (self->loop, self->config, args, "source", &frame_handlers,
-                                 &self->frames, &self->frame_edge)) {
-        snprintf (error, error_size, "out of memory");
-        return -1;
-    }
     if (*self->config->relay && self->index == 0) {
         self->relay = source_relay_new (self->config->relay, &self->config->secure, s_relay_publish,
                                         self, error, error_size);
         if (!self->relay)
             return -1;
-        self->relay_watch = (zch_watch_t) { .fd = source_relay_fd (self->relay), .handler = s_watch_nothing };
-        zch_loop_add (self->loop, &self->relay_watch, EPOLLIN);
+        zch_worker_watch (ZCH_WORKER (self), &self->relay_watch, source_relay_fd (self->relay));
     }
     if (*self->config->udp_listen) {
         int fd = zch_net_udp_bind (self->config->udp_listen, true, error, error_size);
@@ -265,55 +232,37 @@ s_self_extras (self_t *self, const zch_worker_args_t *args, char *error, size_t 
     return 0;
 }
 
-//  Sets up the loop, the edge and the broker socket.
+//  Sets up the base (loop, edges, plugins), then the broker socket.
 static self_t *
 s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t error_size)
 {
     self_t *self = calloc (1, sizeof *self);
     if (!self) {
-        close (args->listen_fd);
-        if (args->frame_fd >= 0)
-            close (args->frame_fd);
-        if (args->ws_fd >= 0)
-            close (args->ws_fd);
+        zch_worker_close_listeners (args);
         snprintf (error, error_size, "out of memory");
         return NULL;
     }
-    self->pipe = pipe;
-    self->bye = ZCH_EDGE_BYE_TEXT;
-    self->config = args->config;
-    self->index = args->index;
-    self->loop = zch_loop_new ();
     static const zch_edge_handlers_t handlers = {
         .on_line = source_commands_on_line, .on_close = source_commands_on_close
     };
-    zch_edge_config_t edge_config = {
-        .role = "source", .greeting = SOURCE_GREETING, .max_line = self->config->max_line,
-        .max_output = self->config->max_output, .close_grace_ms = 1000
+    static const zch_edge_handlers_t frame_handlers = {
+        .on_line = source_frames_on_frame, .on_close = source_frames_on_close
     };
-    zch_secure_edge (&self->config->secure, args, false, &edge_config);
-    self->guard = (zch_guard_t) {
-        .role = "source", .auth = zch_auth_ref (self->config->secure.auth),
-        .max_failures = self->config->secure.auth_max_failures
+    const source_config_t *config = args->config;
+    self->frames = (source_frames_t) {
+        .publish = source_commands_frame_publish, .wait = source_commands_frame_wait,
+        .closed = source_commands_frame_closed,
+        .ctx = self, .max_payload = config->max_payload,
+        .guard = &self->guard, .secure = &config->secure
     };
-    self->edge = self->loop? zch_edge_new (self->loop, args->listen_fd, &edge_config, &handlers, self): NULL;
-    if (!self->edge) {
-        close (args->listen_fd);
-        if (args->frame_fd >= 0)
-            close (args->frame_fd);
-        if (args->ws_fd >= 0)
-            close (args->ws_fd);
-        snprintf (error, error_size, "out of memory");
-        s_self_destroy (&self);
-        return NULL;
-    }
-    if (s_self_extras (self, args, error, error_size)) {
+    if (zch_worker_init (ZCH_WORKER (self), pipe, args, "source", SOURCE_GREETING, &handlers,
+                         &frame_handlers, &self->frames, error, error_size)
+    ||  s_self_extras (self, error, error_size)) {
         s_self_destroy (&self);
         return NULL;
     }
     self->publisher = zmq_socket (zsys_init (), ZMQ_XPUB);
-    self->counters = zch_metrics_edge_counters ("source");
-    if (!self->publisher || !self->counters) {
+    if (!self->publisher) {
         snprintf (error, error_size, "cannot create socket: %s", zmq_strerror (zmq_errno ()));
         s_self_destroy (&self);
         return NULL;
@@ -341,31 +290,18 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
             s_self_destroy (&self);
             return NULL;
         }
-        self->handover_watch = (zch_watch_t) { .fd = source_handover_fd (self->handover),
-                                               .handler = s_watch_nothing };
         self->confirm = source_confirm_new (self->config->control, &self->config->secure,
                                             self->index, error, error_size);
         if (!self->confirm) {
             s_self_destroy (&self);
             return NULL;
         }
-        self->confirm_watch = (zch_watch_t) { .fd = source_confirm_fd (self->confirm),
-                                              .handler = s_watch_nothing };
     }
-    if (zch_pipeline_build (&self->config->plugins, ZCH_PLUGIN_STAGE_SOURCE, &self->pipeline,
-                            error, error_size)) {
-        s_self_destroy (&self);
-        return NULL;
-    }
-    self->state.reload_free = zch_pipeline_free;
-    self->pipe_watch = (zch_watch_t) { .fd = zsock_fd (pipe), .handler = s_watch_nothing };
-    self->publisher_watch = (zch_watch_t) { .fd = zch_zmq_fd (self->publisher), .handler = s_watch_nothing };
-    zch_loop_add (self->loop, &self->pipe_watch, EPOLLIN);
-    zch_loop_add (self->loop, &self->publisher_watch, EPOLLIN);
+    zch_worker_watch (ZCH_WORKER (self), &self->publisher_watch, zch_zmq_fd (self->publisher));
     if (self->handover)
-        zch_loop_add (self->loop, &self->handover_watch, EPOLLIN);
+        zch_worker_watch (ZCH_WORKER (self), &self->handover_watch, source_handover_fd (self->handover));
     if (self->confirm)
-        zch_loop_add (self->loop, &self->confirm_watch, EPOLLIN);
+        zch_worker_watch (ZCH_WORKER (self), &self->confirm_watch, source_confirm_fd (self->confirm));
     return self;
 }
 
@@ -379,17 +315,14 @@ static void
 s_publish_metrics (self_t *self)
 {
     zch_counters_t *counters = self->counters;
-    zch_secure_publish (counters, self->edge, self->frame_edge, &self->guard, 0);
-    const zch_edge_stats_t *edge = zch_edge_stats (self->edge);
-    const zch_edge_stats_t *frame_edge = self->frame_edge? zch_edge_stats (self->frame_edge): NULL;
+    zch_worker_publish_metrics (ZCH_WORKER (self), 0, 0);
     const source_udp_stats_t *udp = self->udp? source_udp_stats (self->udp): NULL;
     uint64_t hwm_dropped = (udp? udp->dropped + udp->kernel_dropped: 0) + self->pending_dropped;
     uint64_t held = (source_pending_held (self->pending)? 1: 0)
                   + (self->udp && source_udp_holding (self->udp)? 1: 0)
                   + (self->relay && source_relay_held (self->relay)? 1: 0);
-    uint64_t malformed = self->rejected + edge->lines_too_long
-                       + self->frames.malformed + self->frames.rejected
-                       + (frame_edge? frame_edge->lines_too_long: 0) + (udp? udp->malformed: 0)
+    uint64_t malformed = self->rejected + zch_worker_too_long (ZCH_WORKER (self))
+                       + self->frames.malformed + self->frames.rejected + (udp? udp->malformed: 0)
                        + (self->relay? source_relay_malformed (self->relay): 0);
     zch_metrics_set (&counters->messages_received,
                      self->published + self->plugin_dropped + hwm_dropped + held);
@@ -397,35 +330,12 @@ s_publish_metrics (self_t *self)
     zch_metrics_set (&counters->messages_sent, self->published);
     zch_metrics_set (&counters->bytes_sent, self->published_bytes);
     zch_metrics_set (&counters->dropped [ZCH_DROP_MALFORMED], malformed);
-    zch_metrics_set (&counters->dropped [ZCH_DROP_PLUGIN], self->plugin_dropped);
     if (self->confirm) {
         zch_metrics_set (&counters->confirms, source_confirm_given (self->confirm));
         zch_metrics_set (&counters->unconfirmed, source_confirm_failed (self->confirm));
     }
     zch_metrics_set (&counters->dropped [ZCH_DROP_HWM], hwm_dropped);
     zch_metrics_set (&counters->dropped [ZCH_DROP_SHUTDOWN], self->unconfirmed_lost);
-    zch_metrics_set (&counters->dropped [ZCH_DROP_SLOW_CONSUMER],
-                     edge->slow_consumers + (frame_edge? frame_edge->slow_consumers: 0));
-    zch_metrics_set (&counters->slow_consumer_bytes,
-                     edge->dropped_bytes + (frame_edge? frame_edge->dropped_bytes: 0));
-    zch_metrics_set (&counters->plugin_ns,
-                     self->plugin_ns + (self->pipeline? zch_pipeline_ns (self->pipeline): 0));
-    zch_metrics_set (&counters->clients, zch_edge_client_count (self->edge)
-                     + (self->frame_edge? zch_edge_client_count (self->frame_edge): 0));
-}
-
-//  Takes the pipeline a reload sent, between two messages.
-static void
-s_plugins_swap (self_t *self)
-{
-    if (self->pipeline) {
-        zch_pipeline_report (self->pipeline, "source");
-        self->plugin_ns += zch_pipeline_ns (self->pipeline);
-    }
-    zch_pipeline_destroy (&self->pipeline);
-    self->pipeline = self->state.reload;
-    self->state.reload = NULL;
-    self->state.reloaded = false;
 }
 
 //  Moves the hand-over on; starts one when final (at shutdown) or now and
@@ -458,26 +368,20 @@ s_handover_owed (self_t *self)
 //  it has processed everything sent (the hand-over). What the broker does
 //  not take or confirm before the drain timeout is counted and logged.
 static void
-s_drain (self_t *self)
+s_drain (zch_worker_t *base)
 {
-    zch_edge_stop_accepting (self->edge);
-    zch_edge_close_all (self->edge, ZCH_EDGE_BYE_CODE, self->bye);
-    if (self->frame_edge) {
-        zch_edge_stop_accepting (self->frame_edge);
-        zch_edge_close_all (self->frame_edge, ZCH_EDGE_BYE_CODE, self->bye);
-    }
+    self_t *self = (self_t *) base;
+    zch_worker_stop_accepting (base);
+    zch_worker_close_all (base);
     if (self->udp)
         source_udp_stop (self->udp);
     int64_t deadline = zclock_mono () + self->config->drain_timeout;
-    while ((zch_edge_client_count (self->edge) > 0
-        ||  (self->frame_edge && zch_edge_client_count (self->frame_edge) > 0)
+    while ((zch_worker_clients (base) > 0
         ||  source_pending_held (self->pending) || s_handover_owed (self)
         ||  (self->udp && source_udp_holding (self->udp))
         ||  (self->relay && source_relay_busy (self->relay)))
     &&  zclock_mono () < deadline) {
-        zch_edge_flush (self->edge);
-        if (self->frame_edge)
-            zch_edge_flush (self->frame_edge);
+        zch_worker_flush (base);
         zch_loop_run_once (self->loop, 10);
         s_broker_events (self);
         if (self->relay)
@@ -517,10 +421,13 @@ s_drain (self_t *self)
     s_publish_metrics (self);
 }
 
-//  Logs the frame and UDP counters at exit (metrics will take them later).
+//  Logs the counters at exit (metrics will take them later).
 static void
-s_log_extras (self_t *self)
+s_report (zch_worker_t *base)
 {
+    self_t *self = (self_t *) base;
+    zch_info ("source: worker %d stopped after publishing %llu messages",
+              self->index, (unsigned long long) self->published);
     if (self->frame_edge)
         zch_info ("source: worker %d frames: %llu malformed, %llu refused, %llu over the size limit",
                   self->index, (unsigned long long) self->frames.malformed,
@@ -537,92 +444,63 @@ s_log_extras (self_t *self)
                   (unsigned long long) stats->plugin_dropped,
                   (unsigned long long) stats->kernel_dropped);
     }
+    zch_secure_report ("source", self->index, self->edge, self->frame_edge, &self->guard, 0);
+}
+
+//  One turn's work after the owner's commands: the broker's news, the
+//  relay, confirms and the hand-over, then the clients' output. Waits
+//  less long while clients or messages wait for the broker.
+static int
+s_turn (zch_worker_t *base)
+{
+    self_t *self = (self_t *) base;
+    s_broker_events (self);
+    if (self->relay)
+        source_relay_work (self->relay);
+    s_confirm_turn (self);
+    s_handover_turn (self, false, SOURCE_HANDOVER_WAIT);
+    s_publish_metrics (self);
+    zch_worker_flush (base);
+    if (self->udp)
+        source_udp_report (self->udp, false);
+    bool waiting = zch_worker_has_paused (base)
+                || source_pending_held (self->pending)
+                || (self->udp && source_udp_holding (self->udp))
+                || (self->relay && source_relay_busy (self->relay));
+    return waiting? SOURCE_PAUSED_TICK: SOURCE_TICK;
+}
+
+static void
+s_destroy (zch_worker_t **self_p)
+{
+    s_self_destroy ((self_t **) self_p);
 }
 
 void
 source_worker_actor (zsock_t *pipe, void *args)
 {
+    static const zch_worker_class_t source_class = {
+        .role = "source", .tick = SOURCE_TICK, .turn = s_turn, .drain = s_drain,
+        .report = s_report, .destroy = s_destroy
+    };
     char error [512];
     self_t *self = s_self_new (pipe, args, error, sizeof error);
-    if (!self) {
-        zch_error ("source: %s", error);
-        zch_actor_ready (pipe, error);
-        return;
-    }
-    if (self->index == 0) {
-        zch_notice ("source: listening on %s, publishing to %s", self->config->listen, self->config->broker);
-        if (*self->config->frame_listen)
-            zch_notice ("source: frame protocol on %s", self->config->frame_listen);
-        if (*self->config->ws_listen)
-            zch_notice ("source: WebSocket on %s%s", self->config->ws_listen,
-                        self->config->secure.tls? " (wss)": "");
-        if (self->udp)
+    if (self) {
+        zch_worker_announce (ZCH_WORKER (self), "publishing to");
+        if (self->udp && self->index == 0)
             zch_notice ("source: UDP ingest on %s%s%s", self->config->udp_listen,
                         *self->config->udp_topic? ", raw payloads for ": "",
                         self->config->udp_topic);
-        if (self->udp && self->config->secure.auth)
+        if (self->udp && self->index == 0 && self->config->secure.auth)
             zch_warning ("source: UDP ingest takes no tokens: its datagrams bypass auth-file");
     }
-    zch_actor_ready (pipe, NULL);
-    while (!self->state.stopping) {
-        bool waiting = zch_edge_has_paused (self->edge)
-                    || (self->frame_edge && zch_edge_has_paused (self->frame_edge))
-                    || source_pending_held (self->pending)
-                    || (self->udp && source_udp_holding (self->udp))
-                    || (self->relay && source_relay_busy (self->relay));
-        if (zch_loop_run_once (self->loop, waiting? SOURCE_PAUSED_TICK: SOURCE_TICK) < 0) {
-            //  Nothing more can be served: say so, then drain what can be
-            zch_error ("source: worker %d: its event loop failed: %s; closing its clients",
-                       self->index, strerror (errno));
-            self->bye = ZCH_EDGE_FATAL_TEXT;
-            break;
-        }
-        zch_worker_commands (self->pipe, &self->state);
-        if (self->state.limits_changed && self->frame_edge)
-            zch_edge_set_limits (self->frame_edge, self->config->max_payload + ZCH_FRAME_OVERHEAD,
-                                 self->state.max_output);
-        zch_worker_apply_limits (&self->state, self->edge);
-        zch_secure_apply (&self->state.secure, &self->guard, self->edge, self->frame_edge, NULL);
-        if (self->state.reloaded)
-            s_plugins_swap (self);
-        s_broker_events (self);
-        if (self->relay)
-            source_relay_work (self->relay);
-        s_confirm_turn (self);
-        s_handover_turn (self, false, SOURCE_HANDOVER_WAIT);
-        s_publish_metrics (self);
-        zch_edge_flush (self->edge);
-        if (self->frame_edge)
-            zch_edge_flush (self->frame_edge);
-        if (self->udp)
-            source_udp_report (self->udp, false);
-    }
-    s_drain (self);
-    if (self->pipeline)
-        zch_pipeline_report (self->pipeline, "source");
-    zch_info ("source: worker %d stopped after publishing %llu messages",
-              self->index, (unsigned long long) self->published);
-    s_log_extras (self);
-    zch_secure_report ("source", self->index, self->edge, self->frame_edge, &self->guard, 0);
-    zch_worker_await_term (pipe, &self->state);
-    s_self_destroy (&self);
-    zch_tls_thread_end ();
-}
-
-//  Builds worker index's new pipeline, off its thread.
-static int
-s_build (const void *config, int index, void **item, char *error, size_t error_size)
-{
-    (void) index;
-    const source_config_t *source = config;
-    return zch_pipeline_build (&source->plugins, ZCH_PLUGIN_STAGE_SOURCE,
-                               (zch_pipeline_t **) item, error, error_size);
+    zch_worker_run (pipe, ZCH_WORKER (self), &source_class, error);
 }
 
 int
 source_reload (zch_workers_t *workers, char *error, size_t error_size)
 {
-    return zch_workers_reload (workers, s_build, zch_pipeline_free, error, error_size);
+    return zch_worker_reload_plugins (workers, error, error_size);
 }
 
 zch_workers_t *

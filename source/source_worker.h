@@ -17,18 +17,14 @@
 #include "zch_main.h"
 #include "zch_metrics.h"
 #include "zch_pipeline.h"
+#include "zch_worker.h"
 
 //  Per-client flags, kept in the connection's user pointer
 #define CLIENT_VERBOSE      SOURCE_CLIENT_VERBOSE
 
 typedef struct {
-    zsock_t *pipe;
-    const source_config_t *config;
-    int index;
-    zch_loop_t *loop;
-    zch_edge_t *edge;
-    zch_edge_t *frame_edge;     //  frame-protocol clients, NULL when off
-    source_frames_t frames;     //  its handler's state
+    ZCH_WORKER_FIELDS           //  the base (zch_worker.h): loop, edges, guard, plugins
+    source_frames_t frames;     //  the frame edge's handler state
     source_udp_t *udp;          //  UDP ingest, NULL when off
     source_relay_t *relay;      //  channel clients' publishes from subscriber front-ends, NULL when off
     zch_watch_t relay_watch;
@@ -38,24 +34,16 @@ typedef struct {
     zch_watch_t confirm_watch;
     int64_t handover_at;        //  when the last one started
     uint64_t unconfirmed_lost;  //  sent, never confirmed before the drain timeout
-    zch_watch_t pipe_watch;
     zch_watch_t publisher_watch;
     zch_watch_t handover_watch;
     int broker_subscriptions;   //  > 0 once the broker listens to us
-    zch_worker_state_t state;
     uint64_t published;
     uint64_t rejected;
-    zch_pipeline_t *pipeline;   //  source ingress plugins; NULL: none
     source_pending_t *pending;  //  what the plugins passed and the broker has not taken yet
     uint64_t pending_dropped;   //  held back and never taken before the drain timeout
     const char *dropped_by;     //  the plugin that dropped the last message
     uint64_t received_bytes;    //  payload bytes of what was taken from clients (as they sent it)
     uint64_t published_bytes;   //  as sent (after the plugins)
-    uint64_t plugin_dropped;
-    uint64_t plugin_ns;         //  time in pipelines replaced by reloads
-    zch_counters_t *counters;   //  published once per turn (see s_publish_metrics)
-    zch_guard_t guard;          //  AUTH and ACLs for both edges
-    const char *bye;            //  what clients are told when the worker stops
 } source_worker_t;
 
 //  source_worker.c: sends one envelope; src names the client, headers (a

@@ -1,6 +1,7 @@
 /*  subscriber_options: the subscriber's own settings, one row each (see
     zch_option.h); zch_frontend_options has those both front-ends share.   */
 #include "subscriber.h"
+#include "zch_pipeline.h"
 
 #include <limits.h>
 
@@ -42,4 +43,5 @@ subscriber_config_defaults (subscriber_config_t *config)
     zch_option_defaults (subscriber_options, config);
     zch_option_defaults (zch_frontend_options, config);
     zch_secure_defaults (&config->secure);
+    config->plugin_stage = ZCH_PLUGIN_STAGE_SUBSCRIBER;
 }

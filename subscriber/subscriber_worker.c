@@ -16,23 +16,11 @@
 //  Messages queued on the in-process link: the broker waits beyond them
 #define SUBSCRIBER_LOCAL_HWM    10000
 
-static void
-s_watch_nothing (zch_watch_t *watch, uint32_t events)
-{
-    //  ZeroMQ descriptors only say "look again": the turn checks them
-    (void) watch;
-    (void) events;
-}
-
 //  Lets the commands that waited (behind a barrier or a catch-up) go on.
 static void
 s_resume (subscriber_worker_t *self)
 {
-    zch_edge_resume (self->edge);
-    if (self->frame_edge)
-        zch_edge_resume (self->frame_edge);
-    if (self->channel_edge)
-        zch_edge_resume (self->channel_edge);
+    zch_worker_resume (ZCH_WORKER (self));
 }
 
 //  Trie callback: writes the delivery to one matching client, once (a
@@ -269,20 +257,6 @@ s_system_message (subscriber_worker_t *self, const char *topic, size_t topic_len
     s_barrier_answered (self, strtoull (ack_topic + prefix_len, NULL, 10));
 }
 
-//  Takes the pipeline a reload sent, between two messages.
-static void
-s_plugins_swap (subscriber_worker_t *self)
-{
-    if (self->pipeline) {
-        zch_pipeline_report (self->pipeline, "subscriber");
-        self->plugin_ns += zch_pipeline_ns (self->pipeline);
-    }
-    zch_pipeline_destroy (&self->pipeline);
-    self->pipeline = self->state.reload;
-    self->state.reload = NULL;
-    self->state.reloaded = false;
-}
-
 //  Receives up to SUBSCRIBER_BATCH messages from the broker and delivers
 //  them. Returns how many it read.
 static size_t
@@ -506,20 +480,17 @@ s_self_destroy (subscriber_worker_t **self_p)
     subscriber_worker_t *self = *self_p;
     if (!self)
         return;
-    zch_edge_destroy (&self->edge);     //  first: its on_close uses the rest
-    zch_edge_destroy (&self->frame_edge);
+    zch_worker_close_edges (ZCH_WORKER (self));     //  first: their on_close uses the rest
     subscriber_channel_destroy (&self->channel);
     subscriber_relay_destroy (&self->relay);
     subscriber_queue_destroy (&self->queue);
     subscriber_catchup_destroy (&self->catchup);    //  after the edges: their syncs are gone
     subscriber_link_destroy (&self->link);
-    zch_pipeline_destroy (&self->pipeline);
     subscriber_index_destroy (&self->subscriptions);
     zlistx_destroy (&self->barriers);
-    zch_auth_destroy (&self->guard.auth);
     if (self->upstream)
         zmq_close (self->upstream);
-    zch_loop_destroy (&self->loop);
+    zch_worker_clear (ZCH_WORKER (self));
     free (self->line);
     free (self->frame);
     free (self->ws);
@@ -534,44 +505,29 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
 {
     subscriber_worker_t *self = calloc (1, sizeof *self);
     if (!self) {
-        close (args->listen_fd);
-        if (args->frame_fd >= 0)
-            close (args->frame_fd);
-        if (args->ws_fd >= 0)
-            close (args->ws_fd);
+        zch_worker_close_listeners (args);
         snprintf (error, error_size, "out of memory");
         return NULL;
     }
-    self->pipe = pipe;
-    self->bye = ZCH_EDGE_BYE_TEXT;
-    self->config = args->config;
-    self->index = args->index;
+    static const zch_edge_handlers_t handlers = {
+        .on_line = subscriber_on_line, .on_close = subscriber_on_close
+    };
+    static const zch_edge_handlers_t frame_handlers = {
+        .on_line = subscriber_on_frame, .on_close = subscriber_on_close
+    };
+    if (zch_worker_init (ZCH_WORKER (self), pipe, args, "subscriber", SUBSCRIBER_GREETING, &handlers,
+                         &frame_handlers, NULL, error, error_size)) {
+        s_self_destroy (&self);
+        return NULL;
+    }
+    self->guard.held_refused = s_held_refused;
+    self->guard.held_ctx = self;
     self->budget = subscriber_budget (self->config);
-    self->loop = zch_loop_new ();
     self->barriers = zlistx_new ();
     self->upstream = zmq_socket (zsys_init (), ZMQ_SUB);
-    self->counters = zch_metrics_edge_counters ("subscriber");
-    static const zch_edge_handlers_t handlers = { .on_line = subscriber_on_line, .on_close = subscriber_on_close };
-    zch_edge_config_t edge_config = {
-        .role = "subscriber", .greeting = SUBSCRIBER_GREETING, .max_line = self->config->max_line,
-        .max_output = self->config->max_output, .close_grace_ms = 1000
-    };
-    zch_secure_edge (&self->config->secure, args, false, &edge_config);
-    self->guard = (zch_guard_t) {
-        .role = "subscriber", .auth = zch_auth_ref (self->config->secure.auth),
-        .max_failures = self->config->secure.auth_max_failures,
-        .held_refused = s_held_refused, .held_ctx = self
-    };
-    self->edge = self->loop? zch_edge_new (self->loop, args->listen_fd, &edge_config, &handlers, self): NULL;
-    if (!self->edge)
-        close (args->listen_fd);
-    static const zch_edge_handlers_t frame_handlers = { .on_line = subscriber_on_frame, .on_close = subscriber_on_close };
-    int frames = zch_frontend_frame_edge (self->loop, self->config, args, "subscriber",
-                                          &frame_handlers, self, &self->frame_edge);
     if (self->upstream)
         self->subscriptions = subscriber_index_new (self->upstream);
-    if (!self->edge || !self->barriers || !self->upstream || !self->subscriptions || !self->counters
-    ||  frames) {
+    if (!self->barriers || !self->upstream || !self->subscriptions) {
         snprintf (error, error_size, "cannot set up worker: %s", zmq_strerror (zmq_errno ()));
         s_self_destroy (&self);
         return NULL;
@@ -609,13 +565,10 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
     &&   !(self->relay = subscriber_relay_new (self->loop, self->config->relay, &self->config->secure,
                                                error, error_size)))
     ||  (*self->config->channel_listen
-    &&   !(self->channel = subscriber_channel_new (self, args, error, error_size)))
-    ||  zch_pipeline_build (&self->config->plugins, ZCH_PLUGIN_STAGE_SUBSCRIBER, &self->pipeline,
-                            error, error_size)) {
+    &&   !(self->channel = subscriber_channel_new (self, args, error, error_size)))) {
         s_self_destroy (&self);
         return NULL;
     }
-    self->state.reload_free = zch_pipeline_free;
     zuuid_t *uuid = zuuid_new ();
     snprintf (self->ack_prefix, sizeof self->ack_prefix, "$ack.%s.", zuuid_str (uuid));
     zuuid_destroy (&uuid);
@@ -625,14 +578,9 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
         s_self_destroy (&self);
         return NULL;
     }
-    self->pipe_watch = (zch_watch_t) { .fd = zsock_fd (pipe), .handler = s_watch_nothing };
-    self->upstream_watch = (zch_watch_t) { .fd = zch_zmq_fd (self->upstream), .handler = s_watch_nothing };
-    zch_loop_add (self->loop, &self->pipe_watch, EPOLLIN);
-    zch_loop_add (self->loop, &self->upstream_watch, EPOLLIN);
-    self->control_watch = (zch_watch_t) { .fd = subscriber_catchup_fd (self->catchup), .handler = s_watch_nothing };
-    zch_loop_add (self->loop, &self->control_watch, EPOLLIN);
-    self->link_watch = (zch_watch_t) { .fd = subscriber_link_fd (self->link), .handler = s_watch_nothing };
-    zch_loop_add (self->loop, &self->link_watch, EPOLLIN);
+    zch_worker_watch (ZCH_WORKER (self), &self->upstream_watch, zch_zmq_fd (self->upstream));
+    zch_worker_watch (ZCH_WORKER (self), &self->control_watch, subscriber_catchup_fd (self->catchup));
+    zch_worker_watch (ZCH_WORKER (self), &self->link_watch, subscriber_link_fd (self->link));
     //  A first barrier, answered once the broker hears us: readiness
     subscriber_barrier_t *probe = calloc (1, sizeof *probe);
     if (probe) {
@@ -655,63 +603,23 @@ s_relay_turn (subscriber_worker_t *self)
         zch_edge_resume (self->frame_edge);
 }
 
-//  Writes both edges' output.
-static void
-s_flush_edges (subscriber_worker_t *self)
-{
-    zch_edge_flush (self->edge);
-    if (self->frame_edge)
-        zch_edge_flush (self->frame_edge);
-    if (self->channel_edge)
-        zch_edge_flush (self->channel_edge);
-}
-
-//  Output still queued (clients: the number of clients still connected)
-//  over both edges, for the drain.
-static size_t
-s_edges_left (subscriber_worker_t *self, bool clients)
-{
-    size_t left = clients? zch_edge_client_count (self->edge): zch_edge_pending_output (self->edge);
-    if (self->frame_edge)
-        left += clients? zch_edge_client_count (self->frame_edge):
-                         zch_edge_pending_output (self->frame_edge);
-    if (self->channel_edge)
-        left += clients? zch_edge_client_count (self->channel_edge):
-                         zch_edge_pending_output (self->channel_edge);
-    return left;
-}
-
 //  Publishes the worker's counters for the metrics endpoint: before each
 //  flush, so a client never sees a delivery the counters do not have yet.
 static void
 s_publish_metrics (subscriber_worker_t *self)
 {
-    zch_secure_publish (self->counters, self->edge, self->frame_edge, &self->guard, self->too_many_subs);
+    zch_worker_publish_metrics (ZCH_WORKER (self), self->too_many_subs,
+                                subscriber_queue_dropped (self->queue));
     zch_counters_t *counters = self->counters;
-    const zch_edge_stats_t *edge = zch_edge_stats (self->edge);
-    const zch_edge_stats_t *frame_edge = self->frame_edge? zch_edge_stats (self->frame_edge): NULL;
-    const zch_edge_stats_t *channel_edge = self->channel_edge? zch_edge_stats (self->channel_edge): NULL;
     zch_metrics_set (&counters->messages_received, self->received);
     zch_metrics_set (&counters->bytes_received, self->received_bytes);
     zch_metrics_set (&counters->messages_sent, self->delivered);
     zch_metrics_set (&counters->bytes_sent, self->delivered_bytes);
-    zch_metrics_set (&counters->dropped [ZCH_DROP_MALFORMED], self->malformed + edge->lines_too_long
-                     + self->frames_malformed + self->frames_rejected + (frame_edge? frame_edge->lines_too_long: 0)
-                     + (channel_edge? channel_edge->lines_too_long
-                                      + subscriber_channel_malformed (self->channel): 0));
-    zch_metrics_set (&counters->dropped [ZCH_DROP_PLUGIN], self->plugin_dropped);
+    zch_metrics_set (&counters->dropped [ZCH_DROP_MALFORMED], self->malformed
+                     + zch_worker_too_long (ZCH_WORKER (self)) + self->frames_malformed + self->frames_rejected
+                     + (self->channel? subscriber_channel_malformed (self->channel): 0));
     //  Lost on the broker link beyond what the history could heal
     zch_metrics_set (&counters->dropped [ZCH_DROP_HWM], subscriber_catchup_stats (self->catchup)->lost);
-    zch_metrics_set (&counters->dropped [ZCH_DROP_SLOW_CONSUMER],
-                     edge->slow_consumers + (frame_edge? frame_edge->slow_consumers: 0)
-                     + (channel_edge? channel_edge->slow_consumers: 0)
-                     + subscriber_queue_dropped (self->queue));
-    zch_metrics_set (&counters->slow_consumer_bytes,
-                     edge->dropped_bytes + (frame_edge? frame_edge->dropped_bytes: 0)
-                     + (channel_edge? channel_edge->dropped_bytes: 0));
-    zch_metrics_set (&counters->plugin_ns,
-                     self->plugin_ns + (self->pipeline? zch_pipeline_ns (self->pipeline): 0));
-    zch_metrics_set (&counters->clients, s_edges_left (self, true));
     zch_metrics_set (&counters->subscriptions, self->patterns);
     zch_metrics_set (&counters->output, subscriber_output_queued (self));
 }
@@ -719,13 +627,10 @@ s_publish_metrics (subscriber_worker_t *self)
 //  Delivers what the broker still sends until it has been quiet for a
 //  moment, lets clients read it, then closes them.
 static void
-s_drain (subscriber_worker_t *self)
+s_drain (zch_worker_t *base)
 {
-    zch_edge_stop_accepting (self->edge);
-    if (self->frame_edge)
-        zch_edge_stop_accepting (self->frame_edge);
-    if (self->channel_edge)
-        zch_edge_stop_accepting (self->channel_edge);
+    subscriber_worker_t *self = (subscriber_worker_t *) base;
+    zch_worker_stop_accepting (base);
     int64_t deadline = zclock_mono () + self->config->drain_timeout;
     int64_t quiet_since = zclock_mono ();
     while (zclock_mono () < deadline) {
@@ -736,105 +641,72 @@ s_drain (subscriber_worker_t *self)
             quiet_since = zclock_mono ();
         subscriber_catchup_drain (self->catchup);
         s_publish_metrics (self);
-        s_flush_edges (self);
-        if (zclock_mono () - quiet_since >= SUBSCRIBER_DRAIN_QUIET && s_edges_left (self, false) == 0)
+        zch_worker_flush (ZCH_WORKER (self));
+        if (zclock_mono () - quiet_since >= SUBSCRIBER_DRAIN_QUIET && zch_worker_pending_output (ZCH_WORKER (self)) == 0)
             break;
         zch_loop_run_once (self->loop, 10);
     }
-    size_t pending = s_edges_left (self, false);
+    size_t pending = zch_worker_pending_output (ZCH_WORKER (self));
     if (pending > 0)
         zch_warning ("subscriber: worker %d: drain timeout (%d ms) reached with %zu bytes "
                      "not yet read by clients", self->index, self->config->drain_timeout, pending);
-    zch_edge_close_all (self->edge, ZCH_EDGE_BYE_CODE, self->bye);
-    if (self->frame_edge)
-        zch_edge_close_all (self->frame_edge, ZCH_EDGE_BYE_CODE, self->bye);
-    if (self->channel_edge)
-        zch_edge_close_all (self->channel_edge, ZCH_EDGE_BYE_CODE, self->bye);
-    s_flush_edges (self);
-    while (s_edges_left (self, true) > 0 && zclock_mono () < deadline + 1000) {
+    zch_worker_close_all (base);
+    zch_worker_flush (ZCH_WORKER (self));
+    while (zch_worker_clients (ZCH_WORKER (self)) > 0 && zclock_mono () < deadline + 1000) {
         zch_loop_run_once (self->loop, 10);
-        s_flush_edges (self);
+        zch_worker_flush (ZCH_WORKER (self));
     }
     s_publish_metrics (self);
 }
 
-void
-subscriber_worker_actor (zsock_t *pipe, void *args)
+//  One turn's work after the owner's commands: what the broker sent (unless
+//  a client is so far behind that the broker must wait), catch-ups, the
+//  channel and queue groups, then the clients' output. Goes on at once
+//  after a full batch.
+static int
+s_turn (zch_worker_t *base)
 {
-    char error [512];
-    subscriber_worker_t *self = s_self_new (pipe, args, error, sizeof error);
-    if (!self) {
-        zch_error ("subscriber: %s", error);
-        zch_actor_ready (pipe, error);
-        return;
-    }
-    if (self->index == 0) {
-        zch_notice ("subscriber: listening on %s, receiving from %s",
-                    self->config->listen, self->config->broker);
-        if (*self->config->frame_listen)
-            zch_notice ("subscriber: frame protocol on %s", self->config->frame_listen);
-        if (self->channel_edge)
-            zch_notice ("subscriber: channel protocol on %s, publishing through %s",
-                        self->config->channel_listen, self->config->relay);
-        if (*self->config->ws_listen)
-            zch_notice ("subscriber: WebSocket on %s%s", self->config->ws_listen,
-                        self->config->secure.tls? " (wss)": "");
-    }
-    zch_actor_ready (pipe, NULL);
-    bool busy = false;
-    while (!self->state.stopping) {
-        if (zch_loop_run_once (self->loop, busy? 0: SUBSCRIBER_TICK) < 0) {
-            //  Nothing more can be served: say so, then drain what can be
-            zch_error ("subscriber: worker %d: its event loop failed: %s; closing its clients",
-                       self->index, strerror (errno));
-            self->bye = ZCH_EDGE_FATAL_TEXT;
-            break;
-        }
-        zch_worker_commands (self->pipe, &self->state);
-        if (self->state.limits_changed && self->frame_edge)
-            zch_edge_set_limits (self->frame_edge, self->config->max_payload + ZCH_FRAME_OVERHEAD,
-                                 self->state.max_output);
-        zch_worker_apply_limits (&self->state, self->edge);
-        zch_secure_apply (&self->state.secure, &self->guard, self->edge, self->frame_edge,
-                          self->channel_edge);
-        if (self->state.reloaded)
-            s_plugins_swap (self);
-        if (subscriber_link_connects (self->link))
-            subscriber_catchup_link_up (self->catchup);
-        bool waiting = subscriber_clients_behind (self);
-        size_t received = waiting? 0: s_upstream_drain (self);
-        //  A full batch, or one cut short to let the clients catch up: go on
-        busy = received == SUBSCRIBER_BATCH || (self->config->broker_local && self->room == 0);
-        //  A backlog this deep may have overflowed the broker's high-water
-        //  mark: check the topics' seqs once the link is quiet (a link in
-        //  this process never drops: the broker waits for room instead).
-        //  The backlog is counted over the whole burst, not one turn: a
-        //  backlog read in small turns may have overflowed all the same.
-        if (received)
-            self->burst += received;
-        else
-        if (!waiting)
-            self->burst = 0;
-        if (!self->config->broker_local
-        &&  (received == SUBSCRIBER_BATCH
-         ||  (self->config->upstream_hwm > 0 && self->burst >= (uint64_t) self->config->upstream_hwm)))
-            subscriber_catchup_backlog (self->catchup);
-        subscriber_catchup_drain (self->catchup);
-        if (received == 0 && !waiting)
-            subscriber_catchup_quiet (self->catchup);
-        s_relay_turn (self);
-        subscriber_queue_turn (self->queue);
-        s_publish_metrics (self);
-        s_flush_edges (self);
-        subscriber_keep_budget (self);
-        //  Caught up while waiting: read the broker again at once, not
-        //  at the next tick (the clients' sockets wake nothing more)
-        if (waiting && !subscriber_clients_behind (self))
-            busy = true;
-    }
-    s_drain (self);
-    if (self->pipeline)
-        zch_pipeline_report (self->pipeline, "subscriber");
+    subscriber_worker_t *self = (subscriber_worker_t *) base;
+    if (subscriber_link_connects (self->link))
+        subscriber_catchup_link_up (self->catchup);
+    bool waiting = subscriber_clients_behind (self);
+    size_t received = waiting? 0: s_upstream_drain (self);
+    //  A full batch, or one cut short to let the clients catch up: go on
+    bool busy = received == SUBSCRIBER_BATCH || (self->config->broker_local && self->room == 0);
+    //  A backlog this deep may have overflowed the broker's high-water
+    //  mark: check the topics' seqs once the link is quiet (a link in
+    //  this process never drops: the broker waits for room instead).
+    //  The backlog is counted over the whole burst, not one turn: a
+    //  backlog read in small turns may have overflowed all the same.
+    if (received)
+        self->burst += received;
+    else
+    if (!waiting)
+        self->burst = 0;
+    if (!self->config->broker_local
+    &&  (received == SUBSCRIBER_BATCH
+     ||  (self->config->upstream_hwm > 0 && self->burst >= (uint64_t) self->config->upstream_hwm)))
+        subscriber_catchup_backlog (self->catchup);
+    subscriber_catchup_drain (self->catchup);
+    if (received == 0 && !waiting)
+        subscriber_catchup_quiet (self->catchup);
+    s_relay_turn (self);
+    subscriber_queue_turn (self->queue);
+    s_publish_metrics (self);
+    zch_worker_flush (base);
+    subscriber_keep_budget (self);
+    //  Caught up while waiting: read the broker again at once, not
+    //  at the next tick (the clients' sockets wake nothing more)
+    if (waiting && !subscriber_clients_behind (self))
+        busy = true;
+    return busy? 0: SUBSCRIBER_TICK;
+}
+
+//  Logs the counters at exit (metrics will take them later).
+static void
+s_report (zch_worker_t *base)
+{
+    subscriber_worker_t *self = (subscriber_worker_t *) base;
     zch_info ("subscriber: worker %d stopped after receiving %llu messages",
               self->index, (unsigned long long) self->received);
     if (self->frame_edge)
@@ -843,25 +715,36 @@ subscriber_worker_actor (zsock_t *pipe, void *args)
                   (unsigned long long) zch_edge_stats (self->frame_edge)->lines_too_long);
     zch_secure_report ("subscriber", self->index, self->edge, self->frame_edge, &self->guard,
                        self->too_many_subs);
-    zch_worker_await_term (pipe, &self->state);
-    s_self_destroy (&self);
-    zch_tls_thread_end ();
 }
 
-//  Builds worker index's new pipeline, off its thread.
-static int
-s_build (const void *config, int index, void **item, char *error, size_t error_size)
+static void
+s_destroy (zch_worker_t **self_p)
 {
-    (void) index;
-    const subscriber_config_t *subscriber = config;
-    return zch_pipeline_build (&subscriber->plugins, ZCH_PLUGIN_STAGE_SUBSCRIBER,
-                               (zch_pipeline_t **) item, error, error_size);
+    s_self_destroy ((subscriber_worker_t **) self_p);
+}
+
+void
+subscriber_worker_actor (zsock_t *pipe, void *args)
+{
+    static const zch_worker_class_t subscriber_class = {
+        .role = "subscriber", .tick = SUBSCRIBER_TICK, .turn = s_turn, .drain = s_drain,
+        .report = s_report, .destroy = s_destroy
+    };
+    char error [512];
+    subscriber_worker_t *self = s_self_new (pipe, args, error, sizeof error);
+    if (self) {
+        zch_worker_announce (ZCH_WORKER (self), "receiving from");
+        if (self->channel_edge && self->index == 0)
+            zch_notice ("subscriber: channel protocol on %s, publishing through %s",
+                        self->config->channel_listen, self->config->relay);
+    }
+    zch_worker_run (pipe, ZCH_WORKER (self), &subscriber_class, error);
 }
 
 int
 subscriber_reload (zch_workers_t *workers, char *error, size_t error_size)
 {
-    return zch_workers_reload (workers, s_build, zch_pipeline_free, error, error_size);
+    return zch_worker_reload_plugins (workers, error, error_size);
 }
 
 zch_workers_t *

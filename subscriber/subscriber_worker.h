@@ -18,6 +18,7 @@
 #include "zch_metrics.h"
 #include "zch_pipeline.h"
 #include "zch_topic.h"
+#include "zch_worker.h"
 
 #define SUBSCRIBER_PATTERN_PENDING ((void *) 1)    //  waiting for its barrier
 #define SUBSCRIBER_PATTERN_ACTIVE  ((void *) 2)    //  in the trie, delivering
@@ -50,19 +51,12 @@ typedef struct {
 } subscriber_barrier_t;
 
 typedef struct {
-    zsock_t *pipe;
-    const subscriber_config_t *config;
-    int index;
-    zch_loop_t *loop;
-    zch_edge_t *edge;
-    zch_edge_t *frame_edge;     //  frame-protocol clients, NULL when off
-    zch_edge_t *channel_edge;   //  channel-protocol clients (owned by channel), NULL when off
+    ZCH_WORKER_FIELDS           //  the base (zch_worker.h): loop, edges, guard, plugins
     struct subscriber_channel_t *channel;
     struct subscriber_relay_t *relay;   //  publishes of channel and WebSocket clients; NULL when none
     struct subscriber_queue_t *queue;   //  queue-group members
     void *upstream;             //  SUB on the broker's egress
     subscriber_index_t *subscriptions;
-    zch_watch_t pipe_watch;
     zch_watch_t upstream_watch;
     subscriber_catchup_t *catchup;  //  gap healing and catch-ups over the control link
     zch_watch_t control_watch;
@@ -82,20 +76,13 @@ typedef struct {
     size_t ws_cap;
     uint64_t frames_malformed;  //  frame requests that did not decode
     uint64_t frames_rejected;   //  publishes refused (bad topic, too large)
-    zch_worker_state_t state;
     uint64_t received;
     uint64_t burst;             //  messages read from the broker since it was last quiet
     uint64_t malformed;
-    zch_counters_t *counters;   //  published once per turn (see s_publish_metrics)
     uint64_t received_bytes;
     uint64_t delivered;         //  one per message per client
     uint64_t delivered_bytes;
     uint64_t patterns;          //  client subscriptions held
-    uint64_t plugin_dropped;
-    uint64_t plugin_ns;         //  time in pipelines replaced by reloads
-    zch_pipeline_t *pipeline;   //  subscriber egress plugins; NULL: none
-    zch_guard_t guard;          //  AUTH and ACLs for both edges
-    const char *bye;            //  what clients are told when the worker stops
     uint64_t too_many_subs;     //  SUBs refused over max_subscriptions
     int64_t waiting_since;      //  broker_local: since when a client far behind holds the
                                 //  broker link unread; 0 while it is read
