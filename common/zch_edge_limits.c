@@ -1,6 +1,6 @@
 /*  zch_edge_limits: the edge's defences against hostile clients: admission
     (max clients over every worker, connections per second per address),
-    the idle and keepalive timers, and the edge's own last words.          */
+    TLS handshakes that fail, and the form of the edge's own errors.       */
 #include "zch_edge_private.h"
 #include "zch_chanmsg.h"
 #include "zch_frame.h"
@@ -12,113 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-
-//  Takes conn off a timer list.
-void
-zch_edge_timer_stop (zch_conn_t *conn, int which)
-{
-    zch_edge_timer_t *timer = &conn->timers [which];
-    if (!timer->at)
-        return;
-    zch_edge_t *edge = conn->edge;
-    if (timer->prev)
-        timer->prev->timers [which].next = timer->next;
-    else
-        edge->timer_head [which] = timer->next;
-    if (timer->next)
-        timer->next->timers [which].prev = timer->prev;
-    else
-        edge->timer_tail [which] = timer->prev;
-    *timer = (zch_edge_timer_t) { 0 };
-}
-
-//  Puts conn at the end of a timer list, due at. Each list has one
-//  period, so appending keeps it sorted and both steps cost O(1).
-void
-zch_edge_timer_start (zch_conn_t *conn, int which, int64_t at)
-{
-    zch_edge_timer_stop (conn, which);
-    zch_edge_t *edge = conn->edge;
-    zch_edge_timer_t *timer = &conn->timers [which];
-    timer->at = at? at: 1;
-    timer->prev = edge->timer_tail [which];
-    if (timer->prev)
-        timer->prev->timers [which].next = conn;
-    else
-        edge->timer_head [which] = conn;
-    edge->timer_tail [which] = conn;
-}
-
-//  The idle timer runs while a client owes a command: from accept to its
-//  first whole command, and from the first byte of any later command to
-//  its end. A paused client's input is whole commands waiting on us, so
-//  it owes nothing.
-void
-zch_conn_idle_update (zch_conn_t *conn)
-{
-    zch_edge_t *edge = conn->edge;
-    if (!edge->config.idle_timeout_ms)
-        return;
-    bool owes = !conn->spoke || (conn->in_len > 0 && !conn->paused);
-    if (!owes)
-        zch_edge_timer_stop (conn, ZCH_EDGE_IDLE);
-    else
-    if (!conn->timers [ZCH_EDGE_IDLE].at)
-        zch_edge_timer_start (conn, ZCH_EDGE_IDLE, zclock_mono () + edge->config.idle_timeout_ms);
-}
-
-//  Closes the clients whose timers ran out, with their error.
-void
-zch_edge_timers_expire (zch_edge_t *self, int64_t now)
-{
-    for (int which = 0; which < ZCH_EDGE_TIMERS; which++) {
-        zch_conn_t *conn;
-        while ((conn = self->timer_head [which]) && conn->timers [which].at <= now) {
-            zch_edge_timer_stop (conn, which);
-            if (conn->closing || conn->dead)
-                continue;
-            if (which == ZCH_EDGE_IDLE && conn->paused && conn->spoke) {
-                zch_conn_idle_update (conn);   //  waiting on us, not on the client
-                continue;
-            }
-            uint64_t *counter = which == ZCH_EDGE_IDLE? &self->stats.idle_timeouts:
-                                                 &self->stats.keepalive_timeouts;
-            (*counter)++;
-            //  A flood of idle clients must not flood the log: one line a second
-            bool loud = now - self->timeout_logged_at >= 1000;
-            if (loud)
-                self->timeout_logged_at = now;
-            zch_log (loud? ZCH_LOG_INFO: ZCH_LOG_DEBUG, zsys_info,
-                     "%s: client %s %s, closing (%s: %llu)", self->config.role, conn->peer,
-                     which == ZCH_EDGE_IDLE? "sent no whole command in time": "was silent too long",
-                     which == ZCH_EDGE_IDLE? "idle timeouts": "keepalive timeouts",
-                     (unsigned long long) *counter);
-            zch_conn_say (conn, "idle_timeout", "idle timeout");
-            zch_conn_close (conn);
-        }
-    }
-}
-
-//  Writes the edge's own error to a client: a line, or an err frame.
-void
-zch_conn_say (zch_conn_t *conn, const char *code, const char *text)
-{
-    char reply [ZCH_REPLY_MAX];
-    size_t len;
-    if (conn->edge->config.framing != ZCH_EDGE_LINES)
-        len = zch_edge_error_reply (conn->edge->config.framing, reply, sizeof reply, code, text);
-    else {
-        //  A long text is cut, keeping the line's end
-        int n = snprintf (reply, sizeof reply, "-ERR %.*s\n", (int) sizeof reply - 7, text);
-        len = n > 0? (size_t) n: 0;
-    }
-    if (zch_conn_make_room (conn, len) == 0) {
-        //  past max_output on purpose: these are last words
-        memcpy (conn->out + conn->out_len, reply, len);
-        conn->out_len += len;
-        zch_conn_mark_dirty (conn);
-    }
-}
 
 //  Turns a client away at accept, before it costs anything: plain TCP
 //  clients get the error (line or frame), TLS clients only the close.

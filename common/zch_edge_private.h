@@ -1,6 +1,7 @@
-/*  zch_edge_private: the edge's structures, shared by zch_edge.c (reading,
-    writing, flushing) and zch_edge_limits.c (admission, timers, TLS
-    failures). Nothing outside the edge includes this.                      */
+/*  zch_edge_private: the edge's structures, shared by its parts: zch_edge.c
+    (listeners, accept, flush), zch_conn.c (one client), zch_edge_timers.c
+    (timer lists) and zch_edge_limits.c (admission, TLS failures, the
+    edge's own errors). Nothing outside the edge includes this.            */
 #ifndef ZCH_EDGE_PRIVATE_H_INCLUDED
 #define ZCH_EDGE_PRIVATE_H_INCLUDED
 
@@ -84,16 +85,31 @@ struct zch_edge_t {
     int64_t timeout_logged_at;          //  and so are timeouts
 };
 
-//  zch_edge.c's: puts conn on the flush list; makes room for len bytes
-//  of output (0 or -1).
+//  zch_edge.c: puts conn on the flush list; on the paused list (0 or -1).
 void zch_conn_mark_dirty (zch_conn_t *conn);
-int zch_conn_make_room (zch_conn_t *conn, size_t len);
+int zch_edge_pause (zch_edge_t *self, zch_conn_t *conn);
 
-//  zch_edge_limits.c's: timer lists, admission, last words.
+//  zch_conn.c: a client accepted on fd (NULL: fd closed); frees one now
+//  (from the flush or the edge's destroy); makes room for len bytes of
+//  output (0 or -1); writes what the kernel takes; sets its interest set;
+//  offers a paused client its input again.
+zch_conn_t *zch_conn_new (zch_edge_t *edge, int fd, bool ws);
+void zch_conn_free (zch_conn_t *conn);
+int zch_conn_make_room (zch_conn_t *conn, size_t len);
+void zch_conn_write_out (zch_conn_t *conn);
+void zch_conn_update_interest (zch_conn_t *conn);
+void zch_conn_resume (zch_conn_t *conn);
+
+//  zch_edge_timers.c: the timer lists (a leaf): takes conn off a list;
+//  puts it at a list's end, due at; runs the idle timer as the client
+//  owes a command or not; takes the first due client off a list (NULL:
+//  none is due).
 void zch_edge_timer_stop (zch_conn_t *conn, int which);
 void zch_edge_timer_start (zch_conn_t *conn, int which, int64_t at);
 void zch_conn_idle_update (zch_conn_t *conn);
-void zch_edge_timers_expire (zch_edge_t *self, int64_t now);
+zch_conn_t *zch_edge_timer_due (zch_edge_t *self, int which, int64_t now);
+
+//  zch_edge_limits.c: admission at accept; a TLS client that failed.
 int zch_edge_admit (zch_edge_t *self, int fd, const struct sockaddr_storage *address);
 void zch_conn_tls_failed (zch_conn_t *conn);
 
