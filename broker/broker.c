@@ -198,6 +198,7 @@ s_engine_start (broker_self_t *self, const broker_config_t *config, char *error,
     self->engine = broker_engine_redis_new (&config->redis, config->history_per_topic, error, error_size);
     if (!self->engine)
         return -1;
+    broker_control_topic_epochs (self->requests);
     self->sink = (broker_engine_sink_t) { .history = self->history, .forward = broker_send_out,
                                           .held = s_held, .barrier = s_barrier_answer,
                                           .confirm = s_engine_confirm, .arg = self };

@@ -56,6 +56,7 @@ struct broker_control_t {
     zlistx_t *streams;          //  stream_t
     broker_handover_t *handover;    //  sources' hand-overs waiting for their marker
     int wait_ms;                //  sleep while blocked: 1 ms, doubling while nothing moves
+    bool topic_epochs;          //  epochs are the topics' (Redis), not this broker's
 };
 
 //  A token of a request: bytes, not NUL-terminated.
@@ -97,6 +98,12 @@ broker_control_new (void *control, broker_history_t *history, broker_stats_t *st
     int on = 1;
     zmq_setsockopt (control, ZMQ_ROUTER_MANDATORY, &on, sizeof on);
     return self;
+}
+
+void
+broker_control_topic_epochs (broker_control_t *self)
+{
+    self->topic_epochs = true;
 }
 
 void
@@ -379,7 +386,9 @@ s_send_end (broker_control_t *self, stream_t *stream)
 {
     char a [24], b [24], epoch [ZCH_EPOCH_TEXT_MAX + 1];
     zch_epoch_format (stream->topic? broker_history_topic_epoch (stream->topic):
-                      stream->epoch? stream->epoch: broker_history_epoch (self->history), epoch);
+                      stream->epoch? stream->epoch:
+                      stream->kind == STREAM_SEQS && self->topic_epochs? 0:
+                      broker_history_epoch (self->history), epoch);
     if (stream->kind == STREAM_SNAPSHOT || stream->kind == STREAM_SEQS) {
         snprintf (a, sizeof a, "%llu", (unsigned long long) stream->sent);
         snprintf (b, sizeof b, "%llu", (unsigned long long) stream->missing);

@@ -13,6 +13,8 @@
                                         -> [MSG, ...]... [END, tag, OK|GAP|RESET, sent, lost, epoch]
       SEQS <prefix> [tag]               -> [SEQ, tag, topic, seq, epoch]...
                                            [END, tag, OK, sent, 0, epoch]
+                                           (epoch 0 on the Redis engine: see
+                                           broker_control_topic_epochs)
     (SNAPSHOT's END carries the epoch too.)
       HANDOVER <marker>                 -> [HANDOVER, marker, WAITING], later
                                            [HANDOVER, marker, DONE] (broker_handover.h)
@@ -74,6 +76,11 @@ typedef struct broker_control_t broker_control_t;
 //  counting into stats (borrowed). Returns NULL when out of memory.
 broker_control_t *broker_control_new (void *control, broker_history_t *history,
                                       broker_stats_t *stats);
+
+//  Says the topics' epochs are their own, not this broker's (the Redis
+//  engine): a SEQS answer then ends with epoch 0, since a topic it does not
+//  list may only not be cached yet, and must not be taken as gone.
+void broker_control_topic_epochs (broker_control_t *self);
 
 //  Drops every stream in progress; NULLs the pointer.
 void broker_control_destroy (broker_control_t **self_p);

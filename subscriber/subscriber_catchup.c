@@ -509,7 +509,7 @@ s_request_done (subscriber_catchup_t *self, request_t *request, bool complete, u
         if (request->kind == REQUEST_PRIME)
             request->prime->done = complete;
         else
-        if (complete && epoch)
+        if (complete)
             subscriber_catchup_sweep (self, request->prime, epoch);
     }
     if (request->kind == REQUEST_PRIME)

@@ -16,6 +16,7 @@
 #define CATCHUP_HEALS_MAX   256     //  HEALs in flight; more topics wait their turn
 #define CATCHUP_MAX_FRAMES  6
 #define CATCHUP_CHECK_MS    500     //  least time between two checks of every topic's seq
+#define CATCHUP_UNLISTED_MAX 20     //  checks again while a broker without an epoch does not list a topic
 
 typedef struct held_t held_t;
 typedef struct request_t request_t;
@@ -41,6 +42,7 @@ struct topic_t {
     uint64_t heal_to;           //  last seq it asks for
     uint64_t checked;           //  the broker's seq in the last check (SEQS) that saw it
     uint64_t checked_round;     //  the last round of checks that listed it
+    int unlisted;               //  checks in a row whose broker did not list it yet (no broker epoch)
     uint64_t edge;              //  seq a prime gave: it may still come live, once
     uint64_t edge_round;        //  the barrier round that settles the edge
     bool waiting;               //  on the waiting list: needs a HEAL
@@ -121,7 +123,8 @@ bool subscriber_catchup_primed (subscriber_catchup_t *self, const char *name, si
 //  One [SEQ, tag, topic, seq, epoch] of a prime's or a check's answer.
 void subscriber_catchup_seq (subscriber_catchup_t *self, request_kind_t kind, const char *name,
                              size_t len, uint64_t seq, uint64_t epoch);
-//  After a complete check of prime's prefix in epoch: resets the topics it did not list.
+//  After a complete check of prime's prefix in epoch: resets the topics it did not list
+//  (epoch 0, a broker whose epochs are the topics': checks them again instead).
 void subscriber_catchup_sweep (subscriber_catchup_t *self, prime_t *prime, uint64_t epoch);
 //  topic's seqs start afresh in epoch.
 void subscriber_catchup_topic_reset (subscriber_catchup_t *self, topic_t *topic, uint64_t epoch);

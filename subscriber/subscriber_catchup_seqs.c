@@ -62,6 +62,7 @@ subscriber_catchup_seq (subscriber_catchup_t *self, request_kind_t kind, const c
     if (!topic && !(topic = subscriber_catchup_topic_new (self, name, len, 0)))
         return;
     topic->checked_round = self->check_round;
+    topic->unlisted = 0;
     if (!topic->epoch)
         topic->epoch = epoch;
     if (seq <= topic->last)
@@ -85,9 +86,22 @@ subscriber_catchup_seq (subscriber_catchup_t *self, request_kind_t kind, const c
 //  topic of another epoch that the answer did not list is gone from the
 //  broker (it started afresh and has not seen it since): its clients are
 //  told now rather than at its next message, which may never come.
+//  A broker whose epochs are the topics' own (the Redis engine) says epoch
+//  0: a topic it did not list may only not be in its cache yet (a broker
+//  that just started reads it from Redis), so it is checked again, a
+//  bounded number of times, and never taken as gone.
 void
 subscriber_catchup_sweep (subscriber_catchup_t *self, prime_t *prime, uint64_t epoch)
 {
+    if (!epoch) {
+        for (topic_t *topic = zhashx_first (self->topics); topic; topic = zhashx_next (self->topics))
+            if (topic->checked_round != self->check_round && topic->unlisted < CATCHUP_UNLISTED_MAX
+            &&  topic->name_len >= prime->len && memcmp (topic->name, prime->prefix, prime->len) == 0) {
+                topic->unlisted++;
+                self->suspect = true;
+            }
+        return;
+    }
     zlistx_t *gone = zlistx_new ();
     if (!gone)
         return;

@@ -6,9 +6,11 @@ is killed with SIGKILL while B's publisher goes on (what B publishes
 meanwhile is stamped by Redis: no broker memory involved), then A's broker
 is started again on the same endpoints. The subscriber at A gets every
 message it missed, in order, with no reset (the topic's epoch is Redis's,
-not the broker's), and then the live ones."""
+not the broker's), and then the live ones: also when its front-end checks
+the topic's seq before the new broker could read it from Redis."""
 
 import signal
+import time
 
 import harness as h
 import redis_server
@@ -33,9 +35,22 @@ def test():
         probe = B.sub_client("probe")
         subscribe(probe, "t FROM %d" % (N1 + N2 - 1))
         probe.expect(msg_line("t", N1 + N2, "m%d" % (N1 + N2)), what="the last message, at B")
-        A.broker = h.start([h.BROKER, "--ingress", A.ingress, "--egress", A.egress, "--control", A.control]
-                           + args, name="broker-a-again")
-        h.wait_broker(A.control, A.broker)
+        # Redis frozen while A's broker comes back: the subscriber's check of
+        # its topics (SEQS) reaches a broker that has not read t from Redis
+        # yet. A topic it does not list is not gone (its epoch is Redis's)
+        redis.proc.signal(signal.SIGSTOP)
+        try:
+            A.broker = h.start([h.BROKER, "--ingress", A.ingress, "--egress", A.egress, "--control", A.control]
+                               + args, name="broker-a-again")
+            h.wait_broker(A.control, A.broker)
+            deadline = time.monotonic() + h.STEP
+            while h.broker_stats(A.control)["seqs_requests"] == 0:
+                h.check(time.monotonic() < deadline, "A's subscriber never checked its topics")
+                time.sleep(0.05)
+            stats = h.broker_stats(A.control)
+            h.check(stats["topics"] == 0, "A's broker had t before Redis could answer: %r" % stats["topics"])
+        finally:
+            redis.proc.signal(signal.SIGCONT)
         lines = sub.read_lines(N2, timeout=30, what="what was missed")
         h.compare_lines("missed", lines, [msg_line("t", i, "m%d" % i) for i in range(N1 + 1, N1 + N2 + 1)])
         pub.send(b"".join(b"PUB t m%d\n" % i for i in range(N1 + N2 + 1, N1 + N2 + N3 + 1)))
