@@ -31,7 +31,13 @@ def test():
         A.broker.signal(signal.SIGKILL)
         A.broker.wait(5)
         pub.send(b"".join(b"PUB t m%d\n" % i for i in range(N1 + 1, N1 + N2 + 1)))
-        # B's own subscriber proves Redis stamped them while A was gone
+        # Redis stamps them while A is gone (a FROM past what Redis holds yet
+        # would rightly be a reset, so wait for the last one first)
+        deadline = time.monotonic() + 30
+        while redis_server.command(redis.port, "HGET", "zch:h:t", "seq") != b"$3\r\n%d\r\n" % (N1 + N2):
+            h.check(time.monotonic() < deadline, "Redis never stamped seq %d" % (N1 + N2))
+            time.sleep(0.05)
+        # B's own subscriber proves it
         probe = B.sub_client("probe")
         subscribe(probe, "t FROM %d" % (N1 + N2 - 1))
         probe.expect(msg_line("t", N1 + N2, "m%d" % (N1 + N2)), what="the last message, at B")
