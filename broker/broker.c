@@ -199,6 +199,7 @@ s_engine_start (broker_self_t *self, const broker_config_t *config, char *error,
     if (!self->engine)
         return -1;
     broker_control_topic_epochs (self->requests);
+    self->stats.engine_shards = config->redis.count;
     self->sink = (broker_engine_sink_t) { .history = self->history, .forward = broker_send_out,
                                           .held = s_held, .barrier = s_barrier_answer,
                                           .confirm = s_engine_confirm, .arg = self };
@@ -400,6 +401,8 @@ s_publish_metrics (broker_self_t *self)
     zch_metrics_set (&counters->confirms, self->stats.confirms);
     zch_metrics_set (&counters->unconfirmed, self->stats.confirms_failed);
     zch_metrics_set (&counters->dropped [ZCH_DROP_TOO_LARGE], self->stats.too_large);
+    if (self->engine)
+        self->stats.engine_shards_down = atomic_load (&broker_engine_stats (self->engine)->shards_down);
     if (self->engine)
         zch_metrics_set (&counters->dropped [ZCH_DROP_ENGINE],
                          atomic_load (&broker_engine_stats (self->engine)->failed));

@@ -322,6 +322,20 @@ s_request (broker_control_t *self, zmq_msg_t *frames, size_t count)
         s_send (self, route, route_len, delimiter, parts, 1);
     }
     else
+    if (request.kind == BROKER_REQUEST_HEALTH) {
+        //  A front-end's heartbeat: down while the shared engine is unreachable,
+        //  since publishes fail and nothing from other brokers comes
+        char reason [96];
+        int len = snprintf (reason, sizeof reason, "Redis engine: %d of %d shards unreachable",
+                            self->stats->engine_shards_down, self->stats->engine_shards);
+        token_t ok [] = { { "HEALTH", 6 }, { "ok", 2 } };
+        token_t down [] = { { "HEALTH", 6 }, { "down", 4 }, { reason, (size_t) len } };
+        if (self->stats->engine_shards_down > 0)
+            s_send (self, route, route_len, delimiter, down, 3);
+        else
+            s_send (self, route, route_len, delimiter, ok, 2);
+    }
+    else
     if (request.kind == BROKER_REQUEST_STATS) {
         self->stats->streams = zlistx_size (self->streams);
         self->stats->handovers = broker_handover_done (self->handover);

@@ -60,6 +60,8 @@ typedef struct {
     uint64_t local_wait_ms;     //  and for how long in all (both refreshed before serving)
     uint64_t history_resets;    //  HISTORY and HEAL requests whose position was of another epoch
     uint64_t confirms;          //  CONFIRM answers sent to sources
+    int engine_shards;          //  Redis engine: its shards (0: the memory engine)
+    int engine_shards_down;     //  of those, unreachable now (HEALTH answers down)
     uint64_t confirms_failed;   //  confirms whose source was gone or full
     uint64_t engine_published;  //  Redis engine: publishes Redis stamped
     uint64_t engine_failed;     //  publishes dropped: Redis unreachable or refusing

@@ -41,6 +41,7 @@ typedef struct {
     atomic_uint_least64_t failed;           //  dropped: Redis unreachable or refused
     atomic_uint_least64_t received;         //  messages Redis fanned out to this broker
     atomic_uint_least64_t connects;         //  connections to Redis opened (first ones and again)
+    atomic_int shards_down;                 //  shards whose commands connection is not up now
 } broker_engine_stats_t;
 
 //  Starts the Redis engine on shards (HOST:PORT each; a topic's shard by

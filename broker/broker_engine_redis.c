@@ -537,6 +537,8 @@ s_command (engine_t *self, zmsg_t *msg)
 static void
 s_link_down (link_t *link)
 {
+    if (link->up && !link->subscriber)
+        atomic_fetch_add (&link->shard->engine->stats->shards_down, 1);
     link->context = NULL;
     link->reading = link->writing = link->up = false;
     if (!link->subscriber)
@@ -562,6 +564,8 @@ s_link_connected (const redisAsyncContext *context, int status)
         return;
     }
     link->up = true;
+    if (!link->subscriber)
+        atomic_fetch_sub (&link->shard->engine->stats->shards_down, 1);
     zch_notice ("broker: Redis engine: shard %d at %s:%d %s connected", link->shard->index,
                 link->shard->host, link->shard->port, link->subscriber? "channels": "commands");
 }
@@ -705,6 +709,7 @@ broker_engine_redis_run (zsock_t *pipe, void *args)
     self->unconfirmed = calloc (1, sizeof *self->unconfirmed);
     self->unconfirmed->engine = self;
     self->shard_count = config->shards->count;
+    atomic_store (&self->stats->shards_down, self->shard_count);
     self->shards = calloc ((size_t) self->shard_count, sizeof *self->shards);
     snprintf (self->history, sizeof self->history, "%d", config->history_per_topic);
     self->prefixes = zhashx_new ();

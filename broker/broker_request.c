@@ -117,6 +117,9 @@ broker_request_parse (const zch_frame_t *frames, size_t count, broker_request_t 
     if (s_token_is (tokens [0], "STATS"))
         request->kind = BROKER_REQUEST_STATS;
     else
+    if (s_token_is (tokens [0], "HEALTH"))
+        request->kind = BROKER_REQUEST_HEALTH;
+    else
     if (s_token_is (tokens [0], "SNAPSHOT"))
         request->kind = BROKER_REQUEST_SNAPSHOT;
     else
@@ -131,7 +134,8 @@ broker_request_parse (const zch_frame_t *frames, size_t count, broker_request_t 
     else
     if (s_token_is (tokens [0], "HANDOVER"))
         request->kind = BROKER_REQUEST_HANDOVER;
-    if (request->kind == BROKER_REQUEST_PING || request->kind == BROKER_REQUEST_STATS) {
+    if (request->kind == BROKER_REQUEST_PING || request->kind == BROKER_REQUEST_STATS
+    ||  request->kind == BROKER_REQUEST_HEALTH) {
         if (n != 1)
             request->kind = BROKER_REQUEST_UNKNOWN;     //  as before: "PING x" is not known
     }

@@ -20,6 +20,7 @@ typedef enum {
     BROKER_REQUEST_UNKNOWN = 0, //  no body, too many tokens, or a verb not known
     BROKER_REQUEST_PING,        //  PING
     BROKER_REQUEST_STATS,       //  STATS
+    BROKER_REQUEST_HEALTH,      //  HEALTH: whether the broker serves (a front-end's heartbeat)
     BROKER_REQUEST_SNAPSHOT,    //  SNAPSHOT <pattern> [tag]
     BROKER_REQUEST_SEQS,        //  SEQS <prefix> [tag]
     BROKER_REQUEST_HISTORY,     //  HISTORY <topic> <from-seq>[@<epoch>] [tag]

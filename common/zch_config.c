@@ -374,6 +374,9 @@ s_apply_section (zch_config_t *self, bool reloading, const char *text,
                       self->file, line, key);
             return -1;
         }
+        //  A list the file names replaces its default (one broker's endpoint)
+        if (option->type == ZCH_OPT_LIST && nth == 0)
+            zch_option_clear (option, bases [part]);
         if (zch_option_parse (option, bases [part], value? value: "", reason, sizeof reason)) {
             s_report (self, reloading, "%s:%d: %s %s", self->file, line, key, reason);
             return -1;

@@ -2,6 +2,7 @@
 #include "zch_frontend.h"
 #include "zch_frame.h"
 #include "zch_config.h"
+#include "zch_failover.h"
 #include "zch_log.h"
 #include "zch_main.h"
 #include "zch_service.h"
@@ -25,6 +26,10 @@ const zch_option_t zch_frontend_options [] = {
       "Origins browsers may connect from, comma-separated (any when empty)", .flags = ZCH_OPT_SHARED },
     { "max-payload", ZCH_OPT_SIZE, offsetof (zch_frontend_config_t, max_payload), "1M", "BYTES",
       "largest payload a client may send (K/M suffixes)", .flags = ZCH_OPT_SHARED },
+    { "broker-timeout", ZCH_OPT_DURATION, offsetof (zch_frontend_config_t, broker_timeout),
+      ZCH_FAILOVER_TIMEOUT_DEFAULT, "DURATION",
+      "with several brokers: how long the one in use may go without answering the heartbeat "
+      "before the next is used (a heartbeat goes every quarter of it)", .flags = ZCH_OPT_NO_RUN },
     { .name = NULL }
 };
 
@@ -65,6 +70,20 @@ zch_frontend_start_workers (const zch_frontend_config_t *config, zactor_fn *work
                                      config->workers, worker, config, error, error_size);
 }
 
+//  Every broker and control endpoint must be safe with the security
+//  settings (CURVE where the network is not this host's).
+static int
+zch_frontend_check_brokers (const zch_frontend_config_t *config, char *error, size_t error_size)
+{
+    for (int i = 0; i < config->broker.count; i++)
+        if (zch_secure_check_broker (&config->secure, "broker", config->broker.items [i], error, error_size))
+            return -1;
+    for (int i = 0; i < config->control.count; i++)
+        if (zch_secure_check_broker (&config->secure, "control", config->control.items [i], error, error_size))
+            return -1;
+    return 0;
+}
+
 int
 zch_frontend_check (const zch_frontend_config_t *config, const char *program)
 {
@@ -73,6 +92,11 @@ zch_frontend_check (const zch_frontend_config_t *config, const char *program)
     bool udp_topic = config->udp_topic && *config->udp_topic;
     if (!config->takes_udp && (udp_listen || udp_topic)) {
         fprintf (stderr, "%s: UDP ingest is served by the source front-end, not here\n", program);
+        return -1;
+    }
+    char failover_reason [256];
+    if (zch_failover_check (&config->broker, &config->control, failover_reason, sizeof failover_reason)) {
+        fprintf (stderr, "%s: %s\n", program, failover_reason);
         return -1;
     }
     if (udp_topic && !udp_listen) {
@@ -132,8 +156,7 @@ zch_frontend_main (int argc, char *argv [], const char *program, const char *usa
     char error [512];
     zch_service_t *service = zch_service_new (program, section, &process, error, sizeof error);
     if (service
-    &&  (zch_secure_check_broker (&config->secure, "broker", config->broker, error, sizeof error)
-    ||   zch_secure_check_broker (&config->secure, "control", config->control, error, sizeof error)
+    &&  (zch_frontend_check_brokers (config, error, sizeof error)
     ||   zch_secure_prepare (&config->secure, config->workerman, error, sizeof error)))
         zch_service_destroy (&service);
     zch_workers_t *workers = service? start (config, error, sizeof error): NULL;

@@ -15,14 +15,15 @@
 
 typedef struct {
     const char *listen;         //  HOST:PORT for text clients
-    const char *broker;         //  broker endpoint (ingress or egress)
+    zch_option_list_t broker;   //  broker endpoints (ingress or egress), in failover order
+    int broker_timeout;         //  ms a broker may go without answering before the next one is used
     int workers;                //  loops sharing the port
     int workerman;              //  profile: 0 default, 1 the seed system's compatibility profile
     size_t max_line;            //  longest accepted line
     size_t max_output;          //  pending output per client before it is dropped
     const char *output_budget;  //  pending output over all clients (the subscriber's): a size,
                                 //  or "auto", a quarter of the machine's memory
-    const char *control;        //  broker control endpoint (each role's options)
+    zch_option_list_t control;  //  the brokers' control endpoints, paired with broker (each role's options)
     int upstream_hwm;           //  messages queued from the broker (a tuning and test knob)
     bool broker_local;          //  the broker runs in this process (zchannel run): the
                                 //  subscriber waits for its clients instead of letting it drop

@@ -31,7 +31,7 @@ static size_t s_role_count;
 static const char *s_process_role = "zchannel";
 static struct timespec s_started;
 static const char *s_causes [ZCH_DROP_CAUSES] = {
-    "slow_consumer", "hwm", "malformed", "plugin", "rate_limit", "too_large", "shutdown", "engine"
+    "slow_consumer", "hwm", "malformed", "plugin", "rate_limit", "too_large", "shutdown", "engine", "failover"
 };
 static const char *s_refusals [ZCH_REFUSE_CAUSES] = {
     "too_many_clients", "conn_rate", "idle_timeout", "keepalive", "too_many_subscriptions",
@@ -70,6 +70,9 @@ static const struct {
     { "zchannel_unconfirmed_total", "counter",
       "Publishes a confirm was asked for and could not be given (source: answered -ERR unconfirmed, the publisher should send again; broker: the source's confirm link was gone or full).",
       offsetof (zch_counters_t, unconfirmed), 1 },
+    { "zchannel_broker_moves_total", "counter",
+      "Front-end workers' moves from a broker that stopped answering to the next of their --broker list.",
+      offsetof (zch_counters_t, broker_moves), 1 },
     { "zchannel_clients", "gauge",
       "Connected clients (broker: ZeroMQ peers connected over TCP or IPC on ingress, egress and control; the inproc front-ends of zchannel run are not counted).",
       offsetof (zch_counters_t, clients), 1 },

@@ -24,6 +24,7 @@ typedef enum {
     ZCH_DROP_TOO_LARGE,         //  a payload over --max-payload (the broker's, from ZeroMQ producers)
     ZCH_DROP_SHUTDOWN,          //  sent at shutdown, the broker never confirmed having it
     ZCH_DROP_ENGINE,            //  the shared engine (Redis) could not be reached or refused it
+    ZCH_DROP_FAILOVER,          //  sent to a broker given up for another, never confirmed (at most this many lost)
     ZCH_DROP_CAUSES
 } zch_drop_cause_t;
 
@@ -53,6 +54,7 @@ typedef struct {
     atomic_uint_least64_t refused [ZCH_REFUSE_CAUSES];  //  clients and requests turned away
     atomic_uint_least64_t confirms;             //  publisher confirms given
     atomic_uint_least64_t unconfirmed;          //  publisher confirms that could not be given
+    atomic_uint_least64_t broker_moves;         //  front-end: moves to the next broker (failover)
     //  gauges, now
     atomic_uint_least64_t clients;
     atomic_uint_least64_t subscriptions;

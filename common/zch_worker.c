@@ -156,7 +156,11 @@ zch_worker_announce (zch_worker_t *self, const char *link)
     if (self->index != 0)
         return;
     zch_notice ("%s: listening on %s, %s %s", self->role, self->config->listen, link,
-                self->config->broker);
+                self->config->broker.items [0]);
+    if (self->config->broker.count > 1)
+        zch_notice ("%s: %d brokers to fail over to, a heartbeat every %d ms, the next one after "
+                    "%d ms without an answer", self->role, self->config->broker.count,
+                    self->config->broker_timeout / 4, self->config->broker_timeout);
     if (*self->config->frame_listen)
         zch_notice ("%s: frame protocol on %s", self->role, self->config->frame_listen);
     if (*self->config->ws_listen)

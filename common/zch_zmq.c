@@ -59,6 +59,17 @@ zch_zmq_attach (void *socket, const char *what, const char *endpoint, bool bind,
     return 0;
 }
 
+int
+zch_zmq_move (void *socket, const char *what, const char *from, const char *to,
+              char *error, size_t error_size)
+{
+    if (strcmp (from, to) == 0)
+        return 0;
+    //  Not connected to from (any more) is no failure: the aim is to be off it
+    zmq_disconnect (socket, from);
+    return zch_zmq_attach (socket, what, to, false, error, error_size);
+}
+
 bool
 zch_zmq_endpoint_local (const char *endpoint)
 {

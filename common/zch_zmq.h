@@ -26,6 +26,12 @@ void zch_zmq_set (void *socket, int option, int value);
 int zch_zmq_attach (void *socket, const char *what, const char *endpoint, bool bind,
                     char *error, size_t error_size);
 
+//  Moves a connected socket from one endpoint to another (a front-end's
+//  failover): what was queued towards from is dropped. Returns 0, or -1
+//  with a reason naming what.
+int zch_zmq_move (void *socket, const char *what, const char *from, const char *to,
+                  char *error, size_t error_size);
+
 //  True when endpoint reaches only this host: inproc, ipc, or tcp on a
 //  loopback address (127.x.x.x, ::1, localhost, lo). tcp://* is not.
 bool zch_zmq_endpoint_local (const char *endpoint);

@@ -127,10 +127,11 @@ s_run (int argc, char *argv [])
     config.broker.ingress_local = RUN_INGRESS_LOCAL;
     config.broker.egress_local = RUN_EGRESS_LOCAL;
     config.broker.control_local = RUN_CONTROL_LOCAL;
-    config.subscriber.control = RUN_CONTROL_LOCAL;
-    config.source.control = RUN_CONTROL_LOCAL;
-    config.source.broker = RUN_INGRESS_LOCAL;
-    config.subscriber.broker = RUN_EGRESS_LOCAL;
+    //  One broker, in this process: nothing to fail over to
+    config.subscriber.control = (zch_option_list_t) { .items = { RUN_CONTROL_LOCAL }, .count = 1 };
+    config.source.control = (zch_option_list_t) { .items = { RUN_CONTROL_LOCAL }, .count = 1 };
+    config.source.broker = (zch_option_list_t) { .items = { RUN_INGRESS_LOCAL }, .count = 1 };
+    config.subscriber.broker = (zch_option_list_t) { .items = { RUN_EGRESS_LOCAL }, .count = 1 };
     config.subscriber.broker_local = true;
     //  A Workerman user expects the channel server on 2206, the broker's
     //  ingress port: unless either was set, the ingress moves aside

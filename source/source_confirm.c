@@ -349,3 +349,15 @@ source_confirm_failed (source_confirm_t *self)
 {
     return self->failed;
 }
+
+int
+source_confirm_move (source_confirm_t *self, const char *from, const char *to, const char *why,
+                     char *error, size_t error_size)
+{
+    //  The old broker's confirms will not come: the publishers are told at
+    //  once, in order, so that they may send again
+    for (owed_t *owed = zlistx_first (self->owed); owed && self->waiting; owed = zlistx_next (self->owed))
+        if (!owed->ready && owed->number)
+            s_unconfirmed (self, owed, why);
+    return zch_zmq_move (self->dealer, "to broker control", from, to, error, error_size);
+}

@@ -77,4 +77,10 @@ bool source_confirm_work (source_confirm_t *self);
 uint64_t source_confirm_given (source_confirm_t *self);
 uint64_t source_confirm_failed (source_confirm_t *self);
 
+//  The worker moved to another broker (failover): every confirm still
+//  awaited is answered "unconfirmed <topic>: why" now, and the link
+//  leaves from for to. Returns 0, or -1 with a reason.
+int source_confirm_move (source_confirm_t *self, const char *from, const char *to, const char *why,
+                         char *error, size_t error_size);
+
 #endif

@@ -175,3 +175,14 @@ source_handover_confirmed (source_handover_t *self)
 {
     return self->confirmed;
 }
+
+int
+source_handover_move (source_handover_t *self, const char *from, const char *to, uint64_t sent,
+                      char *error, size_t error_size)
+{
+    //  A marker in flight went to the old broker: its answer will not come
+    self->state = HANDOVER_IDLE;
+    self->confirmed = sent;
+    self->silent_logged = false;
+    return zch_zmq_move (self->dealer, "to broker control", from, to, error, error_size);
+}

@@ -52,4 +52,11 @@ bool source_handover_busy (source_handover_t *self);
 //  How many of the messages sent the broker has confirmed processing.
 uint64_t source_handover_confirmed (source_handover_t *self);
 
+//  The worker moved to another broker (failover): a hand-over in progress
+//  is given up, the sent messages are written off as confirmed (the
+//  caller counted what was not), and the link leaves from for to.
+//  Returns 0, or -1 with a reason.
+int source_handover_move (source_handover_t *self, const char *from, const char *to, uint64_t sent,
+                          char *error, size_t error_size);
+
 #endif

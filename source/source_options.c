@@ -6,11 +6,12 @@
 const zch_option_t source_options [] = {
     { "listen", ZCH_OPT_STRING, offsetof (source_config_t, listen), SOURCE_LISTEN_DEFAULT, "HOST:PORT",
       "where text clients connect", .flags = 0 },
-    { "broker", ZCH_OPT_STRING, offsetof (source_config_t, broker), SOURCE_BROKER_DEFAULT, "EP",
-      "the broker's ingress", .flags = ZCH_OPT_NO_RUN },
-    { "control", ZCH_OPT_STRING, offsetof (source_config_t, control), SOURCE_CONTROL_DEFAULT, "EP",
+    { "broker", ZCH_OPT_LIST, offsetof (source_config_t, broker), SOURCE_BROKER_DEFAULT, "EP",
+      "the broker's ingress; repeat for brokers to fail over to, in order (each with its --control)",
+      .flags = ZCH_OPT_NO_RUN },
+    { "control", ZCH_OPT_LIST, offsetof (source_config_t, control), SOURCE_CONTROL_DEFAULT, "EP",
       "the broker's control endpoint: confirms at shutdown that it has what was sent, and "
-      "confirms to VERBOSE publishers (off when empty)",
+      "confirms to VERBOSE publishers (off when empty; one per --broker when several)",
       .flags = ZCH_OPT_NO_RUN },
     { "relay-listen", ZCH_OPT_STRING, offsetof (source_config_t, relay), "", "EP",
       "where subscriber front-ends hand over what their channel clients publish (off when empty)",

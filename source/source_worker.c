@@ -18,6 +18,7 @@
 #define SOURCE_SNDHWM       10000   //  messages queued towards the broker
 #define SOURCE_LINGER       5000    //  ms to hand queued messages over at exit, without hand-over
 #define SOURCE_HANDOVER_EVERY 1000  //  ms between hand-overs while running (what "confirmed" lags)
+#define SOURCE_HANDOVER_FAILOVER_EVERY 100   //  the same with brokers to fail over to (what a move may count lost)
 #define SOURCE_HANDOVER_WAIT  5000  //  ms a hand-over may take while running before it is retried
 #define SOURCE_TICK         200     //  ms between housekeeping turns
 #define SOURCE_PAUSED_TICK  10      //  ms between broker checks while paused or holding a message
@@ -199,6 +200,7 @@ s_self_destroy (self_t **self_p)
     source_pending_destroy (&self->pending);
     source_handover_destroy (&self->handover);
     source_confirm_destroy (&self->confirm);
+    zch_failover_destroy (&self->failover);
     if (self->publisher)
         zmq_close (self->publisher);
     zch_worker_clear (ZCH_WORKER (self));
@@ -277,20 +279,29 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
     zch_zmq_set (self->publisher, ZMQ_SNDHWM, SOURCE_SNDHWM);
     //  With the hand-over, its answer (not a linger timer) says when the
     //  queue has gone, and a broker that never answers is given up on
-    zch_zmq_set (self->publisher, ZMQ_LINGER, *self->config->control? 0: SOURCE_LINGER);
-    if (zch_secure_curve (&self->config->secure, self->publisher, error, error_size)
-    ||  zch_zmq_attach (self->publisher, "to broker", self->config->broker, false, error, error_size)) {
+    bool control = self->config->control.count > 0 && *self->config->control.items [0];
+    zch_zmq_set (self->publisher, ZMQ_LINGER, control? 0: SOURCE_LINGER);
+    //  With brokers to fail over to, nothing is queued for one that is not
+    //  connected: a dead broker's pipe goes, and clients are held back
+    if (self->config->broker.count > 1)
+        zch_zmq_set (self->publisher, ZMQ_IMMEDIATE, 1);
+    if (!(self->failover = zch_failover_new (&self->config->broker, &self->config->control,
+                                             &self->config->secure, self->config->broker_timeout,
+                                             "source", self->index, error, error_size))
+    ||  zch_secure_curve (&self->config->secure, self->publisher, error, error_size)
+    ||  zch_zmq_attach (self->publisher, "to broker", zch_failover_broker (self->failover), false,
+                        error, error_size)) {
         s_self_destroy (&self);
         return NULL;
     }
-    if (*self->config->control) {
-        self->handover = source_handover_new (self->config->control, &self->config->secure,
+    if (control) {
+        self->handover = source_handover_new (zch_failover_control (self->failover), &self->config->secure,
                                               self->index, error, error_size);
         if (!self->handover) {
             s_self_destroy (&self);
             return NULL;
         }
-        self->confirm = source_confirm_new (self->config->control, &self->config->secure,
+        self->confirm = source_confirm_new (zch_failover_control (self->failover), &self->config->secure,
                                             self->index, error, error_size);
         if (!self->confirm) {
             s_self_destroy (&self);
@@ -302,6 +313,8 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
         zch_worker_watch (ZCH_WORKER (self), &self->handover_watch, source_handover_fd (self->handover));
     if (self->confirm)
         zch_worker_watch (ZCH_WORKER (self), &self->confirm_watch, source_confirm_fd (self->confirm));
+    if (zch_failover_fd (self->failover) >= 0)
+        zch_worker_watch (ZCH_WORKER (self), &self->failover_watch, zch_failover_fd (self->failover));
     return self;
 }
 
@@ -349,7 +362,8 @@ s_handover_turn (self_t *self, bool final, int timeout_ms)
     int64_t now = zclock_mono ();
     if (!source_handover_busy (self->handover)
     &&  source_handover_confirmed (self->handover) < self->published
-    &&  (final || now - self->handover_at >= SOURCE_HANDOVER_EVERY)
+    &&  (final || now - self->handover_at >= (self->config->broker.count > 1?
+                                              SOURCE_HANDOVER_FAILOVER_EVERY: SOURCE_HANDOVER_EVERY))
     &&  source_handover_start (self->handover) == 0)
         self->handover_at = now;
     source_handover_work (self->handover, self->broker_subscriptions > 0? self->publisher: NULL,
@@ -454,6 +468,7 @@ static int
 s_turn (zch_worker_t *base)
 {
     self_t *self = (self_t *) base;
+    source_failover_turn (self);
     s_broker_events (self);
     if (self->relay)
         source_relay_work (self->relay);

@@ -13,6 +13,7 @@
 #include "source_relay.h"
 #include "source_udp.h"
 #include "zch_edge.h"
+#include "zch_failover.h"
 #include "zch_guard.h"
 #include "zch_main.h"
 #include "zch_metrics.h"
@@ -37,6 +38,9 @@ typedef struct {
     zch_watch_t publisher_watch;
     zch_watch_t handover_watch;
     int broker_subscriptions;   //  > 0 once the broker listens to us
+    zch_failover_t *failover;   //  the broker in use, and when to move to the next
+    zch_watch_t failover_watch;
+    uint64_t failover_lost;     //  sent to brokers given up, never confirmed (at most this many lost)
     uint64_t published;
     uint64_t rejected;
     source_pending_t *pending;  //  what the plugins passed and the broker has not taken yet
@@ -68,5 +72,9 @@ int source_commands_frame_publish (void *ctx, zch_conn_t *conn, const char *topi
 bool source_commands_frame_wait (void *ctx, zch_conn_t *conn, const char *topic, size_t topic_len,
                                  size_t payload_len);
 void source_commands_frame_closed (void *ctx, zch_conn_t *conn);
+
+//  source_failover.c: heartbeats, and the moves to another broker when
+//  the one in use stops answering (zch_failover.h).
+void source_failover_turn (source_worker_t *self);
 
 #endif

@@ -644,3 +644,43 @@ subscriber_catchup_notice (subscriber_catchup_t *self, zch_conn_t *conn, const c
 {
     self->handlers->notice (self->ctx, conn, code, text);
 }
+
+int
+subscriber_catchup_move (subscriber_catchup_t *self, const char *from, const char *to,
+                         char *error, size_t error_size)
+{
+    if (zch_zmq_move (self->dealer, "to broker control", from, to, error, error_size))
+        return -1;
+    //  What was asked of the old broker will not be answered: heals are
+    //  asked of the new one (it shares the order and history), the rest
+    //  end now instead of at their timeout
+    zlistx_t *pending = zlistx_new ();
+    if (!pending)
+        return 0;               //  they time out as before
+    for (request_t *request = zhashx_first (self->requests); request;
+         request = zhashx_next (self->requests))
+        zlistx_add_end (pending, request);
+    for (request_t *request = zlistx_first (pending); request; request = zlistx_next (pending)) {
+        topic_t *topic = request->kind == REQUEST_HEAL? request->topic: NULL;
+        if (topic) {
+            topic->healing = NULL;
+            self->heals--;
+            zhashx_delete (self->requests, request->tag);
+            s_heal_send (self, topic, topic->last + 1, topic->heal_to);
+        }
+        else
+            s_request_done (self, request, false, 0, 0, false, 0);
+    }
+    zlistx_destroy (&pending);
+    //  A check now would find the topics the new broker has not primed yet
+    //  missing there, and reset them: it waits for subscriber_catchup_moved
+    self->moving = true;
+    return 0;
+}
+
+void
+subscriber_catchup_moved (subscriber_catchup_t *self)
+{
+    self->moving = false;
+    self->suspect = true;       //  check every topic's seq at the new broker
+}

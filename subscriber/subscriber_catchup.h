@@ -158,4 +158,16 @@ void subscriber_catchup_notice (subscriber_catchup_t *self, zch_conn_t *conn, co
 //  For subscriber_sync: its client is gone; answers to request are ignored.
 void subscriber_catchup_cancel (subscriber_catchup_t *self, void *request);
 
+//  The worker moved to another broker (failover): the control link
+//  leaves from for to, heals in flight are asked again there, other
+//  requests end as failed, and every topic's seq is checked at the new
+//  broker once subscriber_catchup_moved says it follows the worker's
+//  prefixes, and the link is quiet. Returns 0, or -1 with a reason.
+int subscriber_catchup_move (subscriber_catchup_t *self, const char *from, const char *to,
+                             char *error, size_t error_size);
+
+//  The new broker follows every prefix the worker does (a barrier came
+//  back): the check of every topic's seq may run.
+void subscriber_catchup_moved (subscriber_catchup_t *self);
+
 #endif

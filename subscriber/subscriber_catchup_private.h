@@ -84,6 +84,7 @@ struct subscriber_catchup_t {
     zhashx_t *requests;         //  tag -> request_t
     zlistx_t *primes;           //  prime_t
     uint64_t next_tag;
+    bool moving;                //  moved to another broker: no check until it follows our prefixes
     bool suspect;               //  the link dropped (or may have), or the broker changed epoch, since the last check
     int64_t checked_at;         //  when the last check went
     uint64_t epoch;             //  the broker's, as last seen

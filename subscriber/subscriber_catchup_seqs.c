@@ -137,7 +137,7 @@ subscriber_catchup_backlog (subscriber_catchup_t *self)
 void
 subscriber_catchup_quiet (subscriber_catchup_t *self)
 {
-    if (!self->suspect || self->heals > 0 || self->waiting)
+    if (!self->suspect || self->moving || self->heals > 0 || self->waiting)
         return;
     //  A check scans every topic at the broker: a few a second at most
     int64_t now = zclock_mono ();

@@ -24,6 +24,8 @@
 #define SUBSCRIBER_E_GAP            "gap"               //  seqs lost for good
 #define SUBSCRIBER_E_RESET          "reset"             //  the topic's seqs start afresh in a new epoch
 #define SUBSCRIBER_E_INCOMPLETE     "snapshot_incomplete"   //  some last values no longer held
+#define SUBSCRIBER_E_OFFLINE        "offline"           //  no broker answers: deliveries pause
+#define SUBSCRIBER_E_ONLINE         "online"            //  a broker answers again: deliveries go on, gap-free
 #define SUBSCRIBER_E_CATCHUP        "catchup_failed"    //  the broker's history did not answer
 #define SUBSCRIBER_E_SLOW           "slow_consumer"
 #define SUBSCRIBER_E_INTERNAL       "internal"

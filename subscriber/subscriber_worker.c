@@ -205,6 +205,8 @@ s_barrier_answered (subscriber_worker_t *self, uint64_t number)
         subscriber_client_t *client = barrier->client;
         if (barrier->probe)
             zch_metrics_set (&self->counters->linked, 1);
+        if (barrier->moved)
+            subscriber_catchup_moved (self->catchup);
         if (barrier->settle)
             subscriber_catchup_settle (self->catchup, barrier->settle);
         if (barrier->prime)
@@ -361,6 +363,18 @@ s_settle_barrier (void *ctx, uint64_t round)
     s_barrier_send (self, barrier);
 }
 
+void
+subscriber_barrier_after_move (subscriber_worker_t *self)
+{
+    subscriber_barrier_t *barrier = calloc (1, sizeof *barrier);
+    if (barrier) {
+        barrier->moved = true;
+        s_barrier_send (self, barrier);
+    }
+    else
+        subscriber_catchup_moved (self->catchup);   //  check at once rather than never
+}
+
 //  Starts a subscription: the pattern's prefix goes upstream now, and a
 //  barrier right behind it; the pattern delivers once the barrier returns.
 void
@@ -486,6 +500,7 @@ s_self_destroy (subscriber_worker_t **self_p)
     subscriber_queue_destroy (&self->queue);
     subscriber_catchup_destroy (&self->catchup);    //  after the edges: their syncs are gone
     subscriber_link_destroy (&self->link);
+    zch_failover_destroy (&self->failover);
     subscriber_index_destroy (&self->subscriptions);
     zlistx_destroy (&self->barriers);
     if (self->upstream)
@@ -547,10 +562,15 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
         s_self_destroy (&self);
         return NULL;
     }
-    if (zch_secure_curve (&self->config->secure, self->upstream, error, error_size)
-    ||  zch_zmq_attach (self->upstream, "to broker", self->config->broker, false, error, error_size)
-    ||  !(self->catchup = subscriber_catchup_new (self->config->control, &self->config->secure,
-                                                  &catchup_handlers, self, error, error_size))) {
+    if (!(self->failover = zch_failover_new (&self->config->broker, &self->config->control,
+                                             &self->config->secure, self->config->broker_timeout,
+                                             "subscriber", self->index, error, error_size))
+    ||  zch_secure_curve (&self->config->secure, self->upstream, error, error_size)
+    ||  zch_zmq_attach (self->upstream, "to broker", zch_failover_broker (self->failover), false,
+                        error, error_size)
+    ||  !(self->catchup = subscriber_catchup_new (zch_failover_control (self->failover),
+                                                  &self->config->secure, &catchup_handlers, self,
+                                                  error, error_size))) {
         s_self_destroy (&self);
         return NULL;
     }
@@ -581,6 +601,8 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
     zch_worker_watch (ZCH_WORKER (self), &self->upstream_watch, zch_zmq_fd (self->upstream));
     zch_worker_watch (ZCH_WORKER (self), &self->control_watch, subscriber_catchup_fd (self->catchup));
     zch_worker_watch (ZCH_WORKER (self), &self->link_watch, subscriber_link_fd (self->link));
+    if (zch_failover_fd (self->failover) >= 0)
+        zch_worker_watch (ZCH_WORKER (self), &self->failover_watch, zch_failover_fd (self->failover));
     //  A first barrier, answered once the broker hears us: readiness
     subscriber_barrier_t *probe = calloc (1, sizeof *probe);
     if (probe) {
@@ -667,6 +689,7 @@ static int
 s_turn (zch_worker_t *base)
 {
     subscriber_worker_t *self = (subscriber_worker_t *) base;
+    subscriber_failover_turn (self);
     if (subscriber_link_connects (self->link))
         subscriber_catchup_link_up (self->catchup);
     bool waiting = subscriber_clients_behind (self);

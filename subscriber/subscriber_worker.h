@@ -11,6 +11,7 @@
 #include "subscriber_index.h"
 #include "subscriber_link.h"
 #include "subscriber_sync.h"
+#include "zch_failover.h"
 #include "zch_edge.h"
 #include "zch_envelope.h"
 #include "zch_guard.h"
@@ -46,6 +47,8 @@ typedef struct {
     bool prime;                 //  its prefix is new upstream: ask the seqs under it once live
     uint64_t settle;            //  a catch-up barrier round (no client): settles its edges
     bool probe;                 //  the worker's first (no client): its answer proves the link up
+    bool moved;                 //  sent after a move to another broker: its answer says the
+                                //  subscriptions are in place there (subscriber_catchup_moved)
     bool confirm;               //  only answers the client (a queue-group join)
     char pattern [ZCH_TOPIC_MAX + 1];
 } subscriber_barrier_t;
@@ -61,6 +64,8 @@ typedef struct {
     subscriber_catchup_t *catchup;  //  gap healing and catch-ups over the control link
     zch_watch_t control_watch;
     subscriber_link_t *link;    //  connections of upstream
+    zch_failover_t *failover;   //  the broker in use, and when to move to the next
+    zch_watch_t failover_watch;
     zch_watch_t link_watch;
     zlistx_t *barriers;         //  subscriber_barrier_t, oldest first
     char ack_prefix [64];       //  "$ack.<worker id>."
@@ -171,5 +176,13 @@ void subscriber_worker_subscribe (subscriber_worker_t *self, subscriber_client_t
                                   const subscriber_sync_options_t *options);
 void subscriber_worker_unsubscribe (subscriber_worker_t *self, subscriber_client_t *client,
                                     const char *pattern);
+
+//  subscriber_failover.c: heartbeats, and the moves to another broker
+//  when the one in use stops answering (zch_failover.h).
+void subscriber_failover_turn (subscriber_worker_t *self);
+
+//  subscriber_worker.c: subscribes a barrier behind every subscription the
+//  SUB sends a broker it just moved to.
+void subscriber_barrier_after_move (subscriber_worker_t *self);
 
 #endif
