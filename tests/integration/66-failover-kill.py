@@ -18,12 +18,22 @@ about 5,000 msg/s; a VERBOSE publisher sends on topic v. Mid-stream
   figure in its log);
 - every VERBOSE publish was answered once: confirmed (and then delivered
   with that seq) or unconfirmed; sent again, the unconfirmed ones are
-  delivered too."""
+  delivered too.
+
+It runs twice: A killed outright (it had stamped nearly everything it
+read), then A frozen (SIGSTOP) for half a second before the kill, so that
+what the source sent it meanwhile dies unread in its buffers: that run
+must see messages really lost and VERBOSE publishes unconfirmed, or the
+counting was not put to the test."""
 
 import re
+import signal
 import threading
 import time
 import urllib.request
+
+import msgpack
+import zmq
 
 import deployment
 import harness as h
@@ -32,7 +42,7 @@ import redis_server
 from harness import subscribe
 
 SOURCE_PORT, SUB_PORT, SOURCE_METRICS, SUB_METRICS = 2345, 2346, 9101, 9102
-RATE, SECONDS, KILL_AT = 5000, 6.0, 2.0
+RATE, SECONDS, KILL_AT, FREEZE = 5000, 6.0, 2.0, 0.5
 N = int(RATE * SECONDS)
 NV = 400
 
@@ -70,6 +80,25 @@ def metric(hosts, port, name):
     return int(total)
 
 
+def stats_at(hosts, host):
+    """The STATS of host's broker, asked from inside host (a context of
+    its own: ZeroMQ's I/O thread takes the namespace it starts in)."""
+    with hosts.inside(host):
+        context = zmq.Context()
+        dealer = context.socket(zmq.DEALER)
+        dealer.setsockopt(zmq.LINGER, 0)
+        dealer.connect("tcp://%s:2208" % hosts.address[host])
+    try:
+        dealer.send(b"STATS")
+        h.check(dealer.poll(h.STEP * 1000), "no STATS from the broker at %s" % host)
+        reply = dealer.recv_multipart()
+        h.check(len(reply) == 2 and reply[0] == b"STATS", "STATS at %s: %r" % (host, reply))
+        return msgpack.unpackb(reply[1], raw=False, strict_map_key=False)
+    finally:
+        dealer.close()
+        context.term()
+
+
 def paced_publish(pub, done):
     """N messages on t at RATE, in batches every 10 ms."""
     start = time.monotonic()
@@ -83,7 +112,10 @@ def paced_publish(pub, done):
     done.set()
 
 
-def test():
+def scenario(freeze):
+    """One run: A killed mid-stream; with freeze, A is first stopped
+    (SIGSTOP) for FREEZE s, so that what the source sends meanwhile sits
+    unread in A's buffers and dies with it: a real loss to count."""
     with netns.Hosts(["r", "a", "b"]) as hosts:
         redis_address = hosts.address["r"] + ":6379"
         hosts.start("r", [redis_server.REDIS_SERVER, "--bind", hosts.address["r"], "--port", "6379",
@@ -127,6 +159,11 @@ def test():
                 h.check(got_before and h.parse_msg(got_before[0]) is not None,
                         "nothing delivered before the kill: %r" % got_before)
                 h.check(not finished.is_set(), "the publisher finished before the kill")
+                if freeze:
+                    broker_a.signal(signal.SIGSTOP)
+                else:
+                    broker_a.kill()
+            if freeze and i == int((KILL_AT + FREEZE) * 100):
                 broker_a.kill()
         finished.wait(60)
         h.check(finished.is_set(), "the publisher did not finish")
@@ -137,9 +174,7 @@ def test():
         b_data = "tcp://%s:2206" % hosts.address["b"]
         h.wait_stderr(source, "publishing through %s" % b_data, timeout=10)
         h.wait_stderr(sub, "to broker tcp://%s:2207" % hosts.address["b"], timeout=10)
-        stats_b = None
-        with hosts.inside("b"):
-            stats_b = h.broker_stats("tcp://%s:2208" % hosts.address["b"])
+        stats_b = stats_at(hosts, "b")
         h.check(stats_b["messages_in"] > 0, "broker B took nothing in: %r" % stats_b["messages_in"])
 
         # The stream on t: told, then 1..n consecutive, payloads in the order sent
@@ -204,10 +239,18 @@ def test():
         for i, seq in confirmed.items():
             h.check(seq in got_v.get(i, []), "confirmed v%d (seq %d) not delivered with it" % (i, seq))
         h.check(all(i in got_v for i in range(1, NV + 1)), "v: not every payload delivered after resends")
-    return ("A killed after %.1fs of %d msg/s: both front-ends moved to B; t: %d sent, %d delivered "
+        if freeze:
+            h.check(missing > 0 and unconfirmed, "A frozen then killed, yet %d lost and %d VERBOSE publishes "
+                    "unconfirmed: the scenario did not happen" % (missing, len(unconfirmed)))
+    return ("A %s after %.1fs of %d msg/s: both front-ends moved to B; t: %d sent, %d delivered "
             "(seqs 1..%d, no gap, no duplicate), %d missing, %d counted lost by the source; "
             "VERBOSE: %d confirmed, %d unconfirmed (sent again, all delivered)"
-            % (KILL_AT, RATE, N, delivered, delivered, missing, lost, len(confirmed), len(unconfirmed)))
+            % ("frozen %.1fs then killed" % FREEZE if freeze else "killed", KILL_AT, RATE, N, delivered,
+               delivered, missing, lost, len(confirmed), len(unconfirmed)))
+
+
+def test():
+    return scenario(False) + "; " + scenario(True)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 /*  Unit tests of zch_option: parsing, formatting and bounds of each type,
     and that every shipped table's defaults parse and print back.           */
 #include "zch_option.h"
+#include "zch_failover.h"
 #include "zch_frontend.h"
 #include "zch_service.h"
 #include "zch_plugin_args.h"
@@ -70,6 +71,8 @@ s_check_table (const zch_option_t *table, void *base)
     for (const zch_option_t *option = table; option->name; option++) {
         char first [512], second [512], reason [256];
         zch_option_format (option, base, first, sizeof first);
+        if (option->type == ZCH_OPT_LIST)
+            zch_option_clear (option, base);    //  a shipped list's default is one item
         CHECK (zch_option_parse (option, base, first, reason, sizeof reason) == 0);
         zch_option_format (option, base, second, sizeof second);
         CHECK (strcmp (first, second) == 0);
@@ -169,5 +172,54 @@ main (void)
     for (int i = 0; i < ZCH_PLUGINS_MAX; i++)
         CHECK (zch_option_parse (plugin, &plugins, "uppercase", reason, sizeof reason) == 0);
     CHECK (zch_option_parse (plugin, &plugins, "uppercase", reason, sizeof reason) == -1);
+
+    //  several brokers pair with their control endpoints, in order
+    zch_option_list_t brokers = { .items = { "tcp://a:2207", "tcp://b:2207" }, .count = 2 };
+    zch_option_list_t controls = { .items = { "tcp://a:2208", "tcp://b:2208" }, .count = 2 };
+    CHECK (zch_failover_check (&brokers, &controls, reason, sizeof reason) == 0);
+    controls.count = 1;
+    CHECK (zch_failover_check (&brokers, &controls, reason, sizeof reason) == -1
+           && strstr (reason, "2 brokers but 1 control"));
+    controls.count = 0;
+    CHECK (zch_failover_check (&brokers, &controls, reason, sizeof reason) == -1);
+    brokers.count = 1;
+    CHECK (zch_failover_check (&brokers, &controls, reason, sizeof reason) == 0);     //  no control: off
+    controls.count = 2;
+    CHECK (zch_failover_check (&brokers, &controls, reason, sizeof reason) == -1);
+    brokers.count = 0;
+    CHECK (zch_failover_check (&brokers, &controls, reason, sizeof reason) == -1
+           && strstr (reason, "needs a broker"));
+    //  one broker: nothing to watch, nothing ever reported
+    brokers.count = 1;
+    controls.count = 1;
+    zch_secure_config_t secure;
+    zch_secure_defaults (&secure);
+    zch_failover_t *failover = zch_failover_new (&brokers, &controls, &secure, 1000, "test", 0,
+                                                 reason, sizeof reason);
+    CHECK (failover && zch_failover_fd (failover) == -1 && zch_failover_work (failover) == 0);
+    CHECK (failover && strcmp (zch_failover_broker (failover), "tcp://a:2207") == 0
+           && strcmp (zch_failover_control (failover), "tcp://a:2208") == 0);
+    zch_failover_destroy (&failover);
+    CHECK (failover == NULL);
+    //  two brokers, neither answering: offline and moved after the timeout, round robin
+    brokers.count = controls.count = 2;
+    failover = zch_failover_new (&brokers, &controls, &secure, 100, "test", 0, reason, sizeof reason);
+    CHECK (failover && zch_failover_fd (failover) >= 0);
+    int events = 0;
+    for (int i = 0; failover && i < 100 && !(events & ZCH_FAILOVER_MOVED); i++) {
+        events = zch_failover_work (failover);
+        zclock_sleep (10);
+    }
+    CHECK (events == (ZCH_FAILOVER_MOVED | ZCH_FAILOVER_OFFLINE));
+    CHECK (failover && zch_failover_current (failover) == 1 && zch_failover_offline (failover));
+    CHECK (failover && strcmp (zch_failover_previous_broker (failover), "tcp://a:2207") == 0
+           && strcmp (zch_failover_broker (failover), "tcp://b:2207") == 0
+           && strstr (zch_failover_reason (failover), "has not answered for 100 ms"));
+    for (int i = 0; failover && i < 100 && zch_failover_current (failover) == 1; i++) {
+        events = zch_failover_work (failover);
+        zclock_sleep (10);
+    }
+    CHECK (events == ZCH_FAILOVER_MOVED && zch_failover_moves (failover) == 2);
+    zch_failover_destroy (&failover);
     CHECK_DONE ("test_option");
 }
