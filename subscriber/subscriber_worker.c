@@ -366,6 +366,22 @@ s_settle_barrier (void *ctx, uint64_t round)
 void
 subscriber_barrier_after_move (subscriber_worker_t *self)
 {
+    //  The previous move's, if still waiting, goes: it would reach the new
+    //  broker among the subscriptions, not behind them; so moving on and
+    //  on while no broker serves keeps one
+    subscriber_barrier_t *waiting = zlistx_first (self->barriers);
+    while (waiting) {
+        if (waiting->moved) {
+            char ack_topic [ZCH_TOPIC_MAX + 1];
+            int ack_len = snprintf (ack_topic, sizeof ack_topic, "%s%llu", self->ack_prefix,
+                                    (unsigned long long) waiting->number);
+            zmq_setsockopt (self->upstream, ZMQ_UNSUBSCRIBE, ack_topic, (size_t) ack_len);
+            zlistx_delete (self->barriers, zlistx_cursor (self->barriers));
+            waiting = zlistx_first (self->barriers);
+        }
+        else
+            waiting = zlistx_next (self->barriers);
+    }
     subscriber_barrier_t *barrier = calloc (1, sizeof *barrier);
     if (barrier) {
         barrier->moved = true;
