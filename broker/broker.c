@@ -190,12 +190,13 @@ static int
 s_engine_start (broker_self_t *self, const broker_config_t *config, char *error, size_t error_size)
 {
     if (config->engine != BROKER_ENGINE_REDIS) {
-        if (config->redis.count == 0)
+        if (config->redis.count == 0 && config->sentinel.count == 0)
             return 0;
-        snprintf (error, error_size, "--redis needs --engine redis");
+        snprintf (error, error_size, "--%s needs --engine redis", config->redis.count? "redis": "sentinel");
         return -1;
     }
-    self->engine = broker_engine_redis_new (&config->redis, config->history_per_topic, error, error_size);
+    self->engine = broker_engine_redis_new (&config->redis, &config->sentinel, &config->sentinel_master,
+                                           config->history_per_topic, error, error_size);
     if (!self->engine)
         return -1;
     broker_control_topic_epochs (self->requests);
@@ -203,8 +204,9 @@ s_engine_start (broker_self_t *self, const broker_config_t *config, char *error,
     self->sink = (broker_engine_sink_t) { .history = self->history, .forward = broker_send_out,
                                           .held = s_held, .barrier = s_barrier_answer,
                                           .confirm = s_engine_confirm, .arg = self };
-    zch_notice ("broker: engine redis, %d shard%s (first %s)", config->redis.count,
-                config->redis.count == 1? "": "s", config->redis.items [0]);
+    const zch_option_list_t *shards = config->sentinel.count? &config->sentinel: &config->redis;
+    zch_notice ("broker: engine redis, %d shard%s (first %s%s)", shards->count, shards->count == 1? "": "s",
+                config->sentinel.count? "at the sentinels ": "", shards->items [0]);
     return 0;
 }
 

@@ -37,6 +37,8 @@ typedef struct {
     size_t max_payload;         //  largest payload taken from a producer; larger ones are dropped, counted
     int engine;                 //  BROKER_ENGINE_MEMORY or BROKER_ENGINE_REDIS (broker_engine.h)
     zch_option_list_t redis;    //  the Redis engine's shards, HOST:PORT each
+    zch_option_list_t sentinel; //  or shards as Sentinel groups, HOST:PORT,... each
+    zch_option_list_t sentinel_master;  //  their masters' names (one for all, or one each)
 } broker_config_t;
 
 //  The broker's settings (ingress_local and egress_local are the launcher's).

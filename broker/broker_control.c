@@ -159,6 +159,8 @@ s_pack_stats (msgpack_sbuffer *buffer, const broker_stats_t *stats)
         { "engine_duplicates", stats->engine_duplicates },
         { "engine_cache_resets", stats->engine_cache_resets },
         { "engine_connects", stats->engine_connects },
+        { "engine_master_changes", stats->engine_master_changes },
+        { "engine_generations", stats->engine_generations },
         { "epoch", stats->epoch },
     };
     msgpack_packer packer;

@@ -69,6 +69,8 @@ typedef struct {
     uint64_t engine_duplicates; //  of those, seqs already forwarded
     uint64_t engine_cache_resets;   //  a new epoch or a gap: a topic's cache started again
     uint64_t engine_connects;   //  connections to Redis opened (first ones and again)
+    uint64_t engine_master_changes; //  the sentinels named another master
+    uint64_t engine_generations;    //  promoted masters seen: a shard's topics start new epochs
     uint64_t epoch;             //  the epoch of this run's seqs (not a counter)
 } broker_stats_t;
 

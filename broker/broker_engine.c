@@ -19,12 +19,37 @@ struct broker_engine_t {
     bool prime_first;               //  no entry of it yet
 };
 
-//  Checks every shard is HOST:PORT. Returns 0, or -1 with a reason.
+//  Checks every shard is HOST:PORT, or every Sentinel group HOST:PORT,...
+//  with a master's name. Returns 0, or -1 with a reason.
 static int
-s_shards_check (const zch_option_list_t *shards, char *error, size_t error_size)
+s_shards_check (const zch_option_list_t *shards, const zch_option_list_t *sentinels,
+                const zch_option_list_t *masters, char *error, size_t error_size)
 {
+    if (sentinels->count && shards->count) {
+        snprintf (error, error_size, "give the Redis shards as --redis or as --sentinel, not both");
+        return -1;
+    }
+    if (sentinels->count && masters->count != 1 && masters->count != sentinels->count) {
+        snprintf (error, error_size, "--sentinel wants --sentinel-master NAME: one for all, or one for each "
+                  "(%d --sentinel, %d --sentinel-master)", sentinels->count, masters->count);
+        return -1;
+    }
+    if (masters->count && !sentinels->count) {
+        snprintf (error, error_size, "--sentinel-master needs --sentinel HOST:PORT,...");
+        return -1;
+    }
+    for (int i = 0; i < sentinels->count; i++)
+        if (broker_redis_sentinel_check (sentinels->items [i], error, error_size))
+            return -1;
+    for (int i = 0; i < masters->count; i++)
+        if (!*masters->items [i] || strpbrk (masters->items [i], " \t\r\n")) {
+            snprintf (error, error_size, "--sentinel-master wants a name, not '%s'", masters->items [i]);
+            return -1;
+        }
+    if (sentinels->count)
+        return 0;
     if (shards->count == 0) {
-        snprintf (error, error_size, "--engine redis needs at least one --redis HOST:PORT");
+        snprintf (error, error_size, "--engine redis needs at least one --redis HOST:PORT or --sentinel HOST:PORT,...");
         return -1;
     }
     for (int i = 0; i < shards->count; i++) {
@@ -41,10 +66,11 @@ s_shards_check (const zch_option_list_t *shards, char *error, size_t error_size)
 }
 
 broker_engine_t *
-broker_engine_redis_new (const zch_option_list_t *shards, int history_per_topic,
+broker_engine_redis_new (const zch_option_list_t *shards, const zch_option_list_t *sentinels,
+                         const zch_option_list_t *masters, int history_per_topic,
                          char *error, size_t error_size)
 {
-    if (s_shards_check (shards, error, error_size))
+    if (s_shards_check (shards, sentinels, masters, error, error_size))
         return NULL;
     broker_engine_t *self = calloc (1, sizeof *self);
     if (!self) {
@@ -76,7 +102,8 @@ broker_engine_redis_new (const zch_option_list_t *shards, int history_per_topic,
         broker_engine_destroy (&self);
         return NULL;
     }
-    self->args = (broker_engine_redis_args_t) { self->thread_data, &self->stats, shards, history_per_topic };
+    self->args = (broker_engine_redis_args_t) { self->thread_data, &self->stats, shards, sentinels, masters,
+                                                history_per_topic };
     self->thread = zactor_new (broker_engine_redis_run, &self->args);
     if (!self->thread) {
         snprintf (error, error_size, "cannot start the Redis engine's thread");
@@ -141,6 +168,8 @@ broker_engine_fill_stats (broker_engine_t *self, const broker_engine_sink_t *sin
     stats->engine_failed = atomic_load (&self->stats.failed);
     stats->engine_received = atomic_load (&self->stats.received);
     stats->engine_connects = atomic_load (&self->stats.connects);
+    stats->engine_master_changes = atomic_load (&self->stats.master_changes);
+    stats->engine_generations = atomic_load (&self->stats.generations);
     stats->engine_duplicates = sink->duplicates;
     stats->engine_cache_resets = sink->cache_resets;
 }

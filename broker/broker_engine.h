@@ -42,12 +42,17 @@ typedef struct {
     atomic_uint_least64_t received;         //  messages Redis fanned out to this broker
     atomic_uint_least64_t connects;         //  connections to Redis opened (first ones and again)
     atomic_int shards_down;                 //  shards whose commands connection is not up now
+    atomic_uint_least64_t master_changes;   //  the sentinels named another master
+    atomic_uint_least64_t generations;      //  a promoted master seen: a shard's generation bumped
 } broker_engine_stats_t;
 
 //  Starts the Redis engine on shards (HOST:PORT each; a topic's shard by
-//  Jump consistent hash), keeping history_per_topic entries per stream.
-//  Returns NULL with a reason in error.
-broker_engine_t *broker_engine_redis_new (const zch_option_list_t *shards, int history_per_topic,
+//  Jump consistent hash) or, when sentinels is not empty, on one shard per
+//  Sentinel group (HOST:PORT,... each) whose master is named masters (one
+//  name for all, or one each), keeping history_per_topic entries per
+//  stream. Returns NULL with a reason in error.
+broker_engine_t *broker_engine_redis_new (const zch_option_list_t *shards, const zch_option_list_t *sentinels,
+                                          const zch_option_list_t *masters, int history_per_topic,
                                           char *error, size_t error_size);
 
 //  Stops the engine (waits a moment for publishes in flight); NULLs the pointer.

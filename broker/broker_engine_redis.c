@@ -4,7 +4,16 @@
     and range functions of broker_engine_redis.lua, pipelined: hiredis
     writes whatever is queued when the socket takes it, and replies come
     back in order), one for PSUBSCRIBE. Both are driven by zmq_poll beside
-    the inproc pipe from the broker, through hiredis's event hooks.
+    the inproc pipe from the broker, through hiredis's event hooks. A shard
+    given as a Sentinel group asks its sentinels where its master is before
+    each connection (broker_engine_redis_sentinel.c).
+
+    The first command on every commands connection checks the shard's
+    generation (the zch_generation function): a master whose replication
+    id changed through a promotion bumps it, and every topic then starts a
+    new epoch at its next publish, since the promoted replica may lack the
+    last writes the old master acknowledged and would hand their seqs out
+    again. Publishes go out only once that answer is in.
 
     A prefix a front-end follows is PSUBSCRIBEd on every shard (its topics
     may live on any). Its own topic is then primed: once the PSUBSCRIBE is
@@ -29,30 +38,6 @@ static const char s_function [] = {
     0
 };
 
-typedef struct engine_t engine_t;
-typedef struct shard_t shard_t;
-
-typedef struct {
-    shard_t *shard;
-    redisAsyncContext *context;     //  NULL: down
-    bool reading, writing;
-    bool subscriber;
-    bool up;                        //  connected (not still connecting)
-} link_t;
-
-struct shard_t {
-    engine_t *engine;
-    int index;
-    char host [256];
-    int port;
-    link_t commands;
-    link_t channels;
-    int64_t retry_at;
-    int64_t ping_sent;              //  when the PING awaited went out; 0: none awaited
-    int64_t ping_next;
-    char epoch [24];                //  the epoch a topic created now gets (decimal)
-};
-
 typedef struct {
     uint64_t id;
     char *topic;                    //  the prefix, as a topic
@@ -69,7 +54,7 @@ typedef struct {
 } barrier_t;
 
 //  A publish whose source asked for a confirm: where to send it.
-typedef struct {
+typedef struct confirm_t {
     struct engine_t *engine;
     uint64_t number;
     size_t route_len;
@@ -77,20 +62,6 @@ typedef struct {
     char data [];               //  route, then topic
 } confirm_t;
 
-struct engine_t {
-    void *data;                     //  PAIR to the broker
-    broker_engine_stats_t *stats;
-    shard_t *shards;
-    int shard_count;
-    char history [16];
-    zhashx_t *prefixes;             //  followed prefixes (key: the prefix; value unused)
-    zlistx_t *primes;               //  prime_t in progress
-    zlistx_t *barriers;             //  barrier_t waiting
-    uint64_t prime_ids;
-    size_t inflight;
-    int64_t failed_logged_at;
-    confirm_t *unconfirmed;         //  what publishes without a confirm pass to their callback
-};
 
 //  hiredis's event hooks: what to poll for
 static void s_add_read (void *data) { ((link_t *) data)->reading = true; }
@@ -215,7 +186,6 @@ s_confirm (engine_t *self, confirm_t *confirm, uint64_t seq, uint64_t epoch, con
 static void
 s_published (redisAsyncContext *context, void *reply_p, void *arg)
 {
-    (void) context;
     confirm_t *confirm = arg;
     engine_t *self = confirm->engine;
     redisReply *reply = reply_p;
@@ -224,6 +194,9 @@ s_published (redisAsyncContext *context, void *reply_p, void *arg)
     const char *reason = !reply? "Redis connection lost, stamped or not":
                          reply->type == REDIS_REPLY_ERROR? reply->str:
                          reply->type != REDIS_REPLY_ARRAY || reply->elements != 2? "Redis answered oddly": NULL;
+    //  A master demoted under us (a failover): ask the sentinels again
+    if (reply && reason && strncmp (reason, "READONLY", 8) == 0)
+        ((link_t *) context->data)->shard->switch_wanted = true;
     if (reason) {
         s_failed (self, reason);
         s_confirm (self, confirm->route_len? confirm: NULL, 0, 0, reason);
@@ -267,19 +240,20 @@ s_publish (engine_t *self, zmsg_t *msg)
     shard_t *shard = &self->shards [s_shard_of (self, name, len)];
     //  Only over a connection that is up: one still connecting would keep
     //  it, and send it once the network heals, long after it was told
-    if (!shard->commands.up) {
+    //  nor before the shard's generation is checked (a failover may be under way)
+    if (!shard->ready) {
         s_failed (self, "Redis unreachable");
         s_confirm (self, told, 0, 0, "Redis unreachable");
         return;
     }
     char hash [ZCH_TOPIC_MAX + 8], stream [ZCH_TOPIC_MAX + 8], channel [ZCH_TOPIC_MAX + 8];
-    const char *argv [] = { "FCALL", "zch_publish", "3", hash, stream, channel, shard->epoch,
+    const char *argv [] = { "FCALL", "zch_publish", "4", hash, stream, channel, "zch:gen", shard->epoch,
                             self->history, (const char *) zframe_data (meta),
                             (const char *) zframe_data (payload) };
     size_t argvlen [] = { 5, 11, 1, s_key ('h', name, len, hash), s_key ('s', name, len, stream),
-                          s_key ('c', name, len, channel), strlen (shard->epoch), strlen (self->history),
+                          s_key ('c', name, len, channel), 7, strlen (shard->epoch), strlen (self->history),
                           zframe_size (meta), zframe_size (payload) };
-    if (redisAsyncCommandArgv (shard->commands.context, s_published, confirm, 10, argv, argvlen) != REDIS_OK) {
+    if (redisAsyncCommandArgv (shard->commands.context, s_published, confirm, 11, argv, argvlen) != REDIS_OK) {
         s_failed (self, "cannot queue");
         s_confirm (self, told, 0, 0, "Redis engine cannot queue");
         return;
@@ -534,14 +508,16 @@ s_command (engine_t *self, zmsg_t *msg)
 
 //  link's connection is gone (hiredis frees it): primes that waited for
 //  its PSUBSCRIBE confirmations end empty, so no barrier waits for them.
-static void
-s_link_down (link_t *link)
+void
+broker_redis_link_down (link_t *link)
 {
     if (link->up && !link->subscriber)
         atomic_fetch_add (&link->shard->engine->stats->shards_down, 1);
     link->context = NULL;
     link->reading = link->writing = link->up = false;
-    if (!link->subscriber)
+    if (link == &link->shard->commands)
+        link->shard->ready = false;
+    if (!link->subscriber || link == &link->shard->watch)
         return;
     engine_t *self = link->shard->engine;
     prime_t *prime = zlistx_first (self->primes);
@@ -560,7 +536,7 @@ s_link_connected (const redisAsyncContext *context, int status)
 {
     link_t *link = context->data;
     if (status != REDIS_OK) {
-        s_link_down (link);
+        broker_redis_link_down (link);
         return;
     }
     link->up = true;
@@ -574,17 +550,16 @@ static void
 s_link_disconnected (const redisAsyncContext *context, int status)
 {
     link_t *link = context->data;
-    s_link_down (link);
+    broker_redis_link_down (link);
     if (status != REDIS_OK)
         zch_warning ("broker: Redis engine: lost shard %d at %s:%d (%s)", link->shard->index,
                      link->shard->host, link->shard->port, context->errstr);
 }
 
-//  Opens link's connection. Returns 0 or -1.
-static int
-s_link_open (shard_t *shard, link_t *link)
+int
+broker_redis_link_open (shard_t *shard, link_t *link, const char *host, int port)
 {
-    redisAsyncContext *context = redisAsyncConnect (shard->host, shard->port);
+    redisAsyncContext *context = redisAsyncConnect (host, port);
     if (!context || context->err) {
         if (context)
             redisAsyncFree (context);
@@ -611,14 +586,19 @@ s_link_open (shard_t *shard, link_t *link)
 static void
 s_shard_connect (engine_t *self, shard_t *shard)
 {
-    if (!shard->commands.context && s_link_open (shard, &shard->commands) == 0) {
+    if (!shard->commands.context && shard->sentinels && broker_redis_sentinel_locate (shard))
+        return;
+    if (!shard->commands.context && broker_redis_link_open (shard, &shard->commands, shard->host, shard->port) == 0) {
         snprintf (shard->epoch, sizeof shard->epoch, "%llu", (unsigned long long) broker_epoch_new ());
         const char *argv [] = { "FUNCTION", "LOAD", "REPLACE", s_function };
         size_t argvlen [] = { 8, 4, 7, strlen (s_function) };
         redisAsyncCommandArgv (shard->commands.context, NULL, NULL, 4, argv, argvlen);
+        const char *check [] = { "FCALL", "zch_generation", "2", "zch:gen", "zch:replid" };
+        size_t checklen [] = { 5, 14, 1, 7, 10 };
+        redisAsyncCommandArgv (shard->commands.context, broker_redis_generation_reply, shard, 5, check, checklen);
     }
     if (!shard->channels.context && shard->commands.context
-    &&  s_link_open (shard, &shard->channels) == 0) {
+    &&  broker_redis_link_open (shard, &shard->channels, shard->host, shard->port) == 0) {
         const char *prefix;
         for (void *item = zhashx_first (self->prefixes); item; item = zhashx_next (self->prefixes)) {
             prefix = zhashx_cursor (self->prefixes);
@@ -649,7 +629,7 @@ s_link_drop (link_t *link)
     struct linger reset = { 1, 0 };
     setsockopt (context->c.fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
     redisAsyncFree (context);
-    s_link_down (link);
+    broker_redis_link_down (link);
 }
 
 //  A shard that does not answer (a host cut off, a Redis stalled) is
@@ -708,7 +688,7 @@ broker_engine_redis_run (zsock_t *pipe, void *args)
     self->stats = config->stats;
     self->unconfirmed = calloc (1, sizeof *self->unconfirmed);
     self->unconfirmed->engine = self;
-    self->shard_count = config->shards->count;
+    self->shard_count = config->sentinels->count? config->sentinels->count: config->shards->count;
     atomic_store (&self->stats->shards_down, self->shard_count);
     self->shards = calloc ((size_t) self->shard_count, sizeof *self->shards);
     snprintf (self->history, sizeof self->history, "%d", config->history_per_topic);
@@ -721,12 +701,19 @@ broker_engine_redis_run (zsock_t *pipe, void *args)
         shard_t *shard = &self->shards [i];
         shard->engine = self;
         shard->index = i;
-        const char *endpoint = config->shards->items [i];
-        const char *colon = strrchr (endpoint, ':');
-        snprintf (shard->host, sizeof shard->host, "%.*s", (int) (colon - endpoint), endpoint);
-        shard->port = atoi (colon + 1);
+        if (config->sentinels->count) {
+            shard->sentinels = config->sentinels->items [i];
+            shard->master = config->masters->items [config->masters->count == 1? 0: i];
+        }
+        else {
+            const char *endpoint = config->shards->items [i];
+            const char *colon = strrchr (endpoint, ':');
+            snprintf (shard->host, sizeof shard->host, "%.*s", (int) (colon - endpoint), endpoint);
+            shard->port = atoi (colon + 1);
+        }
         shard->commands = (link_t) { shard, NULL, false, false, false, false };
         shard->channels = (link_t) { shard, NULL, false, false, true, false };
+        shard->watch = (link_t) { shard, NULL, false, false, true, false };
         s_shard_connect (self, shard);
     }
     zsock_signal (pipe, 0);
@@ -734,15 +721,16 @@ broker_engine_redis_run (zsock_t *pipe, void *args)
     bool terminated = false;
     int64_t exit_by = 0;
     while (!terminated || (self->inflight && zclock_mono () < exit_by)) {
-        zmq_pollitem_t items [2 + 2 * self->shard_count];
-        link_t *links [2 * self->shard_count];
+        zmq_pollitem_t items [2 + 3 * self->shard_count];
+        link_t *links [3 * self->shard_count];
         items [0] = (zmq_pollitem_t) { zsock_resolve (pipe), 0, ZMQ_POLLIN, 0 };
         items [1] = (zmq_pollitem_t) { self->data, 0,
                                        !terminated && self->inflight < ENGINE_INFLIGHT_MAX? ZMQ_POLLIN: 0, 0 };
         int count = 2;
         for (int i = 0; i < self->shard_count; i++) {
-            link_t *pair [] = { &self->shards [i].commands, &self->shards [i].channels };
-            for (int j = 0; j < 2; j++)
+            link_t *pair [] = { &self->shards [i].commands, &self->shards [i].channels,
+                                &self->shards [i].watch };
+            for (int j = 0; j < 3; j++)
                 if (s_link_item (pair [j], &items [count])) {
                     links [count - 2] = pair [j];
                     count++;
@@ -768,7 +756,18 @@ broker_engine_redis_run (zsock_t *pipe, void *args)
         int64_t now = zclock_mono ();
         for (int i = 0; i < self->shard_count && !terminated; i++) {
             shard_t *shard = &self->shards [i];
+            if (shard->switch_wanted) {
+                //  Publishes in flight there fail (counted, told); the
+                //  sentinels name the master at the next attempt
+                shard->switch_wanted = false;
+                s_link_drop (&shard->commands);
+                s_link_drop (&shard->channels);
+                shard->ping_sent = 0;
+                shard->retry_at = now + ENGINE_RETRY_MS / 5;
+            }
             s_shard_watch (shard, now);
+            if (!shard->watch.context && now >= shard->retry_at)
+                broker_redis_sentinel_watch (shard);
             if ((!shard->commands.context || !shard->channels.context) && now >= shard->retry_at) {
                 shard->retry_at = now + ENGINE_RETRY_MS;
                 s_shard_connect (self, shard);
@@ -780,6 +779,8 @@ broker_engine_redis_run (zsock_t *pipe, void *args)
             redisAsyncFree (self->shards [i].commands.context);
         if (self->shards [i].channels.context)
             redisAsyncFree (self->shards [i].channels.context);
+        if (self->shards [i].watch.context)
+            redisAsyncFree (self->shards [i].watch.context);
     }
     zlistx_destroy (&self->primes);
     zlistx_destroy (&self->barriers);

@@ -42,6 +42,12 @@ const zch_option_t broker_options [] = {
     { "redis", ZCH_OPT_LIST, offsetof (broker_config_t, redis), "", "HOST:PORT",
       "a Redis shard of --engine redis (repeat for more; a topic's shard by consistent hash)",
       .flags = 0, .max = ZCH_OPT_LIST_MAX },
+    { "sentinel", ZCH_OPT_LIST, offsetof (broker_config_t, sentinel), "", "SENTINELS",
+      "instead of --redis: a shard whose master Redis sentinels name, SENTINELS = HOST:PORT,HOST:PORT,... (repeat for more shards)",
+      .flags = 0, .max = ZCH_OPT_LIST_MAX },
+    { "sentinel-master", ZCH_OPT_LIST, offsetof (broker_config_t, sentinel_master), "", "NAME",
+      "the master's name at the sentinels: one for all --sentinel shards, or one each, in order",
+      .flags = 0, .max = ZCH_OPT_LIST_MAX },
     { .name = NULL }
 };
 

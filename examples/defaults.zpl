@@ -50,6 +50,10 @@ broker
     engine = "memory"
     #   a Redis shard of --engine redis (repeat for more; a topic's shard by consistent hash)
     redis = ""
+    #   instead of --redis: a shard whose master Redis sentinels name, SENTINELS = HOST:PORT,HOST:PORT,... (repeat for more shards)
+    sentinel = ""
+    #   the master's name at the sentinels: one for all --sentinel shards, or one each, in order
+    sentinel-master = ""
     #   add a plugin to the chain, in order (repeatable): NAME[@PATTERN][:key=value,...] (reloads)
     plugin = ""
     #   look for zch_NAME.so in DIR first (repeatable) (reloads)

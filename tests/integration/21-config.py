@@ -238,7 +238,7 @@ def test():
     body = print_config("zchannel run", PROGRAMS["zchannel run"]).split("\n", 2)[2]
     h.check(shipped.endswith(body), "examples/defaults.zpl is not `zchannel run --print-config` "
             "(regenerate it)")
-    for example in ("defaults.zpl", "workerman.zpl", "production.zpl", "scaling.zpl"):
+    for example in ("defaults.zpl", "workerman.zpl", "production.zpl", "scaling.zpl", "sentinel.zpl"):
         for name, cmd in PROGRAMS.items():
             print_config(name, cmd, ["--config", os.path.join(EXAMPLES, example)])
     check_one_file()

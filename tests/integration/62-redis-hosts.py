@@ -11,11 +11,11 @@ on a fourth host c, which saw none of it, serves the same history from
 the stream in Redis."""
 
 import msgpack
-import zmq
 
 import deployment
 import harness as h
 import netns
+import redis_hosts
 import redis_server
 from harness import msg_line, subscribe
 
@@ -24,37 +24,7 @@ SOURCE_PORT, SUB_PORT = 2345, 2346
 
 
 def start_node(hosts, host, redis_address):
-    """A broker and its front-ends on host, all on the host's loopback."""
-    broker = hosts.start(host, [h.BROKER, "--engine", "redis", "--redis", redis_address,
-                                "--history-per-topic", str(N)], name="broker-" + host)
-    h.wait_stderr(broker, "channels connected", timeout=15)
-    source = hosts.start(host, [h.SOURCE, "--listen", "127.0.0.1:%d" % SOURCE_PORT], name="source-" + host)
-    sub = hosts.start(host, [h.SUBSCRIBER, "--listen", "127.0.0.1:%d" % SUB_PORT], name="subscriber-" + host)
-    with hosts.inside(host):
-        h.wait_frontend(SOURCE_PORT, h.SOURCE_GREETING, source, name="source-" + host).close()
-        h.wait_frontend(SUB_PORT, h.SUBSCRIBER_GREETING, sub, name="subscriber-" + host).close()
-    return [broker, source, sub]
-
-
-def client(hosts, host, port, greeting, name):
-    with hosts.inside(host):
-        c = h.LineClient(h.HOST, port, name=name)
-    c.expect(greeting, what="greeting of " + name)
-    return c
-
-
-def raw_subscriber(hosts, host):
-    """A ZeroMQ SUB on host's broker egress, once the broker answered its barrier."""
-    with hosts.inside(host):
-        context = zmq.Context()     # its I/O thread starts inside host
-        sub = context.socket(zmq.SUB)
-        sub.setsockopt(zmq.LINGER, 0)
-        sub.connect("tcp://127.0.0.1:2207")
-        sub.setsockopt(zmq.SUBSCRIBE, b"t")
-        sub.setsockopt(zmq.SUBSCRIBE, b"$ack.raw.1")
-    h.check(sub.poll(h.STEP * 1000), "raw subscriber at %s: no barrier answer" % host)
-    sub.recv_multipart()
-    return context, sub
+    return redis_hosts.start_node(hosts, host, ["--engine", "redis", "--redis", redis_address], N)
 
 
 def raw_collect(sub, count, what):
@@ -74,11 +44,12 @@ def test():
         redis = hosts.start("r", [redis_server.REDIS_SERVER, "--bind", hosts.address["r"], "--port", "6379",
                                   "--save", "", "--appendonly", "no", "--protected-mode", "no"], name="redis")
         procs = [redis] + start_node(hosts, "a", redis_address) + start_node(hosts, "b", redis_address)
-        raws = {host: raw_subscriber(hosts, host) for host in ("a", "b")}
-        subs = {host: client(hosts, host, SUB_PORT, h.SUBSCRIBER_GREETING, "sub-" + host) for host in ("a", "b")}
+        raws = {host: redis_hosts.raw_subscriber(hosts, host) for host in ("a", "b")}
+        subs = {host: redis_hosts.client(hosts, host, SUB_PORT, h.SUBSCRIBER_GREETING, "sub-" + host)
+                for host in ("a", "b")}
         for c in subs.values():
             subscribe(c, "t")
-        pub = client(hosts, "a", SOURCE_PORT, h.SOURCE_GREETING, "pub-a")
+        pub = redis_hosts.client(hosts, "a", SOURCE_PORT, h.SOURCE_GREETING, "pub-a")
         pub.send(b"".join(b"PUB t m%d\n" % i for i in range(1, N + 1)))
         expected = [msg_line("t", i, "m%d" % i) for i in range(1, N + 1)]
         got = h.read_many([subs["a"], subs["b"]], [N, N], timeout=60, what="messages at a and b")
@@ -92,7 +63,7 @@ def test():
         # the history, at b and at a broker on a host that saw none of it
         procs += start_node(hosts, "c", redis_address)
         for host in ("b", "c"):
-            c = client(hosts, host, SUB_PORT, h.SUBSCRIBER_GREETING, "history-" + host)
+            c = redis_hosts.client(hosts, host, SUB_PORT, h.SUBSCRIBER_GREETING, "history-" + host)
             subscribe(c, "t FROM 0")
             h.compare_lines("history at " + host, c.read_lines(N, timeout=30), expected)
         for p in procs:

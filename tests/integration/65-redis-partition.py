@@ -20,6 +20,7 @@ import re
 import deployment
 import harness as h
 import netns
+import redis_hosts
 import redis_server
 from harness import msg_line, subscribe
 
@@ -56,13 +57,6 @@ def start_node(hosts, host, redis_address):
     return broker, sub
 
 
-def client(hosts, host, port, greeting, name):
-    with hosts.inside(host):
-        c = h.LineClient(h.HOST, port, name=name)
-    c.expect(greeting, what="greeting of " + name)
-    return c
-
-
 def lines(first, last):
     return [msg_line("t", i, "m%d" % i) for i in range(first, last + 1)]
 
@@ -74,11 +68,11 @@ def test():
                           "--save", "", "--appendonly", "no", "--protected-mode", "no"], name="redis")
         broker_a, subscriber_a = start_node(hosts, "a", redis_address)
         start_node(hosts, "b", redis_address)
-        sub_a = client(hosts, "a", SUB_PORT, h.SUBSCRIBER_GREETING, "sub-a")
-        sub_b = client(hosts, "b", SUB_PORT, h.SUBSCRIBER_GREETING, "sub-b")
+        sub_a = redis_hosts.client(hosts, "a", SUB_PORT, h.SUBSCRIBER_GREETING, "sub-a")
+        sub_b = redis_hosts.client(hosts, "b", SUB_PORT, h.SUBSCRIBER_GREETING, "sub-b")
         for c in (sub_a, sub_b):
             subscribe(c, "t")
-        pub_b = client(hosts, "b", SOURCE_PORT, h.SOURCE_GREETING, "pub-b")
+        pub_b = redis_hosts.client(hosts, "b", SOURCE_PORT, h.SOURCE_GREETING, "pub-b")
         pub_b.send(b"".join(b"PUB t m%d\n" % i for i in range(1, N1 + 1)))
         for c in (sub_a, sub_b):
             h.compare_lines(c.name + " before", c.read_lines(N1), lines(1, N1))
@@ -87,7 +81,7 @@ def test():
         hosts.link("a", False)
         pub_b.send(b"".join(b"PUB t m%d\n" % i for i in range(N1 + 1, N1 + N2 + 1)))
         h.compare_lines("sub-b while a is cut off", sub_b.read_lines(N2), lines(N1 + 1, N1 + N2))
-        pub_a = client(hosts, "a", SOURCE_PORT, h.SOURCE_GREETING, "pub-a")
+        pub_a = redis_hosts.client(hosts, "a", SOURCE_PORT, h.SOURCE_GREETING, "pub-a")
         pub_a.sendline("VERBOSE on")
         pub_a.expect(b"+OK", what="VERBOSE on")
         pub_a.sendline("PUB t cut-off")
