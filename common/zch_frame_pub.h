@@ -22,4 +22,11 @@
 bool zch_frame_pub_admits (zch_conn_t *conn, const zch_frame_cmd_t *cmd, zch_guard_t *guard,
                            const zch_secure_config_t *secure, size_t max_payload, uint64_t *rejected);
 
+//  The same checks, answering nothing: true when a publish of topic with
+//  payload_len bytes would pass them (a client owed publisher confirms
+//  goes on publishing; anything it would be refused waits its turn).
+bool zch_frame_pub_would_pass (zch_conn_t *conn, const char *topic, size_t topic_len, size_t payload_len,
+                               const zch_guard_t *guard, const zch_secure_config_t *secure,
+                               size_t max_payload);
+
 #endif

@@ -92,6 +92,15 @@ s_pack_request (json_t *root, msgpack_packer *packer, const char **code)
         s_pack_str (packer, token, name_len);
         return NULL;
     }
+    if (!strcmp (op, "verbose")) {
+        json_t *on = json_object_get (root, "on");
+        if (!json_is_boolean (on))
+            return "verbose needs \"on\": true or false";
+        msgpack_pack_array (packer, 2);
+        s_pack_str (packer, "verbose", 7);
+        json_is_true (on)? msgpack_pack_true (packer): msgpack_pack_false (packer);
+        return NULL;
+    }
     if (!strcmp (op, "sub") || !strcmp (op, "unsub")) {
         const char *pattern = s_string (root, "pattern", &name_len);
         if (!pattern)
@@ -159,7 +168,7 @@ s_pack_request (json_t *root, msgpack_packer *packer, const char **code)
         return NULL;
     }
     *code = ZCH_WS_E_OP;
-    return "unknown op (sub, unsub, pub, auth, ping)";
+    return "unknown op (sub, unsub, pub, verbose, auth, ping)";
 }
 
 size_t
@@ -248,8 +257,12 @@ zch_ws_json_reply (const zch_frame_cmd_t *cmd, size_t *json_len)
     json_t *root = NULL;
     switch (cmd->verb) {
         case ZCH_FRAME_OK:
-            //  ["ok", epoch] answers a verbose sub
-            root = cmd->text && cmd->text_len?
+            //  ["ok", epoch] answers a verbose sub; ["ok", topic, seq,
+            //  epoch] confirms a pub
+            root = cmd->topic?
+                json_pack ("{s:s, s:s%, s:I, s:s%}", "op", "ok", "topic", cmd->topic, cmd->topic_len,
+                           "seq", (json_int_t) cmd->seq, "epoch", cmd->text, cmd->text_len):
+                cmd->text && cmd->text_len?
                 json_pack ("{s:s, s:s%}", "op", "ok", "epoch", cmd->text, cmd->text_len):
                 json_pack ("{s:s}", "op", "ok");
             break;

@@ -3,8 +3,9 @@
     with the frame handlers they already have.
         client: {"op":"sub","pattern":p,"snapshot":true}  {"op":"sub","pattern":t,"from":seq}
                 {"op":"unsub","pattern":p}  {"op":"pub","topic":t,"payload":s,"headers":{..}}
-                {"op":"auth","token":s}  {"op":"ping"}
-        server: {"op":"ok"}  {"op":"pong"}  {"op":"err","code":c,"detail":s}
+                {"op":"auth","token":s}  {"op":"ping"}  {"op":"verbose","on":b}
+        server: {"op":"ok"}  {"op":"ok","epoch":e}  {"op":"ok","topic":t,"seq":n,"epoch":e}
+                {"op":"pong"}  {"op":"err","code":c,"detail":s}
                 {"op":"msg","topic":t,"seq":n,"ts":ms,"headers":{..},"payload":s}
     A payload that is not valid UTF-8 travels as base64 with "enc":"base64",
     both ways. JSON by jansson, msgpack by msgpack-c.                       */

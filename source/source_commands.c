@@ -3,7 +3,7 @@
     get over both protocols: a publisher confirm once the broker has
     stamped the message, every reply in the order of the requests.        */
 #include "source_worker.h"
-#include "zch_auth.h"
+#include "zch_frame_pub.h"
 #include "zch_frame_reply.h"
 #include "zch_text.h"
 #include "zch_topic.h"
@@ -22,10 +22,10 @@ source_commands_frame_publish (void *ctx, zch_conn_t *conn, const char *topic, s
 {
     self_t *self = ctx;
     bool verbose = (uintptr_t) zch_conn_user (conn) & CLIENT_VERBOSE;
-    uint64_t confirm = verbose && self->confirm? source_confirm_next (self->confirm): 0;
+    uint64_t confirm = verbose && self->confirm? zch_confirm_next (self->confirm): 0;
     if (verbose && self->confirm && !confirm)
         return -1;              //  too many confirms in flight: held back
-    bool owed = verbose && self->confirm && source_confirm_owed (self->confirm, conn);
+    bool owed = verbose && self->confirm && zch_confirm_owed (self->confirm, conn);
     int rc = source_worker_publish (self, zch_conn_peer (conn), topic, topic_len, payload, payload_len,
                         headers, headers_size, confirm);
     if (rc >= 0 && verbose)
@@ -39,7 +39,7 @@ bool
 source_commands_frame_wait (void *ctx, zch_conn_t *conn, const char *topic, size_t topic_len, size_t payload_len)
 {
     self_t *self = ctx;
-    if (!self->confirm || !source_confirm_owed (self->confirm, conn))
+    if (!self->confirm || !zch_confirm_owed (self->confirm, conn))
         return false;
     return !topic || !s_may_publish (self, conn, topic, topic_len, payload_len);
 }
@@ -50,7 +50,7 @@ source_commands_frame_closed (void *ctx, zch_conn_t *conn)
 {
     self_t *self = ctx;
     if (self->confirm)
-        source_confirm_forget (self->confirm, conn);
+        zch_confirm_forget (self->confirm, conn);
 }
 
 //  Writes a reply line.
@@ -80,13 +80,13 @@ s_verbose_answer (self_t *self, zch_conn_t *conn, bool framed, int rc, uint64_t 
                   const char *topic, size_t topic_len)
 {
     if (rc == 0 && confirm
-    &&  source_confirm_expect (self->confirm, conn, framed, topic, topic_len) == 0)
+    &&  zch_confirm_expect (self->confirm, conn, framed, topic, topic_len) == 0)
         return;
     //  A plugin drop is counted as such, not as a bad request
     char text [300];
     snprintf (text, sizeof text, "dropped by plugin %s", self->dropped_by);
     const char *code = rc? "dropped": NULL;
-    if (owed && source_confirm_reply (self->confirm, conn, framed, code, text) == 0)
+    if (owed && zch_confirm_reply (self->confirm, conn, framed, code, text) == 0)
         return;
     if (framed && code)
         zch_frame_reply_err (conn, code, "", text);
@@ -112,8 +112,8 @@ s_handle_publish (self_t *self, zch_conn_t *conn, const char *topic, size_t topi
     //  A VERBOSE client's replies keep their order: one that would be
     //  answered at once waits while confirms are owed to it
     bool verbose = (uintptr_t) zch_conn_user (conn) & CLIENT_VERBOSE;
-    uint64_t confirm = verbose && self->confirm? source_confirm_next (self->confirm): 0;
-    bool owed = verbose && self->confirm && source_confirm_owed (self->confirm, conn);
+    uint64_t confirm = verbose && self->confirm? zch_confirm_next (self->confirm): 0;
+    bool owed = verbose && self->confirm && zch_confirm_owed (self->confirm, conn);
     if ((verbose && self->confirm && !confirm)
     ||  (owed && !s_may_publish (self, conn, topic, topic_len, payload_len)))
         return ZCH_EDGE_PAUSE;
@@ -146,10 +146,8 @@ s_handle_publish (self_t *self, zch_conn_t *conn, const char *topic, size_t topi
 static bool
 s_may_publish (self_t *self, zch_conn_t *conn, const char *topic, size_t topic_len, size_t payload_len)
 {
-    const zch_token_t *entry = zch_conn_auth (conn);
-    return zch_topic_validate (topic, topic_len, NULL) == 0 && payload_len <= self->config->max_payload
-        && zch_secure_topic (&self->config->secure, topic, topic_len, NULL) == 0
-        && (!self->guard.auth || (entry && zch_token_may_publish (entry, topic, topic_len)));
+    return zch_frame_pub_would_pass (conn, topic, topic_len, payload_len, &self->guard,
+                                     &self->config->secure, self->config->max_payload);
 }
 
 //  A client is going: the confirms owed to it are not written.
@@ -158,7 +156,7 @@ source_commands_on_close (void *ctx, zch_conn_t *conn)
 {
     self_t *self = ctx;
     if (self->confirm)
-        source_confirm_forget (self->confirm, conn);
+        zch_confirm_forget (self->confirm, conn);
 }
 
 //  One line from a client.
@@ -174,7 +172,7 @@ source_commands_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t l
     int parsed = zch_command_parse (line, len, &command, &reason);
     //  While confirms are owed, only publishing goes on: any other answer
     //  would overtake them
-    if (self->confirm && source_confirm_owed (self->confirm, conn)
+    if (self->confirm && zch_confirm_owed (self->confirm, conn)
     &&  (parsed || (command.verb != ZCH_VERB_PUB && command.verb != ZCH_VERB_PUBLISH
                     && command.verb != ZCH_VERB_EMPTY)))
         return ZCH_EDGE_PAUSE;

@@ -34,8 +34,8 @@ s_move (source_worker_t *self)
     if (zch_zmq_move (self->publisher, "to broker", from, to, error, sizeof error)
     ||  (self->handover && source_handover_move (self->handover, control_from, control_to,
                                                  self->published, error, sizeof error))
-    ||  (self->confirm && source_confirm_move (self->confirm, control_from, control_to, why,
-                                               error, sizeof error)))
+    ||  (self->confirm && zch_confirm_move (self->confirm, control_from, control_to, why,
+                                            error, sizeof error)))
         zch_error ("source: worker %d: %s", self->index, error);
     zch_metrics_set (&self->counters->broker_moves, zch_failover_moves (failover));
     zch_metrics_set (&self->counters->dropped [ZCH_DROP_FAILOVER], self->failover_lost);

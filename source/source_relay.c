@@ -1,6 +1,7 @@
 /*  source_relay: publishes for the channel clients of subscriber
     front-ends.                                                             */
 #include "source_relay.h"
+#include "zch_envelope.h"
 #include "zch_frame.h"
 #include "zch_log.h"
 #include "zch_zmq.h"
@@ -15,6 +16,7 @@ struct source_relay_t {
     void *ctx;
     zmq_msg_t src;              //  the publish in hand
     zmq_msg_t body;
+    zmq_msg_t confirm;          //  its confirm request, empty when none
     bool held;                  //  src and body wait for the broker
     bool more;                  //  the last turn stopped at RELAY_BATCH: more may be waiting
     uint64_t malformed;
@@ -34,6 +36,7 @@ source_relay_new (const char *endpoint, const zch_secure_config_t *secure,
     self->ctx = ctx;
     zmq_msg_init (&self->src);
     zmq_msg_init (&self->body);
+    zmq_msg_init (&self->confirm);
     self->socket = zmq_socket (zsys_init (), ZMQ_PULL);
     if (!self->socket) {
         snprintf (error, error_size, "cannot create relay socket: %s", zmq_strerror (zmq_errno ()));
@@ -57,6 +60,7 @@ source_relay_destroy (source_relay_t **self_p)
         return;
     zmq_msg_close (&self->src);
     zmq_msg_close (&self->body);
+    zmq_msg_close (&self->confirm);
     if (self->socket)
         zmq_close (self->socket);
     free (self);
@@ -69,21 +73,29 @@ source_relay_fd (source_relay_t *self)
     return zch_zmq_fd (self->socket);
 }
 
-//  Takes the next relay message into src and body. Returns 0, or -1 when
-//  none is waiting. A message of another shape is counted and skipped.
+//  Takes the next relay message into src, body and confirm. Returns 0,
+//  or -1 when none is waiting. A message of another shape is counted and
+//  skipped.
 static int
 s_take (source_relay_t *self)
 {
     while (zch_zmq_readable (self->socket)) {
         if (zmq_msg_recv (&self->src, self->socket, ZMQ_DONTWAIT) < 0)
             return -1;
+        zmq_msg_close (&self->confirm);
+        zmq_msg_init (&self->confirm);
         bool two = zmq_msg_more (&self->src)
-                && zmq_msg_recv (&self->body, self->socket, ZMQ_DONTWAIT) >= 0
-                && !zmq_msg_more (&self->body);
-        if (two)
+                && zmq_msg_recv (&self->body, self->socket, ZMQ_DONTWAIT) >= 0;
+        bool three = two && zmq_msg_more (&self->body)
+                  && zmq_msg_recv (&self->confirm, self->socket, ZMQ_DONTWAIT) >= 0
+                  && !zmq_msg_more (&self->confirm)
+                  && zmq_msg_size (&self->confirm) > 8
+                  && zmq_msg_size (&self->confirm) <= 8 + ZCH_CONFIRM_ROUTE_MAX;
+        if ((two && !zmq_msg_more (&self->body)) || three)
             return 0;
         //  drop the rest of a message of another shape
-        while (zmq_msg_more (&self->body) && zmq_msg_recv (&self->body, self->socket, ZMQ_DONTWAIT) >= 0)
+        while ((zmq_msg_more (&self->body) || zmq_msg_more (&self->confirm))
+        &&     zmq_msg_recv (&self->confirm, self->socket, ZMQ_DONTWAIT) >= 0)
             ;
         self->malformed++;
         zch_warning ("source: relay message of the wrong shape dropped (%llu so far)",
@@ -109,8 +121,15 @@ s_publish (source_relay_t *self)
                      reason? reason: "not a pub", (unsigned long long) self->malformed);
         return 0;
     }
+    //  A confirm request: the number, then the route the broker answers on
+    uint64_t confirm = 0;
+    const uint8_t *ask = zmq_msg_data (&self->confirm);
+    size_t ask_size = zmq_msg_size (&self->confirm);
+    for (size_t i = 0; ask_size > 8 && i < 8; i++)
+        confirm = confirm << 8 | ask [i];
     if (self->publish (self->ctx, src, cmd.topic, cmd.topic_len, (const char *) cmd.payload,
-                       cmd.payload_len, cmd.headers, cmd.headers_size) < 0)
+                       cmd.payload_len, cmd.headers, cmd.headers_size,
+                       confirm? (const char *) ask + 8: NULL, confirm? ask_size - 8: 0, confirm) < 0)
         return -1;
     self->received++;
     return 0;

@@ -20,10 +20,13 @@
 
 //  Publishes one message; as source_frames_publish_fn: 0 sent (or held
 //  to go first), 1 dropped by a plugin, -1 the broker cannot take it now.
+//  confirm (0: none) asks the broker to confirm it on route (the
+//  subscriber worker's confirm link, zch_confirm).
 typedef int (source_relay_publish_fn) (void *ctx, const char *src,
                                        const char *topic, size_t topic_len,
                                        const char *payload, size_t payload_len,
-                                       const uint8_t *headers, size_t headers_size);
+                                       const uint8_t *headers, size_t headers_size,
+                                       const char *route, size_t route_len, uint64_t confirm);
 
 typedef struct source_relay_t source_relay_t;
 

@@ -97,14 +97,15 @@ s_pending_keep (self_t *self, const char *src, const zch_pipeline_msg_t *msg,
 }
 
 //  Sends one envelope; src names the client, headers (a checked msgpack
-//  map, or NULL) go into meta as "h". Returns 0 when it was sent or held
+//  map, or NULL) go into meta as "h", a confirm number (0: none) with the
+//  route the broker answers it on. Returns 0 when it was sent or held
 //  back to go first (the plugins ran: see s_pending_keep), 1 when a plugin
 //  dropped it, or -1 when the broker cannot take it now: then nothing was
 //  sent, no plugin has seen it, and the caller pauses the client.
-int
-source_worker_publish (self_t *self, const char *src, const char *topic, size_t topic_len,
+static int
+s_publish (self_t *self, const char *src, const char *topic, size_t topic_len,
            const char *payload, size_t payload_len, const uint8_t *headers, size_t headers_size,
-           uint64_t confirm)
+           const char *route, size_t route_len, uint64_t confirm)
 {
     if (self->broker_subscriptions <= 0 || s_pending_send (self))
         return -1;
@@ -133,8 +134,6 @@ source_worker_publish (self_t *self, const char *src, const char *topic, size_t 
     }
     if (confirm && meta_size) {
         //  After the plugins: a restamp takes a confirm request out
-        size_t route_len;
-        const char *route = source_confirm_route (self->confirm, &route_len);
         size_t with = zch_meta_add_confirm (meta_out, meta_size, ZCH_META_MAX, route, route_len, confirm);
         meta_size = with? with: meta_size;
     }
@@ -162,6 +161,17 @@ source_worker_publish (self_t *self, const char *src, const char *topic, size_t 
     return rc;
 }
 
+int
+source_worker_publish (self_t *self, const char *src, const char *topic, size_t topic_len,
+           const char *payload, size_t payload_len, const uint8_t *headers, size_t headers_size,
+           uint64_t confirm)
+{
+    size_t route_len = 0;
+    const char *route = confirm? zch_confirm_route (self->confirm, &route_len): NULL;
+    return s_publish (self, src, topic, topic_len, payload, payload_len, headers, headers_size,
+                      route, route_len, confirm);
+}
+
 //  source_udp's way to publish.
 static int
 s_udp_publish (void *ctx, const char *topic, size_t topic_len,
@@ -171,11 +181,14 @@ s_udp_publish (void *ctx, const char *topic, size_t topic_len,
 }
 
 //  source_relay's way to publish.
+//  The broker confirms a relayed publish to the subscriber worker that asked.
 static int
 s_relay_publish (void *ctx, const char *src, const char *topic, size_t topic_len,
-                 const char *payload, size_t payload_len, const uint8_t *headers, size_t headers_size)
+                 const char *payload, size_t payload_len, const uint8_t *headers, size_t headers_size,
+                 const char *route, size_t route_len, uint64_t confirm)
 {
-    return source_worker_publish (ctx, src, topic, topic_len, payload, payload_len, headers, headers_size, 0);
+    return s_publish (ctx, src, topic, topic_len, payload, payload_len, headers, headers_size,
+                      route, route_len, confirm);
 }
 
 //  Writes the confirms that came, in order; a client owed nothing more
@@ -183,7 +196,7 @@ s_relay_publish (void *ctx, const char *src, const char *topic, size_t topic_len
 static void
 s_confirm_turn (self_t *self)
 {
-    if (self->confirm && source_confirm_work (self->confirm))
+    if (self->confirm && zch_confirm_work (self->confirm))
         zch_worker_resume (ZCH_WORKER (self));
 }
 
@@ -199,7 +212,7 @@ s_self_destroy (self_t **self_p)
     source_relay_destroy (&self->relay);
     source_pending_destroy (&self->pending);
     source_handover_destroy (&self->handover);
-    source_confirm_destroy (&self->confirm);
+    zch_confirm_destroy (&self->confirm);
     zch_failover_destroy (&self->failover);
     if (self->publisher)
         zmq_close (self->publisher);
@@ -301,8 +314,8 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
             s_self_destroy (&self);
             return NULL;
         }
-        self->confirm = source_confirm_new (zch_failover_control (self->failover), &self->config->secure,
-                                            self->index, error, error_size);
+        self->confirm = zch_confirm_new ("source", zch_failover_control (self->failover),
+                                         &self->config->secure, self->index, error, error_size);
         if (!self->confirm) {
             s_self_destroy (&self);
             return NULL;
@@ -312,7 +325,7 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
     if (self->handover)
         zch_worker_watch (ZCH_WORKER (self), &self->handover_watch, source_handover_fd (self->handover));
     if (self->confirm)
-        zch_worker_watch (ZCH_WORKER (self), &self->confirm_watch, source_confirm_fd (self->confirm));
+        zch_worker_watch (ZCH_WORKER (self), &self->confirm_watch, zch_confirm_fd (self->confirm));
     if (zch_failover_fd (self->failover) >= 0)
         zch_worker_watch (ZCH_WORKER (self), &self->failover_watch, zch_failover_fd (self->failover));
     return self;
@@ -344,8 +357,8 @@ s_publish_metrics (self_t *self)
     zch_metrics_set (&counters->bytes_sent, self->published_bytes);
     zch_metrics_set (&counters->dropped [ZCH_DROP_MALFORMED], malformed);
     if (self->confirm) {
-        zch_metrics_set (&counters->confirms, source_confirm_given (self->confirm));
-        zch_metrics_set (&counters->unconfirmed, source_confirm_failed (self->confirm));
+        zch_metrics_set (&counters->confirms, zch_confirm_given (self->confirm));
+        zch_metrics_set (&counters->unconfirmed, zch_confirm_failed (self->confirm));
     }
     zch_metrics_set (&counters->dropped [ZCH_DROP_HWM], hwm_dropped);
     zch_metrics_set (&counters->dropped [ZCH_DROP_SHUTDOWN], self->unconfirmed_lost);

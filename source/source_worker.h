@@ -6,7 +6,7 @@
 #define SOURCE_WORKER_H_INCLUDED
 
 #include "source.h"
-#include "source_confirm.h"
+#include "zch_confirm.h"
 #include "source_frames.h"
 #include "source_handover.h"
 #include "source_pending.h"
@@ -31,7 +31,7 @@ typedef struct {
     zch_watch_t relay_watch;
     void *publisher;            //  XPUB to the broker's ingress, NODROP
     source_handover_t *handover;    //  proof the broker has what we sent; NULL: off
-    source_confirm_t *confirm;  //  publisher confirms for VERBOSE clients; NULL: off
+    zch_confirm_t *confirm;  //  publisher confirms for VERBOSE clients; NULL: off
     zch_watch_t confirm_watch;
     int64_t handover_at;        //  when the last one started
     uint64_t unconfirmed_lost;  //  sent, never confirmed before the drain timeout
@@ -52,7 +52,7 @@ typedef struct {
 
 //  source_worker.c: sends one envelope; src names the client, headers (a
 //  checked msgpack map, or NULL) go into meta as "h", confirm (0: none)
-//  asks the broker for a confirm (source_confirm.h). Returns 0 when it was
+//  asks the broker for a confirm (zch_confirm.h). Returns 0 when it was
 //  sent or held back to go first, 1 when a plugin dropped it, or -1 when
 //  the broker cannot take it now (nothing sent, no plugin saw it: the
 //  caller pauses the client).

@@ -108,7 +108,7 @@ s_relay (subscriber_channel_t *self, zch_conn_t *conn, const char *topic, size_t
                                                                        sizeof s_loop_php_headers) - 1:
                                               sizeof s_php_headers - 1;
     return subscriber_relay_publish (self->worker->relay, zch_conn_peer (conn), topic, topic_len,
-                                     payload, payload_len, headers, headers_size);
+                                     payload, payload_len, headers, headers_size, NULL, 0, 0);
 }
 
 //  publish and publishLoop: one message per channel, through the source's

@@ -6,6 +6,7 @@
 #include "zch_frame.h"
 #include "zch_frame_pub.h"
 #include "zch_frame_reply.h"
+#include "zch_confirm.h"
 #include "zch_guard.h"
 #include "zch_log.h"
 #include "zch_text.h"
@@ -182,14 +183,27 @@ subscriber_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t len)
 //  client's token is known here), then over the relay to the source's
 //  publish path. A full relay pauses the client.
 static int
-s_publish (subscriber_worker_t *self, zch_conn_t *conn, const zch_frame_cmd_t *cmd)
+s_publish (subscriber_worker_t *self, subscriber_client_t *client, const zch_frame_cmd_t *cmd)
 {
+    zch_conn_t *conn = client->conn;
     if (!zch_frame_pub_admits (conn, cmd, &self->guard, &self->config->secure, self->config->max_payload,
                                &self->frames_rejected))
         return ZCH_EDGE_NEXT;
+    //  A VERBOSE client's publish asks the broker for a confirm, which
+    //  comes back here (the source writes this worker's route into it)
+    uint64_t confirm = client->confirms && self->confirm? zch_confirm_next (self->confirm): 0;
+    if (client->confirms && self->confirm && !confirm)
+        return ZCH_EDGE_PAUSE;  //  too many confirms in flight: held back
+    size_t route_len = 0;
+    const char *route = confirm? zch_confirm_route (self->confirm, &route_len): NULL;
     if (subscriber_relay_publish (self->relay, zch_conn_peer (conn), cmd->topic, cmd->topic_len,
-                                  cmd->payload, cmd->payload_len, cmd->headers, cmd->headers_size))
+                                  cmd->payload, cmd->payload_len, cmd->headers, cmd->headers_size,
+                                  route, route_len, confirm))
         return ZCH_EDGE_PAUSE;
+    //  Without a control link (or memory to wait) it is answered once on its way
+    if (client->confirms
+    &&  (!confirm || zch_confirm_expect (self->confirm, conn, true, cmd->topic, cmd->topic_len)))
+        zch_frame_reply (conn, ZCH_FRAME_OK);
     return ZCH_EDGE_NEXT;
 }
 
@@ -210,6 +224,13 @@ subscriber_on_frame (void *ctx, zch_conn_t *conn, const char *body, size_t len)
     //  barrier, and nothing a catch-up
     if ((client->sync && subscriber_sync_streaming (client->sync))
     ||  (client->barriers > 0 && (rc || cmd.verb != ZCH_FRAME_SUB || cmd.opt_count > 0)))
+        return ZCH_EDGE_PAUSE;
+    //  While publisher confirms are owed, only publishing that will pass
+    //  goes on: any other answer would overtake them
+    if (self->confirm && zch_confirm_owed (self->confirm, conn)
+    &&  (rc || cmd.verb != ZCH_FRAME_PUB
+         || !zch_frame_pub_would_pass (conn, cmd.topic, cmd.topic_len, cmd.payload_len, &self->guard,
+                                       &self->config->secure, self->config->max_payload)))
         return ZCH_EDGE_PAUSE;
     if (rc) {
         self->frames_malformed++;
@@ -260,9 +281,14 @@ subscriber_on_frame (void *ctx, zch_conn_t *conn, const char *body, size_t len)
         case ZCH_FRAME_PING:
             zch_frame_reply (conn, ZCH_FRAME_PONG);
             break;
+        case ZCH_FRAME_VERBOSE:
+            //  On: each pub answered ["ok", topic, seq, epoch] once stamped
+            client->confirms = cmd.flag;
+            zch_frame_reply (conn, ZCH_FRAME_OK);
+            break;
         case ZCH_FRAME_PUB:
             if (self->relay && zch_conn_websocket (conn))
-                return s_publish (self, conn, &cmd);
+                return s_publish (self, client, &cmd);
             self->frames_rejected++;
             zch_frame_reply_err (conn, ZCH_FRAME_E_WRONG_PORT, "", self->relay?
                                  "publishing is served by the source front-end and this port's WebSocket":

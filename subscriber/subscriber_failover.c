@@ -10,6 +10,7 @@
     answers and "-ERR online <broker>" once one does (frames: ["err",
     "offline"|"online", text]).                                            */
 #include "subscriber_worker.h"
+#include "zch_confirm.h"
 #include "zch_log.h"
 #include "zch_zmq.h"
 
@@ -46,7 +47,10 @@ s_move (subscriber_worker_t *self)
     if (zch_zmq_move (self->upstream, "to broker", zch_failover_previous_broker (failover),
                       zch_failover_broker (failover), error, sizeof error)
     ||  subscriber_catchup_move (self->catchup, zch_failover_previous_control (failover),
-                                 zch_failover_control (failover), error, sizeof error))
+                                 zch_failover_control (failover), error, sizeof error)
+    ||  (self->confirm
+    &&   zch_confirm_move (self->confirm, zch_failover_previous_control (failover),
+                           zch_failover_control (failover), "the broker failed over", error, sizeof error)))
         zch_error ("subscriber: worker %d: %s", self->index, error);
     //  The SUB sent the new broker every subscription on connecting: a
     //  barrier behind them says when they are in place there

@@ -1,5 +1,6 @@
 /*  subscriber_relay: the subscriber front-end's side of the relay.          */
 #include "subscriber_relay.h"
+#include "zch_envelope.h"
 #include "zch_frame.h"
 #include "zch_zmq.h"
 
@@ -72,7 +73,8 @@ subscriber_relay_destroy (subscriber_relay_t **self_p)
 int
 subscriber_relay_publish (subscriber_relay_t *self, const char *src, const char *topic, size_t topic_len,
                           const uint8_t *payload, size_t payload_len,
-                          const uint8_t *headers, size_t headers_size)
+                          const uint8_t *headers, size_t headers_size,
+                          const char *route, size_t route_len, uint64_t confirm)
 {
     size_t size = zch_frame_pub_size (topic_len, payload_len, headers_size);
     if (size > self->cap) {
@@ -87,7 +89,16 @@ subscriber_relay_publish (subscriber_relay_t *self, const char *src, const char 
     if (zmq_send (self->socket, src, strlen (src), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
         return -1;
     //  Once the first part is in, libzmq takes the rest of the message
-    zmq_send (self->socket, self->buffer + ZCH_FRAME_HEADER, size - ZCH_FRAME_HEADER, 0);
+    zmq_send (self->socket, self->buffer + ZCH_FRAME_HEADER, size - ZCH_FRAME_HEADER,
+              confirm? ZMQ_SNDMORE: 0);
+    if (confirm) {
+        uint8_t ask [8 + ZCH_CONFIRM_ROUTE_MAX];
+        route_len = route_len < ZCH_CONFIRM_ROUTE_MAX? route_len: ZCH_CONFIRM_ROUTE_MAX;
+        for (int i = 0; i < 8; i++)
+            ask [i] = (uint8_t) (confirm >> (56 - 8 * i));
+        memcpy (ask + 8, route, route_len);
+        zmq_send (self->socket, ask, 8 + route_len, 0);
+    }
     self->relayed++;
     return 0;
 }

@@ -4,7 +4,8 @@
 
     The subscriber front-end does not publish itself: what its channel
     and WebSocket clients publish goes over this link, one message per
-    publish, [client address][frame-protocol pub body], and the source
+    publish, [client address][frame-protocol pub body] (and a confirm
+    request, source_relay.h), and the source
     publishes it through its own path (plugins, back-pressure, counters).
     When the link cannot take more, the caller pauses the client that
     publishes and resumes it once subscriber_relay_writable says so;
@@ -31,12 +32,15 @@ subscriber_relay_t *subscriber_relay_new (zch_loop_t *loop, const char *endpoint
 void subscriber_relay_destroy (subscriber_relay_t **self_p);
 
 //  Hands one publish of the client src to the source; headers is a
-//  checked msgpack map or NULL. Returns 0, or -1 when the link cannot
-//  take it now (nothing was sent: pause the client and offer it again).
+//  checked msgpack map or NULL; confirm (0: none) asks the broker to
+//  confirm it on route (zch_confirm_route). Returns 0, or -1 when the
+//  link cannot take it now (nothing was sent: pause the client and offer
+//  it again).
 int subscriber_relay_publish (subscriber_relay_t *self, const char *src,
                               const char *topic, size_t topic_len,
                               const uint8_t *payload, size_t payload_len,
-                              const uint8_t *headers, size_t headers_size);
+                              const uint8_t *headers, size_t headers_size,
+                              const char *route, size_t route_len, uint64_t confirm);
 
 //  True when the link has room again for a paused publisher.
 bool subscriber_relay_writable (subscriber_relay_t *self);

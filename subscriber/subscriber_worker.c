@@ -2,6 +2,7 @@
 #include "subscriber_worker.h"
 #include "subscriber_channel.h"
 #include "subscriber_relay.h"
+#include "zch_confirm.h"
 #include "subscriber_queue.h"
 #include "zch_guard.h"
 #include "zch_frame_reply.h"
@@ -463,6 +464,8 @@ subscriber_on_close (void *ctx, zch_conn_t *conn)
         return;
     subscriber_sync_destroy (&client->sync);
     subscriber_queue_leave (self->queue, client, NULL);
+    if (self->confirm)
+        zch_confirm_forget (self->confirm, conn);
     if (client->patterns) {
         zlistx_t *patterns = zhashx_keys (client->patterns);
         for (const char *pattern = zlistx_first (patterns); pattern; pattern = zlistx_next (patterns))
@@ -513,6 +516,7 @@ s_self_destroy (subscriber_worker_t **self_p)
     zch_worker_close_edges (ZCH_WORKER (self));     //  first: their on_close uses the rest
     subscriber_channel_destroy (&self->channel);
     subscriber_relay_destroy (&self->relay);
+    zch_confirm_destroy (&self->confirm);
     subscriber_queue_destroy (&self->queue);
     subscriber_catchup_destroy (&self->catchup);    //  after the edges: their syncs are gone
     subscriber_link_destroy (&self->link);
@@ -600,6 +604,9 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
     if ((publishers && *self->config->relay
     &&   !(self->relay = subscriber_relay_new (self->loop, self->config->relay, &self->config->secure,
                                                error, error_size)))
+    ||  (self->relay && *zch_failover_control (self->failover)
+    &&   !(self->confirm = zch_confirm_new ("subscriber", zch_failover_control (self->failover),
+                                            &self->config->secure, self->index, error, error_size)))
     ||  (*self->config->channel_listen
     &&   !(self->channel = subscriber_channel_new (self, args, error, error_size)))) {
         s_self_destroy (&self);
@@ -619,6 +626,8 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
     zch_worker_watch (ZCH_WORKER (self), &self->link_watch, subscriber_link_fd (self->link));
     if (zch_failover_fd (self->failover) >= 0)
         zch_worker_watch (ZCH_WORKER (self), &self->failover_watch, zch_failover_fd (self->failover));
+    if (self->confirm)
+        zch_worker_watch (ZCH_WORKER (self), &self->confirm_watch, zch_confirm_fd (self->confirm));
     //  A first barrier, answered once the broker hears us: readiness
     subscriber_barrier_t *probe = calloc (1, sizeof *probe);
     if (probe) {
@@ -628,11 +637,14 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
     return self;
 }
 
-//  Lets clients paused on a full relay go on once it has room (the edges'
-//  other paused clients pause again at once).
+//  Writes the publisher confirms that came, and lets clients paused on a
+//  full relay or on confirms owed go on (the edges' other paused clients
+//  pause again at once).
 static void
 s_relay_turn (subscriber_worker_t *self)
 {
+    if (self->confirm && zch_confirm_work (self->confirm) && self->frame_edge)
+        zch_edge_resume (self->frame_edge);
     if (!self->relay || !subscriber_relay_writable (self->relay))
         return;
     if (self->channel_edge && zch_edge_has_paused (self->channel_edge))

@@ -33,6 +33,7 @@ typedef struct {
     subscriber_sync_t *sync;    //  a SNAPSHOT or FROM catch-up; other commands wait for it
     bool framed;                //  a frame-protocol client: replies and deliveries are frames
     bool verbose;               //  text VERBOSE on: "+OK <epoch>" to a SUB
+    bool confirms;              //  ["verbose", true]: its publishes answered once stamped
     bool channel;               //  a channel-protocol client (subscriber_channel.c)
     uint32_t relayed;           //  channel: channels of the current publish already relayed
 } subscriber_client_t;
@@ -57,6 +58,8 @@ typedef struct {
     ZCH_WORKER_FIELDS           //  the base (zch_worker.h): loop, edges, guard, plugins
     struct subscriber_channel_t *channel;
     struct subscriber_relay_t *relay;   //  publishes of channel and WebSocket clients; NULL when none
+    struct zch_confirm_t *confirm;      //  publisher confirms for WebSocket clients; NULL without relay
+    zch_watch_t confirm_watch;
     struct subscriber_queue_t *queue;   //  queue-group members
     void *upstream;             //  SUB on the broker's egress
     subscriber_index_t *subscriptions;

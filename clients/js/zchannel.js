@@ -42,11 +42,13 @@ export class ZChannel extends EventTarget {
   // url: ws:// or wss:// of a front-end's --ws-listen. Options: token (sent
   // as auth on every connection), minDelay / maxDelay (ms between
   // reconnects), WebSocket (an implementation, for runtimes without one),
-  // connect (false: call connect() yourself).
+  // connect (false: call connect() yourself), confirms (true: publisher
+  // confirms, publish() then resolves once the broker has stamped it).
   constructor(url, options = {}) {
     super();
     this.url = url;
     this.token = options.token ?? null;
+    this.confirms = options.confirms === true;
     this.minDelay = options.minDelay ?? 200;
     this.maxDelay = options.maxDelay ?? 5000;
     this.WebSocket = options.WebSocket ?? globalThis.WebSocket;
@@ -99,6 +101,9 @@ export class ZChannel extends EventTarget {
 
   // Publishes payload (a string; bytes go as base64) on topic, with
   // optional headers (an object of strings). Queued while reconnecting.
+  // With confirms on, returns a promise of {topic, seq, epoch} once the
+  // broker stamped it, rejected when it was refused or the connection
+  // closed first (send it again: at least once); otherwise undefined.
   publish(topic, payload, headers) {
     const request = { op: "pub", topic };
     if (payload instanceof Uint8Array) {
@@ -108,8 +113,12 @@ export class ZChannel extends EventTarget {
       request.payload = String(payload);
     }
     if (headers) request.headers = headers;
-    if (this.state === "open") this._publish(request);
-    else this.outbox.push(request);
+    const waiter = { publish: topic };
+    const confirmed = this.confirms
+      ? new Promise((resolve, reject) => Object.assign(waiter, { resolve, reject })) : undefined;
+    if (this.state === "open") this._publish(request, waiter);
+    else this.outbox.push([request, waiter]);
+    return confirmed;
   }
 
   // Authenticates this and every later connection with token.
@@ -164,6 +173,7 @@ export class ZChannel extends EventTarget {
     this._setState("open");
     try {
       if (this.token) await this._request({ op: "auth", token: this.token });
+      if (this.confirms) await this._request({ op: "verbose", on: true });
       for (const [pattern, sub] of this.subscriptions) {
         try {
           await this._subscribe(pattern, sub);
@@ -177,7 +187,7 @@ export class ZChannel extends EventTarget {
     } catch (error) {
       this._emit("error", error);
     }
-    for (const request of this.outbox.splice(0)) this._publish(request);
+    for (const [request, waiter] of this.outbox.splice(0)) this._publish(request, waiter);
   }
 
   // Subscribes on the connection: a topic resumes after its last seq; a
@@ -221,20 +231,23 @@ export class ZChannel extends EventTarget {
     });
   }
 
-  // A publish is answered only when it fails, in its place among the
-  // replies: it holds a place in pending that a later reply passes.
-  // Held places are bounded: past 1024 publishes with no other request,
-  // the oldest go (an error then names the topic in its detail only).
-  _publish(request) {
-    if (this.pending.length >= 1024 && this.pending[0].publish !== undefined) this.pending.shift();
-    this.pending.push({ publish: request.topic });
+  // Without confirms a publish is answered only when it fails, in its
+  // place among the replies: it holds a place in pending that a later
+  // reply passes. Held places are bounded: past 1024 such publishes with
+  // no other request, the oldest go (an error then names the topic in its
+  // detail only). With confirms every publish is answered.
+  _publish(request, waiter) {
+    if (this.pending.length >= 1024 && this.pending[0].publish !== undefined && !this.pending[0].resolve)
+      this.pending.shift();
+    this.pending.push(waiter);
     this._send(request);
   }
 
   // The next reply is for the oldest request that expects one: publishes
-  // before it went through.
+  // before it that expect none went through.
   _next() {
-    while (this.pending.length && this.pending[0].publish !== undefined) this.pending.shift();
+    while (this.pending.length && this.pending[0].publish !== undefined && !this.pending[0].resolve)
+      this.pending.shift();
     return this.pending.shift();
   }
 
@@ -303,7 +316,7 @@ export class ZChannel extends EventTarget {
       this._emit("error", message);
     } else {
       const waiter = this.pending.shift();
-      if (waiter.publish !== undefined) {
+      if (waiter.publish !== undefined && !waiter.reject) {
         // a refused publish (forbidden, too_large, ...): told as an event
         this._emit("error", { ...message, topic: waiter.publish });
         return;

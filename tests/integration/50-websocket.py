@@ -99,6 +99,13 @@ def test_json(S, wsp, wss, by):
         h.check(m.get("op") == "err" and m.get("code") == code,
                 "%r: expected err %s, got %r" % (bad, code, m))
     late.ping()
+    # Publisher confirms on the source's port too
+    pub.send_json({"op": "verbose", "on": True})
+    pub.expect_ok("verbose on at the source")
+    pub.send_json({"op": "pub", "topic": "j.text", "payload": "confirmed"})
+    m = pub.read_json(what="the source's confirm")
+    h.check(m.get("op") == "ok" and m.get("topic") == "j.text" and m.get("seq") == 4 and m.get("epoch"),
+            "a confirm on the source's port: %r" % m)
     by.still_served("json")
     return 3
 
@@ -135,6 +142,29 @@ def test_publish_on_subscriber(S, wsp, by):
     lines = [tsub.readline(what="message %d at the TCP subscriber" % i) for i in range(2, 52)]
     h.check(lines == [h.msg_line("both.t", i, b"n%d" % i) for i in range(2, 52)],
             "none refused reached anyone, the rest in order: %r" % lines[:3])
+    # Publisher confirms: each pub answered once the broker stamped it, in
+    # the order of the requests (the refused one waits behind the confirms)
+    c.send_json({"op": "verbose", "on": True})
+    c.expect_ok("verbose on")
+    c.send_json_batch([{"op": "pub", "topic": "both.t", "payload": "c52"},
+                       {"op": "pub", "topic": "both.t", "payload": "c53"},
+                       {"op": "pub", "topic": "both.t", "payload": "x" * (MAX_PAYLOAD + 1)},
+                       {"op": "ping"}])
+    replies, seen = [], []
+    while not replies or replies[-1].get("op") != "pong":
+        m = c.read_json(what="the confirms, the error and the pong")
+        (seen if m["op"] == "msg" else replies).append(m)
+    epoch = replies[0].get("epoch")
+    h.check(isinstance(epoch, str) and epoch and
+            replies == [{"op": "ok", "topic": "both.t", "seq": 52, "epoch": epoch},
+                        {"op": "ok", "topic": "both.t", "seq": 53, "epoch": epoch},
+                        replies[2], {"op": "pong"}] and replies[2].get("code") == "too_large",
+            "confirms in order on the subscriber's port: %r" % replies)
+    while len(seen) < 2:
+        seen.append(c.read_json(what="its confirmed messages"))
+    h.check([m["seq"] for m in seen] == [52, 53], "its confirmed messages: %r" % seen)
+    h.check([tsub.readline(what="confirmed %d" % i) for i in (52, 53)] ==
+            [h.msg_line("both.t", i, b"c%d" % i) for i in (52, 53)], "the confirmed ones at TCP")
     by.still_served("publish on the subscriber")
 
 

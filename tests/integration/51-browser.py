@@ -115,6 +115,22 @@ def test_page_both_ways(b, modules):
         line = tsub.readline(what="the page's publish")
         h.check(line == h.msg_line("demo.page", 1, b"from the page"), "TCP subscriber got %r" % line)
         b.wait("zchannelPage.received >= 2", what="its own message back")
+        # zchannel.js with publisher confirms: publish() resolves with the
+        # seq the broker stamped, and rejects a refused publish
+        got = json.loads(b.do(op="eval", expr="""(async () => {
+            const { ZChannel } = await import("./zchannel.js");
+            const c = new ZChannel(`ws://${location.host}/`, { confirms: true });
+            const confirmed = await c.publish("demo.page", "confirmed from the page");
+            let refused = null;
+            try { await c.publish("bad topic", "x"); } catch (error) { refused = error.code; }
+            c.close();
+            return JSON.stringify({ confirmed, refused });
+        })()"""))
+        h.check(got["confirmed"].get("topic") == "demo.page" and got["confirmed"].get("seq") == 2
+                and got["confirmed"].get("epoch") and got["refused"] == "bad_topic",
+                "zchannel.js confirms: %r" % got)
+        line = tsub.readline(what="the confirmed publish")
+        h.check(line == h.msg_line("demo.page", 2, b"confirmed from the page"), "TCP subscriber got %r" % line)
         b.wait("zchannelPage.metrics && document.getElementById('clients').textContent !== '–'",
                what="the counters from /metrics")
         shot = os.path.join(BUILD, "browser-page.png")

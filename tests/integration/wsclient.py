@@ -71,6 +71,13 @@ class WsClient:
 
     # -- out
     def send_frame(self, opcode, payload, fin=True, mask=True):
+        self.sock.sendall(self.frame_bytes(opcode, payload, fin, mask))
+
+    def send_json_batch(self, objs):
+        """Several JSON messages in one write, so the server reads them at once."""
+        self.sock.sendall(b"".join(self.frame_bytes(TEXT, json.dumps(o).encode()) for o in objs))
+
+    def frame_bytes(self, opcode, payload, fin=True, mask=True):
         header = bytes([(0x80 if fin else 0) | opcode])
         n = len(payload)
         mbit = 0x80 if mask else 0
@@ -85,7 +92,7 @@ class WsClient:
             header += key
             payload = bytes(b ^ key[i % 4] for i, b in enumerate(payload)) if n < 4096 else \
                 _mask_fast(payload, key)
-        self.sock.sendall(header + payload)
+        return header + payload
 
     def send_json(self, obj):
         self.send_frame(TEXT, json.dumps(obj).encode())

@@ -1,5 +1,5 @@
-/*  source_confirm: replies owed to VERBOSE publishers, in order.          */
-#include "source_confirm.h"
+/*  zch_confirm: replies owed to VERBOSE publishers, in order.             */
+#include "zch_confirm.h"
 #include "zch_envelope.h"
 #include "zch_epoch.h"
 #include "zch_frame.h"
@@ -28,7 +28,8 @@ typedef struct {
     char text [CONFIRM_REPLY];  //  refused: why
 } owed_t;
 
-struct source_confirm_t {
+struct zch_confirm_t {
+    const char *role;
     void *dealer;
     char route [ZCH_CONFIRM_ROUTE_MAX + 1];
     size_t route_len;
@@ -48,41 +49,42 @@ s_owed_free (void **item)
     *item = NULL;
 }
 
-source_confirm_t *
-source_confirm_new (const char *control, const zch_secure_config_t *secure, int index,
-                    char *error, size_t error_size)
+zch_confirm_t *
+zch_confirm_new (const char *role, const char *control, const zch_secure_config_t *secure, int index,
+                 char *error, size_t error_size)
 {
-    source_confirm_t *self = calloc (1, sizeof *self);
+    zch_confirm_t *self = calloc (1, sizeof *self);
     if (!self) {
         snprintf (error, error_size, "out of memory");
         return NULL;
     }
-    //  Unique across workers and restarts: pid, worker, start time
-    int len = snprintf (self->route, sizeof self->route, "cf.%x.%d.%llx", (unsigned) getpid (), index,
-                        (unsigned long long) zclock_usecs () & 0xffffffffffULL);
+    //  Unique across roles, workers and restarts: role, pid, worker, start time
+    self->role = role;
+    int len = snprintf (self->route, sizeof self->route, "cf%c.%x.%d.%llx", role [0], (unsigned) getpid (),
+                        index, (unsigned long long) zclock_usecs () & 0xffffffffffULL);
     self->route_len = len > 0 && (size_t) len < sizeof self->route? (size_t) len: sizeof self->route - 1;
     self->next = 1;
     self->owed = zlistx_new ();
     self->clients = zhashx_new ();
     if (!self->owed || !self->clients) {
         snprintf (error, error_size, "out of memory");
-        source_confirm_destroy (&self);
+        zch_confirm_destroy (&self);
         return NULL;
     }
     zlistx_set_destructor (self->owed, s_owed_free);
     //  The broker finds this worker by the route its messages carry
     self->dealer = zch_secure_control_dealer (secure, control, self->route, error, error_size);
     if (!self->dealer) {
-        source_confirm_destroy (&self);
+        zch_confirm_destroy (&self);
         return NULL;
     }
     return self;
 }
 
 void
-source_confirm_destroy (source_confirm_t **self_p)
+zch_confirm_destroy (zch_confirm_t **self_p)
 {
-    source_confirm_t *self = *self_p;
+    zch_confirm_t *self = *self_p;
     if (!self)
         return;
     zlistx_destroy (&self->owed);
@@ -94,27 +96,27 @@ source_confirm_destroy (source_confirm_t **self_p)
 }
 
 int
-source_confirm_fd (source_confirm_t *self)
+zch_confirm_fd (zch_confirm_t *self)
 {
     return zch_zmq_fd (self->dealer);
 }
 
 const char *
-source_confirm_route (source_confirm_t *self, size_t *len)
+zch_confirm_route (zch_confirm_t *self, size_t *len)
 {
     *len = self->route_len;
     return self->route;
 }
 
 uint64_t
-source_confirm_next (source_confirm_t *self)
+zch_confirm_next (zch_confirm_t *self)
 {
-    return self->waiting < SOURCE_CONFIRM_MAX? self->next: 0;
+    return self->waiting < ZCH_CONFIRM_MAX? self->next: 0;
 }
 
 //  Counts a reply owed to conn (by + 1 or - 1). Returns what is owed now.
 static size_t
-s_count (source_confirm_t *self, zch_conn_t *conn, int by)
+s_count (zch_confirm_t *self, zch_conn_t *conn, int by)
 {
     char key [32];
     snprintf (key, sizeof key, "%p", (void *) conn);
@@ -129,7 +131,7 @@ s_count (source_confirm_t *self, zch_conn_t *conn, int by)
 
 //  Queues a reply owed to conn. Returns it, or NULL when out of memory.
 static owed_t *
-s_owe (source_confirm_t *self, zch_conn_t *conn)
+s_owe (zch_confirm_t *self, zch_conn_t *conn)
 {
     owed_t *owed = calloc (1, sizeof *owed);
     if (!owed || !zlistx_add_end (self->owed, owed)) {
@@ -142,23 +144,23 @@ s_owe (source_confirm_t *self, zch_conn_t *conn)
 }
 
 int
-source_confirm_expect (source_confirm_t *self, zch_conn_t *conn, bool framed, const char *topic,
-                       size_t len)
+zch_confirm_expect (zch_confirm_t *self, zch_conn_t *conn, bool framed, const char *topic,
+                    size_t len)
 {
     owed_t *owed = s_owe (self, conn);
     if (!owed)
         return -1;
     owed->framed = framed;
     owed->number = self->next++;
-    owed->deadline = zclock_mono () + SOURCE_CONFIRM_WAIT;
+    owed->deadline = zclock_mono () + ZCH_CONFIRM_WAIT;
     snprintf (owed->topic, sizeof owed->topic, "%.*s", (int) len, topic);
     self->waiting++;
     return 0;
 }
 
 int
-source_confirm_reply (source_confirm_t *self, zch_conn_t *conn, bool framed, const char *code,
-                      const char *text)
+zch_confirm_reply (zch_confirm_t *self, zch_conn_t *conn, bool framed, const char *code,
+                   const char *text)
 {
     owed_t *owed = s_owe (self, conn);
     if (!owed)
@@ -213,7 +215,7 @@ s_write (owed_t *owed)
 }
 
 bool
-source_confirm_owed (source_confirm_t *self, zch_conn_t *conn)
+zch_confirm_owed (zch_confirm_t *self, zch_conn_t *conn)
 {
     char key [32];
     snprintf (key, sizeof key, "%p", (void *) conn);
@@ -221,7 +223,7 @@ source_confirm_owed (source_confirm_t *self, zch_conn_t *conn)
 }
 
 void
-source_confirm_forget (source_confirm_t *self, zch_conn_t *conn)
+zch_confirm_forget (zch_confirm_t *self, zch_conn_t *conn)
 {
     for (owed_t *owed = zlistx_first (self->owed); owed; owed = zlistx_next (self->owed))
         if (owed->conn == conn)
@@ -233,7 +235,7 @@ source_confirm_forget (source_confirm_t *self, zch_conn_t *conn)
 
 //  A confirm that will not come: the publisher should send it again.
 static void
-s_unconfirmed (source_confirm_t *self, owed_t *owed, const char *why)
+s_unconfirmed (zch_confirm_t *self, owed_t *owed, const char *why)
 {
     snprintf (owed->code, sizeof owed->code, "unconfirmed");
     snprintf (owed->text, sizeof owed->text, "unconfirmed %s: %s", owed->topic, why);
@@ -242,8 +244,9 @@ s_unconfirmed (source_confirm_t *self, owed_t *owed, const char *why)
     self->failed++;
     int64_t now = zclock_mono ();
     if (now - self->lost_logged_at >= 1000) {
-        zch_warning ("source: a message to %s was not confirmed by the broker (%s); "
-                     "%llu unconfirmed so far", owed->topic, why, (unsigned long long) self->failed);
+        zch_warning ("%s: a message to %s was not confirmed by the broker (%s); "
+                     "%llu unconfirmed so far", self->role, owed->topic, why,
+                     (unsigned long long) self->failed);
         self->lost_logged_at = now;
     }
 }
@@ -251,7 +254,7 @@ s_unconfirmed (source_confirm_t *self, owed_t *owed, const char *why)
 //  [CONFIRM, number, topic, seq, epoch | reason]: the reply for number,
 //  and every earlier one still waiting is lost (confirms keep the order).
 static void
-s_answer (source_confirm_t *self, zmq_msg_t *frames, size_t count)
+s_answer (zch_confirm_t *self, zmq_msg_t *frames, size_t count)
 {
     if (count != 5 || zmq_msg_size (&frames [0]) != 7 || memcmp (zmq_msg_data (&frames [0]), "CONFIRM", 7))
         return;
@@ -296,7 +299,7 @@ s_answer (source_confirm_t *self, zmq_msg_t *frames, size_t count)
 }
 
 bool
-source_confirm_work (source_confirm_t *self)
+zch_confirm_work (zch_confirm_t *self)
 {
     while (true) {
         zmq_msg_t frames [CONFIRM_FRAMES];
@@ -339,20 +342,20 @@ source_confirm_work (source_confirm_t *self)
 }
 
 uint64_t
-source_confirm_given (source_confirm_t *self)
+zch_confirm_given (zch_confirm_t *self)
 {
     return self->given;
 }
 
 uint64_t
-source_confirm_failed (source_confirm_t *self)
+zch_confirm_failed (zch_confirm_t *self)
 {
     return self->failed;
 }
 
 int
-source_confirm_move (source_confirm_t *self, const char *from, const char *to, const char *why,
-                     char *error, size_t error_size)
+zch_confirm_move (zch_confirm_t *self, const char *from, const char *to, const char *why,
+                  char *error, size_t error_size)
 {
     //  The old broker's confirms will not come: the publishers are told at
     //  once, in order, so that they may send again
