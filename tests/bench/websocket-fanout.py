@@ -107,6 +107,8 @@ class Ws:
             self.got += 1
             if self.got > 0:
                 frame = b[pos:pos + n]
+                if not frame.startswith(b'{"op":"msg"'):
+                    raise SystemExit("a WebSocket subscriber got %r" % frame[:200])
                 i = frame.find(b'"seq":')
                 self.last = int(frame[i + 6:frame.index(b",", i)])
             at = pos + n
