@@ -1,6 +1,7 @@
 /*  broker: the central forwarder actor.                                     */
 #include "broker_self.h"
 #include "broker_handover.h"
+#include "broker_queues.h"
 #include "zch_curve.h"
 #include "zch_epoch.h"
 #include "zch_log.h"
@@ -36,6 +37,7 @@ s_self_destroy (broker_self_t **self_p)
     if (self->control)
         zmq_close (self->control);
     broker_control_destroy (&self->requests);
+    broker_queues_destroy (&self->queues);
     broker_confirm_destroy (&self->confirms);
     broker_history_destroy (&self->history);
     zch_pipeline_destroy (&self->pipeline);
@@ -231,13 +233,20 @@ s_self_new (zsock_t *pipe, const broker_config_t *config, char *error, size_t er
     self->requests = self->control && self->history?
         broker_control_new (self->control, self->history, &self->stats): NULL;
     self->confirms = self->control? broker_confirm_new (self->control): NULL;
+    //  Items live in this broker's memory: brokers sharing Redis would each
+    //  hold part of a queue, and a failover would lose them
+    self->queues = self->control? broker_queues_new (self->control, (size_t) config->queue_max_items,
+        config->queue_max_bytes, config->engine == BROKER_ENGINE_REDIS?
+        "work queues need --engine memory (they live in one broker's memory)": NULL): NULL;
+    if (self->requests && self->queues)
+        broker_control_set_queues (self->requests, self->queues);
     self->counters = zch_metrics_counters ("broker");
     void *watched [] = { self->ingress, self->egress, self->control };
     self->watch = self->ingress && self->egress && self->control?
         broker_watch_new (context, watched, 3): NULL;
     self->groups = broker_groups_new ();
     if (!self->ingress || !self->egress || !self->control || !self->history || !self->requests
-    ||  !self->confirms || !self->counters || !self->watch || !self->groups) {
+    ||  !self->confirms || !self->counters || !self->watch || !self->groups || !self->queues) {
         snprintf (error, error_size, "cannot create sockets: %s", zmq_strerror (zmq_errno ()));
         s_self_destroy (&self);
         return NULL;
@@ -414,6 +423,7 @@ s_publish_metrics (broker_self_t *self)
     zch_metrics_set (&counters->clients, broker_watch_peers (self->watch));
     zch_metrics_set (&counters->topics, broker_history_topic_count (self->history));
     zch_metrics_set (&counters->history, broker_history_messages (self->history));
+    broker_queues_publish (self->queues, counters);
 }
 
 //  Reads what is still arriving on ingress until it has been quiet for a

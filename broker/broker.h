@@ -39,6 +39,8 @@ typedef struct {
     zch_option_list_t redis;    //  the Redis engine's shards, HOST:PORT each
     zch_option_list_t sentinel; //  or shards as Sentinel groups, HOST:PORT,... each
     zch_option_list_t sentinel_master;  //  their masters' names (one for all, or one each)
+    int queue_max_items;        //  items a work queue may hold (waiting and in flight)
+    size_t queue_max_bytes;     //  payload bytes a work queue may hold
 } broker_config_t;
 
 //  The broker's settings (ingress_local and egress_local are the launcher's).

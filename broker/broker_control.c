@@ -6,6 +6,7 @@
     later turn) instead of being dropped silently or blocking.              */
 #include "broker_control.h"
 #include "broker_handover.h"
+#include "broker_queues.h"
 #include "broker_request.h"
 #include "zch_epoch.h"
 #include "zch_log.h"
@@ -55,6 +56,7 @@ struct broker_control_t {
     broker_stats_t *stats;
     zlistx_t *streams;          //  stream_t
     broker_handover_t *handover;    //  sources' hand-overs waiting for their marker
+    broker_queues_t *queues;    //  work queues; NULL: none
     int wait_ms;                //  sleep while blocked: 1 ms, doubling while nothing moves
     bool topic_epochs;          //  epochs are the topics' (Redis), not this broker's
 };
@@ -117,10 +119,19 @@ broker_control_destroy (broker_control_t **self_p)
     }
 }
 
-//  Packs the counters as a msgpack map into buffer.
-static void
-s_pack_stats (msgpack_sbuffer *buffer, const broker_stats_t *stats)
+void
+broker_control_set_queues (broker_control_t *self, broker_queues_t *queues)
 {
+    self->queues = queues;
+}
+
+//  Packs the counters (and the work queues', when given) as a msgpack map into buffer.
+static void
+s_pack_stats (msgpack_sbuffer *buffer, const broker_stats_t *stats, const broker_queues_stats_t *queues)
+{
+    broker_queues_stats_t none = { 0 };
+    if (!queues)
+        queues = &none;
     struct { const char *name; uint64_t value; } fields [] = {
         { "messages_in", stats->messages_in },
         { "bytes_in", stats->bytes_in },
@@ -162,6 +173,16 @@ s_pack_stats (msgpack_sbuffer *buffer, const broker_stats_t *stats)
         { "engine_master_changes", stats->engine_master_changes },
         { "engine_generations", stats->engine_generations },
         { "epoch", stats->epoch },
+        { "queues", queues->queues },
+        { "queue_watchers", queues->watchers },
+        { "queue_items", queues->items },
+        { "queue_inflight", queues->inflight },
+        { "queue_bytes", queues->bytes },
+        { "queue_enqueued", queues->enqueued },
+        { "queue_delivered", queues->delivered },
+        { "queue_redelivered", queues->redelivered },
+        { "queue_acked", queues->acked },
+        { "queue_refused", queues->refused },
     };
     msgpack_packer packer;
     msgpack_packer_init (&packer, buffer, msgpack_sbuffer_write);
@@ -343,7 +364,7 @@ s_request (broker_control_t *self, zmq_msg_t *frames, size_t count)
         self->stats->handovers = broker_handover_done (self->handover);
         msgpack_sbuffer buffer;
         msgpack_sbuffer_init (&buffer);
-        s_pack_stats (&buffer, self->stats);
+        s_pack_stats (&buffer, self->stats, self->queues? broker_queues_stats (self->queues): NULL);
         token_t parts [] = { { "STATS", 5 }, { buffer.data, buffer.size } };
         s_send (self, route, route_len, delimiter, parts, 2);
         msgpack_sbuffer_destroy (&buffer);
@@ -368,7 +389,11 @@ broker_control_serve (broker_control_t *self)
     zmq_msg_t frames [CONTROL_MAX_FRAMES];
     size_t count;
     while ((count = s_recv_request (self->control, frames)) > 0) {
-        s_request (self, frames, count);
+        if (self->queues && count >= 2
+        &&  broker_queues_is_request (zmq_msg_data (&frames [1]), zmq_msg_size (&frames [1])))
+            broker_queues_request (self->queues, frames, count);
+        else
+            s_request (self, frames, count);
         for (size_t i = 0; i < count; i++)
             zmq_msg_close (&frames [i]);
     }
@@ -557,8 +582,19 @@ s_stream_work (broker_control_t *self, stream_t *stream, bool *moved)
     return done? 1: 0;
 }
 
+//  The streams' wait and the queues' together: the shorter.
+static int s_streams_work (broker_control_t *self);
+
 int
 broker_control_work (broker_control_t *self)
+{
+    int streams = s_streams_work (self);
+    int queues = self->queues? broker_queues_work (self->queues): -1;
+    return streams < 0? queues: queues < 0 || streams < queues? streams: queues;
+}
+
+static int
+s_streams_work (broker_control_t *self)
 {
     if (zlistx_size (self->streams) == 0)
         return -1;

@@ -86,6 +86,10 @@ broker_control_t *broker_control_new (void *control, broker_history_t *history,
 //  list may only not be cached yet, and must not be taken as gone.
 void broker_control_topic_epochs (broker_control_t *self);
 
+//  Serves work-queue requests (broker_queues.h) with queues (borrowed) too.
+struct broker_queues_t;
+void broker_control_set_queues (broker_control_t *self, struct broker_queues_t *queues);
+
 //  Drops every stream in progress; NULLs the pointer.
 void broker_control_destroy (broker_control_t **self_p);
 

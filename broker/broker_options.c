@@ -48,6 +48,12 @@ const zch_option_t broker_options [] = {
     { "sentinel-master", ZCH_OPT_LIST, offsetof (broker_config_t, sentinel_master), "", "NAME",
       "the master's name at the sentinels: one for all --sentinel shards, or one each, in order",
       .flags = 0, .max = ZCH_OPT_LIST_MAX },
+    { "queue-max-items", ZCH_OPT_INT, offsetof (broker_config_t, queue_max_items), "100000", "N",
+      "items a work queue holds, waiting and in flight; past it ENQUEUE is refused", .flags = 0,
+      .min = 1, .max = INT_MAX },
+    { "queue-max-bytes", ZCH_OPT_SIZE, offsetof (broker_config_t, queue_max_bytes), "64M", "BYTES",
+      "payload bytes a work queue holds, waiting and in flight; past it ENQUEUE is refused",
+      .flags = 0 },
     { .name = NULL }
 };
 

@@ -29,6 +29,7 @@ typedef struct {
     broker_history_t *history;  //  seq, last value and history per topic
     uint64_t epoch;             //  what this run's seqs belong to
     broker_control_t *requests; //  control requests and streams in progress
+    struct broker_queues_t *queues; //  work queues, served with the control requests
     broker_confirm_t *confirms; //  publisher confirms to sources
     broker_stats_t stats;
     zch_counters_t *counters;   //  stats published for the metrics endpoint

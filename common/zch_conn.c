@@ -65,6 +65,7 @@ zch_conn_new (zch_edge_t *edge, int fd, bool ws)
     conn->watch.handler = s_conn_ready;
     conn->edge = edge;
     conn->id = atomic_fetch_add (&s_next_conn_id, 1);
+    conn->written_cap = UINT64_MAX;
     zch_net_peer_name (fd, conn->peer, sizeof conn->peer);
     int on = 1;
     setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
@@ -131,6 +132,12 @@ zch_conn_pending (zch_conn_t *conn)
     return conn->out_len - conn->out_start;
 }
 
+uint64_t
+zch_conn_written (zch_conn_t *conn)
+{
+    return conn->written < conn->written_cap? conn->written: conn->written_cap;
+}
+
 bool
 zch_conn_closing (zch_conn_t *conn)
 {
@@ -156,6 +163,8 @@ s_conn_drop_slow (zch_conn_t *conn)
     }
     size_t dropped = conn->out_len - keep;
     conn->out_len = keep;
+    //  What follows in place of the discarded bytes is not them
+    conn->written_cap = conn->written + (keep - conn->out_start);
     edge->stats.slow_consumers++;
     edge->stats.dropped_bytes += dropped;
     zch_warning ("%s: slow consumer %s dropped, %zu bytes of output discarded (slow consumers: %llu)",
@@ -447,6 +456,7 @@ zch_conn_write_out (zch_conn_t *conn)
             break;
         }
         conn->out_start += (size_t) sent;
+        conn->written += (uint64_t) sent;
         if (conn->edge->config.framing != ZCH_EDGE_LINES)
             s_conn_pass_frames (conn);
         else

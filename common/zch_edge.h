@@ -161,6 +161,11 @@ void zch_conn_close (zch_conn_t *conn);
 //  Bytes queued for the client and not yet written.
 size_t zch_conn_pending (zch_conn_t *conn);
 
+//  Bytes of output written so far (handed to the kernel, or to the TLS or
+//  WebSocket layer), ever: a byte queued when this plus zch_conn_pending was
+//  N is written once this reaches N + 1.
+uint64_t zch_conn_written (zch_conn_t *conn);
+
 //  True once the client is closing.
 bool zch_conn_closing (zch_conn_t *conn);
 

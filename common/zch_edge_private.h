@@ -37,6 +37,8 @@ struct zch_conn_t {
     //  Output not yet written: out [out_start .. out_len)
     char *out;
     size_t out_start, out_len, out_cap;
+    uint64_t written;                   //  bytes the kernel (or the TLS or WebSocket layer) took, ever
+    uint64_t written_cap;               //  after a slow-consumer drop: how far the queued bytes got
     bool mid_line;                      //  the kernel has part of a line
     size_t frame_end;                   //  frame mode: first frame boundary >= out_start
     bool dirty;                         //  in the edge's dirty list

@@ -62,6 +62,14 @@ typedef struct {
     atomic_uint_least64_t history;              //  messages held in history
     atomic_uint_least64_t linked;               //  1 while a front-end worker's broker link is up
     atomic_uint_least64_t output;               //  bytes queued for clients, not yet written
+    //  work queues (broker): gauges, then counters
+    atomic_uint_least64_t queue_items;          //  items waiting
+    atomic_uint_least64_t queue_inflight;       //  items handed out, not yet written
+    atomic_uint_least64_t queue_bytes;          //  payload bytes of both
+    atomic_uint_least64_t queue_enqueued;
+    atomic_uint_least64_t queue_delivered;      //  redeliveries included
+    atomic_uint_least64_t queue_redelivered;
+    atomic_uint_least64_t queue_refused;        //  enqueues refused (queue full, disabled)
 } zch_counters_t;
 
 //  Notes the process start time, for the uptime gauge. Call once, early.

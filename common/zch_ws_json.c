@@ -144,11 +144,30 @@ s_pack_request (json_t *root, msgpack_packer *packer, const char **code)
         }
         return NULL;
     }
-    if (!strcmp (op, "pub")) {
-        const char *topic = s_string (root, "topic", &name_len);
+    if (!strcmp (op, "watch") || !strcmp (op, "unwatch")) {
+        const char *queue = s_string (root, "queue", &name_len);
+        if (!queue)
+            return "watch and unwatch need a \"queue\" string";
+        json_t *prefetch = json_object_get (root, "prefetch");
+        if (prefetch && (op [0] == 'u' || !json_is_integer (prefetch) || json_integer_value (prefetch) < 0))
+            return "\"prefetch\" is a whole number, for watch";
+        msgpack_pack_array (packer, prefetch? 3: 2);
+        s_pack_str (packer, op, op_len);
+        s_pack_str (packer, queue, name_len);
+        if (prefetch) {
+            msgpack_pack_map (packer, 1);
+            s_pack_str (packer, "prefetch", 8);
+            msgpack_pack_uint64 (packer, (uint64_t) json_integer_value (prefetch));
+        }
+        return NULL;
+    }
+    if (!strcmp (op, "pub") || !strcmp (op, "enqueue")) {
+        bool pub = !strcmp (op, "pub");
+        const char *topic = s_string (root, pub? "topic": "queue", &name_len);
         const char *payload = s_string (root, "payload", &payload_len);
         if (!topic || !payload)
-            return "pub needs \"topic\" and \"payload\" strings";
+            return pub? "pub needs \"topic\" and \"payload\" strings":
+                        "enqueue needs \"queue\" and \"payload\" strings";
         size_t enc_len;
         const char *enc = s_string (root, "enc", &enc_len);
         uint8_t *decoded = NULL;
@@ -158,7 +177,7 @@ s_pack_request (json_t *root, msgpack_packer *packer, const char **code)
             return "the payload is not base64";
         json_t *headers = json_object_get (root, "headers");
         msgpack_pack_array (packer, headers? 4: 3);
-        s_pack_str (packer, "pub", 3);
+        s_pack_str (packer, op, op_len);
         s_pack_str (packer, topic, name_len);
         msgpack_pack_bin (packer, payload_len);
         msgpack_pack_bin_body (packer, decoded? (const char *) decoded: payload, payload_len);
@@ -168,7 +187,7 @@ s_pack_request (json_t *root, msgpack_packer *packer, const char **code)
         return NULL;
     }
     *code = ZCH_WS_E_OP;
-    return "unknown op (sub, unsub, pub, verbose, auth, ping)";
+    return "unknown op (sub, unsub, pub, verbose, enqueue, watch, unwatch, auth, ping)";
 }
 
 size_t
@@ -275,6 +294,14 @@ zch_ws_json_reply (const zch_frame_cmd_t *cmd, size_t *json_len)
             break;
         case ZCH_FRAME_MSG:
             return zch_ws_json_delivery (cmd, 0, json_len);
+        case ZCH_FRAME_ITEM:
+            root = json_pack ("{s:s, s:s%, s:I, s:o, s:o*}", "op", "item",
+                              "queue", cmd->topic, cmd->topic_len, "id", (json_int_t) cmd->seq,
+                              "headers", s_headers_object (cmd),
+                              "payload", s_payload_string (cmd->payload, cmd->payload_len, &base64));
+            if (root && base64)
+                json_object_set_new (root, "enc", json_string ("base64"));
+            break;
         default:
             break;
     }

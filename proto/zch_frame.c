@@ -123,8 +123,8 @@ zch_frame_decode (const uint8_t *body, size_t len, zch_frame_cmd_t *cmd,
     *code = ZCH_FRAME_E_SHAPE;
     *reason = "wrong arguments";
     int rc = 0;
-    if (s_is (verb, verb_len, "pub")) {
-        cmd->verb = ZCH_FRAME_PUB;
+    if (s_is (verb, verb_len, "pub") || s_is (verb, verb_len, "enqueue")) {
+        cmd->verb = s_is (verb, verb_len, "pub")? ZCH_FRAME_PUB: ZCH_FRAME_ENQUEUE;
         rc = (count != 3 && count != 4)
           || zch_mpread_str (&reader, &cmd->topic, &cmd->topic_len)
           || zch_mpread_bytes (&reader, &cmd->payload, &cmd->payload_len)
@@ -136,21 +136,21 @@ zch_frame_decode (const uint8_t *body, size_t len, zch_frame_cmd_t *cmd,
         }
     }
     else
-    if (s_is (verb, verb_len, "sub")) {
-        cmd->verb = ZCH_FRAME_SUB;
+    if (s_is (verb, verb_len, "sub") || s_is (verb, verb_len, "watch")) {
+        cmd->verb = s_is (verb, verb_len, "sub")? ZCH_FRAME_SUB: ZCH_FRAME_WATCH;
         rc = (count != 2 && count != 3)
           || zch_mpread_str (&reader, &cmd->topic, &cmd->topic_len)
           || s_optional_map (&reader, count == 3, false, &cmd->opts,
                              &cmd->opts_size, &cmd->opt_count);
     }
     else
-    if (s_is (verb, verb_len, "unsub")) {
-        cmd->verb = ZCH_FRAME_UNSUB;
+    if (s_is (verb, verb_len, "unsub") || s_is (verb, verb_len, "unwatch")) {
+        cmd->verb = s_is (verb, verb_len, "unsub")? ZCH_FRAME_UNSUB: ZCH_FRAME_UNWATCH;
         rc = count != 2 || zch_mpread_str (&reader, &cmd->topic, &cmd->topic_len);
     }
     else
-    if (s_is (verb, verb_len, "msg")) {
-        cmd->verb = ZCH_FRAME_MSG;
+    if (s_is (verb, verb_len, "msg") || s_is (verb, verb_len, "item")) {
+        cmd->verb = s_is (verb, verb_len, "msg")? ZCH_FRAME_MSG: ZCH_FRAME_ITEM;
         rc = count != 5
           || zch_mpread_str (&reader, &cmd->topic, &cmd->topic_len)
           || zch_mpread_uint (&reader, &cmd->seq)

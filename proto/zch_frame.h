@@ -53,7 +53,11 @@ typedef enum {
     ZCH_FRAME_ERR,
     ZCH_FRAME_PONG,
     ZCH_FRAME_AUTH,             //  ["auth", token]; the token is in text
-    ZCH_FRAME_VERBOSE           //  ["verbose", bool]: publisher confirms on or off (flag)
+    ZCH_FRAME_VERBOSE,          //  ["verbose", bool]: publisher confirms on or off (flag)
+    ZCH_FRAME_ENQUEUE,          //  ["enqueue", queue, payload, headers?]: queue in topic
+    ZCH_FRAME_WATCH,            //  ["watch", queue, opts?]
+    ZCH_FRAME_UNWATCH,          //  ["unwatch", queue]
+    ZCH_FRAME_ITEM              //  ["item", queue, id, payload, headers]: queue in topic, id in seq
 } zch_frame_verb_t;
 
 //  One decoded frame; every pointer points into the decoded body.

@@ -18,6 +18,9 @@ static const struct {
     { "QUIT",    4, ZCH_VERB_QUIT },
     { "VERBOSE", 7, ZCH_VERB_VERBOSE },
     { "AUTH",    4, ZCH_VERB_AUTH },
+    { "ENQUEUE", 7, ZCH_VERB_ENQUEUE },
+    { "WATCH",   5, ZCH_VERB_WATCH },
+    { "UNWATCH", 7, ZCH_VERB_UNWATCH },
 };
 
 //  Finds a complete line, scanning only bytes not seen before and never more
@@ -129,9 +132,10 @@ zch_command_parse (const char *line, size_t len, zch_command_t *cmd,
             cmd->rest_len = len - pos;
             break;
         case ZCH_VERB_PUB:
+        case ZCH_VERB_ENQUEUE:
             cmd->arg = s_token_next (line, len, &pos, &cmd->arg_len);
             if (!cmd->arg) {
-                why = "missing topic";
+                why = cmd->verb == ZCH_VERB_PUB? "missing topic": "missing queue";
                 break;
             }
             if (pos < len)
@@ -140,9 +144,10 @@ zch_command_parse (const char *line, size_t len, zch_command_t *cmd,
             cmd->rest_len = len - pos;
             break;
         case ZCH_VERB_SUB:
+        case ZCH_VERB_WATCH:
             cmd->arg = s_token_next (line, len, &pos, &cmd->arg_len);
             if (!cmd->arg) {
-                why = "missing pattern";
+                why = cmd->verb == ZCH_VERB_SUB? "missing pattern": "missing queue";
                 break;
             }
             while (pos < len && line [pos] == ' ')
@@ -151,9 +156,10 @@ zch_command_parse (const char *line, size_t len, zch_command_t *cmd,
             cmd->rest_len = len - pos;
             break;
         case ZCH_VERB_UNSUB:
+        case ZCH_VERB_UNWATCH:
             cmd->arg = s_token_next (line, len, &pos, &cmd->arg_len);
             if (!cmd->arg)
-                why = "missing pattern";
+                why = cmd->verb == ZCH_VERB_UNSUB? "missing pattern": "missing queue";
             break;
         case ZCH_VERB_VERBOSE:
             cmd->arg = s_token_next (line, len, &pos, &cmd->arg_len);

@@ -44,15 +44,18 @@ typedef enum {
     ZCH_VERB_PING,
     ZCH_VERB_QUIT,
     ZCH_VERB_VERBOSE,           //  VERBOSE on|off
-    ZCH_VERB_AUTH               //  AUTH <token>
+    ZCH_VERB_AUTH,              //  AUTH <token>
+    ZCH_VERB_ENQUEUE,           //  ENQUEUE <queue> <payload>
+    ZCH_VERB_WATCH,             //  WATCH <queue> [options]
+    ZCH_VERB_UNWATCH            //  UNWATCH <queue>
 } zch_verb_t;
 
 //  One parsed command; every pointer points into the parsed line.
 typedef struct {
     zch_verb_t verb;
-    const char *arg;            //  topic, pattern, on|off or token; NULL if none
+    const char *arg;            //  topic, pattern, queue, on|off or token; NULL if none
     size_t arg_len;
-    const char *rest;           //  payload (PUB, PUBLISH) or options (SUB); may be empty
+    const char *rest;           //  payload (PUB, PUBLISH, ENQUEUE) or options (SUB, WATCH); may be empty
     size_t rest_len;
 } zch_command_t;
 

@@ -211,6 +211,11 @@ source_commands_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t l
         case ZCH_VERB_UNSUB:
             s_reply_error (self, conn, "", "subscriptions are served by the subscriber front-end");
             break;
+        case ZCH_VERB_ENQUEUE:
+        case ZCH_VERB_WATCH:
+        case ZCH_VERB_UNWATCH:
+            s_reply_error (self, conn, "", "work queues are served by the subscriber front-end");
+            break;
         case ZCH_VERB_AUTH:
             zch_guard_auth (&self->guard, conn, command.arg, command.arg_len);
             break;

@@ -61,6 +61,13 @@ source_frames_on_frame (void *ctx, zch_conn_t *conn, const char *body, size_t le
             zch_frame_reply_err (conn, ZCH_FRAME_E_WRONG_PORT, "",
                                  "subscriptions are served by the subscriber front-end");
             break;
+        case ZCH_FRAME_ENQUEUE:
+        case ZCH_FRAME_WATCH:
+        case ZCH_FRAME_UNWATCH:
+            self->rejected++;
+            zch_frame_reply_err (conn, ZCH_FRAME_E_WRONG_PORT, "",
+                                 "work queues are served by the subscriber front-end");
+            break;
         default:
             self->malformed++;
             zch_frame_reply_err (conn, ZCH_FRAME_E_VERB, "", "not a request");

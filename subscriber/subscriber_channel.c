@@ -3,6 +3,7 @@
 #include "subscriber_channel.h"
 #include "subscriber_queue.h"
 #include "subscriber_relay.h"
+#include "subscriber_workq.h"
 #include "zch_chanmsg.h"
 #include "zch_frame.h"
 #include "zch_frame_reply.h"
@@ -142,6 +143,42 @@ s_publish (subscriber_channel_t *self, subscriber_client_t *client, const zch_ch
     return ZCH_EDGE_NEXT;
 }
 
+//  watch and unwatch: each channel a work queue of the same name. A
+//  watch takes one item per reserve, as Channel\Client expects.
+static void
+s_watch (subscriber_worker_t *self, subscriber_client_t *client, const zch_chan_request_t *request)
+{
+    char queue [ZCH_TOPIC_MAX + 1];
+    for (uint32_t i = 0; i < request->channel_count; i++) {
+        if (!s_topic_of (client, &request->channels [i], queue))
+            continue;
+        if (request->type == ZCH_CHAN_WATCH)
+            subscriber_watch (self, client, queue, request->channels [i].len, 0);
+        else
+            subscriber_workq_unwatch (self->workq, client, queue);
+    }
+}
+
+//  enqueue: one item per channel. A full queue is told as an error
+//  event; a client paused halfway goes on after the channels it did.
+static int
+s_enqueue (subscriber_worker_t *self, subscriber_client_t *client, const zch_chan_request_t *request)
+{
+    const void *payload = request->data_is_string? (const void *) request->str: (const void *) request->data;
+    size_t payload_len = request->data_is_string? request->str_len: request->data_len;
+    char queue [ZCH_TOPIC_MAX + 1];
+    for (; client->relayed < request->channel_count; client->relayed++) {
+        const zch_chan_name_t *name = &request->channels [client->relayed];
+        if (!s_topic_of (client, name, queue))
+            continue;
+        if (subscriber_enqueue (self, client, queue, name->len, payload, payload_len,
+                                !request->data_is_string) == ZCH_EDGE_PAUSE)
+            return ZCH_EDGE_PAUSE;
+    }
+    client->relayed = 0;
+    return ZCH_EDGE_NEXT;
+}
+
 //  One frame from a channel client (the length prefix stripped; an empty
 //  body is a ping).
 static int
@@ -184,6 +221,15 @@ s_on_frame (void *ctx, zch_conn_t *conn, const char *body, size_t len)
         case ZCH_CHAN_PUBLISH:
         case ZCH_CHAN_PUBLISH_LOOP:
             return s_publish (self, client, &request);
+        case ZCH_CHAN_WATCH:
+        case ZCH_CHAN_UNWATCH:
+            s_watch (worker, client, &request);
+            break;
+        case ZCH_CHAN_ENQUEUE:
+            return s_enqueue (worker, client, &request);
+        case ZCH_CHAN_RESERVE:
+            subscriber_workq_reserve (worker->workq, client);
+            break;
         default:
             subscriber_client_error (client, "unsupported", zch_chanmsg_type_name (request.type),
                                      " is not served on this port");

@@ -1,8 +1,11 @@
 /*  subscriber_commands: what a subscriber client asks, over the text
-    protocol or frames: SUB (with SNAPSHOT or FROM), UNSUB, PING, QUIT.     */
+    protocol or frames: SUB (with SNAPSHOT or FROM), UNSUB, PING, QUIT,
+    and the work queues' ENQUEUE, WATCH, UNWATCH.                           */
 #include "subscriber_worker.h"
 #include "subscriber_queue.h"
 #include "subscriber_relay.h"
+#include "subscriber_workq.h"
+#include "zch_mpread.h"
 #include "zch_frame.h"
 #include "zch_frame_pub.h"
 #include "zch_frame_reply.h"
@@ -93,6 +96,103 @@ s_workerman_line (subscriber_worker_t *self, subscriber_client_t *client)
     return ZCH_EDGE_NEXT;
 }
 
+//  A queue's name breaks the rules of a topic (queues are named as
+//  topics, ACLs included): answers and returns true.
+static bool
+s_bad_queue (subscriber_worker_t *self, subscriber_client_t *client, const char *queue, size_t len,
+             bool enqueue)
+{
+    const char *reason;
+    if (zch_topic_validate (queue, len, &reason)
+    ||  zch_secure_topic (&self->config->secure, queue, len, &reason)) {
+        subscriber_client_error (client, ZCH_FRAME_E_TOPIC, "invalid queue name: ", reason);
+        return true;
+    }
+    return enqueue? !zch_guard_publish (&self->guard, client->conn, queue, len):
+                    !zch_guard_subscribe (&self->guard, client->conn, queue, len);
+}
+
+//  ENQUEUE from any protocol: the payload's size, then the queue.
+int
+subscriber_enqueue (subscriber_worker_t *self, subscriber_client_t *client, const char *queue,
+                    size_t len, const void *payload, size_t payload_len, bool php)
+{
+    if (payload_len > self->config->max_payload) {
+        subscriber_client_error (client, ZCH_FRAME_E_TOO_LARGE, "", "payload over --max-payload");
+        return ZCH_EDGE_NEXT;
+    }
+    if (s_bad_queue (self, client, queue, len, true))
+        return ZCH_EDGE_NEXT;
+    return subscriber_workq_enqueue (self->workq, client, queue, len, payload, payload_len, php);
+}
+
+//  WATCH from any protocol.
+void
+subscriber_watch (subscriber_worker_t *self, subscriber_client_t *client, const char *queue,
+                  size_t len, uint32_t prefetch)
+{
+    if (!s_bad_queue (self, client, queue, len, false))
+        subscriber_workq_watch (self->workq, client, queue, len, prefetch);
+}
+
+//  UNWATCH from any protocol.
+void
+subscriber_unwatch (subscriber_worker_t *self, subscriber_client_t *client, const char *queue,
+                    size_t len)
+{
+    char name [ZCH_TOPIC_MAX + 1];
+    snprintf (name, sizeof name, "%.*s", (int) (len < sizeof name? len: sizeof name - 1), queue);
+    if (subscriber_workq_unwatch (self->workq, client, name))
+        subscriber_client_ok (client, 0);
+    else
+        subscriber_client_error (client, "not_watching", "", "not watching that queue");
+}
+
+//  WATCH's options in text: nothing, or PREFETCH <n>. Returns the
+//  prefetch, or 0 with a reason.
+static uint32_t
+s_prefetch_text (const char *rest, size_t len, const char **reason)
+{
+    if (len == 0)
+        return SUBSCRIBER_WORKQ_PREFETCH;
+    char text [64];
+    snprintf (text, sizeof text, "%.*s", (int) (len < sizeof text? len: sizeof text - 1), rest);
+    unsigned long value = 0;
+    char word [16] = "", extra [2] = "";
+    if (sscanf (text, "%15s %lu %1s", word, &value, extra) != 2 || strcasecmp (word, "PREFETCH")
+    ||  value < 1 || value > SUBSCRIBER_WORKQ_PREFETCH_MAX) {
+        *reason = "usage: WATCH <queue> [PREFETCH <1..1000>]";
+        return 0;
+    }
+    return (uint32_t) value;
+}
+
+//  A watch's options as frames carry them: nil, or {"prefetch": n}.
+//  Returns the prefetch, or 0 with a reason.
+static uint32_t
+s_prefetch_map (const uint8_t *opts, size_t size, const char **reason)
+{
+    uint64_t value = SUBSCRIBER_WORKQ_PREFETCH;
+    zch_mpread_t reader;
+    uint32_t count;
+    zch_mpread_init (&reader, opts, size);
+    if (opts && (zch_mpread_map (&reader, &count) || count > 1))
+        value = 0;
+    else
+    if (opts && count == 1) {
+        const char *key;
+        size_t key_len;
+        if (zch_mpread_str (&reader, &key, &key_len) || key_len != 8 || memcmp (key, "prefetch", 8)
+        ||  zch_mpread_uint (&reader, &value))
+            value = 0;
+    }
+    if (value < 1 || value > SUBSCRIBER_WORKQ_PREFETCH_MAX) {
+        *reason = "a watch takes {\"prefetch\": 1..1000}";
+        return 0;
+    }
+    return (uint32_t) value;
+}
+
 //  One line from a client.
 int
 subscriber_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t len)
@@ -109,7 +209,8 @@ subscriber_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t len)
     //  Replies keep the order of requests: only a plain SUB may overtake a
     //  barrier, and nothing a catch-up
     if ((client->sync && subscriber_sync_streaming (client->sync))
-    ||  (client->barriers > 0 && (command.verb != ZCH_VERB_SUB || command.rest_len > 0)))
+    ||  (client->barriers > 0 && (command.verb != ZCH_VERB_SUB || command.rest_len > 0))
+    ||  (client->queue_requests > 0 && command.verb != ZCH_VERB_ENQUEUE))
         return ZCH_EDGE_PAUSE;
     if (rc) {
         subscriber_reply_error (conn, "", reason);
@@ -172,6 +273,20 @@ subscriber_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t len)
         case ZCH_VERB_AUTH:
             zch_guard_auth (&self->guard, conn, command.arg, command.arg_len);
             break;
+        case ZCH_VERB_ENQUEUE:
+            return subscriber_enqueue (self, client, command.arg, command.arg_len,
+                                       command.rest, command.rest_len, false);
+        case ZCH_VERB_WATCH: {
+            uint32_t prefetch = s_prefetch_text (command.rest, command.rest_len, &reason);
+            if (prefetch)
+                subscriber_watch (self, client, command.arg, command.arg_len, prefetch);
+            else
+                subscriber_reply_error (conn, "", reason);
+            break;
+        }
+        case ZCH_VERB_UNWATCH:
+            subscriber_unwatch (self, client, command.arg, command.arg_len);
+            break;
         default:
             subscriber_reply_error (conn, "", "unknown command");
             break;
@@ -223,7 +338,8 @@ subscriber_on_frame (void *ctx, zch_conn_t *conn, const char *body, size_t len)
     //  Replies keep the order of requests: only a plain sub may overtake a
     //  barrier, and nothing a catch-up
     if ((client->sync && subscriber_sync_streaming (client->sync))
-    ||  (client->barriers > 0 && (rc || cmd.verb != ZCH_FRAME_SUB || cmd.opt_count > 0)))
+    ||  (client->barriers > 0 && (rc || cmd.verb != ZCH_FRAME_SUB || cmd.opt_count > 0))
+    ||  (client->queue_requests > 0 && (rc || cmd.verb != ZCH_FRAME_ENQUEUE)))
         return ZCH_EDGE_PAUSE;
     //  While publisher confirms are owed, only publishing that will pass
     //  goes on: any other answer would overtake them
@@ -293,6 +409,20 @@ subscriber_on_frame (void *ctx, zch_conn_t *conn, const char *body, size_t len)
             zch_frame_reply_err (conn, ZCH_FRAME_E_WRONG_PORT, "", self->relay?
                                  "publishing is served by the source front-end and this port's WebSocket":
                                  "publishing is served by the source front-end");
+            break;
+        case ZCH_FRAME_ENQUEUE:
+            return subscriber_enqueue (self, client, cmd.topic, cmd.topic_len, cmd.payload,
+                                       cmd.payload_len, false);
+        case ZCH_FRAME_WATCH: {
+            uint32_t prefetch = s_prefetch_map (cmd.opts, cmd.opts_size, &reason);
+            if (prefetch)
+                subscriber_watch (self, client, cmd.topic, cmd.topic_len, prefetch);
+            else
+                zch_frame_reply_err (conn, ZCH_FRAME_E_OPTION, "", reason);
+            break;
+        }
+        case ZCH_FRAME_UNWATCH:
+            subscriber_unwatch (self, client, cmd.topic, cmd.topic_len);
             break;
         default:
             self->frames_malformed++;

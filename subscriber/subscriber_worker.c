@@ -4,6 +4,7 @@
 #include "subscriber_relay.h"
 #include "zch_confirm.h"
 #include "subscriber_queue.h"
+#include "subscriber_workq.h"
 #include "zch_guard.h"
 #include "zch_frame_reply.h"
 #include "zch_epoch.h"
@@ -466,6 +467,7 @@ subscriber_on_close (void *ctx, zch_conn_t *conn)
     subscriber_queue_leave (self->queue, client, NULL);
     if (self->confirm)
         zch_confirm_forget (self->confirm, conn);
+    subscriber_workq_leave (self->workq, client);
     if (client->patterns) {
         zlistx_t *patterns = zhashx_keys (client->patterns);
         for (const char *pattern = zlistx_first (patterns); pattern; pattern = zlistx_next (patterns))
@@ -519,6 +521,7 @@ s_self_destroy (subscriber_worker_t **self_p)
     zch_confirm_destroy (&self->confirm);
     subscriber_queue_destroy (&self->queue);
     subscriber_catchup_destroy (&self->catchup);    //  after the edges: their syncs are gone
+    subscriber_workq_destroy (&self->workq);        //  after the edges: what they held is given back
     subscriber_link_destroy (&self->link);
     zch_failover_destroy (&self->failover);
     subscriber_index_destroy (&self->subscriptions);
@@ -616,7 +619,8 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
     snprintf (self->ack_prefix, sizeof self->ack_prefix, "$ack.%s.", zuuid_str (uuid));
     zuuid_destroy (&uuid);
     self->queue = subscriber_queue_new (self);
-    if (!self->queue) {
+    self->workq = subscriber_workq_new (self);
+    if (!self->queue || !self->workq) {
         snprintf (error, error_size, "out of memory");
         s_self_destroy (&self);
         return NULL;
@@ -743,8 +747,10 @@ s_turn (zch_worker_t *base)
         subscriber_catchup_quiet (self->catchup);
     s_relay_turn (self);
     subscriber_queue_turn (self->queue);
+    subscriber_workq_turn (self->workq);
     s_publish_metrics (self);
     zch_worker_flush (base);
+    subscriber_workq_settle (self->workq);
     subscriber_keep_budget (self);
     //  Caught up while waiting: read the broker again at once, not
     //  at the next tick (the clients' sockets wake nothing more)

@@ -36,6 +36,7 @@ typedef struct {
     bool confirms;              //  ["verbose", true]: its publishes answered once stamped
     bool channel;               //  a channel-protocol client (subscriber_channel.c)
     uint32_t relayed;           //  channel: channels of the current publish already relayed
+    uint32_t queue_requests;    //  work-queue requests the broker has not answered yet
 } subscriber_client_t;
 
 //  A subscription barrier in flight: "$ack.<worker id>.<number>" was
@@ -61,6 +62,7 @@ typedef struct {
     struct zch_confirm_t *confirm;      //  publisher confirms for WebSocket clients; NULL without relay
     zch_watch_t confirm_watch;
     struct subscriber_queue_t *queue;   //  queue-group members
+    struct subscriber_workq_t *workq;   //  work-queue watchers and enqueues
     void *upstream;             //  SUB on the broker's egress
     subscriber_index_t *subscriptions;
     zch_watch_t upstream_watch;
@@ -146,6 +148,16 @@ subscriber_client_t *subscriber_client_of (zch_conn_t *conn, bool framed);
 //  returns false when refused.
 bool subscriber_may_subscribe (subscriber_worker_t *self, subscriber_client_t *client,
                                const char *pattern, size_t len);
+
+//  subscriber_commands.c: the work queues' requests from any protocol,
+//  checked (payload size, queue name, ACL) and answered as the client
+//  speaks. subscriber_enqueue returns ZCH_EDGE_NEXT or ZCH_EDGE_PAUSE.
+int subscriber_enqueue (subscriber_worker_t *self, subscriber_client_t *client, const char *queue,
+                        size_t len, const void *payload, size_t payload_len, bool php);
+void subscriber_watch (subscriber_worker_t *self, subscriber_client_t *client, const char *queue,
+                       size_t len, uint32_t prefetch);
+void subscriber_unwatch (subscriber_worker_t *self, subscriber_client_t *client, const char *queue,
+                         size_t len);
 
 //  subscriber_worker.c: answers the client "+OK" once the broker has seen
 //  every subscription the worker made so far (a barrier that adds none).

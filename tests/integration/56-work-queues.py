@@ -1,0 +1,223 @@
+#!/usr/bin/python3
+"""Work queues: items held in the broker, each handed to exactly one watcher.
+
+1. Two Workerman Channel\\Client watchers (`queue-watch`) share what a third
+   (`queue-put`) enqueues: every item exactly once, both get some.
+2. A text watcher (WATCH) and a channel watcher share one queue.
+3. A full queue (--queue-max-items) refuses ENQUEUE over text, frames and
+   the channel protocol, each told why, counted; a watcher then drains it.
+4. A text watcher that stops reading holds items not yet written to its
+   socket; killed, those items go to the other watcher (counted as
+   redelivered), and nothing else is lost or repeated."""
+
+import socket
+import sys
+import time
+
+import channel as ch
+import frames as fr
+import harness as h
+
+N = 30                  # items two PHP watchers share
+MIXED = 20              # items a text and a channel watcher share
+MAX_ITEMS = 100         # --queue-max-items
+BIG = 60                # items of the kill scenario
+BIG_SIZE = 200000       # bytes each: together far more than the kernel buffers
+PREFETCH = 3            # what the killed watcher may hold unwritten
+
+
+def stats_when(S, pred, what, timeout=h.STEP * 2):
+    deadline = time.monotonic() + timeout
+    while True:
+        st = S.stats()
+        if pred(st):
+            return st
+        if time.monotonic() >= deadline:
+            h.fail("broker STATS never showed %s; last: %r" % (
+                what, {k: v for k, v in st.items() if k.startswith("queue")}))
+        time.sleep(0.1)
+
+
+def php_lines(proc):
+    banner = ("Workerman", "---", "proto", "tcp ", "Press Ctrl+C")
+    out = ch.php_output(proc).decode("utf-8", "replace")
+    return [l for l in out.splitlines() if l and not l.startswith(banner)]
+
+
+def two_php_watchers(S, cport):
+    watchers = [ch.php_client(cport, "queue-watch", "jobs", N, name="php-watch-%d" % i) for i in (1, 2)]
+    for w in watchers:
+        ch.wait_started(w)
+    stats_when(S, lambda st: st["queue_watchers"] == 2, "both PHP watchers watching")
+    put = ch.php_client(cport, "queue-put", "jobs", N, name="php-put")
+    ch.finish(put)
+    deadline = time.monotonic() + h.STEP * 2
+    while sum(len(php_lines(w)) for w in watchers) < N and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.3)                     # anything more would be a duplicate
+    got = [php_lines(w) for w in watchers]
+    for w in watchers:
+        ch.stop(w)
+    sets = [set(lines) for lines in got]
+    union = sorted(sets[0] | sets[1], key=lambda l: int(l.split("q")[-1]))
+    h.check(union == ["jobs q%d" % i for i in range(1, N + 1)],
+            "the PHP watchers' items are not q1..q%d: %r" % (N, got))
+    h.check(not (sets[0] & sets[1]), "items reached both PHP watchers: %r" % sorted(sets[0] & sets[1]))
+    h.check(len(got[0]) + len(got[1]) == N, "an item reached a watcher twice: %r" % got)
+    h.check(got[0] and got[1], "one PHP watcher got nothing: %d + %d" % (len(got[0]), len(got[1])))
+    stats_when(S, lambda st: st["queue_watchers"] == 0 and st["queue_acked"] >= N,
+               "the watchers gone and every item written")
+    return "%d+%d" % (len(got[0]), len(got[1]))
+
+
+def text_and_channel(S, cport):
+    text = S.sub_client("text-watcher")
+    text.sendline("WATCH mixed")
+    text.expect(b"+OK", what="WATCH answered")
+    php = ch.php_client(cport, "queue-watch", "mixed", MIXED, name="php-watch-mixed")
+    ch.wait_started(php)
+    stats_when(S, lambda st: st["queue_watchers"] == 2, "a text and a channel watcher")
+    producer = S.sub_client("producer")
+    for i in range(1, MIXED + 1):
+        producer.sendline("ENQUEUE mixed m%d" % i)
+    for i in range(MIXED):
+        producer.expect(b"+OK", what="ENQUEUE %d answered" % (i + 1))
+    text_items = []
+    deadline = time.monotonic() + h.STEP * 2
+    while len(text_items) + len(php_lines(php)) < MIXED and time.monotonic() < deadline:
+        for line in text.read_some(MIXED, timeout=0.2)[0]:
+            parts = line.split(b" ", 3)
+            h.check(len(parts) == 4 and parts[0] == b"ITEM" and parts[1] == b"mixed",
+                    "text watcher: not an item line: %r" % line)
+            text_items.append(parts[3].decode())
+    time.sleep(0.3)
+    text_items += [l.split(b" ", 3)[3].decode() for l in text.read_some(MIXED, timeout=0.2)[0]]
+    php_items = [l.split(" ", 1)[1] for l in php_lines(php)]
+    ch.stop(php)
+    both = text_items + php_items
+    h.check(sorted(both, key=lambda x: int(x[1:])) == ["m%d" % i for i in range(1, MIXED + 1)],
+            "text %r + channel %r are not m1..m%d once each" % (text_items, php_items, MIXED))
+    h.check(text_items and php_items, "one watcher got nothing: text %r, channel %r" % (text_items, php_items))
+    text.sendline("UNWATCH mixed")
+    text.expect(b"+OK", what="UNWATCH answered")
+    text.close()
+    producer.close()
+    stats_when(S, lambda st: st["queue_watchers"] == 0, "both mixed watchers gone")
+    return "%d+%d" % (len(text_items), len(php_items))
+
+
+def full_queue(S, cport):
+    before = S.stats()["queue_refused"]
+    producer = S.sub_client("filler")
+    for i in range(MAX_ITEMS):
+        producer.sendline("ENQUEUE full f%d" % i)
+    for i in range(MAX_ITEMS):
+        producer.expect(b"+OK", what="ENQUEUE %d of %d answered" % (i + 1, MAX_ITEMS))
+    producer.sendline("ENQUEUE full one-too-many")
+    line = producer.readline(what="the refusal")
+    h.check(line.startswith(b"-ERR work queue full is full (%d items" % MAX_ITEMS),
+            "text: a full queue answered %r" % line)
+    framed = fr.FrameClient(S.frame_port, name="frame-filler", proc=S.subscriber)
+    framed.send(["enqueue", "full", b"one-too-many"])
+    framed.expect_err("queue_full", "frames: enqueue to a full queue")
+    chan = ch.ChannelClient(cport, name="channel-filler", proc=S.subscriber)
+    chan.send("enqueue", ["full"], "one-too-many")
+    chan.expect_error("queue_full", "is full", "channel: enqueue to a full queue")
+    st = stats_when(S, lambda st: st["queue_refused"] == before + 3, "3 refusals counted")
+    h.check(st["queue_items"] == MAX_ITEMS, "the full queue holds %d items, not %d" % (st["queue_items"], MAX_ITEMS))
+    # the connections stay usable, and a watcher drains the queue
+    producer.sendline("PING")
+    producer.expect(b"PONG", what="the refused client still served")
+    drain = S.sub_client("drainer")
+    drain.sendline("WATCH full PREFETCH 50")
+    drain.expect(b"+OK", what="WATCH full")
+    lines = drain.read_lines(MAX_ITEMS, timeout=h.STEP, what="the full queue's items")
+    h.check([l.split(b" ", 3)[3] for l in lines] == [b"f%d" % i for i in range(MAX_ITEMS)],
+            "the drained items are not f0..f%d in order: %r" % (MAX_ITEMS - 1, lines[:5]))
+    producer.sendline("ENQUEUE full again")
+    producer.expect(b"+OK", what="ENQUEUE once there is room")
+    drain.read_lines(1, what="the item enqueued once there was room")
+    for c in (producer, framed, chan, drain):
+        c.close()
+    stats_when(S, lambda st: st["queue_watchers"] == 0, "the drainer gone")
+    return "refused over text, frames and channel (%d counted)" % (st["queue_refused"] - before)
+
+
+HOLDER = r"""
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"WATCH big PREFETCH %d\n")
+time.sleep(3600)           # reads nothing: its socket fills, then items wait unwritten
+""" % PREFETCH
+
+
+def killed_watcher(S):
+    st0 = S.stats()
+    holder = h.start([sys.executable, "-c", HOLDER, str(S.sub_port)], name="holder")
+    stats_when(S, lambda st: st["queue_watchers"] == 1, "the holder watching")
+    producer = fr.FrameClient(S.frame_port, name="big-producer", proc=S.subscriber)
+    body = b"x" * BIG_SIZE
+    for i in range(1, BIG + 1):
+        producer.send(["enqueue", "big", b"%04d%s" % (i, body)])
+    for i in range(BIG):
+        producer.expect(["ok"], timeout=h.STEP * 2, what="big enqueue %d answered" % (i + 1))
+    # the holder's socket is full and it holds PREFETCH items unwritten:
+    # nothing moves any more
+    last, steady_since = None, time.monotonic()
+    deadline = time.monotonic() + h.STEP * 3
+    while True:
+        st = S.stats()
+        now = (st["queue_delivered"], st["queue_acked"], st["queue_inflight"])
+        if now != last:
+            last, steady_since = now, time.monotonic()
+        elif st["queue_inflight"] == PREFETCH and time.monotonic() - steady_since > 1.0:
+            break
+        h.check(time.monotonic() < deadline, "the holder never settled holding %d items: %r" % (PREFETCH, now))
+        time.sleep(0.1)
+    written = st["queue_acked"] - st0["queue_acked"]
+    h.check(st["queue_items"] == BIG - written - PREFETCH and st["queue_items"] > 0,
+            "expected %d items still waiting, broker says %d" % (BIG - written - PREFETCH, st["queue_items"]))
+    holder.kill()
+    taker = S.sub_client("taker")
+    taker.sendline("WATCH big")
+    taker.expect(b"+OK", what="WATCH big")
+    want = BIG - written
+    lines, why = taker.read_some(want, timeout=h.STEP * 3)
+    ids = [int(l.split(b" ", 3)[3][:4]) for l in lines]
+    h.check(why is None, "the taker got %d of the %d items left (%s): %r" % (len(ids), want, why, ids))
+    h.check(ids == list(range(written + 1, BIG + 1)),
+            "the taker got %r, expected %d..%d in order (the %d the holder held first)"
+            % (ids, written + 1, BIG, PREFETCH))
+    h.check(all(l.split(b" ", 3)[3][4:] == body for l in lines), "an item's payload changed on the way")
+    h.check(taker.quiet(0.5), "the taker got more than the %d items left" % want)
+    st = stats_when(S, lambda st: st["queue_inflight"] == 0 and st["queue_items"] == 0, "the queue empty")
+    redelivered = st["queue_redelivered"] - st0["queue_redelivered"]
+    h.check(redelivered == PREFETCH, "redelivered %d, expected the %d held" % (redelivered, PREFETCH))
+    taker.close()
+    producer.close()
+    return "holder killed holding %d unwritten after %d written: they went to the other watcher" % (
+        PREFETCH, written)
+
+
+def test():
+    ch.require_php("56-work-queues")
+    relay = h.tcp_ep(h.free_port())
+    cport = h.free_port()
+    frame_port = h.free_port()
+    with h.system(broker_args=["--queue-max-items", str(MAX_ITEMS)],
+                  source_args=["--relay-listen", relay],
+                  sub_args=["--channel-listen", "%s:%d" % (h.HOST, cport), "--relay", relay,
+                            "--frame-listen", "%s:%d" % (h.HOST, frame_port)]) as S:
+        S.frame_port = frame_port
+        shared = two_php_watchers(S, cport)
+        mixed = text_and_channel(S, cport)
+        full = full_queue(S, cport)
+        killed = killed_watcher(S)
+        S.check_alive()
+    return "PHP watchers shared %d as %s; text+channel %s; %s; %s" % (N, shared, mixed, full, killed)
+
+
+if __name__ == "__main__":
+    h.run("56-work-queues", test, budget=180)
