@@ -11,7 +11,7 @@
     same way. Each queue is bounded by items and bytes, counting those in
     flight: past either bound an enqueue is refused, said and counted.
 
-    The requests, after the DEALER's routing frame (proto/PROTOCOL.md 5.2):
+    The requests, after the DEALER's routing frame (proto/PROTOCOL.md 5.1):
       QPUT <tag> <queue> <payload> <content-type>   -> QOK <tag> | QERR <tag> <code> <text>
       QWATCH <tag> <queue> <watcher>                -> QOK <tag> | QERR <tag> <code> <text>
       QUNWATCH <queue> <watcher>

@@ -294,7 +294,8 @@ zch_ws_json_reply (const zch_frame_cmd_t *cmd, size_t *json_len)
             break;
         case ZCH_FRAME_MSG:
             return zch_ws_json_delivery (cmd, 0, json_len);
-        case ZCH_FRAME_ITEM:
+        case ZCH_FRAME_ITEM: {
+            bool base64;
             root = json_pack ("{s:s, s:s%, s:I, s:o, s:o*}", "op", "item",
                               "queue", cmd->topic, cmd->topic_len, "id", (json_int_t) cmd->seq,
                               "headers", s_headers_object (cmd),
@@ -302,6 +303,7 @@ zch_ws_json_reply (const zch_frame_cmd_t *cmd, size_t *json_len)
             if (root && base64)
                 json_object_set_new (root, "enc", json_string ("base64"));
             break;
+        }
         default:
             break;
     }

@@ -26,6 +26,7 @@ static const struct {
     { "clients", "clients", false },
     { "subscriptions", "subscriptions_held", false },
     { "topics", "topics", false },
+    { "queued", "queue_items", false },
 };
 
 static void
@@ -33,7 +34,8 @@ s_usage (void)
 {
     printf ("Usage: zchannel stat [OPTION]...\n"
             "Print a table, one row per role, every second: messages in and out with\n"
-            "their rates per second, drops, clients, subscriptions, topics. The broker's\n"
+            "their rates per second, drops, clients, subscriptions, topics, work-queue\n"
+            "items waiting. The broker's\n"
             "row comes from its control endpoint (STATS); --metrics adds the rows of\n"
             "every role a process's Prometheus endpoint reports (front-ends, zchannel run).\n\n"
             "  --control EP     the broker's control endpoint, default " STAT_CONTROL_DEFAULT "\n"

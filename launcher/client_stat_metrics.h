@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CLIENT_STAT_FIELDS_MAX  40
+#define CLIENT_STAT_FIELDS_MAX  64
 #define CLIENT_STAT_ROLES_MAX   8
 
 //  One counter or gauge of a role

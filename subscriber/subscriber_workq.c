@@ -3,6 +3,7 @@
 #include "subscriber_workq.h"
 #include "subscriber_channel.h"
 #include "zch_chanmsg.h"
+#include "zch_failover.h"
 #include "zch_frame.h"
 #include "zch_log.h"
 #include "zch_phpjson.h"
@@ -102,7 +103,9 @@ subscriber_workq_destroy (subscriber_workq_t **self_p)
     *self_p = NULL;
 }
 
-//  The broker link, made on first use. NULL when it cannot be made.
+//  The broker link, made on first use, to the broker the worker uses then
+//  (several brokers share a Redis engine, which serves no work queues, so
+//  the link does not follow a failover). NULL when it cannot be made.
 static void *
 s_dealer (subscriber_workq_t *self)
 {
@@ -118,8 +121,8 @@ s_dealer (subscriber_workq_t *self)
     zch_zmq_set (dealer, ZMQ_SNDHWM, 0);
     zch_zmq_set (dealer, ZMQ_LINGER, WORKQ_LINGER_MS);
     if (zch_secure_curve (&config->secure, dealer, error, sizeof error)
-    ||  zch_zmq_attach (dealer, "to broker control (work queues)", config->control, false,
-                        error, sizeof error)) {
+    ||  zch_zmq_attach (dealer, "to broker control (work queues)",
+                        zch_failover_control (self->worker->failover), false, error, sizeof error)) {
         zch_error ("subscriber: work queues: %s", error);
         zmq_close (dealer);
         return NULL;

@@ -79,6 +79,12 @@ def test():
         h.compare_lines("subscriber at A, from B", got_a, expected)
         h.compare_lines("subscriber at B, from B", got_b, expected)
         h.check(sub_a.ping() == [] and sub_b.ping() == [], "a message delivered twice")
+        # Work queues live in one broker's memory: refused with Redis, saying why
+        sub_a.sendline("ENQUEUE jobs j1")
+        line = sub_a.readline(what="ENQUEUE under --engine redis")
+        h.check(line == b"-ERR work queues need --engine memory (they live in one broker's memory)",
+                "ENQUEUE under --engine redis: %r" % line)
+        h.check(A.stats()["queue_refused"] == 1, "the refused ENQUEUE was not counted")
 
         total = N_A + N_B
         seen_a, seen_b = raw_collect(raw_a, total, "egress of A"), raw_collect(raw_b, total, "egress of B")

@@ -221,6 +221,9 @@ s_test_parse_verbs (void)
         { "VERBOSE on", ZCH_VERB_VERBOSE }, { "verbose OFF", ZCH_VERB_VERBOSE },
         { "Verbose oN", ZCH_VERB_VERBOSE }, { "VERBOSE off trailing", ZCH_VERB_VERBOSE },
         { "AUTH secret", ZCH_VERB_AUTH }, { "auth s3cr3t", ZCH_VERB_AUTH },
+        { "ENQUEUE q x", ZCH_VERB_ENQUEUE }, { "enqueue q", ZCH_VERB_ENQUEUE },
+        { "WATCH q", ZCH_VERB_WATCH }, { "watch q PREFETCH 4", ZCH_VERB_WATCH },
+        { "UNWATCH q", ZCH_VERB_UNWATCH }, { "unwatch q more", ZCH_VERB_UNWATCH },
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok [0]; i++) {
         int rc = s_parse (ok [i].text, &cmd, &why);
@@ -233,6 +236,13 @@ s_test_parse_verbs (void)
     CHECK_VIEW (cmd.arg, cmd.arg_len, "on");
     CHECK (s_parse ("AUTH tok  ", &cmd, &why) == 0);
     CHECK_VIEW (cmd.arg, cmd.arg_len, "tok");
+    //  ENQUEUE keeps its payload as PUB does; WATCH passes its options on
+    CHECK (s_parse ("ENQUEUE jobs  two words ", &cmd, &why) == 0);
+    CHECK_VIEW (cmd.arg, cmd.arg_len, "jobs");
+    CHECK_VIEW (cmd.rest, cmd.rest_len, " two words ");
+    CHECK (s_parse ("WATCH jobs   PREFETCH 3", &cmd, &why) == 0);
+    CHECK_VIEW (cmd.arg, cmd.arg_len, "jobs");
+    CHECK_VIEW (cmd.rest, cmd.rest_len, "PREFETCH 3");
     CHECK (s_parse ("PING x", &cmd, &why) == 0 && cmd.arg == NULL && cmd.rest == NULL);
 
     //  empty lines
@@ -268,6 +278,9 @@ s_test_parse_missing (void)
         { "SUB  ", ZCH_VERB_SUB, "missing pattern" },
         { "UNSUB", ZCH_VERB_UNSUB, "missing pattern" },
         { "unsub ", ZCH_VERB_UNSUB, "missing pattern" },
+        { "ENQUEUE", ZCH_VERB_ENQUEUE, "missing queue" },
+        { "WATCH ", ZCH_VERB_WATCH, "missing queue" },
+        { "unwatch", ZCH_VERB_UNWATCH, "missing queue" },
         { "VERBOSE", ZCH_VERB_VERBOSE, "usage: VERBOSE on|off" },
         { "VERBOSE ", ZCH_VERB_VERBOSE, "usage: VERBOSE on|off" },
         { "VERBOSE yes", ZCH_VERB_VERBOSE, "usage: VERBOSE on|off" },
