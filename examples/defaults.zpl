@@ -54,6 +54,10 @@ broker
     sentinel = ""
     #   the master's name at the sentinels: one for all --sentinel shards, or one each, in order
     sentinel-master = ""
+    #   items a work queue holds, waiting and in flight; past it ENQUEUE is refused
+    queue-max-items = "100000"
+    #   payload bytes a work queue holds, waiting and in flight; past it ENQUEUE is refused
+    queue-max-bytes = "64M"
     #   add a plugin to the chain, in order (repeatable): NAME[@PATTERN][:key=value,...] (reloads)
     plugin = ""
     #   look for zch_NAME.so in DIR first (repeatable) (reloads)
