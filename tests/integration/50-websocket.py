@@ -8,11 +8,14 @@ browser and a TCP subscriber on the same system keep receiving: fragmented
 messages, ping/pong (both ways), an oversized message (1009), invalid UTF-8
 (1007), an unmasked client frame (1002), bad upgrade requests (400, 426), a
 disallowed Origin (403), and a slow browser cut as a slow consumer (1008,
-counted in the metrics)."""
+counted in the metrics). With --tls-cert the port is wss://."""
 
 import json
 import os
+import shutil
+import ssl
 import struct
+import subprocess
 import tempfile
 import time
 import urllib.request
@@ -356,6 +359,60 @@ def test_slow(S, wsp, mport, by):
     by.still_served("slow")
 
 
+def test_wss():
+    """With --tls-cert the WebSocket port is wss://: a browser over TLS
+    subscribes and publishes; a plain WebSocket client gets no upgrade."""
+    d = tempfile.mkdtemp(prefix="zch-wss-")
+    try:
+        rc = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                             "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "key.pem",
+                             "-out", "cert.pem", "-days", "2", "-subj", "/CN=127.0.0.1",
+                             "-addext", "subjectAltName=IP:127.0.0.1"],
+                            cwd=d, capture_output=True, timeout=30).returncode
+        h.check(rc == 0, "openssl could not make a certificate")
+        # The programs by hand: the harness waits for the subscriber's
+        # greeting in plain TCP, and --tls-cert puts that port under TLS too
+        ingress, egress, control, relay = (h.tcp_ep(h.free_port()) for _ in range(4))
+        sp, bp, wsp = h.free_port(), h.free_port(), h.free_port()
+        tls = ["--tls-cert", os.path.join(d, "cert.pem"), "--tls-key", os.path.join(d, "key.pem")]
+        procs = [h.start([h.BROKER, "--ingress", ingress, "--egress", egress, "--control", control],
+                         name="broker")]
+        h.wait_broker(control, procs[0])
+        procs.append(h.start([h.SOURCE, "--listen", "%s:%d" % (h.HOST, sp), "--broker", ingress,
+                              "--control", control, "--relay-listen", relay], name="source"))
+        procs.append(h.start([h.SUBSCRIBER, "--listen", "%s:%d" % (h.HOST, bp), "--broker", egress,
+                              "--control", control, "--relay", relay,
+                              "--ws-listen", "%s:%d" % (h.HOST, wsp)] + tls, name="subscriber"))
+        try:
+            h.wait_stderr(procs[1], "connected to the broker")
+            h.wait_stderr(procs[2], "WebSocket on")
+            context = ssl.create_default_context(cafile=os.path.join(d, "cert.pem"))
+            c = w.WsClient(wsp, "wss-browser", tls=context)
+            h.check(c.sock.version(), "no TLS session")
+            c.subscribe("wss.t")
+            pub = h.LineClient(h.HOST, sp, name="wss-pub", proc=procs[1])
+            pub.expect(h.SOURCE_GREETING)
+            pub.sendline(b"PUB wss.t over tls")
+            m = c.read_json(what="a delivery over wss")
+            h.check(m["payload"] == "over tls" and m["seq"] == 1, "wss delivery: %r" % m)
+            c.send_json({"op": "pub", "topic": "wss.t", "payload": "from wss"})
+            m = c.read_json(what="its own publish over wss")
+            h.check(m["payload"] == "from wss" and m["seq"] == 2, "wss publish: %r" % m)
+            try:
+                plain = w.WsClient(wsp, "plain-on-wss")
+                h.fail("a plain WebSocket upgrade on the wss port was answered: %r" % plain.head)
+            except (h.TestFailure, OSError) as e:
+                h.check("answered" not in str(e), str(e))
+            c.ping()
+        finally:
+            for p in reversed(procs):
+                p.signal(15)
+            for p in reversed(procs):
+                h.check(p.wait(h.STOP_WAIT) == 0, "%s did not stop cleanly" % p.name)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def test():
     wsp, wss, mport = h.free_port(), h.free_port(), h.free_port()
     relay = h.tcp_ep(h.free_port())
@@ -376,7 +433,8 @@ def test():
         S.check_alive()
     test_server_pings()
     test_publish_acl()
-    return ("JSON and binary both ways; publish on the subscriber's port (limits, ACL); "
+    test_wss()
+    return ("JSON and binary both ways; publish on the subscriber's port (limits, ACL, confirms); wss; "
             "fragments, pings, 1009, 1007, 1002, 400/403/426, slow 1008")
 
 

@@ -47,13 +47,16 @@ def http_exchange(port, request, timeout=h.STEP):
 
 
 class WsClient:
-    def __init__(self, port, name="ws", origin=None, protocol="zchannel.v1", rcvbuf=None):
+    def __init__(self, port, name="ws", origin=None, protocol="zchannel.v1", rcvbuf=None, tls=None):
+        """tls: an ssl.SSLContext for wss://, or None."""
         self.name = name
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         if rcvbuf:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         self.sock.settimeout(h.STEP)
         self.sock.connect((h.HOST, port))
+        if tls:
+            self.sock = tls.wrap_socket(self.sock, server_hostname=h.HOST)
         self.buf = b""
         request, key = upgrade_request(port, origin=origin, protocol=protocol)
         self.sock.sendall(request)
@@ -99,8 +102,10 @@ class WsClient:
 
     # -- in
     def _fill(self, timeout):
-        r, _, _ = select.select([self.sock], [], [], timeout)
-        if not r:
+        # TLS may hold decrypted bytes that select does not see
+        pending = getattr(self.sock, "pending", lambda: 0)()
+        r, _, _ = select.select([self.sock], [], [], 0 if pending else timeout)
+        if not r and not pending:
             return False
         chunk = self.sock.recv(1 << 20)
         if not chunk:
