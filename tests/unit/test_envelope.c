@@ -1,6 +1,7 @@
 /*  Unit tests of zch_envelope: envelope forms and the meta codec.          */
 #include "zch_envelope.h"
 #include "zch_epoch.h"
+#include "zch_internal.h"
 #include "zch_topic.h"
 #include "zch_check.h"
 
@@ -631,6 +632,84 @@ s_test_headers (void)
     CHECK (zch_meta_headers (bad, sizeof bad, headers, 4) == -1);
 }
 
+//  The internal envelope: a topic frame and a batch written, read back;
+//  every lie in a length or the count refused before anything is used.
+static void
+s_test_internal (void)
+{
+    uint8_t topic_frame [ZCH_TOPIC_MAX + ZCH_INTERNAL_HEAD];
+    size_t topic_size = zch_internal_topic_write ("bench", 5, topic_frame, sizeof topic_frame);
+    CHECK (topic_size == 7 && topic_frame [0] == 0 && topic_frame [1] == ZCH_INTERNAL_VERSION);
+    CHECK (zch_internal_topic_write ("bench", 5, topic_frame, 6) == 0);
+    unsigned version;
+    const char *topic;
+    size_t topic_len;
+    CHECK (zch_internal_topic (topic_frame, topic_size, &version, &topic, &topic_len) == ZCH_INTERNAL_OK);
+    CHECK_VIEW (topic, topic_len, "bench");
+    CHECK (version == ZCH_INTERNAL_VERSION);
+    //  Another version: told apart from garbage, its topic not given
+    uint8_t other [] = { 0, ZCH_INTERNAL_VERSION + 1, 'a' };
+    CHECK (zch_internal_topic (other, sizeof other, &version, &topic, &topic_len) == ZCH_INTERNAL_E_VERSION);
+    CHECK (version == ZCH_INTERNAL_VERSION + 1 && topic == NULL);
+    uint8_t zero [] = { 0, 0, 'a' }, bare [] = { 0, 1 }, plain [] = { 'a', 'b' };
+    CHECK (zch_internal_topic (zero, sizeof zero, &version, &topic, &topic_len) == ZCH_INTERNAL_E_FORM);
+    CHECK (zch_internal_topic (bare, sizeof bare, &version, &topic, &topic_len) == ZCH_INTERNAL_E_FORM);
+    CHECK (zch_internal_topic (plain, sizeof plain, &version, &topic, &topic_len) == ZCH_INTERNAL_E_FORM);
+
+    //  Three messages in one frame, an empty payload among them
+    uint8_t meta [64];
+    size_t meta_size = zch_meta_encode (7, 1, 5, NULL, 0, meta, sizeof meta);
+    const char *payloads [] = { "one", "", "three" };
+    uint8_t batch [512];
+    size_t size = ZCH_INTERNAL_COUNT_HEAD;
+    zch_internal_count_write (batch, 3);
+    uint8_t *at = batch + size;
+    for (int i = 0; i < 3; i++) {
+        size += zch_internal_entry_size (meta_size, strlen (payloads [i]));
+        at = zch_internal_entry_write (at, meta, meta_size, (const uint8_t *) payloads [i],
+                                       strlen (payloads [i]));
+    }
+    CHECK ((size_t) (at - batch) == size);
+    zch_internal_reader_t reader;
+    CHECK (zch_internal_open (&reader, batch, size) == 3);
+    const uint8_t *got_meta, *got_payload;
+    size_t got_meta_size, got_payload_size;
+    for (int i = 0; i < 3; i++) {
+        CHECK (zch_internal_next (&reader, &got_meta, &got_meta_size, &got_payload, &got_payload_size));
+        CHECK (got_meta_size == meta_size && memcmp (got_meta, meta, meta_size) == 0);
+        CHECK (got_payload_size == strlen (payloads [i])
+               && memcmp (got_payload, payloads [i], got_payload_size) == 0);
+    }
+    CHECK (!zch_internal_next (&reader, &got_meta, &got_meta_size, &got_payload, &got_payload_size));
+
+    //  Lies: a count too high or too low, a byte short, a byte over, no count
+    zch_internal_count_write (batch, 4);
+    CHECK (zch_internal_open (&reader, batch, size) == -1 && reader.left == 0);
+    zch_internal_count_write (batch, 2);
+    CHECK (zch_internal_open (&reader, batch, size) == -1);
+    zch_internal_count_write (batch, 0);
+    CHECK (zch_internal_open (&reader, batch, size) == -1);
+    zch_internal_count_write (batch, 0xffffffff);
+    CHECK (zch_internal_open (&reader, batch, size) == -1);
+    zch_internal_count_write (batch, 3);
+    CHECK (zch_internal_open (&reader, batch, size - 1) == -1);
+    batch [size] = 0;
+    CHECK (zch_internal_open (&reader, batch, size + 1) == -1);
+    CHECK (zch_internal_open (&reader, batch, 3) == -1);
+    CHECK (zch_internal_open (&reader, NULL, 0) == -1);
+    //  A payload length that runs past the frame
+    batch [ZCH_INTERNAL_COUNT_HEAD + 4 + meta_size] = 0x7f;
+    CHECK (zch_internal_open (&reader, batch, size) == -1);
+    CHECK (!zch_internal_next (&reader, &got_meta, &got_meta_size, &got_payload, &got_payload_size));
+    //  A meta over ZCH_META_MAX, even when the frame holds it
+    static uint8_t big [ZCH_META_MAX + 64], big_meta [ZCH_META_MAX + 1];
+    zch_internal_count_write (big, 1);
+    uint8_t *end = zch_internal_entry_write (big + 4, big_meta, ZCH_META_MAX + 1, NULL, 0);
+    CHECK (zch_internal_open (&reader, big, (size_t) (end - big)) == -1);
+    end = zch_internal_entry_write (big + 4, big_meta, ZCH_META_MAX, NULL, 0);
+    CHECK (zch_internal_open (&reader, big, (size_t) (end - big)) == 1);
+}
+
 int
 main (void)
 {
@@ -644,5 +723,6 @@ main (void)
     s_test_meta_confirm ();
     s_test_meta_stamp ();
     s_test_headers ();
+    s_test_internal ();
     CHECK_DONE ("test_envelope");
 }
