@@ -4,6 +4,7 @@
 #include "broker_queues.h"
 #include "zch_curve.h"
 #include "zch_epoch.h"
+#include "zch_internal.h"
 #include "zch_log.h"
 #include "zch_main.h"
 #include "zch_topic.h"
@@ -29,7 +30,8 @@ s_self_destroy (broker_self_t **self_p)
     broker_watch_destroy (&self->watch);
     broker_local_destroy (&self->local);
     broker_groups_destroy (&self->groups);
-    zhashx_destroy (&self->outside);
+    broker_interest_destroy (&self->interest);
+    broker_batch_destroy (&self->batch);
     if (self->ingress)
         zmq_close (self->ingress);
     if (self->egress)
@@ -82,6 +84,29 @@ broker_epoch_new (void)
     return epoch? epoch: 1;
 }
 
+//  Sends the batch gathered so far to the front-ends: on the TCP egress
+//  when one follows there, and to the ones in this process.
+static void
+s_batch_flush (broker_self_t *self)
+{
+    zmq_msg_t frames [2];
+    if (broker_batch_take (self->batch, &frames [0], &frames [1]))
+        return;
+    if (broker_interest_internal (self->interest)) {
+        zmq_msg_t copy;
+        zmq_msg_init (&copy);
+        for (int i = 0; i < 2; i++) {
+            zmq_msg_copy (&copy, &frames [i]);
+            zmq_msg_send (&copy, self->egress, i == 0? ZMQ_SNDMORE: 0);
+        }
+        zmq_msg_close (&copy);
+    }
+    if (self->local)
+        broker_local_send (self->local, frames, 2);
+    zmq_msg_close (&frames [0]);
+    zmq_msg_close (&frames [1]);
+}
+
 //  Answers a barrier: proves every earlier subscription of its front-end
 //  is in place; with the epoch, so a front-end learns it as it subscribes.
 //  On egress (self->egress or the local one), or on both when NULL: only
@@ -91,13 +116,18 @@ s_barrier_send (broker_self_t *self, void *egress, const uint8_t *topic, size_t 
 {
     uint8_t meta [64];
     size_t meta_size = zch_meta_encode (0, zch_now_ns (), self->epoch, NULL, 0, meta, sizeof meta);
+    //  Its payload names the internal version (zch_internal.h)
+    char hello [16];
+    int hello_len = snprintf (hello, sizeof hello, "%s%d", ZCH_INTERNAL_HELLO, ZCH_INTERNAL_VERSION);
+    //  What went before it goes first
+    s_batch_flush (self);
     if (!egress || egress == self->egress) {
         zmq_send (self->egress, topic, len, ZMQ_SNDMORE);
         zmq_send (self->egress, meta, meta_size, ZMQ_SNDMORE);
-        zmq_send (self->egress, "", 0, 0);
+        zmq_send (self->egress, hello, (size_t) hello_len, 0);
     }
     if (self->local && egress != self->egress)
-        broker_local_answer (self->local, topic, len, meta, meta_size);
+        broker_local_answer (self->local, topic, len, meta, meta_size, hello, (size_t) hello_len);
 }
 
 //  A barrier the engine hands back (broker_engine_sink_t).
@@ -141,33 +171,32 @@ broker_send_out (void *arg, zmq_msg_t *topic_frame, zmq_msg_t *meta_frame, zmq_m
     }
 }
 
-//  broker_send_out's own part: the message to every front-end that follows it.
+//  broker_send_out's own part: the message to every front-end that follows
+//  it, in the internal envelope, and in the outsiders' form only when an
+//  outside consumer follows its topic.
 static void
 s_send_message (broker_self_t *self, zmq_msg_t *topic_frame, zmq_msg_t *meta_frame, zmq_msg_t *payload_frame)
 {
-    if (self->local) {
-        //  Only when some outside peer follows something: XPUB would
-        //  filter the copy out anyway, after the copying
-        if (zhashx_size (self->outside) == 0) {
-            broker_local_send (self->local, topic_frame, meta_frame, payload_frame);
-            return;
+    const char *topic = zmq_msg_data (topic_frame);
+    size_t topic_len = zmq_msg_size (topic_frame);
+    if (self->local || broker_interest_internal (self->interest)) {
+        const void *meta = zmq_msg_data (meta_frame), *payload = zmq_msg_data (payload_frame);
+        size_t meta_size = zmq_msg_size (meta_frame), payload_size = zmq_msg_size (payload_frame);
+        if (broker_batch_add (self->batch, topic, topic_len, meta, meta_size, payload, payload_size)) {
+            s_batch_flush (self);
+            if (broker_batch_add (self->batch, topic, topic_len, meta, meta_size, payload, payload_size))
+                zch_error ("broker: out of memory: a message on '%.*s' was not forwarded",
+                           (int) topic_len, topic);
         }
-        zmq_msg_t copy;
-        zmq_msg_init (&copy);
-        zmq_msg_copy (&copy, topic_frame);
-        zmq_msg_send (&copy, self->egress, ZMQ_SNDMORE);
-        zmq_msg_copy (&copy, meta_frame);
-        zmq_msg_send (&copy, self->egress, ZMQ_SNDMORE);
-        zmq_msg_copy (&copy, payload_frame);
-        zmq_msg_send (&copy, self->egress, 0);
-        zmq_msg_close (&copy);
-        broker_local_send (self->local, topic_frame, meta_frame, payload_frame);
     }
-    else {
+    if (broker_interest_outside (self->interest, topic, topic_len)) {
         zmq_msg_send (topic_frame, self->egress, ZMQ_SNDMORE);
         zmq_msg_send (meta_frame, self->egress, ZMQ_SNDMORE);
         zmq_msg_send (payload_frame, self->egress, 0);
     }
+    zmq_msg_close (topic_frame);
+    zmq_msg_close (meta_frame);
+    zmq_msg_close (payload_frame);
 }
 
 //  True while a front-end in this process cannot take more.
@@ -245,8 +274,11 @@ s_self_new (zsock_t *pipe, const broker_config_t *config, char *error, size_t er
     self->watch = self->ingress && self->egress && self->control?
         broker_watch_new (context, watched, 3): NULL;
     self->groups = broker_groups_new ();
+    self->interest = self->egress? broker_interest_new (self->egress): NULL;
+    self->batch = broker_batch_new ();
     if (!self->ingress || !self->egress || !self->control || !self->history || !self->requests
-    ||  !self->confirms || !self->counters || !self->watch || !self->groups || !self->queues) {
+    ||  !self->confirms || !self->counters || !self->watch || !self->groups || !self->queues
+    ||  !self->interest || !self->batch) {
         snprintf (error, error_size, "cannot create sockets: %s", zmq_strerror (zmq_errno ()));
         s_self_destroy (&self);
         return NULL;
@@ -257,6 +289,8 @@ s_self_new (zsock_t *pipe, const broker_config_t *config, char *error, size_t er
     zch_zmq_set (self->egress, ZMQ_SNDHWM, config->egress_hwm);
     //  Every subscription reaches us, so each barrier is answered
     zch_zmq_set (self->egress, ZMQ_XPUB_VERBOSE, 1);
+    //  Each subscription applied by hand, per peer, in its form (broker_interest)
+    zch_zmq_set (self->egress, ZMQ_XPUB_MANUAL, 1);
     zch_zmq_set (self->control, ZMQ_LINGER, 0);
     if (s_curve (self, config, error, error_size)) {
         s_self_destroy (&self);
@@ -270,8 +304,7 @@ s_self_new (zsock_t *pipe, const broker_config_t *config, char *error, size_t er
     ||  (config->ingress_local
          && zch_zmq_attach (self->ingress, "ingress", config->ingress_local, true, error, error_size))
     ||  (config->egress_local
-         && (!(self->local = broker_local_new (context, config->egress_local, error, error_size))
-             || !(self->outside = zhashx_new ())))) {
+         && !(self->local = broker_local_new (context, config->egress_local, error, error_size)))) {
         s_self_destroy (&self);
         return NULL;
     }
@@ -293,7 +326,7 @@ s_self_new (zsock_t *pipe, const broker_config_t *config, char *error, size_t er
 //  Receives and forwards up to limit messages from ingress. Returns how
 //  many multipart messages it read.
 static size_t
-s_ingress_drain (broker_self_t *self, size_t limit)
+s_ingress_read (broker_self_t *self, size_t limit)
 {
     size_t handled = 0;
     //  Nothing more while a front-end in this process cannot take what we have
@@ -336,23 +369,14 @@ s_ingress_drain (broker_self_t *self, size_t limit)
     return handled;
 }
 
-//  Keeps the set of prefixes outside peers follow: XPUB reports every
-//  subscription, and an unsubscription only once no peer follows the
-//  prefix any more (a peer that leaves included), so a set is exact.
-static void
-s_outside_follow (broker_self_t *self, const uint8_t *data, size_t size)
+//  s_ingress_read, then what it gathered goes out: nothing waits for a
+//  fuller batch.
+static size_t
+s_ingress_drain (broker_self_t *self, size_t limit)
 {
-    if (size < 1 || data [0] > 1)
-        return;
-    char key [2 * 256 + 1];
-    size_t len = size - 1 < 256? size - 1: 256;
-    for (size_t i = 0; i < len; i++)
-        snprintf (key + 2 * i, 3, "%02x", data [1 + i]);
-    key [2 * len] = 0;
-    if (data [0] == 1)
-        zhashx_insert (self->outside, key, (void *) 1);
-    else
-        zhashx_delete (self->outside, key);
+    size_t handled = s_ingress_read (self, limit);
+    s_batch_flush (self);
+    return handled;
 }
 
 //  Handles subscription messages from front-ends: answers each barrier
@@ -368,12 +392,33 @@ s_egress_drain (broker_self_t *self, void *egress)
             zmq_msg_close (&message);
             return;
         }
-        const uint8_t *data = zmq_msg_data (&message);
-        size_t size = zmq_msg_size (&message);
+        const uint8_t *raw = zmq_msg_data (&message);
+        size_t raw_size = zmq_msg_size (&message);
+        bool tcp = egress == self->egress;
+        if (raw_size < 1 || raw [0] > 1 || raw_size > ZCH_TOPIC_MAX + ZCH_INTERNAL_HEAD + 1
+        ||  (tcp && !broker_interest_apply (self->interest, raw, raw_size))) {
+            zmq_msg_close (&message);
+            continue;
+        }
+        //  The rest of the broker sees topic prefixes, whatever their form
+        int source = tcp? BROKER_INTEREST_OUTSIDE: BROKER_INTEREST_LOCAL;
+        const uint8_t *prefix = raw + 1;
+        size_t prefix_len = raw_size - 1;
+        if (prefix_len >= ZCH_INTERNAL_HEAD && prefix [0] == ZCH_INTERNAL_MARK) {
+            prefix += ZCH_INTERNAL_HEAD;
+            prefix_len -= ZCH_INTERNAL_HEAD;
+            source = tcp? BROKER_INTEREST_TCP: BROKER_INTEREST_LOCAL;
+        }
+        if (!broker_interest_report (self->interest, source, raw [0] == 1, prefix, prefix_len)) {
+            zmq_msg_close (&message);
+            continue;
+        }
+        uint8_t data [ZCH_TOPIC_MAX + 1];
+        size_t size = 1 + prefix_len;
+        data [0] = raw [0];
+        memcpy (data + 1, prefix, prefix_len);
         broker_watch_subscription (self->watch, data, size);
         broker_groups_subscription (self->groups, data, size);
-        if (self->outside && egress == self->egress)
-            s_outside_follow (self, data, size);
         size_t topic_len = size? size - 1: 0;
         bool barrier = topic_len > strlen (s_ack_prefix)
                     && memcmp (data + 1, s_ack_prefix, strlen (s_ack_prefix)) == 0;
@@ -533,6 +578,7 @@ broker_actor (zsock_t *pipe, void *args)
         busy = s_ingress_drain (self, BROKER_BATCH) == BROKER_BATCH;
         if (self->engine)
             busy |= broker_engine_drain (self->engine, &self->sink, BROKER_BATCH) == BROKER_BATCH;
+        s_batch_flush (self);
         s_publish_metrics (self);
         if (items [3].revents & ZMQ_POLLIN) {
             self->stats.topics = broker_history_topic_count (self->history);

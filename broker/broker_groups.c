@@ -312,7 +312,7 @@ broker_groups_flush (broker_groups_t *self, broker_local_t *local)
     s_copy_t *copy;
     while ((copy = zlistx_first (self->waiting)) && !broker_local_holding (local)) {
         //  taken over either way: sent, or held by local until it flushes
-        broker_local_send (local, &copy->frames [0], &copy->frames [1], &copy->frames [2]);
+        broker_local_send (local, copy->frames, 3);
         zlistx_delete (self->waiting, zlistx_cursor (self->waiting));
         for (int i = 0; i < 3; i++)
             zmq_msg_close (&copy->frames [i]);

@@ -3,15 +3,19 @@
 #include "zch_log.h"
 #include "zch_zmq.h"
 
-#define LOCAL_HWM       10000   //  messages queued per front-end worker on our side
+#define LOCAL_HWM       32      //  batches (up to 64 KiB each) queued per front-end worker on our side
 #define LOCAL_LINGER    5000    //  ms the queue may take to go at exit
 #define LOCAL_PARTS     3
 
+//  A message or a barrier answer a front-end could not take yet.
+typedef struct {
+    zmq_msg_t parts [LOCAL_PARTS];
+    size_t count;
+} s_held_t;
+
 struct broker_local_t {
     void *socket;               //  XPUB, NODROP
-    zmq_msg_t held [LOCAL_PARTS];   //  the message a front-end could not take
-    bool holding;
-    zlist_t *answers;           //  zmsg_t: barrier answers waiting behind it
+    zlist_t *held;              //  s_held_t: what waits, in order
     uint64_t waits;
     uint64_t wait_ms;
     int64_t waiting_since;
@@ -26,8 +30,8 @@ broker_local_new (void *context, const char *endpoint, char *error, size_t error
         return NULL;
     }
     self->socket = zmq_socket (context, ZMQ_XPUB);
-    self->answers = zlist_new ();
-    if (!self->socket || !self->answers) {
+    self->held = zlist_new ();
+    if (!self->socket || !self->held) {
         snprintf (error, error_size, "cannot create the local egress: %s", zmq_strerror (zmq_errno ()));
         broker_local_destroy (&self);
         return NULL;
@@ -40,8 +44,6 @@ broker_local_new (void *context, const char *endpoint, char *error, size_t error
         broker_local_destroy (&self);
         return NULL;
     }
-    for (int i = 0; i < LOCAL_PARTS; i++)
-        zmq_msg_init (&self->held [i]);
     return self;
 }
 
@@ -51,13 +53,14 @@ broker_local_destroy (broker_local_t **self_p)
     broker_local_t *self = *self_p;
     if (!self)
         return;
-    for (int i = 0; i < LOCAL_PARTS; i++)
-        zmq_msg_close (&self->held [i]);
-    if (self->answers) {
-        zmsg_t *answer;
-        while ((answer = zlist_pop (self->answers)))
-            zmsg_destroy (&answer);
-        zlist_destroy (&self->answers);
+    if (self->held) {
+        s_held_t *held;
+        while ((held = zlist_pop (self->held))) {
+            for (size_t i = 0; i < held->count; i++)
+                zmq_msg_close (&held->parts [i]);
+            free (held);
+        }
+        zlist_destroy (&self->held);
     }
     if (self->socket)
         zmq_close (self->socket);
@@ -86,34 +89,21 @@ s_waiting (broker_local_t *self, bool waiting)
     }
 }
 
-//  Sends the held message. libzmq checks the high-water mark on the first
-//  frame only, so once that went the rest goes too. Returns 0 or -1.
+//  Sends what is held, oldest first. libzmq checks the high-water mark
+//  on the first frame only, so once that went the rest goes too. Returns 0
+//  when nothing is left.
 static int
 s_send_held (broker_local_t *self)
 {
-    if (zmq_msg_send (&self->held [0], self->socket, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
-        return -1;
-    zmq_msg_send (&self->held [1], self->socket, ZMQ_SNDMORE);
-    zmq_msg_send (&self->held [2], self->socket, 0);
-    self->holding = false;
-    return 0;
-}
-
-//  Sends the answers waiting, oldest first. Returns 0 when none is left.
-static int
-s_send_answers (broker_local_t *self)
-{
-    zmsg_t *answer;
-    while ((answer = zlist_first (self->answers))) {
-        zframe_t *topic = zmsg_first (answer);
-        zframe_t *meta = zmsg_next (answer);
-        if (zmq_send (self->socket, zframe_data (topic), zframe_size (topic),
-                      ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+    s_held_t *held;
+    while ((held = zlist_first (self->held))) {
+        int flags = held->count > 1? ZMQ_SNDMORE: 0;
+        if (zmq_msg_send (&held->parts [0], self->socket, flags | ZMQ_DONTWAIT) < 0)
             return -1;
-        zmq_send (self->socket, zframe_data (meta), zframe_size (meta), ZMQ_SNDMORE);
-        zmq_send (self->socket, "", 0, 0);
-        zlist_pop (self->answers);
-        zmsg_destroy (&answer);
+        for (size_t i = 1; i < held->count; i++)
+            zmq_msg_send (&held->parts [i], self->socket, i + 1 < held->count? ZMQ_SNDMORE: 0);
+        zlist_pop (self->held);
+        free (held);
     }
     return 0;
 }
@@ -127,49 +117,66 @@ broker_local_flush (broker_local_t *self)
     int events = 0;
     size_t size = sizeof events;
     zmq_getsockopt (self->socket, ZMQ_EVENTS, &events, &size);
-    int rc = 0;
-    if (self->holding && s_send_held (self))
-        rc = -1;
-    else
-    if (zlist_size (self->answers) && s_send_answers (self))
-        rc = -1;
+    int rc = s_send_held (self);
     s_waiting (self, rc < 0);
     return rc;
 }
 
-int
-broker_local_send (broker_local_t *self, zmq_msg_t *topic, zmq_msg_t *meta, zmq_msg_t *payload)
+//  Queues a message behind what is held, taking its frames over.
+static int
+s_hold (broker_local_t *self, zmq_msg_t *frames, size_t count)
 {
-    assert (!self->holding);
-    zmq_msg_move (&self->held [0], topic);
-    zmq_msg_move (&self->held [1], meta);
-    zmq_msg_move (&self->held [2], payload);
-    self->holding = true;
+    assert (count >= 1 && count <= LOCAL_PARTS);
+    s_held_t *held = calloc (1, sizeof *held);
+    if (!held || zlist_append (self->held, held)) {
+        free (held);
+        for (size_t i = 0; i < count; i++)
+            zmq_msg_close (&frames [i]);
+        zch_error ("broker: out of memory holding a message for a subscriber front-end");
+        return -1;
+    }
+    for (size_t i = 0; i < count; i++) {
+        zmq_msg_init (&held->parts [i]);
+        zmq_msg_move (&held->parts [i], &frames [i]);
+    }
+    held->count = count;
+    return 0;
+}
+
+int
+broker_local_send (broker_local_t *self, zmq_msg_t *frames, size_t count)
+{
+    //  Nothing held: straight on when the front-ends have room
+    if (zlist_size (self->held) == 0
+    &&  zmq_msg_send (&frames [0], self->socket, (count > 1? ZMQ_SNDMORE: 0) | ZMQ_DONTWAIT) >= 0) {
+        for (size_t i = 1; i < count; i++)
+            zmq_msg_send (&frames [i], self->socket, i + 1 < count? ZMQ_SNDMORE: 0);
+        return 0;
+    }
+    if (s_hold (self, frames, count))
+        return -1;
     return broker_local_flush (self);
 }
 
 void
 broker_local_answer (broker_local_t *self, const void *topic, size_t topic_len,
-                     const void *meta, size_t meta_size)
+                     const void *meta, size_t meta_size, const void *payload, size_t payload_size)
 {
-    if (!self->holding && zlist_size (self->answers) == 0
-    &&  zmq_send (self->socket, topic, topic_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0) {
-        zmq_send (self->socket, meta, meta_size, ZMQ_SNDMORE);
-        zmq_send (self->socket, "", 0, 0);
-        return;
-    }
-    zmsg_t *answer = zmsg_new ();
-    if (!answer || zmsg_addmem (answer, topic, topic_len) || zmsg_addmem (answer, meta, meta_size)
-    ||  zlist_append (self->answers, answer)) {
-        zch_error ("broker: out of memory holding a barrier answer");
-        zmsg_destroy (&answer);
-    }
+    zmq_msg_t frames [3];
+    zmq_msg_init_size (&frames [0], topic_len);
+    memcpy (zmq_msg_data (&frames [0]), topic, topic_len);
+    zmq_msg_init_size (&frames [1], meta_size);
+    memcpy (zmq_msg_data (&frames [1]), meta, meta_size);
+    zmq_msg_init_size (&frames [2], payload_size);
+    if (payload_size)
+        memcpy (zmq_msg_data (&frames [2]), payload, payload_size);
+    broker_local_send (self, frames, 3);
 }
 
 bool
 broker_local_holding (broker_local_t *self)
 {
-    return self->holding || zlist_size (self->answers) > 0;
+    return zlist_size (self->held) > 0;
 }
 
 int

@@ -20,16 +20,16 @@ void broker_local_destroy (broker_local_t **self_p);
 //  The socket, to read its subscriptions from and to poll.
 void *broker_local_socket (broker_local_t *self);
 
-//  Sends a message to the front-ends that follow its topic, taking the
-//  three frames over. When one of them cannot take it now the message is
-//  held: returns -1 then, and nothing else may be sent until
-//  broker_local_flush returns 0.
-int broker_local_send (broker_local_t *self, zmq_msg_t *topic, zmq_msg_t *meta, zmq_msg_t *payload);
+//  Sends a message to the front-ends that follow its topic, taking its
+//  count frames (at most 3) over. When one of them cannot take it now the
+//  message is held, behind anything held before: returns -1 then, and
+//  broker_local_flush sends what is held, in order, once they take more.
+int broker_local_send (broker_local_t *self, zmq_msg_t *frames, size_t count);
 
-//  Answers a barrier ([topic][meta][""]), after what is held if anything
-//  is, so that answers and messages keep their order.
+//  Answers a barrier ([topic][meta][payload]), after what is held if
+//  anything is, so that answers and messages keep their order.
 void broker_local_answer (broker_local_t *self, const void *topic, size_t topic_len,
-                          const void *meta, size_t meta_size);
+                          const void *meta, size_t meta_size, const void *payload, size_t payload_size);
 
 //  Sends what is held. Returns 0 when nothing is held (any more), -1 while
 //  a front-end still cannot take it.

@@ -6,6 +6,8 @@
 #define BROKER_SELF_H_INCLUDED
 
 #include "broker.h"
+#include "broker_batch.h"
+#include "broker_interest.h"
 #include "broker_confirm.h"
 #include "broker_control.h"
 #include "broker_engine.h"
@@ -23,8 +25,8 @@ typedef struct {
     void *ingress;              //  XSUB
     void *egress;               //  XPUB
     broker_local_t *local;      //  the egress to front-ends in this process; NULL: none
-    zhashx_t *outside;          //  with local: the prefixes (hex) some peer of the TCP egress
-                                //  follows; none: nothing to send there
+    broker_interest_t *interest;    //  who follows what on the TCP egress, in which form
+    broker_batch_t *batch;      //  this turn's messages of one topic, for the front-ends
     void *control;              //  ROUTER
     broker_history_t *history;  //  seq, last value and history per topic
     uint64_t epoch;             //  what this run's seqs belong to

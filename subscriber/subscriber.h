@@ -11,7 +11,7 @@
 #define SUBSCRIBER_BROKER_DEFAULT   "tcp://127.0.0.1:2207"
 #define SUBSCRIBER_CONTROL_DEFAULT  "tcp://127.0.0.1:2208"
 #define SUBSCRIBER_RELAY_DEFAULT    "tcp://127.0.0.1:2209"
-#define SUBSCRIBER_RCVHWM           1000000 //  messages queued from the broker
+#define SUBSCRIBER_RCVHWM           4096    //  ZeroMQ messages queued from the broker: batches of up to 64 KiB
 #define SUBSCRIBER_WORKERS_DEFAULT  2
 #define SUBSCRIBER_GREETING         "Welcome to Subscriber Server"
 #define SUBSCRIBER_WORKERMAN_TOPIC  "topic1"

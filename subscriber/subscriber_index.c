@@ -1,5 +1,6 @@
 /*  subscriber_index: upstream prefixes and the local trie, in step.         */
 #include "subscriber_index.h"
+#include "zch_internal.h"
 #include "zch_topic.h"
 
 #include <czmq.h>
@@ -47,6 +48,19 @@ s_prefix_key (const char *pattern, size_t len, char *key)
     key [prefix_len] = 0;
 }
 
+//  Subscribes or unsubscribes key upstream in the internal envelope: the
+//  broker sends what matches in that form (zch_internal.h).
+static int
+s_upstream (subscriber_index_t *self, int option, const char *key)
+{
+    uint8_t prefix [ZCH_INTERNAL_HEAD + ZCH_TOPIC_MAX];
+    size_t len = strlen (key);
+    prefix [0] = ZCH_INTERNAL_MARK;
+    prefix [1] = ZCH_INTERNAL_VERSION;
+    memcpy (prefix + ZCH_INTERNAL_HEAD, key, len);
+    return zmq_setsockopt (self->upstream, option, prefix, ZCH_INTERNAL_HEAD + len);
+}
+
 int
 subscriber_index_hold_prefix (subscriber_index_t *self, const char *pattern, size_t len)
 {
@@ -54,10 +68,10 @@ subscriber_index_hold_prefix (subscriber_index_t *self, const char *pattern, siz
     s_prefix_key (pattern, len, key);
     uintptr_t count = (uintptr_t) zhashx_lookup (self->prefixes, key);
     if (count == 0) {
-        if (zmq_setsockopt (self->upstream, ZMQ_SUBSCRIBE, key, strlen (key)))
+        if (s_upstream (self, ZMQ_SUBSCRIBE, key))
             return -1;
         if (zhashx_insert (self->prefixes, key, (void *) 1)) {
-            zmq_setsockopt (self->upstream, ZMQ_UNSUBSCRIBE, key, strlen (key));
+            s_upstream (self, ZMQ_UNSUBSCRIBE, key);
             return -1;
         }
         return 1;
@@ -77,7 +91,7 @@ subscriber_index_release_prefix (subscriber_index_t *self, const char *pattern, 
     else
     if (count == 1) {
         zhashx_delete (self->prefixes, key);
-        zmq_setsockopt (self->upstream, ZMQ_UNSUBSCRIBE, key, strlen (key));
+        s_upstream (self, ZMQ_UNSUBSCRIBE, key);
         return 1;
     }
     return 0;

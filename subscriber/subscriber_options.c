@@ -24,7 +24,7 @@ const zch_option_t subscriber_options [] = {
       "with channel-listen or ws-listen: the source's relay, which publishes for channel and WebSocket clients",
       .flags = ZCH_OPT_NO_RUN },
     { "upstream-hwm", ZCH_OPT_INT, offsetof (subscriber_config_t, upstream_hwm), S_STR (SUBSCRIBER_RCVHWM),
-      "N", "messages queued from a broker in another process before it drops (a tuning and test knob; drops are healed; zchannel run's own link waits instead)",
+      "N", "ZeroMQ messages (each up to 1,024 messages of one topic, 64 KiB) queued from a broker in another process before it drops (a tuning and test knob; drops are healed; zchannel run's own link waits instead)",
       .flags = 0, .min = 1, .max = INT_MAX },
     { "max-output", ZCH_OPT_SIZE, offsetof (subscriber_config_t, max_output), "64M", "BYTES",
       "output queued per client before it is dropped as a slow consumer", .flags = ZCH_OPT_SHARED | ZCH_OPT_RELOAD },

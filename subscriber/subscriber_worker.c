@@ -8,15 +8,19 @@
 #include "zch_guard.h"
 #include "zch_frame_reply.h"
 #include "zch_epoch.h"
+#include "zch_internal.h"
 #include "zch_log.h"
 #include "zch_net.h"
 #include "zch_zmq.h"
+
+#include <stdatomic.h>
 
 #define SUBSCRIBER_BATCH        4096    //  broker messages per turn before serving clients
 #define SUBSCRIBER_TICK         200     //  ms between housekeeping turns
 #define SUBSCRIBER_DRAIN_QUIET  200     //  ms of silence from the broker that ends a drain
 //  Messages queued on the in-process link: the broker waits beyond them
-#define SUBSCRIBER_LOCAL_HWM    10000
+#define SUBSCRIBER_BARRIER_RETRY 1000   //  ms without an answer before a barrier goes again
+#define SUBSCRIBER_LOCAL_HWM    64      //  batches of up to 64 KiB from the broker in this process
 
 //  Lets the commands that waited (behind a barrier or a catch-up) go on.
 static void
@@ -244,10 +248,41 @@ s_barrier_answered (subscriber_worker_t *self, uint64_t number)
     s_resume (self);
 }
 
-//  Handles a message on the broker's "$ack." system topics; its meta
-//  carries the broker's epoch.
+//  A broker of another internal envelope version answered the barriers up
+//  to number: nothing from it is used. The clients waiting on them are
+//  told; the process logs it once.
 static void
-s_system_message (subscriber_worker_t *self, const char *topic, size_t topic_len, uint64_t epoch)
+s_barrier_refused (subscriber_worker_t *self, uint64_t number, const uint8_t *hello, size_t hello_len)
+{
+    static atomic_bool logged;
+    if (!atomic_exchange (&logged, true))
+        zch_error ("subscriber: refused the broker at %s: it speaks internal envelope %s%.*s, this "
+                   "front-end %s%d; nothing from it is used (run front-ends and broker of one release)",
+                   self->config->broker, hello_len? "": "(none: an older release)",
+                   (int) (hello_len < 16? hello_len: 16), (const char *) hello, ZCH_INTERNAL_HELLO,
+                   ZCH_INTERNAL_VERSION);
+    subscriber_barrier_t *barrier;
+    while ((barrier = zlistx_first (self->barriers)) && barrier->number <= number) {
+        subscriber_client_t *client = barrier->client;
+        if (client) {
+            client->barriers--;
+            if (!barrier->confirm && client->patterns
+            &&  zhashx_lookup (client->patterns, barrier->pattern) == SUBSCRIBER_PATTERN_PENDING)
+                subscriber_worker_unsubscribe (self, client, barrier->pattern);
+            subscriber_client_error (client, SUBSCRIBER_E_INTERNAL, "",
+                                     "the broker speaks another internal envelope version");
+        }
+        zlistx_delete (self->barriers, zlistx_cursor (self->barriers));
+    }
+    s_resume (self);
+}
+
+//  Handles a message on the broker's "$ack." system topics; its meta
+//  carries the broker's epoch, its payload the broker's internal envelope
+//  version, checked before anything the barrier proves is used.
+static void
+s_system_message (subscriber_worker_t *self, const char *topic, size_t topic_len, uint64_t epoch,
+                  const uint8_t *payload, size_t payload_len)
 {
     char ack_topic [ZCH_TOPIC_MAX + 1];
     size_t prefix_len = strlen (self->ack_prefix);
@@ -256,21 +291,99 @@ s_system_message (subscriber_worker_t *self, const char *topic, size_t topic_len
         return;                 //  another front-end's barrier
     memcpy (ack_topic, topic, topic_len);
     ack_topic [topic_len] = 0;
-    zmq_setsockopt (self->upstream, ZMQ_UNSUBSCRIBE, ack_topic, topic_len);
+    uint64_t number = strtoull (ack_topic + prefix_len, NULL, 10);
+    //  Once per time it was subscribed: the SUB counts them
+    int sends = 1;
+    for (subscriber_barrier_t *barrier = zlistx_first (self->barriers); barrier;
+         barrier = zlistx_next (self->barriers))
+        if (barrier->number == number)
+            sends = barrier->sends;
+    for (int i = 0; i < sends; i++)
+        zmq_setsockopt (self->upstream, ZMQ_UNSUBSCRIBE, ack_topic, topic_len);
+    char hello [16];
+    int hello_len = snprintf (hello, sizeof hello, "%s%d", ZCH_INTERNAL_HELLO, ZCH_INTERNAL_VERSION);
+    if (payload_len != (size_t) hello_len || memcmp (payload, hello, payload_len) != 0) {
+        s_barrier_refused (self, number, payload, payload_len);
+        return;
+    }
     subscriber_catchup_barrier (self->catchup, epoch);
-    s_barrier_answered (self, strtoull (ack_topic + prefix_len, NULL, 10));
+    s_barrier_answered (self, number);
 }
 
-//  Receives up to SUBSCRIBER_BATCH messages from the broker and delivers
-//  them. Returns how many it read.
+//  What one drain turn keeps between messages: the output budget's
+//  bookkeeping (a batch fans out to every client, so it can queue far
+//  more than it reads).
+typedef struct {
+    size_t queued;
+    uint64_t delivered_from;
+} s_turn_t;
+
+//  Delivers one message from the broker, meta still encoded.
+static void
+s_upstream_message (subscriber_worker_t *self, s_turn_t *turn, const char *topic, size_t topic_len,
+                    const uint8_t *meta_data, size_t meta_size, const uint8_t *payload, size_t payload_size)
+{
+    zch_meta_t meta;
+    if (topic_len == 0 || zch_meta_decode (meta_data, meta_size, &meta)) {
+        self->malformed++;
+        zch_warning ("subscriber: dropped a malformed message from the broker");
+        return;
+    }
+    subscriber_delivery_t delivery = {
+        .self = self, .topic = topic, .topic_len = topic_len, .seq = meta.seq, .epoch = meta.epoch,
+        .payload = (const char *) payload, .payload_len = payload_size,
+        .meta = meta_data, .meta_size = meta_size
+    };
+    self->received++;
+    self->received_bytes += delivery.payload_len;
+    //  what one delivery line or frame may take, about
+    size_t cost = topic_len + delivery.payload_len + 64;
+    self->room = self->room > cost? self->room - cost: 0;
+    if (turn->queued + (self->delivered_bytes - turn->delivered_from) > self->budget) {
+        subscriber_keep_budget (self);
+        turn->queued = subscriber_output_queued (self);
+        turn->delivered_from = self->delivered_bytes;
+    }
+    //  A seq jump holds the topic until the history fills it
+    if (subscriber_catchup_live (self->catchup, topic, topic_len, meta.seq, meta.epoch,
+                                 delivery.payload, delivery.payload_len))
+        s_fan_out (self, &delivery, meta.ts);
+}
+
+//  Delivers the messages of one internal-envelope message (zch_internal.h):
+//  the frame is checked whole before any of them is used. Returns how many.
+static size_t
+s_upstream_batch (subscriber_worker_t *self, s_turn_t *turn, zmq_msg_t *frames)
+{
+    unsigned version;
+    const char *topic;
+    size_t topic_len;
+    zch_internal_reader_t reader;
+    int rc = zch_internal_topic (zmq_msg_data (&frames [0]), zmq_msg_size (&frames [0]), &version,
+                                 &topic, &topic_len);
+    if (rc == ZCH_INTERNAL_OK
+    &&  zch_internal_open (&reader, zmq_msg_data (&frames [1]), zmq_msg_size (&frames [1])) > 0) {
+        const uint8_t *meta, *payload;
+        size_t meta_size, payload_size, count = 0;
+        while (zch_internal_next (&reader, &meta, &meta_size, &payload, &payload_size)) {
+            s_upstream_message (self, turn, topic, topic_len, meta, meta_size, payload, payload_size);
+            count++;
+        }
+        return count;
+    }
+    self->malformed++;
+    zch_warning ("subscriber: dropped a malformed message from the broker%s",
+                 rc == ZCH_INTERNAL_E_VERSION? " (another internal envelope version)": "");
+    return 1;
+}
+
+//  Receives up to about SUBSCRIBER_BATCH messages from the broker and
+//  delivers them. Returns how many it read.
 static size_t
 s_upstream_drain (subscriber_worker_t *self)
 {
     size_t handled = 0;
-    //  What the batch may add before the budget is checked again: a batch
-    //  fans out to every client, so it can queue far more than it reads
-    size_t queued = subscriber_output_queued (self);
-    uint64_t delivered_from = self->delivered_bytes;
+    s_turn_t turn = { subscriber_output_queued (self), self->delivered_bytes };
     //  With the broker in this process, a turn adds at most room to any
     //  client's output (s_clients_behind): the rest waits in the broker
     while (handled < SUBSCRIBER_BATCH && !(self->config->broker_local && self->room == 0)) {
@@ -291,50 +404,57 @@ s_upstream_drain (subscriber_worker_t *self)
             more = zmq_msg_more (frame);
             count++;
         }
-        handled++;
+        const char *topic = zmq_msg_data (&frames [0]);
+        size_t topic_len = zmq_msg_size (&frames [0]);
         zch_meta_t meta;
-        if (count != 3
-        ||  zch_meta_decode (zmq_msg_data (&frames [1]), zmq_msg_size (&frames [1]), &meta)
-        ||  zmq_msg_size (&frames [0]) == 0) {
-            self->malformed++;
-            zch_warning ("subscriber: dropped a malformed message from the broker");
+        if (count == 2 && topic_len > 0 && topic [0] == ZCH_INTERNAL_MARK)
+            handled += s_upstream_batch (self, &turn, frames);
+        else
+        if (count == 3 && topic_len > 0 && topic [0] == '$'
+        &&  zch_meta_decode (zmq_msg_data (&frames [1]), zmq_msg_size (&frames [1]), &meta) == 0) {
+            handled++;
+            if (!subscriber_queue_deliver (self->queue, topic, topic_len, meta.seq, meta.epoch,
+                                           zmq_msg_data (&frames [1]), zmq_msg_size (&frames [1]),
+                                           zmq_msg_data (&frames [2]), zmq_msg_size (&frames [2])))
+                s_system_message (self, topic, topic_len, meta.epoch,
+                                  zmq_msg_data (&frames [2]), zmq_msg_size (&frames [2]));
+        }
+        else
+        if (count == 3) {
+            handled++;
+            s_upstream_message (self, &turn, topic, topic_len,
+                                zmq_msg_data (&frames [1]), zmq_msg_size (&frames [1]),
+                                zmq_msg_data (&frames [2]), zmq_msg_size (&frames [2]));
         }
         else {
-            const char *topic = zmq_msg_data (&frames [0]);
-            size_t topic_len = zmq_msg_size (&frames [0]);
-            if (topic [0] == '$') {
-                if (!subscriber_queue_deliver (self->queue, topic, topic_len, meta.seq, meta.epoch,
-                                               zmq_msg_data (&frames [1]), zmq_msg_size (&frames [1]),
-                                               zmq_msg_data (&frames [2]), zmq_msg_size (&frames [2])))
-                    s_system_message (self, topic, topic_len, meta.epoch);
-            }
-            else {
-                subscriber_delivery_t delivery = {
-                    .self = self, .topic = topic, .topic_len = topic_len, .seq = meta.seq,
-                    .epoch = meta.epoch,
-                    .payload = zmq_msg_data (&frames [2]), .payload_len = zmq_msg_size (&frames [2]),
-                    .meta = zmq_msg_data (&frames [1]), .meta_size = zmq_msg_size (&frames [1])
-                };
-                self->received++;
-                self->received_bytes += delivery.payload_len;
-                //  what one delivery line or frame may take, about
-                size_t cost = topic_len + delivery.payload_len + 64;
-                self->room = self->room > cost? self->room - cost: 0;
-                if (queued + (self->delivered_bytes - delivered_from) > self->budget) {
-                    subscriber_keep_budget (self);
-                    queued = subscriber_output_queued (self);
-                    delivered_from = self->delivered_bytes;
-                }
-                //  A seq jump holds the topic until the history fills it
-                if (subscriber_catchup_live (self->catchup, topic, topic_len, meta.seq, meta.epoch,
-                                             delivery.payload, delivery.payload_len))
-                    s_fan_out (self, &delivery, meta.ts);
-            }
+            handled++;
+            self->malformed++;
+            zch_warning ("subscriber: dropped a malformed message from the broker");
         }
         for (size_t i = 0; i < (count < 3? count: 3); i++)
             zmq_msg_close (&frames [i]);
     }
     return handled;
+}
+
+//  Subscribes again the barriers whose answer has not come for a while:
+//  the broker's egress drops at its high-water mark, answers included,
+//  and a barrier subscribed again still proves what came before it.
+static void
+s_barriers_retry (subscriber_worker_t *self)
+{
+    int64_t now = zclock_mono ();
+    for (subscriber_barrier_t *barrier = zlistx_first (self->barriers); barrier;
+         barrier = zlistx_next (self->barriers)) {
+        if (now - barrier->sent_at < SUBSCRIBER_BARRIER_RETRY)
+            continue;
+        char ack_topic [ZCH_TOPIC_MAX + 1];
+        int ack_len = snprintf (ack_topic, sizeof ack_topic, "%s%llu", self->ack_prefix,
+                                (unsigned long long) barrier->number);
+        zmq_setsockopt (self->upstream, ZMQ_SUBSCRIBE, ack_topic, (size_t) ack_len);
+        barrier->sent_at = now;
+        barrier->sends++;
+    }
 }
 
 //  Subscribes barrier's "$ack." topic upstream, behind every subscription
@@ -347,6 +467,8 @@ s_barrier_send (subscriber_worker_t *self, subscriber_barrier_t *barrier)
     int ack_len = snprintf (ack_topic, sizeof ack_topic, "%s%llu", self->ack_prefix,
                             (unsigned long long) barrier->number);
     zmq_setsockopt (self->upstream, ZMQ_SUBSCRIBE, ack_topic, (size_t) ack_len);
+    barrier->sent_at = zclock_mono ();
+    barrier->sends = 1;
     zlistx_add_end (self->barriers, barrier);
 }
 
@@ -727,7 +849,7 @@ s_turn (zch_worker_t *base)
     bool waiting = subscriber_clients_behind (self);
     size_t received = waiting? 0: s_upstream_drain (self);
     //  A full batch, or one cut short to let the clients catch up: go on
-    bool busy = received == SUBSCRIBER_BATCH || (self->config->broker_local && self->room == 0);
+    bool busy = received >= SUBSCRIBER_BATCH || (self->config->broker_local && self->room == 0);
     //  A backlog this deep may have overflowed the broker's high-water
     //  mark: check the topics' seqs once the link is quiet (a link in
     //  this process never drops: the broker waits for room instead).
@@ -739,7 +861,7 @@ s_turn (zch_worker_t *base)
     if (!waiting)
         self->burst = 0;
     if (!self->config->broker_local
-    &&  (received == SUBSCRIBER_BATCH
+    &&  (received >= SUBSCRIBER_BATCH
      ||  (self->config->upstream_hwm > 0 && self->burst >= (uint64_t) self->config->upstream_hwm)))
         subscriber_catchup_backlog (self->catchup);
     subscriber_catchup_drain (self->catchup);
@@ -748,6 +870,7 @@ s_turn (zch_worker_t *base)
     s_relay_turn (self);
     subscriber_queue_turn (self->queue);
     subscriber_workq_turn (self->workq);
+    s_barriers_retry (self);
     s_publish_metrics (self);
     zch_worker_flush (base);
     subscriber_workq_settle (self->workq);

@@ -52,6 +52,8 @@ typedef struct {
     bool moved;                 //  sent after a move to another broker: its answer says the
                                 //  subscriptions are in place there (subscriber_catchup_moved)
     bool confirm;               //  only answers the client (a queue-group join)
+    int64_t sent_at;            //  when it was last subscribed upstream
+    int sends;                  //  how often: the answer can be dropped at a high-water mark
     char pattern [ZCH_TOPIC_MAX + 1];
 } subscriber_barrier_t;
 

@@ -21,7 +21,8 @@ from harness import subscribe
 N = 45000
 SIZE = 1024
 LATE = 5                # messages of tail.u, published last
-HWM = 1000              # --egress-hwm and --upstream-hwm
+HWM = 10                # --egress-hwm and --upstream-hwm, in batches
+BATCH = 65536           # bytes a batch of the internal envelope may hold
 HISTORY = 20000
 
 
@@ -38,7 +39,7 @@ def kernel_max(name):
 def test():
     # What the link can hold while the front-end is stopped: both sockets'
     # buffers at their largest, and both high-water marks
-    room = kernel_max("tcp_rmem") + kernel_max("tcp_wmem") + 2 * HWM * (SIZE + 64)
+    room = kernel_max("tcp_rmem") + kernel_max("tcp_wmem") + 2 * HWM * (BATCH + SIZE + 64)
     h.check(N * SIZE > room, "the burst (%d bytes) would fit the link (%d bytes): nothing "
             "would be dropped to the end" % (N * SIZE, room))
     with h.system(workers=1, broker_args=["--egress-hwm", str(HWM), "--history-per-topic",
