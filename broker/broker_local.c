@@ -3,7 +3,7 @@
 #include "zch_log.h"
 #include "zch_zmq.h"
 
-#define LOCAL_HWM       32      //  batches (up to 64 KiB each) queued per front-end worker on our side
+#define LOCAL_HWM       64      //  batches (up to 64 KiB each) queued per front-end worker on our side
 #define LOCAL_LINGER    5000    //  ms the queue may take to go at exit
 #define LOCAL_PARTS     3
 

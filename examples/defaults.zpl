@@ -30,8 +30,8 @@ broker
     egress = "tcp://127.0.0.1:2207"
     #   control requests: PING, STATS, SNAPSHOT, HISTORY, HEAL, SEQS (ROUTER)
     control = "tcp://127.0.0.1:2208"
-    #   messages queued per subscriber front-end before drops
-    egress-hwm = "1000000"
+    #   ZeroMQ messages queued per subscriber front-end before drops (each carries up to 1,024 messages of one topic, 64 KiB)
+    egress-hwm = "4096"
     #   newest messages kept per topic (0: no history, no last value)
     history-per-topic = "1024"
     #   bytes of history over all topics; the oldest go first
@@ -98,8 +98,8 @@ subscriber
     listen = "0.0.0.0:2346"
     #   where Workerman Channel\Client apps connect (walkor/channel's protocol; off when empty)
     channel-listen = ""
-    #   messages queued from a broker in another process before it drops (a tuning and test knob; drops are healed; zchannel run's own link waits instead)
-    upstream-hwm = "1000000"
+    #   ZeroMQ messages (each up to 1,024 messages of one topic, 64 KiB) queued from a broker in another process before it drops (a tuning and test knob; drops are healed; zchannel run's own link waits instead)
+    upstream-hwm = "4096"
     #   output queued per client before it is dropped as a slow consumer (reloads)
     max-output = "64M"
     #   output queued over all clients before those furthest behind are dropped as slow consumers ('auto': a quarter of the machine's memory)

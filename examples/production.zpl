@@ -21,7 +21,8 @@ broker
     ingress = "tcp://127.0.0.1:2206"
     egress = "tcp://127.0.0.1:2207"
     control = "tcp://127.0.0.1:2208"
-    egress-hwm = "2000000"
+    #   batches of up to 64 KiB per front-end: 512 MiB at most
+    egress-hwm = "8192"
     drain-timeout = "10s"
     log-level = "notice"
     metrics-listen = "127.0.0.1:9465"
