@@ -258,7 +258,7 @@ s_barrier_refused (subscriber_worker_t *self, uint64_t number, const uint8_t *he
     if (!atomic_exchange (&logged, true))
         zch_error ("subscriber: refused the broker at %s: it speaks internal envelope %s%.*s, this "
                    "front-end %s%d; nothing from it is used (run front-ends and broker of one release)",
-                   self->config->broker, hello_len? "": "(none: an older release)",
+                   zch_failover_broker (self->failover), hello_len? "": "(none: an older release)",
                    (int) (hello_len < 16? hello_len: 16), (const char *) hello, ZCH_INTERNAL_HELLO,
                    ZCH_INTERNAL_VERSION);
     subscriber_barrier_t *barrier;
@@ -499,7 +499,8 @@ subscriber_barrier_after_move (subscriber_worker_t *self)
             char ack_topic [ZCH_TOPIC_MAX + 1];
             int ack_len = snprintf (ack_topic, sizeof ack_topic, "%s%llu", self->ack_prefix,
                                     (unsigned long long) waiting->number);
-            zmq_setsockopt (self->upstream, ZMQ_UNSUBSCRIBE, ack_topic, (size_t) ack_len);
+            for (int i = 0; i < waiting->sends; i++)
+                zmq_setsockopt (self->upstream, ZMQ_UNSUBSCRIBE, ack_topic, (size_t) ack_len);
             zlistx_delete (self->barriers, zlistx_cursor (self->barriers));
             waiting = zlistx_first (self->barriers);
         }
