@@ -158,3 +158,27 @@ zch_guard_rekey (zch_guard_t *self, zch_auth_t **auth_p, zch_edge_t *edge, zch_e
     self->auth = *auth_p;
     *auth_p = NULL;
 }
+
+bool
+zch_guard_text_request (zch_guard_t *self, zch_conn_t *conn, const zch_command_t *command)
+{
+    zch_verb_t verb = command->verb;
+    if (!zch_guard_admits (self, conn, verb == ZCH_VERB_PING || verb == ZCH_VERB_QUIT
+                                    || verb == ZCH_VERB_EMPTY || verb == ZCH_VERB_AUTH))
+        return true;
+    switch (verb) {
+        case ZCH_VERB_PING:
+            zch_conn_write (conn, "PONG\n", 5);
+            return true;
+        case ZCH_VERB_QUIT:
+            zch_conn_close (conn);
+            return true;
+        case ZCH_VERB_EMPTY:
+            return true;
+        case ZCH_VERB_AUTH:
+            zch_guard_auth (self, conn, command->arg, command->arg_len);
+            return true;
+        default:
+            return false;
+    }
+}

@@ -13,6 +13,7 @@
 
 #include "zch_auth.h"
 #include "zch_edge.h"
+#include "zch_text.h"
 
 #define ZCH_AUTH_FAILURES_DEFAULT   3
 
@@ -37,6 +38,12 @@ typedef struct zch_guard_s {
 //  QUIT and blank lines, which always may). Otherwise answers "auth
 //  required" and returns false.
 bool zch_guard_admits (zch_guard_t *self, zch_conn_t *conn, bool exempt);
+
+//  The text requests both front-ends answer alike: admits the request
+//  (zch_guard_admits), then answers PING, QUIT, blank lines and AUTH.
+//  Returns true when the request is done with (answered, refused or the
+//  connection closing), false when the role is to handle it.
+bool zch_guard_text_request (zch_guard_t *self, zch_conn_t *conn, const zch_command_t *command);
 
 //  Handles AUTH token[0..len): "+OK" / ["ok"], or "auth failed", and the
 //  close after too many failures.

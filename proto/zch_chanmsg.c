@@ -191,6 +191,18 @@ zch_chanmsg_event_size (size_t channel_len, size_t data_len)
     return ZCH_CHANMSG_HEADER + 160 + channel_len + data_len;
 }
 
+//  Starts a frame in out: the body goes after room for its length.
+//  Returns 0, or -1 when out cannot hold even the length.
+static int
+s_start (zch_phpser_out_t *writer, uint8_t *out, size_t out_cap)
+{
+    if (out_cap < ZCH_CHANMSG_HEADER)
+        return -1;
+    zch_phpser_out_init (writer, out, out_cap);
+    writer->len = ZCH_CHANMSG_HEADER;
+    return 0;
+}
+
 //  Finishes a frame: writes the length that counts itself in front.
 static size_t
 s_finish (uint8_t *out, zch_phpser_out_t *writer)
@@ -220,11 +232,9 @@ zch_chanmsg_encode_event (uint8_t *out, size_t out_cap, const char *kind,
                           const char *channel, size_t channel_len,
                           const uint8_t *data, size_t data_len, bool serialized)
 {
-    if (out_cap < ZCH_CHANMSG_HEADER)
-        return 0;
     zch_phpser_out_t writer;
-    zch_phpser_out_init (&writer, out, out_cap);
-    writer.len = ZCH_CHANMSG_HEADER;
+    if (s_start (&writer, out, out_cap))
+        return 0;
     zch_phpser_put_array (&writer, 3);
     zch_phpser_put_string (&writer, "type", 4);
     zch_phpser_put_string (&writer, kind, strlen (kind));
@@ -241,11 +251,9 @@ zch_chanmsg_encode_request (uint8_t *out, size_t out_cap, zch_chan_type_t type,
                             const char *channel, size_t channel_len,
                             const uint8_t *data, size_t data_len, bool serialized)
 {
-    if (out_cap < ZCH_CHANMSG_HEADER)
-        return 0;
     zch_phpser_out_t writer;
-    zch_phpser_out_init (&writer, out, out_cap);
-    writer.len = ZCH_CHANMSG_HEADER;
+    if (s_start (&writer, out, out_cap))
+        return 0;
     if (type != ZCH_CHAN_PING) {
         const char *name = zch_chanmsg_type_name (type);
         zch_phpser_put_array (&writer, data? 3: 2);

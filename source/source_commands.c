@@ -21,7 +21,7 @@ source_commands_frame_publish (void *ctx, zch_conn_t *conn, const char *topic, s
                  const char *payload, size_t payload_len, const uint8_t *headers, size_t headers_size)
 {
     self_t *self = ctx;
-    bool verbose = (uintptr_t) zch_conn_user (conn) & CLIENT_VERBOSE;
+    bool verbose = (uintptr_t) zch_conn_user (conn) & SOURCE_CLIENT_VERBOSE;
     uint64_t confirm = verbose && self->confirm? zch_confirm_next (self->confirm): 0;
     if (verbose && self->confirm && !confirm)
         return -1;              //  too many confirms in flight: held back
@@ -111,7 +111,7 @@ s_handle_publish (self_t *self, zch_conn_t *conn, const char *topic, size_t topi
     const char *reason;
     //  A VERBOSE client's replies keep their order: one that would be
     //  answered at once waits while confirms are owed to it
-    bool verbose = (uintptr_t) zch_conn_user (conn) & CLIENT_VERBOSE;
+    bool verbose = (uintptr_t) zch_conn_user (conn) & SOURCE_CLIENT_VERBOSE;
     uint64_t confirm = verbose && self->confirm? zch_confirm_next (self->confirm): 0;
     bool owed = verbose && self->confirm && zch_confirm_owed (self->confirm, conn);
     if ((verbose && self->confirm && !confirm)
@@ -181,8 +181,7 @@ source_commands_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t l
         return ZCH_EDGE_NEXT;
     }
     uintptr_t flags = (uintptr_t) zch_conn_user (conn);
-    if (!zch_guard_admits (&self->guard, conn, command.verb == ZCH_VERB_PING || command.verb == ZCH_VERB_QUIT
-                           || command.verb == ZCH_VERB_EMPTY || command.verb == ZCH_VERB_AUTH))
+    if (zch_guard_text_request (&self->guard, conn, &command))
         return ZCH_EDGE_NEXT;
     switch (command.verb) {
         case ZCH_VERB_PUB:
@@ -193,19 +192,11 @@ source_commands_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t l
                                      command.rest, command.rest_len);
         case ZCH_VERB_VERBOSE:
             if (command.arg_len == 2 && strncasecmp (command.arg, "on", 2) == 0)
-                flags |= CLIENT_VERBOSE;
+                flags |= SOURCE_CLIENT_VERBOSE;
             else
-                flags &= ~(uintptr_t) CLIENT_VERBOSE;
+                flags &= ~(uintptr_t) SOURCE_CLIENT_VERBOSE;
             zch_conn_set_user (conn, (void *) flags);
             s_reply (conn, "+OK");
-            break;
-        case ZCH_VERB_PING:
-            s_reply (conn, "PONG");
-            break;
-        case ZCH_VERB_QUIT:
-            zch_conn_close (conn);
-            break;
-        case ZCH_VERB_EMPTY:
             break;
         case ZCH_VERB_SUB:
         case ZCH_VERB_UNSUB:
@@ -215,9 +206,6 @@ source_commands_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t l
         case ZCH_VERB_WATCH:
         case ZCH_VERB_UNWATCH:
             s_reply_error (self, conn, "", "work queues are served by the subscriber front-end");
-            break;
-        case ZCH_VERB_AUTH:
-            zch_guard_auth (&self->guard, conn, command.arg, command.arg_len);
             break;
         default:
             s_reply_error (self, conn, "", "unknown command");

@@ -43,7 +43,6 @@ s_broker_events (self_t *self)
         if (zmq_msg_size (&message) >= 1) {
             bool subscribe = ((uint8_t *) zmq_msg_data (&message)) [0] == 1;
             self->broker_subscriptions += subscribe? 1: -1;
-            zch_metrics_set (&self->counters->linked, self->broker_subscriptions > 0);
             if (self->broker_subscriptions <= 0)
                 zch_warning ("source: worker %d lost the broker, holding clients back", self->index);
             else
@@ -51,6 +50,13 @@ s_broker_events (self_t *self)
         }
         zmq_msg_close (&message);
     }
+    //  XPUB says nothing when the broker goes away: the link's own events do
+    bool was_lost = zch_link_lost (self->link);
+    zch_link_connects (self->link);
+    if (!was_lost && zch_link_lost (self->link))
+        zch_warning ("source: worker %d lost its connection to the broker", self->index);
+    zch_metrics_set (&self->counters->linked,
+                     self->broker_subscriptions > 0 && !zch_link_lost (self->link));
     //  An XPUB reports POLLOUT always (libzmq 4.3), so only a send tells
     //  whether the broker takes more: what is held back goes first, then
     //  paused clients try again and pause again if the queue is still full
@@ -214,6 +220,7 @@ s_self_destroy (self_t **self_p)
     source_handover_destroy (&self->handover);
     zch_confirm_destroy (&self->confirm);
     zch_failover_destroy (&self->failover);
+    zch_link_destroy (&self->link);     //  before its socket
     if (self->publisher)
         zmq_close (self->publisher);
     zch_worker_clear (ZCH_WORKER (self));
@@ -277,7 +284,9 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
         return NULL;
     }
     self->publisher = zmq_socket (zsys_init (), ZMQ_XPUB);
-    if (!self->publisher) {
+    if (self->publisher)
+        self->link = zch_link_new (self->publisher);
+    if (!self->publisher || !self->link) {
         snprintf (error, error_size, "cannot create socket: %s", zmq_strerror (zmq_errno ()));
         s_self_destroy (&self);
         return NULL;
@@ -322,6 +331,7 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
         }
     }
     zch_worker_watch (ZCH_WORKER (self), &self->publisher_watch, zch_zmq_fd (self->publisher));
+    zch_worker_watch (ZCH_WORKER (self), &self->link_watch, zch_link_fd (self->link));
     if (self->handover)
         zch_worker_watch (ZCH_WORKER (self), &self->handover_watch, source_handover_fd (self->handover));
     if (self->confirm)

@@ -15,13 +15,11 @@
 #include "zch_edge.h"
 #include "zch_failover.h"
 #include "zch_guard.h"
+#include "zch_link.h"
 #include "zch_main.h"
 #include "zch_metrics.h"
 #include "zch_pipeline.h"
 #include "zch_worker.h"
-
-//  Per-client flags, kept in the connection's user pointer
-#define CLIENT_VERBOSE      SOURCE_CLIENT_VERBOSE
 
 typedef struct {
     ZCH_WORKER_FIELDS           //  the base (zch_worker.h): loop, edges, guard, plugins
@@ -30,6 +28,8 @@ typedef struct {
     source_relay_t *relay;      //  channel clients' publishes from subscriber front-ends, NULL when off
     zch_watch_t relay_watch;
     void *publisher;            //  XPUB to the broker's ingress, NODROP
+    zch_link_t *link;           //  its connections: not ready while the link is lost
+    zch_watch_t link_watch;
     source_handover_t *handover;    //  proof the broker has what we sent; NULL: off
     zch_confirm_t *confirm;  //  publisher confirms for VERBOSE clients; NULL: off
     zch_watch_t confirm_watch;

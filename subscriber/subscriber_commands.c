@@ -217,8 +217,7 @@ subscriber_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t len)
         return ZCH_EDGE_NEXT;
     }
     char pattern [ZCH_TOPIC_MAX + 1];
-    if (!zch_guard_admits (&self->guard, conn, command.verb == ZCH_VERB_PING || command.verb == ZCH_VERB_QUIT
-                           || command.verb == ZCH_VERB_EMPTY || command.verb == ZCH_VERB_AUTH))
+    if (zch_guard_text_request (&self->guard, conn, &command))
         return ZCH_EDGE_NEXT;
     switch (command.verb) {
         case ZCH_VERB_SUB:
@@ -253,14 +252,6 @@ subscriber_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t len)
             if (!s_unsubscribe (self, client, pattern))
                 subscriber_reply_error (conn, "", "not subscribed");
             break;
-        case ZCH_VERB_PING:
-            subscriber_reply (conn, "PONG");
-            break;
-        case ZCH_VERB_QUIT:
-            zch_conn_close (conn);
-            break;
-        case ZCH_VERB_EMPTY:
-            break;
         case ZCH_VERB_VERBOSE:
             //  On: a SUB's +OK names the broker's epoch
             client->verbose = command.arg_len == 2 && strncasecmp (command.arg, "on", 2) == 0;
@@ -269,9 +260,6 @@ subscriber_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t len)
         case ZCH_VERB_PUB:
         case ZCH_VERB_PUBLISH:
             subscriber_reply_error (conn, "", "publishing is served by the source front-end");
-            break;
-        case ZCH_VERB_AUTH:
-            zch_guard_auth (&self->guard, conn, command.arg, command.arg_len);
             break;
         case ZCH_VERB_ENQUEUE:
             return subscriber_enqueue (self, client, command.arg, command.arg_len,

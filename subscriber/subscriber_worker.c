@@ -209,8 +209,10 @@ s_barrier_answered (subscriber_worker_t *self, uint64_t number)
     subscriber_barrier_t *barrier;
     while ((barrier = zlistx_first (self->barriers)) && barrier->number <= number) {
         subscriber_client_t *client = barrier->client;
-        if (barrier->probe)
+        if (barrier->probe) {
             zch_metrics_set (&self->counters->linked, 1);
+            self->probing = false;
+        }
         if (barrier->moved)
             subscriber_catchup_moved (self->catchup);
         if (barrier->settle)
@@ -516,6 +518,37 @@ subscriber_barrier_after_move (subscriber_worker_t *self)
         subscriber_catchup_moved (self->catchup);   //  check at once rather than never
 }
 
+//  Sends a barrier that no client waits for: its answer proves the broker
+//  hears the worker, which is then ready (/readyz).
+static void
+s_probe (subscriber_worker_t *self)
+{
+    subscriber_barrier_t *probe = calloc (1, sizeof *probe);
+    if (probe) {
+        probe->probe = true;
+        self->probing = true;
+        s_barrier_send (self, probe);
+    }
+}
+
+//  The broker link's news. Each connection (a broker restarted, or
+//  moved to) has the topics' seqs checked, and a probe proves the broker
+//  hears us before the worker is ready again; a link lost is not ready.
+static void
+s_link_turn (subscriber_worker_t *self)
+{
+    bool was_lost = zch_link_lost (self->link);
+    if (zch_link_connects (self->link)) {
+        subscriber_catchup_link_up (self->catchup);
+        if (!self->probing)
+            s_probe (self);
+    }
+    if (!was_lost && zch_link_lost (self->link)) {
+        zch_metrics_set (&self->counters->linked, 0);
+        zch_warning ("subscriber: worker %d lost the broker", self->index);
+    }
+}
+
 //  Starts a subscription: the pattern's prefix goes upstream now, and a
 //  barrier right behind it; the pattern delivers once the barrier returns.
 void
@@ -645,7 +678,7 @@ s_self_destroy (subscriber_worker_t **self_p)
     subscriber_queue_destroy (&self->queue);
     subscriber_catchup_destroy (&self->catchup);    //  after the edges: their syncs are gone
     subscriber_workq_destroy (&self->workq);        //  after the edges: what they held is given back
-    subscriber_link_destroy (&self->link);
+    zch_link_destroy (&self->link);
     zch_failover_destroy (&self->failover);
     subscriber_index_destroy (&self->subscriptions);
     zlistx_destroy (&self->barriers);
@@ -702,7 +735,7 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
         .write = s_sync_write, .notice = s_sync_notice,
         .barrier = s_settle_barrier
     };
-    self->link = subscriber_link_new (self->upstream);
+    self->link = zch_link_new (self->upstream);
     if (!self->link) {
         snprintf (error, error_size, "cannot watch the broker link: %s", zmq_strerror (zmq_errno ()));
         s_self_destroy (&self);
@@ -750,17 +783,12 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
     }
     zch_worker_watch (ZCH_WORKER (self), &self->upstream_watch, zch_zmq_fd (self->upstream));
     zch_worker_watch (ZCH_WORKER (self), &self->control_watch, subscriber_catchup_fd (self->catchup));
-    zch_worker_watch (ZCH_WORKER (self), &self->link_watch, subscriber_link_fd (self->link));
+    zch_worker_watch (ZCH_WORKER (self), &self->link_watch, zch_link_fd (self->link));
     if (zch_failover_fd (self->failover) >= 0)
         zch_worker_watch (ZCH_WORKER (self), &self->failover_watch, zch_failover_fd (self->failover));
     if (self->confirm)
         zch_worker_watch (ZCH_WORKER (self), &self->confirm_watch, zch_confirm_fd (self->confirm));
-    //  A first barrier, answered once the broker hears us: readiness
-    subscriber_barrier_t *probe = calloc (1, sizeof *probe);
-    if (probe) {
-        probe->probe = true;
-        s_barrier_send (self, probe);
-    }
+    s_probe (self);
     return self;
 }
 
@@ -845,8 +873,7 @@ s_turn (zch_worker_t *base)
 {
     subscriber_worker_t *self = (subscriber_worker_t *) base;
     subscriber_failover_turn (self);
-    if (subscriber_link_connects (self->link))
-        subscriber_catchup_link_up (self->catchup);
+    s_link_turn (self);
     bool waiting = subscriber_clients_behind (self);
     size_t received = waiting? 0: s_upstream_drain (self);
     //  A full batch, or one cut short to let the clients catch up: go on

@@ -9,12 +9,12 @@
 #include "subscriber.h"
 #include "subscriber_catchup.h"
 #include "subscriber_index.h"
-#include "subscriber_link.h"
 #include "subscriber_sync.h"
 #include "zch_failover.h"
 #include "zch_edge.h"
 #include "zch_envelope.h"
 #include "zch_guard.h"
+#include "zch_link.h"
 #include "zch_main.h"
 #include "zch_metrics.h"
 #include "zch_pipeline.h"
@@ -70,7 +70,8 @@ typedef struct {
     zch_watch_t upstream_watch;
     subscriber_catchup_t *catchup;  //  gap healing and catch-ups over the control link
     zch_watch_t control_watch;
-    subscriber_link_t *link;    //  connections of upstream
+    zch_link_t *link;           //  connections of upstream
+    bool probing;               //  a probe barrier in flight: readiness once it returns
     zch_failover_t *failover;   //  the broker in use, and when to move to the next
     zch_watch_t failover_watch;
     zch_watch_t link_watch;

@@ -2,7 +2,8 @@
 """Health and readiness beside /metrics: /healthz answers 200 as soon as the
 process serves HTTP; /readyz answers 503 naming the role while a front-end
 has no broker link (no broker started yet), and 200 once every worker has
-heard the broker (two source workers here: both must). Every
+heard the broker (two source workers here: both must); when the broker
+goes away later both front-ends turn 503 again, and 200 once it is back. Every
 sample of /metrics carries a role label, including zchannel_build_info
 (with the version), zchannel_uptime_seconds and the process metrics (CPU,
 resident memory, open and maximum descriptors), whose values are those of
@@ -101,10 +102,11 @@ def test():
             wait_status(metrics[role], "/readyz", 503, role, "not ready: %s: broker link down\n" % role)
             values = samples(metrics[role])
             h.check(values.get('zchannel_ready{role="%s"}' % role) == 0, "%s: ready gauge" % role)
-        broker = h.start([h.BROKER, "--ingress", "tcp://%s:%d" % (h.HOST, ingress),
-                          "--egress", "tcp://%s:%d" % (h.HOST, egress),
-                          "--control", "tcp://%s:%d" % (h.HOST, control)] + listen("broker"),
-                         name="broker")
+        start_broker = lambda: h.start([h.BROKER, "--ingress", "tcp://%s:%d" % (h.HOST, ingress),
+                                        "--egress", "tcp://%s:%d" % (h.HOST, egress),
+                                        "--control", "tcp://%s:%d" % (h.HOST, control)]
+                                       + listen("broker"), name="broker")
+        broker = start_broker()
         for role in metrics:
             h.check(wait_status(metrics[role], "/readyz", 200, role) == "ready\n", "readyz body")
         for role, proc in (("broker", broker), ("source", source), ("subscriber", sub)):
@@ -112,8 +114,19 @@ def test():
             h.check(values.get('zchannel_ready{role="%s"}' % role) == 1, "%s: ready gauge" % role)
             check_process(values, role, proc.pid)
         h.check(get(metrics["broker"], "/nothing")[0] == 404, "unknown path: not 404")
+        # the link lost later: each front-end turns not ready, naming its role,
+        # while staying alive; ready again once a broker is back on the endpoints
         h.check(broker.stop() == 0, "broker exits 0")
-        h.check(get(metrics["source"], "/healthz")[0] == 200, "source healthz after the broker went")
+        for role in ("source", "subscriber"):
+            wait_status(metrics[role], "/readyz", 503, role + " after the broker went",
+                        "not ready: %s: broker link down\n" % role)
+            h.check(samples(metrics[role]).get('zchannel_ready{role="%s"}' % role) == 0,
+                    "%s: ready gauge after the broker went" % role)
+            h.check(get(metrics[role], "/healthz")[0] == 200, "%s healthz after the broker went" % role)
+        broker = start_broker()
+        for role in ("source", "subscriber"):
+            h.check(wait_status(metrics[role], "/readyz", 200, role + " with the broker back")
+                    == "ready\n", "readyz body")
     finally:
         for p in (source, sub, broker):
             if p and p.alive():
@@ -133,7 +146,8 @@ def test():
             h.check(values.get('zchannel_ready{role="%s"}' % role) == 1, "run: %s not ready" % role)
     finally:
         h.check(run.stop() == 0, "zchannel run exits 0")
-    return ("/healthz 200 at once; /readyz 503 without a broker, 200 with it; every sample has "
+    return ("/healthz 200 at once; /readyz 503 without a broker, 200 with it, 503 when it goes "
+            "and 200 when it is back; every sample has "
             "its role; build, uptime and process metrics agree with /proc")
 
 

@@ -16,10 +16,10 @@ publisher gets `+OK t <seq> <epoch>` once Redis has stamped its message."""
 
 import time
 
-import msgpack
 import zmq
 
 import harness as h
+import redis_hosts
 import redis_server
 from harness import msg_line, subscribe
 
@@ -44,18 +44,6 @@ def raw_subscriber(S, name):
     h.check(sub.poll(h.STEP * 1000), "%s: no barrier answer" % name)
     h.check(sub.recv_multipart()[0] == ack, "%s: a message before its barrier" % name)
     return sub
-
-
-def raw_collect(sub, count, what):
-    """(epoch, seq) -> payload of count messages."""
-    seen = {}
-    for _ in range(count):
-        h.check(sub.poll(h.STEP * 1000), "%s: %d of %d messages" % (what, len(seen), count))
-        topic, meta, payload = sub.recv_multipart()
-        meta = msgpack.unpackb(meta, raw=False)
-        h.check((meta["ep"], meta["seq"]) not in seen, "%s: seq %d twice" % (what, meta["seq"]))
-        seen[(meta["ep"], meta["seq"])] = payload
-    return seen
 
 
 def test():
@@ -87,7 +75,8 @@ def test():
         h.check(A.stats()["queue_refused"] == 1, "the refused ENQUEUE was not counted")
 
         total = N_A + N_B
-        seen_a, seen_b = raw_collect(raw_a, total, "egress of A"), raw_collect(raw_b, total, "egress of B")
+        seen_a = redis_hosts.raw_collect(raw_a, total, "egress of A")
+        seen_b = redis_hosts.raw_collect(raw_b, total, "egress of B")
         h.check(seen_a == seen_b, "(epoch, seq) -> payload differs between A and B")
         epochs = {e for e, _ in seen_a}
         h.check(len(epochs) == 1, "more than one epoch: %r" % epochs)

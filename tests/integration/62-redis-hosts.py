@@ -10,13 +10,10 @@ at b reading `FROM 0` gets the whole history. A broker started afterwards
 on a fourth host c, which saw none of it, serves the same history from
 the stream in Redis."""
 
-import msgpack
 
-import deployment
 import harness as h
 import netns
 import redis_hosts
-import redis_server
 from harness import msg_line, subscribe
 
 N = 3000
@@ -27,22 +24,9 @@ def start_node(hosts, host, redis_address):
     return redis_hosts.start_node(hosts, host, ["--engine", "redis", "--redis", redis_address], N)
 
 
-def raw_collect(sub, count, what):
-    seen = {}
-    for _ in range(count):
-        h.check(sub.poll(h.STEP * 1000), "%s: %d of %d messages" % (what, len(seen), count))
-        _, meta, payload = sub.recv_multipart()
-        meta = msgpack.unpackb(meta, raw=False)
-        h.check((meta["ep"], meta["seq"]) not in seen, "%s: seq %d twice" % (what, meta["seq"]))
-        seen[(meta["ep"], meta["seq"])] = payload
-    return seen
-
-
 def test():
     with netns.Hosts(["r", "a", "b", "c"]) as hosts:
-        redis_address = hosts.address["r"] + ":6379"
-        redis = hosts.start("r", [redis_server.REDIS_SERVER, "--bind", hosts.address["r"], "--port", "6379",
-                                  "--save", "", "--appendonly", "no", "--protected-mode", "no"], name="redis")
+        redis, redis_address = redis_hosts.start_redis(hosts, "r")
         procs = [redis] + start_node(hosts, "a", redis_address) + start_node(hosts, "b", redis_address)
         raws = {host: redis_hosts.raw_subscriber(hosts, host) for host in ("a", "b")}
         subs = {host: redis_hosts.client(hosts, host, SUB_PORT, h.SUBSCRIBER_GREETING, "sub-" + host)
@@ -55,7 +39,7 @@ def test():
         got = h.read_many([subs["a"], subs["b"]], [N, N], timeout=60, what="messages at a and b")
         for host, lines in zip(("a", "b"), got):
             h.compare_lines("subscriber at " + host, lines, expected)
-        seen = {host: raw_collect(raws[host][1], N, "egress at " + host) for host in ("a", "b")}
+        seen = {host: redis_hosts.raw_collect(raws[host][1], N, "egress at " + host) for host in ("a", "b")}
         h.check(seen["a"] == seen["b"], "(epoch, seq) -> payload differs between the hosts")
         h.check(len({e for e, _ in seen["a"]}) == 1, "more than one epoch")
         for host in ("a", "b"):
@@ -79,9 +63,4 @@ def test():
 
 
 if __name__ == "__main__":
-    if deployment.CURRENT != "procs":
-        print("SKIP 62-redis-hosts: runs the three programs on each host")
-        raise SystemExit(77)
-    redis_server.skip_unless_available("62-redis-hosts")
-    netns.skip_unless_possible("62-redis-hosts")
-    h.run("62-redis-hosts", test, budget=110)
+    redis_hosts.run("62-redis-hosts", test, budget=110)

@@ -17,7 +17,6 @@ message it missed, in order, then the live ones; no seq twice."""
 
 import re
 
-import deployment
 import harness as h
 import netns
 import redis_hosts
@@ -63,9 +62,7 @@ def lines(first, last):
 
 def test():
     with netns.Hosts(["r", "a", "b"]) as hosts:
-        redis_address = hosts.address["r"] + ":6379"
-        hosts.start("r", [redis_server.REDIS_SERVER, "--bind", hosts.address["r"], "--port", "6379",
-                          "--save", "", "--appendonly", "no", "--protected-mode", "no"], name="redis")
+        _, redis_address = redis_hosts.start_redis(hosts, "r")
         broker_a, subscriber_a = start_node(hosts, "a", redis_address)
         start_node(hosts, "b", redis_address)
         sub_a = redis_hosts.client(hosts, "a", SUB_PORT, h.SUBSCRIBER_GREETING, "sub-a")
@@ -134,9 +131,4 @@ def test():
 
 
 if __name__ == "__main__":
-    if deployment.CURRENT != "procs":
-        print("SKIP 65-redis-partition: runs the three programs on each host")
-        raise SystemExit(77)
-    redis_server.skip_unless_available("65-redis-partition")
-    netns.skip_unless_possible("65-redis-partition")
-    h.run("65-redis-partition", test, budget=110)
+    redis_hosts.run("65-redis-partition", test, budget=110)

@@ -35,10 +35,9 @@ import urllib.request
 import msgpack
 import zmq
 
-import deployment
 import harness as h
 import netns
-import redis_server
+import redis_hosts
 from harness import subscribe
 
 SOURCE_PORT, SUB_PORT, SOURCE_METRICS, SUB_METRICS = 2345, 2346, 9101, 9102
@@ -117,9 +116,7 @@ def scenario(freeze):
     (SIGSTOP) for FREEZE s, so that what the source sends meanwhile sits
     unread in A's buffers and dies with it: a real loss to count."""
     with netns.Hosts(["r", "a", "b"]) as hosts:
-        redis_address = hosts.address["r"] + ":6379"
-        hosts.start("r", [redis_server.REDIS_SERVER, "--bind", hosts.address["r"], "--port", "6379",
-                          "--save", "", "--appendonly", "no", "--protected-mode", "no"], name="redis")
+        _, redis_address = redis_hosts.start_redis(hosts, "r")
         broker_a = hosts.start("a", broker_cmd(hosts, "a", redis_address), name="broker-a")
         broker_b = hosts.start("b", broker_cmd(hosts, "b", redis_address), name="broker-b")
         for b in (broker_a, broker_b):
@@ -254,10 +251,6 @@ def test():
 
 
 if __name__ == "__main__":
-    if deployment.CURRENT != "procs":
-        print("SKIP 66-failover-kill: zchannel run embeds its one broker, which cannot be failed over "
-              "(its front-ends take no --broker); runs with the three programs")
-        raise SystemExit(77)
-    redis_server.skip_unless_available("66-failover-kill")
-    netns.skip_unless_possible("66-failover-kill")
-    h.run("66-failover-kill", test, budget=150)
+    redis_hosts.run("66-failover-kill", test, budget=150,
+                    why="zchannel run embeds its one broker, which cannot be failed over "
+                        "(its front-ends take no --broker); runs with the three programs")

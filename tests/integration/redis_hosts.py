@@ -1,12 +1,16 @@
-"""What the Redis engine's multi-host tests share: a broker with its two
-front-ends on one network-namespace host (netns.Hosts), line clients and
-raw ZeroMQ subscribers made from inside a host, and a broker's STATS read
-from inside its host."""
+"""What the Redis engine's multi-host tests share: Redis on a host of its
+own, a broker with its two front-ends on one network-namespace host
+(netns.Hosts), line clients and raw ZeroMQ subscribers made from inside a
+host (and what a raw subscriber collects), a broker's STATS read from
+inside its host, and the checks that skip such a test where it cannot run."""
 
 import msgpack
 import zmq
 
+import deployment
 import harness as h
+import netns
+import redis_server
 
 SOURCE_PORT, SUB_PORT, CONTROL = 2345, 2346, "tcp://127.0.0.1:2208"
 
@@ -63,3 +67,36 @@ def broker_stats(hosts, host):
         s.close()
         context.term()
     return msgpack.unpackb(frames[-1], raw=False)
+
+
+def start_redis(hosts, host, port=6379):
+    """A redis-server without persistence on host; returns (process, "address:port")."""
+    address = hosts.address[host]
+    proc = hosts.start(host, [redis_server.REDIS_SERVER, "--bind", address, "--port", str(port),
+                              "--save", "", "--appendonly", "no", "--protected-mode", "no"],
+                       name="redis")
+    return proc, "%s:%d" % (address, port)
+
+
+def raw_collect(sub, count, what):
+    """(epoch, seq) -> payload of count messages on a raw subscriber; a seq
+    seen twice fails."""
+    seen = {}
+    for _ in range(count):
+        h.check(sub.poll(h.STEP * 1000), "%s: %d of %d messages" % (what, len(seen), count))
+        _, meta, payload = sub.recv_multipart()
+        meta = msgpack.unpackb(meta, raw=False)
+        h.check((meta["ep"], meta["seq"]) not in seen, "%s: seq %d twice" % (what, meta["seq"]))
+        seen[(meta["ep"], meta["seq"])] = payload
+    return seen
+
+
+def run(name, test, budget, why="runs the three programs on each host"):
+    """Runs a multi-host test: with the three programs only (else SKIP,
+    saying why), where redis-server and network namespaces are at hand."""
+    if deployment.CURRENT != "procs":
+        print("SKIP %s: %s" % (name, why))
+        raise SystemExit(77)
+    redis_server.skip_unless_available(name)
+    netns.skip_unless_possible(name)
+    h.run(name, test, budget=budget)

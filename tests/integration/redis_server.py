@@ -89,3 +89,4 @@ def engine_args(*servers):
     for server in servers:
         args += ["--redis", server.address]
     return args
+

@@ -1,28 +1,31 @@
-/*  subscriber_link: connection events of the broker link, through
-    libzmq's socket monitor (an inproc PAIR per watched socket).            */
-#include "subscriber_link.h"
+/*  zch_link: connection events of a broker link, through libzmq's socket
+    monitor (an inproc PAIR per watched socket).                            */
+#include "zch_link.h"
 #include "zch_zmq.h"
 
 #include <czmq.h>
 
-struct subscriber_link_t {
+struct zch_link_t {
     void *socket;
     void *events;               //  PAIR reading the monitor
+    int up;                     //  connections made less those lost
+    bool dropped;               //  a connection was lost
 };
 
-subscriber_link_t *
-subscriber_link_new (void *socket)
+zch_link_t *
+zch_link_new (void *socket)
 {
-    subscriber_link_t *self = calloc (1, sizeof *self);
+    zch_link_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
     self->socket = socket;
     char endpoint [64];
     snprintf (endpoint, sizeof endpoint, "inproc://zch-link-%p", socket);
     self->events = zmq_socket (zsys_init (), ZMQ_PAIR);
-    if (!self->events || zmq_socket_monitor (socket, endpoint, ZMQ_EVENT_CONNECTED)
+    if (!self->events
+    ||  zmq_socket_monitor (socket, endpoint, ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED)
     ||  zmq_connect (self->events, endpoint)) {
-        subscriber_link_destroy (&self);
+        zch_link_destroy (&self);
         return NULL;
     }
     zch_zmq_set (self->events, ZMQ_LINGER, 0);
@@ -30,9 +33,9 @@ subscriber_link_new (void *socket)
 }
 
 void
-subscriber_link_destroy (subscriber_link_t **self_p)
+zch_link_destroy (zch_link_t **self_p)
 {
-    subscriber_link_t *self = *self_p;
+    zch_link_t *self = *self_p;
     if (!self)
         return;
     if (self->events) {
@@ -44,13 +47,13 @@ subscriber_link_destroy (subscriber_link_t **self_p)
 }
 
 int
-subscriber_link_fd (subscriber_link_t *self)
+zch_link_fd (zch_link_t *self)
 {
     return zch_zmq_fd (self->events);
 }
 
 int
-subscriber_link_connects (subscriber_link_t *self)
+zch_link_connects (zch_link_t *self)
 {
     int connects = 0;
     while (true) {
@@ -65,8 +68,16 @@ subscriber_link_connects (subscriber_link_t *self)
         uint16_t event = 0;
         if (zmq_msg_size (&frame) >= 2)
             memcpy (&event, zmq_msg_data (&frame), 2);
-        if (event == ZMQ_EVENT_CONNECTED)
+        if (event == ZMQ_EVENT_CONNECTED) {
             connects++;
+            self->up++;
+        }
+        else
+        if (event == ZMQ_EVENT_DISCONNECTED) {
+            self->dropped = true;
+            if (self->up > 0)
+                self->up--;
+        }
         zmq_msg_close (&frame);
         while (more) {
             zmq_msg_init (&frame);
@@ -75,4 +86,10 @@ subscriber_link_connects (subscriber_link_t *self)
             zmq_msg_close (&frame);
         }
     }
+}
+
+bool
+zch_link_lost (zch_link_t *self)
+{
+    return self->dropped && self->up == 0;
 }
