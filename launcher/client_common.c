@@ -1,9 +1,14 @@
 /*  client_common: connection, line reading and writing for the client
     tools. See client_common.h.                                            */
 #include "client_common.h"
+#include "client_workerman.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,6 +21,27 @@
 #include <unistd.h>
 
 #define CLIENT_BUF_INITIAL (64 * 1024)
+
+int
+client_shared_option (const char *prog, int opt, const char *arg, client_shared_t *shared)
+{
+    switch (opt) {
+        case CLIENT_OPT_TOKEN:
+            shared->token = arg;
+            return 1;
+        case CLIENT_OPT_PROFILE:
+            return client_workerman_profile (prog, arg, &shared->workerman)? -1: 1;
+        case CLIENT_OPT_TLS_CA:
+            shared->tls.ca = arg;
+            shared->tls.on = true;
+            return 1;
+        case CLIENT_OPT_TLS:
+            shared->tls.on = true;
+            return 1;
+        default:
+            return 0;
+    }
+}
 
 //  Parses a TCP port number, refusing signs, junk and out-of-range values.
 int
@@ -126,15 +152,87 @@ s_connect_any (const char *host, int port, const char **reason)
     return fd;
 }
 
-//  Opens the connection and the read buffer of a link.
+//  Why the last TLS call failed, for the user: the certificate check's
+//  verdict when that is what failed, else OpenSSL's first error.
+static void
+s_tls_reason (client_link_t *link, char *reason, size_t size)
+{
+    long verify = link->tls? SSL_get_verify_result (link->tls): X509_V_OK;
+    unsigned long error = ERR_get_error ();
+    if (verify != X509_V_OK)
+        snprintf (reason, size, "the server's certificate is not trusted: %s",
+                  X509_verify_cert_error_string (verify));
+    else
+    if (error)
+        ERR_error_string_n (error, reason, size);
+    else
+        snprintf (reason, size, "the connection closed (not a TLS port?)");
+    ERR_clear_error ();
+}
+
+//  The TLS handshake on the connected (blocking) socket: the server must
+//  show a certificate from a trusted CA that names host (an address or
+//  a DNS name). Returns 0, or -1 after saying why.
+static int
+s_tls_start (client_link_t *link, const client_tls_t *tls)
+{
+    char reason [256];
+    link->tls_ctx = SSL_CTX_new (TLS_client_method ());
+    if (!link->tls_ctx) {
+        s_tls_reason (link, reason, sizeof reason);
+        client_link_complain (link, "cannot set up TLS", reason);
+        return -1;
+    }
+    SSL_CTX_set_min_proto_version (link->tls_ctx, TLS1_2_VERSION);
+    SSL_CTX_set_verify (link->tls_ctx, SSL_VERIFY_PEER, NULL);
+    //  The pub loop hands over as much as it has and retries from a buffer
+    //  that may have moved
+    SSL_CTX_set_mode (link->tls_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE
+                                   | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    if (tls->ca? SSL_CTX_load_verify_locations (link->tls_ctx, tls->ca, NULL) != 1:
+                 SSL_CTX_set_default_verify_paths (link->tls_ctx) != 1) {
+        s_tls_reason (link, reason, sizeof reason);
+        char what [300];
+        snprintf (what, sizeof what, "cannot load the CA %s", tls->ca? tls->ca: "(system)");
+        client_link_complain (link, what, reason);
+        return -1;
+    }
+    link->tls = SSL_new (link->tls_ctx);
+    if (!link->tls || SSL_set_fd (link->tls, link->fd) != 1) {
+        s_tls_reason (link, reason, sizeof reason);
+        client_link_complain (link, "cannot set up TLS", reason);
+        return -1;
+    }
+    unsigned char address [16];
+    X509_VERIFY_PARAM *param = SSL_get0_param (link->tls);
+    if (inet_pton (AF_INET, link->host, address) == 1 || inet_pton (AF_INET6, link->host, address) == 1)
+        X509_VERIFY_PARAM_set1_ip_asc (param, link->host);
+    else {
+        SSL_set_tlsext_host_name (link->tls, link->host);
+        X509_VERIFY_PARAM_set1_host (param, link->host, 0);
+    }
+    if (SSL_connect (link->tls) != 1) {
+        s_tls_reason (link, reason, sizeof reason);
+        client_link_complain (link, "TLS handshake failed", reason);
+        return -1;
+    }
+    return 0;
+}
+
+//  Opens the connection (with TLS when asked) and the read buffer of a link.
 int
-client_link_open (client_link_t *link, const char *prog, const char *host, int port)
+client_link_open (client_link_t *link, const char *prog, const char *host, int port,
+                  const client_tls_t *tls)
 {
     *link = (client_link_t) { .prog = prog, .host = host, .port = port, .fd = -1 };
     const char *reason;
     link->fd = s_connect_any (host, port, &reason);
     if (link->fd == -1) {
         client_link_complain (link, "cannot connect", reason);
+        return -1;
+    }
+    if (tls && tls->on && s_tls_start (link, tls)) {
+        client_link_close (link);
         return -1;
     }
     link->cap = CLIENT_BUF_INITIAL;
@@ -151,6 +249,13 @@ client_link_open (client_link_t *link, const char *prog, const char *host, int p
 void
 client_link_close (client_link_t *link)
 {
+    if (link->tls) {
+        SSL_shutdown (link->tls);
+        SSL_free (link->tls);
+        link->tls = NULL;
+    }
+    SSL_CTX_free (link->tls_ctx);
+    link->tls_ctx = NULL;
     if (link->fd != -1)
         close (link->fd);
     link->fd = -1;
@@ -188,6 +293,56 @@ s_link_make_room (client_link_t *link)
     return 0;
 }
 
+//  Maps a failed TLS read or write to errno (EAGAIN: try again later) and
+//  returns -1, or 0 when the server closed the connection.
+static ssize_t
+s_tls_failed (client_link_t *link, int rc)
+{
+    int error = SSL_get_error (link->tls, rc);
+    if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
+        errno = EAGAIN;
+        return -1;
+    }
+    if (error == SSL_ERROR_ZERO_RETURN || (error == SSL_ERROR_SYSCALL && errno == 0))
+        return 0;
+    if (error != SSL_ERROR_SYSCALL)
+        errno = EPROTO;
+    ERR_clear_error ();
+    return -1;
+}
+
+//  Reads from the socket, through TLS when on.
+static ssize_t
+s_read (client_link_t *link, char *buf, size_t len)
+{
+    if (!link->tls)
+        return read (link->fd, buf, len);
+    size_t got = 0;
+    int rc = SSL_read_ex (link->tls, buf, len, &got);
+    return rc == 1? (ssize_t) got: s_tls_failed (link, rc);
+}
+
+ssize_t
+client_link_send (client_link_t *link, const char *buf, size_t len)
+{
+    if (!link->tls)
+        return send (link->fd, buf, len, MSG_NOSIGNAL);
+    size_t put = 0;
+    int rc = SSL_write_ex (link->tls, buf, len, &put);
+    if (rc == 1)
+        return (ssize_t) put;
+    ssize_t failed = s_tls_failed (link, rc);
+    if (failed == 0)
+        errno = EPIPE;
+    return -1;
+}
+
+bool
+client_link_buffered (client_link_t *link)
+{
+    return link->tls && SSL_pending (link->tls) > 0;
+}
+
 //  Reads what the socket has into the buffer, once.
 int
 client_link_fill (client_link_t *link)
@@ -198,7 +353,7 @@ client_link_fill (client_link_t *link)
     }
     ssize_t got;
     do
-        got = read (link->fd, link->buf + link->len, link->cap - link->len);
+        got = s_read (link, link->buf + link->len, link->cap - link->len);
     while (got == -1 && errno == EINTR);
     if (got > 0) {
         link->len += (size_t) got;
@@ -264,10 +419,17 @@ client_link_await (client_link_t *link, int64_t deadline)
     int64_t left = deadline - client_now_ms ();
     if (left <= 0)
         return CLIENT_FILL_TIMEOUT;
+    if (client_link_buffered (link))
+        return client_link_fill (link);
     struct pollfd pfd = { .fd = link->fd, .events = POLLIN };
     int rc = poll (&pfd, 1, (int) left);
     if (rc == -1 && errno != EINTR)
         return CLIENT_FILL_ERROR;
+    if (rc > 0 && link->tls) {
+        //  Bytes on the socket need not make a whole TLS record yet
+        rc = client_link_fill (link);
+        return rc == CLIENT_FILL_AGAIN? CLIENT_FILL_OK: rc;
+    }
     return rc <= 0? CLIENT_FILL_OK: client_link_fill (link);
 }
 
@@ -276,7 +438,7 @@ int
 client_link_write (client_link_t *link, const char *buf, size_t len)
 {
     while (len > 0) {
-        ssize_t put = send (link->fd, buf, len, MSG_NOSIGNAL);
+        ssize_t put = client_link_send (link, buf, len);
         if (put >= 0) {
             buf += put;
             len -= (size_t) put;

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 //  Exit codes shared by the tools
 #define CLIENT_EXIT_OK      0
@@ -35,17 +36,56 @@
 #define CLIENT_FILL_ERROR    -2     //  errno says why
 #define CLIENT_FILL_TIMEOUT  -3     //  only from client_link_read_line and client_link_await
 
+//  TLS towards a front-end that serves it (--tls-cert): the server's
+//  certificate is checked against ca (a PEM file), or against the
+//  system's trusted CAs when ca is NULL, and must name host.
+typedef struct {
+    bool on;                    //  --tls (or --tls-ca)
+    const char *ca;             //  --tls-ca FILE, or NULL
+} client_tls_t;
+
+struct ssl_st;
+struct ssl_ctx_st;
+
 typedef struct {
     const char *prog;           //  "zchannel pub", for messages
     const char *host;
     int port;
     int fd;
+    struct ssl_ctx_st *tls_ctx; //  with TLS: its context and connection, else NULL
+    struct ssl_st *tls;
     char *buf;                  //  bytes read but not yet returned as lines
     size_t start;               //  first unconsumed byte in buf
     size_t len;                 //  end of valid bytes in buf
     size_t cap;
     size_t scanned;             //  bytes after start known to hold no LF
 } client_link_t;
+
+//  The options both pub and sub take, in their getopt_long tables
+//  (CLIENT_SHARED_OPTIONS), and where they go.
+enum { CLIENT_OPT_TOKEN = 1000, CLIENT_OPT_PROFILE, CLIENT_OPT_TLS, CLIENT_OPT_TLS_CA };
+#define CLIENT_SHARED_OPTIONS                                           \
+    { "token", required_argument, NULL, CLIENT_OPT_TOKEN },             \
+    { "profile", required_argument, NULL, CLIENT_OPT_PROFILE },         \
+    { "tls", no_argument, NULL, CLIENT_OPT_TLS },                       \
+    { "tls-ca", required_argument, NULL, CLIENT_OPT_TLS_CA }
+
+typedef struct {
+    const char *token;          //  --token: AUTH with it first
+    bool workerman;             //  --profile workerman
+    client_tls_t tls;           //  --tls, --tls-ca
+} client_shared_t;
+
+//  The --help lines of the shared options.
+#define CLIENT_SHARED_HELP                                                              \
+    "      --token TOKEN  authenticate with AUTH TOKEN first (front-ends with --auth-file)\n" \
+    "      --tls         speak TLS (a front-end with --tls-cert); the server's certificate\n" \
+    "                    must come from a CA the system trusts and name HOST\n"          \
+    "      --tls-ca FILE  the same, trusting the CA certificates in FILE (PEM) instead\n"
+
+//  Takes opt (its argument arg) when it is a shared option. Returns 1 when
+//  it was one, 0 when it is not, -1 after a usage error.
+int client_shared_option (const char *prog, int opt, const char *arg, client_shared_t *shared);
 
 //  Parses a TCP port number (1..65535). Returns 0, or -1 if text is not one.
 int client_port_parse (const char *text, int *port);
@@ -63,11 +103,21 @@ void client_usage_error (const char *prog, const char *format, ...)
 //  with ':') with client_usage_error.
 void client_option_error (const char *prog, char **argv, int opt);
 
-//  Connects link to host:port (blocking). Returns 0, or -1 after printing
-//  "<prog>: cannot connect to host:port: reason" on stderr. On success
-//  call client_link_close when done.
+//  Connects link to host:port (blocking), then, when tls is on (tls may
+//  be NULL: plain TCP), makes the TLS handshake and checks the server's
+//  certificate. Returns 0, or -1 after printing "<prog>: host:port: cannot
+//  connect: reason" (or "TLS handshake failed: reason") on stderr. On
+//  success call client_link_close when done.
 int client_link_open (client_link_t *link, const char *prog,
-                      const char *host, int port);
+                      const char *host, int port, const client_tls_t *tls);
+
+//  Writes what the socket takes now (non-blocking). Returns the bytes
+//  written, or -1 with errno set (EAGAIN: nothing now).
+ssize_t client_link_send (client_link_t *link, const char *buf, size_t len);
+
+//  True when the link holds bytes already read from the socket but not
+//  yet handed out (TLS records): poll says nothing of them.
+bool client_link_buffered (client_link_t *link);
 
 //  Closes the socket and frees the buffer. Safe to call twice.
 void client_link_close (client_link_t *link);

@@ -57,12 +57,8 @@ typedef struct {
     uint8_t *header_entries;    //  msgpack key/value strings, count pairs
     size_t header_size;
     uint32_t header_count;
-    const char *token;          //  --token: AUTH with it first
-    bool workerman;             //  --profile workerman
+    client_shared_t shared;     //  --token, --profile, --tls, --tls-ca
 } pub_t;
-
-//  Long options without a short form
-enum { PUB_OPT_TOKEN = 1000, PUB_OPT_PROFILE };
 
 //  Prints the usage text to stream.
 static void
@@ -79,7 +75,7 @@ s_usage (FILE *stream)
         "  -f, --file PATH   publish the whole file as one binary payload ('-': stdin;\n"
         "                    implies --frame)\n"
         "  -e, --header K=V  add a header (repeatable; implies --frame)\n"
-        "      --token TOKEN  authenticate with AUTH TOKEN first (front-ends with --auth-file)\n"
+        CLIENT_SHARED_HELP
         "      --profile workerman  the source runs --profile workerman: TOPIC must be\n"
         "                    topic1, each line is sent as it is, nothing is answered\n"
         "  -h, --help        show this help and exit\n"
@@ -231,8 +227,8 @@ static int
 s_pub_flush (pub_t *self)
 {
     while (self->out_sent < self->out.len) {
-        ssize_t put = send (self->link.fd, self->out.data + self->out_sent,
-                            self->out.len - self->out_sent, MSG_NOSIGNAL);
+        ssize_t put = client_link_send (&self->link, self->out.data + self->out_sent,
+                                        self->out.len - self->out_sent);
         if (put >= 0)
             self->out_sent += (size_t) put;
         else
@@ -271,7 +267,13 @@ s_pub_run (pub_t *self)
               .events = POLLIN }
         };
         int timeout = self->stdin_open || backlog ? -1 : PUB_ACK_WAIT_MS;
-        int rc = poll (pfd, 2, timeout);
+        //  TLS may hold answers already read: poll knows nothing of them
+        int rc = client_link_buffered (&self->link)? 0: poll (pfd, 2, timeout);
+        if (rc == 0 && client_link_buffered (&self->link)) {
+            if (s_pub_read_answers (self))
+                return -1;
+            continue;
+        }
         if (rc == -1 && errno == EINTR)
             continue;
         if (rc == -1) {
@@ -307,8 +309,7 @@ s_pub_options (pub_t *self, int argc, char **argv, const char **host, int *port,
         { "frame-port", required_argument, NULL, 'P' },
         { "file", required_argument, NULL, 'f' },
         { "header", required_argument, NULL, 'e' },
-        { "token", required_argument, NULL, PUB_OPT_TOKEN },
-        { "profile", required_argument, NULL, PUB_OPT_PROFILE },
+        CLIENT_SHARED_OPTIONS,
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -316,16 +317,14 @@ s_pub_options (pub_t *self, int argc, char **argv, const char **host, int *port,
     opterr = 0;
     int opt;
     while ((opt = getopt_long (argc, argv, ":H:p:Ff:e:h", options, NULL)) != -1) {
+        int shared = client_shared_option (PUB_PROG, opt, optarg, &self->shared);
+        if (shared < 0)
+            return -1;
+        if (shared > 0)
+            continue;
         switch (opt) {
             case 'h':
                 return 1;
-            case PUB_OPT_TOKEN:
-                self->token = optarg;
-                break;
-            case PUB_OPT_PROFILE:
-                if (client_workerman_profile (PUB_PROG, optarg, &self->workerman))
-                    return -1;
-                break;
             case 'F':
                 self->frame = true;
                 break;
@@ -380,11 +379,11 @@ s_pub_options (pub_t *self, int argc, char **argv, const char **host, int *port,
         client_usage_error (PUB_PROG, "give either --file or MESSAGE, not both");
         return -1;
     }
-    if (self->token && self->frame) {
+    if (self->shared.token && self->frame) {
         client_usage_error (PUB_PROG, "--token works over the text port, not with --frame");
         return -1;
     }
-    if (self->workerman && (self->frame || strcmp (self->topic, CLIENT_WORKERMAN_TOPIC) != 0)) {
+    if (self->shared.workerman && (self->frame || strcmp (self->topic, CLIENT_WORKERMAN_TOPIC) != 0)) {
         client_usage_error (PUB_PROG, "--profile workerman publishes on " CLIENT_WORKERMAN_TOPIC
                             " over the text port only");
         return -1;
@@ -407,25 +406,25 @@ zchannel_pub_main (int argc, char **argv)
         free (self.header_entries);
         return rc == 1 ? CLIENT_EXIT_OK : CLIENT_EXIT_USAGE;
     }
-    if (self.workerman)
-        return client_workerman_pub (host, port, self.token, message);
+    if (self.shared.workerman)
+        return client_workerman_pub (host, port, &self.shared, message);
     if (self.frame) {
         uint8_t *headers = NULL;
         size_t headers_size = self.header_count?
             client_headers_finish (self.header_entries, self.header_size, self.header_count,
                                    &headers): 0;
-        rc = client_pub_frames (host, self.frame_port, self.topic, message, self.file,
-                                headers, headers_size);
+        rc = client_pub_frames (host, self.frame_port, &self.shared.tls, self.topic, message,
+                                self.file, headers, headers_size);
         free (headers);
         free (self.header_entries);
         return rc;
     }
-    if (client_link_open (&self.link, PUB_PROG, host, port))
+    if (client_link_open (&self.link, PUB_PROG, host, port, &self.shared.tls))
         return CLIENT_EXIT_FAIL;
 
     rc = CLIENT_EXIT_FAIL;
     if (client_link_greet (&self.link, PUB_GREETING)
-    ||  client_link_auth (&self.link, self.token)
+    ||  client_link_auth (&self.link, self.shared.token)
     ||  client_link_command (&self.link, "VERBOSE on\n")
     ||  client_link_set_nonblocking (&self.link))
         goto cleanup;

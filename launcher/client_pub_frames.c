@@ -103,11 +103,12 @@ s_send_lines (client_link_t *link, const char *topic, const uint8_t *headers, si
 }
 
 int
-client_pub_frames (const char *host, int port, const char *topic, const char *message,
+client_pub_frames (const char *host, int port, const client_tls_t *tls, const char *topic,
+                   const char *message,
                    const char *file, const uint8_t *headers, size_t headers_size)
 {
     client_link_t link;
-    if (client_link_open (&link, PUB_FRAMES_PROG, host, port))
+    if (client_link_open (&link, PUB_FRAMES_PROG, host, port, tls))
         return CLIENT_EXIT_FAIL;
     int rc = CLIENT_EXIT_FAIL;
     uint8_t *data = NULL;

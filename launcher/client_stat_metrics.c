@@ -60,7 +60,7 @@ s_get (const char *address, int timeout_ms)
     memcpy (host, address, (size_t) (colon - address));
     host [colon - address] = 0;
     client_link_t link;
-    if (client_link_open (&link, "zchannel stat", host, port))
+    if (client_link_open (&link, "zchannel stat", host, port, NULL))
         return NULL;
     static const char request [] = "GET /metrics HTTP/1.0\r\nAccept: text/plain\r\n\r\n";
     char *reply = NULL;

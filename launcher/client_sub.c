@@ -54,12 +54,10 @@ typedef struct {
     client_buf_t rendered;      //  one message as the format prints it
     bool frame;
     int frame_port;
-    const char *token;          //  --token: AUTH with it first
-    bool workerman;             //  --profile workerman
+    client_shared_t shared;     //  --token, --profile, --tls, --tls-ca
 } sub_t;
 
 //  Long options without a short form
-enum { SUB_OPT_TOKEN = 1000, SUB_OPT_PROFILE };
 
 //  Prints the usage text to stream.
 static void
@@ -84,7 +82,7 @@ s_usage (FILE *stream)
         "                    base64 with \"payload_encoding\": \"base64\")\n"
         "  -F, --frame       use the subscriber's frame port (headers, binary payloads)\n"
         "      --frame-port PORT  the subscriber's frame port (default %d; implies --frame)\n"
-        "      --token TOKEN  authenticate with AUTH TOKEN first (front-ends with --auth-file)\n"
+        CLIENT_SHARED_HELP
         "      --profile workerman  the subscriber runs --profile workerman: PATTERN must\n"
         "                    be topic1; prints each 'Received:' payload on a line\n"
         "  -h, --help        show this help and exit\n"
@@ -276,7 +274,7 @@ s_sub_refill (sub_t *self, int found)
         if (rc != SUB_GO_ON)
             return rc;
         struct pollfd pfd = { .fd = self->link.fd, .events = POLLIN };
-        if (poll (&pfd, 1, -1) == -1 && errno != EINTR) {
+        if (!client_link_buffered (&self->link) && poll (&pfd, 1, -1) == -1 && errno != EINTR) {
             fprintf (stderr, SUB_PROG ": poll: %s\n", strerror (errno));
             return SUB_FAILED;
         }
@@ -326,8 +324,7 @@ s_sub_options (sub_t *self, int argc, char **argv, const char **host, int *port,
         { "format", required_argument, NULL, 'o' },
         { "frame", no_argument, NULL, 'F' },
         { "frame-port", required_argument, NULL, 'P' },
-        { "token", required_argument, NULL, SUB_OPT_TOKEN },
-        { "profile", required_argument, NULL, SUB_OPT_PROFILE },
+        CLIENT_SHARED_OPTIONS,
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -336,16 +333,14 @@ s_sub_options (sub_t *self, int argc, char **argv, const char **host, int *port,
     int opt;
     while ((opt = getopt_long (argc, argv, ":H:p:n:vsf:Fh", options, NULL)) != -1) {
         char *end;
+        int shared = client_shared_option (SUB_PROG, opt, optarg, &self->shared);
+        if (shared < 0)
+            return -1;
+        if (shared > 0)
+            continue;
         switch (opt) {
             case 'h':
                 return 1;
-            case SUB_OPT_TOKEN:
-                self->token = optarg;
-                break;
-            case SUB_OPT_PROFILE:
-                if (client_workerman_profile (SUB_PROG, optarg, &self->workerman))
-                    return -1;
-                break;
             case 'o':
                 if (client_format_parse (optarg, &self->format)) {
                     client_usage_error (SUB_PROG, "unknown format '%s' (line, raw or json)", optarg);
@@ -407,11 +402,11 @@ s_sub_options (sub_t *self, int argc, char **argv, const char **host, int *port,
         client_usage_error (SUB_PROG, "--snapshot and --from exclude each other");
         return -1;
     }
-    if (self->token && self->frame) {
+    if (self->shared.token && self->frame) {
         client_usage_error (SUB_PROG, "--token works over the text port, not with --frame");
         return -1;
     }
-    if (self->workerman && (self->frame || self->snapshot || self->from_set || self->verbose
+    if (self->shared.workerman && (self->frame || self->snapshot || self->from_set || self->verbose
                             || self->format != CLIENT_FORMAT_LINE
                             || strcmp (argv [optind], CLIENT_WORKERMAN_TOPIC) != 0)) {
         client_usage_error (SUB_PROG, "--profile workerman subscribes to " CLIENT_WORKERMAN_TOPIC
@@ -477,7 +472,7 @@ s_sub_run_frames (sub_t *self)
 static int
 s_sub_session_frames (sub_t *self, const char *host, const char *pattern)
 {
-    if (client_link_open (&self->link, SUB_PROG, host, self->frame_port))
+    if (client_link_open (&self->link, SUB_PROG, host, self->frame_port, &self->shared.tls))
         return CLIENT_EXIT_FAIL;
     int rc = CLIENT_EXIT_FAIL;
     const client_sub_options_t options = {
@@ -501,7 +496,7 @@ s_sub_session (sub_t *self, const char *host, int port, const char *pattern)
 {
     if (self->frame)
         return s_sub_session_frames (self, host, pattern);
-    if (client_link_open (&self->link, SUB_PROG, host, port))
+    if (client_link_open (&self->link, SUB_PROG, host, port, &self->shared.tls))
         return CLIENT_EXIT_FAIL;
     int rc = CLIENT_EXIT_FAIL;
     size_t command_len = strlen (pattern) + 64;
@@ -518,7 +513,7 @@ s_sub_session (sub_t *self, const char *host, int port, const char *pattern)
     //  json names each message's epoch: the SUB's verbose +OK gives it
     bool json = self->format == CLIENT_FORMAT_JSON;
     if (client_link_greet (&self->link, SUB_GREETING)
-    ||  client_link_auth (&self->link, self->token)
+    ||  client_link_auth (&self->link, self->shared.token)
     ||  (json && client_link_command (&self->link, "VERBOSE on\n"))
     ||  client_link_command_detail (&self->link, command, self->epoch, sizeof self->epoch)
     ||  client_link_set_nonblocking (&self->link))
@@ -559,7 +554,7 @@ zchannel_sub_main (int argc, char **argv)
         //  A closed stdout must show up as EPIPE, not kill the process
         struct sigaction ignore = { .sa_handler = SIG_IGN }, saved;
         sigaction (SIGPIPE, &ignore, &saved);
-        rc = self->workerman? client_workerman_sub (host, port, self->token, self->count)
+        rc = self->shared.workerman? client_workerman_sub (host, port, &self->shared, self->count)
                             : s_sub_session (self, host, port, pattern);
         sigaction (SIGPIPE, &saved, NULL);
     }

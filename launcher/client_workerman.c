@@ -17,11 +17,11 @@
 //  (reported; the link is closed).
 static int
 s_open (client_link_t *link, const char *prog, const char *host, int port,
-        const char *greeting, const char *token)
+        const char *greeting, const client_shared_t *shared)
 {
-    if (client_link_open (link, prog, host, port))
+    if (client_link_open (link, prog, host, port, &shared->tls))
         return -1;
-    if (client_link_greet (link, greeting) || client_link_auth (link, token)) {
+    if (client_link_greet (link, greeting) || client_link_auth (link, shared->token)) {
         client_link_close (link);
         return -1;
     }
@@ -50,10 +50,10 @@ client_workerman_profile (const char *prog, const char *name, bool *workerman)
 }
 
 int
-client_workerman_pub (const char *host, int port, const char *token, const char *message)
+client_workerman_pub (const char *host, int port, const client_shared_t *shared, const char *message)
 {
     client_link_t link;
-    if (s_open (&link, WORKERMAN_PUB_PROG, host, port, WORKERMAN_PUB_GREETING, token))
+    if (s_open (&link, WORKERMAN_PUB_PROG, host, port, WORKERMAN_PUB_GREETING, shared))
         return CLIENT_EXIT_FAIL;
     int rc = 0;
     if (message) {
@@ -76,10 +76,10 @@ client_workerman_pub (const char *host, int port, const char *token, const char 
 }
 
 int
-client_workerman_sub (const char *host, int port, const char *token, uint64_t count)
+client_workerman_sub (const char *host, int port, const client_shared_t *shared, uint64_t count)
 {
     client_link_t link;
-    if (s_open (&link, WORKERMAN_SUB_PROG, host, port, WORKERMAN_SUB_GREETING, token))
+    if (s_open (&link, WORKERMAN_SUB_PROG, host, port, WORKERMAN_SUB_GREETING, shared))
         return CLIENT_EXIT_FAIL;
     //  Any line subscribes to topic1
     int rc = s_write (&link, "SUB " CLIENT_WORKERMAN_TOPIC "\n", 5 + strlen (CLIENT_WORKERMAN_TOPIC));

@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "client_common.h"
+
 //  Parses --profile NAME (only "workerman" exists) into *workerman.
 //  Returns 0, or -1 after a usage error from prog.
 int client_workerman_profile (const char *prog, const char *name, bool *workerman);
@@ -18,12 +20,12 @@ int client_workerman_profile (const char *prog, const char *name, bool *workerma
 #define CLIENT_WORKERMAN_TOPIC "topic1"
 
 //  Publishes message, or each line of standard input, as payload lines;
-//  AUTH token first when token is not NULL. Returns a CLIENT_EXIT_* code.
-int client_workerman_pub (const char *host, int port, const char *token, const char *message);
+//  AUTH with shared's token first, when there is one; TLS as shared says.
+//  Returns a CLIENT_EXIT_* code.
+int client_workerman_pub (const char *host, int port, const client_shared_t *shared, const char *message);
 
 //  Subscribes and prints each payload on a line, count of them (0: no
-//  limit); AUTH token first when token is not NULL. Returns a
-//  CLIENT_EXIT_* code.
-int client_workerman_sub (const char *host, int port, const char *token, uint64_t count);
+//  limit); the same token and TLS. Returns a CLIENT_EXIT_* code.
+int client_workerman_sub (const char *host, int port, const client_shared_t *shared, uint64_t count);
 
 #endif

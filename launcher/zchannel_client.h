@@ -1,8 +1,9 @@
 /*  zchannel_client: the `zchannel pub` and `zchannel sub` client tools.
 
-    Both speak the text protocol (proto/PROTOCOL.md) over a plain TCP
-    connection to a front-end, or with --frame the frame protocol on the
-    front-end's frame port; they need neither ZeroMQ nor czmq. The
+    Both speak the text protocol (proto/PROTOCOL.md) over a TCP connection
+    to a front-end (TLS with --tls or --tls-ca, OpenSSL), or with --frame
+    the frame protocol on the front-end's frame port; they need neither
+    ZeroMQ nor czmq. The
     launcher calls them with argv[0] naming the subcommand ("pub", "sub");
     each parses its own options with getopt_long, so it resets getopt's
     state first.

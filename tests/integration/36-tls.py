@@ -16,26 +16,9 @@ import time
 
 import harness as h
 from guard import counters, stop
+from pki import make_pki
 
 N = 500
-
-
-def openssl(*args, cwd):
-    p = subprocess.run(["openssl"] + list(args), cwd=cwd, capture_output=True, timeout=30)
-    h.check(p.returncode == 0, "openssl %s: %s" % (" ".join(args), p.stderr[-500:]))
-
-
-def make_pki(d):
-    """A CA, a server certificate for 127.0.0.1 and a client certificate."""
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-            "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=zch-test-ca", cwd=d)
-    for name, cn in (("server", "127.0.0.1"), ("client", "zch-client")):
-        openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                "-keyout", name + ".key", "-out", name + ".csr", "-subj", "/CN=" + cn, cwd=d)
-        with open(os.path.join(d, name + ".ext"), "w") as f:
-            f.write("subjectAltName=IP:127.0.0.1\n" if name == "server" else "extendedKeyUsage=clientAuth\n")
-        openssl("x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-                "-CAcreateserial", "-out", name + ".pem", "-days", "2", "-extfile", name + ".ext", cwd=d)
 
 
 class TlsClient(h.LineClient):
