@@ -7,16 +7,14 @@ greeting; failed handshakes are counted."""
 
 import os
 import re
-import shutil
 import socket
 import ssl
 import subprocess
-import tempfile
 import time
 
 import harness as h
 from guard import counters, stop
-from pki import make_pki
+from pki import in_pki
 
 N = 500
 
@@ -62,15 +60,10 @@ class TlsClient(h.LineClient):
 
 
 def test():
-    d = tempfile.mkdtemp(prefix="zch-tls-")
-    try:
-        return run(d)
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
+    return in_pki(run, "zch-tls-")
 
 
 def run(d):
-    make_pki(d)
     ingress, egress, control = (h.tcp_ep(h.free_port()) for _ in range(3))
     sp, bp = h.free_port(), h.free_port()
     tls = ["--tls-cert", os.path.join(d, "server.pem"), "--tls-key", os.path.join(d, "server.key")]

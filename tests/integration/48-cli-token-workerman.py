@@ -32,16 +32,6 @@ def start_sub(args):
                             stderr=subprocess.PIPE)
 
 
-def finish(proc, what):
-    try:
-        out, err = proc.communicate(timeout=h.STEP)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-        h.fail("%s did not finish: stdout %r stderr %r" % (what, out, err))
-    return proc.returncode, out, err
-
-
 def test_token():
     fd, path = tempfile.mkstemp(prefix="zch-tokens-", suffix=".zpl")
     os.write(fd, TOKENS.encode())
@@ -64,7 +54,7 @@ def test_token():
                 rc, out, err = pub("--token", "w-s3cret", "cli.t", "with token")
                 h.check(rc == 0, "pub with its token: %d %r" % (rc, err))
                 time.sleep(0.1)
-            rc, out, err = finish(sub, "zchannel sub --token")
+            rc, out, err = h.finish_cmd(sub, "zchannel sub --token")
             h.check(rc == 0 and out == b"with token\n", "sub with its token: %d %r %r" % (rc, out, err))
     finally:
         os.unlink(path)
@@ -89,7 +79,7 @@ def test_workerman():
             h.check(p.returncode == 0, "workerman pub: %d %r" % (p.returncode, p.stderr))
             sent.append(payload)
             time.sleep(0.05)
-        rc, out, err = finish(sub, "zchannel sub --profile workerman")
+        rc, out, err = h.finish_cmd(sub, "zchannel sub --profile workerman")
         got = out.decode().split("\n")[:-1]
         h.check(rc == 0 and len(got) == 3 and got == sent[sent.index(got[0]):][:3],
                 "workerman sub: %d, got %r of %r (%r)" % (rc, got, sent, err))

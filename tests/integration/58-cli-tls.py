@@ -7,39 +7,22 @@ order; `pub` and `sub` trusting another CA, or only the system's CAs
 nothing delivered); --tls against a plain port fails clearly too."""
 
 import os
-import shutil
 import subprocess
-import tempfile
 import time
 
 import harness as h
-from pki import make_ca, make_pki
+from pki import in_pki, make_ca
 
 
 def tool(*args):
     return [h.LAUNCHER] + list(args)
 
 
-def finish(proc, what):
-    try:
-        out, err = proc.communicate(timeout=h.STEP)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-        h.fail("%s did not finish: stdout %r stderr %r" % (what, out, err))
-    return proc.returncode, out, err
-
-
 def test():
-    d = tempfile.mkdtemp(prefix="zch-cli-tls-")
-    try:
-        return run(d)
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
+    return in_pki(run, "zch-cli-tls-")
 
 
 def run(d):
-    make_pki(d)
     make_ca(d, "other")
     ca, other = os.path.join(d, "ca.pem"), os.path.join(d, "other.pem")
     tls = ["--tls-cert", os.path.join(d, "server.pem"), "--tls-key", os.path.join(d, "server.key")]
@@ -88,7 +71,7 @@ def run(d):
             h.check(rc == 0, "pub --tls-ca %s: exit %d, %r" % (args, rc, err))
             sent += 1
             time.sleep(0.05)
-        rc, out, err = finish(sub, "zchannel sub --tls-ca")
+        rc, out, err = h.finish_cmd(sub, "zchannel sub --tls-ca")
         got = out.decode().split("\n")[:-1]
         first = int(got[0][1:]) if got and got[0][:1] == "m" else -1
         h.check(rc == 0 and got == ["m%d" % i for i in range(first, first + 5)],

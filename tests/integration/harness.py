@@ -214,6 +214,19 @@ def start(cmd, name=None, stdout=None, env=None):
     return Proc(cmd, name=name, stdout=stdout, env=env)
 
 
+def finish_cmd(proc, what, timeout=STEP):
+    """Waits for a started subprocess.Popen (stdout and stderr piped);
+    returns (rc, stdout bytes, stderr bytes). Fails the test, after killing
+    it, if it does not finish within timeout."""
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        fail("%s did not finish: stdout %r stderr %r" % (what, out, err))
+    return proc.returncode, out, err
+
+
 def run_cmd(cmd, timeout=STEP):
     """Runs cmd to completion; returns (rc, stdout bytes, stderr bytes).
     Fails the test if it does not finish within timeout."""

@@ -2,7 +2,9 @@
 127.0.0.1 (signed by the CA) and a client certificate, in a folder."""
 
 import os
+import shutil
 import subprocess
+import tempfile
 
 import harness as h
 
@@ -10,6 +12,16 @@ import harness as h
 def openssl(*args, cwd):
     p = subprocess.run(["openssl"] + list(args), cwd=cwd, capture_output=True, timeout=30)
     h.check(p.returncode == 0, "openssl %s: %s" % (" ".join(args), p.stderr[-500:]))
+
+
+def in_pki(run, prefix):
+    """Makes the PKI in a fresh folder, returns run(folder), removes it."""
+    d = tempfile.mkdtemp(prefix=prefix)
+    try:
+        make_pki(d)
+        return run(d)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def make_ca(d, name="ca"):
