@@ -311,3 +311,116 @@ zch_option_find (const zch_option_t *table, const char *name)
             return option;
     return NULL;
 }
+
+//  The option argv [*at] names, and its value (the next word, or what
+//  follows "="); *at moves past what was used. NULL with a reason when
+//  there is none such, or its value is missing.
+static const zch_option_t *
+s_argv_option (const zch_option_t *table, int argc, char *argv [], int *at, const char **value,
+               char *reason, size_t reason_size)
+{
+    const char *word = argv [*at];
+    const zch_option_t *option = NULL;
+    const char *equals = NULL;
+    if (word [1] == '-') {
+        equals = strchr (word + 2, '=');
+        size_t len = equals? (size_t) (equals - word - 2): strlen (word + 2);
+        for (const zch_option_t *each = table; each->name && !option; each++)
+            if (strlen (each->name) == len && strncmp (each->name, word + 2, len) == 0)
+                option = each;
+    }
+    else
+    if (word [2] == 0)
+        for (const zch_option_t *each = table; each->name && !option; each++)
+            if (each->letter && each->letter == word [1])
+                option = each;
+    if (!option) {
+        snprintf (reason, reason_size, "unknown option '%.*s'",
+                  equals? (int) (equals - word): (int) strlen (word), word);
+        return NULL;
+    }
+    (*at)++;
+    if (equals)
+        *value = equals + 1;
+    else
+    if (option->type == ZCH_OPT_BOOL)
+        *value = "true";        //  a bare flag
+    else
+    if (*at < argc)
+        *value = argv [(*at)++];
+    else {
+        snprintf (reason, reason_size, "%s wants a value (%s)", word, option->arg? option->arg: "");
+        return NULL;
+    }
+    return option;
+}
+
+int
+zch_option_argv (const zch_option_t *table, void *base, int argc, char *argv [],
+                 const char **positional, int max, char *reason, size_t reason_size)
+{
+    int count = 0;
+    bool flags = true;
+    for (int at = 1; at < argc; ) {
+        const char *word = argv [at];
+        if (flags && strcmp (word, "--") == 0) {
+            flags = false;
+            at++;
+            continue;
+        }
+        if (!flags || word [0] != '-' || word [1] == 0) {
+            //  "-" alone is a word too (standard input)
+            if (count == max) {
+                snprintf (reason, reason_size, "too many arguments");
+                return -1;
+            }
+            positional [count++] = word;
+            at++;
+            continue;
+        }
+        const char *value;
+        const zch_option_t *option = s_argv_option (table, argc, argv, &at, &value,
+                                                    reason, reason_size);
+        if (!option)
+            return -1;
+        char why [256];
+        if (zch_option_parse (option, base, value, why, sizeof why)) {
+            snprintf (reason, reason_size, "--%s %s", option->name, why);
+            return -1;
+        }
+    }
+    return count;
+}
+
+void
+zch_option_help (const zch_option_t *table, const void *base, FILE *out)
+{
+    for (const zch_option_t *option = table; option->name; option++) {
+        char left [96], fallback [128];
+        snprintf (left, sizeof left, "%c%c%s--%s%s%s", option->letter? '-': ' ',
+                  option->letter? option->letter: ' ', option->letter? ", ": "  ", option->name,
+                  option->arg? " ": "", option->arg? option->arg: "");
+        zch_option_format (option, base, fallback, sizeof fallback);
+        bool shown = *fallback && option->type != ZCH_OPT_BOOL;
+        char text [512];
+        snprintf (text, sizeof text, "%s%s%s%s", option->help, shown? " (default ": "",
+                  shown? fallback: "", shown? ")": "");
+        //  Wrapped at 79 columns, under the help's first column
+        fprintf (out, "  %-26s", left);
+        const char *word = text;
+        int column = 28;
+        while (*word) {
+            size_t len = strcspn (word, " ");
+            if (column > 29 && column + 1 + (int) len > 79) {
+                fprintf (out, "\n%29s", "");
+                column = 29;
+            }
+            else
+                column += fprintf (out, " ");
+            column += fprintf (out, "%.*s", (int) len, word);
+            word += len;
+            word += strspn (word, " ");
+        }
+        fprintf (out, "\n");
+    }
+}

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 typedef enum {
     ZCH_OPT_STRING,             //  const char * (the config keeps the text alive)
@@ -51,6 +52,7 @@ typedef struct {
     //  Optional check of a ZCH_OPT_STRING or ZCH_OPT_LIST value: returns 0,
     //  or -1 with a reason ("wants NAME[@PATTERN]...").
     int (*check) (const char *text, char *reason, size_t reason_size);
+    char letter;                //  a tool's short flag (-x) in zch_option_argv; 0: none
 } zch_option_t;
 
 //  Parses text as option's value into base. Strings are stored as given
@@ -73,6 +75,22 @@ void zch_option_clear (const zch_option_t *option, void *base);
 
 //  Sets every option of the table to its default.
 void zch_option_defaults (const zch_option_t *table, void *base);
+
+//  Reads a tool's command line (argv [0] is its name) against table into
+//  base, whose defaults the caller set: "--name VALUE", "--name=VALUE" and
+//  "-x VALUE" (the option's letter) for every type, a bare flag for a
+//  ZCH_OPT_BOOL, a ZCH_OPT_LIST flag once per item. Other words, in any
+//  place, and every word after "--", are positional: kept in order in
+//  positional (which holds max). Returns how many there were, or -1 with
+//  a reason ("unknown option '--x'", "--port wants a number from 1 to
+//  65535, not 'x'", "too many arguments").
+int zch_option_argv (const zch_option_t *table, void *base, int argc, char *argv [],
+                     const char **positional, int max, char *reason, size_t reason_size);
+
+//  Writes one line per option of table to out for a tool's --help:
+//  "  -x, --name ARG  help (default D)", the default as base holds it
+//  (none when empty), aligned.
+void zch_option_help (const zch_option_t *table, const void *base, FILE *out);
 
 //  Finds an option by name in a table, or NULL.
 const zch_option_t *zch_option_find (const zch_option_t *table, const char *name);

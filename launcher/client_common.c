@@ -1,7 +1,6 @@
 /*  client_common: connection, line reading and writing for the client
     tools. See client_common.h.                                            */
 #include "client_common.h"
-#include "client_workerman.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,24 +21,32 @@
 #define CLIENT_BUF_INITIAL (64 * 1024)
 
 int
-client_shared_option (const char *prog, int opt, const char *arg, client_shared_t *shared)
+client_options_read (const char *prog, const zch_option_t *table, void *args,
+                     client_shared_t *shared, int argc, char **argv,
+                     const char **positional, int max)
 {
-    switch (opt) {
-        case CLIENT_OPT_TOKEN:
-            shared->token = arg;
-            return 1;
-        case CLIENT_OPT_PROFILE:
-            return client_workerman_profile (prog, arg, &shared->workerman)? -1: 1;
-        case CLIENT_OPT_TLS_CA:
-            shared->tls.ca = arg;
-            shared->tls.on = true;
-            return 1;
-        case CLIENT_OPT_TLS:
-            shared->tls.on = true;
-            return 1;
-        default:
-            return 0;
+    zch_option_defaults (table, args);
+    char reason [512];
+    int count = zch_option_argv (table, args, argc, argv, positional, max, reason, sizeof reason);
+    if (count < 0) {
+        client_usage_error (prog, "%s", reason);
+        return -1;
     }
+    shared->workerman = shared->profile == 1;
+    shared->tls = (client_tls_t) {
+        .on = shared->tls_on || *shared->tls_ca, .ca = *shared->tls_ca? shared->tls_ca: NULL
+    };
+    return count;
+}
+
+int
+client_port_check (const char *text, char *reason, size_t reason_size)
+{
+    int port;
+    if (*text == 0 || client_port_parse (text, &port) == 0)
+        return 0;
+    snprintf (reason, reason_size, "wants a port number from 1 to 65535, not '%s'", text);
+    return -1;
 }
 
 //  Parses a TCP port number, refusing signs, junk and out-of-range values.
@@ -80,18 +86,6 @@ client_usage_error (const char *prog, const char *format, ...)
     vfprintf (stderr, format, args);
     fprintf (stderr, " (see --help)\n");
     va_end (args);
-}
-
-//  Says which option getopt_long refused, naming the tool, not argv[0].
-void
-client_option_error (const char *prog, char **argv, int opt)
-{
-    const char *what = opt == ':' ? "missing value for option" : "invalid option";
-    const char *word = argv [optind - 1];
-    if (strncmp (word, "--", 2) == 0)
-        client_usage_error (prog, "%s '%s'", what, word);
-    else
-        client_usage_error (prog, "%s '-%c'", what, optopt);
 }
 
 //  Prints "<prog>: host:port: what[: reason]" on stderr; IPv6 literals

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "zch_option.h"
+
 //  Exit codes shared by the tools
 #define CLIENT_EXIT_OK      0
 #define CLIENT_EXIT_FAIL    1
@@ -61,31 +63,41 @@ typedef struct {
     size_t scanned;             //  bytes after start known to hold no LF
 } client_link_t;
 
-//  The options both pub and sub take, in their getopt_long tables
-//  (CLIENT_SHARED_OPTIONS), and where they go.
-enum { CLIENT_OPT_TOKEN = 1000, CLIENT_OPT_PROFILE, CLIENT_OPT_TLS, CLIENT_OPT_TLS_CA };
-#define CLIENT_SHARED_OPTIONS                                           \
-    { "token", required_argument, NULL, CLIENT_OPT_TOKEN },             \
-    { "profile", required_argument, NULL, CLIENT_OPT_PROFILE },         \
-    { "tls", no_argument, NULL, CLIENT_OPT_TLS },                       \
-    { "tls-ca", required_argument, NULL, CLIENT_OPT_TLS_CA }
-
+//  The options both pub and sub take (rows of their option tables, from
+//  CLIENT_SHARED_OPTIONS), and where they go.
 typedef struct {
-    const char *token;          //  --token: AUTH with it first
-    bool workerman;             //  --profile workerman
-    client_tls_t tls;           //  --tls, --tls-ca
+    const char *token;          //  --token ("": none)
+    int profile;                //  --profile: 0 none, 1 workerman
+    bool tls_on;                //  --tls
+    const char *tls_ca;         //  --tls-ca ("": none; implies --tls)
+    //  What they mean, once read (client_options_read)
+    bool workerman;
+    client_tls_t tls;
+    bool help;                  //  --help
 } client_shared_t;
 
-//  The --help lines of the shared options.
-#define CLIENT_SHARED_HELP                                                              \
-    "      --token TOKEN  authenticate with AUTH TOKEN first (front-ends with --auth-file)\n" \
-    "      --tls         speak TLS (a front-end with --tls-cert); the server's certificate\n" \
-    "                    must come from a CA the system trusts and name HOST\n"          \
-    "      --tls-ca FILE  the same, trusting the CA certificates in FILE (PEM) instead\n"
+#define CLIENT_SHARED_OPTIONS(type, member)                                             \
+    { "token", ZCH_OPT_STRING, offsetof (type, member.token), "", "TOKEN",              \
+      "authenticate with AUTH TOKEN first (front-ends with --auth-file)", .flags = 0 },        \
+    { "tls", ZCH_OPT_BOOL, offsetof (type, member.tls_on), "false", NULL,               \
+      "speak TLS (a front-end with --tls-cert); its certificate must name HOST and "   \
+      "come from a CA the system trusts", .flags = 0 },                                        \
+    { "tls-ca", ZCH_OPT_STRING, offsetof (type, member.tls_ca), "", "FILE",             \
+      "the same, trusting the CA certificates in FILE (PEM) instead", .flags = 0 },            \
+    { "help", ZCH_OPT_BOOL, offsetof (type, member.help), "false", NULL,                \
+      "show this help and exit", .letter = 'h' }
 
-//  Takes opt (its argument arg) when it is a shared option. Returns 1 when
-//  it was one, 0 when it is not, -1 after a usage error.
-int client_shared_option (const char *prog, int opt, const char *arg, client_shared_t *shared);
+//  Reads a tool's command line against its option table (zch_option.h)
+//  into args, its defaults first; shared (inside args) gets what the
+//  shared options mean. Returns how many positional words (in
+//  positional, which holds max) there are; -1 after a usage error said
+//  on stderr.
+int client_options_read (const char *prog, const zch_option_t *table, void *args,
+                         client_shared_t *shared, int argc, char **argv,
+                         const char **positional, int max);
+
+//  Checks a port number option (zch_option_t.check).
+int client_port_check (const char *text, char *reason, size_t reason_size);
 
 //  Parses a TCP port number (1..65535). Returns 0, or -1 if text is not one.
 int client_port_parse (const char *text, int *port);
@@ -99,9 +111,6 @@ bool client_token_valid (const char *text);
 void client_usage_error (const char *prog, const char *format, ...)
     __attribute__ ((format (printf, 2, 3)));
 
-//  Reports a getopt_long failure (opterr must be 0 and optstring start
-//  with ':') with client_usage_error.
-void client_option_error (const char *prog, char **argv, int opt);
 
 //  Connects link to host:port (blocking), then, when tls is on (tls may
 //  be NULL: plain TCP), makes the TLS handshake and checks the server's

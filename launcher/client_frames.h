@@ -12,6 +12,8 @@
 //  default)
 #define CLIENT_SOURCE_FRAME_PORT     2347
 #define CLIENT_SUBSCRIBER_FRAME_PORT 2348
+#define CLIENT_SOURCE_FRAME_PORT_TEXT     "2347"
+#define CLIENT_SUBSCRIBER_FRAME_PORT_TEXT "2348"
 
 //  Largest frame body the tools accept from a server
 #define CLIENT_FRAME_MAX    (64 * 1024 * 1024)

@@ -12,7 +12,6 @@
 #include "client_pub_frames.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
@@ -25,11 +24,22 @@
 
 #define PUB_PROG         "zchannel pub"
 #define PUB_DEFAULT_HOST "127.0.0.1"
-#define PUB_DEFAULT_PORT 2345
+#define PUB_DEFAULT_PORT "2345"
 #define PUB_GREETING     "Welcome to Data Source Server"
 #define PUB_OUT_HIGH     (256 * 1024)   //  stop reading stdin above this backlog
 #define PUB_READ_CHUNK   (64 * 1024)
 #define PUB_ACK_WAIT_MS  30000          //  longest silence while owed answers
+
+//  The command line
+typedef struct {
+    const char *host;
+    int port;
+    bool frame;
+    const char *frame_port;     //  "" unless given
+    const char *file;           //  "" unless given
+    zch_option_list_t headers;
+    client_shared_t shared;     //  --token, --profile, --tls, --tls-ca, --help
+} pub_args_t;
 
 //  A growable byte buffer
 typedef struct {
@@ -50,41 +60,54 @@ typedef struct {
     uint64_t queued;            //  messages put into out
     uint64_t answered;          //  +OK and -ERR answers received
     uint64_t errors;            //  -ERR answers received
-    //  The frame protocol: --frame, --frame-port, --file, --header
-    bool frame;
+    pub_args_t args;            //  the command line
+    bool frame;                 //  the frame protocol: --frame, --frame-port, --file, --header
     int frame_port;
-    const char *file;
     uint8_t *header_entries;    //  msgpack key/value strings, count pairs
     size_t header_size;
     uint32_t header_count;
-    client_shared_t shared;     //  --token, --profile, --tls, --tls-ca
 } pub_t;
+
+//  The options' table
+static const zch_option_t s_pub_table [] = {
+    { "host", ZCH_OPT_STRING, offsetof (pub_args_t, host), PUB_DEFAULT_HOST, "HOST",
+      "source front-end host", .letter = 'H' },
+    { "port", ZCH_OPT_INT, offsetof (pub_args_t, port), PUB_DEFAULT_PORT, "PORT",
+      "source front-end text port", .min = 1, .max = 65535, .letter = 'p' },
+    { "frame", ZCH_OPT_BOOL, offsetof (pub_args_t, frame), "false", NULL,
+      "use the source's frame port (binary-safe, headers)", .letter = 'F' },
+    { "frame-port", ZCH_OPT_STRING, offsetof (pub_args_t, frame_port), "", "PORT",
+      "the source's frame port (" CLIENT_SOURCE_FRAME_PORT_TEXT " when not given; implies --frame)",
+      .check = client_port_check },
+    { "file", ZCH_OPT_STRING, offsetof (pub_args_t, file), "", "PATH",
+      "publish the whole file as one binary payload ('-': stdin; implies --frame)", .letter = 'f' },
+    { "header", ZCH_OPT_LIST, offsetof (pub_args_t, headers), "", "K=V",
+      "add a header (repeatable; implies --frame)", .letter = 'e' },
+    { "profile", ZCH_OPT_CHOICE, offsetof (pub_args_t, shared.profile), "none", "NAME",
+      "workerman: the source runs --profile workerman; TOPIC must be topic1, each line "
+      "is sent as it is, nothing is answered", .choices = "none|workerman" },
+    CLIENT_SHARED_OPTIONS (pub_args_t, shared),
+    { .name = NULL }
+};
 
 //  Prints the usage text to stream.
 static void
 s_usage (FILE *stream)
 {
+    pub_args_t defaults;
+    zch_option_defaults (s_pub_table, &defaults);
     fprintf (stream,
         "Usage: zchannel pub [OPTIONS] TOPIC [MESSAGE]\n"
         "Publish MESSAGE, or each line of standard input, to TOPIC.\n"
-        "\n"
-        "  -H, --host HOST   source front-end host (default " PUB_DEFAULT_HOST ")\n"
-        "  -p, --port PORT   source front-end text port (default %d)\n"
-        "  -F, --frame       use the source's frame port (binary-safe, headers)\n"
-        "      --frame-port PORT  the source's frame port (default %d; implies --frame)\n"
-        "  -f, --file PATH   publish the whole file as one binary payload ('-': stdin;\n"
-        "                    implies --frame)\n"
-        "  -e, --header K=V  add a header (repeatable; implies --frame)\n"
-        CLIENT_SHARED_HELP
-        "      --profile workerman  the source runs --profile workerman: TOPIC must be\n"
-        "                    topic1, each line is sent as it is, nothing is answered\n"
-        "  -h, --help        show this help and exit\n"
+        "\n");
+    zch_option_help (s_pub_table, &defaults, stream);
+    fprintf (stream,
         "\n"
         "Without --file, MESSAGE and standard input are split into one message per\n"
         "line (at LF, a CR before it dropped): the text protocol cannot carry a\n"
         "newline inside a message. Exits 0 once the server acknowledged every\n"
         "message, 1 on any error (a -ERR or err answer, a lost connection), 2 on\n"
-        "a usage error.\n", PUB_DEFAULT_PORT, CLIENT_SOURCE_FRAME_PORT);
+        "a usage error.\n");
 }
 
 //  Makes room for extra more bytes at the end of buf.
@@ -299,91 +322,48 @@ s_pub_run (pub_t *self)
 //  Parses the command line into self; returns -1 after a usage error,
 //  1 when --help was given, 0 to go on.
 static int
-s_pub_options (pub_t *self, int argc, char **argv, const char **host, int *port,
-               const char **message)
+s_pub_options (pub_t *self, int argc, char **argv, const char **message)
 {
-    static const struct option options [] = {
-        { "host", required_argument, NULL, 'H' },
-        { "port", required_argument, NULL, 'p' },
-        { "frame", no_argument, NULL, 'F' },
-        { "frame-port", required_argument, NULL, 'P' },
-        { "file", required_argument, NULL, 'f' },
-        { "header", required_argument, NULL, 'e' },
-        CLIENT_SHARED_OPTIONS,
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 }
-    };
-    optind = 0;                 //  glibc: start a fresh scan
-    opterr = 0;
-    int opt;
-    while ((opt = getopt_long (argc, argv, ":H:p:Ff:e:h", options, NULL)) != -1) {
-        int shared = client_shared_option (PUB_PROG, opt, optarg, &self->shared);
-        if (shared < 0)
+    pub_args_t *args = &self->args;
+    const char *words [3];
+    int left = client_options_read (PUB_PROG, s_pub_table, args, &args->shared, argc, argv,
+                                    words, 3);
+    if (left < 0)
+        return -1;
+    if (args->shared.help)
+        return 1;
+    self->frame = args->frame || *args->frame_port || *args->file || args->headers.count;
+    if (*args->frame_port)
+        client_port_parse (args->frame_port, &self->frame_port);
+    for (int i = 0; i < args->headers.count; i++)
+        if (client_header_add (args->headers.items [i], &self->header_entries, &self->header_size,
+                               &self->header_count)) {
+            client_usage_error (PUB_PROG, "invalid header '%s' (want KEY=VALUE)",
+                                args->headers.items [i]);
             return -1;
-        if (shared > 0)
-            continue;
-        switch (opt) {
-            case 'h':
-                return 1;
-            case 'F':
-                self->frame = true;
-                break;
-            case 'P':
-                if (client_port_parse (optarg, &self->frame_port)) {
-                    client_usage_error (PUB_PROG, "invalid port '%s'", optarg);
-                    return -1;
-                }
-                self->frame = true;
-                break;
-            case 'f':
-                self->file = optarg;
-                self->frame = true;
-                break;
-            case 'e':
-                if (client_header_add (optarg, &self->header_entries, &self->header_size,
-                                       &self->header_count)) {
-                    client_usage_error (PUB_PROG, "invalid header '%s' (want KEY=VALUE)", optarg);
-                    return -1;
-                }
-                self->frame = true;
-                break;
-            case 'H':
-                *host = optarg;
-                break;
-            case 'p':
-                if (client_port_parse (optarg, port)) {
-                    client_usage_error (PUB_PROG, "invalid port '%s'", optarg);
-                    return -1;
-                }
-                break;
-            default:
-                client_option_error (PUB_PROG, argv, opt);
-                return -1;
         }
-    }
-    int left = argc - optind;
     if (left < 1 || left > 2) {
         client_usage_error (PUB_PROG, "%s", left < 1 ? "missing TOPIC"
                             : "too many arguments (quote a MESSAGE that has spaces)");
         return -1;
     }
-    self->topic = argv [optind];
+    self->topic = words [0];
     self->topic_len = strlen (self->topic);
     if (!client_token_valid (self->topic)) {
         client_usage_error (PUB_PROG, "invalid topic '%s': no spaces or control characters",
                             self->topic);
         return -1;
     }
-    *message = left == 2 ? argv [optind + 1] : NULL;
-    if (*message && self->file) {
+    *message = left == 2 ? words [1] : NULL;
+    if (*message && *args->file) {
         client_usage_error (PUB_PROG, "give either --file or MESSAGE, not both");
         return -1;
     }
-    if (self->shared.token && self->frame) {
+    if (*args->shared.token && self->frame) {
         client_usage_error (PUB_PROG, "--token works over the text port, not with --frame");
         return -1;
     }
-    if (self->shared.workerman && (self->frame || strcmp (self->topic, CLIENT_WORKERMAN_TOPIC) != 0)) {
+    if (args->shared.workerman && (self->frame || strcmp (self->topic, CLIENT_WORKERMAN_TOPIC) != 0)) {
         client_usage_error (PUB_PROG, "--profile workerman publishes on " CLIENT_WORKERMAN_TOPIC
                             " over the text port only");
         return -1;
@@ -396,35 +376,36 @@ int
 zchannel_pub_main (int argc, char **argv)
 {
     pub_t self = { .stdin_open = false, .frame_port = CLIENT_SOURCE_FRAME_PORT };
-    const char *host = PUB_DEFAULT_HOST;
-    int port = PUB_DEFAULT_PORT;
     const char *message = NULL;
-    int rc = s_pub_options (&self, argc, argv, &host, &port, &message);
+    int rc = s_pub_options (&self, argc, argv, &message);
+    const char *host = self.args.host;
+    int port = self.args.port;
+    client_shared_t *shared = &self.args.shared;
     if (rc == 1)
         s_usage (stdout);
     if (rc) {
         free (self.header_entries);
         return rc == 1 ? CLIENT_EXIT_OK : CLIENT_EXIT_USAGE;
     }
-    if (self.shared.workerman)
-        return client_workerman_pub (host, port, &self.shared, message);
+    if (shared->workerman)
+        return client_workerman_pub (host, port, shared, message);
     if (self.frame) {
         uint8_t *headers = NULL;
         size_t headers_size = self.header_count?
             client_headers_finish (self.header_entries, self.header_size, self.header_count,
                                    &headers): 0;
-        rc = client_pub_frames (host, self.frame_port, &self.shared.tls, self.topic, message,
-                                self.file, headers, headers_size);
+        rc = client_pub_frames (host, self.frame_port, &shared->tls, self.topic, message,
+                                *self.args.file? self.args.file: NULL, headers, headers_size);
         free (headers);
         free (self.header_entries);
         return rc;
     }
-    if (client_link_open (&self.link, PUB_PROG, host, port, &self.shared.tls))
+    if (client_link_open (&self.link, PUB_PROG, host, port, &shared->tls))
         return CLIENT_EXIT_FAIL;
 
     rc = CLIENT_EXIT_FAIL;
     if (client_link_greet (&self.link, PUB_GREETING)
-    ||  client_link_auth (&self.link, self.shared.token)
+    ||  client_link_auth (&self.link, shared->token)
     ||  client_link_command (&self.link, "VERBOSE on\n")
     ||  client_link_set_nonblocking (&self.link))
         goto cleanup;

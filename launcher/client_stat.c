@@ -5,7 +5,7 @@
 #include "client_stat_metrics.h"
 
 #include <czmq.h>
-#include <getopt.h>
+#include "zch_option.h"
 #include <jansson.h>
 #include <msgpack.h>
 
@@ -29,24 +29,45 @@ static const struct {
     { "queued", "queue_items", false },
 };
 
+//  The command line
+typedef struct {
+    const char *control;
+    zch_option_list_t metrics;
+    bool once;
+    bool json;
+    int timeout;
+    bool help;
+} stat_args_t;
+
+static const zch_option_t s_stat_table [] = {
+    { "control", ZCH_OPT_STRING, offsetof (stat_args_t, control), STAT_CONTROL_DEFAULT, "EP",
+      "the broker's control endpoint ('' for none: --metrics rows only)", .flags = 0 },
+    { "metrics", ZCH_OPT_LIST, offsetof (stat_args_t, metrics), "", "HOST:PORT",
+      "a process's --metrics-listen (repeatable)", .max = STAT_METRICS_MAX },
+    { "once", ZCH_OPT_BOOL, offsetof (stat_args_t, once), "false", NULL,
+      "print once and exit", .flags = 0 },
+    { "json", ZCH_OPT_BOOL, offsetof (stat_args_t, json), "false", NULL,
+      "print each refresh as one JSON object per line: {\"<role>\": {\"<counter>\": N, ...}, "
+      "...}, the broker's with every STATS counter", .flags = 0 },
+    { "timeout", ZCH_OPT_INT, offsetof (stat_args_t, timeout), "2000", "MS",
+      "how long to wait for an answer, in milliseconds", .min = 1, .max = 3600000 },
+    { "help", ZCH_OPT_BOOL, offsetof (stat_args_t, help), "false", NULL,
+      "show this help and exit", .letter = 'h' },
+    { .name = NULL }
+};
+
 static void
 s_usage (void)
 {
+    stat_args_t defaults;
+    zch_option_defaults (s_stat_table, &defaults);
     printf ("Usage: zchannel stat [OPTION]...\n"
             "Print a table, one row per role, every second: messages in and out with\n"
             "their rates per second, drops, clients, subscriptions, topics, work-queue\n"
             "items waiting. The broker's\n"
             "row comes from its control endpoint (STATS); --metrics adds the rows of\n"
-            "every role a process's Prometheus endpoint reports (front-ends, zchannel run).\n\n"
-            "  --control EP     the broker's control endpoint, default " STAT_CONTROL_DEFAULT "\n"
-            "                   ('' for none: --metrics rows only)\n"
-            "  --metrics HOST:PORT  a process's --metrics-listen (repeatable)\n"
-            "  --once           print once and exit\n"
-            "  --json           print each refresh as one JSON object per line:\n"
-            "                   {\"<role>\": {\"<counter>\": N, ...}, ...}, the broker's with\n"
-            "                   every STATS counter\n"
-            "  --timeout MS     how long to wait for an answer, default 2000\n"
-            "  --help           show this help and exit\n");
+            "every role a process's Prometheus endpoint reports (front-ends, zchannel run).\n\n");
+    zch_option_help (s_stat_table, &defaults, stdout);
 }
 
 //  The field of row, 0 when it has none.
@@ -240,48 +261,25 @@ s_fetch_rows (zsock_t *control, const char *const *metrics, int metrics_count, i
 int
 zchannel_stat_main (int argc, char **argv)
 {
-    static const struct option options [] = {
-        { "control", required_argument, NULL, 'c' },
-        { "metrics", required_argument, NULL, 'm' },
-        { "once", no_argument, NULL, '1' },
-        { "json", no_argument, NULL, 'j' },
-        { "timeout", required_argument, NULL, 't' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 }
-    };
-    const char *endpoint = STAT_CONTROL_DEFAULT;
-    const char *metrics [STAT_METRICS_MAX];
-    int metrics_count = 0;
-    bool once = false, json = false;
-    int timeout = 2000;
-    opterr = 0;
-    optind = 0;
-    int option;
-    while ((option = getopt_long (argc, argv, "", options, NULL)) != -1) {
-        switch (option) {
-            case 'c': endpoint = optarg; break;
-            case 'm':
-                if (metrics_count == STAT_METRICS_MAX) {
-                    fprintf (stderr, "zchannel stat: at most %d --metrics\n", STAT_METRICS_MAX);
-                    return 2;
-                }
-                metrics [metrics_count++] = optarg;
-                break;
-            case '1': once = true; break;
-            case 'j': json = true; break;
-            case 't': timeout = atoi (optarg); break;
-            case 'h': s_usage (); return 0;
-            default:
-                fprintf (stderr, "zchannel stat: unknown or incomplete option '%s' (see --help)\n",
-                         argv [optind - 1]);
-                return 2;
-        }
+    stat_args_t args;
+    zch_option_defaults (s_stat_table, &args);
+    char reason [512];
+    const char *words [1];
+    int left = zch_option_argv (s_stat_table, &args, argc, argv, words, 1, reason, sizeof reason);
+    if (left == 0 && args.help) {
+        s_usage ();
+        return 0;
     }
-    if (optind < argc || timeout <= 0 || (!*endpoint && metrics_count == 0)) {
-        fprintf (stderr, "zchannel stat: %s (see --help)\n", optind < argc? "unexpected argument"
-                 : timeout <= 0? "--timeout wants milliseconds": "nothing to ask: no --control, no --metrics");
+    if (left != 0 || (!*args.control && args.metrics.count == 0)) {
+        fprintf (stderr, "zchannel stat: %s (see --help)\n", left < 0? reason
+                 : left > 0? "unexpected argument": "nothing to ask: no --control, no --metrics");
         return 2;
     }
+    const char *endpoint = args.control;
+    const char *const *metrics = args.metrics.items;
+    int metrics_count = args.metrics.count;
+    bool once = args.once, json = args.json;
+    int timeout = args.timeout;
     zsys_handler_set (NULL);
     zsock_t *control = NULL;
     if (*endpoint) {

@@ -15,7 +15,7 @@
 #include "zch_epoch.h"
 
 #include <errno.h>
-#include <getopt.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
@@ -26,7 +26,7 @@
 
 #define SUB_PROG         "zchannel sub"
 #define SUB_DEFAULT_HOST "127.0.0.1"
-#define SUB_DEFAULT_PORT 2346
+#define SUB_DEFAULT_PORT "2346"
 #define SUB_GREETING     "Welcome to Subscriber Server"
 #define SUB_OUT_SIZE     (64 * 1024)
 
@@ -35,8 +35,50 @@
 #define SUB_DONE    1           //  stop, success (count reached, stdout closed)
 #define SUB_FAILED -1           //  stop, failure (already reported)
 
+//  The command line
+typedef struct {
+    const char *host;
+    int port;
+    int count;
+    bool verbose;
+    bool snapshot;
+    const char *from;           //  "" unless given
+    int format;                 //  client_format_t
+    bool frame;
+    const char *frame_port;     //  "" unless given
+    client_shared_t shared;     //  --token, --profile, --tls, --tls-ca, --help
+} sub_args_t;
+
+static const zch_option_t s_sub_table [] = {
+    { "host", ZCH_OPT_STRING, offsetof (sub_args_t, host), SUB_DEFAULT_HOST, "HOST",
+      "subscriber front-end host", .letter = 'H' },
+    { "port", ZCH_OPT_INT, offsetof (sub_args_t, port), SUB_DEFAULT_PORT, "PORT",
+      "subscriber front-end text port", .min = 1, .max = 65535, .letter = 'p' },
+    { "count", ZCH_OPT_INT, offsetof (sub_args_t, count), "0", "N",
+      "exit 0 after N messages (0: never)", .min = 0, .max = INT_MAX, .letter = 'n' },
+    { "verbose", ZCH_OPT_BOOL, offsetof (sub_args_t, verbose), "false", NULL,
+      "print '<topic> <seq> <payload>' instead", .letter = 'v' },
+    { "snapshot", ZCH_OPT_BOOL, offsetof (sub_args_t, snapshot), "false", NULL,
+      "first the current value of every matching topic", .letter = 's' },
+    { "from", ZCH_OPT_STRING, offsetof (sub_args_t, from), "", "SEQ[@EPOCH]",
+      "first every held message of the topic (PATTERN) after SEQ; see below", .letter = 'f' },
+    { "format", ZCH_OPT_CHOICE, offsetof (sub_args_t, format), "line", "FMT",
+      "line, raw or json; see below", .choices = "line|raw|json" },
+    { "frame", ZCH_OPT_BOOL, offsetof (sub_args_t, frame), "false", NULL,
+      "use the subscriber's frame port (headers, binary payloads)", .letter = 'F' },
+    { "frame-port", ZCH_OPT_STRING, offsetof (sub_args_t, frame_port), "", "PORT",
+      "the subscriber's frame port (" CLIENT_SUBSCRIBER_FRAME_PORT_TEXT " when not given; "
+      "implies --frame)", .check = client_port_check },
+    { "profile", ZCH_OPT_CHOICE, offsetof (sub_args_t, shared.profile), "none", "NAME",
+      "workerman: the subscriber runs --profile workerman; PATTERN must be topic1, each "
+      "'Received:' payload is printed on a line", .choices = "none|workerman" },
+    CLIENT_SHARED_OPTIONS (sub_args_t, shared),
+    { .name = NULL }
+};
+
 typedef struct {
     client_link_t link;
+    sub_args_t args;            //  the command line
     bool verbose;
     bool tty;                   //  stdout is a terminal: flush per message
     uint64_t count;             //  messages to wait for; 0 = no limit
@@ -54,38 +96,26 @@ typedef struct {
     client_buf_t rendered;      //  one message as the format prints it
     bool frame;
     int frame_port;
-    client_shared_t shared;     //  --token, --profile, --tls, --tls-ca
 } sub_t;
-
-//  Long options without a short form
 
 //  Prints the usage text to stream.
 static void
 s_usage (FILE *stream)
 {
+    sub_args_t defaults;
+    zch_option_defaults (s_sub_table, &defaults);
     fprintf (stream,
         "Usage: zchannel sub [OPTIONS] PATTERN\n"
         "Subscribe to PATTERN and print each message's payload on a line.\n"
+        "\n");
+    zch_option_help (s_sub_table, &defaults, stream);
+    fprintf (stream,
         "\n"
-        "  -H, --host HOST   subscriber front-end host (default " SUB_DEFAULT_HOST ")\n"
-        "  -p, --port PORT   subscriber front-end text port (default %d)\n"
-        "  -n, --count N     exit 0 after N messages\n"
-        "  -v, --verbose     print '<topic> <seq> <payload>' instead\n"
-        "  -s, --snapshot    first the current value of every matching topic\n"
-        "  -f, --from SEQ[@EPOCH]  first every held message of the topic after SEQ\n"
-        "                    (PATTERN must then be a topic); with the EPOCH SEQ\n"
-        "                    belongs to, a position the broker cannot continue\n"
-        "                    (another epoch, history trimmed) is told as a reset\n"
-        "      --format FMT  line (the above), raw (payload bytes as they are, nothing\n"
-        "                    between messages) or json (one object per line: topic, seq,\n"
-        "                    epoch, payload, headers; a payload that is not UTF-8 is\n"
-        "                    base64 with \"payload_encoding\": \"base64\")\n"
-        "  -F, --frame       use the subscriber's frame port (headers, binary payloads)\n"
-        "      --frame-port PORT  the subscriber's frame port (default %d; implies --frame)\n"
-        CLIENT_SHARED_HELP
-        "      --profile workerman  the subscriber runs --profile workerman: PATTERN must\n"
-        "                    be topic1; prints each 'Received:' payload on a line\n"
-        "  -h, --help        show this help and exit\n"
+        "--from SEQ@EPOCH: with the EPOCH SEQ belongs to, a position the broker cannot\n"
+        "continue (another epoch, history trimmed) is told as a reset. --format line\n"
+        "prints payloads, raw the payload bytes as they are (nothing between\n"
+        "messages), json one object per line (topic, seq, epoch, payload, headers; a\n"
+        "payload that is not UTF-8 is base64 with \"payload_encoding\": \"base64\").\n"
         "\n"
         "PATTERN is a topic whose tokens may be '*' (one token) or, last, '>'\n"
         "(one or more tokens). Payloads are printed as sent on the wire, with\n"
@@ -94,8 +124,7 @@ s_usage (FILE *stream)
         "notices '-ERR history starts at <seq>', '-ERR gap <topic> <from>-<to>'\n"
         "(messages the broker no longer holds) and '-ERR reset <topic> <epoch>'\n"
         "(the topic's seqs start afresh in a new epoch; with --frame the err\n"
-        "frames history_starts, gap and reset) go to stderr and the tool goes on.\n",
-        SUB_DEFAULT_PORT, CLIENT_SUBSCRIBER_FRAME_PORT);
+        "frames history_starts, gap and reset) go to stderr and the tool goes on.\n");
 }
 
 //  Writes bytes to stdout, completely. Returns SUB_GO_ON, SUB_DONE when
@@ -311,109 +340,51 @@ s_sub_run (sub_t *self)
 //  Parses the command line; returns -1 after a usage error, 1 for
 //  --help, 0 to go on with *pattern set.
 static int
-s_sub_options (sub_t *self, int argc, char **argv, const char **host, int *port,
-               const char **pattern)
+s_sub_options (sub_t *self, int argc, char **argv, const char **pattern)
 {
-    static const struct option options [] = {
-        { "host", required_argument, NULL, 'H' },
-        { "port", required_argument, NULL, 'p' },
-        { "count", required_argument, NULL, 'n' },
-        { "verbose", no_argument, NULL, 'v' },
-        { "snapshot", no_argument, NULL, 's' },
-        { "from", required_argument, NULL, 'f' },
-        { "format", required_argument, NULL, 'o' },
-        { "frame", no_argument, NULL, 'F' },
-        { "frame-port", required_argument, NULL, 'P' },
-        CLIENT_SHARED_OPTIONS,
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 }
-    };
-    optind = 0;                 //  glibc: start a fresh scan
-    opterr = 0;
-    int opt;
-    while ((opt = getopt_long (argc, argv, ":H:p:n:vsf:Fh", options, NULL)) != -1) {
-        char *end;
-        int shared = client_shared_option (SUB_PROG, opt, optarg, &self->shared);
-        if (shared < 0)
+    sub_args_t *args = &self->args;
+    const char *words [2];
+    int left = client_options_read (SUB_PROG, s_sub_table, args, &args->shared, argc, argv,
+                                    words, 2);
+    if (left < 0)
+        return -1;
+    if (args->shared.help)
+        return 1;
+    self->count = (uint64_t) args->count;
+    self->verbose = args->verbose;
+    self->snapshot = args->snapshot;
+    self->format = (client_format_t) args->format;
+    self->frame = args->frame || *args->frame_port;
+    if (*args->frame_port)
+        client_port_parse (args->frame_port, &self->frame_port);
+    if (*args->from) {
+        if (zch_position_parse (args->from, strlen (args->from), &self->from, &self->from_epoch)) {
+            client_usage_error (SUB_PROG, "invalid position '%s' (SEQ or SEQ@EPOCH)", args->from);
             return -1;
-        if (shared > 0)
-            continue;
-        switch (opt) {
-            case 'h':
-                return 1;
-            case 'o':
-                if (client_format_parse (optarg, &self->format)) {
-                    client_usage_error (SUB_PROG, "unknown format '%s' (line, raw or json)", optarg);
-                    return -1;
-                }
-                break;
-            case 'F':
-                self->frame = true;
-                break;
-            case 'P':
-                if (client_port_parse (optarg, &self->frame_port)) {
-                    client_usage_error (SUB_PROG, "invalid port '%s'", optarg);
-                    return -1;
-                }
-                self->frame = true;
-                break;
-            case 'H':
-                *host = optarg;
-                break;
-            case 'p':
-                if (client_port_parse (optarg, port)) {
-                    client_usage_error (SUB_PROG, "invalid port '%s'", optarg);
-                    return -1;
-                }
-                break;
-            case 'n':
-                errno = 0;
-                self->count = strtoull (optarg, &end, 10);
-                if (errno || *end || *optarg < '0' || *optarg > '9' || self->count == 0) {
-                    client_usage_error (SUB_PROG, "invalid count '%s'", optarg);
-                    return -1;
-                }
-                break;
-            case 'v':
-                self->verbose = true;
-                break;
-            case 's':
-                self->snapshot = true;
-                break;
-            case 'f':
-                if (zch_position_parse (optarg, strlen (optarg), &self->from, &self->from_epoch)) {
-                    client_usage_error (SUB_PROG, "invalid position '%s' (SEQ or SEQ@EPOCH)", optarg);
-                    return -1;
-                }
-                self->from_text = optarg;
-                self->from_set = true;
-                break;
-            default:
-                client_option_error (SUB_PROG, argv, opt);
-                return -1;
         }
+        self->from_text = args->from;
+        self->from_set = true;
     }
-    if (argc - optind != 1) {
-        client_usage_error (SUB_PROG, "%s",
-                            argc - optind < 1 ? "missing PATTERN" : "too many arguments");
+    if (left != 1) {
+        client_usage_error (SUB_PROG, "%s", left < 1 ? "missing PATTERN" : "too many arguments");
         return -1;
     }
     if (self->snapshot && self->from_set) {
         client_usage_error (SUB_PROG, "--snapshot and --from exclude each other");
         return -1;
     }
-    if (self->shared.token && self->frame) {
+    if (*args->shared.token && self->frame) {
         client_usage_error (SUB_PROG, "--token works over the text port, not with --frame");
         return -1;
     }
-    if (self->shared.workerman && (self->frame || self->snapshot || self->from_set || self->verbose
+    if (args->shared.workerman && (self->frame || self->snapshot || self->from_set || self->verbose
                             || self->format != CLIENT_FORMAT_LINE
-                            || strcmp (argv [optind], CLIENT_WORKERMAN_TOPIC) != 0)) {
+                            || strcmp (words [0], CLIENT_WORKERMAN_TOPIC) != 0)) {
         client_usage_error (SUB_PROG, "--profile workerman subscribes to " CLIENT_WORKERMAN_TOPIC
                             " over the text port, payloads as lines, nothing else");
         return -1;
     }
-    *pattern = argv [optind];
+    *pattern = words [0];
     if (!client_token_valid (*pattern)) {
         client_usage_error (SUB_PROG, "invalid pattern '%s': no spaces or control characters",
                             *pattern);
@@ -472,7 +443,7 @@ s_sub_run_frames (sub_t *self)
 static int
 s_sub_session_frames (sub_t *self, const char *host, const char *pattern)
 {
-    if (client_link_open (&self->link, SUB_PROG, host, self->frame_port, &self->shared.tls))
+    if (client_link_open (&self->link, SUB_PROG, host, self->frame_port, &self->args.shared.tls))
         return CLIENT_EXIT_FAIL;
     int rc = CLIENT_EXIT_FAIL;
     const client_sub_options_t options = {
@@ -496,7 +467,7 @@ s_sub_session (sub_t *self, const char *host, int port, const char *pattern)
 {
     if (self->frame)
         return s_sub_session_frames (self, host, pattern);
-    if (client_link_open (&self->link, SUB_PROG, host, port, &self->shared.tls))
+    if (client_link_open (&self->link, SUB_PROG, host, port, &self->args.shared.tls))
         return CLIENT_EXIT_FAIL;
     int rc = CLIENT_EXIT_FAIL;
     size_t command_len = strlen (pattern) + 64;
@@ -513,7 +484,7 @@ s_sub_session (sub_t *self, const char *host, int port, const char *pattern)
     //  json names each message's epoch: the SUB's verbose +OK gives it
     bool json = self->format == CLIENT_FORMAT_JSON;
     if (client_link_greet (&self->link, SUB_GREETING)
-    ||  client_link_auth (&self->link, self->shared.token)
+    ||  client_link_auth (&self->link, self->args.shared.token)
     ||  (json && client_link_command (&self->link, "VERBOSE on\n"))
     ||  client_link_command_detail (&self->link, command, self->epoch, sizeof self->epoch)
     ||  client_link_set_nonblocking (&self->link))
@@ -539,10 +510,10 @@ zchannel_sub_main (int argc, char **argv)
         return CLIENT_EXIT_FAIL;
     }
     self->frame_port = CLIENT_SUBSCRIBER_FRAME_PORT;
-    const char *host = SUB_DEFAULT_HOST;
-    int port = SUB_DEFAULT_PORT;
     const char *pattern = NULL;
-    int rc = s_sub_options (self, argc, argv, &host, &port, &pattern);
+    int rc = s_sub_options (self, argc, argv, &pattern);
+    const char *host = self->args.host;
+    int port = self->args.port;
     if (rc == 1) {
         s_usage (stdout);
         rc = CLIENT_EXIT_OK;
@@ -554,7 +525,7 @@ zchannel_sub_main (int argc, char **argv)
         //  A closed stdout must show up as EPIPE, not kill the process
         struct sigaction ignore = { .sa_handler = SIG_IGN }, saved;
         sigaction (SIGPIPE, &ignore, &saved);
-        rc = self->shared.workerman? client_workerman_sub (host, port, &self->shared, self->count)
+        rc = self->args.shared.workerman? client_workerman_sub (host, port, &self->args.shared, self->count)
                             : s_sub_session (self, host, port, pattern);
         sigaction (SIGPIPE, &saved, NULL);
     }

@@ -39,17 +39,6 @@ s_write (client_link_t *link, const char *text, size_t len)
 }
 
 int
-client_workerman_profile (const char *prog, const char *name, bool *workerman)
-{
-    if (strcmp (name, "workerman") != 0) {
-        client_usage_error (prog, "unknown profile '%s' (workerman)", name);
-        return -1;
-    }
-    *workerman = true;
-    return 0;
-}
-
-int
 client_workerman_pub (const char *host, int port, const client_shared_t *shared, const char *message)
 {
     client_link_t link;

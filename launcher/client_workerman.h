@@ -12,10 +12,6 @@
 
 #include "client_common.h"
 
-//  Parses --profile NAME (only "workerman" exists) into *workerman.
-//  Returns 0, or -1 after a usage error from prog.
-int client_workerman_profile (const char *prog, const char *name, bool *workerman);
-
 //  The one topic of the profile
 #define CLIENT_WORKERMAN_TOPIC "topic1"
 

@@ -3,10 +3,9 @@
     Both speak the text protocol (proto/PROTOCOL.md) over a TCP connection
     to a front-end (TLS with --tls or --tls-ca, OpenSSL), or with --frame
     the frame protocol on the front-end's frame port; they need neither
-    ZeroMQ nor czmq. The
-    launcher calls them with argv[0] naming the subcommand ("pub", "sub");
-    each parses its own options with getopt_long, so it resets getopt's
-    state first.
+    ZeroMQ nor czmq. The launcher calls them with argv[0] naming the
+    subcommand ("pub", "sub"); each reads its options from a table of the
+    kind the daemons use (zch_option_argv), so the values parse alike.
 
     Exit codes: 0 success, 1 a failure at run time (cannot connect, a
     "-ERR ..." from the server, the server closing early; one line on

@@ -35,10 +35,10 @@ s_no_dash (const char *text, char *reason, size_t reason_size)
 }
 
 static const zch_option_t s_table [] = {
-    { "text", ZCH_OPT_STRING, offsetof (sample_t, text), "a b", "T", "text", .flags = 0 },
+    { "text", ZCH_OPT_STRING, offsetof (sample_t, text), "a b", "T", "text", .letter = 't' },
     { "number", ZCH_OPT_INT, offsetof (sample_t, number), "3", "N", "number", .min = 1, .max = 10 },
     { "size", ZCH_OPT_SIZE, offsetof (sample_t, size), "64K", "B", "size", .flags = ZCH_OPT_RELOAD },
-    { "flag", ZCH_OPT_BOOL, offsetof (sample_t, flag), "false", NULL, "flag", .flags = 0 },
+    { "flag", ZCH_OPT_BOOL, offsetof (sample_t, flag), "false", NULL, "flag", .letter = 'f' },
     { "choice", ZCH_OPT_CHOICE, offsetof (sample_t, choice), "b", "C", "choice", .choices = "a|b|c" },
     { "ms", ZCH_OPT_DURATION, offsetof (sample_t, ms), "5s", "D", "duration", .flags = 0 },
     { "list", ZCH_OPT_LIST, offsetof (sample_t, list), "", "L", "list", .max = 3, .check = s_no_dash },
@@ -60,6 +60,39 @@ s_format (const sample_t *sample, const char *name)
     static char out [256];
     zch_option_format (zch_option_find (s_table, name), sample, out, sizeof out);
     return out;
+}
+
+//  A command line read against the table: long, "=", short and bare
+//  flags in any place among the words, "--" ending the flags; each error
+//  said with the option's name.
+static void
+s_check_argv (void)
+{
+    sample_t sample;
+    const char *words [3];
+    char reason [256];
+    char *good [] = { "tool", "one", "--number", "7", "-t", "x y", "--flag", "--choice=c", "two",
+                      "--list", "a", "--list=b", "--", "--three", NULL };
+    zch_option_defaults (s_table, &sample);
+    CHECK (zch_option_argv (s_table, &sample, 14, good, words, 3, reason, sizeof reason) == 3);
+    CHECK (streq (words [0], "one") && streq (words [1], "two") && streq (words [2], "--three"));
+    CHECK (sample.number == 7 && streq (sample.text, "x y") && sample.flag && sample.choice == 2);
+    CHECK (sample.list.count == 2 && streq (sample.list.items [1], "b"));
+    char *bare [] = { "tool", "-f", "-", NULL };
+    zch_option_defaults (s_table, &sample);
+    CHECK (zch_option_argv (s_table, &sample, 3, bare, words, 3, reason, sizeof reason) == 1);
+    CHECK (sample.flag && streq (words [0], "-"));
+    char *unknown [] = { "tool", "--nope", NULL };
+    CHECK (zch_option_argv (s_table, &sample, 2, unknown, words, 3, reason, sizeof reason) == -1);
+    CHECK (streq (reason, "unknown option '--nope'"));
+    char *bad [] = { "tool", "--number", "11", NULL };
+    CHECK (zch_option_argv (s_table, &sample, 3, bad, words, 3, reason, sizeof reason) == -1);
+    CHECK (strncmp (reason, "--number wants a number from 1 to 10", 36) == 0);
+    char *missing [] = { "tool", "--text", NULL };
+    CHECK (zch_option_argv (s_table, &sample, 2, missing, words, 3, reason, sizeof reason) == -1);
+    char *many [] = { "tool", "a", "b", NULL };
+    CHECK (zch_option_argv (s_table, &sample, 3, many, words, 1, reason, sizeof reason) == -1);
+    CHECK (streq (reason, "too many arguments"));
 }
 
 //  Every default of a shipped table parses and formats back to a value
@@ -221,5 +254,6 @@ main (void)
     }
     CHECK (events == ZCH_FAILOVER_MOVED && zch_failover_moves (failover) == 2);
     zch_failover_destroy (&failover);
+    s_check_argv ();
     CHECK_DONE ("test_option");
 }
