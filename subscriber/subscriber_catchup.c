@@ -143,8 +143,10 @@ void
 subscriber_catchup_settle (subscriber_catchup_t *self, uint64_t round)
 {
     for (topic_t *topic = zhashx_first (self->topics); topic; topic = zhashx_next (self->topics))
-        if (topic->edge && topic->edge_round <= round)
+        if (topic->edge && topic->edge_round <= round) {
             topic->edge = 0;
+            topic->fresh = false;
+        }
 }
 
 //  Asks for a barrier round covering the edges set since the last one: a
@@ -292,6 +294,7 @@ s_held_flush (subscriber_catchup_t *self, topic_t *topic)
         self->held_bytes -= held->size;
         if (held->seq > topic->last) {
             topic->last = held->seq;
+            topic->fresh = false;
             self->handlers->deliver (self->ctx, topic->name, topic->name_len, held->seq,
                                      held->payload, held->size);
         }
@@ -307,7 +310,9 @@ s_hold (subscriber_catchup_t *self, topic_t *topic, uint64_t seq, const char *pa
     held_t *held = topic->held_count < CATCHUP_HOLD_MAX && self->held_bytes + size <= CATCHUP_HOLD_BYTES?
                    malloc (sizeof *held + size): NULL;
     if (!held) {
+        //  A later seq shows the jump; at the end of a burst only a check can
         self->stats.held_dropped++;
+        self->suspect = true;
         return;
     }
     held->next = NULL;
@@ -369,16 +374,22 @@ subscriber_catchup_live (subscriber_catchup_t *self, const char *name, size_t le
     if (seq == topic->last + 1) {
         topic->last = seq;
         topic->edge = 0;
+        topic->fresh = false;
         return true;
     }
-    if (seq == topic->edge && seq == topic->last) {
-        //  Published after the prefix went live, before the prime was answered
+    if (topic->fresh && seq <= topic->last) {
+        //  Published after the prefix went live, before the prime was
+        //  answered: the topic starts here, not at the prime's seq
+        topic->last = seq;
         topic->edge = 0;
+        topic->fresh = false;
         return true;
     }
     if (seq <= topic->last) {
-        //  Already delivered by a heal; or, seq 1, a broker that started afresh
-        if (seq > 1)
+        //  Already delivered by a heal (a check heals up to the seq the
+        //  broker gave, which may still come live); or, seq 1 without an
+        //  epoch, a broker that started afresh (with one, that is a reset)
+        if (seq > 1 || epoch)
             return false;
         topic->last = seq;
         return true;
@@ -402,6 +413,7 @@ s_heal_message (subscriber_catchup_t *self, topic_t *topic, uint64_t seq,
     if (seq > topic->last + 1)
         subscriber_catchup_lost (self, topic, topic->last + 1, seq - 1);
     topic->last = seq;
+    topic->fresh = false;
     self->stats.healed++;
     self->handlers->deliver (self->ctx, topic->name, topic->name_len, seq, payload, size);
 }
@@ -512,6 +524,9 @@ s_request_done (subscriber_catchup_t *self, request_t *request, bool complete, u
         if (complete)
             subscriber_catchup_sweep (self, request->prime, epoch);
     }
+    //  A check or a prime that failed goes again at the next quiet moment
+    if ((request->kind == REQUEST_CHECK || request->kind == REQUEST_PRIME) && !complete)
+        self->suspect = true;
     if (request->kind == REQUEST_PRIME)
         s_edges_round (self);
     zhashx_delete (self->requests, request->tag);

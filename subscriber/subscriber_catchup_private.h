@@ -40,11 +40,11 @@ struct topic_t {
     uint64_t epoch;             //  the epoch of last (0: not known yet)
     request_t *healing;         //  the HEAL in flight, or NULL
     uint64_t heal_to;           //  last seq it asks for
-    uint64_t checked;           //  the broker's seq in the last check (SEQS) that saw it
     uint64_t checked_round;     //  the last round of checks that listed it
     int unlisted;               //  checks in a row whose broker did not list it yet (no broker epoch)
     uint64_t edge;              //  seq a prime gave: it may still come live, once
     uint64_t edge_round;        //  the barrier round that settles the edge
+    bool fresh;                 //  started by a prime, edge unsettled, nothing delivered yet
     bool waiting;               //  on the waiting list: needs a HEAL
     topic_t *next_waiting;
     held_t *held;               //  oldest first

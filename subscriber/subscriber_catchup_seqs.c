@@ -30,14 +30,16 @@ static void
 s_edge (subscriber_catchup_t *self, topic_t *topic, uint64_t seq)
 {
     topic->edge = seq;
+    topic->fresh = true;
     topic->edge_round = self->edge_round + 1;
     self->edges_new = true;
 }
 
 //  One [SEQ, tag, topic, seq, epoch] of a SEQS answer. A prime takes it as the
-//  topic's start; a check heals what the topic lacks: up to seq - 1 the
-//  first time (seq itself may still be on its way live), up to seq when
-//  the check before saw the same seq.
+//  topic's start; a check heals what the topic lacks, up to seq itself:
+//  seqs that were still on their way live come again as repeats and are
+//  dropped, while waiting for another check to confirm seq would tell a
+//  lost tail late.
 void
 subscriber_catchup_seq (subscriber_catchup_t *self, request_kind_t kind, const char *name, size_t len,
                         uint64_t seq, uint64_t epoch)
@@ -70,15 +72,11 @@ subscriber_catchup_seq (subscriber_catchup_t *self, request_kind_t kind, const c
     self->suspect = true;       //  something is missing: check again next time
     if (topic->healing || topic->held || topic->waiting)
         return;
-    uint64_t to = topic->checked == seq? seq: seq - 1;
-    topic->checked = seq;
-    if (to > topic->last) {
-        self->stats.tails++;
-        subscriber_catchup_heal_start (self, topic, topic->last + 1, to);
-        if (!topic->healing && !topic->waiting) {
-            subscriber_catchup_lost (self, topic, topic->last + 1, to);
-            topic->last = to;
-        }
+    self->stats.tails++;
+    subscriber_catchup_heal_start (self, topic, topic->last + 1, seq);
+    if (!topic->healing && !topic->waiting) {
+        subscriber_catchup_lost (self, topic, topic->last + 1, seq);
+        topic->last = seq;
     }
 }
 
@@ -153,11 +151,18 @@ subscriber_catchup_quiet (subscriber_catchup_t *self)
     self->checked_at = now;
     self->check_round++;
     zch_debug ("subscriber: link quiet after drops: checking the seqs of every topic");
-    for (prime_t *prime = zlistx_first (self->primes); prime; prime = zlistx_next (self->primes))
-        if (prime->done) {
+    for (prime_t *prime = zlistx_first (self->primes); prime; prime = zlistx_next (self->primes)) {
+        //  A prime the broker did not answer goes again: until it is done,
+        //  its prefix's new topics cannot tell what they owe
+        if (!prime->done)
+            s_seqs_send (self, prime, REQUEST_PRIME);
+        else {
             self->stats.checks++;
             s_seqs_send (self, prime, REQUEST_CHECK);
         }
+        if (!prime->request)
+            self->suspect = true;       //  could not go: try again
+    }
 }
 
 void
@@ -268,7 +273,8 @@ subscriber_catchup_topic_reset (subscriber_catchup_t *self, topic_t *topic, uint
     zch_info ("subscriber: %s starts afresh in epoch %s after seq %llu", topic->name, text,
               (unsigned long long) topic->last);
     topic->epoch = epoch;
-    topic->last = topic->edge = topic->checked = 0;
+    topic->last = topic->edge = 0;
+    topic->fresh = false;
     self->stats.resets++;
     self->suspect = true;       //  other topics may have started afresh too
     self->handlers->reset (self->ctx, topic->name, topic->name_len, epoch);

@@ -217,9 +217,6 @@ s_barrier_answered (subscriber_worker_t *self, uint64_t number)
             subscriber_catchup_moved (self->catchup);
         if (barrier->settle)
             subscriber_catchup_settle (self->catchup, barrier->settle);
-        if (barrier->prime)
-            subscriber_catchup_prime (self->catchup, barrier->pattern,
-                                      zch_pattern_prefix_len (barrier->pattern, strlen (barrier->pattern)));
         if (client && barrier->confirm) {
             client->barriers--;
             subscriber_client_ok (client, 0);
@@ -572,7 +569,12 @@ subscriber_worker_subscribe (subscriber_worker_t *self, subscriber_client_t *cli
             subscriber_client_error (client, ZCH_FRAME_E_INTERNAL, "", "cannot subscribe upstream");
             return;
         }
-        barrier->prime = held == 1;
+        //  A prefix new upstream is primed now, with its subscription: asked
+        //  once the barrier returned, the broker would answer after messages
+        //  that came live (or were dropped on the link) since, and their
+        //  topics would seem to start past them
+        if (held == 1)
+            subscriber_catchup_prime (self->catchup, pattern, zch_pattern_prefix_len (pattern, len));
         zhashx_insert (client->patterns, barrier->pattern, SUBSCRIBER_PATTERN_PENDING);
         self->patterns++;
     }

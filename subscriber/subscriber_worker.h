@@ -46,7 +46,6 @@ typedef struct {
     uint64_t number;
     subscriber_client_t *client;    //  NULL once the client is gone
     subscriber_sync_options_t options;  //  a catch-up to start once live, and how to answer
-    bool prime;                 //  its prefix is new upstream: ask the seqs under it once live
     uint64_t settle;            //  a catch-up barrier round (no client): settles its edges
     bool probe;                 //  the worker's first (no client): its answer proves the link up
     bool moved;                 //  sent after a move to another broker: its answer says the

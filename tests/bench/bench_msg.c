@@ -13,6 +13,8 @@ struct bench_check_t {
     size_t topic_len;
     uint64_t *last_seq;             //  [subscriber * publishers + publisher]
     uint64_t *seen;                 //  bitmaps of seqs received, per pair; NULL if too big
+    uint64_t *unique_by;            //  [subscriber]: distinct messages it received
+    uint64_t *told_by;              //  [subscriber]: messages it was told lost
     size_t seen_words;              //  words per pair
 };
 
@@ -85,12 +87,14 @@ bench_check_new (const bench_config_t *config, bench_result_t *result)
     self->topic_len = strlen (config->topic);
     size_t pairs = (size_t) config->subscribers * (size_t) config->publishers;
     self->last_seq = calloc (pairs, sizeof (uint64_t));
+    self->unique_by = calloc ((size_t) config->subscribers + 1, sizeof (uint64_t));
+    self->told_by = calloc ((size_t) config->subscribers + 1, sizeof (uint64_t));
     self->seen_words = (size_t) ((config->messages + 63) / 64);
     if (pairs * self->seen_words <= MSG_SEEN_MAX / sizeof (uint64_t))
         self->seen = calloc (pairs * self->seen_words, sizeof (uint64_t));
     result->dup_check = self->seen != NULL;
     result->latency = bench_hist_new ();
-    if (!self->last_seq || !result->latency) {
+    if (!self->last_seq || !self->unique_by || !self->told_by || !result->latency) {
         bench_check_destroy (&self);
         return NULL;
     }
@@ -105,6 +109,8 @@ bench_check_destroy (bench_check_t **self_p)
     if (self) {
         free (self->last_seq);
         free (self->seen);
+        free (self->unique_by);
+        free (self->told_by);
         free (self);
         *self_p = NULL;
     }
@@ -153,6 +159,7 @@ bench_check_payload (bench_check_t *self, int subscriber, const char *payload, s
         *word |= bit;
     }
     result->unique++;
+    self->unique_by [subscriber]++;
     if (seq <= self->last_seq [pair])
         result->out_of_order++;
     else {
@@ -164,4 +171,24 @@ bench_check_payload (bench_check_t *self, int subscriber, const char *payload, s
         bench_hist_add (result->latency, (uint64_t) (now - (int64_t) stamp));
     result->last_receive_ns = now;
     return BENCH_MSG_COUNTED;
+}
+
+void
+bench_check_told (bench_check_t *self, int subscriber, uint64_t count)
+{
+    self->result->told += count;
+    self->told_by [subscriber] += count;
+}
+
+uint64_t
+bench_check_mistold (bench_check_t *self)
+{
+    uint64_t clients = 0;
+    uint64_t sent = self->result->sent;
+    for (int i = 0; i < self->config->subscribers; i++) {
+        uint64_t missed = sent > self->unique_by [i]? sent - self->unique_by [i]: 0;
+        if (missed != self->told_by [i])
+            clients++;
+    }
+    return clients;
 }

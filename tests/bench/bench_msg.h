@@ -52,6 +52,13 @@ bench_msg_kind_t bench_check_payload (bench_check_t *self, int subscriber,
                                       const char *payload, size_t len, int64_t now,
                                       int *publisher);
 
+//  Counts count messages subscriber was told lost (-ERR gap).
+void bench_check_told (bench_check_t *self, int subscriber, uint64_t count);
+
+//  Subscribers whose messages told lost differ from those they missed
+//  (of result->sent): a loss untold, or a gap told for a delivery.
+uint64_t bench_check_mistold (bench_check_t *self);
+
 //  Tells whether topic (len bytes) is the configured topic, or one of
 //  the configured topic's children when there are several topics.
 bool bench_check_topic (bench_check_t *self, const char *topic, size_t len);

@@ -76,7 +76,7 @@ s_run_server_error (run_t *self, run_conn_t *conn, const char *text, size_t len)
     unsigned long long from, to;
     snprintf (line, sizeof line, "%.*s", (int) (len < sizeof line? len: sizeof line - 1), text);
     if (!conn->publisher && sscanf (line, "-ERR gap %*s %llu-%llu", &from, &to) == 2 && to >= from)
-        self->result->told += to - from + 1;
+        bench_check_told (self->check, conn->index, to - from + 1);
     if (self->errors_shown++ < RUN_ERRORS_SHOWN)
         fprintf (stderr, "zch_bench: %s %d: %.*s\n",
                  conn->publisher ? "publisher" : "subscriber", conn->index, (int) len, text);
@@ -610,6 +610,7 @@ bench_run (const bench_config_t *config, bench_result_t *result)
         result->planned += self.conns [i].limit;
     result->expected = result->sent * (uint64_t) config->subscribers;
     result->lost = result->expected > result->unique ? result->expected - result->unique : 0;
+    result->mistold = bench_check_mistold (self.check);
 
 cleanup:
     for (int i = 0; self.conns && i < self.conn_count; i++) {

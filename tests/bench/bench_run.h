@@ -55,6 +55,7 @@ typedef struct {
     uint64_t foreign;           //  delivery lines that are not ours or do not parse
     uint64_t server_errors;     //  -ERR lines from either front-end
     uint64_t told;              //  messages subscribers were told lost (-ERR gap T A-B: B-A+1)
+    uint64_t mistold;           //  subscribers told of more or fewer than they missed
     bool timed_out;             //  stopped waiting after timeout_s without progress
     bool dup_check;             //  false when duplicates could not be told apart
     int64_t first_send_ns;

@@ -201,7 +201,8 @@ s_report_text (const bench_config_t *config, const bench_result_t *r)
     printf ("received     %" PRIu64 " (expected %" PRIu64 ")\n", r->unique, r->expected);
     printf ("lost         %" PRIu64 "\n", r->lost);
     printf ("gaps         %" PRIu64 "\n", r->gaps);
-    printf ("told lost    %" PRIu64 "\n", r->told);
+    printf ("told lost    %" PRIu64 " (%" PRIu64 " clients told more or less than they missed)\n",
+            r->told, r->mistold);
     printf ("out-of-order %" PRIu64 "\n", r->out_of_order);
     printf ("duplicates   %" PRIu64 "%s\n", r->duplicates, r->dup_check ? "" : " (not checked)");
     if (r->foreign || r->server_errors || r->timed_out)
@@ -241,7 +242,7 @@ s_report_json (const bench_config_t *config, const bench_result_t *r)
             ",\"sent\":%" PRIu64 ",\"expected\":%" PRIu64 ",\"received\":%" PRIu64
             ",\"lost\":%" PRIu64 ",\"out_of_order\":%" PRIu64 ",\"duplicates\":%" PRIu64
             ",\"gaps\":%" PRIu64 ",\"foreign\":%" PRIu64 ",\"server_errors\":%" PRIu64
-            ",\"told\":%" PRIu64 ",\"timed_out\":%s,\"duplicates_checked\":%s"
+            ",\"told\":%" PRIu64 ",\"mistold_clients\":%" PRIu64 ",\"timed_out\":%s,\"duplicates_checked\":%s"
             ",\"publish_seconds\":%.6f,\"publish_rate\":%.1f"
             ",\"delivery_seconds\":%.6f,\"delivery_rate\":%.1f"
             ",\"latency_us\":{\"p50\":%.3f,\"p99\":%.3f,\"p99_9\":%.3f,\"max\":%.3f"
@@ -249,7 +250,7 @@ s_report_json (const bench_config_t *config, const bench_result_t *r)
             config->publishers, config->subscribers, config->messages, config->size,
             config->rate, config->topic, r->sent, r->expected, r->unique, r->lost,
             r->out_of_order, r->duplicates, r->gaps, r->foreign, r->server_errors, r->told,
-            r->timed_out ? "true" : "false", r->dup_check ? "true" : "false",
+            r->mistold, r->timed_out ? "true" : "false", r->dup_check ? "true" : "false",
             s_seconds (r->first_send_ns, r->last_send_ns),
             s_rate (r->sent, r->first_send_ns, r->last_send_ns),
             s_seconds (r->first_send_ns, r->last_receive_ns),

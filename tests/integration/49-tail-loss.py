@@ -9,8 +9,9 @@ After SIGCONT the front-end reads the backlog, finds the link quiet, checks
 the topics' seqs with the broker and heals what it lacks: the client gets
 every seq of both topics, in order, either delivered or inside a
 `-ERR gap` line (the history holds only the last HISTORY of each topic),
-and nothing twice. Both deployments' front-ends run this code; the three
-processes show it here."""
+and nothing twice; once the backlog flows, no line waits longer than a
+second, so every loss is told within a second of the link's end. Both
+deployments' front-ends run this code; the three processes show it here."""
 
 import signal
 import time
@@ -64,10 +65,15 @@ def test():
         next_seq = {"tail.t": 1, "tail.u": 1}
         delivered = told = 0
         deadline = time.monotonic() + 30
+        wait = 20               # the front-end wakes from SIGSTOP
         while any(next_seq[t] <= final[t] for t in final):
             h.check(time.monotonic() < deadline, "client: still owed %s after 30 s: the tail's "
                     "loss was never told" % {t: (next_seq[t], final[t]) for t in final})
-            line = c.readline(timeout=20, what="delivery or gap (owed %s)" % next_seq)
+            # Once the backlog flows, the link's end shows within a second:
+            # what is still owed then must be healed or told within it
+            line = c.readline(timeout=wait, what="delivery or gap within %.0f s (owed %s of %s): "
+                              "a loss went untold" % (wait, next_seq, final))
+            wait = 1
             if line.startswith(b"-ERR gap "):
                 topic, span = line.split()[2:4]
                 topic = topic.decode()
