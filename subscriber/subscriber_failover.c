@@ -46,8 +46,8 @@ s_move (subscriber_worker_t *self)
     char error [512];
     if (zch_zmq_move (self->upstream, "to broker", zch_failover_previous_broker (failover),
                       zch_failover_broker (failover), error, sizeof error)
-    ||  subscriber_catchup_move (self->catchup, zch_failover_previous_control (failover),
-                                 zch_failover_control (failover), error, sizeof error)
+    ||  subscriber_heal_move (self->heal, zch_failover_previous_control (failover),
+                              zch_failover_control (failover), error, sizeof error)
     ||  (self->confirm
     &&   zch_confirm_move (self->confirm, zch_failover_previous_control (failover),
                            zch_failover_control (failover), "the broker failed over", error, sizeof error)))

@@ -8,10 +8,12 @@
 #include <czmq.h>
 
 struct subscriber_sync_t {
-    subscriber_catchup_t *owner;
+    subscriber_control_t *control;
+    const subscriber_sync_handlers_t *handlers;
+    void *ctx;
     zch_conn_t *conn;
     subscriber_sync_kind_t kind;
-    void *request;              //  in flight until the END marker
+    subscriber_control_request_t *request;  //  in flight until the END marker
     uint64_t from;              //  FROM: the client's seq
     uint64_t epoch;             //  FROM: the client's epoch, 0 when not given
     bool reset_told;            //  FROM: the client was told its position is gone
@@ -128,7 +130,7 @@ s_error (subscriber_sync_t *self, const char *code, const char *format, ...)
     int len = vsnprintf (text, sizeof text, format, args);
     va_end (args);
     if (len >= 0)
-        subscriber_catchup_notice (self->owner, self->conn, code, text);
+        self->handlers->notice (self->ctx, self->conn, code, text);
 }
 
 //  The floor of topic: the last seq the stream wrote for it, 0 if none.
@@ -140,17 +142,21 @@ s_floor (subscriber_sync_t *self, const char *topic, size_t len, char *key)
     return (uint64_t) (uintptr_t) zhashx_lookup (self->floors, key);
 }
 
+static const subscriber_control_handlers_t s_answer_handlers;
+
 subscriber_sync_t *
-subscriber_sync_new (subscriber_catchup_t *owner, zch_conn_t *conn,
-                     const subscriber_sync_options_t *options, const char *pattern, size_t len,
-                     size_t max_held, subscriber_sync_t **previous)
+subscriber_sync_new (subscriber_control_t *control, const subscriber_sync_handlers_t *handlers, void *ctx,
+                     zch_conn_t *conn, const subscriber_sync_options_t *options, const char *pattern,
+                     size_t len, size_t max_held, subscriber_sync_t **previous)
 {
     subscriber_sync_kind_t kind = options->kind;
     uint64_t from = options->from;
     subscriber_sync_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
-    self->owner = owner;
+    self->control = control;
+    self->handlers = handlers;
+    self->ctx = ctx;
     self->conn = conn;
     self->kind = kind;
     self->from = from;
@@ -194,8 +200,9 @@ subscriber_sync_new (subscriber_catchup_t *owner, zch_conn_t *conn,
         }
         subscriber_sync_destroy (previous);
     }
-    self->request = subscriber_catchup_request (owner, self, tokens, sizes,
-                                                kind == SUBSCRIBER_SYNC_SNAPSHOT? 2: 3);
+    self->request = subscriber_control_request (control, tokens, sizes,
+                                                kind == SUBSCRIBER_SYNC_SNAPSHOT? 2: 3,
+                                                &s_answer_handlers, self);
     if (!self->request) {
         subscriber_sync_destroy (&self);
         return NULL;
@@ -209,7 +216,7 @@ subscriber_sync_destroy (subscriber_sync_t **self_p)
     subscriber_sync_t *self = *self_p;
     if (!self)
         return;
-    subscriber_catchup_cancel (self->owner, self->request);
+    subscriber_control_cancel (self->control, self->request);
     zhashx_destroy (&self->floors);
     free (self->held);
     free (self);
@@ -309,10 +316,12 @@ s_reset (subscriber_sync_t *self, uint64_t epoch)
     subscriber_sync_forget (self, self->topic, strlen (self->topic));
 }
 
-void
-subscriber_sync_on_message (subscriber_sync_t *self, const char *topic, size_t topic_len,
-                            uint64_t seq, uint64_t epoch, const char *payload, size_t payload_len)
+//  One message of the answer, in epoch.
+static void
+s_on_message (void *arg, const char *topic, size_t topic_len, uint64_t seq, uint64_t epoch,
+              const char *payload, size_t payload_len)
 {
+    subscriber_sync_t *self = arg;
     char key [ZCH_TOPIC_MAX + 1];
     if (topic_len > ZCH_TOPIC_MAX || zch_conn_closing (self->conn))
         return;
@@ -336,8 +345,7 @@ subscriber_sync_on_message (subscriber_sync_t *self, const char *topic, size_t t
         self->sent_any = true;
     }
     zhashx_update (self->floors, key, (void *) (uintptr_t) seq);
-    subscriber_catchup_write (self->owner, self->conn, topic, topic_len, seq,
-                              payload, payload_len, false);
+    self->handlers->write (self->ctx, self->conn, topic, topic_len, seq, payload, payload_len, false);
 }
 
 //  Writes the held live deliveries that are past their floors.
@@ -351,8 +359,8 @@ s_flush_held (subscriber_sync_t *self)
         const char *topic = self->held + at + sizeof record;
         const char *payload = topic + record.topic_len;
         if (s_past_floor (self, topic, record.topic_len, record.seq))
-            subscriber_catchup_write (self->owner, self->conn, topic, record.topic_len, record.seq,
-                                      payload, record.payload_len, true);
+            self->handlers->write (self->ctx, self->conn, topic, record.topic_len, record.seq,
+                                   payload, record.payload_len, true);
         at += sizeof record + record.topic_len + record.payload_len;
     }
     free (self->held);
@@ -360,10 +368,14 @@ s_flush_held (subscriber_sync_t *self)
     self->held_len = self->held_cap = 0;
 }
 
-void
-subscriber_sync_on_end (subscriber_sync_t *self, bool complete, uint64_t a, uint64_t b,
-                        bool reset, uint64_t epoch)
+//  The END marker (complete false for GAP and RESET, reset true for
+//  RESET; a, b and epoch as in proto/PROTOCOL.md), or complete false and
+//  a = b = 0 when the broker did not answer. The client's paused
+//  commands go on after it.
+static void
+s_on_end (void *arg, bool complete, uint64_t a, uint64_t b, bool reset, uint64_t epoch)
 {
+    subscriber_sync_t *self = arg;
     self->request = NULL;
     if (a == 0 && b == 0 && !complete)
         s_error (self, SUBSCRIBER_E_CATCHUP, "catch-up failed: the broker's history did not answer");
@@ -399,8 +411,13 @@ subscriber_sync_on_end (subscriber_sync_t *self, bool complete, uint64_t a, uint
     zlistx_t *keys = zhashx_keys (self->floors);
     for (const char *topic = keys? zlistx_first (keys): NULL; topic; topic = zlistx_next (keys)) {
         uint64_t floor = (uint64_t) (uintptr_t) zhashx_lookup (self->floors, topic);
-        if (subscriber_catchup_last_seq (self->owner, topic, strlen (topic)) >= floor)
+        if (self->handlers->last_seq (self->ctx, topic, strlen (topic)) >= floor)
             zhashx_delete (self->floors, topic);
     }
     zlistx_destroy (&keys);
+    self->handlers->ended (self->ctx);
 }
+
+static const subscriber_control_handlers_t s_answer_handlers = {
+    .message = s_on_message, .end = s_on_end
+};

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "subscriber_catchup.h"
+#include "subscriber_control.h"
 #include "zch_edge.h"
 
 //  Codes of the notices a catch-up sends (frame clients get them as
@@ -29,6 +29,23 @@
 #define SUBSCRIBER_E_CATCHUP        "catchup_failed"    //  the broker's history did not answer
 #define SUBSCRIBER_E_SLOW           "slow_consumer"
 #define SUBSCRIBER_E_INTERNAL       "internal"
+
+typedef struct subscriber_sync_t subscriber_sync_t;
+
+typedef struct {
+    //  Writes one message to the client behind conn, as it speaks;
+    //  processed false when the egress plugins have not seen it yet (it
+    //  comes from the broker's history).
+    void (*write) (void *ctx, zch_conn_t *conn, const char *topic, size_t topic_len, uint64_t seq,
+                   const char *payload, size_t payload_len, bool processed);
+    //  Tells the client behind conn of a problem, as it speaks (text:
+    //  "-ERR <text>"; frames: ["err", code, text]).
+    void (*notice) (void *ctx, zch_conn_t *conn, const char *code, const char *text);
+    //  The last seq of topic delivered live, 0 if none.
+    uint64_t (*last_seq) (void *ctx, const char *topic, size_t topic_len);
+    //  The stream ended: the client's paused commands may go on.
+    void (*ended) (void *ctx);
+} subscriber_sync_handlers_t;
 
 typedef enum { SUBSCRIBER_SYNC_NONE = 0, SUBSCRIBER_SYNC_SNAPSHOT, SUBSCRIBER_SYNC_FROM } subscriber_sync_kind_t;
 
@@ -53,15 +70,18 @@ int subscriber_sync_parse (const char *text, size_t len, subscriber_sync_options
 int subscriber_sync_parse_map (const uint8_t *opts, size_t size, subscriber_sync_options_t *options,
                                const char **reason);
 
-//  Starts a catch-up for conn (borrowed) on pattern (a topic for FROM).
-//  Live deliveries held meanwhile may take up to max_held bytes, past
-//  which the client is a slow consumer. A previous sync of the client,
-//  done streaming but still dropping repeats, is taken over (*previous
-//  is destroyed and NULLed). Returns NULL when out of memory or the
-//  request cannot be sent.
-subscriber_sync_t *subscriber_sync_new (subscriber_catchup_t *owner, zch_conn_t *conn,
-                                        const subscriber_sync_options_t *options, const char *pattern,
-                                        size_t len, size_t max_held, subscriber_sync_t **previous);
+//  Starts a catch-up for conn (borrowed) on pattern (a topic for FROM),
+//  asking over control (borrowed); handlers and ctx are borrowed. Live
+//  deliveries held meanwhile may take up to max_held bytes, past which
+//  the client is a slow consumer. A previous sync of the client, done
+//  streaming but still dropping repeats, is taken over (*previous is
+//  destroyed and NULLed). Returns NULL when out of memory or the request
+//  cannot be sent.
+subscriber_sync_t *subscriber_sync_new (subscriber_control_t *control,
+                                        const subscriber_sync_handlers_t *handlers, void *ctx,
+                                        zch_conn_t *conn, const subscriber_sync_options_t *options,
+                                        const char *pattern, size_t len, size_t max_held,
+                                        subscriber_sync_t **previous);
 
 //  Frees the sync (its request is cancelled); NULLs the pointer.
 void subscriber_sync_destroy (subscriber_sync_t **self_p);
@@ -78,15 +98,5 @@ bool subscriber_sync_offer (subscriber_sync_t **self_p, const char *topic, size_
 
 //  The topic's seqs started afresh: its floor (from an older epoch) goes.
 void subscriber_sync_forget (subscriber_sync_t *self, const char *topic, size_t topic_len);
-
-//  For subscriber_catchup: one message of the answer, in epoch.
-void subscriber_sync_on_message (subscriber_sync_t *self, const char *topic, size_t topic_len,
-                                 uint64_t seq, uint64_t epoch, const char *payload, size_t payload_len);
-
-//  For subscriber_catchup: the END marker (complete false for GAP and
-//  RESET, reset true for RESET; a, b and epoch as in proto/PROTOCOL.md),
-//  or complete false and a = b = 0 when the broker did not answer.
-void subscriber_sync_on_end (subscriber_sync_t *self, bool complete, uint64_t a, uint64_t b,
-                             bool reset, uint64_t epoch);
 
 #endif

@@ -201,6 +201,18 @@ s_sync_ended (void *ctx)
     s_resume ((subscriber_worker_t *) ctx);
 }
 
+//  What a catch-up needs of the live stream: the last seq delivered.
+static uint64_t
+s_sync_last_seq (void *ctx, const char *topic, size_t topic_len)
+{
+    return subscriber_heal_last_seq (((subscriber_worker_t *) ctx)->heal, topic, topic_len);
+}
+
+static const subscriber_sync_handlers_t s_sync_handlers = {
+    .write = s_sync_write, .notice = s_sync_notice, .last_seq = s_sync_last_seq,
+    .ended = s_sync_ended
+};
+
 //  Answers the barriers up to number: their patterns go live, and each
 //  client gets its +OK in the order it subscribed.
 static void
@@ -214,9 +226,9 @@ s_barrier_answered (subscriber_worker_t *self, uint64_t number)
             self->probing = false;
         }
         if (barrier->moved)
-            subscriber_catchup_moved (self->catchup);
+            subscriber_heal_moved (self->heal);
         if (barrier->settle)
-            subscriber_catchup_settle (self->catchup, barrier->settle);
+            subscriber_heal_settle (self->heal, barrier->settle);
         if (client && barrier->confirm) {
             client->barriers--;
             subscriber_client_ok (client, 0);
@@ -231,10 +243,10 @@ s_barrier_answered (subscriber_worker_t *self, uint64_t number)
             client->barriers--;
             if (!self->config->workerman || client->framed)
                 subscriber_client_ok (client, barrier->options.verbose?
-                                              subscriber_catchup_epoch (self->catchup): 0);
+                                              subscriber_heal_epoch (self->heal): 0);
             if (barrier->options.kind != SUBSCRIBER_SYNC_NONE) {
-                client->sync = subscriber_sync_new (self->catchup, client->conn, &barrier->options,
-                                                    barrier->pattern, len,
+                client->sync = subscriber_sync_new (self->control, &s_sync_handlers, self, client->conn,
+                                                    &barrier->options, barrier->pattern, len,
                                                     self->config->max_output, &client->sync);
                 if (!client->sync)
                     subscriber_client_error (client, SUBSCRIBER_E_CATCHUP, "",
@@ -305,7 +317,7 @@ s_system_message (subscriber_worker_t *self, const char *topic, size_t topic_len
         s_barrier_refused (self, number, payload, payload_len);
         return;
     }
-    subscriber_catchup_barrier (self->catchup, epoch);
+    subscriber_heal_barrier (self->heal, epoch);
     s_barrier_answered (self, number);
 }
 
@@ -344,8 +356,8 @@ s_upstream_message (subscriber_worker_t *self, s_turn_t *turn, const char *topic
         turn->delivered_from = self->delivered_bytes;
     }
     //  A seq jump holds the topic until the history fills it
-    if (subscriber_catchup_live (self->catchup, topic, topic_len, meta.seq, meta.epoch,
-                                 delivery.payload, delivery.payload_len))
+    if (subscriber_heal_live (self->heal, topic, topic_len, meta.seq, meta.epoch,
+                              delivery.payload, delivery.payload_len))
         s_fan_out (self, &delivery, meta.ts);
 }
 
@@ -479,7 +491,7 @@ s_settle_barrier (void *ctx, uint64_t round)
     subscriber_worker_t *self = ctx;
     subscriber_barrier_t *barrier = calloc (1, sizeof *barrier);
     if (!barrier) {
-        subscriber_catchup_settle (self->catchup, round);
+        subscriber_heal_settle (self->heal, round);
         return;
     }
     barrier->settle = round;
@@ -512,7 +524,7 @@ subscriber_barrier_after_move (subscriber_worker_t *self)
         s_barrier_send (self, barrier);
     }
     else
-        subscriber_catchup_moved (self->catchup);   //  check at once rather than never
+        subscriber_heal_moved (self->heal);   //  check at once rather than never
 }
 
 //  Sends a barrier that no client waits for: its answer proves the broker
@@ -536,7 +548,7 @@ s_link_turn (subscriber_worker_t *self)
 {
     bool was_lost = zch_link_lost (self->link);
     if (zch_link_connects (self->link)) {
-        subscriber_catchup_link_up (self->catchup);
+        subscriber_heal_link_up (self->heal);
         if (!self->probing)
             s_probe (self);
     }
@@ -574,7 +586,7 @@ subscriber_worker_subscribe (subscriber_worker_t *self, subscriber_client_t *cli
         //  that came live (or were dropped on the link) since, and their
         //  topics would seem to start past them
         if (held == 1)
-            subscriber_catchup_prime (self->catchup, pattern, zch_pattern_prefix_len (pattern, len));
+            subscriber_heal_prime (self->heal, pattern, zch_pattern_prefix_len (pattern, len));
         zhashx_insert (client->patterns, barrier->pattern, SUBSCRIBER_PATTERN_PENDING);
         self->patterns++;
     }
@@ -594,7 +606,7 @@ subscriber_worker_unsubscribe (subscriber_worker_t *self, subscriber_client_t *c
         subscriber_index_remove (self->subscriptions, pattern, len, client);
     if (subscriber_index_release_prefix (self->subscriptions, pattern, len))
         //  No longer followed upstream: the next message there is no gap
-        subscriber_catchup_forget_prefix (self->catchup, pattern, zch_pattern_prefix_len (pattern, len));
+        subscriber_heal_forget_prefix (self->heal, pattern, zch_pattern_prefix_len (pattern, len));
     zhashx_delete (client->patterns, pattern);
     self->patterns--;
 }
@@ -678,8 +690,9 @@ s_self_destroy (subscriber_worker_t **self_p)
     subscriber_relay_destroy (&self->relay);
     zch_confirm_destroy (&self->confirm);
     subscriber_queue_destroy (&self->queue);
-    subscriber_catchup_destroy (&self->catchup);    //  after the edges: their syncs are gone
     subscriber_workq_destroy (&self->workq);        //  after the edges: what they held is given back
+    subscriber_heal_destroy (&self->heal);
+    subscriber_control_destroy (&self->control);    //  after the edges and the heal: their requests are gone
     zch_link_destroy (&self->link);
     zch_failover_destroy (&self->failover);
     subscriber_index_destroy (&self->subscriptions);
@@ -732,10 +745,8 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
     zch_zmq_set (self->upstream, ZMQ_RCVHWM, self->config->broker_local?
                  SUBSCRIBER_LOCAL_HWM: self->config->upstream_hwm);
     zch_zmq_set (self->upstream, ZMQ_LINGER, 0);
-    static const subscriber_catchup_handlers_t catchup_handlers = {
-        .deliver = s_deliver, .gap = s_gap, .reset = s_reset, .sync_ended = s_sync_ended,
-        .write = s_sync_write, .notice = s_sync_notice,
-        .barrier = s_settle_barrier
+    static const subscriber_heal_handlers_t heal_handlers = {
+        .deliver = s_deliver, .gap = s_gap, .reset = s_reset, .barrier = s_settle_barrier
     };
     self->link = zch_link_new (self->upstream);
     if (!self->link) {
@@ -749,9 +760,13 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
     ||  zch_secure_curve (&self->config->secure, self->upstream, error, error_size)
     ||  zch_zmq_attach (self->upstream, "to broker", zch_failover_broker (self->failover), false,
                         error, error_size)
-    ||  !(self->catchup = subscriber_catchup_new (zch_failover_control (self->failover),
-                                                  &self->config->secure, &catchup_handlers, self,
-                                                  error, error_size))) {
+    ||  !(self->control = subscriber_control_new (zch_failover_control (self->failover),
+                                                  &self->config->secure, error, error_size))) {
+        s_self_destroy (&self);
+        return NULL;
+    }
+    if (!(self->heal = subscriber_heal_new (self->control, &heal_handlers, self))) {
+        snprintf (error, error_size, "out of memory");
         s_self_destroy (&self);
         return NULL;
     }
@@ -784,7 +799,7 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
         return NULL;
     }
     zch_worker_watch (ZCH_WORKER (self), &self->upstream_watch, zch_zmq_fd (self->upstream));
-    zch_worker_watch (ZCH_WORKER (self), &self->control_watch, subscriber_catchup_fd (self->catchup));
+    zch_worker_watch (ZCH_WORKER (self), &self->control_watch, subscriber_control_fd (self->control));
     zch_worker_watch (ZCH_WORKER (self), &self->link_watch, zch_link_fd (self->link));
     if (zch_failover_fd (self->failover) >= 0)
         zch_worker_watch (ZCH_WORKER (self), &self->failover_watch, zch_failover_fd (self->failover));
@@ -826,7 +841,7 @@ s_publish_metrics (subscriber_worker_t *self)
                      + zch_worker_too_long (ZCH_WORKER (self)) + self->frames_malformed + self->frames_rejected
                      + (self->channel? subscriber_channel_malformed (self->channel): 0));
     //  Lost on the broker link beyond what the history could heal
-    zch_metrics_set (&counters->dropped [ZCH_DROP_HWM], subscriber_catchup_stats (self->catchup)->lost);
+    zch_metrics_set (&counters->dropped [ZCH_DROP_HWM], subscriber_heal_stats (self->heal)->lost);
     zch_metrics_set (&counters->subscriptions, self->patterns);
     zch_metrics_set (&counters->output, subscriber_output_queued (self));
 }
@@ -846,7 +861,7 @@ s_drain (zch_worker_t *base)
         self->room = SIZE_MAX;
         if (s_upstream_drain (self) > 0)
             quiet_since = zclock_mono ();
-        subscriber_catchup_drain (self->catchup);
+        subscriber_control_drain (self->control);
         s_publish_metrics (self);
         zch_worker_flush (ZCH_WORKER (self));
         if (zclock_mono () - quiet_since >= SUBSCRIBER_DRAIN_QUIET && zch_worker_pending_output (ZCH_WORKER (self)) == 0)
@@ -893,10 +908,10 @@ s_turn (zch_worker_t *base)
     if (!self->config->broker_local
     &&  (received >= SUBSCRIBER_BATCH
      ||  (self->config->upstream_hwm > 0 && self->burst >= (uint64_t) self->config->upstream_hwm)))
-        subscriber_catchup_backlog (self->catchup);
-    subscriber_catchup_drain (self->catchup);
+        subscriber_heal_backlog (self->heal);
+    subscriber_control_drain (self->control);
     if (received == 0 && !waiting)
-        subscriber_catchup_quiet (self->catchup);
+        subscriber_heal_quiet (self->heal);
     s_relay_turn (self);
     subscriber_queue_turn (self->queue);
     subscriber_workq_turn (self->workq);

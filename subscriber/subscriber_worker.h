@@ -7,7 +7,8 @@
 #define SUBSCRIBER_WORKER_H_INCLUDED
 
 #include "subscriber.h"
-#include "subscriber_catchup.h"
+#include "subscriber_control.h"
+#include "subscriber_heal.h"
 #include "subscriber_index.h"
 #include "subscriber_sync.h"
 #include "zch_failover.h"
@@ -49,7 +50,7 @@ typedef struct {
     uint64_t settle;            //  a catch-up barrier round (no client): settles its edges
     bool probe;                 //  the worker's first (no client): its answer proves the link up
     bool moved;                 //  sent after a move to another broker: its answer says the
-                                //  subscriptions are in place there (subscriber_catchup_moved)
+                                //  subscriptions are in place there (subscriber_heal_moved)
     bool confirm;               //  only answers the client (a queue-group join)
     int64_t sent_at;            //  when it was last subscribed upstream
     int sends;                  //  how often: the answer can be dropped at a high-water mark
@@ -67,7 +68,8 @@ typedef struct {
     void *upstream;             //  SUB on the broker's egress
     subscriber_index_t *subscriptions;
     zch_watch_t upstream_watch;
-    subscriber_catchup_t *catchup;  //  gap healing and catch-ups over the control link
+    subscriber_control_t *control;  //  the link to the broker's control endpoint
+    subscriber_heal_t *heal;        //  gap healing over it
     zch_watch_t control_watch;
     zch_link_t *link;           //  connections of upstream
     bool probing;               //  a probe barrier in flight: readiness once it returns

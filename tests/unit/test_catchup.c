@@ -1,5 +1,6 @@
-/*  Unit tests of a client's catch-up (subscriber_sync) over the worker's
-    control link (subscriber_catchup), against a scripted broker: a ROUTER
+/*  Unit tests of a client's catch-up (subscriber_sync) and gap healing
+    (subscriber_heal) over the worker's control link (subscriber_control),
+    against a scripted broker: a ROUTER
     on inproc that answers each request exactly as the test says. The
     client is a real connection on a loopback edge; what the catch-up
     writes to it is recorded by the write handler.
@@ -9,27 +10,21 @@
     seq 4 comes live afterwards (it was published after the prefix went
     live). The client must get seq 4 once. And a FROM on the same client
     later must not inherit the snapshot's floor of its own topic.          */
-#include "subscriber_catchup.h"
+#include "subscriber_control.h"
+#include "subscriber_heal.h"
 #include "subscriber_sync.h"
+#include "test_loopback.h"
 #include "zch_check.h"
-#include "zch_edge.h"
 #include "zch_envelope.h"
-#include "zch_loop.h"
-#include "zch_net.h"
 
-#include <arpa/inet.h>
 #include <czmq.h>
-#include <netinet/in.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #define S_ENDPOINT  "inproc://test-catchup"
 #define S_WRITES    16
 
 //  What the handlers saw.
 typedef struct {
-    zch_conn_t *conn;           //  the client, once its first line came
     size_t writes;              //  messages written to the client
     char topic [S_WRITES][32];
     uint64_t seq [S_WRITES];
@@ -103,20 +98,6 @@ s_barrier (void *ctx, uint64_t round)
     seen->round = round;
 }
 
-static int
-s_on_line (void *ctx, zch_conn_t *conn, const char *line, size_t len)
-{
-    (void) line, (void) len;
-    ((s_seen_t *) ctx)->conn = conn;
-    return ZCH_EDGE_NEXT;
-}
-
-static void
-s_on_close (void *ctx, zch_conn_t *conn)
-{
-    (void) ctx, (void) conn;
-}
-
 //  The next request on router: its routing id and its frames as strings
 //  (verb first, the tag last). Returns NULL when none came in time.
 static zmsg_t *
@@ -183,86 +164,78 @@ s_answer_msg (zsock_t *router, zframe_t *identity, const char *tag, const char *
     s_answer_msg_in (router, identity, tag, topic, seq, S_EPOCH);
 }
 
-//  Lets catchup read what the router sent.
+//  Lets the control link read what the router sent.
+static subscriber_control_t *s_control;
 static void
-s_settle (subscriber_catchup_t *catchup)
+s_settle (subscriber_heal_t *catchup)
 {
+    (void) catchup;
     for (int i = 0; i < 20; i++) {
         zclock_sleep (5);
-        subscriber_catchup_drain (catchup);
+        subscriber_control_drain (s_control);
     }
 }
+
+
 
 //  A live message through the worker's path: the catch-up first, then the
 //  client's sync. Returns true when the client would get it.
 static bool
-s_live_in (subscriber_catchup_t *catchup, subscriber_sync_t **sync, const char *topic, uint64_t seq,
+s_live_in (subscriber_heal_t *catchup, subscriber_sync_t **sync, const char *topic, uint64_t seq,
            uint64_t epoch)
 {
-    if (!subscriber_catchup_live (catchup, topic, strlen (topic), seq, epoch, "v", 1))
+    if (!subscriber_heal_live (catchup, topic, strlen (topic), seq, epoch, "v", 1))
         return false;
     return !*sync || subscriber_sync_offer (sync, topic, strlen (topic), seq, "v", 1);
 }
 
 static bool
-s_live (subscriber_catchup_t *catchup, subscriber_sync_t **sync, const char *topic, uint64_t seq)
+s_live (subscriber_heal_t *catchup, subscriber_sync_t **sync, const char *topic, uint64_t seq)
 {
     return s_live_in (catchup, sync, topic, seq, S_EPOCH);
 }
 
-//  A real client connection on a loopback edge, into seen->conn.
-static int
-s_connect (zch_loop_t *loop, zch_edge_t **edge, s_seen_t *seen, int *client)
+static subscriber_heal_t *s_heal_now;
+static uint64_t
+s_last_seq (void *ctx, const char *topic, size_t topic_len)
 {
-    char error [256];
-    int listen_fd = zch_net_listen ("127.0.0.1:0", false, error, sizeof error);
-    if (listen_fd < 0)
-        return -1;
-    struct sockaddr_in address;
-    socklen_t size = sizeof address;
-    getsockname (listen_fd, (struct sockaddr *) &address, &size);
-    static const zch_edge_handlers_t handlers = { .on_line = s_on_line, .on_close = s_on_close };
-    static zch_edge_config_t config = { .role = "test", .max_line = 1024, .max_output = 1 << 20 };
-    *edge = zch_edge_new (loop, listen_fd, &config, &handlers, seen);
-    *client = socket (AF_INET, SOCK_STREAM, 0);
-    if (!*edge || *client < 0 || connect (*client, (struct sockaddr *) &address, size)
-    ||  write (*client, "hello\n", 6) != 6)
-        return -1;
-    for (int i = 0; i < 200 && !seen->conn; i++)
-        zch_loop_run_once (loop, 10);
-    return seen->conn? 0: -1;
+    (void) ctx;
+    return subscriber_heal_last_seq (s_heal_now, topic, topic_len);
 }
+
+static const subscriber_sync_handlers_t s_sync_handlers = {
+    .write = s_write, .notice = s_notice, .last_seq = s_last_seq, .ended = s_sync_ended
+};
 
 int
 main (void)
 {
     s_seen_t seen;
     memset (&seen, 0, sizeof seen);
-    zch_loop_t *loop = zch_loop_new ();
-    zch_edge_t *edge = NULL;
-    int client = -1;
-    CHECK (loop && s_connect (loop, &edge, &seen, &client) == 0);
+    test_loopback_t client;
+    CHECK (test_loopback_open (&client) == 0);
     zsock_t *router = zsock_new_router (S_ENDPOINT);
     CHECK (router != NULL);
-    subscriber_catchup_handlers_t handlers = {
-        .deliver = s_deliver, .gap = s_gap, .reset = s_reset, .sync_ended = s_sync_ended,
-        .write = s_write, .notice = s_notice, .barrier = s_barrier
+    subscriber_heal_handlers_t handlers = {
+        .deliver = s_deliver, .gap = s_gap, .reset = s_reset, .barrier = s_barrier
     };
     zch_secure_config_t secure;
     memset (&secure, 0, sizeof secure);
     char error [256];
-    subscriber_catchup_t *catchup = subscriber_catchup_new (S_ENDPOINT, &secure, &handlers, &seen,
-                                                            error, sizeof error);
+    s_control = subscriber_control_new (S_ENDPOINT, &secure, error, sizeof error);
+    CHECK (s_control != NULL);
+    subscriber_heal_t *catchup = s_control? subscriber_heal_new (s_control, &handlers, &seen): NULL;
     CHECK (catchup != NULL);
-    if (!seen.conn || !router || !catchup)
+    if (!client.conn || !router || !catchup)
         return 1;
+    s_heal_now = catchup;
 
     //  The prefix t. goes live; the client's SNAPSHOT is asked right after
     //  the prime, as the worker does when the barrier returns
-    subscriber_catchup_prime (catchup, "t.", 2);
+    subscriber_heal_prime (catchup, "t.", 2);
     subscriber_sync_t *sync = NULL;
     subscriber_sync_options_t snapshot = { .kind = SUBSCRIBER_SYNC_SNAPSHOT };
-    sync = subscriber_sync_new (catchup, seen.conn, &snapshot, "t.>", 3, 1 << 20, &sync);
+    sync = subscriber_sync_new (s_control, &s_sync_handlers, &seen, client.conn, &snapshot, "t.>", 3, 1 << 20, &sync);
     CHECK (sync != NULL);
     zframe_t *identity = NULL;
     char *seqs_tag = s_expect (router, "SEQS", &identity);
@@ -286,27 +259,27 @@ main (void)
     //  A barrier round is asked for behind the prime's answers
     CHECK (seen.barriers == 1);
     //  The edge is not a delivery yet
-    CHECK (subscriber_catchup_last_seq (catchup, "t.a", 3) == 3);
+    CHECK (subscriber_heal_last_seq (catchup, "t.a", 3) == 3);
 
     //  Seq 4 comes live: the worker delivers it (its other clients are owed
     //  it), but this client had it from the snapshot
     CHECK (!s_live (catchup, &sync, "t.a", 4));
     CHECK (seen.writes == 2);
-    CHECK (subscriber_catchup_last_seq (catchup, "t.a", 3) == 4);
+    CHECK (subscriber_heal_last_seq (catchup, "t.a", 3) == 4);
     CHECK (s_live (catchup, &sync, "t.a", 5));
     CHECK (!s_live (catchup, &sync, "t.a", 5));     //  a repeat on the link
 
     //  The barrier returns: t.b's edge never came and no longer waits
-    CHECK (subscriber_catchup_last_seq (catchup, "t.b", 3) == 6);
-    subscriber_catchup_settle (catchup, seen.round);
-    CHECK (subscriber_catchup_last_seq (catchup, "t.b", 3) == 7);
+    CHECK (subscriber_heal_last_seq (catchup, "t.b", 3) == 6);
+    subscriber_heal_settle (catchup, seen.round);
+    CHECK (subscriber_heal_last_seq (catchup, "t.b", 3) == 7);
     CHECK (!s_live (catchup, &sync, "t.b", 7));     //  not an edge any more: a repeat
 
     //  The client then asks t.b FROM 5: the history's 6 and 7 come, though
     //  the snapshot's floor of t.b (7) is still held
     CHECK (sync != NULL);
     subscriber_sync_options_t from = { .kind = SUBSCRIBER_SYNC_FROM, .from = 5 };
-    sync = subscriber_sync_new (catchup, seen.conn, &from, "t.b", 3, 1 << 20, &sync);
+    sync = subscriber_sync_new (s_control, &s_sync_handlers, &seen, client.conn, &from, "t.b", 3, 1 << 20, &sync);
     CHECK (sync != NULL);
     zframe_destroy (&identity);
     char *history_tag = s_expect (router, "HISTORY", &identity);
@@ -330,7 +303,7 @@ main (void)
     //  seq 3 then is a gap from 2 in the new epoch, healed with HEAL 1@8
     CHECK (s_live_in (catchup, &sync, "t.b", 1, S_EPOCH_2));
     CHECK (seen.resets == 1 && seen.reset_epoch == S_EPOCH_2);
-    CHECK (subscriber_catchup_last_seq (catchup, "t.b", 3) == 1);
+    CHECK (subscriber_heal_last_seq (catchup, "t.b", 3) == 1);
     CHECK (!s_live_in (catchup, &sync, "t.b", 3, S_EPOCH_2));
     zframe_destroy (&identity);
     char *heal_tag = s_expect (router, "HEAL", &identity);
@@ -349,7 +322,7 @@ main (void)
 
     //  FROM 2@<old epoch>: the history answers in the new one, so the
     //  client is told "reset t.b 8" first and gets seq 1 on
-    sync = subscriber_sync_new (catchup, seen.conn,
+    sync = subscriber_sync_new (s_control, &s_sync_handlers, &seen, client.conn,
                                 &(subscriber_sync_options_t) { .kind = SUBSCRIBER_SYNC_FROM, .from = 2,
                                                                .epoch = S_EPOCH }, "t.b", 3, 1 << 20, &sync);
     CHECK (sync != NULL);
@@ -373,10 +346,9 @@ main (void)
     zstr_free (&history_tag);
     zframe_destroy (&identity);
     subscriber_sync_destroy (&sync);
-    subscriber_catchup_destroy (&catchup);
+    subscriber_heal_destroy (&catchup);
+    subscriber_control_destroy (&s_control);
     zsock_destroy (&router);
-    zch_edge_destroy (&edge);
-    close (client);
-    zch_loop_destroy (&loop);
+    test_loopback_close (&client);
     CHECK_DONE ("test_catchup");
 }

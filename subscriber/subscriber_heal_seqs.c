@@ -1,13 +1,13 @@
-/*  subscriber_catchup_seqs: the SEQS requests of the worker's control
+/*  subscriber_heal_seqs: the SEQS requests of the worker's control
     link (a prime when a prefix goes live, a check after drops or a
     reconnection) and what the broker's epochs tell.                      */
-#include "subscriber_catchup_private.h"
+#include "subscriber_heal_private.h"
 #include "zch_epoch.h"
 #include "zch_log.h"
 
 //  True when some prime (a prefix still subscribed upstream) covers name.
 static bool
-s_covered (subscriber_catchup_t *self, const char *name, size_t len)
+s_covered (subscriber_heal_t *self, const char *name, size_t len)
 {
     for (prime_t *prime = zlistx_first (self->primes); prime; prime = zlistx_next (self->primes))
         if (prime->len <= len && memcmp (prime->prefix, name, prime->len) == 0)
@@ -17,7 +17,7 @@ s_covered (subscriber_catchup_t *self, const char *name, size_t len)
 
 //  True when a done prime covers topic name.
 bool
-subscriber_catchup_primed (subscriber_catchup_t *self, const char *name, size_t len)
+subscriber_heal_primed (subscriber_heal_t *self, const char *name, size_t len)
 {
     for (prime_t *prime = zlistx_first (self->primes); prime; prime = zlistx_next (self->primes))
         if (prime->done && prime->len <= len && memcmp (prime->prefix, name, prime->len) == 0)
@@ -27,7 +27,7 @@ subscriber_catchup_primed (subscriber_catchup_t *self, const char *name, size_t 
 
 //  A prime's seq may still come live: awaited until a barrier round settles it.
 static void
-s_edge (subscriber_catchup_t *self, topic_t *topic, uint64_t seq)
+s_edge (subscriber_heal_t *self, topic_t *topic, uint64_t seq)
 {
     topic->edge = seq;
     topic->fresh = true;
@@ -41,12 +41,12 @@ s_edge (subscriber_catchup_t *self, topic_t *topic, uint64_t seq)
 //  dropped, while waiting for another check to confirm seq would tell a
 //  lost tail late.
 void
-subscriber_catchup_seq (subscriber_catchup_t *self, request_kind_t kind, const char *name, size_t len,
-                        uint64_t seq, uint64_t epoch)
+subscriber_heal_seq (subscriber_heal_t *self, request_kind_t kind, const char *name, size_t len,
+                     uint64_t seq, uint64_t epoch)
 {
-    topic_t *topic = subscriber_catchup_topic_find (self, name, len);
+    topic_t *topic = subscriber_heal_topic_find (self, name, len);
     if (topic && epoch && topic->epoch && epoch != topic->epoch) {
-        subscriber_catchup_topic_reset (self, topic, epoch);
+        subscriber_heal_topic_reset (self, topic, epoch);
         if (kind == REQUEST_PRIME) {
             //  As for a topic first seen now: what came before is not owed
             topic->last = seq;
@@ -55,13 +55,13 @@ subscriber_catchup_seq (subscriber_catchup_t *self, request_kind_t kind, const c
         }
     }
     if (kind == REQUEST_PRIME) {
-        if (!topic && (topic = subscriber_catchup_topic_new (self, name, len, seq))) {
+        if (!topic && (topic = subscriber_heal_topic_new (self, name, len, seq))) {
             s_edge (self, topic, seq);
             topic->epoch = epoch;
         }
         return;
     }
-    if (!topic && !(topic = subscriber_catchup_topic_new (self, name, len, 0)))
+    if (!topic && !(topic = subscriber_heal_topic_new (self, name, len, 0)))
         return;
     topic->checked_round = self->check_round;
     topic->unlisted = 0;
@@ -73,9 +73,9 @@ subscriber_catchup_seq (subscriber_catchup_t *self, request_kind_t kind, const c
     if (topic->healing || topic->held || topic->waiting)
         return;
     self->stats.tails++;
-    subscriber_catchup_heal_start (self, topic, topic->last + 1, seq);
+    subscriber_heal_heal_start (self, topic, topic->last + 1, seq);
     if (!topic->healing && !topic->waiting) {
-        subscriber_catchup_lost (self, topic, topic->last + 1, seq);
+        subscriber_heal_lost (self, topic, topic->last + 1, seq);
         topic->last = seq;
     }
 }
@@ -89,11 +89,11 @@ subscriber_catchup_seq (subscriber_catchup_t *self, request_kind_t kind, const c
 //  that just started reads it from Redis), so it is checked again, a
 //  bounded number of times, and never taken as gone.
 void
-subscriber_catchup_sweep (subscriber_catchup_t *self, prime_t *prime, uint64_t epoch)
+subscriber_heal_sweep (subscriber_heal_t *self, prime_t *prime, uint64_t epoch)
 {
     if (!epoch) {
         for (topic_t *topic = zhashx_first (self->topics); topic; topic = zhashx_next (self->topics))
-            if (topic->checked_round != self->check_round && topic->unlisted < CATCHUP_UNLISTED_MAX
+            if (topic->checked_round != self->check_round && topic->unlisted < HEAL_UNLISTED_MAX
             &&  topic->name_len >= prime->len && memcmp (topic->name, prime->prefix, prime->len) == 0) {
                 topic->unlisted++;
                 self->suspect = true;
@@ -108,38 +108,37 @@ subscriber_catchup_sweep (subscriber_catchup_t *self, prime_t *prime, uint64_t e
         &&  topic->name_len >= prime->len && memcmp (topic->name, prime->prefix, prime->len) == 0)
             zlistx_add_end (gone, topic);
     for (topic_t *topic = zlistx_first (gone); topic; topic = zlistx_next (gone))
-        subscriber_catchup_topic_reset (self, topic, epoch);
+        subscriber_heal_topic_reset (self, topic, epoch);
     zlistx_destroy (&gone);
 }
 
 //  Sends SEQS for prime's prefix, as a prime or a check. Returns 0 or -1.
 static int
-s_seqs_send (subscriber_catchup_t *self, prime_t *prime, request_kind_t kind)
+s_seqs_send (subscriber_heal_t *self, prime_t *prime, request_kind_t kind)
 {
     const char *tokens [] = { "SEQS", prime->prefix };
     size_t sizes [] = { 4, prime->len };
-    prime->request = subscriber_catchup_request_send (self, tokens, sizes, 2);
+    prime->request = subscriber_heal_request_send (self, kind, tokens, sizes, 2);
     if (!prime->request)
         return -1;
-    prime->request->kind = kind;
     prime->request->prime = prime;
     return 0;
 }
 
 void
-subscriber_catchup_backlog (subscriber_catchup_t *self)
+subscriber_heal_backlog (subscriber_heal_t *self)
 {
     self->suspect = true;
 }
 
 void
-subscriber_catchup_quiet (subscriber_catchup_t *self)
+subscriber_heal_quiet (subscriber_heal_t *self)
 {
     if (!self->suspect || self->moving || self->heals > 0 || self->waiting)
         return;
     //  A check scans every topic at the broker: a few a second at most
     int64_t now = zclock_mono ();
-    if (now - self->checked_at < CATCHUP_CHECK_MS)
+    if (now - self->checked_at < HEAL_CHECK_MS)
         return;
     for (prime_t *prime = zlistx_first (self->primes); prime; prime = zlistx_next (self->primes))
         if (prime->request)
@@ -166,7 +165,7 @@ subscriber_catchup_quiet (subscriber_catchup_t *self)
 }
 
 void
-subscriber_catchup_prime (subscriber_catchup_t *self, const char *prefix, size_t len)
+subscriber_heal_prime (subscriber_heal_t *self, const char *prefix, size_t len)
 {
     prime_t *prime = len <= ZCH_TOPIC_MAX? calloc (1, sizeof *prime): NULL;
     if (!prime)
@@ -181,7 +180,7 @@ subscriber_catchup_prime (subscriber_catchup_t *self, const char *prefix, size_t
 }
 
 void
-subscriber_catchup_forget_prefix (subscriber_catchup_t *self, const char *prefix, size_t len)
+subscriber_heal_forget_prefix (subscriber_heal_t *self, const char *prefix, size_t len)
 {
     prime_t *prime = zlistx_first (self->primes);
     while (prime) {
@@ -200,15 +199,15 @@ subscriber_catchup_forget_prefix (subscriber_catchup_t *self, const char *prefix
     for (const char *name = zlistx_first (gone); name; name = zlistx_next (gone)) {
         topic_t *topic = zhashx_lookup (self->topics, name);
         if (topic->waiting)
-            subscriber_catchup_waiting_remove (self, topic);
-        self->held_bytes -= subscriber_catchup_held_free_all (topic);
+            subscriber_heal_waiting_remove (self, topic);
+        self->held_bytes -= subscriber_heal_held_free_all (topic);
         zhashx_delete (self->topics, name);
     }
     zlistx_destroy (&gone);
 }
 
 uint64_t
-subscriber_catchup_epoch (subscriber_catchup_t *self)
+subscriber_heal_epoch (subscriber_heal_t *self)
 {
     return self->epoch;
 }
@@ -216,7 +215,7 @@ subscriber_catchup_epoch (subscriber_catchup_t *self)
 //  Notes the broker's epoch; one that changed means every topic may have
 //  started afresh: check them all when the link is next quiet.
 void
-subscriber_catchup_broker_epoch (subscriber_catchup_t *self, uint64_t epoch)
+subscriber_heal_broker_epoch (subscriber_heal_t *self, uint64_t epoch)
 {
     if (epoch == 0 || epoch == self->epoch)
         return;
@@ -230,36 +229,36 @@ subscriber_catchup_broker_epoch (subscriber_catchup_t *self, uint64_t epoch)
 }
 
 void
-subscriber_catchup_link_up (subscriber_catchup_t *self)
+subscriber_heal_link_up (subscriber_heal_t *self)
 {
     self->suspect = true;
 }
 
 void
-subscriber_catchup_barrier (subscriber_catchup_t *self, uint64_t epoch)
+subscriber_heal_barrier (subscriber_heal_t *self, uint64_t epoch)
 {
-    subscriber_catchup_broker_epoch (self, epoch);
+    subscriber_heal_broker_epoch (self, epoch);
 }
 
 //  topic's seqs start afresh in epoch: what the old epoch still owed is
 //  lost (a heal in flight there is forgotten), what was held goes out
 //  first, then the clients are told, and the topic owes every seq from 1.
 void
-subscriber_catchup_topic_reset (subscriber_catchup_t *self, topic_t *topic, uint64_t epoch)
+subscriber_heal_topic_reset (subscriber_heal_t *self, topic_t *topic, uint64_t epoch)
 {
     if (topic->healing) {
         topic->healing->topic = NULL;   //  its answer is of the old epoch
         topic->healing = NULL;
     }
     if (topic->waiting)
-        subscriber_catchup_waiting_remove (self, topic);
+        subscriber_heal_waiting_remove (self, topic);
     while (topic->held) {
         held_t *held = topic->held;
         topic->held = held->next;
         topic->held_count--;
         self->held_bytes -= held->size;
         if (held->seq > topic->last + 1 && topic->last > 0)
-            subscriber_catchup_lost (self, topic, topic->last + 1, held->seq - 1);
+            subscriber_heal_lost (self, topic, topic->last + 1, held->seq - 1);
         if (held->seq > topic->last) {
             topic->last = held->seq;
             self->handlers->deliver (self->ctx, topic->name, topic->name_len, held->seq,
