@@ -3,9 +3,11 @@
 
 1. Two Workerman Channel\\Client watchers (`queue-watch`) share what a third
    (`queue-put`) enqueues: every item exactly once, both get some.
-2. A text watcher (WATCH) and a channel watcher share one queue.
-3. A full queue (--queue-max-items) refuses ENQUEUE over text, frames and
-   the channel protocol, each told why, counted; a watcher then drains it.
+2. A text watcher (WATCH), a channel watcher and a WebSocket watcher
+   share one queue.
+3. A full queue (--queue-max-items) refuses ENQUEUE over text, frames,
+   WebSocket and the channel protocol, each told why, counted; a watcher
+   then drains it.
 4. A text watcher that stops reading holds items not yet written to its
    socket; killed, those items go to the other watcher (counted as
    redelivered), and nothing else is lost or repeated."""
@@ -17,6 +19,7 @@ import time
 import channel as ch
 import frames as fr
 import harness as h
+import wsclient as wsc
 
 N = 30                  # items two PHP watchers share
 MIXED = 20              # items a text and a channel watcher share
@@ -70,40 +73,65 @@ def two_php_watchers(S, cport):
     return "%d+%d" % (len(got[0]), len(got[1]))
 
 
+def ws_items(ws, timeout):
+    """The payloads of the item messages a WebSocket watcher has by then."""
+    out = []
+    while True:
+        frame = ws.read_frame(timeout)
+        if frame is None:
+            return out
+        if frame[0] != wsc.TEXT:
+            continue                    # a keepalive ping, say
+        m = wsc.json.loads(frame[1])
+        h.check(m.get("op") == "item" and m.get("queue") == "mixed" and isinstance(m.get("id"), int),
+                "WebSocket watcher: not an item: %r" % m)
+        out.append(m["payload"])
+
+
 def text_and_channel(S, cport):
     text = S.sub_client("text-watcher")
     text.sendline("WATCH mixed")
     text.expect(b"+OK", what="WATCH answered")
+    ws = wsc.WsClient(S.ws_port, name="ws-watcher")
+    ws.send_json({"op": "watch", "queue": "mixed", "prefetch": 4})
+    ws.expect_ok("watch mixed")
     php = ch.php_client(cport, "queue-watch", "mixed", MIXED, name="php-watch-mixed")
     ch.wait_started(php)
-    stats_when(S, lambda st: st["queue_watchers"] == 2, "a text and a channel watcher")
+    stats_when(S, lambda st: st["queue_watchers"] == 3, "a text, a WebSocket and a channel watcher")
     producer = S.sub_client("producer")
     for i in range(1, MIXED + 1):
         producer.sendline("ENQUEUE mixed m%d" % i)
     for i in range(MIXED):
         producer.expect(b"+OK", what="ENQUEUE %d answered" % (i + 1))
-    text_items = []
+    text_items, ws_got = [], []
     deadline = time.monotonic() + h.STEP * 2
-    while len(text_items) + len(php_lines(php)) < MIXED and time.monotonic() < deadline:
-        for line in text.read_some(MIXED, timeout=0.2)[0]:
+    while len(text_items) + len(ws_got) + len(php_lines(php)) < MIXED and time.monotonic() < deadline:
+        ws_got += ws_items(ws, 0.1)
+        for line in text.read_some(MIXED, timeout=0.1)[0]:
             parts = line.split(b" ", 3)
             h.check(len(parts) == 4 and parts[0] == b"ITEM" and parts[1] == b"mixed",
                     "text watcher: not an item line: %r" % line)
             text_items.append(parts[3].decode())
     time.sleep(0.3)
     text_items += [l.split(b" ", 3)[3].decode() for l in text.read_some(MIXED, timeout=0.2)[0]]
+    ws_got += ws_items(ws, 0.1)
     php_items = [l.split(" ", 1)[1] for l in php_lines(php)]
     ch.stop(php)
-    both = text_items + php_items
-    h.check(sorted(both, key=lambda x: int(x[1:])) == ["m%d" % i for i in range(1, MIXED + 1)],
-            "text %r + channel %r are not m1..m%d once each" % (text_items, php_items, MIXED))
-    h.check(text_items and php_items, "one watcher got nothing: text %r, channel %r" % (text_items, php_items))
+    every = text_items + ws_got + php_items
+    h.check(sorted(every, key=lambda x: int(x[1:])) == ["m%d" % i for i in range(1, MIXED + 1)],
+            "text %r + WebSocket %r + channel %r are not m1..m%d once each"
+            % (text_items, ws_got, php_items, MIXED))
+    h.check(text_items and ws_got and php_items, "a watcher got nothing: text %r, WebSocket %r, channel %r"
+            % (text_items, ws_got, php_items))
+    ws.send_json({"op": "unwatch", "queue": "mixed"})
+    ws.expect_ok("unwatch mixed")
+    ws.close()
     text.sendline("UNWATCH mixed")
     text.expect(b"+OK", what="UNWATCH answered")
     text.close()
     producer.close()
     stats_when(S, lambda st: st["queue_watchers"] == 0, "both mixed watchers gone")
-    return "%d+%d" % (len(text_items), len(php_items))
+    return "%d+%d+%d" % (len(text_items), len(ws_got), len(php_items))
 
 
 def full_queue(S, cport):
@@ -123,7 +151,13 @@ def full_queue(S, cport):
     chan = ch.ChannelClient(cport, name="channel-filler", proc=S.subscriber)
     chan.send("enqueue", ["full"], "one-too-many")
     chan.expect_error("queue_full", "is full", "channel: enqueue to a full queue")
-    st = stats_when(S, lambda st: st["queue_refused"] == before + 3, "3 refusals counted")
+    ws = wsc.WsClient(S.ws_port, name="ws-filler")
+    ws.send_json({"op": "enqueue", "queue": "full", "payload": "one-too-many"})
+    m = ws.read_json(what="the refusal")
+    h.check(m.get("op") == "err" and m.get("code") == "queue_full" and "is full" in m.get("detail", ""),
+            "WebSocket: enqueue to a full queue answered %r" % m)
+    ws.close()
+    st = stats_when(S, lambda st: st["queue_refused"] == before + 4, "4 refusals counted")
     h.check(st["queue_items"] == MAX_ITEMS, "the full queue holds %d items, not %d" % (st["queue_items"], MAX_ITEMS))
     # the connections stay usable, and a watcher drains the queue
     producer.sendline("PING")
@@ -140,7 +174,7 @@ def full_queue(S, cport):
     for c in (producer, framed, chan, drain):
         c.close()
     stats_when(S, lambda st: st["queue_watchers"] == 0, "the drainer gone")
-    return "refused over text, frames and channel (%d counted)" % (st["queue_refused"] - before)
+    return "refused over text, frames, WebSocket and channel (%d counted)" % (st["queue_refused"] - before)
 
 
 HOLDER = r"""
@@ -205,18 +239,19 @@ def test():
     ch.require_php("56-work-queues")
     relay = h.tcp_ep(h.free_port())
     cport = h.free_port()
-    frame_port = h.free_port()
+    frame_port, ws_port = h.free_port(), h.free_port()
     with h.system(broker_args=["--queue-max-items", str(MAX_ITEMS)],
                   source_args=["--relay-listen", relay],
                   sub_args=["--channel-listen", "%s:%d" % (h.HOST, cport), "--relay", relay,
-                            "--frame-listen", "%s:%d" % (h.HOST, frame_port)]) as S:
-        S.frame_port = frame_port
+                            "--frame-listen", "%s:%d" % (h.HOST, frame_port),
+                            "--ws-listen", "%s:%d" % (h.HOST, ws_port)]) as S:
+        S.frame_port, S.ws_port = frame_port, ws_port
         shared = two_php_watchers(S, cport)
         mixed = text_and_channel(S, cport)
         full = full_queue(S, cport)
         killed = killed_watcher(S)
         S.check_alive()
-    return "PHP watchers shared %d as %s; text+channel %s; %s; %s" % (N, shared, mixed, full, killed)
+    return "PHP watchers shared %d as %s; text+WebSocket+channel %s; %s; %s" % (N, shared, mixed, full, killed)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,95 @@
+#!/usr/bin/python3
+"""Work queues when a whole subscriber front-end dies: its watcher held
+items not yet written to its socket; the front-end is killed (SIGKILL, so
+it tells the broker nothing). The broker takes the front-end as gone once
+it has been silent for 10 s and gives those items to a watcher on another
+front-end, in their place in the queue, counted as redelivered and
+logged. Three processes only: zchannel run's front-end cannot die alone."""
+
+import os
+import signal
+import sys
+import time
+
+import frames as fr
+import harness as h
+
+BIG = 60                # items, together far more than the kernel buffers
+BIG_SIZE = 200000
+PREFETCH = 3
+
+HOLDER = r"""
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"WATCH big PREFETCH %d\n")
+time.sleep(3600)           # reads nothing: its socket fills, then items wait unwritten
+""" % PREFETCH
+
+
+def test():
+    frame_port = h.free_port()
+    with h.system(sub_args=["--frame-listen", "%s:%d" % (h.HOST, frame_port)]) as S:
+        port2 = h.free_port()
+        other = h.start([h.SUBSCRIBER, "--listen", "%s:%d" % (h.HOST, port2), "--broker", S.egress,
+                         "--control", S.control], name="subscriber-2")
+        h.wait_frontend(port2, h.SUBSCRIBER_GREETING, other, name="subscriber-2-ready").close()
+        holder = h.start([sys.executable, "-c", HOLDER, str(S.sub_port)], name="holder")
+        deadline = time.monotonic() + h.STEP
+        while S.stats()["queue_watchers"] != 1:
+            h.check(time.monotonic() < deadline, "the holder's WATCH never reached the broker")
+            time.sleep(0.1)
+        producer = fr.FrameClient(frame_port, name="producer", proc=S.subscriber)
+        body = b"x" * BIG_SIZE
+        for i in range(1, BIG + 1):
+            producer.send(["enqueue", "big", b"%04d%s" % (i, body)])
+        for i in range(BIG):
+            producer.expect(["ok"], timeout=h.STEP * 2, what="enqueue %d answered" % (i + 1))
+        last, since = None, time.monotonic()
+        deadline = time.monotonic() + h.STEP * 3
+        while True:
+            st = S.stats()
+            now = (st["queue_delivered"], st["queue_acked"], st["queue_inflight"])
+            if now != last:
+                last, since = now, time.monotonic()
+            elif st["queue_inflight"] == PREFETCH and time.monotonic() - since > 1.0:
+                break
+            h.check(time.monotonic() < deadline, "the holder never settled holding %d: %r" % (PREFETCH, now))
+            time.sleep(0.1)
+        written = st["queue_acked"]
+        h.check(st["queue_items"] == BIG - written - PREFETCH > 0,
+                "expected %d items waiting, the broker says %d" % (BIG - written - PREFETCH, st["queue_items"]))
+
+        mark = os.path.getsize(S.broker.errpath)
+        killed_at = time.monotonic()
+        S.subscriber.signal(signal.SIGKILL)     # the front-end says nothing more
+        holder.kill()
+        taker = h.LineClient(h.HOST, port2, name="taker", proc=other)
+        taker.expect(h.SUBSCRIBER_GREETING, what="greeting")
+        taker.sendline("WATCH big")
+        taker.expect(b"+OK", what="WATCH big")
+        want = BIG - written
+        lines, why = taker.read_some(want, timeout=30)
+        ids = [int(l.split(b" ", 3)[3][:4]) for l in lines]
+        h.check(why is None, "the taker got %d of the %d items left (%s): %r" % (len(ids), want, why, ids))
+        # what waited comes at once; what the dead front-end held, once the broker gave up on it
+        expected = list(range(written + PREFETCH + 1, BIG + 1)) + list(range(written + 1, written + PREFETCH + 1))
+        h.check(ids == expected, "the taker got %r, expected %r" % (ids, expected))
+        h.check(all(l.split(b" ", 3)[3][4:] == body for l in lines), "an item's payload changed on the way")
+        h.wait_stderr(S.broker, "silent for 10 s", start=mark)
+        st = S.stats()
+        h.check(st["queue_redelivered"] == PREFETCH,
+                "redelivered %d, expected the %d the dead front-end held" % (st["queue_redelivered"], PREFETCH))
+        h.check(st["queue_inflight"] == 0 and st["queue_items"] == 0 and st["queue_watchers"] == 1,
+                "the queue is not empty with one watcher: %r" % {k: v for k, v in st.items() if k.startswith("queue")})
+        waited = time.monotonic() - killed_at
+        taker.close()
+        producer.close()
+        other.stop()
+    return ("front-end killed holding %d unwritten items (%d written before): a watcher on the other "
+            "front-end got them and the rest after %.1f s" % (PREFETCH, written, waited))
+
+
+if __name__ == "__main__":
+    h.run("57-work-queue-frontend-death", test, budget=120, deployments=("procs",))
