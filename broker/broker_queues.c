@@ -513,18 +513,20 @@ s_watch (broker_queues_t *self, zmq_msg_t *frames, size_t count)
     s_answer (self, frames, &frames [2], NULL, NULL);
 }
 
-//  QACK <id> or QNACK <id>: the front-end wrote the item, or could not.
+//  QACK <id> or QNACK <id> from peer: it wrote the item, or could not.
 static void
-s_settle (broker_queues_t *self, zmq_msg_t *frames, size_t count, bool written)
+s_settle (broker_queues_t *self, peer_t *peer, zmq_msg_t *frames, size_t count, bool written)
 {
-    if (count != 3)
+    if (count != 3 || !peer)
         return;
     char id [24];
     if (s_text (&frames [2], id, sizeof id))
         return;
+    //  An item given back already (its front-end was taken as gone) may be
+    //  in flight to another front-end now: only its holder settles it
     item_t *item = zhashx_lookup (self->inflight, id);
-    if (!item)
-        return;                 //  given back already (its front-end was taken as gone)
+    if (!item || item->peer != peer)
+        return;
     zhashx_delete (self->inflight, id);
     if (written) {
         queue_t *queue = item->queue;
@@ -554,15 +556,11 @@ broker_queues_request (broker_queues_t *self, zmq_msg_t *frames, size_t count)
     if (size == 6 && memcmp (verb, "QWATCH", 6) == 0)
         s_watch (self, frames, count);
     else
-    if (size == 4 && memcmp (verb, "QACK", 4) == 0) {
-        s_peer (self, &frames [0], false);
-        s_settle (self, frames, count, true);
-    }
+    if (size == 4 && memcmp (verb, "QACK", 4) == 0)
+        s_settle (self, s_peer (self, &frames [0], false), frames, count, true);
     else
-    if (size == 5 && memcmp (verb, "QNACK", 5) == 0) {
-        s_peer (self, &frames [0], false);
-        s_settle (self, frames, count, false);
-    }
+    if (size == 5 && memcmp (verb, "QNACK", 5) == 0)
+        s_settle (self, s_peer (self, &frames [0], false), frames, count, false);
     else
     if (size == 8 && memcmp (verb, "QUNWATCH", 8) == 0) {
         watcher_t *watcher = count == 4? s_watcher (self, s_peer (self, &frames [0], false), &frames [3], key): NULL;
@@ -580,7 +578,13 @@ broker_queues_request (broker_queues_t *self, zmq_msg_t *frames, size_t count)
         }
     }
     else
-        s_peer (self, &frames [0], false);      //  QALIVE
+    if (!s_peer (self, &frames [0], false)) {
+        //  QALIVE from a front-end this broker does not know (it restarted,
+        //  or gave the front-end up as silent): it must watch again
+        const void *parts [] = { "QAGAIN" };
+        size_t sizes [] = { 6 };
+        s_send (self, zmq_msg_data (&frames [0]), zmq_msg_size (&frames [0]), parts, sizes, 1);
+    }
 }
 
 int

@@ -18,7 +18,8 @@
       QCREDIT <queue> <watcher> <n>                 (n more items for that watcher)
       QACK <id>   QNACK <id>   QALIVE
     and what the broker sends a watcher's front-end:
-      QITEM <queue> <watcher> <id> <payload> <content-type>                 */
+      QITEM <queue> <watcher> <id> <payload> <content-type>
+      QAGAIN      (to a QALIVE it cannot place: watch again)                */
 #ifndef BROKER_QUEUES_H_INCLUDED
 #define BROKER_QUEUES_H_INCLUDED
 

@@ -414,6 +414,26 @@ s_item (subscriber_workq_t *self, zmq_msg_t *frames, size_t count)
     zlistx_add_end (self->held, held);
 }
 
+//  QAGAIN: the broker does not know this worker (it restarted, or took
+//  it as gone): every watch is made again, with the credit it had. Items
+//  held for the old one are settled as they come; the broker ignores ids
+//  it does not know.
+static void
+s_watch_again (subscriber_workq_t *self)
+{
+    zch_info ("subscriber: work queues: the broker does not know %zu watch%s of this worker; watching again",
+              zhashx_size (self->watches), zhashx_size (self->watches) == 1? "": "es");
+    for (watch_t *watch = zhashx_first (self->watches); watch; watch = zhashx_next (self->watches)) {
+        s_tell (self, "QWATCH", "", watch->queue, watch->name);
+        uint32_t credit = watch->prefetch? watch->prefetch: watch->reserved? 1: 0;
+        if (credit) {
+            char text [16];
+            snprintf (text, sizeof text, "%u", credit);
+            s_tell (self, "QCREDIT", watch->queue, watch->name, text);
+        }
+    }
+}
+
 //  QOK <tag> or QERR <tag> <code> <text>: answers the client that asked.
 static void
 s_answer (subscriber_workq_t *self, zmq_msg_t *frames, size_t count, bool ok)
@@ -474,6 +494,9 @@ subscriber_workq_turn (subscriber_workq_t *self)
         const char *verb = zmq_msg_data (&frames [0]);
         if (verb_size == 5 && memcmp (verb, "QITEM", 5) == 0)
             s_item (self, frames, count);
+        else
+        if (verb_size == 6 && memcmp (verb, "QAGAIN", 6) == 0)
+            s_watch_again (self);
         else
         if ((verb_size == 3 && memcmp (verb, "QOK", 3) == 0) || (verb_size == 4 && memcmp (verb, "QERR", 4) == 0)) {
             s_answer (self, frames, held, verb_size == 3);

@@ -4,7 +4,10 @@ items not yet written to its socket; the front-end is killed (SIGKILL, so
 it tells the broker nothing). The broker takes the front-end as gone once
 it has been silent for 10 s and gives those items to a watcher on another
 front-end, in their place in the queue, counted as redelivered and
-logged. Three processes only: zchannel run's front-end cannot die alone."""
+logged. Then the broker itself restarts (its queues are in memory: gone):
+the watcher left is not left watching nothing, its front-end makes its
+watch again, and takes what is enqueued at the new broker. Three
+processes only: zchannel run's front-end cannot die alone."""
 
 import os
 import signal
@@ -84,11 +87,33 @@ def test():
         h.check(st["queue_inflight"] == 0 and st["queue_items"] == 0 and st["queue_watchers"] == 1,
                 "the queue is not empty with one watcher: %r" % {k: v for k, v in st.items() if k.startswith("queue")})
         waited = time.monotonic() - killed_at
-        taker.close()
+
+        # the broker restarts: the watch is made again at the new one
         producer.close()
+        S.broker.signal(signal.SIGKILL)
+        mark2 = os.path.getsize(other.errpath)
+        broker2 = h.start([h.BROKER, "--ingress", S.ingress, "--egress", S.egress, "--control", S.control],
+                          name="broker-2")
+        h.wait_broker(S.control, broker2)
+        h.wait_stderr(other, "watching again", start=mark2, timeout=h.STEP)
+        deadline = time.monotonic() + h.STEP
+        while h.broker_stats(S.control)["queue_watchers"] != 1:
+            h.check(time.monotonic() < deadline, "the taker's watch was not made again at the new broker")
+            time.sleep(0.1)
+        putter = h.LineClient(h.HOST, port2, name="putter", proc=other)
+        putter.expect(h.SUBSCRIBER_GREETING, what="greeting")
+        putter.sendline("ENQUEUE big after-restart")
+        putter.expect(b"+OK", what="ENQUEUE at the new broker")
+        line = taker.readline(what="the item enqueued at the new broker")
+        h.check(line.split(b" ", 3)[::3] == [b"ITEM", b"after-restart"],
+                "the taker got %r after the broker restarted" % h.short(line))
+        taker.close()
+        putter.close()
         other.stop()
+        broker2.stop()
     return ("front-end killed holding %d unwritten items (%d written before): a watcher on the other "
-            "front-end got them and the rest after %.1f s" % (PREFETCH, written, waited))
+            "front-end got them and the rest after %.1f s; after a broker restart it watched again"
+            % (PREFETCH, written, waited))
 
 
 if __name__ == "__main__":
