@@ -17,7 +17,7 @@
 #define BROKER_INGRESS_DEFAULT  "tcp://127.0.0.1:2206"
 #define BROKER_EGRESS_DEFAULT   "tcp://127.0.0.1:2207"
 #define BROKER_CONTROL_DEFAULT  "tcp://127.0.0.1:2208"
-#define BROKER_EGRESS_HWM_DEFAULT 4096   //  ZeroMQ messages: batches of up to 64 KiB (broker_batch.h)
+#define BROKER_EGRESS_HWM_DEFAULT 1000000   //  ZeroMQ messages: one per message for outside consumers, batches of up to 64 KiB for front-ends
 
 typedef struct {
     const char *ingress;        //  endpoints to bind

@@ -18,7 +18,7 @@ const zch_option_t broker_options [] = {
     { "control", ZCH_OPT_STRING, offsetof (broker_config_t, control), BROKER_CONTROL_DEFAULT, "EP",
       "control requests: PING, STATS, SNAPSHOT, HISTORY, HEAL, SEQS (ROUTER)", .flags = 0 },
     { "egress-hwm", ZCH_OPT_INT, offsetof (broker_config_t, egress_hwm), S_STR (BROKER_EGRESS_HWM_DEFAULT),
-      "N", "ZeroMQ messages queued per subscriber front-end before drops (each carries up to 1,024 messages of one topic, 64 KiB)", .flags = 0, .min = 1, .max = INT_MAX },
+      "N", "ZeroMQ messages queued per peer before drops: one per message for a ZeroMQ consumer, up to 1,024 messages of one topic (64 KiB) for a subscriber front-end", .flags = 0, .min = 1, .max = INT_MAX },
     { "history-per-topic", ZCH_OPT_INT, offsetof (broker_config_t, history_per_topic),
       S_STR (BROKER_HISTORY_PER_TOPIC_DEFAULT), "N",
       "newest messages kept per topic (0: no history, no last value)", .flags = 0, .min = 0, .max = INT_MAX },

@@ -30,8 +30,8 @@ broker
     egress = "tcp://127.0.0.1:2207"
     #   control requests: PING, STATS, SNAPSHOT, HISTORY, HEAL, SEQS (ROUTER)
     control = "tcp://127.0.0.1:2208"
-    #   ZeroMQ messages queued per subscriber front-end before drops (each carries up to 1,024 messages of one topic, 64 KiB)
-    egress-hwm = "4096"
+    #   ZeroMQ messages queued per peer before drops: one per message for a ZeroMQ consumer, up to 1,024 messages of one topic (64 KiB) for a subscriber front-end
+    egress-hwm = "1000000"
     #   newest messages kept per topic (0: no history, no last value)
     history-per-topic = "1024"
     #   bytes of history over all topics; the oldest go first
