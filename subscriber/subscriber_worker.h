@@ -1,8 +1,9 @@
 /*  subscriber_worker: the state of one loop of the subscriber front-end,
-    shared by its parts: subscriber_worker.c (the loop, the broker link,
-    subscriptions and fan-out), subscriber_commands.c (what clients ask,
-    text and frames) and subscriber_output.c (replies and deliveries, as
-    each client speaks). Internal to subscriber/.                           */
+    shared by its parts: subscriber_worker.c (the loop, the broker link and
+    fan-out), subscriber_barrier.c (subscriptions and the barriers that
+    prove them live), subscriber_commands.c (what clients ask, text and
+    frames) and subscriber_output.c (replies and deliveries, as each client
+    speaks). Internal to subscriber/.                                       */
 #ifndef SUBSCRIBER_WORKER_H_INCLUDED
 #define SUBSCRIBER_WORKER_H_INCLUDED
 
@@ -163,7 +164,7 @@ void subscriber_watch (subscriber_worker_t *self, subscriber_client_t *client, c
 void subscriber_unwatch (subscriber_worker_t *self, subscriber_client_t *client, const char *queue,
                          size_t len);
 
-//  subscriber_worker.c: answers the client "+OK" once the broker has seen
+//  subscriber_barrier.c: answers the client "+OK" once the broker has seen
 //  every subscription the worker made so far (a barrier that adds none).
 void subscriber_worker_confirm (subscriber_worker_t *self, subscriber_client_t *client);
 
@@ -188,7 +189,7 @@ size_t subscriber_output_queued (subscriber_worker_t *self);
 void subscriber_keep_budget (subscriber_worker_t *self);
 bool subscriber_clients_behind (subscriber_worker_t *self);
 
-//  subscriber_worker.c: starts a subscription (live once its barrier
+//  subscriber_barrier.c: starts a subscription (live once its barrier
 //  returns; then the catch-up sync, if any, starts), and ends one.
 void subscriber_worker_subscribe (subscriber_worker_t *self, subscriber_client_t *client,
                                   const char *pattern, size_t len,
@@ -200,8 +201,26 @@ void subscriber_worker_unsubscribe (subscriber_worker_t *self, subscriber_client
 //  when the one in use stops answering (zch_failover.h).
 void subscriber_failover_turn (subscriber_worker_t *self);
 
-//  subscriber_worker.c: subscribes a barrier behind every subscription the
+//  subscriber_barrier.c: subscribes a barrier behind every subscription the
 //  SUB sends a broker it just moved to.
 void subscriber_barrier_after_move (subscriber_worker_t *self);
+
+//  subscriber_barrier.c: the worker's own barriers. A message on the
+//  broker's "$ack." topics (its meta's epoch, its payload the broker's
+//  internal envelope version) answers the barriers up to its number; those
+//  whose answer is late are subscribed again (retry, every turn); a heal
+//  round asks one behind its SEQ answers (settle: a subscriber_heal
+//  handler, ctx the worker); the probe proves the link, for readiness;
+//  free is the barrier list's destructor.
+void subscriber_barrier_message (subscriber_worker_t *self, const char *topic, size_t topic_len,
+                                 uint64_t epoch, const uint8_t *payload, size_t payload_len);
+void subscriber_barrier_retry (subscriber_worker_t *self);
+void subscriber_barrier_settle (void *ctx, uint64_t round);
+void subscriber_barrier_probe (subscriber_worker_t *self);
+void subscriber_barrier_free (void **item);
+
+//  subscriber_worker.c: what a client's catch-up (subscriber_sync) calls
+//  back, ctx the worker.
+extern const subscriber_sync_handlers_t subscriber_worker_sync_handlers;
 
 #endif
