@@ -2,6 +2,7 @@
 #include "broker_self.h"
 #include "broker_handover.h"
 #include "broker_queues.h"
+#include "broker_patterns.h"
 #include "zch_curve.h"
 #include "zch_epoch.h"
 #include "zch_internal.h"
@@ -42,6 +43,7 @@ s_self_destroy (broker_self_t **self_p)
     broker_queues_destroy (&self->queues);
     broker_confirm_destroy (&self->confirms);
     broker_history_destroy (&self->history);
+    zch_trie_destroy (&self->no_history);
     zch_pipeline_destroy (&self->pipeline);
     zactor_destroy (&self->curve_auth);
     free (self);
@@ -227,7 +229,7 @@ s_engine_start (broker_self_t *self, const broker_config_t *config, char *error,
         return -1;
     }
     self->engine = broker_engine_redis_new (&config->redis, &config->sentinel, &config->sentinel_master,
-                                           config->history_per_topic, error, error_size);
+                                           &config->no_history, config->history_per_topic, error, error_size);
     if (!self->engine)
         return -1;
     broker_control_topic_epochs (self->requests);
@@ -313,6 +315,13 @@ s_self_new (zsock_t *pipe, const broker_config_t *config, char *error, size_t er
         s_self_destroy (&self);
         return NULL;
     }
+    //  Topics that keep no history: a seq each, nothing stored, no resume
+    self->no_history = broker_patterns_new (&config->no_history, "no-history", error, error_size);
+    if (!self->no_history) {
+        s_self_destroy (&self);
+        return NULL;
+    }
+    broker_history_skip (self->history, self->no_history);
     if (s_engine_start (self, config, error, error_size)) {
         s_self_destroy (&self);
         return NULL;

@@ -41,6 +41,7 @@ typedef struct {
     zch_option_list_t sentinel_master;  //  their masters' names (one for all, or one each)
     int queue_max_items;        //  items a work queue may hold (waiting and in flight)
     size_t queue_max_bytes;     //  payload bytes a work queue may hold
+    zch_option_list_t no_history;   //  patterns of topics that keep no history
 } broker_config_t;
 
 //  The broker's settings (ingress_local and egress_local are the launcher's).

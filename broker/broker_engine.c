@@ -67,8 +67,8 @@ s_shards_check (const zch_option_list_t *shards, const zch_option_list_t *sentin
 
 broker_engine_t *
 broker_engine_redis_new (const zch_option_list_t *shards, const zch_option_list_t *sentinels,
-                         const zch_option_list_t *masters, int history_per_topic,
-                         char *error, size_t error_size)
+                         const zch_option_list_t *masters, const zch_option_list_t *no_history,
+                         int history_per_topic, char *error, size_t error_size)
 {
     if (s_shards_check (shards, sentinels, masters, error, error_size))
         return NULL;
@@ -103,7 +103,7 @@ broker_engine_redis_new (const zch_option_list_t *shards, const zch_option_list_
         return NULL;
     }
     self->args = (broker_engine_redis_args_t) { self->thread_data, &self->stats, shards, sentinels, masters,
-                                                history_per_topic };
+                                                no_history, history_per_topic };
     self->thread = zactor_new (broker_engine_redis_run, &self->args);
     if (!self->thread) {
         snprintf (error, error_size, "cannot start the Redis engine's thread");
@@ -247,6 +247,9 @@ s_prime (broker_engine_t *self, broker_engine_sink_t *sink, const char *name, si
          uint64_t last, uint64_t epoch)
 {
     broker_topic_t *topic = broker_history_find (sink->history, name, len);
+    //  A topic without history has seqs of this broker's own: nothing to prime
+    if (topic && !broker_history_keeps (topic))
+        return;
     if (epoch == 0) {
         //  Redis holds nothing: a position from before means nothing now
         if (topic && broker_history_last_seq (topic))
@@ -319,6 +322,12 @@ broker_engine_drain (broker_engine_t *self, broker_engine_sink_t *sink, size_t l
         else
         if (kind == 'M' && count == 6) {
             broker_topic_t *topic = broker_history_topic (sink->history, name, len);
+            //  Seq 0: a topic without history, published plainly; this
+            //  broker numbers it in its own epoch
+            if (topic && seq == 0) {
+                seq = broker_history_next_seq (topic);
+                epoch = broker_history_topic_epoch (topic);
+            }
             if (topic)
                 s_message (sink, topic, seq, epoch, frames, true);
         }

@@ -50,10 +50,12 @@ typedef struct {
 //  Jump consistent hash) or, when sentinels is not empty, on one shard per
 //  Sentinel group (HOST:PORT,... each) whose master is named masters (one
 //  name for all, or one each), keeping history_per_topic entries per
-//  stream. Returns NULL with a reason in error.
+//  stream. Topics matching no_history (patterns) take a plain PUBLISH:
+//  no seq in Redis, no stream; each broker numbers what it forwards.
+//  Returns NULL with a reason in error.
 broker_engine_t *broker_engine_redis_new (const zch_option_list_t *shards, const zch_option_list_t *sentinels,
-                                          const zch_option_list_t *masters, int history_per_topic,
-                                          char *error, size_t error_size);
+                                          const zch_option_list_t *masters, const zch_option_list_t *no_history,
+                                          int history_per_topic, char *error, size_t error_size);
 
 //  Stops the engine (waits a moment for publishes in flight); NULLs the pointer.
 void broker_engine_destroy (broker_engine_t **self_p);

@@ -22,6 +22,7 @@
     sent after the prime, so the broker sees one order. A barrier waits for
     the primes asked before it.                                            */
 #include "broker_engine_redis_private.h"
+#include "broker_patterns.h"
 #include "zch_log.h"
 
 #include <hiredis/async.h>
@@ -53,16 +54,6 @@ typedef struct {
     uint8_t topic [];
 } barrier_t;
 
-//  A publish whose source asked for a confirm: where to send it.
-typedef struct confirm_t {
-    struct engine_t *engine;
-    uint64_t number;
-    size_t route_len;
-    size_t topic_len;
-    char data [];               //  route, then topic
-} confirm_t;
-
-
 //  hiredis's event hooks: what to poll for
 static void s_add_read (void *data) { ((link_t *) data)->reading = true; }
 static void s_del_read (void *data) { ((link_t *) data)->reading = false; }
@@ -72,8 +63,8 @@ static void s_cleanup (void *data) { link_t *link = data; link->reading = link->
 
 
 //  FNV-1a, then Jump consistent hash (Lamping and Veach).
-static int
-s_shard_of (engine_t *self, const char *topic, size_t len)
+int
+broker_redis_shard_of (engine_t *self, const char *topic, size_t len)
 {
     uint64_t key = 14695981039346656037ULL;
     for (size_t i = 0; i < len; i++)
@@ -88,8 +79,8 @@ s_shard_of (engine_t *self, const char *topic, size_t len)
 }
 
 //  Writes "zch:<kind>:<topic>" into out. Returns its length.
-static size_t
-s_key (char kind, const char *topic, size_t len, char *out)
+size_t
+broker_redis_key (char kind, const char *topic, size_t len, char *out)
 {
     memcpy (out, "zch:", 4);
     out [4] = kind;
@@ -99,8 +90,8 @@ s_key (char kind, const char *topic, size_t len, char *out)
 }
 
 //  Sends a multipart to the broker (never blocks: the pipe back is unbounded).
-static void
-s_send (engine_t *self, const char *kind, const void **parts, const size_t *sizes, size_t count)
+void
+broker_redis_send (engine_t *self, const char *kind, const void **parts, const size_t *sizes, size_t count)
 {
     zmq_send (self->data, kind, 1, count? ZMQ_SNDMORE: 0);
     for (size_t i = 0; i < count; i++)
@@ -119,7 +110,7 @@ s_barriers_check (engine_t *self)
     while (barrier && barrier->after < oldest) {
         const void *parts [] = { barrier->topic };
         size_t sizes [] = { barrier->len };
-        s_send (self, "A", parts, sizes, 1);
+        broker_redis_send (self, "A", parts, sizes, 1);
         zlistx_delete (self->barriers, zlistx_cursor (self->barriers));
         barrier = zlistx_first (self->barriers);
     }
@@ -154,113 +145,6 @@ s_prime_done (engine_t *self, prime_t *prime)
     s_barriers_check (self);
 }
 
-//  Counts a publish Redis did not take, logging at most once a second.
-static void
-s_failed (engine_t *self, const char *reason)
-{
-    atomic_fetch_add (&self->stats->failed, 1);
-    int64_t now = zclock_mono ();
-    if (now - self->failed_logged_at >= 1000) {
-        zch_warning ("broker: Redis engine dropped a publish (%s); %llu dropped so far", reason,
-                     (unsigned long long) atomic_load (&self->stats->failed));
-        self->failed_logged_at = now;
-    }
-}
-
-//  Tells the broker what became of a publish its source wants confirmed:
-//  the seq and epoch Redis gave it, or reason.
-static void
-s_confirm (engine_t *self, confirm_t *confirm, uint64_t seq, uint64_t epoch, const char *reason)
-{
-    if (!confirm)
-        return;
-    const void *parts [] = { confirm->data, &confirm->number, confirm->data + confirm->route_len,
-                             &seq, &epoch, reason? reason: "" };
-    size_t sizes [] = { confirm->route_len, sizeof confirm->number, confirm->topic_len,
-                        sizeof seq, sizeof epoch, reason? strlen (reason): 0 };
-    s_send (self, "C", parts, sizes, 6);
-    free (confirm);
-}
-
-//  Redis's answer to a publish: { seq, epoch }, or an error.
-static void
-s_published (redisAsyncContext *context, void *reply_p, void *arg)
-{
-    confirm_t *confirm = arg;
-    engine_t *self = confirm->engine;
-    redisReply *reply = reply_p;
-    self->inflight--;
-    //  Lost: Redis may or may not have run it (the reply is what was lost)
-    const char *reason = !reply? "Redis connection lost, stamped or not":
-                         reply->type == REDIS_REPLY_ERROR? reply->str:
-                         reply->type != REDIS_REPLY_ARRAY || reply->elements != 2? "Redis answered oddly": NULL;
-    //  A master demoted under us (a failover): ask the sentinels again
-    if (reply && reason && strncmp (reason, "READONLY", 8) == 0)
-        ((link_t *) context->data)->shard->switch_wanted = true;
-    if (reason) {
-        s_failed (self, reason);
-        s_confirm (self, confirm->route_len? confirm: NULL, 0, 0, reason);
-    }
-    else {
-        atomic_fetch_add (&self->stats->published, 1);
-        s_confirm (self, confirm->route_len? confirm: NULL, (uint64_t) reply->element [0]->integer,
-                   strtoull (reply->element [1]->str? reply->element [1]->str: "0", NULL, 10), NULL);
-    }
-}
-
-//  A publish from the broker: [topic][meta][payload], then [route][number]
-//  when its source wants a confirm.
-static void
-s_publish (engine_t *self, zmsg_t *msg)
-{
-    zframe_t *topic = zmsg_first (msg);
-    zframe_t *meta = zmsg_next (msg);
-    zframe_t *payload = zmsg_next (msg);
-    zframe_t *route = zmsg_next (msg);
-    zframe_t *number = zmsg_next (msg);
-    if (!payload)
-        return;
-    const char *name = (const char *) zframe_data (topic);
-    size_t len = zframe_size (topic);
-    confirm_t *confirm = self->unconfirmed;
-    if (route && number && zframe_size (route) && zframe_size (number) == sizeof (uint64_t)) {
-        confirm = malloc (sizeof *confirm + zframe_size (route) + len);
-        if (confirm) {
-            confirm->engine = self;
-            memcpy (&confirm->number, zframe_data (number), sizeof confirm->number);
-            confirm->route_len = zframe_size (route);
-            confirm->topic_len = len;
-            memcpy (confirm->data, zframe_data (route), confirm->route_len);
-            memcpy (confirm->data + confirm->route_len, name, len);
-        }
-        else
-            confirm = self->unconfirmed;
-    }
-    confirm_t *told = confirm->route_len? confirm: NULL;
-    shard_t *shard = &self->shards [s_shard_of (self, name, len)];
-    //  Only over a connection that is up: one still connecting would keep
-    //  it, and send it once the network heals, long after it was told
-    //  nor before the shard's generation is checked (a failover may be under way)
-    if (!shard->ready) {
-        s_failed (self, "Redis unreachable");
-        s_confirm (self, told, 0, 0, "Redis unreachable");
-        return;
-    }
-    char hash [ZCH_TOPIC_MAX + 8], stream [ZCH_TOPIC_MAX + 8], channel [ZCH_TOPIC_MAX + 8];
-    const char *argv [] = { "FCALL", "zch_publish", "4", hash, stream, channel, "zch:gen", shard->epoch,
-                            self->history, (const char *) zframe_data (meta),
-                            (const char *) zframe_data (payload) };
-    size_t argvlen [] = { 5, 11, 1, s_key ('h', name, len, hash), s_key ('s', name, len, stream),
-                          s_key ('c', name, len, channel), 7, strlen (shard->epoch), strlen (self->history),
-                          zframe_size (meta), zframe_size (payload) };
-    if (redisAsyncCommandArgv (shard->commands.context, s_published, confirm, 11, argv, argvlen) != REDIS_OK) {
-        s_failed (self, "cannot queue");
-        s_confirm (self, told, 0, 0, "Redis engine cannot queue");
-        return;
-    }
-    self->inflight++;
-}
-
 //  Reads "<seq> <epoch> <meta length> " + meta + payload, as the publish
 //  function writes it. Returns 0, or -1 when it is not that.
 static int
@@ -279,7 +163,8 @@ s_channel_parse (const char *data, size_t size, uint64_t *seq, uint64_t *epoch,
     if (*end != ' ')
         return -1;
     unsigned long long length = strtoull (end + 1, &end, 10);
-    if (*end != ' ' || !*seq || !*epoch)
+    //  Seq and epoch 0 together: a topic without history, published plainly
+    if (*end != ' ' || !*seq != !*epoch)
         return -1;
     size_t offset = (size_t) (end + 1 - header);
     if (length > size - offset)
@@ -418,8 +303,8 @@ s_prime_ask (engine_t *self, prime_t *prime)
     }
     char hash [ZCH_TOPIC_MAX + 8], stream [ZCH_TOPIC_MAX + 8];
     const char *argv [] = { "FCALL_RO", "zch_range", "2", hash, stream, self->history };
-    size_t argvlen [] = { 8, 9, 1, s_key ('h', prime->topic, prime->len, hash),
-                          s_key ('s', prime->topic, prime->len, stream), strlen (self->history) };
+    size_t argvlen [] = { 8, 9, 1, broker_redis_key ('h', prime->topic, prime->len, hash),
+                          broker_redis_key ('s', prime->topic, prime->len, stream), strlen (self->history) };
     if (redisAsyncCommandArgv (shard->commands.context, s_range_reply, prime, 6, argv, argvlen) != REDIS_OK)
         s_prime_done (self, prime);
 }
@@ -435,7 +320,7 @@ s_prime_start (engine_t *self, const char *prefix, size_t len)
     memcpy (prime->topic, prefix, len);
     prime->topic [len] = 0;
     prime->len = len;
-    prime->shard = &self->shards [s_shard_of (self, prefix, len)];
+    prime->shard = &self->shards [broker_redis_shard_of (self, prefix, len)];
     prime->held = zlist_new ();
     zlistx_add_end (self->primes, prime);
     if (!prime->shard->channels.context)
@@ -450,7 +335,7 @@ s_follow_on (shard_t *shard, bool on, const char *prefix, size_t len)
     if (!shard->channels.context)
         return;
     char pattern [2 * ZCH_TOPIC_MAX + 8];
-    size_t size = s_key ('c', "", 0, pattern);
+    size_t size = broker_redis_key ('c', "", 0, pattern);
     for (size_t i = 0; i < len; i++) {
         if (strchr ("*?[]\\", prefix [i]) && prefix [i])
             pattern [size++] = '\\';
@@ -490,7 +375,7 @@ s_command (engine_t *self, zmsg_t *msg)
     char *kind = zmsg_popstr (msg);
     zframe_t *first = zmsg_first (msg);
     if (kind && first && streq (kind, "P"))
-        s_publish (self, msg);
+        broker_redis_publish (self, msg);
     else
     if (kind && first && (streq (kind, "F") || streq (kind, "U")))
         s_follow (self, streq (kind, "F"), (const char *) zframe_data (first), zframe_size (first));
@@ -602,7 +487,7 @@ s_shard_connect (engine_t *self, shard_t *shard)
         const char *prefix;
         for (void *item = zhashx_first (self->prefixes); item; item = zhashx_next (self->prefixes)) {
             prefix = zhashx_cursor (self->prefixes);
-            if (s_shard_of (self, prefix, strlen (prefix)) == shard->index)
+            if (broker_redis_shard_of (self, prefix, strlen (prefix)) == shard->index)
                 s_prime_start (self, prefix, strlen (prefix));
             s_follow_on (shard, true, prefix, strlen (prefix));
         }
@@ -693,6 +578,8 @@ broker_engine_redis_run (zsock_t *pipe, void *args)
     self->shards = calloc ((size_t) self->shard_count, sizeof *self->shards);
     snprintf (self->history, sizeof self->history, "%d", config->history_per_topic);
     self->prefixes = zhashx_new ();
+    char error [256];
+    self->no_history = broker_patterns_new (config->no_history, "no-history", error, sizeof error);
     self->primes = zlistx_new ();
     zlistx_set_destructor (self->primes, s_prime_destroy);
     self->barriers = zlistx_new ();
@@ -785,6 +672,7 @@ broker_engine_redis_run (zsock_t *pipe, void *args)
     zlistx_destroy (&self->primes);
     zlistx_destroy (&self->barriers);
     zhashx_destroy (&self->prefixes);
+    zch_trie_destroy (&self->no_history);
     free (self->unconfirmed);
     free (self->shards);
     free (self);

@@ -17,6 +17,7 @@ typedef struct {
     const zch_option_list_t *shards;    //  HOST:PORT each, checked
     const zch_option_list_t *sentinels; //  or, when not empty, HOST:PORT,... per shard, checked
     const zch_option_list_t *masters;   //  the master's name at those (one for all, or one each)
+    const zch_option_list_t *no_history;    //  patterns of topics published plainly, checked
     int history_per_topic;
 } broker_engine_redis_args_t;
 
@@ -65,8 +66,31 @@ struct engine_t {
     uint64_t prime_ids;
     size_t inflight;
     int64_t failed_logged_at;
-    struct confirm_t *unconfirmed;         //  what publishes without a confirm pass to their callback
+    struct confirm_t *unconfirmed;  //  what publishes without a confirm pass to their callback
+    zch_trie_t *no_history;         //  topics published plainly (no seq, no stream)
 };
+
+//  A publish whose source asked for a confirm: where to send it.
+typedef struct confirm_t {
+    engine_t *engine;
+    uint64_t number;
+    size_t route_len;
+    size_t topic_len;
+    char data [];               //  route, then topic
+} confirm_t;
+
+//  A topic's shard: FNV-1a, then Jump consistent hash.
+int broker_redis_shard_of (engine_t *self, const char *topic, size_t len);
+
+//  Writes "zch:<kind>:<topic>" into out. Returns its length.
+size_t broker_redis_key (char kind, const char *topic, size_t len, char *out);
+
+//  Sends kind and parts to the broker (never blocks).
+void broker_redis_send (engine_t *self, const char *kind, const void **parts, const size_t *sizes, size_t count);
+
+//  One publish from the broker: [topic][meta][payload], then [route][number]
+//  when its source wants a confirm.
+void broker_redis_publish (engine_t *self, zmsg_t *msg);
 
 //  Opens link's connection to host:port, driven by the thread's poll.
 //  Returns 0 or -1.

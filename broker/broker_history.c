@@ -7,6 +7,7 @@
     then the head of "lasts"; both heads are always their topic's oldest
     message, so a topic's held seqs stay contiguous.                        */
 #include "broker_history.h"
+#include "broker_patterns.h"
 #include "zch_topic.h"
 
 #include <czmq.h>
@@ -35,6 +36,7 @@ struct broker_topic_t {
     node_t *oldest;
     node_t *newest;
     size_t held;
+    bool skipped;               //  keeps no history (--no-history)
     size_t name_len;
     char name [];
 };
@@ -52,6 +54,7 @@ struct broker_history_t {
     size_t bytes;
     size_t messages;
     uint64_t evicted;
+    zch_trie_t *skip;           //  topics that keep no history (borrowed)
 };
 
 size_t
@@ -172,6 +175,7 @@ broker_history_topic (broker_history_t *self, const char *name, size_t len)
     if (!topic)
         return NULL;
     topic->epoch = self->epoch;
+    topic->skipped = broker_patterns_match (self->skip, name, len);
     memcpy (topic->name, name, len);
     topic->name [len] = 0;
     topic->name_len = len;
@@ -181,6 +185,18 @@ broker_history_topic (broker_history_t *self, const char *name, size_t len)
     }
     self->topics [self->topic_count++] = topic;
     return topic;
+}
+
+void
+broker_history_skip (broker_history_t *self, zch_trie_t *patterns)
+{
+    self->skip = patterns;
+}
+
+bool
+broker_history_keeps (broker_topic_t *topic)
+{
+    return !topic->skipped;
 }
 
 uint64_t
@@ -195,7 +211,7 @@ broker_history_add (broker_history_t *self, broker_topic_t *topic, uint64_t seq,
                     const uint8_t *payload, size_t payload_size)
 {
     topic->seq = seq;
-    if (self->per_topic == 0)
+    if (self->per_topic == 0 || topic->skipped)
         return 0;
     node_t *node = malloc (sizeof *node + meta_size + payload_size);
     if (!node) {

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "zch_trie.h"
+
 #define BROKER_HISTORY_PER_TOPIC_DEFAULT 1024
 #define BROKER_HISTORY_BYTES_DEFAULT     ((size_t) 256 * 1024 * 1024)   //  "256M" in broker_options
 
@@ -36,6 +38,13 @@ typedef struct {
 //  Returns a new, empty history whose topics' seqs belong to epoch (a
 //  nonzero value new at each start: zch_epoch.h), or NULL when out of memory.
 broker_history_t *broker_history_new (size_t per_topic, size_t max_bytes, uint64_t epoch);
+
+//  Topics matching patterns (borrowed; broker_patterns.h), created from
+//  now on, keep no history: their seqs go on, nothing is stored.
+void broker_history_skip (broker_history_t *self, zch_trie_t *patterns);
+
+//  False for a topic that keeps no history (broker_history_skip).
+bool broker_history_keeps (broker_topic_t *topic);
 
 //  Frees the history and every topic; NULLs the pointer.
 void broker_history_destroy (broker_history_t **self_p);

@@ -29,6 +29,7 @@ typedef struct {
     broker_batch_t *batch;      //  this turn's messages of one topic, for the front-ends
     void *control;              //  ROUTER
     broker_history_t *history;  //  seq, last value and history per topic
+    zch_trie_t *no_history;     //  topics that keep none (--no-history)
     uint64_t epoch;             //  what this run's seqs belong to
     broker_control_t *requests; //  control requests and streams in progress
     struct broker_queues_t *queues; //  work queues, served with the control requests

@@ -287,6 +287,10 @@ s_answer (zch_confirm_t *self, zmq_msg_t *frames, size_t count)
             snprintf (owed->epoch, sizeof owed->epoch, "%.*s", last, text);
             self->given++;
         }
+        else
+        if (last == 1 && *text == '0')
+            //  Published on a topic without history: no seq to tell
+            self->given++;
         else {
             snprintf (owed->code, sizeof owed->code, "dropped");
             snprintf (owed->text, sizeof owed->text, "dropped by the broker: %.*s", last, text);

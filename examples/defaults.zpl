@@ -46,6 +46,8 @@ broker
     allow-plain-zmq = "false"
     #   largest payload taken from a producer; larger ones are dropped and counted (K/M suffixes)
     max-payload = "1M"
+    #   topics matching PATTERN keep no history (repeatable): a seq each, but no FROM, SNAPSHOT or healing
+    no-history = ""
     #   where seqs, history and fan-out live: memory (this broker) or redis (shared by brokers)
     engine = "memory"
     #   a Redis shard of --engine redis (repeat for more; a topic's shard by consistent hash)

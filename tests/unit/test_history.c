@@ -1,6 +1,7 @@
 /*  Unit tests of broker_history: the broker's last values and bounded
     history (eviction order, byte bound, per-topic bound, lookups).         */
 #include "broker_history.h"
+#include "broker_patterns.h"
 #include "zch_check.h"
 
 #include <stdlib.h>
@@ -162,6 +163,39 @@ s_test_many_topics (void)
     broker_history_destroy (&history);
 }
 
+//  Topics matching a --no-history pattern keep nothing, their seqs go on;
+//  bad patterns are refused with the flag named.
+static void
+s_test_no_history (void)
+{
+    char error [256];
+    zch_option_list_t list = { .count = 2, .items = { "ticks.>", "presence.*" } };
+    zch_trie_t *patterns = broker_patterns_new (&list, "no-history", error, sizeof error);
+    CHECK (patterns);
+    CHECK (broker_patterns_match (patterns, "ticks.a.b", 9));
+    CHECK (broker_patterns_match (patterns, "presence.u1", 11));
+    CHECK (!broker_patterns_match (patterns, "presence.u1.x", 13));
+    CHECK (!broker_patterns_match (NULL, "ticks.a", 7));
+    broker_history_t *history = broker_history_new (10, 1024 * 1024, 1);
+    broker_history_skip (history, patterns);
+    CHECK (s_add (history, "ticks.a", 5) == 1 && s_add (history, "ticks.a", 5) == 2);
+    CHECK (s_add (history, "kept", 5) == 1);
+    broker_topic_t *ticks = s_topic (history, "ticks.a");
+    broker_message_t message;
+    CHECK (!broker_history_keeps (ticks) && broker_history_keeps (s_topic (history, "kept")));
+    CHECK (broker_history_held (ticks) == 0 && broker_history_last (ticks, &message) == -1);
+    CHECK (broker_history_last_seq (ticks) == 2 && broker_history_first_seq (ticks) == 3);
+    CHECK (broker_history_messages (history) == 1);
+    broker_history_destroy (&history);
+    zch_trie_destroy (&patterns);
+
+    zch_option_list_t bad = { .count = 1, .items = { "a..b" } };
+    CHECK (broker_patterns_new (&bad, "no-history", error, sizeof error) == NULL);
+    CHECK (strstr (error, "--no-history 'a..b'") != NULL);
+    zch_option_list_t twice = { .count = 2, .items = { "a.*", "a.*" } };
+    CHECK (broker_patterns_new (&twice, "no-history", error, sizeof error) == NULL);
+}
+
 int
 main (void)
 {
@@ -169,5 +203,6 @@ main (void)
     s_test_per_topic ();
     s_test_bytes ();
     s_test_many_topics ();
+    s_test_no_history ();
     CHECK_DONE ("test_history");
 }
