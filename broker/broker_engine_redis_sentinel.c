@@ -15,6 +15,7 @@
 #include <hiredis/hiredis.h>
 
 #define SENTINEL_ASK_MS  300    //  what one sentinel may take to connect and answer
+#define SENTINEL_RETRY_MS 2000  //  between rounds of asking when none answered
 
 //  Reads sentinel number index of list "HOST:PORT,HOST:PORT,..." into host
 //  and port. Returns 0, or -1 when the list has no such item.
@@ -113,7 +114,10 @@ broker_redis_sentinel_locate (shard_t *shard)
         }
         return 0;
     }
+    //  Asking waits on each sentinel in turn, and the thread serves every
+    //  shard: when none answers, ask again less often
     int64_t now = zclock_mono ();
+    shard->retry_at = now + SENTINEL_RETRY_MS;
     if (now - shard->located_logged_at >= 5000) {
         zch_warning ("broker: Redis engine: shard %d: no sentinel of %s names master '%s' (%s); "
                      "trying again", shard->index, shard->sentinels, shard->master, why);
