@@ -60,7 +60,7 @@ zch_confirm_new (const char *role, const char *control, const zch_secure_config_
     }
     //  Unique across roles, workers and restarts: role, pid, worker, start time
     self->role = role;
-    int len = snprintf (self->route, sizeof self->route, "cf%c.%x.%d.%llx", role [0], (unsigned) getpid (),
+    int len = snprintf (self->route, sizeof self->route, "cf%.2s.%x.%d.%llx", role, (unsigned) getpid (),
                         index, (unsigned long long) zclock_usecs () & 0xffffffffffULL);
     self->route_len = len > 0 && (size_t) len < sizeof self->route? (size_t) len: sizeof self->route - 1;
     self->next = 1;

@@ -13,6 +13,7 @@
 
 #define ZCH_WS_QUEUE_MAX    (256 * 1024)    //  bytes queued in wslay before the edge keeps the rest
 #define ZCH_WS_READ_MAX     (1024 * 1024)   //  bytes read from the socket per zch_ws_read
+#define ZCH_WS_OUT_MAX      (64 * 1024)     //  framed bytes gathered for one write to the socket
 
 typedef enum { WS_HEAD, WS_OPEN, WS_DONE } ws_state_t;
 
@@ -37,6 +38,8 @@ struct zch_ws_t {
     bool raw_eof;
     int raw_errno;
     bool heard;
+    uint8_t *out;                   //  frames wslay made, for the socket: out [out_start .. out_len)
+    size_t out_start, out_len, out_cap;
     bool binary;                    //  replies go as binary frames
     uint16_t close_code;
     char close_reason [96];
@@ -69,6 +72,7 @@ zch_ws_destroy (zch_ws_t **self_p)
     free (self->head);
     free (self->answer);
     free (self->in);
+    free (self->out);
     free (self);
     *self_p = NULL;
 }
@@ -203,22 +207,52 @@ s_recv (wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *
     return -1;
 }
 
-//  wslay writes to the socket.
+//  wslay writes a frame: it is gathered with the others, so that a burst
+//  of messages goes to the socket in one write (s_flush), not one each.
 static ssize_t
 s_send (wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags, void *user)
 {
     (void) flags;
     zch_ws_t *self = user;
-    ssize_t sent = self->raw_write (self->io, data, len);
-    if (sent >= 0)
-        return sent;
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-        wslay_event_set_error (ctx, WSLAY_ERR_WOULDBLOCK);
-    else {
-        self->raw_errno = errno;
-        wslay_event_set_error (ctx, WSLAY_ERR_CALLBACK_FAILURE);
+    size_t room = ZCH_WS_OUT_MAX - self->out_len;
+    size_t take = len < room? len: room;
+    if (take && self->out_cap < self->out_len + take) {
+        size_t cap = self->out_len + take > 4096? ZCH_WS_OUT_MAX: 4096;
+        uint8_t *grown = realloc (self->out, cap);
+        if (!grown) {
+            self->raw_errno = ENOMEM;
+            wslay_event_set_error (ctx, WSLAY_ERR_CALLBACK_FAILURE);
+            return -1;
+        }
+        self->out = grown;
+        self->out_cap = cap;
     }
-    return -1;
+    if (take == 0) {
+        wslay_event_set_error (ctx, WSLAY_ERR_WOULDBLOCK);
+        return -1;
+    }
+    memcpy (self->out + self->out_len, data, take);
+    self->out_len += take;
+    return (ssize_t) take;
+}
+
+//  Writes the gathered frames. Returns 0 (all of them, or the socket is
+//  full), or -1 with raw_errno set when the transport failed.
+static int
+s_flush (zch_ws_t *self)
+{
+    while (self->out_start < self->out_len) {
+        ssize_t sent = self->raw_write (self->io, self->out + self->out_start, self->out_len - self->out_start);
+        if (sent < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+                return 0;
+            self->raw_errno = errno;
+            return -1;
+        }
+        self->out_start += (size_t) sent;
+    }
+    self->out_start = self->out_len = 0;
+    return 0;
 }
 
 //  Answers the HTTP request with answer (taken over) and ends the phase.
@@ -365,7 +399,7 @@ zch_ws_read (zch_ws_t *self, void *buf, size_t len)
 size_t
 zch_ws_queued (zch_ws_t *self)
 {
-    return (self->answer_len - self->answer_sent)
+    return (self->answer_len - self->answer_sent) + (self->out_len - self->out_start)
          + (self->ctx? wslay_event_get_queued_msg_length (self->ctx): 0);
 }
 
@@ -478,7 +512,13 @@ zch_ws_send (zch_ws_t *self)
         self->answer_sent += (size_t) sent;
     }
     for (int pass = 0; pass < 2; pass++) {
-        if (self->ctx && wslay_event_want_write (self->ctx) && wslay_event_send (self->ctx)) {
+        //  wslay frames into the gathering buffer until it is full, which
+        //  goes out whole before wslay frames more
+        bool failed = s_flush (self) != 0;
+        while (!failed && self->out_start == self->out_len
+        &&     self->ctx && wslay_event_want_write (self->ctx))
+            failed = wslay_event_send (self->ctx) || s_flush (self);
+        if (failed) {
             if (!self->raw_errno)
                 self->raw_errno = EPIPE;
             errno = self->raw_errno;
@@ -496,7 +536,8 @@ zch_ws_wants_write (zch_ws_t *self)
 {
     return self->answer_sent < self->answer_len
         || (self->ctx && !self->raw_errno
-            && (wslay_event_want_write (self->ctx) || (self->ending && !self->ended)));
+            && (self->out_start < self->out_len || wslay_event_want_write (self->ctx)
+                || (self->ending && !self->ended)));
 }
 
 void

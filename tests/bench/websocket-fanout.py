@@ -104,6 +104,9 @@ class Ws:
                 n, pos = struct.unpack(">H", b[at + 2:at + 4])[0], at + 4
             if len(b) < pos + n:
                 break
+            if b[at] & 0x08:            # a control frame (the server's keepalive ping)
+                at = pos + n
+                continue
             self.got += 1
             if self.got > 0:
                 frame = b[pos:pos + n]
