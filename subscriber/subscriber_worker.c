@@ -646,6 +646,9 @@ s_turn (zch_worker_t *base)
     //  at the next tick (the clients' sockets wake nothing more)
     if (waiting && !subscriber_clients_behind (self))
         busy = true;
+    //  What the broker sent while the work queues answered it wakes no one
+    if (subscriber_workq_readable (self->workq))
+        busy = true;
     return busy? 0: SUBSCRIBER_TICK;
 }
 

@@ -541,6 +541,12 @@ subscriber_workq_settle (subscriber_workq_t *self)
     }
 }
 
+bool
+subscriber_workq_readable (subscriber_workq_t *self)
+{
+    return self->dealer && zch_zmq_readable (self->dealer);
+}
+
 uint64_t
 subscriber_workq_delivered (subscriber_workq_t *self)
 {

@@ -58,6 +58,10 @@ void subscriber_workq_leave (subscriber_workq_t *self, subscriber_client_t *clie
 void subscriber_workq_turn (subscriber_workq_t *self);
 void subscriber_workq_settle (subscriber_workq_t *self);
 
+//  True when the broker link has input waiting: a ZeroMQ descriptor
+//  signals only changes, and sending may take the one that said so.
+bool subscriber_workq_readable (subscriber_workq_t *self);
+
 //  Items written to clients.
 uint64_t subscriber_workq_delivered (subscriber_workq_t *self);
 
