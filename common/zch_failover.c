@@ -238,6 +238,12 @@ zch_failover_reason (zch_failover_t *self)
     return self->reason;
 }
 
+bool
+zch_failover_answering (zch_failover_t *self)
+{
+    return !self->dealer || zclock_mono () - self->since < self->timeout / 2;
+}
+
 int
 zch_failover_current (zch_failover_t *self)
 {

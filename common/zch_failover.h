@@ -72,6 +72,12 @@ const char *zch_failover_previous_control (zch_failover_t *self);
 //  Why the front-end is offline, or went offline last (one line).
 const char *zch_failover_reason (zch_failover_t *self);
 
+//  False while the current broker is late with its heartbeat answer (none
+//  for half the timeout): a source holds its publishers back rather than
+//  fill the buffers of a broker that may be frozen (lost if it is given
+//  up). Always true with one broker.
+bool zch_failover_answering (zch_failover_t *self);
+
 //  Position of the current broker in the list (0 first), moves made so
 //  far, and whether the front-end is offline now.
 int zch_failover_current (zch_failover_t *self);

@@ -31,8 +31,29 @@ s_move (source_worker_t *self)
     snprintf (why, sizeof why, "broker %s was given up", from);
     const char *control_from = zch_failover_previous_control (failover);
     const char *control_to = zch_failover_control (failover);
-    if (zch_zmq_move (self->publisher, "to broker", from, to, error, sizeof error)
-    ||  (self->handover && source_handover_move (self->handover, control_from, control_to,
+    //  A socket of its own for the new broker: the old one's pipe and
+    //  subscription go with it, and nothing is sent before the new broker
+    //  subscribes (a socket without a pipe would drop it without a word)
+    void *old = self->publisher;
+    zch_link_t *old_link = self->link;
+    int subscriptions = self->broker_subscriptions;
+    zch_loop_remove (self->loop, &self->publisher_watch);
+    zch_loop_remove (self->loop, &self->link_watch);
+    if (source_worker_publisher_open (self, error, sizeof error) == 0) {
+        zch_link_destroy (&old_link);   //  before its socket
+        zmq_close (old);
+    }
+    else {
+        //  Out of sockets: the worker stays on the old one (its clients
+        //  held back while that broker does not answer) rather than none
+        self->publisher = old;
+        self->link = old_link;
+        self->broker_subscriptions = subscriptions;
+        zch_worker_watch (ZCH_WORKER (self), &self->publisher_watch, zch_zmq_fd (old));
+        zch_worker_watch (ZCH_WORKER (self), &self->link_watch, zch_link_fd (old_link));
+        zch_error ("source: worker %d: %s", self->index, error);
+    }
+    if ((self->handover && source_handover_move (self->handover, control_from, control_to,
                                                  self->published, error, sizeof error))
     ||  (self->confirm && zch_confirm_move (self->confirm, control_from, control_to, why,
                                             error, sizeof error)))

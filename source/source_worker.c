@@ -27,6 +27,15 @@ typedef source_worker_t self_t;
 
 static int s_pending_send (self_t *self);
 
+//  True while the broker listens to us and (with brokers to fail over to)
+//  answers its heartbeat in time: what a frozen broker is sent is lost
+//  when it is given up, so clients wait instead.
+static bool
+s_broker_takes (self_t *self)
+{
+    return self->broker_subscriptions > 0 && zch_failover_answering (self->failover);
+}
+
 //  Tracks the broker's subscription: XPUB reports it as "\1" when the
 //  broker connects and "\0" when it goes away. Without it a PUB-style
 //  socket would drop what we send, so we publish only while it holds.
@@ -60,7 +69,7 @@ s_broker_events (self_t *self)
     //  An XPUB reports POLLOUT always (libzmq 4.3), so only a send tells
     //  whether the broker takes more: what is held back goes first, then
     //  paused clients try again and pause again if the queue is still full
-    bool takes = self->broker_subscriptions > 0 && s_pending_send (self) == 0;
+    bool takes = s_broker_takes (self) && s_pending_send (self) == 0;
     if (takes && zch_worker_has_paused (ZCH_WORKER (self)))
         zch_worker_resume (ZCH_WORKER (self));
     //  UDP is read only while the broker takes more: the kernel holds the rest
@@ -77,7 +86,7 @@ s_pending_send (self_t *self)
     if (!source_pending_held (self->pending))
         return 0;
     size_t payload_len = source_pending_payload_size (self->pending);
-    if (self->broker_subscriptions <= 0 || source_pending_send (self->pending, self->publisher))
+    if (!s_broker_takes (self) || source_pending_send (self->pending, self->publisher))
         return -1;
     self->published++;
     self->published_bytes += payload_len;
@@ -113,7 +122,7 @@ s_publish (self_t *self, const char *src, const char *topic, size_t topic_len,
            const char *payload, size_t payload_len, const uint8_t *headers, size_t headers_size,
            const char *route, size_t route_len, uint64_t confirm)
 {
-    if (self->broker_subscriptions <= 0 || s_pending_send (self))
+    if (!s_broker_takes (self) || s_pending_send (self))
         return -1;
     uint64_t ts = zch_now_ns ();
     uint8_t meta [ZCH_META_MAX], headed [ZCH_META_MAX];
@@ -254,6 +263,42 @@ s_self_extras (self_t *self, char *error, size_t error_size)
     return 0;
 }
 
+int
+source_worker_publisher_open (source_worker_t *self, char *error, size_t error_size)
+{
+    self->publisher = zmq_socket (zsys_init (), ZMQ_XPUB);
+    self->link = self->publisher? zch_link_new (self->publisher): NULL;
+    if (!self->link) {
+        snprintf (error, error_size, "cannot create socket: %s", zmq_strerror (zmq_errno ()));
+        if (self->publisher)
+            zmq_close (self->publisher);
+        self->publisher = NULL;
+        return -1;
+    }
+    self->broker_subscriptions = 0;
+    zch_zmq_set (self->publisher, ZMQ_XPUB_NODROP, 1);
+    zch_zmq_set (self->publisher, ZMQ_SNDHWM, SOURCE_SNDHWM);
+    //  With the hand-over, its answer (not a linger timer) says when the
+    //  queue has gone, and a broker that never answers is given up on
+    bool control = self->config->control.count > 0 && *self->config->control.items [0];
+    zch_zmq_set (self->publisher, ZMQ_LINGER, control? 0: SOURCE_LINGER);
+    //  With brokers to fail over to, nothing is queued for one that is not
+    //  connected: a dead broker's pipe goes, and clients are held back
+    if (self->config->broker.count > 1)
+        zch_zmq_set (self->publisher, ZMQ_IMMEDIATE, 1);
+    if (zch_secure_curve (&self->config->secure, self->publisher, error, error_size)
+    ||  zch_zmq_attach (self->publisher, "to broker", zch_failover_broker (self->failover), false,
+                        error, error_size)
+    ||  zch_worker_watch (ZCH_WORKER (self), &self->publisher_watch, zch_zmq_fd (self->publisher))) {
+        zch_link_destroy (&self->link);
+        zmq_close (self->publisher);
+        self->publisher = NULL;
+        return -1;
+    }
+    zch_worker_watch (ZCH_WORKER (self), &self->link_watch, zch_link_fd (self->link));
+    return 0;
+}
+
 //  Sets up the base (loop, edges, plugins), then the broker socket.
 static self_t *
 s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t error_size)
@@ -283,36 +328,17 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
         s_self_destroy (&self);
         return NULL;
     }
-    self->publisher = zmq_socket (zsys_init (), ZMQ_XPUB);
-    if (self->publisher)
-        self->link = zch_link_new (self->publisher);
-    if (!self->publisher || !self->link) {
-        snprintf (error, error_size, "cannot create socket: %s", zmq_strerror (zmq_errno ()));
-        s_self_destroy (&self);
-        return NULL;
-    }
     self->pending = source_pending_new ();
     if (!self->pending) {
         snprintf (error, error_size, "out of memory");
         s_self_destroy (&self);
         return NULL;
     }
-    zch_zmq_set (self->publisher, ZMQ_XPUB_NODROP, 1);
-    zch_zmq_set (self->publisher, ZMQ_SNDHWM, SOURCE_SNDHWM);
-    //  With the hand-over, its answer (not a linger timer) says when the
-    //  queue has gone, and a broker that never answers is given up on
     bool control = self->config->control.count > 0 && *self->config->control.items [0];
-    zch_zmq_set (self->publisher, ZMQ_LINGER, control? 0: SOURCE_LINGER);
-    //  With brokers to fail over to, nothing is queued for one that is not
-    //  connected: a dead broker's pipe goes, and clients are held back
-    if (self->config->broker.count > 1)
-        zch_zmq_set (self->publisher, ZMQ_IMMEDIATE, 1);
     if (!(self->failover = zch_failover_new (&self->config->broker, &self->config->control,
                                              &self->config->secure, self->config->broker_timeout,
                                              "source", self->index, error, error_size))
-    ||  zch_secure_curve (&self->config->secure, self->publisher, error, error_size)
-    ||  zch_zmq_attach (self->publisher, "to broker", zch_failover_broker (self->failover), false,
-                        error, error_size)) {
+    ||  source_worker_publisher_open (self, error, error_size)) {
         s_self_destroy (&self);
         return NULL;
     }
@@ -330,8 +356,6 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
             return NULL;
         }
     }
-    zch_worker_watch (ZCH_WORKER (self), &self->publisher_watch, zch_zmq_fd (self->publisher));
-    zch_worker_watch (ZCH_WORKER (self), &self->link_watch, zch_link_fd (self->link));
     if (self->handover)
         zch_worker_watch (ZCH_WORKER (self), &self->handover_watch, source_handover_fd (self->handover));
     if (self->confirm)

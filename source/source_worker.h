@@ -73,6 +73,11 @@ bool source_commands_frame_wait (void *ctx, zch_conn_t *conn, const char *topic,
                                  size_t payload_len);
 void source_commands_frame_closed (void *ctx, zch_conn_t *conn);
 
+//  source_worker.c: opens the XPUB to the broker in use (failover's) and
+//  watches it; no subscription is known yet. Returns 0, or -1 with a
+//  reason (publisher then NULL).
+int source_worker_publisher_open (source_worker_t *self, char *error, size_t error_size);
+
 //  source_failover.c: heartbeats, and the moves to another broker when
 //  the one in use stops answering (zch_failover.h).
 void source_failover_turn (source_worker_t *self);

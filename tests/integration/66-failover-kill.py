@@ -20,11 +20,13 @@ about 5,000 msg/s; a VERBOSE publisher sends on topic v. Mid-stream
   with that seq) or unconfirmed; sent again, the unconfirmed ones are
   delivered too.
 
-It runs twice: A killed outright (it had stamped nearly everything it
-read), then A frozen (SIGSTOP) for half a second before the kill, so that
-what the source sent it meanwhile dies unread in its buffers: that run
-must see messages really lost and VERBOSE publishes unconfirmed, or the
-counting was not put to the test."""
+It runs three times: A killed outright (it had stamped nearly everything
+it read); A frozen (SIGSTOP) for half a second before the kill, so that
+what the source sent it meanwhile dies unread in its buffers; and A frozen
+for good, its connections open, so that only the heartbeat can find it
+gone (A must still be alive when the front-ends have moved). The frozen
+runs must see messages really lost and VERBOSE publishes unconfirmed, or
+the counting was not put to the test."""
 
 import re
 import signal
@@ -111,10 +113,20 @@ def paced_publish(pub, done):
     done.set()
 
 
-def scenario(freeze):
-    """One run: A killed mid-stream; with freeze, A is first stopped
-    (SIGSTOP) for FREEZE s, so that what the source sends meanwhile sits
-    unread in A's buffers and dies with it: a real loss to count."""
+def read_answers(client, count, out):
+    """count lines from client into out, each with the time it came."""
+    for _ in range(count):
+        line = client.readline(timeout=60, what="answers to VERBOSE publishes")
+        out.append((time.monotonic(), line))
+
+
+def scenario(mode):
+    """One run: at KILL_AT, A is killed ("kill"); or stopped (SIGSTOP) and
+    killed FREEZE s later ("freeze-kill"), so that what the source sends
+    meanwhile sits unread in A's buffers and dies with it, a real loss to
+    count; or stopped for good ("freeze"): its connections stay open, so
+    only the heartbeat can tell the front-ends it stopped answering."""
+    freeze = mode != "kill"
     with netns.Hosts(["r", "a", "b"]) as hosts:
         _, redis_address = redis_hosts.start_redis(hosts, "r")
         broker_a = hosts.start("a", broker_cmd(hosts, "a", redis_address), name="broker-a")
@@ -143,9 +155,8 @@ def scenario(freeze):
         sender = threading.Thread(target=paced_publish, args=(pub, finished), daemon=True)
         sender.start()
         # The VERBOSE publisher: one message every 10 ms around the kill
-        answers = []
-        replies = threading.Thread(target=lambda: answers.extend(
-            pub_v.read_lines(NV, timeout=60, what="answers to VERBOSE publishes")), daemon=True)
+        timed = []
+        replies = threading.Thread(target=read_answers, args=(pub_v, NV, timed), daemon=True)
         replies.start()
         for i in range(1, NV + 1):
             pub_v.sendline("PUB v v%d" % i)
@@ -156,21 +167,30 @@ def scenario(freeze):
                 h.check(got_before and h.parse_msg(got_before[0]) is not None,
                         "nothing delivered before the kill: %r" % got_before)
                 h.check(not finished.is_set(), "the publisher finished before the kill")
+                stopped_at = time.monotonic()
                 if freeze:
                     broker_a.signal(signal.SIGSTOP)
                 else:
                     broker_a.kill()
-            if freeze and i == int((KILL_AT + FREEZE) * 100):
+            if mode == "freeze-kill" and i == int((KILL_AT + FREEZE) * 100):
                 broker_a.kill()
         finished.wait(60)
         h.check(finished.is_set(), "the publisher did not finish")
         replies.join(60)
-        h.check(len(answers) == NV, "VERBOSE answers: %d of %d" % (len(answers), NV))
+        h.check(len(timed) == NV, "VERBOSE answers: %d of %d" % (len(timed), NV))
+        answers = [line for _, line in timed]
+        # the source's move answers every confirm still awaited at once: the
+        # first "unconfirmed" marks when it gave A up
+        gave_up = [at for at, line in timed if line.startswith(b"-ERR unconfirmed")]
+        detected = gave_up[0] - stopped_at if gave_up else None
 
         # Both front-ends moved to B, and said so
         b_data = "tcp://%s:2206" % hosts.address["b"]
         h.wait_stderr(source, "publishing through %s" % b_data, timeout=10)
         h.wait_stderr(sub, "to broker tcp://%s:2207" % hosts.address["b"], timeout=10)
+        if mode == "freeze":
+            # A never closed a connection: the heartbeat alone moved them
+            h.check(broker_a.alive(), "broker A is gone: the freeze did not hold")
         stats_b = stats_at(hosts, "b")
         h.check(stats_b["messages_in"] > 0, "broker B took nothing in: %r" % stats_b["messages_in"])
 
@@ -237,20 +257,21 @@ def scenario(freeze):
             h.check(seq in got_v.get(i, []), "confirmed v%d (seq %d) not delivered with it" % (i, seq))
         h.check(all(i in got_v for i in range(1, NV + 1)), "v: not every payload delivered after resends")
         if freeze:
-            h.check(missing > 0 and unconfirmed, "A frozen then killed, yet %d lost and %d VERBOSE publishes "
+            h.check(missing > 0 and unconfirmed and detected is not None, "A frozen then killed, yet %d lost and %d VERBOSE publishes "
                     "unconfirmed: the scenario did not happen" % (missing, len(unconfirmed)))
-    return ("A %s after %.1fs of %d msg/s: both front-ends moved to B; t: %d sent, %d delivered "
+    what = {"kill": "killed", "freeze-kill": "frozen %.1fs then killed" % FREEZE, "freeze": "frozen"}[mode]
+    return ("A %s after %.1fs of %d msg/s: both front-ends moved to B%s; t: %d sent, %d delivered "
             "(seqs 1..%d, no gap, no duplicate), %d missing, %d counted lost by the source; "
             "VERBOSE: %d confirmed, %d unconfirmed (sent again, all delivered)"
-            % ("frozen %.1fs then killed" % FREEZE if freeze else "killed", KILL_AT, RATE, N, delivered,
-               delivered, missing, lost, len(confirmed), len(unconfirmed)))
+            % (what, KILL_AT, RATE, " (the source gave A up %.1fs after)" % detected if detected else "",
+               N, delivered, delivered, missing, lost, len(confirmed), len(unconfirmed)))
 
 
 def test():
-    return scenario(False) + "; " + scenario(True)
+    return "; ".join(scenario(mode) for mode in ("kill", "freeze-kill", "freeze"))
 
 
 if __name__ == "__main__":
-    redis_hosts.run("66-failover-kill", test, budget=150,
+    redis_hosts.run("66-failover-kill", test, budget=200,
                     why="zchannel run embeds its one broker, which cannot be failed over "
                         "(its front-ends take no --broker); runs with the three programs")
