@@ -64,6 +64,15 @@ s_key (const uint8_t *prefix, size_t len, char *key)
     key [2 * len] = 0;
 }
 
+//  True for a system prefix ($ack., $queue, $q.: barriers and queue
+//  groups), which no message topic matches: no reason to look at it per
+//  message.
+static bool
+s_system (const uint8_t *prefix, size_t len)
+{
+    return len > 0 && prefix [0] == '$';
+}
+
 //  Keeps the outside prefix set in step with the counts.
 static void
 s_outside_set (broker_interest_t *self, const uint8_t *prefix, size_t len, bool held)
@@ -145,7 +154,7 @@ broker_interest_apply (broker_interest_t *self, const uint8_t *data, size_t size
         if (refs == 0 && internal)
             self->internal++;
         else
-        if (refs == 0)
+        if (refs == 0 && !s_system (prefix, len))
             s_outside_set (self, prefix, len, true);
         return true;
     }
@@ -160,6 +169,7 @@ broker_interest_apply (broker_interest_t *self, const uint8_t *data, size_t size
     if (internal)
         self->internal--;
     else
+    if (!s_system (prefix, len))
         s_outside_set (self, prefix, len, false);
     return true;
 }
