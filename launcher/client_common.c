@@ -450,17 +450,26 @@ client_link_write (client_link_t *link, const char *buf, size_t len)
     return 0;
 }
 
+//  Waits for one line of the handshake (greeting, a first reply). Returns
+//  0 with *line set, or -1 after saying what went wrong.
+static int
+s_handshake_line (client_link_t *link, char **line)
+{
+    size_t len;
+    int rc = client_link_read_line (link, CLIENT_HANDSHAKE_MS, line, &len);
+    if (rc == CLIENT_LINE_FOUND)
+        return 0;
+    client_link_complain_fill (link, rc);
+    return -1;
+}
+
 //  Checks the front-end's greeting, so a wrong port fails clearly.
 int
 client_link_greet (client_link_t *link, const char *greeting)
 {
     char *line;
-    size_t len;
-    int rc = client_link_read_line (link, CLIENT_HANDSHAKE_MS, &line, &len);
-    if (rc != CLIENT_LINE_FOUND) {
-        client_link_complain_fill (link, rc);
+    if (s_handshake_line (link, &line))
         return -1;
-    }
     if (strncmp (line, "-ERR", 4) == 0) {
         client_link_complain (link, "server refused the connection", line);
         return -1;
@@ -487,12 +496,8 @@ client_link_command_detail (client_link_t *link, const char *command, char *deta
         return -1;
     }
     char *line;
-    size_t len;
-    int rc = client_link_read_line (link, CLIENT_HANDSHAKE_MS, &line, &len);
-    if (rc != CLIENT_LINE_FOUND) {
-        client_link_complain_fill (link, rc);
+    if (s_handshake_line (link, &line))
         return -1;
-    }
     if (strncmp (line, "+OK", 3) == 0 && (line [3] == '\0' || line [3] == ' ')) {
         if (detail && cap)
             snprintf (detail, cap, "%s", line [3]? line + 4: "");
