@@ -44,7 +44,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     S_ASSERT (request.tag && request.tag_len <= BROKER_REQUEST_TAG_MAX);
     S_ASSERT (request.tag_len == 0 || s_inside (request.tag, request.tag_len, data, size));
     if (request.kind == BROKER_REQUEST_UNKNOWN || request.kind == BROKER_REQUEST_PING
-    ||  request.kind == BROKER_REQUEST_STATS) {
+    ||  request.kind == BROKER_REQUEST_STATS || request.kind == BROKER_REQUEST_HEALTH) {
         S_ASSERT (request.error == NULL);
         if (request.kind != BROKER_REQUEST_UNKNOWN)
             S_ASSERT (count > request.reply_frames);
