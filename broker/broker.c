@@ -601,6 +601,8 @@ broker_actor (zsock_t *pipe, void *args)
             if (self->engine)
                 broker_engine_fill_stats (self->engine, &self->sink, &self->stats);
             broker_control_serve (self->requests);
+            //  The loop may sleep now: what the queues' requests changed shows at once
+            broker_queues_publish (self->queues, self->counters);
         }
         //  One chunk per snapshot or history stream per turn
         streams_wait = broker_control_work (self->requests);

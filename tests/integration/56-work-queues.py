@@ -12,9 +12,10 @@
    socket; killed, those items go to the other watcher (counted as
    redelivered), and nothing else is lost or repeated."""
 
-import socket
+import re
 import sys
 import time
+import urllib.request
 
 import channel as ch
 import frames as fr
@@ -39,6 +40,14 @@ def stats_when(S, pred, what, timeout=h.STEP * 2):
             h.fail("broker STATS never showed %s; last: %r" % (
                 what, {k: v for k, v in st.items() if k.startswith("queue")}))
         time.sleep(0.1)
+
+
+def broker_metric(S, name):
+    """The broker's value of a metric, from the Prometheus endpoint."""
+    text = urllib.request.urlopen("http://%s:%d/metrics" % (h.HOST, S.metrics_port), timeout=h.STEP).read().decode()
+    m = re.search(r'^%s\{role="broker"\} (\d+)$' % name, text, re.M)
+    h.check(m, "metrics: no %s for the broker" % name)
+    return int(m.group(1))
 
 
 def php_lines(proc):
@@ -157,8 +166,15 @@ def full_queue(S, cport):
     h.check(m.get("op") == "err" and m.get("code") == "queue_full" and "is full" in m.get("detail", ""),
             "WebSocket: enqueue to a full queue answered %r" % m)
     ws.close()
+    # the metrics show it at once (nothing else wakes the broker meanwhile)
+    got = broker_metric(S, "zchannel_queue_refused_total")
+    h.check(got == before + 4, "metrics: zchannel_queue_refused_total is %d, expected %d" % (got, before + 4))
     st = stats_when(S, lambda st: st["queue_refused"] == before + 4, "4 refusals counted")
     h.check(st["queue_items"] == MAX_ITEMS, "the full queue holds %d items, not %d" % (st["queue_items"], MAX_ITEMS))
+    for metric, want in (("zchannel_queue_refused_total", st["queue_refused"]),
+                         ("zchannel_queue_items", MAX_ITEMS), ("zchannel_queue_enqueued_total", st["queue_enqueued"])):
+        got = broker_metric(S, metric)
+        h.check(got == want, "metrics: %s is %d, STATS says %d" % (metric, got, want))
     # the connections stay usable, and a watcher drains the queue
     producer.sendline("PING")
     producer.expect(b"PONG", what="the refused client still served")
@@ -214,6 +230,9 @@ def killed_watcher(S):
     h.check(st["queue_items"] == BIG - written - PREFETCH and st["queue_items"] > 0,
             "expected %d items still waiting, broker says %d" % (BIG - written - PREFETCH, st["queue_items"]))
     holder.kill()
+    # its front-end gives back what it held once it sees the connection gone
+    stats_when(S, lambda st: st["queue_inflight"] == 0 and st["queue_items"] == BIG - written,
+               "the %d held items back in the queue" % PREFETCH)
     taker = S.sub_client("taker")
     taker.sendline("WATCH big")
     taker.expect(b"+OK", what="WATCH big")
@@ -239,13 +258,14 @@ def test():
     ch.require_php("56-work-queues")
     relay = h.tcp_ep(h.free_port())
     cport = h.free_port()
-    frame_port, ws_port = h.free_port(), h.free_port()
-    with h.system(broker_args=["--queue-max-items", str(MAX_ITEMS)],
+    frame_port, ws_port, metrics_port = h.free_port(), h.free_port(), h.free_port()
+    with h.system(broker_args=["--queue-max-items", str(MAX_ITEMS),
+                               "--metrics-listen", "%s:%d" % (h.HOST, metrics_port)],
                   source_args=["--relay-listen", relay],
                   sub_args=["--channel-listen", "%s:%d" % (h.HOST, cport), "--relay", relay,
                             "--frame-listen", "%s:%d" % (h.HOST, frame_port),
                             "--ws-listen", "%s:%d" % (h.HOST, ws_port)]) as S:
-        S.frame_port, S.ws_port = frame_port, ws_port
+        S.frame_port, S.ws_port, S.metrics_port = frame_port, ws_port, metrics_port
         shared = two_php_watchers(S, cport)
         mixed = text_and_channel(S, cport)
         full = full_queue(S, cport)
