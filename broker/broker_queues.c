@@ -5,6 +5,7 @@
     Items in flight remember their peer, so a peer gone or silent gives its
     items back to their queues without the front-end's help.               */
 #include "broker_queues.h"
+#include "broker_queues_check.h"
 #include "zch_log.h"
 
 #define QUEUES_MAX          65536       //  queues at once
@@ -547,6 +548,22 @@ s_settle (broker_queues_t *self, peer_t *peer, zmq_msg_t *frames, size_t count, 
 void
 broker_queues_request (broker_queues_t *self, zmq_msg_t *frames, size_t count)
 {
+    //  Only well-formed requests reach the handlers below; a malformed
+    //  QPUT or QWATCH whose tag could be read is told why
+    zch_frame_t views [8];
+    size_t held = count < 8? count: 8;
+    for (size_t i = 0; i < held; i++)
+        views [i] = (zch_frame_t) { zmq_msg_data (&frames [i]), zmq_msg_size (&frames [i]) };
+    const char *reason;
+    broker_queues_verb_t kind = broker_queues_check (views, count <= 8? count: 0, &reason);
+    if (kind == BROKER_QUEUES_BAD) {
+        bool tagged = count >= 3 && zmq_msg_size (&frames [2]) <= BROKER_QUEUES_ID_MAX
+                   && ((zmq_msg_size (&frames [1]) == 4 && memcmp (zmq_msg_data (&frames [1]), "QPUT", 4) == 0)
+                    || (zmq_msg_size (&frames [1]) == 6 && memcmp (zmq_msg_data (&frames [1]), "QWATCH", 6) == 0));
+        if (tagged)
+            s_answer (self, frames, &frames [2], "bad_request", reason);
+        return;
+    }
     const char *verb = zmq_msg_data (&frames [1]);
     size_t size = zmq_msg_size (&frames [1]);
     char key [QUEUES_KEY_MAX];

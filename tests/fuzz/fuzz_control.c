@@ -1,9 +1,11 @@
-/*  fuzz_control: the broker's control-request parser.
+/*  fuzz_control: the broker's control-request parser, and the check of
+    its work-queue requests (broker_queues_check.h).
 
     Input: a sequence of frames, each a one-byte length (0..255) and that
     many bytes (the last one cut short by the end of input). The parser
     must keep its reply frames within the frames given, point only into
     them, and accept only what a plain reading of the rules accepts.       */
+#include "broker_queues_check.h"
 #include "broker_request.h"
 #include "zch_topic.h"
 
@@ -34,6 +36,19 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
             len = size - offset;
         frames [count++] = (zch_frame_t) { data + offset, len };
         offset += len;
+    }
+    //  A work-queue request accepted has the frames and bounds of its verb
+    const char *why = NULL;
+    broker_queues_verb_t verb = broker_queues_check (frames, count, &why);
+    S_ASSERT ((verb == BROKER_QUEUES_BAD) == (why != NULL));
+    if (verb != BROKER_QUEUES_BAD) {
+        static const size_t arity [] = { 0, 6, 5, 4, 5, 3, 3, 2 };
+        S_ASSERT (verb <= BROKER_QUEUES_ALIVE && count == arity [verb]);
+        if (verb == BROKER_QUEUES_PUT || verb == BROKER_QUEUES_WATCH)
+            S_ASSERT (frames [3].size >= 1 && frames [3].size <= BROKER_QUEUES_NAME_MAX
+                      && !memchr (frames [3].data, 0, frames [3].size));
+        if (verb == BROKER_QUEUES_ACK || verb == BROKER_QUEUES_NACK)
+            S_ASSERT (frames [2].size >= 1 && frames [2].size <= BROKER_QUEUES_ID_MAX);
     }
     broker_request_t request;
     memset (&request, 0x5a, sizeof request);
