@@ -1,6 +1,8 @@
 /*  broker_history: per-topic seq, last value and bounded history.
 
-    Every held message is one allocation (record, meta, payload) on three
+    Every held message is one block (record, meta, payload) from the
+    history's pool (broker_pool.h: an evicted message's block serves the
+    next of its size, so a steady stream does no malloc or free) on three
     links: its topic's list (oldest to newest) and one of two global lists,
     "older" (messages that are no longer their topic's newest) or "lasts"
     (each topic's newest). Byte eviction takes the head of "older" first,
@@ -8,6 +10,7 @@
     message, so a topic's held seqs stay contiguous.                        */
 #include "broker_history.h"
 #include "broker_patterns.h"
+#include "broker_pool.h"
 #include "zch_topic.h"
 
 #include <czmq.h>
@@ -55,12 +58,20 @@ struct broker_history_t {
     size_t messages;
     uint64_t evicted;
     zch_trie_t *skip;           //  topics that keep no history (borrowed)
+    broker_pool_t *pool;        //  the nodes' blocks
 };
 
 size_t
 broker_history_cost (size_t meta_size, size_t payload_size)
 {
     return sizeof (node_t) + meta_size + payload_size;
+}
+
+//  Gives node's block back to the pool.
+static void
+s_node_free (broker_history_t *self, node_t *node)
+{
+    broker_pool_give (self->pool, node, sizeof *node + node->meta_size + node->payload_size);
 }
 
 static void
@@ -102,7 +113,7 @@ s_evict_oldest (broker_history_t *self, broker_topic_t *topic)
     self->bytes -= broker_history_cost (node->meta_size, node->payload_size);
     self->messages--;
     self->evicted++;
-    free (node);
+    s_node_free (self, node);
 }
 
 broker_history_t *
@@ -115,7 +126,11 @@ broker_history_new (size_t per_topic, size_t max_bytes, uint64_t epoch)
     self->per_topic = per_topic;
     self->max_bytes = max_bytes;
     self->by_name = zhashx_new ();
-    if (!self->by_name) {
+    //  Free blocks beyond what the history may hold would be waste
+    self->pool = broker_pool_new (max_bytes < BROKER_POOL_FREE_MAX? max_bytes: BROKER_POOL_FREE_MAX);
+    if (!self->by_name || !self->pool) {
+        zhashx_destroy (&self->by_name);
+        broker_pool_destroy (&self->pool);
         free (self);
         return NULL;
     }
@@ -136,12 +151,13 @@ broker_history_destroy (broker_history_t **self_p)
         while (topic->oldest) {
             node_t *node = topic->oldest;
             topic->oldest = node->newer;
-            free (node);
+            s_node_free (self, node);
         }
         free (topic);
     }
     free (self->topics);
     zhashx_destroy (&self->by_name);
+    broker_pool_destroy (&self->pool);
     free (self);
     *self_p = NULL;
 }
@@ -213,7 +229,7 @@ broker_history_add (broker_history_t *self, broker_topic_t *topic, uint64_t seq,
     topic->seq = seq;
     if (self->per_topic == 0 || topic->skipped)
         return 0;
-    node_t *node = malloc (sizeof *node + meta_size + payload_size);
+    node_t *node = broker_pool_take (self->pool, sizeof *node + meta_size + payload_size);
     if (!node) {
         //  A hole would break contiguity: start the topic afresh
         while (topic->oldest)
@@ -349,6 +365,12 @@ uint64_t
 broker_history_evicted (broker_history_t *self)
 {
     return self->evicted;
+}
+
+uint64_t
+broker_history_mallocs (broker_history_t *self)
+{
+    return broker_pool_mallocs (self->pool);
 }
 
 uint64_t

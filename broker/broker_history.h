@@ -110,6 +110,10 @@ size_t broker_history_bytes (broker_history_t *self);
 size_t broker_history_messages (broker_history_t *self);
 uint64_t broker_history_evicted (broker_history_t *self);
 
+//  Messages whose node the pool could not serve (a malloc) since start:
+//  in a steady stream this stops growing.
+uint64_t broker_history_mallocs (broker_history_t *self);
+
 //  What one message costs against max_bytes.
 size_t broker_history_cost (size_t meta_size, size_t payload_size);
 

@@ -2,6 +2,7 @@
     history (eviction order, byte bound, per-topic bound, lookups).         */
 #include "broker_history.h"
 #include "broker_patterns.h"
+#include "broker_pool.h"
 #include "zch_check.h"
 
 #include <stdlib.h>
@@ -196,6 +197,91 @@ s_test_no_history (void)
     CHECK (broker_patterns_new (&twice, "no-history", error, sizeof error) == NULL);
 }
 
+//  The pool: size classes within 1/8 above the size asked, a block given
+//  back serves the next take of its class, the free bytes stay bounded,
+//  and blocks past the largest class go straight to malloc and free.
+static void
+s_test_pool (void)
+{
+    for (size_t size = 1; size <= BROKER_POOL_LARGEST; size++) {
+        size_t block = broker_pool_block_size (size);
+        if (block < size || block > size + size / 8 + 16) {
+            CHECK (!"class size out of bounds");
+            printf ("size %zu -> block %zu\n", size, block);
+            break;
+        }
+    }
+    CHECK (broker_pool_block_size (1) == 16 && broker_pool_block_size (129) == 144);
+    CHECK (broker_pool_block_size (BROKER_POOL_LARGEST) == BROKER_POOL_LARGEST);
+    CHECK (broker_pool_block_size (BROKER_POOL_LARGEST + 1) == BROKER_POOL_LARGEST + 1);
+
+    broker_pool_t *pool = broker_pool_new (4096);
+    CHECK (pool);
+    uint8_t *a = broker_pool_take (pool, 200);
+    CHECK (a && broker_pool_mallocs (pool) == 1);
+    memset (a, 'x', broker_pool_block_size (200));
+    broker_pool_give (pool, a, 200);
+    CHECK (broker_pool_free_bytes (pool) == broker_pool_block_size (200));
+    //  Same class (193 .. 208): the same block, no malloc
+    CHECK (broker_pool_take (pool, 205) == a && broker_pool_mallocs (pool) == 1);
+    CHECK (broker_pool_free_bytes (pool) == 0);
+    //  Another class does not take it
+    broker_pool_give (pool, a, 200);
+    uint8_t *b = broker_pool_take (pool, 300);
+    CHECK (b && b != a && broker_pool_mallocs (pool) == 2);
+    broker_pool_give (pool, b, 300);
+    //  Bounded: beyond 4096 free bytes blocks go back to free
+    void *blocks [64];
+    for (int i = 0; i < 64; i++)
+        blocks [i] = broker_pool_take (pool, 1000);
+    for (int i = 0; i < 64; i++)
+        broker_pool_give (pool, blocks [i], 1000);
+    CHECK (broker_pool_free_bytes (pool) <= 4096);
+    CHECK (broker_pool_free_bytes (pool) > 4096 - broker_pool_block_size (1000));
+    //  Past the largest class: never kept
+    void *large = broker_pool_take (pool, BROKER_POOL_LARGEST + 1);
+    CHECK (large);
+    size_t before = broker_pool_free_bytes (pool);
+    broker_pool_give (pool, large, BROKER_POOL_LARGEST + 1);
+    CHECK (broker_pool_free_bytes (pool) == before);
+    broker_pool_destroy (&pool);
+    CHECK (pool == NULL);
+    broker_pool_destroy (&pool);
+}
+
+//  A steady stream (each add evicts its topic's oldest, or the byte bound
+//  evicts) takes its nodes from the pool: the mallocs stop at what the
+//  history holds, and what is read back is what was stored.
+static void
+s_test_steady (void)
+{
+    broker_history_t *history = broker_history_new (16, 1024 * 1024, 1);
+    char name [32];
+    for (int i = 0; i < 100000; i++) {
+        snprintf (name, sizeof name, "s.%d", i % 10);
+        s_add (history, name, 100 + (size_t) (i % 7));
+    }
+    CHECK (broker_history_messages (history) == 160);
+    CHECK (broker_history_mallocs (history) >= 160 && broker_history_mallocs (history) <= 161);
+    broker_message_t message;
+    broker_topic_t *topic = s_topic (history, "s.3");
+    uint64_t last = broker_history_last_seq (topic);
+    CHECK (broker_history_get (topic, last - 15, &message) == 0 && message.seq == last - 15);
+    CHECK (message.payload_size >= 100 && message.payload [0] == 'a' + (int) ((last - 15) % 26));
+    broker_history_destroy (&history);
+
+    size_t cost = broker_history_cost (1, 500);
+    history = broker_history_new (1024, 50 * cost, 1);
+    for (int i = 0; i < 100000; i++) {
+        snprintf (name, sizeof name, "b.%d", i % 1000);
+        s_add (history, name, 500);
+        CHECK (broker_history_bytes (history) <= 50 * cost);
+    }
+    CHECK (broker_history_messages (history) == 50);
+    CHECK (broker_history_mallocs (history) >= 50 && broker_history_mallocs (history) <= 51);
+    broker_history_destroy (&history);
+}
+
 int
 main (void)
 {
@@ -204,5 +290,7 @@ main (void)
     s_test_bytes ();
     s_test_many_topics ();
     s_test_no_history ();
+    s_test_pool ();
+    s_test_steady ();
     CHECK_DONE ("test_history");
 }
