@@ -1,5 +1,6 @@
 /*  zch_confirm: replies owed to VERBOSE publishers, in order.             */
 #include "zch_confirm.h"
+#include "zch_control_dealer.h"
 #include "zch_envelope.h"
 #include "zch_epoch.h"
 #include "zch_frame.h"
@@ -11,7 +12,6 @@
 #include <msgpack.h>
 #include <unistd.h>
 
-#define CONFIRM_FRAMES  6
 #define CONFIRM_REPLY   (ZCH_TOPIC_MAX + 96)
 
 //  One reply owed, in the order of the requests.
@@ -73,7 +73,7 @@ zch_confirm_new (const char *role, const char *control, const zch_secure_config_
     }
     zlistx_set_destructor (self->owed, s_owed_free);
     //  The broker finds this worker by the route its messages carry
-    self->dealer = zch_secure_control_dealer (secure, control, self->route, error, error_size);
+    self->dealer = zch_control_dealer_new (secure, control, self->route, error, error_size);
     if (!self->dealer) {
         zch_confirm_destroy (&self);
         return NULL;
@@ -89,8 +89,7 @@ zch_confirm_destroy (zch_confirm_t **self_p)
         return;
     zlistx_destroy (&self->owed);
     zhashx_destroy (&self->clients);
-    if (self->dealer)
-        zmq_close (self->dealer);
+    zch_control_dealer_close (&self->dealer);
     free (self);
     *self_p = NULL;
 }
@@ -306,27 +305,12 @@ bool
 zch_confirm_work (zch_confirm_t *self)
 {
     while (true) {
-        zmq_msg_t frames [CONFIRM_FRAMES];
-        size_t count = 0;
-        bool more = true;
-        while (more) {
-            zmq_msg_t *frame = &frames [count < CONFIRM_FRAMES? count: CONFIRM_FRAMES - 1];
-            if (count >= CONFIRM_FRAMES)
-                zmq_msg_close (frame);
-            zmq_msg_init (frame);
-            if (zmq_msg_recv (frame, self->dealer, ZMQ_DONTWAIT) < 0) {
-                zmq_msg_close (frame);
-                break;
-            }
-            more = zmq_msg_more (frame);
-            count++;
-        }
+        zch_control_answer_t answer;
+        size_t count = zch_control_answer_recv (&answer, self->dealer);
         if (count == 0)
             break;
-        size_t held = count < CONFIRM_FRAMES? count: CONFIRM_FRAMES;
-        s_answer (self, frames, count <= CONFIRM_FRAMES? count: 0);
-        for (size_t i = 0; i < held; i++)
-            zmq_msg_close (&frames [i]);
+        s_answer (self, answer.frames, count);
+        zch_control_answer_clear (&answer);
     }
     int64_t now = zclock_mono ();
     for (owed_t *owed = zlistx_first (self->owed); owed && self->waiting; owed = zlistx_next (self->owed))

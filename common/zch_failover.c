@@ -1,11 +1,11 @@
 /*  zch_failover: the broker list and its heartbeat.                       */
 #include "zch_failover.h"
+#include "zch_control_dealer.h"
 #include "zch_log.h"
 #include "zch_zmq.h"
 
 #include <czmq.h>
 
-#define FAILOVER_FRAMES      4
 #define FAILOVER_REASON      256
 #define FAILOVER_BEATS       4      //  heartbeats per timeout
 #define FAILOVER_BEAT_MIN    50     //  ms, the shortest heartbeat period
@@ -70,7 +70,7 @@ zch_failover_new (const zch_option_list_t *brokers, const zch_option_list_t *con
     self->since = zclock_mono ();
     self->beat_at = self->since - self->timeout;
     if (brokers->count > 1
-    &&  !(self->dealer = zch_secure_control_dealer (secure, controls->items [0], NULL, error, error_size))) {
+    &&  !(self->dealer = zch_control_dealer_new (secure, controls->items [0], NULL, error, error_size))) {
         zch_failover_destroy (&self);
         return NULL;
     }
@@ -83,8 +83,7 @@ zch_failover_destroy (zch_failover_t **self_p)
     zch_failover_t *self = *self_p;
     if (!self)
         return;
-    if (self->dealer)
-        zmq_close (self->dealer);
+    zch_control_dealer_close (&self->dealer);
     free (self);
     *self_p = NULL;
 }
@@ -122,27 +121,11 @@ s_read_answers (zch_failover_t *self)
 {
     bool ok = false;
     while (true) {
-        zmq_msg_t frames [FAILOVER_FRAMES];
-        size_t count = 0;
-        bool more = true;
-        while (more) {
-            zmq_msg_t *frame = &frames [count < FAILOVER_FRAMES? count: FAILOVER_FRAMES - 1];
-            if (count >= FAILOVER_FRAMES)
-                zmq_msg_close (frame);
-            zmq_msg_init (frame);
-            if (zmq_msg_recv (frame, self->dealer, ZMQ_DONTWAIT) < 0) {
-                zmq_msg_close (frame);
-                break;
-            }
-            more = zmq_msg_more (frame);
-            count++;
-        }
-        if (count == 0)
+        zch_control_answer_t answer;
+        if (zch_control_answer_recv (&answer, self->dealer) == 0)
             return ok;
-        size_t held = count < FAILOVER_FRAMES? count: FAILOVER_FRAMES;
-        ok |= s_answer_ok (self, frames, held);
-        for (size_t i = 0; i < held; i++)
-            zmq_msg_close (&frames [i]);
+        ok |= s_answer_ok (self, answer.frames, answer.held);
+        zch_control_answer_clear (&answer);
     }
 }
 

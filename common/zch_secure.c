@@ -277,26 +277,3 @@ zch_secure_report (const char *role, int index, zch_edge_t *edge, zch_edge_t *fr
               (unsigned long long) guard->forbidden, (unsigned long long) guard->auth_closed,
               (unsigned long long) guard->revoked);
 }
-
-void *
-zch_secure_control_dealer (const zch_secure_config_t *config, const char *endpoint,
-                           const char *routing_id, char *error, size_t error_size)
-{
-    void *dealer = zmq_socket (zsys_init (), ZMQ_DEALER);
-    if (!dealer) {
-        snprintf (error, error_size, "cannot set up a control link: %s", zmq_strerror (zmq_errno ()));
-        return NULL;
-    }
-    zch_zmq_set (dealer, ZMQ_LINGER, 0);
-    //  No high-water mark on answers: what may come is bounded by what was
-    //  asked (a source's confirms in flight), and the broker never waits
-    zch_zmq_set (dealer, ZMQ_RCVHWM, 0);
-    if (routing_id)
-        zmq_setsockopt (dealer, ZMQ_ROUTING_ID, routing_id, strlen (routing_id));
-    if (zch_secure_curve (config, dealer, error, error_size)
-    ||  zch_zmq_attach (dealer, "to broker control", endpoint, false, error, error_size)) {
-        zmq_close (dealer);
-        return NULL;
-    }
-    return dealer;
-}

@@ -100,14 +100,6 @@ int zch_secure_check_broker (const zch_secure_config_t *config, const char *what
 //  Makes a broker socket CURVE when configured. Returns 0, or -1 with a reason.
 int zch_secure_curve (const zch_secure_config_t *config, void *socket, char *error, size_t error_size);
 
-//  A DEALER connected to the broker's control endpoint, with CURVE as
-//  config says, no linger, no receive high-water mark, and routing_id (NULL: libzmq's own) set before
-//  it connects. The caller closes it. Returns NULL with a reason.
-void *zch_secure_control_dealer (const zch_secure_config_t *config, const char *endpoint,
-                                 const char *routing_id, char *error, size_t error_size);
-
-
-
 //  Logs a worker's limit and auth counters, summed over its two edges
 //  (frame_edge may be NULL), as key=value pairs (at exit).
 struct zch_guard_s;

@@ -1,5 +1,6 @@
 /*  source_handover: the marker-and-wait hand-over to the broker.          */
 #include "source_handover.h"
+#include "zch_control_dealer.h"
 #include "zch_log.h"
 #include "zch_zmq.h"
 
@@ -37,7 +38,7 @@ source_handover_new (const char *control, const zch_secure_config_t *secure, int
     //  Unique across workers and restarts: pid, worker, start time
     snprintf (self->id, sizeof self->id, "%x.%d.%llx", (unsigned) getpid (), index,
               (unsigned long long) zclock_usecs () & 0xffffffffffULL);
-    self->dealer = zch_secure_control_dealer (secure, control, NULL, error, error_size);
+    self->dealer = zch_control_dealer_new (secure, control, NULL, error, error_size);
     if (!self->dealer) {
         source_handover_destroy (&self);
         return NULL;
@@ -51,8 +52,7 @@ source_handover_destroy (source_handover_t **self_p)
     source_handover_t *self = *self_p;
     if (!self)
         return;
-    if (self->dealer)
-        zmq_close (self->dealer);
+    zch_control_dealer_close (&self->dealer);
     free (self);
     *self_p = NULL;
 }
@@ -117,25 +117,10 @@ static void
 s_read_answers (source_handover_t *self)
 {
     while (zch_zmq_readable (self->dealer)) {
-        zmq_msg_t frames [4];
-        size_t count = 0;
-        bool more = true;
-        while (more) {
-            zmq_msg_t *frame = &frames [count < 4? count: 3];
-            if (count >= 4)
-                zmq_msg_close (frame);
-            zmq_msg_init (frame);
-            if (zmq_msg_recv (frame, self->dealer, ZMQ_DONTWAIT) < 0) {
-                zmq_msg_close (frame);
-                break;
-            }
-            more = zmq_msg_more (frame);
-            count++;
-        }
-        size_t held = count < 4? count: 4;
-        s_answer (self, frames, count);
-        for (size_t i = 0; i < held; i++)
-            zmq_msg_close (&frames [i]);
+        zch_control_answer_t answer;
+        size_t count = zch_control_answer_recv (&answer, self->dealer);
+        s_answer (self, answer.frames, count);
+        zch_control_answer_clear (&answer);
         if (count == 0)
             break;
     }
