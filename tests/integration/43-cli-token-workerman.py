@@ -94,4 +94,4 @@ def test():
 
 
 if __name__ == "__main__":
-    h.run("48-cli-token-workerman", test, budget=60)
+    h.run("43-cli-token-workerman", test, budget=60)
