@@ -77,7 +77,7 @@ def separate(sig):
         subscribe(sub, "sd.t")
         reader = Reader(sub)
         pub = S.source_client("publisher")
-        S.broker.popen.send_signal(signal.SIGSTOP)
+        h.freeze(S.broker)
         try:
             publish_accepted(pub, "sd.t", N, PAD)
             t0 = time.monotonic()

@@ -181,7 +181,7 @@ def test_backpressure():
         out.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
         pad = b"p" * 1400
         sent = 0
-        S.broker.popen.send_signal(signal.SIGSTOP)
+        h.freeze(S.broker)
         try:
             #  Until the kernel drops some: the source stopped reading, its buffer filled
             while udp_drops(port) == 0 and sent < 400000:

@@ -150,7 +150,7 @@ def test_once_under_backpressure():
         sub = S.sub_client()
         subscribe(sub, "bp.>")
         publishers = [Publisher(S, k) for k in (1, 2)]
-        S.broker.signal(signal.SIGSTOP)
+        h.freeze(S.broker)
         try:
             fill_until_blocked(S, publishers)
         finally:
@@ -186,7 +186,7 @@ def test_drain(broker_back):
         sub = S.sub_client()
         subscribe(sub, "bp.>")
         p = Publisher(S, 3)
-        S.broker.signal(signal.SIGSTOP)
+        h.freeze(S.broker)
         try:
             fill_until_blocked(S, [p])
             S.source.signal(signal.SIGTERM)

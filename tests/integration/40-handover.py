@@ -82,7 +82,7 @@ def expect_oks(pub, n):
 def behind(run):
     broker, source, port, consumer = start_pair("60s")
     wait_live(port, source, consumer)
-    broker.popen.send_signal(signal.SIGSTOP)
+    h.freeze(broker)
     topics = ["ho.a%d" % run, "ho.b%d" % run]
     pubs = [publish_accepted(port, source, t, PER_PUBLISHER) for t in topics]
     for p in pubs:
@@ -114,7 +114,7 @@ def behind(run):
 def gone():
     broker, source, port, consumer = start_pair("1500ms")
     probes = wait_live(port, source, consumer)
-    broker.popen.send_signal(signal.SIGSTOP)
+    h.freeze(broker)
     n = 50
     expect_oks(publish_accepted(port, source, "ho.gone", n), n)
     t0 = time.monotonic()

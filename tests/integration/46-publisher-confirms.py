@@ -19,7 +19,6 @@
     client reading the new epoch from its start finds every payload, no
     (epoch, seq) twice. The confirms are counted in the metrics."""
 
-import os
 import re
 import signal
 import time
@@ -35,21 +34,6 @@ def start_broker(S, name):
                     "--history-per-topic", "4096"], name=name)
     h.wait_broker(S.control, proc)
     return proc
-
-
-def freeze(proc):
-    """SIGSTOP, then wait until every thread of proc is stopped."""
-    proc.popen.send_signal(signal.SIGSTOP)
-    deadline = time.monotonic() + h.STEP
-    while True:
-        states = set()
-        for tid in os.listdir("/proc/%d/task" % proc.pid):
-            with open("/proc/%d/task/%s/stat" % (proc.pid, tid)) as f:
-                states.add(f.read().rsplit(")", 1)[1].split()[0])
-        if states <= {"T", "t"}:
-            return
-        h.check(time.monotonic() < deadline, "%s not stopped: thread states %r" % (proc.name, states))
-        time.sleep(0.01)
 
 
 def metric(port, name):
@@ -117,7 +101,7 @@ def test():
         frames(S, fport, epoch1)
 
         # (c) no confirm while the broker is frozen
-        freeze(S.broker)
+        h.freeze(S.broker)
         try:
             pub.send(b"".join(b"PUB c.f f%d\n" % i for i in range(50)) + b"PING\n")
             h.check(pub.quiet(1.0), "answers while the broker was frozen: %s" % h.short(pub.buf))
@@ -129,7 +113,7 @@ def test():
         sub.read_lines(50, what="the frozen batch")
 
         # (d) frozen, then killed: every PUB answered once; resend what was not confirmed
-        freeze(S.broker)
+        h.freeze(S.broker)
         n = 2000
         payload = lambda i: b"k%04d-%s" % (i, b"p" * 1000)     # more than the socket buffers hold
         pub.send(b"".join(b"PUB c.k %s\n" % payload(i) for i in range(n)))

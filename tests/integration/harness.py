@@ -209,6 +209,26 @@ class Proc:
         return "%s (pid %d, %s): %s" % (self.name, self.pid, state, " ".join(self.cmd))
 
 
+def freeze(proc):
+    """SIGSTOP, then waits until every thread of proc is stopped: kill()
+    wakes one thread to take the stop, and the others run on until that
+    one is scheduled, which on a loaded machine takes a while."""
+    proc.popen.send_signal(signal.SIGSTOP)
+    deadline = time.monotonic() + STEP
+    while True:
+        states = set()
+        for tid in os.listdir("/proc/%d/task" % proc.pid):
+            try:
+                with open("/proc/%d/task/%s/stat" % (proc.pid, tid)) as f:
+                    states.add(f.read().rsplit(")", 1)[1].split()[0])
+            except FileNotFoundError:       # a thread that just ended
+                pass
+        if states <= {"T", "t"}:
+            return
+        check(time.monotonic() < deadline, "%s not stopped: thread states %r" % (proc.name, states))
+        time.sleep(0.01)
+
+
 def start(cmd, name=None, stdout=None, env=None):
     """Starts cmd (a list); the process is killed when the test exits."""
     return Proc(cmd, name=name, stdout=stdout, env=env)
