@@ -12,6 +12,7 @@
 #include "zch_log.h"
 #include "zch_topic.h"
 #include "zch_trie.h"
+#include "zch_zmq.h"
 
 #include <czmq.h>
 #include <msgpack.h>
@@ -309,23 +310,8 @@ s_stream_start (broker_control_t *self, zmq_msg_t *frames, const broker_request_
 static size_t
 s_recv_request (void *control, zmq_msg_t *frames)
 {
-    size_t count = 0;
-    bool more = true;
-    while (more) {
-        zmq_msg_t *frame = &frames [count < CONTROL_MAX_FRAMES? count: CONTROL_MAX_FRAMES - 1];
-        if (count >= CONTROL_MAX_FRAMES)
-            zmq_msg_close (frame);
-        zmq_msg_init (frame);
-        if (zmq_msg_recv (frame, control, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close (frame);
-            return count < CONTROL_MAX_FRAMES? count: CONTROL_MAX_FRAMES;
-        }
-        more = zmq_msg_more (frame);
-        count++;
-    }
-    if (count > CONTROL_MAX_FRAMES)
-        count = CONTROL_MAX_FRAMES;
-    return count;
+    size_t count = zch_zmq_recv_frames (control, frames, CONTROL_MAX_FRAMES);
+    return count < CONTROL_MAX_FRAMES? count: CONTROL_MAX_FRAMES;
 }
 
 //  Answers one request held in frames; broker_request parses it.

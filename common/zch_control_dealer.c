@@ -39,25 +39,8 @@ zch_control_dealer_close (void **dealer_p)
 size_t
 zch_control_answer_recv (zch_control_answer_t *answer, void *dealer)
 {
-    answer->held = 0;
-    answer->count = 0;
-    bool more = true;
-    while (more) {
-        //  Frames past the kept ones are read, counted and let go
-        zmq_msg_t spare;
-        zmq_msg_t *frame = answer->held < ZCH_CONTROL_FRAMES? &answer->frames [answer->held]: &spare;
-        zmq_msg_init (frame);
-        if (zmq_msg_recv (frame, dealer, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close (frame);
-            break;
-        }
-        more = zmq_msg_more (frame);
-        answer->count++;
-        if (frame == &spare)
-            zmq_msg_close (frame);
-        else
-            answer->held++;
-    }
+    answer->count = zch_zmq_recv_frames (dealer, answer->frames, ZCH_CONTROL_FRAMES);
+    answer->held = answer->count < ZCH_CONTROL_FRAMES? answer->count: ZCH_CONTROL_FRAMES;
     return answer->count;
 }
 

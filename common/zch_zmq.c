@@ -38,6 +38,28 @@ zch_zmq_writable (void *socket)
     return (s_events (socket) & ZMQ_POLLOUT) != 0;
 }
 
+size_t
+zch_zmq_recv_frames (void *socket, zmq_msg_t *frames, size_t max)
+{
+    size_t count = 0;
+    bool more = true;
+    while (more) {
+        //  Frames past the kept ones are read, counted and let go
+        zmq_msg_t spare;
+        zmq_msg_t *frame = count < max? &frames [count]: &spare;
+        zmq_msg_init (frame);
+        if (zmq_msg_recv (frame, socket, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close (frame);
+            break;
+        }
+        more = zmq_msg_more (frame);
+        if (frame == &spare)
+            zmq_msg_close (frame);
+        count++;
+    }
+    return count;
+}
+
 void
 zch_zmq_set (void *socket, int option, int value)
 {

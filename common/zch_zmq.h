@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <zmq.h>
 
 //  The descriptor that signals (edge-triggered) that the socket's events
 //  may have changed; after it fires, check zch_zmq_readable/writable.
@@ -16,6 +17,12 @@ bool zch_zmq_readable (void *socket);
 //  True when a message can be sent now. Not for an XPUB: libzmq 4.3
 //  reports POLLOUT on one always, full or not; only a send tells.
 bool zch_zmq_writable (void *socket);
+
+//  Takes one whole multipart message off socket without waiting. Keeps
+//  its first max frames in frames (the caller closes the ones kept: the
+//  lesser of the return and max) and lets the rest go. Returns the
+//  number of frames the message had, 0 when none was waiting.
+size_t zch_zmq_recv_frames (void *socket, zmq_msg_t *frames, size_t max);
 
 //  Sets an integer socket option, asserting it is a valid option (a
 //  programmer error otherwise).

@@ -243,23 +243,11 @@ subscriber_control_drain (subscriber_control_t *self)
 {
     while (true) {
         zmq_msg_t frames [CONTROL_MAX_FRAMES];
-        size_t count = 0;
-        bool more = true;
-        while (more) {
-            zmq_msg_t *frame = &frames [count < CONTROL_MAX_FRAMES? count: CONTROL_MAX_FRAMES - 1];
-            if (count >= CONTROL_MAX_FRAMES)
-                zmq_msg_close (frame);
-            zmq_msg_init (frame);
-            if (zmq_msg_recv (frame, self->dealer, ZMQ_DONTWAIT) < 0) {
-                zmq_msg_close (frame);
-                for (size_t i = 0; i < count && i < CONTROL_MAX_FRAMES; i++)
-                    zmq_msg_close (&frames [i]);
-                if (zhashx_size (self->requests))
-                    s_expire (self);
-                return;
-            }
-            more = zmq_msg_more (frame);
-            count++;
+        size_t count = zch_zmq_recv_frames (self->dealer, frames, CONTROL_MAX_FRAMES);
+        if (count == 0) {
+            if (zhashx_size (self->requests))
+                s_expire (self);
+            return;
         }
         size_t held = count < CONTROL_MAX_FRAMES? count: CONTROL_MAX_FRAMES;
         s_answer (self, frames, held);
