@@ -13,7 +13,6 @@
    redelivered), and nothing else is lost or repeated."""
 
 import re
-import sys
 import time
 import urllib.request
 
@@ -21,25 +20,11 @@ import channel as ch
 import frames as fr
 import harness as h
 import wsclient as wsc
+from workq import BIG, PREFETCH, hold_big, stats_when
 
 N = 30                  # items two PHP watchers share
 MIXED = 20              # items a text and a channel watcher share
 MAX_ITEMS = 100         # --queue-max-items
-BIG = 60                # items of the kill scenario
-BIG_SIZE = 200000       # bytes each: together far more than the kernel buffers
-PREFETCH = 3            # what the killed watcher may hold unwritten
-
-
-def stats_when(S, pred, what, timeout=h.STEP * 2):
-    deadline = time.monotonic() + timeout
-    while True:
-        st = S.stats()
-        if pred(st):
-            return st
-        if time.monotonic() >= deadline:
-            h.fail("broker STATS never showed %s; last: %r" % (
-                what, {k: v for k, v in st.items() if k.startswith("queue")}))
-        time.sleep(0.1)
 
 
 def broker_metric(S, name):
@@ -193,39 +178,11 @@ def full_queue(S, cport):
     return "refused over text, frames, WebSocket and channel (%d counted)" % (st["queue_refused"] - before)
 
 
-HOLDER = r"""
-import socket, sys, time
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-s.connect(("127.0.0.1", int(sys.argv[1])))
-s.sendall(b"WATCH big PREFETCH %d\n")
-time.sleep(3600)           # reads nothing: its socket fills, then items wait unwritten
-""" % PREFETCH
-
-
 def killed_watcher(S):
     st0 = S.stats()
-    holder = h.start([sys.executable, "-c", HOLDER, str(S.sub_port)], name="holder")
-    stats_when(S, lambda st: st["queue_watchers"] == 1, "the holder watching")
-    producer = fr.FrameClient(S.frame_port, name="big-producer", proc=S.subscriber)
-    body = b"x" * BIG_SIZE
-    for i in range(1, BIG + 1):
-        producer.send(["enqueue", "big", b"%04d%s" % (i, body)])
-    for i in range(BIG):
-        producer.expect(["ok"], timeout=h.STEP * 2, what="big enqueue %d answered" % (i + 1))
     # the holder's socket is full and it holds PREFETCH items unwritten:
     # nothing moves any more
-    last, steady_since = None, time.monotonic()
-    deadline = time.monotonic() + h.STEP * 3
-    while True:
-        st = S.stats()
-        now = (st["queue_delivered"], st["queue_acked"], st["queue_inflight"])
-        if now != last:
-            last, steady_since = now, time.monotonic()
-        elif st["queue_inflight"] == PREFETCH and time.monotonic() - steady_since > 1.0:
-            break
-        h.check(time.monotonic() < deadline, "the holder never settled holding %d items: %r" % (PREFETCH, now))
-        time.sleep(0.1)
+    holder, producer, body, st = hold_big(S, S.sub_port, S.frame_port, S.subscriber)
     written = st["queue_acked"] - st0["queue_acked"]
     h.check(st["queue_items"] == BIG - written - PREFETCH and st["queue_items"] > 0,
             "expected %d items still waiting, broker says %d" % (BIG - written - PREFETCH, st["queue_items"]))

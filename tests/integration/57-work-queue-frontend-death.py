@@ -11,24 +11,10 @@ processes only: zchannel run's front-end cannot die alone."""
 
 import os
 import signal
-import sys
 import time
 
-import frames as fr
 import harness as h
-
-BIG = 60                # items, together far more than the kernel buffers
-BIG_SIZE = 200000
-PREFETCH = 3
-
-HOLDER = r"""
-import socket, sys, time
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-s.connect(("127.0.0.1", int(sys.argv[1])))
-s.sendall(b"WATCH big PREFETCH %d\n")
-time.sleep(3600)           # reads nothing: its socket fills, then items wait unwritten
-""" % PREFETCH
+from workq import BIG, PREFETCH, hold_big
 
 
 def test():
@@ -38,28 +24,7 @@ def test():
         other = h.start([h.SUBSCRIBER, "--listen", "%s:%d" % (h.HOST, port2), "--broker", S.egress,
                          "--control", S.control], name="subscriber-2")
         h.wait_frontend(port2, h.SUBSCRIBER_GREETING, other, name="subscriber-2-ready").close()
-        holder = h.start([sys.executable, "-c", HOLDER, str(S.sub_port)], name="holder")
-        deadline = time.monotonic() + h.STEP
-        while S.stats()["queue_watchers"] != 1:
-            h.check(time.monotonic() < deadline, "the holder's WATCH never reached the broker")
-            time.sleep(0.1)
-        producer = fr.FrameClient(frame_port, name="producer", proc=S.subscriber)
-        body = b"x" * BIG_SIZE
-        for i in range(1, BIG + 1):
-            producer.send(["enqueue", "big", b"%04d%s" % (i, body)])
-        for i in range(BIG):
-            producer.expect(["ok"], timeout=h.STEP * 2, what="enqueue %d answered" % (i + 1))
-        last, since = None, time.monotonic()
-        deadline = time.monotonic() + h.STEP * 3
-        while True:
-            st = S.stats()
-            now = (st["queue_delivered"], st["queue_acked"], st["queue_inflight"])
-            if now != last:
-                last, since = now, time.monotonic()
-            elif st["queue_inflight"] == PREFETCH and time.monotonic() - since > 1.0:
-                break
-            h.check(time.monotonic() < deadline, "the holder never settled holding %d: %r" % (PREFETCH, now))
-            time.sleep(0.1)
+        holder, producer, body, st = hold_big(S, S.sub_port, frame_port, S.subscriber)
         written = st["queue_acked"]
         h.check(st["queue_items"] == BIG - written - PREFETCH > 0,
                 "expected %d items waiting, the broker says %d" % (BIG - written - PREFETCH, st["queue_items"]))
