@@ -132,6 +132,13 @@ s_barrier_send (broker_self_t *self, void *egress, const uint8_t *topic, size_t 
         broker_local_answer (self->local, topic, len, meta, meta_size, hello, (size_t) hello_len);
 }
 
+//  A hand-over marker the engine hands back (broker_engine_sink_t).
+static void
+s_marker_answer (void *arg, const uint8_t *frame, size_t size)
+{
+    broker_control_marker (((broker_self_t *) arg)->requests, frame, size);
+}
+
 //  A barrier the engine hands back (broker_engine_sink_t).
 static void
 s_barrier_answer (void *arg, const uint8_t *topic, size_t len)
@@ -235,7 +242,7 @@ s_engine_start (broker_self_t *self, const broker_config_t *config, char *error,
     broker_control_topic_epochs (self->requests);
     self->stats.engine_shards = config->redis.count;
     self->sink = (broker_engine_sink_t) { .history = self->history, .forward = broker_send_out,
-                                          .held = s_held, .barrier = s_barrier_answer,
+                                          .held = s_held, .barrier = s_barrier_answer, .marker = s_marker_answer,
                                           .confirm = s_engine_confirm, .arg = self };
     const zch_option_list_t *shards = config->sentinel.count? &config->sentinel: &config->redis;
     zch_notice ("broker: engine redis, %d shard%s (first %s%s)", shards->count, shards->count == 1? "": "s",
@@ -332,6 +339,18 @@ s_self_new (zsock_t *pipe, const broker_config_t *config, char *error, size_t er
     return self;
 }
 
+//  A source's hand-over marker: all it sent before is processed, which
+//  with the Redis engine means once Redis has answered all of it (a broker
+//  killed with publishes still queued for Redis must not have confirmed them).
+static void
+s_marker_read (broker_self_t *self, const uint8_t *frame, size_t size)
+{
+    if (self->engine)
+        broker_engine_marker (self->engine, frame, size);
+    else
+        broker_control_marker (self->requests, frame, size);
+}
+
 //  Receives and forwards up to limit messages from ingress. Returns how
 //  many multipart messages it read.
 static size_t
@@ -364,8 +383,7 @@ s_ingress_read (broker_self_t *self, size_t limit)
         size_t first_size = zmq_msg_size (&frames [0]);
         if (first_size >= strlen (BROKER_HANDOVER_TOPIC)
         &&  memcmp (zmq_msg_data (&frames [0]), BROKER_HANDOVER_TOPIC, strlen (BROKER_HANDOVER_TOPIC)) == 0)
-            //  A source's hand-over marker: all it sent before is processed
-            broker_control_marker (self->requests, zmq_msg_data (&frames [0]), first_size);
+            s_marker_read (self, zmq_msg_data (&frames [0]), first_size);
         else
         if (count > 3)
             broker_malformed (self, "wrong frame count");

@@ -197,6 +197,12 @@ broker_engine_barrier (broker_engine_t *self, const uint8_t *topic, size_t len)
     s_send_control (self, "A", topic, len);
 }
 
+void
+broker_engine_marker (broker_engine_t *self, const uint8_t *frame, size_t size)
+{
+    s_send_control (self, "H", frame, size);
+}
+
 //  Caches one message as Redis ordered it and, when forward, sends it on
 //  egress with its meta stamped. A seq already held is a duplicate; an
 //  epoch or a gap the cache did not see starts the topic again there, so
@@ -309,6 +315,9 @@ broker_engine_drain (broker_engine_t *self, broker_engine_sink_t *sink, size_t l
         else
         if (kind == 'A' && count == 2)
             sink->barrier (sink->arg, (const uint8_t *) name, len);
+        else
+        if (kind == 'H' && count == 2)
+            sink->marker (sink->arg, (const uint8_t *) name, len);
         else
         if (kind == 'R' && count == 6)
             s_prime (self, sink, name, len, seq, epoch);

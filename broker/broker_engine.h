@@ -84,6 +84,11 @@ void broker_engine_follow (broker_engine_t *self, bool on, const char *prefix, s
 //  earlier subscription is in place in Redis and its topic is cached.
 void broker_engine_barrier (broker_engine_t *self, const uint8_t *topic, size_t len);
 
+//  A source's hand-over marker (its "$handover.<marker>" frame): the engine
+//  hands it back once Redis has answered every publish sent before it, so
+//  that "DONE" means stamped and stored, not only read.
+void broker_engine_marker (broker_engine_t *self, const uint8_t *frame, size_t size);
+
 //  What the broker does with what the engine hands back.
 typedef struct {
     broker_history_t *history;  //  the cache
@@ -91,6 +96,7 @@ typedef struct {
     void (*forward) (void *arg, zmq_msg_t *topic, zmq_msg_t *meta, zmq_msg_t *payload);
     bool (*held) (void *arg);   //  true: nothing may be forwarded now
     void (*barrier) (void *arg, const uint8_t *topic, size_t len);  //  answer a barrier
+    void (*marker) (void *arg, const uint8_t *frame, size_t size);  //  answer a hand-over marker
     //  confirm a publish: its seq and epoch, or (reason set) why it was dropped
     void (*confirm) (void *arg, const char *route, size_t route_len, uint64_t number,
                      const char *topic, size_t topic_len, uint64_t seq, uint64_t epoch, const char *reason);

@@ -368,7 +368,8 @@ s_follow (engine_t *self, bool on, const char *prefix, size_t len)
         s_follow_on (&self->shards [i], on, prefix, len);
 }
 
-//  One message from the broker: P (publish), F/U (follow, unfollow), A (barrier).
+//  One message from the broker: P (publish), F/U (follow, unfollow), A (barrier),
+//  H (hand-over marker).
 static void
 s_command (engine_t *self, zmsg_t *msg)
 {
@@ -376,6 +377,9 @@ s_command (engine_t *self, zmsg_t *msg)
     zframe_t *first = zmsg_first (msg);
     if (kind && first && streq (kind, "P"))
         broker_redis_publish (self, msg);
+    else
+    if (kind && first && streq (kind, "H"))
+        broker_redis_marker (self, first);
     else
     if (kind && first && (streq (kind, "F") || streq (kind, "U")))
         s_follow (self, streq (kind, "F"), (const char *) zframe_data (first), zframe_size (first));

@@ -92,6 +92,10 @@ void broker_redis_send (engine_t *self, const char *kind, const void **parts, co
 //  when its source wants a confirm.
 void broker_redis_publish (engine_t *self, zmsg_t *msg);
 
+//  A source's hand-over marker: sent back to the broker once every shard
+//  has answered what was sent to it before (a PING behind the publishes).
+void broker_redis_marker (engine_t *self, zframe_t *frame);
+
 //  Opens link's connection to host:port, driven by the thread's poll.
 //  Returns 0 or -1.
 int broker_redis_link_open (shard_t *shard, link_t *link, const char *host, int port);

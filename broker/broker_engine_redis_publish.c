@@ -153,3 +153,48 @@ broker_redis_publish (engine_t *self, zmsg_t *msg)
     }
     self->inflight++;
 }
+
+//  A marker waits for one PING per shard that took publishes.
+typedef struct {
+    engine_t *engine;
+    int waiting;
+    size_t size;
+    uint8_t frame [];
+} marker_t;
+
+//  A shard answered (or its connection went: what it had then failed,
+//  counted and told): the last one hands the marker back.
+static void
+s_marker_answered (redisAsyncContext *context, void *reply, void *arg)
+{
+    (void) context;
+    (void) reply;
+    marker_t *marker = arg;
+    if (--marker->waiting > 0)
+        return;
+    const void *parts [] = { marker->frame };
+    size_t sizes [] = { marker->size };
+    broker_redis_send (marker->engine, "H", parts, sizes, 1);
+    free (marker);
+}
+
+void
+broker_redis_marker (engine_t *self, zframe_t *frame)
+{
+    marker_t *marker = malloc (sizeof *marker + zframe_size (frame));
+    if (!marker)
+        return;     //  never answered: the source counts all it sent since as lost
+    marker->engine = self;
+    marker->waiting = 1;
+    marker->size = zframe_size (frame);
+    memcpy (marker->frame, zframe_data (frame), marker->size);
+    //  Redis answers a connection in order: the PING's answer comes after
+    //  every publish queued before it. A shard not ready took none.
+    for (int i = 0; i < self->shard_count; i++) {
+        shard_t *shard = &self->shards [i];
+        if (shard->ready && shard->commands.context
+        &&  redisAsyncCommand (shard->commands.context, s_marker_answered, marker, "PING") == REDIS_OK)
+            marker->waiting++;
+    }
+    s_marker_answered (NULL, NULL, marker);
+}
