@@ -24,9 +24,13 @@ It runs three times: A killed outright (it had stamped nearly everything
 it read); A frozen (SIGSTOP) for half a second before the kill, so that
 what the source sent it meanwhile dies unread in its buffers; and A frozen
 for good, its connections open, so that only the heartbeat can find it
-gone (A must still be alive when the front-ends have moved). The frozen
-runs must see messages really lost and VERBOSE publishes unconfirmed, or
-the counting was not put to the test."""
+gone (A must still be alive when the front-ends have moved); and once more
+frozen for good, but with Redis stopped for 1.5 s just before, so that A
+holds a backlog of publishes it has read but Redis has not stored when it
+freezes: a hand-over it confirmed must cover only what Redis answered, or
+that backlog is lost uncounted. The frozen runs must see messages really
+lost and VERBOSE publishes unconfirmed, or the counting was not put to the
+test."""
 
 import re
 import signal
@@ -43,7 +47,7 @@ import redis_hosts
 from harness import subscribe
 
 SOURCE_PORT, SUB_PORT, SOURCE_METRICS, SUB_METRICS = 2345, 2346, 9101, 9102
-RATE, SECONDS, KILL_AT, FREEZE = 5000, 6.0, 2.0, 0.5
+RATE, SECONDS, KILL_AT, FREEZE, REDIS_STOP = 5000, 6.0, 2.0, 0.5, 1.5
 N = int(RATE * SECONDS)
 NV = 400
 
@@ -125,10 +129,12 @@ def scenario(mode):
     killed FREEZE s later ("freeze-kill"), so that what the source sends
     meanwhile sits unread in A's buffers and dies with it, a real loss to
     count; or stopped for good ("freeze"): its connections stay open, so
-    only the heartbeat can tell the front-ends it stopped answering."""
+    only the heartbeat can tell the front-ends it stopped answering; or
+    ("redis-lag") the same after Redis was stopped REDIS_STOP s (and goes on
+    once A is frozen), so A freezes with publishes not yet stored."""
     freeze = mode != "kill"
     with netns.Hosts(["r", "a", "b"]) as hosts:
-        _, redis_address = redis_hosts.start_redis(hosts, "r")
+        redis, redis_address = redis_hosts.start_redis(hosts, "r")
         broker_a = hosts.start("a", broker_cmd(hosts, "a", redis_address), name="broker-a")
         broker_b = hosts.start("b", broker_cmd(hosts, "b", redis_address), name="broker-b")
         for b in (broker_a, broker_b):
@@ -161,6 +167,8 @@ def scenario(mode):
         for i in range(1, NV + 1):
             pub_v.sendline("PUB v v%d" % i)
             time.sleep(0.01)
+            if mode == "redis-lag" and i == int((KILL_AT - REDIS_STOP) * 100):
+                redis.signal(signal.SIGSTOP)
             if i == int(KILL_AT * 100):
                 # mid-stream: the subscriber has some of t, the publisher has more to send
                 got_before, _ = sub_t.read_some(1, timeout=h.STEP)
@@ -170,6 +178,9 @@ def scenario(mode):
                 stopped_at = time.monotonic()
                 if freeze:
                     broker_a.signal(signal.SIGSTOP)
+                    if mode == "redis-lag":
+                        time.sleep(0.3)
+                        redis.signal(signal.SIGCONT)
                 else:
                     broker_a.kill()
             if mode == "freeze-kill" and i == int((KILL_AT + FREEZE) * 100):
@@ -188,7 +199,7 @@ def scenario(mode):
         b_data = "tcp://%s:2206" % hosts.address["b"]
         h.wait_stderr(source, "publishing through %s" % b_data, timeout=10)
         h.wait_stderr(sub, "to broker tcp://%s:2207" % hosts.address["b"], timeout=10)
-        if mode == "freeze":
+        if mode in ("freeze", "redis-lag"):
             # A never closed a connection: the heartbeat alone moved them
             h.check(broker_a.alive(), "broker A is gone: the freeze did not hold")
         stats_b = stats_at(hosts, "b")
@@ -259,7 +270,8 @@ def scenario(mode):
         if freeze:
             h.check(missing > 0 and unconfirmed and detected is not None, "A frozen then killed, yet %d lost and %d VERBOSE publishes "
                     "unconfirmed: the scenario did not happen" % (missing, len(unconfirmed)))
-    what = {"kill": "killed", "freeze-kill": "frozen %.1fs then killed" % FREEZE, "freeze": "frozen"}[mode]
+    what = {"kill": "killed", "freeze-kill": "frozen %.1fs then killed" % FREEZE, "freeze": "frozen",
+            "redis-lag": "frozen with Redis stopped %.1fs before" % REDIS_STOP}[mode]
     return ("A %s after %.1fs of %d msg/s: both front-ends moved to B%s; t: %d sent, %d delivered "
             "(seqs 1..%d, no gap, no duplicate), %d missing, %d counted lost by the source; "
             "VERBOSE: %d confirmed, %d unconfirmed (sent again, all delivered)"
@@ -268,7 +280,7 @@ def scenario(mode):
 
 
 def test():
-    return "; ".join(scenario(mode) for mode in ("kill", "freeze-kill", "freeze"))
+    return "; ".join(scenario(mode) for mode in ("kill", "freeze-kill", "freeze", "redis-lag"))
 
 
 if __name__ == "__main__":
