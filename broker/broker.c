@@ -12,7 +12,10 @@
 #include "zch_zmq.h"
 
 #define BROKER_MAX_FRAMES   4       //  one more than any valid form, to spot extras
-#define BROKER_BATCH        1024    //  ingress messages per turn before looking at the rest
+#define BROKER_TURN         1024    //  ingress messages per turn before looking at the rest
+#define BROKER_BATCH_BYTES  65536   //  a batch to the front-ends stops growing here (a larger message goes alone)
+#define BROKER_BATCH_MESSAGES 1024  //  and here: a front-end's high-water mark counts batches
+#define BROKER_INGRESS_HWM  1000    //  ZeroMQ messages (a source's batches count one) queued on ingress
 #define BROKER_DRAIN_QUIET  300     //  ms of silence on ingress that ends a drain
 #define BROKER_LINGER       5000    //  ms egress may take to deliver at exit
 
@@ -32,7 +35,7 @@ s_self_destroy (broker_self_t **self_p)
     broker_local_destroy (&self->local);
     broker_groups_destroy (&self->groups);
     broker_interest_destroy (&self->interest);
-    broker_batch_destroy (&self->batch);
+    zch_batch_destroy (&self->batch);
     if (self->ingress)
         zmq_close (self->ingress);
     if (self->egress)
@@ -92,7 +95,7 @@ static void
 s_batch_flush (broker_self_t *self)
 {
     zmq_msg_t frames [2];
-    if (broker_batch_take (self->batch, &frames [0], &frames [1]))
+    if (zch_batch_take (self->batch, &frames [0], &frames [1]))
         return;
     if (broker_interest_internal (self->interest)) {
         zmq_msg_t copy;
@@ -191,9 +194,9 @@ s_send_message (broker_self_t *self, zmq_msg_t *topic_frame, zmq_msg_t *meta_fra
     if (self->local || broker_interest_internal (self->interest)) {
         const void *meta = zmq_msg_data (meta_frame), *payload = zmq_msg_data (payload_frame);
         size_t meta_size = zmq_msg_size (meta_frame), payload_size = zmq_msg_size (payload_frame);
-        if (broker_batch_add (self->batch, topic, topic_len, meta, meta_size, payload, payload_size)) {
+        if (zch_batch_add (self->batch, topic, topic_len, meta, meta_size, payload, payload_size)) {
             s_batch_flush (self);
-            if (broker_batch_add (self->batch, topic, topic_len, meta, meta_size, payload, payload_size))
+            if (zch_batch_add (self->batch, topic, topic_len, meta, meta_size, payload, payload_size))
                 zch_error ("broker: out of memory: a message on '%.*s' was not forwarded",
                            (int) topic_len, topic);
         }
@@ -284,7 +287,7 @@ s_self_new (zsock_t *pipe, const broker_config_t *config, char *error, size_t er
         broker_watch_new (context, watched, 3): NULL;
     self->groups = broker_groups_new ();
     self->interest = self->egress? broker_interest_new (self->egress): NULL;
-    self->batch = broker_batch_new ();
+    self->batch = zch_batch_new (BROKER_BATCH_BYTES, BROKER_BATCH_MESSAGES);
     if (!self->ingress || !self->egress || !self->control || !self->history || !self->requests
     ||  !self->confirms || !self->counters || !self->watch || !self->groups || !self->queues
     ||  !self->interest || !self->batch) {
@@ -293,7 +296,7 @@ s_self_new (zsock_t *pipe, const broker_config_t *config, char *error, size_t er
         return NULL;
     }
     zch_zmq_set (self->ingress, ZMQ_LINGER, 0);
-    zch_zmq_set (self->ingress, ZMQ_RCVHWM, 10000);
+    zch_zmq_set (self->ingress, ZMQ_RCVHWM, BROKER_INGRESS_HWM);
     zch_zmq_set (self->egress, ZMQ_LINGER, BROKER_LINGER);
     zch_zmq_set (self->egress, ZMQ_SNDHWM, config->egress_hwm);
     //  Every subscription reaches us, so each barrier is answered
@@ -333,8 +336,12 @@ s_self_new (zsock_t *pipe, const broker_config_t *config, char *error, size_t er
         s_self_destroy (&self);
         return NULL;
     }
-    //  Filtering happens in one place, here: take everything
+    //  Filtering happens in one place, here: take everything. The internal
+    //  envelope's prefix first tells our sources this broker reads it
+    //  (a source sends its batches only while this subscription holds)
+    uint8_t subscribe_internal [] = { 1, ZCH_INTERNAL_MARK, ZCH_INTERNAL_VERSION };
     uint8_t subscribe_all = 1;
+    zmq_send (self->ingress, subscribe_internal, sizeof subscribe_internal, 0);
     zmq_send (self->ingress, &subscribe_all, 1, 0);
     return self;
 }
@@ -352,7 +359,7 @@ s_marker_read (broker_self_t *self, const uint8_t *frame, size_t size)
 }
 
 //  Receives and forwards up to limit messages from ingress. Returns how
-//  many multipart messages it read.
+//  many messages it handled (each of an internal batch counts).
 static size_t
 s_ingress_read (broker_self_t *self, size_t limit)
 {
@@ -384,6 +391,9 @@ s_ingress_read (broker_self_t *self, size_t limit)
         if (first_size >= strlen (BROKER_HANDOVER_TOPIC)
         &&  memcmp (zmq_msg_data (&frames [0]), BROKER_HANDOVER_TOPIC, strlen (BROKER_HANDOVER_TOPIC)) == 0)
             s_marker_read (self, zmq_msg_data (&frames [0]), first_size);
+        else
+        if (first_size > 0 && *(uint8_t *) zmq_msg_data (&frames [0]) == ZCH_INTERNAL_MARK)
+            handled += broker_forward_batch (self, frames, count) - 1;
         else
         if (count > 3)
             broker_malformed (self, "wrong frame count");
@@ -520,7 +530,7 @@ s_drain_for_exit (broker_self_t *self)
         }
         if (zmq_poll (&item, 1, BROKER_DRAIN_QUIET) <= 0)
             break;
-        drained += s_ingress_drain (self, BROKER_BATCH);
+        drained += s_ingress_drain (self, BROKER_TURN);
         s_egress_drain (self, self->egress);
         if (self->local)
             s_egress_drain (self, broker_local_socket (self->local));
@@ -602,9 +612,9 @@ broker_actor (zsock_t *pipe, void *args)
                 broker_groups_flush (self->groups, self->local);
         }
         broker_watch_events (self->watch);
-        busy = s_ingress_drain (self, BROKER_BATCH) == BROKER_BATCH;
+        busy = s_ingress_drain (self, BROKER_TURN) >= BROKER_TURN;
         if (self->engine)
-            busy |= broker_engine_drain (self->engine, &self->sink, BROKER_BATCH) == BROKER_BATCH;
+            busy |= broker_engine_drain (self->engine, &self->sink, BROKER_TURN) >= BROKER_TURN;
         s_batch_flush (self);
         s_publish_metrics (self);
         if (items [3].revents & ZMQ_POLLIN) {

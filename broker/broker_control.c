@@ -137,6 +137,8 @@ s_pack_stats (msgpack_sbuffer *buffer, const broker_stats_t *stats, const broker
         { "messages_in", stats->messages_in },
         { "bytes_in", stats->bytes_in },
         { "malformed", stats->malformed },
+        { "batches_in", stats->batches_in },
+        { "batched_in", stats->batched_in },
         { "subscriptions", stats->subscriptions },
         { "unsubscriptions", stats->unsubscriptions },
         { "subscriptions_held", stats->subscriptions_held },

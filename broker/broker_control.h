@@ -33,6 +33,8 @@ typedef struct {
     uint64_t messages_in;       //  accepted and forwarded
     uint64_t bytes_in;          //  payload bytes of those
     uint64_t malformed;         //  producer messages dropped as malformed
+    uint64_t batches_in;        //  internal batches read from sources (ZeroMQ messages)
+    uint64_t batched_in;        //  the messages they carried
     uint64_t subscriptions;     //  subscribe requests seen on egress
     uint64_t unsubscriptions;   //  unsubscribes seen: only when no peer follows the prefix any more
     uint64_t subscriptions_held;    //  prefixes some egress peer follows (refreshed before serving)

@@ -3,8 +3,10 @@
     history and sent out with its topic and payload frames moved, never
     copied. The path through plugins is broker_plugins.c's.               */
 #include "broker_self.h"
+#include "zch_internal.h"
 #include "zch_log.h"
 #include "zch_main.h"
+#include "zch_topic.h"
 
 #define BROKER_MAX_VIEWS    3   //  frames in the largest valid form
 
@@ -203,6 +205,38 @@ s_forward_plain (broker_self_t *self, zmq_msg_t *frames, size_t count, const zch
     broker_forward_send (self, &topic_frame, &meta_frame, &payload_frame, view, producer, topic, seq, epoch);
 }
 
+//  A message whose envelope has been checked, from either form: the
+//  payload limit, a queue group's route, then plugins, engine or the plain
+//  path. producer is its decoded meta (empty when it came without one).
+static void
+s_forward_checked (broker_self_t *self, zmq_msg_t *frames, size_t count, const zch_envelope_view_t *view,
+                   const zch_frame_t *views, const zch_meta_t *producer)
+{
+    //  Before the plugins and any seq: a drop leaves no gap
+    if (view->payload_size > self->config->max_payload) {
+        s_too_large (self, view);
+        broker_confirm_answer (self, producer, view->topic, view->topic_len, 0, 0, "payload too large");
+        return;
+    }
+    //  For one queue group only (a channel client's publishLoop): no seq
+    if (count == 3 && view->meta
+    &&  broker_groups_route_only (self->groups, self->egress, self->local, view->topic,
+                                  view->topic_len, view->meta, view->meta_size, &frames [1], &frames [2])) {
+        broker_confirm_answer (self, producer, view->topic, view->topic_len, 0, 0,
+                               "sent to one queue-group member, without a seq");
+        self->stats.messages_in++;
+        self->stats.bytes_in += view->payload_size;
+        return;
+    }
+    if (self->pipeline)
+        broker_plugins_forward (self, frames, count, view, views, producer);
+    else
+    if (self->engine)
+        broker_forward_engine (self, view, views, producer, NULL, 0);
+    else
+        s_forward_plain (self, frames, count, view, views, producer);
+}
+
 void
 broker_forward (broker_self_t *self, zmq_msg_t *frames, size_t count)
 {
@@ -221,27 +255,89 @@ broker_forward (broker_self_t *self, zmq_msg_t *frames, size_t count)
     zch_meta_t producer = { 0 };
     if (view.meta)
         zch_meta_decode (view.meta, view.meta_size, &producer);
-    //  Before the plugins and any seq: a drop leaves no gap
-    if (view.payload_size > self->config->max_payload) {
-        s_too_large (self, &view);
-        broker_confirm_answer (self, &producer, view.topic, view.topic_len, 0, 0, "payload too large");
+    s_forward_checked (self, frames, count, &view, views, &producer);
+}
+
+//  Counts a whole internal batch as malformed: n messages, one log line.
+static void
+s_batch_malformed (broker_self_t *self, size_t n, const char *reason)
+{
+    self->stats.malformed += n - 1;
+    broker_malformed (self, reason);
+}
+
+//  One message of an internal batch as the three frames the rest of the
+//  broker moves (copies of its meta and payload: the batch frame is freed
+//  when the batch is done), through the same path as the outsiders' form.
+static void
+s_forward_entry (broker_self_t *self, const char *topic, size_t topic_len,
+                 const uint8_t *meta, size_t meta_size, const uint8_t *payload, size_t payload_size)
+{
+    zch_meta_t producer;
+    if (zch_meta_decode (meta, meta_size, &producer)) {
+        broker_malformed (self, "malformed meta");
         return;
     }
-    //  For one queue group only (a channel client's publishLoop): no seq
-    if (count == 3 && view.meta
-    &&  broker_groups_route_only (self->groups, self->egress, self->local, view.topic,
-                                  view.topic_len, view.meta, view.meta_size, &frames [1], &frames [2])) {
-        broker_confirm_answer (self, &producer, view.topic, view.topic_len, 0, 0,
-                               "sent to one queue-group member, without a seq");
-        self->stats.messages_in++;
-        self->stats.bytes_in += view.payload_size;
-        return;
+    zmq_msg_t frames [3];
+    zmq_msg_init_size (&frames [0], topic_len);
+    zmq_msg_init_size (&frames [1], meta_size);
+    zmq_msg_init_size (&frames [2], payload_size);
+    memcpy (zmq_msg_data (&frames [0]), topic, topic_len);
+    memcpy (zmq_msg_data (&frames [1]), meta, meta_size);
+    if (payload_size)
+        memcpy (zmq_msg_data (&frames [2]), payload, payload_size);
+    zch_frame_t views [3];
+    for (size_t i = 0; i < 3; i++) {
+        views [i].data = zmq_msg_data (&frames [i]);
+        views [i].size = zmq_msg_size (&frames [i]);
     }
-    if (self->pipeline)
-        broker_plugins_forward (self, frames, count, &view, views, &producer);
-    else
-    if (self->engine)
-        broker_forward_engine (self, &view, views, &producer, NULL, 0);
-    else
-        s_forward_plain (self, frames, count, &view, views, &producer);
+    zch_envelope_view_t view = {
+        .topic = (const char *) views [0].data, .topic_len = topic_len,
+        .meta = views [1].data, .meta_size = meta_size,
+        .payload_frame = 2, .payload_offset = 0, .payload_size = payload_size
+    };
+    s_forward_checked (self, frames, 3, &view, views, &producer);
+    for (size_t i = 0; i < 3; i++)
+        zmq_msg_close (&frames [i]);
+}
+
+size_t
+broker_forward_batch (broker_self_t *self, zmq_msg_t *frames, size_t count)
+{
+    unsigned version = 0;
+    const char *topic = NULL;
+    size_t topic_len = 0;
+    int form = count == 2? zch_internal_topic (zmq_msg_data (&frames [0]), zmq_msg_size (&frames [0]),
+                                               &version, &topic, &topic_len): ZCH_INTERNAL_E_FORM;
+    if (form == ZCH_INTERNAL_E_VERSION) {
+        //  Only a producer that ignored our subscriptions sends this
+        char reason [96];
+        snprintf (reason, sizeof reason, "internal envelope version %u, this broker reads %d",
+                  version, ZCH_INTERNAL_VERSION);
+        broker_malformed (self, reason);
+        return 1;
+    }
+    if (form != ZCH_INTERNAL_OK) {
+        broker_malformed (self, count == 2? "malformed internal topic frame": "wrong frame count");
+        return 1;
+    }
+    zch_internal_reader_t reader;
+    int n = zch_internal_open (&reader, zmq_msg_data (&frames [1]), zmq_msg_size (&frames [1]));
+    if (n < 0) {
+        broker_malformed (self, "malformed internal batch");
+        return 1;
+    }
+    //  The topic is checked once for the whole batch
+    const char *why = NULL;
+    if (zch_topic_validate (topic, topic_len, &why)) {
+        s_batch_malformed (self, (size_t) n, "bad topic in an internal batch");
+        return (size_t) n;
+    }
+    self->stats.batches_in++;
+    self->stats.batched_in += (uint64_t) n;
+    const uint8_t *meta, *payload;
+    size_t meta_size, payload_size;
+    while (zch_internal_next (&reader, &meta, &meta_size, &payload, &payload_size))
+        s_forward_entry (self, topic, topic_len, meta, meta_size, payload, payload_size);
+    return (size_t) n;
 }

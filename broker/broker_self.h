@@ -6,7 +6,7 @@
 #define BROKER_SELF_H_INCLUDED
 
 #include "broker.h"
-#include "broker_batch.h"
+#include "zch_batch.h"
 #include "broker_interest.h"
 #include "broker_confirm.h"
 #include "broker_control.h"
@@ -26,7 +26,7 @@ typedef struct {
     void *egress;               //  XPUB
     broker_local_t *local;      //  the egress to front-ends in this process; NULL: none
     broker_interest_t *interest;    //  who follows what on the TCP egress, in which form
-    broker_batch_t *batch;      //  this turn's messages of one topic, for the front-ends
+    zch_batch_t *batch;         //  this turn's messages of one topic, for the front-ends
     void *control;              //  ROUTER
     broker_history_t *history;  //  seq, last value and history per topic
     zch_trie_t *no_history;     //  topics that keep none (--no-history)
@@ -57,6 +57,13 @@ void broker_send_out (void *arg, zmq_msg_t *topic_frame, zmq_msg_t *meta_frame, 
 //  broker_forward.c: stamps and forwards one producer message held in
 //  frames [0..count); the frames stay the caller's to close.
 void broker_forward (broker_self_t *self, zmq_msg_t *frames, size_t count);
+
+//  broker_forward.c: the same for every message of an internal batch from
+//  a source (frames [0] starts with ZCH_INTERNAL_MARK): the topic checked
+//  once, each message as if it came alone. A batch of another version or
+//  malformed is dropped and counted. Returns how many messages it held
+//  (1 for one that could not be read); the frames stay the caller's.
+size_t broker_forward_batch (broker_self_t *self, zmq_msg_t *frames, size_t count);
 
 //  broker_forward.c: counts and, at most once a second, logs a dropped
 //  producer message.

@@ -37,6 +37,7 @@ s_move (source_worker_t *self)
     void *old = self->publisher;
     zch_link_t *old_link = self->link;
     int subscriptions = self->broker_subscriptions;
+    bool internal = self->broker_internal;
     zch_loop_remove (self->loop, &self->publisher_watch);
     zch_loop_remove (self->loop, &self->link_watch);
     if (source_worker_publisher_open (self, error, sizeof error) == 0) {
@@ -49,6 +50,7 @@ s_move (source_worker_t *self)
         self->publisher = old;
         self->link = old_link;
         self->broker_subscriptions = subscriptions;
+        self->broker_internal = internal;
         zch_worker_watch (ZCH_WORKER (self), &self->publisher_watch, zch_zmq_fd (old));
         zch_worker_watch (ZCH_WORKER (self), &self->link_watch, zch_link_fd (old_link));
         zch_error ("source: worker %d: %s", self->index, error);

@@ -6,6 +6,7 @@
 #include "zch_frame.h"
 #include "zch_frame_reply.h"
 #include "zch_guard.h"
+#include "zch_internal.h"
 #include "zch_net.h"
 #include "zch_log.h"
 #include "zch_main.h"
@@ -15,7 +16,9 @@
 #include "zch_topic.h"
 #include "zch_zmq.h"
 
-#define SOURCE_SNDHWM       10000   //  messages queued towards the broker
+#define SOURCE_SNDHWM       1000    //  ZeroMQ messages (batches, or messages in the outsiders' form) queued towards the broker
+#define SOURCE_BATCH_BYTES  16384   //  a batch stops growing here (a larger message goes alone)
+#define SOURCE_BATCH_MESSAGES 1024  //  and here
 #define SOURCE_LINGER       5000    //  ms to hand queued messages over at exit, without hand-over
 #define SOURCE_HANDOVER_EVERY 1000  //  ms between hand-overs while running (what "confirmed" lags)
 #define SOURCE_HANDOVER_FAILOVER_EVERY 100   //  the same with brokers to fail over to (what a move may count lost)
@@ -42,6 +45,7 @@ s_broker_takes (self_t *self)
 static void
 s_broker_events (self_t *self)
 {
+    bool had = self->broker_subscriptions > 0, had_internal = self->broker_internal;
     while (zch_zmq_readable (self->publisher)) {
         zmq_msg_t message;
         zmq_msg_init (&message);
@@ -49,16 +53,25 @@ s_broker_events (self_t *self)
             zmq_msg_close (&message);
             break;
         }
-        if (zmq_msg_size (&message) >= 1) {
-            bool subscribe = ((uint8_t *) zmq_msg_data (&message)) [0] == 1;
-            self->broker_subscriptions += subscribe? 1: -1;
-            if (self->broker_subscriptions <= 0)
-                zch_warning ("source: worker %d lost the broker, holding clients back", self->index);
-            else
-                zch_info ("source: worker %d connected to the broker", self->index);
-        }
+        const uint8_t *data = zmq_msg_data (&message);
+        size_t size = zmq_msg_size (&message);
+        if (size == 3 && data [1] == ZCH_INTERNAL_MARK && data [2] == ZCH_INTERNAL_VERSION)
+            //  The broker reads our internal envelope
+            self->broker_internal = data [0] == 1;
+        else
+        if (size == 1)
+            self->broker_subscriptions += data [0] == 1? 1: -1;
         zmq_msg_close (&message);
     }
+    //  Said once both subscriptions are in (a new pipe gets them together)
+    bool has = self->broker_subscriptions > 0;
+    if (had && !has)
+        zch_warning ("source: worker %d lost the broker, holding clients back", self->index);
+    else
+    if (has && (!had || had_internal != self->broker_internal))
+        zch_info ("source: worker %d connected to the broker (%s %d)", self->index,
+                  self->broker_internal? "internal envelope":
+                  "the outsiders' form: it reads no internal envelope", ZCH_INTERNAL_VERSION);
     //  XPUB says nothing when the broker goes away: the link's own events do
     bool was_lost = zch_link_lost (self->link);
     zch_link_connects (self->link);
@@ -77,12 +90,49 @@ s_broker_events (self_t *self)
         source_udp_set_ready (self->udp, takes);
 }
 
-//  Sends what the plugins passed earlier and the broker could not take.
-//  Returns 0 when nothing is held back (any more), -1 while the broker
-//  still cannot take it: until it goes, nothing else may be published.
+//  Sends this turn's batch. Returns 0 when it went (or was empty), -1
+//  when the broker cannot take it now: it is then held, and goes before
+//  anything else.
+static int
+s_batch_send (self_t *self)
+{
+    uint32_t count = zch_batch_count (self->batch);
+    self->batch_stuck = count > 0 && (!s_broker_takes (self) || !self->broker_internal
+                                      || zch_batch_send (self->batch, self->publisher));
+    if (count == 0 || self->batch_stuck)
+        return self->batch_stuck? -1: 0;
+    self->published += count;
+    self->published_bytes += self->batch_bytes;
+    self->batch_bytes = 0;
+    return 0;
+}
+
+//  Adds a message the plugins passed to this turn's batch, sending the
+//  batch first when it holds another topic or is full. Returns 0, or -1
+//  when the broker cannot take that batch now (the message is not in).
+static int
+s_batch_add (self_t *self, const zch_pipeline_msg_t *msg, const uint8_t *meta, size_t meta_size)
+{
+    if (zch_batch_add (self->batch, msg->topic, msg->topic_len, meta, meta_size,
+                       msg->payload, msg->payload_len)) {
+        if (s_batch_send (self)
+        ||  zch_batch_add (self->batch, msg->topic, msg->topic_len, meta, meta_size,
+                           msg->payload, msg->payload_len))
+            return -1;
+    }
+    self->batch_bytes += msg->payload_len;
+    return 0;
+}
+
+//  Sends what the plugins passed earlier and the broker could not take:
+//  a batch, then a message. Returns 0 when nothing is held back (any
+//  more), -1 while the broker still cannot take it: until it goes, nothing
+//  else may be published.
 static int
 s_pending_send (self_t *self)
 {
+    if (self->batch_stuck && s_batch_send (self))
+        return -1;
     if (!source_pending_held (self->pending))
         return 0;
     size_t payload_len = source_pending_payload_size (self->pending);
@@ -152,8 +202,17 @@ s_publish (self_t *self, const char *src, const char *topic, size_t topic_len,
         size_t with = zch_meta_add_confirm (meta_out, meta_size, ZCH_META_MAX, route, route_len, confirm);
         meta_size = with? with: meta_size;
     }
-    int rc = meta_size? zmq_send (self->publisher, msg.topic, msg.topic_len, ZMQ_SNDMORE | ZMQ_DONTWAIT): 0;
-    if (rc >= 0 && meta_size) {
+    int rc = 0;
+    if (meta_size && self->broker_internal) {
+        //  In this turn's batch; the counters move as it goes
+        rc = s_batch_add (self, &msg, meta_out, meta_size);
+        if (rc == 0)
+            self->received_bytes += payload_len;
+    }
+    else
+    if (meta_size)
+        rc = zmq_send (self->publisher, msg.topic, msg.topic_len, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    if (rc >= 0 && meta_size && !self->broker_internal) {
         //  Once the first frame is in, libzmq takes the rest of the message
         zmq_send (self->publisher, meta_out, meta_size, ZMQ_SNDMORE);
         zmq_send (self->publisher, msg.payload, msg.payload_len, 0);
@@ -226,6 +285,7 @@ s_self_destroy (self_t **self_p)
     source_udp_destroy (&self->udp);
     source_relay_destroy (&self->relay);
     source_pending_destroy (&self->pending);
+    zch_batch_destroy (&self->batch);
     source_handover_destroy (&self->handover);
     zch_confirm_destroy (&self->confirm);
     zch_failover_destroy (&self->failover);
@@ -329,7 +389,8 @@ s_self_new (zsock_t *pipe, const zch_worker_args_t *args, char *error, size_t er
         return NULL;
     }
     self->pending = source_pending_new ();
-    if (!self->pending) {
+    self->batch = zch_batch_new (SOURCE_BATCH_BYTES, SOURCE_BATCH_MESSAGES);
+    if (!self->pending || !self->batch) {
         snprintf (error, error_size, "out of memory");
         s_self_destroy (&self);
         return NULL;
@@ -378,7 +439,7 @@ s_publish_metrics (self_t *self)
     zch_worker_publish_metrics (ZCH_WORKER (self), 0, 0);
     const source_udp_stats_t *udp = self->udp? source_udp_stats (self->udp): NULL;
     uint64_t hwm_dropped = (udp? udp->dropped + udp->kernel_dropped: 0) + self->pending_dropped;
-    uint64_t held = (source_pending_held (self->pending)? 1: 0)
+    uint64_t held = (source_pending_held (self->pending)? 1: 0) + zch_batch_count (self->batch)
                   + (self->udp && source_udp_holding (self->udp)? 1: 0)
                   + (self->relay && source_relay_held (self->relay)? 1: 0);
     uint64_t malformed = self->rejected + zch_worker_too_long (ZCH_WORKER (self))
@@ -413,7 +474,9 @@ s_handover_turn (self_t *self, bool final, int timeout_ms)
                                               SOURCE_HANDOVER_FAILOVER_EVERY: SOURCE_HANDOVER_EVERY))
     &&  source_handover_start (self->handover) == 0)
         self->handover_at = now;
-    source_handover_work (self->handover, self->broker_subscriptions > 0? self->publisher: NULL,
+    //  The marker follows everything counted as sent: never a held batch
+    bool markable = self->broker_subscriptions > 0 && zch_batch_count (self->batch) == 0;
+    source_handover_work (self->handover, markable? self->publisher: NULL,
                           self->published, timeout_ms);
 }
 
@@ -437,13 +500,14 @@ s_drain (zch_worker_t *base)
     if (self->udp)
         source_udp_stop (self->udp);
     int64_t deadline = zclock_mono () + self->config->drain_timeout;
-    while ((zch_worker_clients (base) > 0
+    while ((zch_worker_clients (base) > 0 || zch_batch_count (self->batch) > 0
         ||  source_pending_held (self->pending) || s_handover_owed (self)
         ||  (self->udp && source_udp_holding (self->udp))
         ||  (self->relay && source_relay_busy (self->relay)))
     &&  zclock_mono () < deadline) {
         zch_worker_flush (base);
         zch_loop_run_once (self->loop, 10);
+        s_batch_send (self);
         s_broker_events (self);
         if (self->relay)
             source_relay_work (self->relay);
@@ -459,6 +523,14 @@ s_drain (zch_worker_t *base)
                      self->config->drain_timeout);
         source_relay_drop (self->relay);
         self->pending_dropped++;
+    }
+    uint32_t unsent = zch_batch_count (self->batch);
+    if (unsent) {
+        zch_warning ("source: worker %d dropped %u messages: the broker took nothing more before "
+                     "the drain timeout (%d ms)", self->index, unsent, self->config->drain_timeout);
+        zch_batch_clear (self->batch);
+        self->batch_stuck = false;
+        self->pending_dropped += unsent;
     }
     if (source_pending_held (self->pending)) {
         zch_warning ("source: worker %d dropped a message to %s from %s: the broker took "
@@ -515,6 +587,8 @@ static int
 s_turn (zch_worker_t *base)
 {
     self_t *self = (self_t *) base;
+    //  What the clients' input gave this turn goes now, before any move
+    s_batch_send (self);
     source_failover_turn (self);
     s_broker_events (self);
     if (self->relay)
@@ -525,8 +599,9 @@ s_turn (zch_worker_t *base)
     zch_worker_flush (base);
     if (self->udp)
         source_udp_report (self->udp, false);
+    s_batch_send (self);
     bool waiting = zch_worker_has_paused (base)
-                || source_pending_held (self->pending)
+                || source_pending_held (self->pending) || self->batch_stuck
                 || (self->udp && source_udp_holding (self->udp))
                 || (self->relay && source_relay_busy (self->relay));
     return waiting? SOURCE_PAUSED_TICK: SOURCE_TICK;

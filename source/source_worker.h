@@ -6,6 +6,7 @@
 #define SOURCE_WORKER_H_INCLUDED
 
 #include "source.h"
+#include "zch_batch.h"
 #include "zch_confirm.h"
 #include "source_frames.h"
 #include "source_handover.h"
@@ -38,6 +39,10 @@ typedef struct {
     zch_watch_t publisher_watch;
     zch_watch_t handover_watch;
     int broker_subscriptions;   //  > 0 once the broker listens to us
+    bool broker_internal;       //  it reads our internal envelope (its subscription says so)
+    zch_batch_t *batch;         //  this turn's messages of one topic, in the internal envelope
+    bool batch_stuck;           //  the broker could not take it: it goes before anything else
+    uint64_t batch_bytes;       //  its payload bytes (for the counters)
     zch_failover_t *failover;   //  the broker in use, and when to move to the next
     zch_watch_t failover_watch;
     uint64_t failover_lost;     //  sent to brokers given up, never confirmed (at most this many lost)
