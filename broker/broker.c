@@ -183,6 +183,22 @@ broker_send_out (void *arg, zmq_msg_t *topic_frame, zmq_msg_t *meta_frame, zmq_m
     }
 }
 
+//  The front-ends' part: the message into this turn's batch for every
+//  front-end that follows it, when any is there.
+static void
+s_send_internal (broker_self_t *self, const char *topic, size_t topic_len, const void *meta,
+                 size_t meta_size, const void *payload, size_t payload_size)
+{
+    if (!self->local && !broker_interest_internal (self->interest))
+        return;
+    if (zch_batch_add (self->batch, topic, topic_len, meta, meta_size, payload, payload_size)) {
+        s_batch_flush (self);
+        if (zch_batch_add (self->batch, topic, topic_len, meta, meta_size, payload, payload_size))
+            zch_error ("broker: out of memory: a message on '%.*s' was not forwarded",
+                       (int) topic_len, topic);
+    }
+}
+
 //  broker_send_out's own part: the message to every front-end that follows
 //  it, in the internal envelope, and in the outsiders' form only when an
 //  outside consumer follows its topic.
@@ -191,16 +207,8 @@ s_send_message (broker_self_t *self, zmq_msg_t *topic_frame, zmq_msg_t *meta_fra
 {
     const char *topic = zmq_msg_data (topic_frame);
     size_t topic_len = zmq_msg_size (topic_frame);
-    if (self->local || broker_interest_internal (self->interest)) {
-        const void *meta = zmq_msg_data (meta_frame), *payload = zmq_msg_data (payload_frame);
-        size_t meta_size = zmq_msg_size (meta_frame), payload_size = zmq_msg_size (payload_frame);
-        if (zch_batch_add (self->batch, topic, topic_len, meta, meta_size, payload, payload_size)) {
-            s_batch_flush (self);
-            if (zch_batch_add (self->batch, topic, topic_len, meta, meta_size, payload, payload_size))
-                zch_error ("broker: out of memory: a message on '%.*s' was not forwarded",
-                           (int) topic_len, topic);
-        }
-    }
+    s_send_internal (self, topic, topic_len, zmq_msg_data (meta_frame), zmq_msg_size (meta_frame),
+                     zmq_msg_data (payload_frame), zmq_msg_size (payload_frame));
     if (broker_interest_outside (self->interest, topic, topic_len)) {
         zmq_msg_send (topic_frame, self->egress, ZMQ_SNDMORE);
         zmq_msg_send (meta_frame, self->egress, ZMQ_SNDMORE);
@@ -209,6 +217,23 @@ s_send_message (broker_self_t *self, zmq_msg_t *topic_frame, zmq_msg_t *meta_fra
     zmq_msg_close (topic_frame);
     zmq_msg_close (meta_frame);
     zmq_msg_close (payload_frame);
+}
+
+void
+broker_send_view (broker_self_t *self, const char *topic, size_t topic_len,
+                  const uint8_t *meta, size_t meta_size, const uint8_t *payload, size_t payload_size)
+{
+    if (broker_groups_members (self->groups) == 0
+    &&  !broker_interest_outside (self->interest, topic, topic_len)) {
+        s_send_internal (self, topic, topic_len, meta, meta_size, payload, payload_size);
+        return;
+    }
+    zmq_msg_t frames [3];
+    if (broker_frames_make (frames, topic, topic_len, meta, meta_size, payload, payload_size))
+        zch_error ("broker: out of memory: a message on '%.*s' was not forwarded",
+                   (int) topic_len, topic);
+    else
+        broker_send_out (self, &frames [0], &frames [1], &frames [2]);
 }
 
 //  True while a front-end in this process cannot take more.

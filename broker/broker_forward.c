@@ -69,6 +69,25 @@ s_payload_slice (zmq_msg_t *frame, size_t offset, size_t size, zmq_msg_t *payloa
     return 0;
 }
 
+int
+broker_frames_make (zmq_msg_t frames [3], const char *topic, size_t topic_len, const uint8_t *meta,
+                    size_t meta_size, const uint8_t *payload, size_t payload_size)
+{
+    size_t sizes [3] = { topic_len, meta_size, payload_size };
+    for (size_t i = 0; i < 3; i++)
+        if (zmq_msg_init_size (&frames [i], sizes [i])) {
+            while (i > 0)
+                zmq_msg_close (&frames [--i]);
+            return -1;
+        }
+    memcpy (zmq_msg_data (&frames [0]), topic, topic_len);
+    if (meta_size)
+        memcpy (zmq_msg_data (&frames [1]), meta, meta_size);
+    if (payload_size)
+        memcpy (zmq_msg_data (&frames [2]), payload, payload_size);
+    return 0;
+}
+
 void
 broker_confirm_answer (broker_self_t *self, const zch_meta_t *producer, const char *topic,
                        size_t topic_len, uint64_t seq, uint64_t epoch, const char *reason)
@@ -139,12 +158,11 @@ broker_forward_frames (zmq_msg_t *frames, size_t count, const zch_envelope_view_
     return 0;
 }
 
-void
-broker_forward_send (broker_self_t *self, zmq_msg_t *topic_frame, zmq_msg_t *meta_frame,
-                     zmq_msg_t *payload_frame, const zch_envelope_view_t *view,
-                     const zch_meta_t *producer, broker_topic_t *topic, uint64_t seq, uint64_t epoch)
+//  Counts a forwarded message and confirms it to its source when asked.
+static void
+s_forwarded (broker_self_t *self, const zch_envelope_view_t *view, const zch_meta_t *producer,
+             broker_topic_t *topic, uint64_t seq, uint64_t epoch)
 {
-    broker_send_out (self, topic_frame, meta_frame, payload_frame);
     self->stats.messages_in++;
     self->stats.bytes_in += view->payload_size;
     if (producer->has_confirm) {
@@ -154,11 +172,23 @@ broker_forward_send (broker_self_t *self, zmq_msg_t *topic_frame, zmq_msg_t *met
     }
 }
 
+void
+broker_forward_send (broker_self_t *self, zmq_msg_t *topic_frame, zmq_msg_t *meta_frame,
+                     zmq_msg_t *payload_frame, const zch_envelope_view_t *view,
+                     const zch_meta_t *producer, broker_topic_t *topic, uint64_t seq, uint64_t epoch)
+{
+    broker_send_out (self, topic_frame, meta_frame, payload_frame);
+    s_forwarded (self, view, producer, topic, seq, epoch);
+}
+
 //  The path without plugins: the topic as sent, and a meta as zchannel's
-//  source writes it takes its seq where it lies.
+//  source writes it takes its seq where it lies, when meta_in_place gives
+//  its bytes writable and read by no one else. Without frames (a message
+//  of an internal batch) frames are made only if an outside consumer or a
+//  queue group needs them.
 static void
 s_forward_plain (broker_self_t *self, zmq_msg_t *frames, size_t count, const zch_envelope_view_t *view,
-                 const zch_frame_t *views, const zch_meta_t *producer)
+                 const zch_frame_t *views, const zch_meta_t *producer, uint8_t *meta_in_place)
 {
     broker_topic_t *topic = broker_history_topic (self->history, view->topic, view->topic_len);
     uint64_t seq = topic? broker_history_next_seq (topic): 0;
@@ -166,13 +196,11 @@ s_forward_plain (broker_self_t *self, zmq_msg_t *frames, size_t count, const zch
     uint8_t stamped [ZCH_META_MAX];
     const uint8_t *meta = stamped;
     size_t meta_size = 0;
-    //  In place unless libzmq shares the frame with another reader
-    bool in_place = seq && count == 3
-                 && !zmq_msg_get (&frames [1], ZMQ_SHARED)
-                 && zch_meta_stamp_in_place (zmq_msg_data (&frames [1]), views [1].size, seq, epoch);
+    bool in_place = seq && meta_in_place
+                 && zch_meta_stamp_in_place (meta_in_place, view->meta_size, seq, epoch);
     if (in_place) {
-        meta = views [1].data;
-        meta_size = views [1].size;
+        meta = view->meta;
+        meta_size = view->meta_size;
     }
     else
     if (seq)
@@ -188,6 +216,12 @@ s_forward_plain (broker_self_t *self, zmq_msg_t *frames, size_t count, const zch
     if (broker_history_add (self->history, topic, seq, meta, meta_size,
                             views [view->payload_frame].data + view->payload_offset, view->payload_size))
         self->stats.history_store_failed++;
+    if (!frames) {
+        broker_send_view (self, view->topic, view->topic_len, meta, meta_size,
+                          views [view->payload_frame].data + view->payload_offset, view->payload_size);
+        s_forwarded (self, view, producer, topic, seq, epoch);
+        return;
+    }
     zmq_msg_t topic_frame, meta_frame, payload_frame;
     if (broker_forward_frames (frames, count, view, &topic_frame, &payload_frame)) {
         broker_malformed (self, "out of memory");
@@ -207,10 +241,12 @@ s_forward_plain (broker_self_t *self, zmq_msg_t *frames, size_t count, const zch
 
 //  A message whose envelope has been checked, from either form: the
 //  payload limit, a queue group's route, then plugins, engine or the plain
-//  path. producer is its decoded meta (empty when it came without one).
+//  path. producer is its decoded meta (empty when it came without one);
+//  meta_in_place as s_forward_plain's. Without frames only the plain path
+//  may run, and only while no queue group has members.
 static void
 s_forward_checked (broker_self_t *self, zmq_msg_t *frames, size_t count, const zch_envelope_view_t *view,
-                   const zch_frame_t *views, const zch_meta_t *producer)
+                   const zch_frame_t *views, const zch_meta_t *producer, uint8_t *meta_in_place)
 {
     //  Before the plugins and any seq: a drop leaves no gap
     if (view->payload_size > self->config->max_payload) {
@@ -221,7 +257,8 @@ s_forward_checked (broker_self_t *self, zmq_msg_t *frames, size_t count, const z
     //  For one queue group only (a channel client's publishLoop): no seq
     if (count == 3 && view->meta
     &&  broker_groups_route_only (self->groups, self->egress, self->local, view->topic,
-                                  view->topic_len, view->meta, view->meta_size, &frames [1], &frames [2])) {
+                                  view->topic_len, view->meta, view->meta_size,
+                                  frames? &frames [1]: NULL, frames? &frames [2]: NULL)) {
         broker_confirm_answer (self, producer, view->topic, view->topic_len, 0, 0,
                                "sent to one queue-group member, without a seq");
         self->stats.messages_in++;
@@ -234,7 +271,7 @@ s_forward_checked (broker_self_t *self, zmq_msg_t *frames, size_t count, const z
     if (self->engine)
         broker_forward_engine (self, view, views, producer, NULL, 0);
     else
-        s_forward_plain (self, frames, count, view, views, producer);
+        s_forward_plain (self, frames, count, view, views, producer, meta_in_place);
 }
 
 void
@@ -255,7 +292,10 @@ broker_forward (broker_self_t *self, zmq_msg_t *frames, size_t count)
     zch_meta_t producer = { 0 };
     if (view.meta)
         zch_meta_decode (view.meta, view.meta_size, &producer);
-    s_forward_checked (self, frames, count, &view, views, &producer);
+    //  In place unless libzmq shares the frame with another reader
+    uint8_t *meta_in_place = count == 3 && !zmq_msg_get (&frames [1], ZMQ_SHARED)?
+        zmq_msg_data (&frames [1]): NULL;
+    s_forward_checked (self, frames, count, &view, views, &producer, meta_in_place);
 }
 
 //  Counts a whole internal batch as malformed: n messages, one log line.
@@ -266,37 +306,46 @@ s_batch_malformed (broker_self_t *self, size_t n, const char *reason)
     broker_malformed (self, reason);
 }
 
-//  One message of an internal batch as the three frames the rest of the
-//  broker moves (copies of its meta and payload: the batch frame is freed
-//  when the batch is done), through the same path as the outsiders' form.
+//  One message of an internal batch, through the same path as the
+//  outsiders' form. The plain path reads it where it lies in the batch
+//  (meta_in_place: its meta, writable, or NULL); plugins, the engine and
+//  queue groups get three frames of their own (copies: the batch frame is
+//  freed when the batch is done).
 static void
 s_forward_entry (broker_self_t *self, const char *topic, size_t topic_len,
-                 const uint8_t *meta, size_t meta_size, const uint8_t *payload, size_t payload_size)
+                 const uint8_t *meta, size_t meta_size, const uint8_t *payload, size_t payload_size,
+                 uint8_t *meta_in_place)
 {
     zch_meta_t producer;
     if (zch_meta_decode (meta, meta_size, &producer)) {
         broker_malformed (self, "malformed meta");
         return;
     }
+    zch_envelope_view_t view = {
+        .topic = topic, .topic_len = topic_len, .meta = meta, .meta_size = meta_size,
+        .payload_frame = 2, .payload_offset = 0, .payload_size = payload_size
+    };
+    if (!self->pipeline && !self->engine && broker_groups_members (self->groups) == 0) {
+        zch_frame_t views [3] = {
+            { (const uint8_t *) topic, topic_len }, { meta, meta_size }, { payload, payload_size }
+        };
+        s_forward_checked (self, NULL, 3, &view, views, &producer, meta_in_place);
+        return;
+    }
     zmq_msg_t frames [3];
-    zmq_msg_init_size (&frames [0], topic_len);
-    zmq_msg_init_size (&frames [1], meta_size);
-    zmq_msg_init_size (&frames [2], payload_size);
-    memcpy (zmq_msg_data (&frames [0]), topic, topic_len);
-    memcpy (zmq_msg_data (&frames [1]), meta, meta_size);
-    if (payload_size)
-        memcpy (zmq_msg_data (&frames [2]), payload, payload_size);
+    if (broker_frames_make (frames, topic, topic_len, meta, meta_size, payload, payload_size)) {
+        broker_malformed (self, "out of memory");
+        broker_confirm_answer (self, &producer, topic, topic_len, 0, 0, "out of memory");
+        return;
+    }
     zch_frame_t views [3];
     for (size_t i = 0; i < 3; i++) {
         views [i].data = zmq_msg_data (&frames [i]);
         views [i].size = zmq_msg_size (&frames [i]);
     }
-    zch_envelope_view_t view = {
-        .topic = (const char *) views [0].data, .topic_len = topic_len,
-        .meta = views [1].data, .meta_size = meta_size,
-        .payload_frame = 2, .payload_offset = 0, .payload_size = payload_size
-    };
-    s_forward_checked (self, frames, 3, &view, views, &producer);
+    view.topic = (const char *) views [0].data;
+    view.meta = views [1].data;
+    s_forward_checked (self, frames, 3, &view, views, &producer, zmq_msg_data (&frames [1]));
     for (size_t i = 0; i < 3; i++)
         zmq_msg_close (&frames [i]);
 }
@@ -335,9 +384,13 @@ broker_forward_batch (broker_self_t *self, zmq_msg_t *frames, size_t count)
     }
     self->stats.batches_in++;
     self->stats.batched_in += (uint64_t) n;
+    //  Metas are stamped where they lie unless libzmq shares the frame
+    uint8_t *body = zmq_msg_get (&frames [1], ZMQ_SHARED)? NULL: zmq_msg_data (&frames [1]);
+    const uint8_t *base = zmq_msg_data (&frames [1]);
     const uint8_t *meta, *payload;
     size_t meta_size, payload_size;
     while (zch_internal_next (&reader, &meta, &meta_size, &payload, &payload_size))
-        s_forward_entry (self, topic, topic_len, meta, meta_size, payload, payload_size);
+        s_forward_entry (self, topic, topic_len, meta, meta_size, payload, payload_size,
+                         body? body + (meta - base): NULL);
     return (size_t) n;
 }

@@ -54,6 +54,18 @@ typedef struct {
 //  over (broker_engine_sink_t's forward; arg is the broker_self_t).
 void broker_send_out (void *arg, zmq_msg_t *topic_frame, zmq_msg_t *meta_frame, zmq_msg_t *payload_frame);
 
+//  broker.c: the same for a stamped message given as bytes (copied): into
+//  the front-ends' batch, and as frames of its own only when an outside
+//  consumer follows its topic or a queue group has members.
+void broker_send_view (broker_self_t *self, const char *topic, size_t topic_len,
+                       const uint8_t *meta, size_t meta_size, const uint8_t *payload, size_t payload_size);
+
+//  broker_forward.c: three frames of their own holding copies of topic,
+//  meta and payload (the caller's to send or close). Returns 0, or -1 when
+//  out of memory (nothing to close then).
+int broker_frames_make (zmq_msg_t frames [3], const char *topic, size_t topic_len, const uint8_t *meta,
+                         size_t meta_size, const uint8_t *payload, size_t payload_size);
+
 //  broker_forward.c: stamps and forwards one producer message held in
 //  frames [0..count); the frames stay the caller's to close.
 void broker_forward (broker_self_t *self, zmq_msg_t *frames, size_t count);
