@@ -219,6 +219,13 @@ s_fixed_layout (const uint8_t *data, size_t size, size_t *src_len)
     return size == at + *src_len? (long) at: -1;
 }
 
+bool
+zch_meta_is_fixed (const uint8_t *data, size_t size)
+{
+    size_t src_len;
+    return s_fixed_layout (data, size, &src_len) >= 0;
+}
+
 //  Decodes a meta frame; strings in meta point into data.
 int
 zch_meta_decode (const uint8_t *data, size_t size, zch_meta_t *meta)

@@ -79,6 +79,10 @@ size_t zch_meta_encode (uint64_t seq, uint64_t ts, uint64_t epoch, const char *s
 //  nothing, for any other meta: stamp that with zch_meta_stamp.
 bool zch_meta_stamp_in_place (uint8_t *data, size_t size, uint64_t seq, uint64_t epoch);
 
+//  True when meta holds exactly {v, seq, ts, ep} or {v, seq, ts, ep, src}
+//  as zch_meta_encode writes them: nothing else (no headers) is in it.
+bool zch_meta_is_fixed (const uint8_t *data, size_t size);
+
 //  Re-encodes a producer's meta (already accepted by zch_meta_decode) with
 //  seq and ep set, ts set to ts only if it had none, v set to 1, and every
 //  other key kept. in may be NULL (no meta: same as zch_meta_encode without

@@ -212,6 +212,9 @@ int
 zch_headers_in_meta (const uint8_t *meta, size_t meta_size,
                      const uint8_t **headers, size_t *headers_size)
 {
+    //  What zchannel's source writes without headers needs no walk
+    if (zch_meta_is_fixed (meta, meta_size))
+        return -1;
     zch_mpread_t reader;
     zch_mpread_init (&reader, meta, meta_size);
     uint32_t count;

@@ -322,6 +322,12 @@ test_headers_meta (void)
     //  meta without h
     size = zch_meta_encode (1, 2, 5, NULL, 0, meta, sizeof meta);
     CHECK (zch_headers_in_meta (meta, size, &found, &found_size) == -1);
+    //  the fixed layout is known to hold no headers; a meta with h is not fixed
+    CHECK (zch_meta_is_fixed (meta, size));
+    size = zch_meta_encode (1, 2, 5, "1.2.3.4:5", 9, meta, sizeof meta);
+    CHECK (zch_meta_is_fixed (meta, size));
+    CHECK (!zch_meta_is_fixed (meta, size - 1));
+    CHECK (!zch_meta_is_fixed (stamped, stamped_size));
     //  does not fit
     CHECK (zch_headers_meta_encode (1, "s", 1, headers, sizeof headers - 1, meta, 20) == 0);
 }
