@@ -36,7 +36,7 @@ struct zch_confirm_t {
     uint64_t next;              //  the next confirm number
     zlistx_t *owed;             //  owed_t, oldest first
     size_t waiting;             //  of those, confirms not in yet
-    zhashx_t *clients;          //  "%p" of a conn -> replies it is owed
+    zhashx_t *clients;          //  a conn (the pointer is the key) -> replies it is owed
     uint64_t given;
     uint64_t failed;
     int64_t lost_logged_at;
@@ -47,6 +47,20 @@ s_owed_free (void **item)
 {
     free (*item);
     *item = NULL;
+}
+
+//  The clients table's key: a conn's address.
+static size_t
+s_conn_hash (const void *key)
+{
+    uintptr_t at = (uintptr_t) key;
+    return (size_t) (at >> 4 ^ at >> 20);
+}
+
+static int
+s_conn_compare (const void *a, const void *b)
+{
+    return a < b? -1: a > b? 1: 0;
 }
 
 zch_confirm_t *
@@ -72,6 +86,12 @@ zch_confirm_new (const char *role, const char *control, const zch_secure_config_
         return NULL;
     }
     zlistx_set_destructor (self->owed, s_owed_free);
+    //  Keyed by the conn itself: asked on every publish of a VERBOSE
+    //  client, where formatting a string key cost more than the rest
+    zhashx_set_key_hasher (self->clients, s_conn_hash);
+    zhashx_set_key_comparator (self->clients, s_conn_compare);
+    zhashx_set_key_duplicator (self->clients, NULL);
+    zhashx_set_key_destructor (self->clients, NULL);
     //  The broker finds this worker by the route its messages carry
     self->dealer = zch_control_dealer_new (secure, control, self->route, error, error_size);
     if (!self->dealer) {
@@ -117,14 +137,12 @@ zch_confirm_next (zch_confirm_t *self)
 static size_t
 s_count (zch_confirm_t *self, zch_conn_t *conn, int by)
 {
-    char key [32];
-    snprintf (key, sizeof key, "%p", (void *) conn);
-    size_t owed = (size_t) (uintptr_t) zhashx_lookup (self->clients, key);
+    size_t owed = (size_t) (uintptr_t) zhashx_lookup (self->clients, conn);
     owed = by > 0? owed + 1: owed > 0? owed - 1: 0;
     if (owed)
-        zhashx_update (self->clients, key, (void *) (uintptr_t) owed);
+        zhashx_update (self->clients, conn, (void *) (uintptr_t) owed);
     else
-        zhashx_delete (self->clients, key);
+        zhashx_delete (self->clients, conn);
     return owed;
 }
 
@@ -216,9 +234,7 @@ s_write (owed_t *owed)
 bool
 zch_confirm_owed (zch_confirm_t *self, zch_conn_t *conn)
 {
-    char key [32];
-    snprintf (key, sizeof key, "%p", (void *) conn);
-    return zhashx_lookup (self->clients, key) != NULL;
+    return zhashx_lookup (self->clients, conn) != NULL;
 }
 
 void
@@ -227,9 +243,7 @@ zch_confirm_forget (zch_confirm_t *self, zch_conn_t *conn)
     for (owed_t *owed = zlistx_first (self->owed); owed; owed = zlistx_next (self->owed))
         if (owed->conn == conn)
             owed->conn = NULL;
-    char key [32];
-    snprintf (key, sizeof key, "%p", (void *) conn);
-    zhashx_delete (self->clients, key);
+    zhashx_delete (self->clients, conn);
 }
 
 //  A confirm that will not come: the publisher should send it again.
