@@ -201,4 +201,4 @@ def test():
 
 
 if __name__ == "__main__":
-    h.run("73-internal-ingress", test, budget=60)
+    h.run("75-internal-ingress", test, budget=60)
