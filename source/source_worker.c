@@ -16,9 +16,9 @@
 #include "zch_topic.h"
 #include "zch_zmq.h"
 
-#define SOURCE_SNDHWM       1000    //  ZeroMQ messages (batches, or messages in the outsiders' form) queued towards the broker
+#define SOURCE_SNDHWM       64      //  ZeroMQ messages queued towards the broker: batches, or messages in the outsiders' form
 #define SOURCE_BATCH_BYTES  16384   //  a batch stops growing here (a larger message goes alone)
-#define SOURCE_BATCH_MESSAGES 1024  //  and here
+#define SOURCE_BATCH_MESSAGES 32    //  and here: in one process the queue to the broker holds (64 + 1,000) batches, so this bounds how far a publisher runs ahead
 #define SOURCE_LINGER       5000    //  ms to hand queued messages over at exit, without hand-over
 #define SOURCE_HANDOVER_EVERY 1000  //  ms between hand-overs while running (what "confirmed" lags)
 #define SOURCE_HANDOVER_FAILOVER_EVERY 100   //  the same with brokers to fail over to (what a move may count lost)
