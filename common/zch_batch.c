@@ -42,6 +42,13 @@ zch_batch_count (zch_batch_t *self)
     return self->count;
 }
 
+const char *
+zch_batch_topic (zch_batch_t *self, size_t *len)
+{
+    *len = self->topic_size > ZCH_INTERNAL_HEAD? self->topic_size - ZCH_INTERNAL_HEAD: 0;
+    return (const char *) self->topic + ZCH_INTERNAL_HEAD;
+}
+
 int
 zch_batch_add (zch_batch_t *self, const char *topic, size_t topic_len,
                const void *meta, size_t meta_size, const void *payload, size_t payload_size)

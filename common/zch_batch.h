@@ -27,6 +27,10 @@ int zch_batch_add (zch_batch_t *self, const char *topic, size_t topic_len,
 //  How many messages the batch holds (0: empty).
 uint32_t zch_batch_count (zch_batch_t *self);
 
+//  The topic of what the batch holds (a view, *len set; empty when the
+//  batch is).
+const char *zch_batch_topic (zch_batch_t *self, size_t *len);
+
 //  Forgets what the batch holds (the caller counted it as dropped).
 void zch_batch_clear (zch_batch_t *self);
 

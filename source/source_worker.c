@@ -16,9 +16,10 @@
 #include "zch_topic.h"
 #include "zch_zmq.h"
 
-#define SOURCE_SNDHWM       64      //  ZeroMQ messages queued towards the broker: batches, or messages in the outsiders' form
+#define SOURCE_SNDHWM       1000    //  ZeroMQ messages queued towards the broker: batches, or messages in the outsiders' form
+#define SOURCE_SNDHWM_INPROC 64     //  the same in one process, where libzmq adds the broker's receive mark (1,000) to ours
 #define SOURCE_BATCH_BYTES  16384   //  a batch stops growing here (a larger message goes alone)
-#define SOURCE_BATCH_MESSAGES 32    //  and here: in one process the queue to the broker holds (64 + 1,000) batches, so this bounds how far a publisher runs ahead
+#define SOURCE_BATCH_MESSAGES 32    //  and here: with the marks, what bounds how far a publisher runs ahead of the broker
 #define SOURCE_LINGER       5000    //  ms to hand queued messages over at exit, without hand-over
 #define SOURCE_HANDOVER_EVERY 1000  //  ms between hand-overs while running (what "confirmed" lags)
 #define SOURCE_HANDOVER_FAILOVER_EVERY 100   //  the same with brokers to fail over to (what a move may count lost)
@@ -337,7 +338,8 @@ source_worker_publisher_open (source_worker_t *self, char *error, size_t error_s
     }
     self->broker_subscriptions = 0;
     zch_zmq_set (self->publisher, ZMQ_XPUB_NODROP, 1);
-    zch_zmq_set (self->publisher, ZMQ_SNDHWM, SOURCE_SNDHWM);
+    bool inproc = strncmp (zch_failover_broker (self->failover), "inproc://", 9) == 0;
+    zch_zmq_set (self->publisher, ZMQ_SNDHWM, inproc? SOURCE_SNDHWM_INPROC: SOURCE_SNDHWM);
     //  With the hand-over, its answer (not a linger timer) says when the
     //  queue has gone, and a broker that never answers is given up on
     bool control = self->config->control.count > 0 && *self->config->control.items [0];
@@ -526,8 +528,11 @@ s_drain (zch_worker_t *base)
     }
     uint32_t unsent = zch_batch_count (self->batch);
     if (unsent) {
-        zch_warning ("source: worker %d dropped %u messages: the broker took nothing more before "
-                     "the drain timeout (%d ms)", self->index, unsent, self->config->drain_timeout);
+        size_t topic_len;
+        const char *topic = zch_batch_topic (self->batch, &topic_len);
+        zch_warning ("source: worker %d dropped %u messages to %.*s held back in a batch: the broker "
+                     "took nothing more before the drain timeout (%d ms)", self->index, unsent,
+                     (int) topic_len, topic, self->config->drain_timeout);
         zch_batch_clear (self->batch);
         self->batch_stuck = false;
         self->pending_dropped += unsent;

@@ -131,11 +131,27 @@ subscriber_heal_last_seq (subscriber_heal_t *self, const char *topic, size_t len
 void
 subscriber_heal_settle (subscriber_heal_t *self, uint64_t round)
 {
-    for (topic_t *topic = zhashx_first (self->topics); topic; topic = zhashx_next (self->topics))
+    zlistx_t *tails = NULL;
+    for (topic_t *topic = zhashx_first (self->topics); topic; topic = zhashx_next (self->topics)) {
         if (topic->edge && topic->edge_round <= round) {
             topic->edge = 0;
             topic->fresh = false;
         }
+        if (topic->owed && topic->owed_round <= round) {
+            //  Healed after the walk: a heal may change the table (out
+            //  of memory, the next round takes it)
+            if (!tails)
+                tails = zlistx_new ();
+            if (tails)
+                zlistx_add_end (tails, topic);
+        }
+    }
+    for (topic_t *topic = tails? zlistx_first (tails): NULL; topic; topic = zlistx_next (tails)) {
+        uint64_t owed = topic->owed;
+        topic->owed = 0;
+        subscriber_heal_tail (self, topic, owed);
+    }
+    zlistx_destroy (&tails);
 }
 
 //  Asks for a barrier round covering the edges set since the last one: a
@@ -476,8 +492,7 @@ s_on_end (void *arg, bool complete, uint64_t a, uint64_t b, bool reset, uint64_t
     //  A check or a prime that failed goes again at the next quiet moment
     if (request->kind != REQUEST_HEAL && !complete)
         self->suspect = true;
-    if (request->kind == REQUEST_PRIME)
-        s_edges_round (self);
+    s_edges_round (self);
     zlistx_delete (self->requests, request->item);
 }
 

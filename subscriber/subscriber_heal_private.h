@@ -43,6 +43,8 @@ struct topic_t {
     uint64_t edge;              //  seq a prime gave: it may still come live, once
     uint64_t edge_round;        //  the barrier round that settles the edge
     bool fresh;                 //  started by a prime, edge unsettled, nothing delivered yet
+    uint64_t owed;              //  seq a check gave beyond last: healed once the stream has passed it
+    uint64_t owed_round;        //  the barrier round after which it is
     bool waiting;               //  on the waiting list: needs a HEAL
     topic_t *next_waiting;
     held_t *held;               //  oldest first
@@ -107,6 +109,9 @@ topic_t *subscriber_heal_topic_new (subscriber_heal_t *self, const char *name, s
 void subscriber_heal_heal_start (subscriber_heal_t *self, topic_t *topic, uint64_t from, uint64_t to);
 //  Frees what topic holds; returns the payload bytes freed.
 size_t subscriber_heal_held_free_all (topic_t *topic);
+//  Heals topic up to seq, which a check said the broker has stamped (or
+//  tells the clients it is lost when it cannot be healed).
+void subscriber_heal_tail (subscriber_heal_t *self, topic_t *topic, uint64_t seq);
 //  Reports seqs from..to of topic as lost.
 void subscriber_heal_lost (subscriber_heal_t *self, topic_t *topic, uint64_t from, uint64_t to);
 //  Takes topic off the list of those waiting for a HEAL slot.

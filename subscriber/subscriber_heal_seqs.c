@@ -72,6 +72,23 @@ subscriber_heal_seq (subscriber_heal_t *self, request_kind_t kind, const char *n
     self->suspect = true;       //  something is missing: check again next time
     if (topic->healing || topic->held || topic->waiting)
         return;
+    if (self->handlers->barrier) {
+        //  What the broker stamped before it answered may still be on its
+        //  way live, more of it than the history keeps after a burst: heal
+        //  what is still missing once a barrier shows the stream passed it
+        topic->owed = seq > topic->owed? seq: topic->owed;
+        topic->owed_round = self->edge_round + 1;
+        self->edges_new = true;
+        return;
+    }
+    subscriber_heal_tail (self, topic, seq);
+}
+
+void
+subscriber_heal_tail (subscriber_heal_t *self, topic_t *topic, uint64_t seq)
+{
+    if (seq <= topic->last || topic->healing || topic->held || topic->waiting)
+        return;
     self->stats.tails++;
     subscriber_heal_heal_start (self, topic, topic->last + 1, seq);
     if (!topic->healing && !topic->waiting) {
@@ -267,6 +284,7 @@ subscriber_heal_topic_reset (subscriber_heal_t *self, topic_t *topic, uint64_t e
         free (held);
     }
     topic->held_tail = NULL;
+    topic->owed = 0;            //  a seq of the old epoch
     char text [ZCH_EPOCH_TEXT_MAX + 1];
     zch_epoch_format (epoch, text);
     zch_info ("subscriber: %s starts afresh in epoch %s after seq %llu", topic->name, text,

@@ -72,10 +72,15 @@ main (void)
     for (int i = 0; i < 5; i++)
         CHECK (s_add (batch, "a.b", i) == 0);
     CHECK (zch_batch_count (batch) == 5);
+    size_t topic_len;
+    const char *topic = zch_batch_topic (batch, &topic_len);
+    CHECK (topic_len == 3 && memcmp (topic, "a.b", 3) == 0);
     CHECK (s_add (batch, "a.c", 5) == -1);
     CHECK (zch_batch_count (batch) == 5);
     CHECK (zch_batch_send (batch, push) == 0);
     CHECK (zch_batch_count (batch) == 0);
+    zch_batch_topic (batch, &topic_len);
+    CHECK (topic_len == 0);
     CHECK (s_read_batch (pull, "a.b", 0) == 5);
 
     //  Full at max_messages
