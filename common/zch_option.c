@@ -96,6 +96,16 @@ s_parse_duration (const char *text, int *value)
     return 0;
 }
 
+//  Writes ms as a duration that s_parse_duration reads back: "2s", "250ms".
+static void
+s_duration_text (long ms, char *out, size_t out_size)
+{
+    if (ms % 1000 == 0)
+        snprintf (out, out_size, "%lds", ms / 1000);
+    else
+        snprintf (out, out_size, "%ldms", ms);
+}
+
 //  True when a ZPL file can hold text as a value: --print-config writes
 //  it between quotes of the one kind it lacks, and ZPL has no escapes nor
 //  values over several lines. What it cannot write back is refused here,
@@ -164,12 +174,22 @@ zch_option_parse (const zch_option_t *option, void *base, const char *text,
             *S_AT (base, option, int) = index;
             return 0;
         }
-        case ZCH_OPT_DURATION:
-            if (s_parse_duration (text, S_AT (base, option, int))) {
+        case ZCH_OPT_DURATION: {
+            int ms;
+            if (s_parse_duration (text, &ms)) {
                 snprintf (reason, reason_size, "wants a duration like 5s or 250ms, not '%s'", text);
                 return -1;
             }
+            if (option->max > 0 && (ms < option->min || ms > option->max)) {
+                char least [32], most [32];
+                s_duration_text (option->min, least, sizeof least);
+                s_duration_text (option->max, most, sizeof most);
+                snprintf (reason, reason_size, "wants a duration from %s to %s, not '%s'", least, most, text);
+                return -1;
+            }
+            *S_AT (base, option, int) = ms;
             return 0;
+        }
         case ZCH_OPT_LIST: {
             zch_option_list_t *list = S_AT (base, option, zch_option_list_t);
             if (*text == 0) {
@@ -224,14 +244,9 @@ zch_option_format (const zch_option_t *option, const void *base, char *out, size
         case ZCH_OPT_CHOICE:
             s_choice_name (option->choices, *S_AT_CONST (base, option, int), out, out_size);
             return;
-        case ZCH_OPT_DURATION: {
-            int ms = *S_AT_CONST (base, option, int);
-            if (ms % 1000 == 0)
-                snprintf (out, out_size, "%ds", ms / 1000);
-            else
-                snprintf (out, out_size, "%dms", ms);
+        case ZCH_OPT_DURATION:
+            s_duration_text (*S_AT_CONST (base, option, int), out, out_size);
             return;
-        }
         case ZCH_OPT_LIST: {
             //  For logs and --help; --print-config writes one key per item
             const zch_option_list_t *list = S_AT_CONST (base, option, zch_option_list_t);

@@ -47,7 +47,8 @@ typedef struct {
     const char *arg;            //  placeholder in --help ("HOST:PORT"); NULL for booleans
     const char *help;           //  one line, lower case, no full stop
     int flags;                  //  ZCH_OPT_*
-    long min, max;              //  ZCH_OPT_INT bounds; max: ZCH_OPT_LIST's most items
+    long min, max;              //  ZCH_OPT_INT bounds; ZCH_OPT_DURATION's in ms when max > 0;
+                                //  max: ZCH_OPT_LIST's most items
     const char *choices;        //  ZCH_OPT_CHOICE values, '|'-separated
     //  Optional check of a ZCH_OPT_STRING or ZCH_OPT_LIST value: returns 0,
     //  or -1 with a reason ("wants NAME[@PATTERN]...").

@@ -20,6 +20,7 @@ typedef struct {
     bool flag;
     int choice;
     int ms;
+    int bounded_ms;
     zch_option_list_t list;
 } sample_t;
 
@@ -41,6 +42,8 @@ static const zch_option_t s_table [] = {
     { "flag", ZCH_OPT_BOOL, offsetof (sample_t, flag), "false", NULL, "flag", .letter = 'f' },
     { "choice", ZCH_OPT_CHOICE, offsetof (sample_t, choice), "b", "C", "choice", .choices = "a|b|c" },
     { "ms", ZCH_OPT_DURATION, offsetof (sample_t, ms), "5s", "D", "duration", .flags = 0 },
+    { "bounded", ZCH_OPT_DURATION, offsetof (sample_t, bounded_ms), "2s", "D", "bounded duration",
+      .min = 1, .max = 60000 },
     { "list", ZCH_OPT_LIST, offsetof (sample_t, list), "", "L", "list", .max = 3, .check = s_no_dash },
     { .name = NULL }
 };
@@ -154,6 +157,16 @@ main (void)
     CHECK (strcmp (s_format (&sample, "ms"), "7s") == 0);
     CHECK (s_parse (&sample, "ms", "1h") == -1);
     CHECK (s_parse (&sample, "ms", "-1s") == -1);
+    //  a duration with bounds says them, in the form it takes
+    char reason [256];
+    const zch_option_t *bounded = zch_option_find (s_table, "bounded");
+    CHECK (zch_option_parse (bounded, &sample, "0", reason, sizeof reason) == -1 && sample.bounded_ms == 2000);
+    CHECK (streq (reason, "wants a duration from 1ms to 60s, not '0'"));
+    CHECK (zch_option_parse (bounded, &sample, "61s", reason, sizeof reason) == -1);
+    CHECK (zch_option_parse (bounded, &sample, "1ms", reason, sizeof reason) == 0 && sample.bounded_ms == 1);
+    CHECK (zch_option_parse (bounded, &sample, "60s", reason, sizeof reason) == 0 && sample.bounded_ms == 60000);
+    CHECK (s_parse (&sample, "ms", "0") == 0 && sample.ms == 0);      //  no bounds: 0 is a duration
+    CHECK (s_parse (&sample, "ms", "7") == 0);
 
     //  what a config file cannot write back is refused, string and list alike
     CHECK (s_parse (&sample, "text", "it's \"x\"") == -1 && strcmp (sample.text, "a b") == 0);
@@ -199,7 +212,6 @@ main (void)
     s_check_table (zch_process_options, &process);
     zch_plugin_args_t plugins;
     s_check_table (zch_plugin_options, &plugins);
-    char reason [256];
     const zch_option_t *plugin = zch_option_find (zch_plugin_options, "plugin");
     CHECK (zch_option_parse (plugin, &plugins, ":x", reason, sizeof reason) == -1);
     for (int i = 0; i < ZCH_PLUGINS_MAX; i++)
