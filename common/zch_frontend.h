@@ -23,6 +23,11 @@ typedef struct {
     size_t max_output;          //  pending output per client before it is dropped
     const char *output_budget;  //  pending output over all clients (the subscriber's): a size,
                                 //  or "auto", a quarter of the machine's memory
+    size_t behind_mark;         //  with broker_local: output queued for one client at which
+                                //  the subscriber stops reading the broker; half of it, where
+                                //  a queue group skips a member (the subscriber's)
+    int stall_timeout;          //  with broker_local: ms clients past behind_mark may hold the
+                                //  broker before they are dropped (the subscriber's)
     zch_option_list_t control;  //  the brokers' control endpoints, paired with broker (each role's options)
     int upstream_hwm;           //  messages queued from the broker (a tuning and test knob)
     bool broker_local;          //  the broker runs in this process (zchannel run): the

@@ -106,6 +106,10 @@ subscriber
     max-output = "64M"
     #   output queued over all clients before those furthest behind are dropped as slow consumers ('auto': a quarter of the machine's memory)
     output-budget = "auto"
+    #   output queued for one client at which zchannel run's worker stops reading the broker, which then waits (half of max-output at most); a queue group skips a member at half of it
+    behind-mark = "1M"
+    #   zchannel run: how long clients past behind-mark may hold the broker back before those still past it are dropped as slow consumers
+    stall-timeout = "2s"
     #   the live page's files, served at / of ws-listen (none when empty)
     ws-root = "/usr/local/share/zchannel/www"
     #   patterns one client may hold (0: no limit)

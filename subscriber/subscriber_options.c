@@ -31,6 +31,12 @@ const zch_option_t subscriber_options [] = {
     { "output-budget", ZCH_OPT_STRING, offsetof (subscriber_config_t, output_budget), "auto", "BYTES",
       "output queued over all clients before those furthest behind are dropped as slow consumers "
       "('auto': a quarter of the machine's memory)", .flags = 0, .check = subscriber_budget_check },
+    { "behind-mark", ZCH_OPT_SIZE, offsetof (subscriber_config_t, behind_mark), "1M", "BYTES",
+      "output queued for one client at which zchannel run's worker stops reading the broker, which "
+      "then waits (half of max-output at most); a queue group skips a member at half of it", .flags = 0 },
+    { "stall-timeout", ZCH_OPT_DURATION, offsetof (subscriber_config_t, stall_timeout), "2s", "DURATION",
+      "zchannel run: how long clients past behind-mark may hold the broker back before those still "
+      "past it are dropped as slow consumers", .flags = 0, .min = 1, .max = 86400000 },
     { "ws-root", ZCH_OPT_STRING, offsetof (subscriber_config_t, ws_root), ZCH_WWW_DIR, "DIR",
       "the live page's files, served at / of ws-listen (none when empty)", .flags = 0 },
     { "max-subscriptions", ZCH_OPT_INT, offsetof (subscriber_config_t, secure.max_subscriptions), "1000", "N",

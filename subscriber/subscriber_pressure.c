@@ -8,14 +8,6 @@
 
 #include <unistd.h>
 
-//  With the broker in this process (zchannel run) the worker stops reading
-//  it while a client has this much output queued, so that the broker waits
-//  (and slows the publishers) instead of anything being dropped
-#define SUBSCRIBER_BEHIND       (1024 * 1024)
-//  ... and how long clients may hold everyone back so before those still
-//  behind are dropped as slow consumers
-#define SUBSCRIBER_STALL_MS     2000
-
 //  The budget setting as bytes: a size, or "auto" (0 here).
 static int
 s_budget_parse (const char *text, size_t *bytes, char *reason, size_t reason_size)
@@ -103,15 +95,17 @@ subscriber_worker_behind_mark (subscriber_worker_t *self)
 {
     //  the limit now in effect: a reload's, or the settings' until one came
     size_t max_output = self->state.max_output? self->state.max_output: self->config->max_output;
-    return max_output / 2 < SUBSCRIBER_BEHIND? max_output / 2: SUBSCRIBER_BEHIND;
+    size_t mark = self->config->behind_mark;
+    return max_output / 2 < mark? max_output / 2: mark;
 }
 
-//  With the broker in this process: true while the client furthest behind
-//  has more output queued than the worker lets build up (half of
-//  max_output at most), so the broker link stays unread and the broker
-//  waits. When the clients hold it so for SUBSCRIBER_STALL_MS, every one
-//  still past the mark is dropped as a slow consumer, so clients that do
-//  not read cannot stall the others.
+//  With the broker in this process (zchannel run): true while the client
+//  furthest behind has more output queued than the worker lets build up
+//  (behind-mark, half of max_output at most), so the broker link stays
+//  unread and the broker waits (and slows the publishers) instead of
+//  anything being dropped. When the clients hold it so for stall-timeout,
+//  every one still past the mark is dropped as a slow consumer, so clients
+//  that do not read cannot stall the others.
 bool
 subscriber_clients_behind (subscriber_worker_t *self)
 {
@@ -129,7 +123,7 @@ subscriber_clients_behind (subscriber_worker_t *self)
     if (!self->waiting_since)
         self->waiting_since = now;
     else
-    if (now - self->waiting_since >= SUBSCRIBER_STALL_MS) {
+    if (now - self->waiting_since >= self->config->stall_timeout) {
         while (furthest && behind > mark) {
             zch_conn_drop_slow (furthest);
             furthest = s_furthest (self, &behind);

@@ -169,7 +169,7 @@ void subscriber_unwatch (subscriber_worker_t *self, subscriber_client_t *client,
 void subscriber_worker_confirm (subscriber_worker_t *self, subscriber_client_t *client);
 
 //  subscriber_pressure.c: the output a client may queue before the worker
-//  stops reading an in-process broker (1 MiB, half max-output at most).
+//  stops reading an in-process broker (behind-mark, half max-output at most).
 size_t subscriber_worker_behind_mark (subscriber_worker_t *self);
 
 //  subscriber_worker.c: a connection is going (every edge's on_close).
