@@ -15,6 +15,7 @@
 #include "zch_topic.h"
 
 #include <msgpack.h>
+#include <endian.h>
 #include <string.h>
 
 //  The fixed layout: map header, "v" 1, "seq" 0xcf + 8 bytes, "ts" 0xcf +
@@ -172,20 +173,17 @@ s_meta_walk (const uint8_t *data, size_t size, zch_meta_t *meta, s_pair_fn *fn, 
 static void
 s_put_u64 (uint8_t *at, uint64_t value)
 {
-    for (int i = 7; i >= 0; i--) {
-        at [i] = (uint8_t) value;
-        value >>= 8;
-    }
+    value = htobe64 (value);
+    memcpy (at, &value, sizeof value);
 }
 
 //  Reads 8 big-endian bytes.
 static uint64_t
 s_get_u64 (const uint8_t *at)
 {
-    uint64_t value = 0;
-    for (int i = 0; i < 8; i++)
-        value = value << 8 | at [i];
-    return value;
+    uint64_t value;
+    memcpy (&value, at, sizeof value);
+    return be64toh (value);
 }
 
 //  Where src's bytes start in a meta of the fixed layout holding exactly

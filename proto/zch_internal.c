@@ -3,22 +3,23 @@
 #include "zch_envelope.h"
 #include "zch_topic.h"
 
+#include <endian.h>
 #include <string.h>
 
 //  A big-endian u32 at p.
 static uint32_t
 s_get32 (const uint8_t *p)
 {
-    return (uint32_t) p [0] << 24 | (uint32_t) p [1] << 16 | (uint32_t) p [2] << 8 | p [3];
+    uint32_t value;
+    memcpy (&value, p, sizeof value);
+    return be32toh (value);
 }
 
 static uint8_t *
 s_put32 (uint8_t *p, uint32_t value)
 {
-    p [0] = (uint8_t) (value >> 24);
-    p [1] = (uint8_t) (value >> 16);
-    p [2] = (uint8_t) (value >> 8);
-    p [3] = (uint8_t) value;
+    value = htobe32 (value);
+    memcpy (p, &value, sizeof value);
     return p + 4;
 }
 
