@@ -1,5 +1,6 @@
 /*  zch_loop: epoll wrapper.                                                 */
 #include "zch_loop.h"
+#include "zch_main.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 
 struct zch_loop_t {
     int epoll_fd;
+    uint64_t now_ns;            //  when the last wait ended
     struct epoll_event ready [ZCH_LOOP_BATCH];
 };
 
@@ -65,10 +67,17 @@ zch_loop_remove (zch_loop_t *self, zch_watch_t *watch)
     watch->events = 0;
 }
 
+uint64_t
+zch_loop_now_ns (zch_loop_t *self)
+{
+    return self->now_ns? self->now_ns: zch_now_ns ();
+}
+
 int
 zch_loop_run_once (zch_loop_t *self, int timeout_ms)
 {
     int count = epoll_wait (self->epoll_fd, self->ready, ZCH_LOOP_BATCH, timeout_ms);
+    self->now_ns = zch_now_ns ();
     if (count < 0)
         return errno == EINTR? 0: -1;
     for (int i = 0; i < count; i++) {

@@ -39,4 +39,9 @@ void zch_loop_remove (zch_loop_t *self, zch_watch_t *watch);
 //  counts as zero).
 int zch_loop_run_once (zch_loop_t *self, int timeout_ms);
 
+//  The time (nanoseconds since the epoch) at which the last wait ended:
+//  what the handlers it ran read arrived then. One clock read per wake-up
+//  instead of one per message, as libuv's uv_now.
+uint64_t zch_loop_now_ns (zch_loop_t *self);
+
 #endif

@@ -175,7 +175,8 @@ s_publish (self_t *self, const char *src, const char *topic, size_t topic_len,
 {
     if (!s_broker_takes (self) || s_pending_send (self))
         return -1;
-    uint64_t ts = zch_now_ns ();
+    //  When the read that brought it ended its loop's wait
+    uint64_t ts = zch_loop_now_ns (self->loop);
     uint8_t meta [ZCH_META_MAX], headed [ZCH_META_MAX];
     size_t meta_size = headers?
         zch_headers_meta_encode (ts, src, strlen (src), headers, headers_size, meta, sizeof meta):
