@@ -353,11 +353,19 @@ s_forward_entry (broker_self_t *self, const char *topic, size_t topic_len,
 size_t
 broker_forward_batch (broker_self_t *self, zmq_msg_t *frames, size_t count)
 {
+    if (count != 2) {
+        //  A topic never starts with the mark: only the internal form may
+        char reason [96];
+        snprintf (reason, sizeof reason, "%zu frames behind the internal envelope's mark "
+                  "(it takes 2)", count);
+        broker_malformed (self, reason);
+        return 1;
+    }
     unsigned version = 0;
     const char *topic = NULL;
     size_t topic_len = 0;
-    int form = count == 2? zch_internal_topic (zmq_msg_data (&frames [0]), zmq_msg_size (&frames [0]),
-                                               &version, &topic, &topic_len): ZCH_INTERNAL_E_FORM;
+    int form = zch_internal_topic (zmq_msg_data (&frames [0]), zmq_msg_size (&frames [0]),
+                                   &version, &topic, &topic_len);
     if (form == ZCH_INTERNAL_E_VERSION) {
         //  Only a producer that ignored our subscriptions sends this
         char reason [96];
@@ -367,7 +375,7 @@ broker_forward_batch (broker_self_t *self, zmq_msg_t *frames, size_t count)
         return 1;
     }
     if (form != ZCH_INTERNAL_OK) {
-        broker_malformed (self, count == 2? "malformed internal topic frame": "wrong frame count");
+        broker_malformed (self, "malformed internal topic frame");
         return 1;
     }
     zch_internal_reader_t reader;
